@@ -1,0 +1,125 @@
+//! Turning failures into gRPC statuses the way DESIGN.md says: bad input is
+//! INVALID_ARGUMENT with a `google.rpc.BadRequest` naming every bad field, and
+//! internal failures are logged with their detail but shown to callers as a generic
+//! message, never SQL or a stack trace.
+//!
+//! Each service crate has its own `Error` enum and maps it to `tonic::Status` once,
+//! with these helpers.
+
+use std::fmt;
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// Every field error found in one request, collected before answering.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FieldViolations(Vec<FieldViolation>);
+
+/// One bad field: its path in the request (e.g. `school.postcode`) and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldViolation {
+    /// Path of the field in the request message.
+    pub field: String,
+    /// What is wrong with it, for a person to read.
+    pub description: String,
+}
+
+impl FieldViolations {
+    /// No violations yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records a violation on `field`.
+    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.0.push(FieldViolation {
+            field: field.into(),
+            description: description.into(),
+        });
+    }
+
+    /// Keeps the value of a successful parse, or records its error against `field`.
+    pub fn check<T>(&mut self, field: &str, parsed: Result<T, String>) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(description) => {
+                self.add(field, description);
+                None
+            }
+        }
+    }
+
+    /// True when every field was good.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The violations, in the order found.
+    pub fn iter(&self) -> impl Iterator<Item = &FieldViolation> {
+        self.0.iter()
+    }
+
+    /// `Ok(())` when there were none.
+    pub fn into_result(self) -> Result<(), FieldViolations> {
+        if self.0.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+impl fmt::Display for FieldViolations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|v| format!("{}: {}", v.field, v.description))
+            .collect();
+        write!(f, "{}", parts.join("; "))
+    }
+}
+
+/// INVALID_ARGUMENT carrying a `google.rpc.BadRequest` with every violation.
+pub fn invalid_argument(violations: &FieldViolations) -> Status {
+    let mut details = ErrorDetails::new();
+    for v in violations.iter() {
+        details.add_bad_request_violation(v.field.clone(), v.description.clone());
+    }
+    Status::with_error_details(
+        Code::InvalidArgument,
+        format!("invalid request: {violations}"),
+        details,
+    )
+}
+
+/// INTERNAL with a generic message; the detail goes to the log with the trace context.
+pub fn internal(context: &str, error: &dyn fmt::Display) -> Status {
+    tracing::error!(error = %error, "{context}");
+    Status::internal("internal error; it has been logged")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_argument_names_every_field() {
+        let mut v = FieldViolations::new();
+        v.add("urn", "'12' is not a six-digit URN");
+        assert_eq!(v.check::<u8>("postcode", Err("bad".into())), None);
+        let status = invalid_argument(&v);
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let fields: Vec<String> = status
+            .get_details_bad_request()
+            .unwrap()
+            .field_violations
+            .into_iter()
+            .map(|f| f.field)
+            .collect();
+        assert_eq!(fields, ["urn", "postcode"]);
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_their_detail() {
+        let status = internal("query failed", &"relation \"schools\" does not exist");
+        assert_eq!(status.code(), Code::Internal);
+        assert!(!status.message().contains("relation"));
+    }
+}

@@ -1,0 +1,193 @@
+//! Logs and traces, set up once per process.
+//!
+//! `tracing` is the one instrumentation API. Logs go to stderr, human-readable by
+//! default and JSON when configured. When `OTEL_EXPORTER_OTLP_ENDPOINT` is set,
+//! spans are also exported over OTLP/gRPC. W3C trace context (`traceparent`,
+//! `tracestate`) is read from incoming gRPC metadata into each request's span and
+//! written into outgoing calls, so one trace follows a request through the gateway
+//! and every service it touches.
+
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing::Span;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+use crate::config::LogFormat;
+
+/// Keeps the trace exporter alive; flushes pending spans when dropped.
+#[must_use = "dropping the guard stops trace export"]
+pub struct TelemetryGuard {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        if let Some(provider) = self.provider.take()
+            && let Err(e) = provider.shutdown()
+        {
+            eprintln!("trace export did not shut down cleanly: {e}");
+        }
+    }
+}
+
+/// What to set up.
+#[derive(Clone, Debug)]
+pub struct TelemetrySettings {
+    /// `service.name` of exported spans.
+    pub service_name: String,
+    /// Line format.
+    pub format: LogFormat,
+    /// EnvFilter directives, e.g. `info,sen_schools=debug`.
+    pub filter: String,
+    /// OTLP/gRPC endpoint, if traces are exported.
+    pub otlp_endpoint: Option<String>,
+}
+
+/// Installs the global subscriber and propagator. Call once, at start.
+pub fn init(settings: &TelemetrySettings) -> anyhow::Result<TelemetryGuard> {
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    let filter = EnvFilter::try_new(&settings.filter)
+        .map_err(|e| anyhow::anyhow!("SEN_LOG: '{}' is not a log filter: {e}", settings.filter))?;
+    let fmt = match settings.format {
+        LogFormat::Human => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_writer(std::io::stderr)
+            .boxed(),
+    };
+    let provider = match &settings.otlp_endpoint {
+        None => None,
+        Some(endpoint) => Some(otlp_provider(&settings.service_name, endpoint)?),
+    };
+    let otel = provider.as_ref().map(|p| {
+        tracing_opentelemetry::layer().with_tracer(p.tracer(settings.service_name.clone()))
+    });
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt)
+        .with(otel)
+        .try_init()
+        .map_err(|e| anyhow::anyhow!("telemetry was already set up: {e}"))?;
+    Ok(TelemetryGuard { provider })
+}
+
+/// A tracer provider exporting over OTLP/gRPC to `endpoint`.
+pub fn otlp_provider(service_name: &str, endpoint: &str) -> anyhow::Result<SdkTracerProvider> {
+    use opentelemetry_otlp::WithExportConfig;
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_tonic()
+        .with_endpoint(endpoint)
+        .build()
+        .map_err(|e| {
+            anyhow::anyhow!("OTEL_EXPORTER_OTLP_ENDPOINT: cannot export to {endpoint}: {e}")
+        })?;
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name(service_name.to_owned())
+        .build();
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(resource)
+        .build())
+}
+
+struct HeaderExtractor<'a>(&'a http::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
+}
+
+struct MetadataInjector<'a>(&'a mut tonic::metadata::MetadataMap);
+
+impl Injector for MetadataInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(key), Ok(value)) = (
+            tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
+            tonic::metadata::MetadataValue::try_from(value.as_str()),
+        ) {
+            self.0.insert(key, value);
+        }
+    }
+}
+
+/// The span for one incoming gRPC call, parented on the caller's trace context.
+/// Used as tonic's `trace_fn`.
+pub fn server_span(request: &http::Request<()>) -> Span {
+    let span = tracing::info_span!(
+        "grpc",
+        otel.kind = "server",
+        rpc.system = "grpc",
+        rpc.method = %request.uri().path(),
+    );
+    let parent = TraceContextPropagator::new().extract(&HeaderExtractor(request.headers()));
+    // An absent or malformed traceparent leaves the span as a new root.
+    let _ = span.set_parent(parent);
+    span
+}
+
+/// Writes the current span's trace context into outgoing gRPC metadata.
+pub fn inject_trace_context(metadata: &mut tonic::metadata::MetadataMap) {
+    let context = Span::current().context();
+    TraceContextPropagator::new().inject_context(&context, &mut MetadataInjector(metadata));
+}
+
+/// A client interceptor that propagates the current trace to the called service.
+pub fn propagate_trace(
+    mut request: tonic::Request<()>,
+) -> Result<tonic::Request<()>, tonic::Status> {
+    inject_trace_context(request.metadata_mut());
+    Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::trace::TraceContextExt;
+
+    const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    #[test]
+    fn incoming_trace_context_parents_the_request_span_and_flows_onward() {
+        let provider = SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::with_default(subscriber, || {
+            let request = http::Request::builder()
+                .uri("/sen.v1.SchoolsService/GetSchool")
+                .header("traceparent", TRACEPARENT)
+                .body(())
+                .unwrap();
+            let span = server_span(&request);
+            let _entered = span.enter();
+            let mut outgoing = tonic::metadata::MetadataMap::new();
+            inject_trace_context(&mut outgoing);
+            let sent = outgoing.get("traceparent").unwrap().to_str().unwrap();
+            assert!(
+                sent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
+                "the same trace continues: {sent}"
+            );
+            assert!(
+                !sent.contains("00f067aa0ba902b7"),
+                "with this service's own span as parent"
+            );
+            assert_eq!(
+                span.context().span().span_context().trace_id().to_string(),
+                "4bf92f3577b34da6a3ce929d0e0e4736"
+            );
+        });
+    }
+}
