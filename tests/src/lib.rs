@@ -1,1 +1,3 @@
-//! placeholder
+//! Shared support for the cross-service tests: fixtures and servers.
+
+pub mod gias;

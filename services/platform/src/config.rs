@@ -9,6 +9,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Where the embedded mode keeps its files unless `SEN_DATA_DIR` says otherwise.
+pub const DEFAULT_DATA_DIR: &str = "./data";
+
 /// How the platform runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -203,7 +206,10 @@ impl Config {
                 })
             },
         );
-        let data_dir = PathBuf::from(r.raw("SEN_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let data_dir = PathBuf::from(
+            r.raw("SEN_DATA_DIR")
+                .unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+        );
         let database_url = r.raw("SEN_DATABASE_URL");
         if let Some(url) = &database_url
             && !(url.starts_with("sqlite:")

@@ -555,6 +555,30 @@ impl DevIssuer {
     }
 }
 
+/// The verifier a service process uses: in production the gateway's public keys
+/// (`SEN_IDENTITY_PUBLIC_KEY_FILES`) and gateway tokens only; in the embedded mode
+/// the development issuer's key from the data folder.
+pub fn verifier_for(config: &crate::config::Config) -> anyhow::Result<IdentityVerifier> {
+    match config.mode {
+        crate::config::Mode::Production => {
+            let pems = config
+                .identity_public_keys
+                .iter()
+                .map(|path| {
+                    std::fs::read(path).map_err(|e| {
+                        anyhow::anyhow!("SEN_IDENTITY_PUBLIC_KEY_FILES: {}: {e}", path.display())
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            IdentityVerifier::from_public_pems(&pems, &[GATEWAY_ISSUER])
+                .map_err(|e| anyhow::anyhow!("SEN_IDENTITY_PUBLIC_KEY_FILES: {e}"))
+        }
+        crate::config::Mode::Embedded => Ok(DevIssuer::load_or_create(&config.data_dir)
+            .map_err(|e| anyhow::anyhow!("development identity issuer: {e}"))?
+            .verifier),
+    }
+}
+
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();

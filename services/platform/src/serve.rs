@@ -120,3 +120,25 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
 }
+
+/// Serves `routes` as configured: binds `SEN_LISTEN`, applies `SEN_TLS_*`, and
+/// stops gracefully on SIGTERM or Ctrl-C.
+pub async fn run(
+    config: &crate::config::Config,
+    routes: Routes,
+    services: &[&str],
+) -> anyhow::Result<()> {
+    let tls = config
+        .tls
+        .as_ref()
+        .map(crate::tls::server_tls)
+        .transpose()?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("SEN_LISTEN: cannot listen on {}: {e}", config.listen))?;
+    let options = ServeOptions {
+        tls,
+        shutdown_grace: config.shutdown_grace,
+    };
+    serve(listener, routes, services, options, shutdown_signal()).await
+}

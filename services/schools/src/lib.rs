@@ -1,1 +1,56 @@
-//! placeholder
+//! The schools service (`sen.v1.SchoolsService`).
+//!
+//! Owns the authorities that are this deployment's tenants, each authority's
+//! schools (created by hand or loaded from the DfE GIAS extract) and every school's
+//! SENCO appointments with the award deadline that comes with them. The council
+//! SEN team manages it; SENCOs read their own school; the pupils, referrals and
+//! caseloads services ask it whether a school belongs to a tenant.
+//!
+//! Rooms: `domain` (rules and types, no I/O), `gias` (reading the extract),
+//! `store` (tenant-scoped persistence), `entity` and `migration` (tables),
+//! `api` (the gRPC service), `demo` (the embedded mode's fictional authorities).
+
+pub mod api;
+pub mod demo;
+pub mod domain;
+pub mod entity;
+pub mod error;
+pub mod gias;
+pub mod migration;
+pub mod store;
+
+use sen_platform::config::Config;
+use sen_platform::identity::IdentityVerifier;
+use sen_proto::v1::schools_service_server::SchoolsServiceServer;
+use tonic::server::NamedService;
+use tonic::service::Routes;
+use tonic::service::interceptor::InterceptedService;
+
+pub use api::SchoolsApi;
+pub use store::Store;
+
+/// The service's short name: its database file and its `sen serve` part.
+pub const PART: &str = "schools";
+/// Fully-qualified gRPC service name.
+pub const SERVICE_NAME: &str = <SchoolsServiceServer<SchoolsApi> as NamedService>::NAME;
+/// Largest single message: import chunks are 1 MiB; this leaves room.
+const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The service's routes, behind identity verification.
+pub fn routes(api: SchoolsApi, verifier: &IdentityVerifier) -> Routes {
+    let server = SchoolsServiceServer::new(api).max_decoding_message_size(MAX_MESSAGE_BYTES);
+    Routes::new(InterceptedService::new(server, verifier.interceptor()))
+}
+
+/// Runs the service alone, as configured (`sen serve schools`).
+pub async fn serve(config: &Config) -> anyhow::Result<()> {
+    let store = Store::connect(&config.database_url_for(PART), &config.pool).await?;
+    let verifier = sen_platform::identity::verifier_for(config)?;
+    tracing::info!(listen = %config.listen, tls = config.tls.is_some(), "schools service ready");
+    sen_platform::serve::run(
+        config,
+        routes(SchoolsApi::new(store), &verifier),
+        &[SERVICE_NAME],
+    )
+    .await
+}

@@ -1,0 +1,422 @@
+//! `sen.v1.SchoolsService`: decode, authorise, call the store, encode.
+//!
+//! Who may call what (DESIGN.md roles). Row-level scope comes from the caller's
+//! identity in the store; this table is the role check in front of it.
+//!
+//! | method | roles |
+//! | --- | --- |
+//! | CreateAuthority | platform_operator |
+//! | ListAuthorities | everyone: all for platform_operator, own for the rest |
+//! | GetSchool, ListSchools, ListSencoAppointments | la_manager, case_officer, senco (own school) |
+//! | CreateSchool, UpdateSchool, ImportSchools, AppointSenco, UpdateSencoAppointment, EndSencoAppointment | la_manager |
+//! | ListSencoCompliance | la_manager, case_officer |
+//!
+//! Educational psychologists and advisory teachers read the schools they serve;
+//! which those are is caseload data, so until the caseloads service records link
+//! schools they are refused here rather than shown every school.
+
+mod wire;
+
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Utc};
+use sen_platform::error::FieldViolations;
+use sen_platform::identity::{Identity, Role};
+use sen_platform::ids::LaCode;
+use sen_platform::paging::Page;
+use sen_proto::v1 as pb;
+use sen_proto::v1::schools_service_server::SchoolsService;
+use tokio_stream::StreamExt;
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::error::Error;
+use crate::gias;
+use crate::store::{NewAppointment, OpenFilter, SchoolFilter, Store};
+
+const READERS: &[Role] = &[Role::LaManager, Role::CaseOfficer, Role::Senco];
+const MANAGERS: &[Role] = &[Role::LaManager];
+const COMPLIANCE_READERS: &[Role] = &[Role::LaManager, Role::CaseOfficer];
+/// Largest GIAS extract accepted: real ones are about 60 MB.
+pub const MAX_IMPORT_BYTES: usize = 256 * 1024 * 1024;
+/// "Due soon" window of the compliance report when the caller gives none.
+const DEFAULT_DUE_WITHIN_DAYS: u32 = 90;
+
+/// Today's date; a parameter so tests can fix it.
+pub type Clock = Arc<dyn Fn() -> NaiveDate + Send + Sync>;
+
+/// The gRPC service.
+#[derive(Clone)]
+pub struct SchoolsApi {
+    store: Store,
+    today: Clock,
+}
+
+impl SchoolsApi {
+    /// A service over `store`, judging dates against the system clock.
+    pub fn new(store: Store) -> Self {
+        Self::with_clock(store, Arc::new(|| Utc::now().date_naive()))
+    }
+
+    /// A service with its own notion of today.
+    pub fn with_clock(store: Store, today: Clock) -> Self {
+        Self { store, today }
+    }
+}
+
+fn caller<T>(request: &Request<T>, allowed: &[Role]) -> Result<Identity, Status> {
+    let who = Identity::of(request)?;
+    who.require_role(allowed)?;
+    Ok(who)
+}
+
+fn tenant_of(who: &Identity) -> Result<LaCode, Status> {
+    Ok(who.tenant_scope()?.la_code())
+}
+
+fn done<T>(errors: FieldViolations, value: Option<T>) -> Result<T, Error> {
+    errors.into_result()?;
+    value.ok_or_else(|| Error::Corrupt("a parsed request lost a field".into()))
+}
+
+#[tonic::async_trait]
+impl SchoolsService for SchoolsApi {
+    #[tracing::instrument(skip_all, fields(la_code = %request.get_ref().la_code))]
+    async fn create_authority(
+        &self,
+        request: Request<pb::CreateAuthorityRequest>,
+    ) -> Result<Response<pb::Authority>, Status> {
+        caller(&request, &[Role::PlatformOperator])?;
+        let req = request.get_ref();
+        let mut errors = FieldViolations::new();
+        let la_code = errors.check("la_code", LaCode::parse(&req.la_code));
+        let name = errors.check(
+            "name",
+            crate::domain::SchoolName::parse(&req.name).map(|n| n.as_str().to_owned()),
+        );
+        let (la_code, name) = done(errors, la_code.zip(name))?;
+        let authority = self.store.create_authority(la_code, &name).await?;
+        Ok(Response::new(wire::authority_to_proto(&authority)))
+    }
+
+    async fn list_authorities(
+        &self,
+        request: Request<pb::ListAuthoritiesRequest>,
+    ) -> Result<Response<pb::ListAuthoritiesResponse>, Status> {
+        let who = Identity::of(&request)?;
+        let authorities = if who.role() == Role::PlatformOperator {
+            self.store.list_authorities().await?
+        } else {
+            self.store
+                .own_authority(who.scope()?.tenant())
+                .await?
+                .into_iter()
+                .collect()
+        };
+        Ok(Response::new(pb::ListAuthoritiesResponse {
+            authorities: authorities.iter().map(wire::authority_to_proto).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(urn = %request.get_ref().urn))]
+    async fn create_school(
+        &self,
+        request: Request<pb::CreateSchoolRequest>,
+    ) -> Result<Response<pb::School>, Status> {
+        let who = caller(&request, MANAGERS)?;
+        let tenant = who.tenant_scope()?;
+        let req = request.get_ref();
+        let mut errors = FieldViolations::new();
+        let urn = wire::urn(&req.urn, "urn", &mut errors);
+        let fields =
+            wire::school_fields(req.school.as_ref(), tenant.la_code(), "school", &mut errors);
+        let (urn, fields) = done(errors, urn.zip(fields))?;
+        let school = self.store.create_school(&tenant, urn, &fields).await?;
+        Ok(Response::new(wire::school_to_proto(&school)))
+    }
+
+    #[tracing::instrument(skip_all, fields(urn = %request.get_ref().urn))]
+    async fn get_school(
+        &self,
+        request: Request<pb::GetSchoolRequest>,
+    ) -> Result<Response<pb::School>, Status> {
+        let who = caller(&request, READERS)?;
+        let mut errors = FieldViolations::new();
+        let urn = wire::urn(&request.get_ref().urn, "urn", &mut errors);
+        let urn = done(errors, urn)?;
+        let school = self.store.get_school(&who.scope()?, urn).await?;
+        Ok(Response::new(wire::school_to_proto(&school)))
+    }
+
+    #[tracing::instrument(skip_all, fields(urn = %request.get_ref().urn))]
+    async fn update_school(
+        &self,
+        request: Request<pb::UpdateSchoolRequest>,
+    ) -> Result<Response<pb::School>, Status> {
+        let who = caller(&request, MANAGERS)?;
+        let tenant = who.tenant_scope()?;
+        let req = request.get_ref();
+        let mut errors = FieldViolations::new();
+        let urn = wire::urn(&req.urn, "urn", &mut errors);
+        if req.version < 1 {
+            errors.add("version", "is required: send the version you read");
+        }
+        let fields =
+            wire::school_fields(req.school.as_ref(), tenant.la_code(), "school", &mut errors);
+        let (urn, fields) = done(errors, urn.zip(fields))?;
+        let school = self
+            .store
+            .update_school(&tenant, urn, req.version, &fields)
+            .await?;
+        Ok(Response::new(wire::school_to_proto(&school)))
+    }
+
+    async fn list_schools(
+        &self,
+        request: Request<pb::ListSchoolsRequest>,
+    ) -> Result<Response<pb::ListSchoolsResponse>, Status> {
+        let who = caller(&request, READERS)?;
+        let req = request.get_ref();
+        let mut errors = FieldViolations::new();
+        let page = Page::parse(req.page.as_ref(), "page", &mut errors);
+        let phase = errors.check("phase", wire::phase(req.phase)).flatten();
+        let type_code = match req.establishment_type_code {
+            Some(code) => errors.check(
+                "establishment_type_code",
+                u16::try_from(code).map_err(|_| "is not a type code".into()),
+            ),
+            None => None,
+        };
+        let open = match pb::OpenFilter::try_from(req.open) {
+            Ok(pb::OpenFilter::Any) => OpenFilter::Any,
+            Ok(pb::OpenFilter::Open) => OpenFilter::Open,
+            Ok(pb::OpenFilter::Closed) => OpenFilter::Closed,
+            Err(_) => {
+                errors.add("open", format!("{} is not an open filter", req.open));
+                OpenFilter::Any
+            }
+        };
+        let today = wire::as_of(req.as_of.as_ref(), (self.today)(), &mut errors);
+        errors.into_result().map_err(Error::from)?;
+        let filter = SchoolFilter {
+            phase,
+            type_code,
+            open,
+            has_current_senco: req.has_current_senco,
+            award_overdue: req.senco_award_overdue,
+            award_due_within_days: req.senco_award_due_within_days,
+            today,
+        };
+        let (schools, next_page_token) = self
+            .store
+            .list_schools(&who.scope()?, &filter, &page)
+            .await?;
+        Ok(Response::new(pb::ListSchoolsResponse {
+            schools: schools.iter().map(wire::school_to_proto).collect(),
+            next_page_token,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn import_schools(
+        &self,
+        request: Request<Streaming<pb::ImportSchoolsRequest>>,
+    ) -> Result<Response<pb::ImportSchoolsResponse>, Status> {
+        let who = caller(&request, MANAGERS)?;
+        let tenant = who.tenant_scope()?;
+        let mut stream = request.into_inner();
+        let mut bytes = Vec::new();
+        let mut dry_run = None;
+        while let Some(message) = stream.next().await {
+            let message = message?;
+            dry_run.get_or_insert(message.dry_run);
+            if bytes.len() + message.chunk.len() > MAX_IMPORT_BYTES {
+                return Err(Error::invalid(
+                    "chunk",
+                    format!("the file is larger than {} MiB", MAX_IMPORT_BYTES >> 20),
+                )
+                .into());
+            }
+            bytes.extend_from_slice(&message.chunk);
+        }
+        let dry_run = dry_run.unwrap_or(false);
+        let la_code = tenant_of(&who)?;
+        // Decoding and validating ~50,000 rows is CPU work: keep it off the async threads.
+        let extract = tokio::task::spawn_blocking(move || gias::read_extract(&bytes, la_code))
+            .await
+            .map_err(|e| sen_platform::error::internal("import task failed", &e))?
+            .map_err(|e| Error::invalid("chunk", e.to_string()))?;
+        let counts = self
+            .store
+            .import_schools(&tenant, &extract.rows, dry_run)
+            .await?;
+        tracing::info!(
+            created = counts.created,
+            updated = counts.updated,
+            unchanged = counts.unchanged,
+            skipped = extract.skipped.len(),
+            dry_run,
+            "GIAS import"
+        );
+        Ok(Response::new(pb::ImportSchoolsResponse {
+            created: counts.created,
+            updated: counts.updated,
+            unchanged: counts.unchanged,
+            skipped: extract
+                .skipped
+                .into_iter()
+                .map(|s| pb::SkippedRow {
+                    line: s.line,
+                    urn: s.urn,
+                    reason: s.reason,
+                })
+                .collect(),
+            other_authority_rows: extract.other_authority_rows,
+            dry_run,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(urn = %request.get_ref().urn))]
+    async fn appoint_senco(
+        &self,
+        request: Request<pb::AppointSencoRequest>,
+    ) -> Result<Response<pb::SencoAppointment>, Status> {
+        let who = caller(&request, MANAGERS)?;
+        let tenant = who.tenant_scope()?;
+        let req = request.get_ref();
+        let today = (self.today)();
+        let mut errors = FieldViolations::new();
+        let urn = wire::urn(&req.urn, "urn", &mut errors);
+        let details = wire::senco_details(req.senco.as_ref(), "senco", today, &mut errors);
+        let appointed_on = wire::date(req.appointed_on.as_ref(), "appointed_on", &mut errors);
+        if let Some(d) = appointed_on
+            && d > today + chrono::Duration::days(366)
+        {
+            errors.add("appointed_on", format!("{d} is more than a year ahead"));
+        }
+        let (urn, (details, appointed_on)) = done(errors, urn.zip(details.zip(appointed_on)))?;
+        let new = NewAppointment {
+            details,
+            appointed_on,
+            prior_experience_over_12_months: req.prior_senco_experience_over_12_months,
+        };
+        let appointment = self
+            .store
+            .appoint_senco(&tenant, urn, &new, who.person())
+            .await?;
+        Ok(Response::new(wire::appointment_to_proto(&appointment)))
+    }
+
+    #[tracing::instrument(skip_all, fields(id = request.get_ref().id))]
+    async fn update_senco_appointment(
+        &self,
+        request: Request<pb::UpdateSencoAppointmentRequest>,
+    ) -> Result<Response<pb::SencoAppointment>, Status> {
+        let who = caller(&request, MANAGERS)?;
+        let tenant = who.tenant_scope()?;
+        let req = request.get_ref();
+        let mut errors = FieldViolations::new();
+        if req.version < 1 {
+            errors.add("version", "is required: send the version you read");
+        }
+        let details = wire::senco_details(req.senco.as_ref(), "senco", (self.today)(), &mut errors);
+        let details = done(errors, details)?;
+        let appointment = self
+            .store
+            .update_senco(&tenant, req.id, req.version, &details)
+            .await?;
+        Ok(Response::new(wire::appointment_to_proto(&appointment)))
+    }
+
+    #[tracing::instrument(skip_all, fields(id = request.get_ref().id))]
+    async fn end_senco_appointment(
+        &self,
+        request: Request<pb::EndSencoAppointmentRequest>,
+    ) -> Result<Response<pb::SencoAppointment>, Status> {
+        let who = caller(&request, MANAGERS)?;
+        let tenant = who.tenant_scope()?;
+        let req = request.get_ref();
+        let today = (self.today)();
+        let mut errors = FieldViolations::new();
+        let ended_on = wire::date(req.ended_on.as_ref(), "ended_on", &mut errors);
+        if let Some(d) = ended_on
+            && d > today
+        {
+            errors.add(
+                "ended_on",
+                format!("{d} is in the future; record the end when it happens"),
+            );
+        }
+        let reason = req.reason.trim();
+        if reason.is_empty() {
+            errors.add("reason", "is required");
+        } else if reason.chars().count() > 500 {
+            errors.add("reason", "is longer than 500 characters");
+        }
+        let ended_on = done(errors, ended_on)?;
+        let appointment = self
+            .store
+            .end_senco(&tenant, req.id, ended_on, reason)
+            .await?;
+        Ok(Response::new(wire::appointment_to_proto(&appointment)))
+    }
+
+    #[tracing::instrument(skip_all, fields(urn = %request.get_ref().urn))]
+    async fn list_senco_appointments(
+        &self,
+        request: Request<pb::ListSencoAppointmentsRequest>,
+    ) -> Result<Response<pb::ListSencoAppointmentsResponse>, Status> {
+        let who = caller(&request, READERS)?;
+        let mut errors = FieldViolations::new();
+        let urn = wire::urn(&request.get_ref().urn, "urn", &mut errors);
+        let urn = done(errors, urn)?;
+        let history = self.store.senco_history(&who.scope()?, urn).await?;
+        Ok(Response::new(pb::ListSencoAppointmentsResponse {
+            appointments: history.iter().map(wire::appointment_to_proto).collect(),
+        }))
+    }
+
+    async fn list_senco_compliance(
+        &self,
+        request: Request<pb::ListSencoComplianceRequest>,
+    ) -> Result<Response<pb::SencoComplianceReport>, Status> {
+        let who = caller(&request, COMPLIANCE_READERS)?;
+        let tenant = who.tenant_scope()?;
+        let req = request.get_ref();
+        let mut errors = FieldViolations::new();
+        let today = wire::as_of(req.as_of.as_ref(), (self.today)(), &mut errors);
+        let within = if req.due_within_days == 0 {
+            DEFAULT_DUE_WITHIN_DAYS
+        } else {
+            req.due_within_days
+        };
+        if within > 3 * 366 {
+            errors.add("due_within_days", "is more than three years");
+        }
+        errors.into_result().map_err(Error::from)?;
+        let report = self.store.compliance(&tenant, today, within).await?;
+        Ok(Response::new(pb::SencoComplianceReport {
+            as_of: Some(sen_platform::dates::to_proto(today)),
+            due_within_days: within,
+            without_senco: report
+                .without_senco
+                .iter()
+                .map(wire::summary_to_proto)
+                .collect(),
+            awards_overdue: report
+                .awards_overdue
+                .iter()
+                .map(wire::compliance_item_to_proto)
+                .collect(),
+            awards_due_soon: report
+                .awards_due_soon
+                .iter()
+                .map(wire::compliance_item_to_proto)
+                .collect(),
+            not_qualified_teacher: report
+                .not_qualified_teacher
+                .iter()
+                .map(wire::compliance_item_to_proto)
+                .collect(),
+        }))
+    }
+}

@@ -1,0 +1,847 @@
+//! Synthetic DfE "Get Information About Schools" (GIAS) all-establishments
+//! extracts (`edubasealldataYYYYMMDD.csv`) for tests and benchmarks of the
+//! schools CSV importer.
+//!
+//! The files look like the real download: 139 columns that must be found by
+//! name, CRLF line ends, Windows-1252 text, `dd-mm-yyyy` dates, quoted fields
+//! with commas and doubled quotes, many empty cells and postcodes in varied
+//! case and spacing. Output is deterministic from a seed, and [`Extract`] says
+//! what the importer should accept ([`ExpectedSchool`]) and reject ([`BadRow`]).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use chrono::NaiveDate;
+
+/// What to generate.
+#[derive(Clone, Debug)]
+pub struct ExtractSpec {
+    /// Rows for each authority: (la_code, la_name, number of good rows).
+    pub authorities: Vec<(u16, String, usize)>,
+    /// Rows belonging to other authorities mixed in (the importer must ignore them).
+    pub other_rows: usize,
+    /// Bad rows for the FIRST authority in `authorities`, mixed in among the good ones.
+    pub bad_rows: Vec<BadRow>,
+    /// Seed for the deterministic pseudo-random generator.
+    pub seed: u64,
+}
+
+/// A kind of malformed row the importer must report and skip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BadRow {
+    /// `URN` is not a number, e.g. `12A456`.
+    BadUrn,
+    /// `Postcode` is `ZZ 123`.
+    BadPostcode,
+    /// `OpenDate` is `31-02-2019`.
+    BadOpenDate,
+    /// `EstablishmentName` is empty.
+    MissingName,
+    /// `PhaseOfEducation (code)` is `9`.
+    BadPhaseCode,
+    /// `EstablishmentNumber` is `20A1`.
+    BadEstablishmentNumber,
+    /// The row has 20 fields instead of 139.
+    WrongColumnCount,
+    /// The row repeats the URN of an earlier good row of the same authority.
+    DuplicateUrn,
+}
+
+/// One good row as generated, so tests can check what was imported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpectedSchool {
+    pub urn: u32,
+    pub la_code: u16,
+    pub establishment_number: u16,
+    /// As Unicode (the file holds it in Windows-1252).
+    pub name: String,
+    pub type_code: u16,
+    pub phase_code: u8,
+    pub status_code: u8,
+    pub low_age: Option<u8>,
+    pub high_age: Option<u8>,
+    pub number_on_roll: Option<u32>,
+    /// Normal form, e.g. `NG1 5DT`, however the file spells it.
+    pub postcode: Option<String>,
+    pub open_date: Option<NaiveDate>,
+    pub close_date: Option<NaiveDate>,
+}
+
+/// A generated file and what it contains.
+#[derive(Clone, Debug)]
+pub struct Extract {
+    /// The file, Windows-1252 encoded, CRLF line ends.
+    pub bytes: Vec<u8>,
+    /// Good rows of the authorities in the spec, in file order (filter by `la_code`).
+    pub expected: Vec<ExpectedSchool>,
+    /// (1-based line number in the file where the header is line 1, the BadRow kind) for every bad row.
+    pub bad: Vec<(u64, BadRow)>,
+    /// Number of rows of authorities not in `spec.authorities`.
+    pub other_rows: usize,
+}
+
+/// The 139 header names, in file order.
+pub fn header() -> Vec<&'static str> {
+    HEADER.split(',').collect()
+}
+
+const COLUMN_COUNT: usize = 139;
+
+const HEADER: &str = "LastChangedDate,UPRN,URN,UKPRN,LA (code),GSSLACode (name),LA (name),\
+    PreviousLA (code),EstablishmentNumber,PreviousEstablishmentNumber,EstablishmentName,SiteName,\
+    TypeOfEstablishment (code),EstablishmentTypeGroup (code),TypeOfEstablishment (name),\
+    FurtherEducationType (name),EstablishmentTypeGroup (name),Boarders (code),\
+    EstablishmentStatus (code),Boarders (name),EstablishmentStatus (name),\
+    ReasonEstablishmentOpened (code),ReasonEstablishmentOpened (name),OpenDate,\
+    ReasonEstablishmentClosed (code),ReasonEstablishmentClosed (name),CloseDate,\
+    NurseryProvision (name),PhaseOfEducation (code),OfficialSixthForm (code),\
+    PhaseOfEducation (name),OfficialSixthForm (name),Gender (code),StatutoryLowAge,Gender (name),\
+    StatutoryHighAge,ReligiousCharacter (code),ReligiousCharacter (name),ReligiousEthos (name),\
+    Diocese (code),Diocese (name),AdmissionsPolicy (code),AdmissionsPolicy (name),SchoolCapacity,\
+    SpecialClasses (code),SpecialClasses (name),CensusDate,NumberOfPupils,NumberOfBoys,\
+    NumberOfGirls,PercentageFSM,FSM,TrustSchoolFlag (code),TrustSchoolFlag (name),Trusts (code),\
+    Trusts (name),SchoolSponsorFlag (name),SchoolSponsors (name),FederationFlag (name),\
+    Federations (code),Federations (name),FEHEIdentifier,OfstedLastInsp,Street,Locality,Address3,\
+    Town,County (name),Postcode,SchoolWebsite,TelephoneNum,HeadTitle (name),HeadFirstName,\
+    HeadLastName,HeadPreferredJobTitle,BSOInspectorateName (name),InspectorateReport,\
+    DateOfLastInspectionVisit,NextInspectionVisit,TeenMoth (name),TeenMothPlaces,CCF (name),\
+    SENPRU (name),EBD (name),PlacesPRU,FTProv (name),EdByOther (name),Section41Approved (name),\
+    SEN1 (name),SEN2 (name),SEN3 (name),SEN4 (name),SEN5 (name),SEN6 (name),SEN7 (name),\
+    SEN8 (name),SEN9 (name),SEN10 (name),SEN11 (name),SEN12 (name),SEN13 (name),\
+    TypeOfResourcedProvision (name),ResourcedProvisionOnRoll,ResourcedProvisionCapacity,\
+    SenUnitOnRoll,SenUnitCapacity,GOR (code),GOR (name),DistrictAdministrative (code),\
+    DistrictAdministrative (name),AdministrativeWard (code),AdministrativeWard (name),\
+    ParliamentaryConstituency (code),ParliamentaryConstituency (name),UrbanRural (code),\
+    UrbanRural (name),Easting,Northing,MSOA (name),LSOA (name),InspectorateName (name),SENStat,\
+    BoardingEstablishment (name),SENNoStat,PropsName,PreviousLA (name),OfstedRating (name),\
+    RSCRegion (name),Country (name),QABName (code),QABName (name),\
+    EstablishmentAccredited (code),EstablishmentAccredited (name),QABReport,CHNumber,MSOA (code),\
+    LSOA (code),AccreditationExpiryDate,SixthFormProvisionFlag (name)";
+
+/// (code, name, group, weight) of the establishment types generated.
+const TYPES: [(u16, &str, &str, u64); 12] = [
+    (
+        1,
+        "Community school",
+        "Local authority maintained schools",
+        20,
+    ),
+    (
+        2,
+        "Voluntary aided school",
+        "Local authority maintained schools",
+        8,
+    ),
+    (
+        3,
+        "Voluntary controlled school",
+        "Local authority maintained schools",
+        6,
+    ),
+    (
+        5,
+        "Foundation school",
+        "Local authority maintained schools",
+        4,
+    ),
+    (7, "Community special school", "Special schools", 4),
+    (
+        14,
+        "Pupil referral unit",
+        "Local authority maintained schools",
+        2,
+    ),
+    (
+        15,
+        "Local authority nursery school",
+        "Local authority maintained schools",
+        2,
+    ),
+    (28, "Academy sponsor led", "Academies", 10),
+    (34, "Academy converter", "Academies", 25),
+    (35, "Free schools", "Free Schools", 6),
+    (44, "Academy special converter", "Special schools", 3),
+    (11, "Other independent school", "Independent schools", 10),
+];
+const PHASES: [&str; 8] = [
+    "Not applicable",
+    "Nursery",
+    "Primary",
+    "Middle deemed primary",
+    "Secondary",
+    "Middle deemed secondary",
+    "16 plus",
+    "All-through",
+];
+const STATUSES: [&str; 4] = [
+    "Open",
+    "Closed",
+    "Open, but proposed to close",
+    "Proposed to open",
+];
+const PLACES: &str = "Oakfield,Meadowbank,Hillside,Riverside,Greenwood,Ashfield,Beechwood,\
+    Elmhurst,Kingsmead,Westfield,Brookside,Fairfield,Highfield,Larkrise,Mapledene,Northgate,\
+    Parkside,Queensbury,Redhill,Southway,Thornton,Underwood,Willow Brook,Abbey Lane,Castle View,\
+    Bramcote,Carlton,Sherwood,Bestwood,Clifton,Arnold,Beeston,Hucknall,Greythorn,Lady Bay";
+const SAINTS: &str = "Mary,Peter,John,Paul,Michael,Joseph,Anne,Margaret,Thomas,Bede,Chad,Hilda";
+const ACCENTED: &str = "Ren\u{e9}e Gardens,Caf\u{e9} Lane,Saint-Andr\u{e9}";
+const FIRST_NAMES: &str =
+    "Sarah,James,Helen,David,Ren\u{e9}e,Zo\u{eb},Si\u{e2}n,Mohammed,Priya,Aoife";
+const LAST_NAMES: &str = "Smith,Patel,O'Brien,Jones,Khan,Williams,Nowak,Taylor,Ahmed,Bront\u{eb}";
+const SEN_NEEDS: &str = "ASD - Autistic Spectrum Disorder|SLD - Severe Learning Difficulty|\
+    SEMH - Social, Emotional and Mental Health|MLD - Moderate Learning Difficulty";
+const OTHER_LAS: &str = "201:City of London,202:Camden,330:Birmingham,340:Knowsley,350:Bolton,\
+    373:Sheffield,380:Bradford,800:Bath and North East Somerset,821:Luton,830:Derbyshire,\
+    855:Leicestershire,886:Kent,891:Nottinghamshire,892:Nottingham,919:Hertfordshire,936:Surrey";
+/// Windows-1252 bytes 0x80..=0x9F; U+FFFD marks the five unassigned ones.
+const HIGH: &str = "€\u{fffd}‚ƒ„…†‡ˆ‰Š‹Œ\u{fffd}Ž\u{fffd}\u{fffd}‘’“”•–—˜™š›œ\u{fffd}žŸ";
+
+/// Generates an extract.
+///
+/// # Panics
+///
+/// If `bad_rows` is not empty but `authorities` is, if a `DuplicateUrn` is
+/// asked for but the first authority has no good rows, or if one authority
+/// would need more than 9,000 establishment numbers.
+pub fn generate(spec: &ExtractSpec) -> Extract {
+    let first = spec.authorities.first();
+    assert!(
+        spec.bad_rows.is_empty() || first.is_some(),
+        "bad rows need an authority"
+    );
+    let needs_good = spec.bad_rows.contains(&BadRow::DuplicateUrn);
+    assert!(
+        !needs_good || first.is_some_and(|a| a.2 > 0),
+        "DuplicateUrn needs a good row"
+    );
+    let mut g = Generator {
+        rng: Rng(spec.seed),
+        ..Generator::default()
+    };
+    let slots = g.plan(spec);
+    let others = other_authorities(spec);
+    let mut bytes = Vec::with_capacity(slots.len() * 600);
+    write_row(&mut bytes, &header());
+    let (mut expected, mut bad) = (Vec::new(), Vec::new());
+    for (line, slot) in (2u64..).zip(slots) {
+        let cells = match slot {
+            Slot::Good(i) => {
+                let (code, name, _) = &spec.authorities[i];
+                let school = g.school(*code);
+                let row = g.render(&school, name);
+                if i == 0 {
+                    g.first_urns.push(school.urn);
+                }
+                expected.push(school);
+                row
+            }
+            Slot::Other => {
+                let (code, name) = &others[g.rng.below(others.len())];
+                let school = g.school(*code);
+                g.render(&school, name)
+            }
+            Slot::Bad(kind) => {
+                bad.push((line, kind));
+                g.bad_row(&spec.authorities[0], kind)
+            }
+        };
+        write_row(&mut bytes, &cells.0);
+    }
+    Extract {
+        bytes,
+        expected,
+        bad,
+        other_rows: spec.other_rows,
+    }
+}
+
+/// Encodes text as Windows-1252; characters it lacks become `?`.
+fn to_windows_1252(s: &str) -> Vec<u8> {
+    s.chars().map(encode_char).collect()
+}
+
+fn encode_char(c: char) -> u8 {
+    match u8::try_from(c) {
+        Ok(b) if !(0x80..=0x9f).contains(&b) => b,
+        _ if c == '\u{fffd}' => b'?',
+        _ => HIGH
+            .chars()
+            .position(|h| h == c)
+            .and_then(|p| u8::try_from(p).ok())
+            .map_or(b'?', |p| 0x80 + p),
+    }
+}
+
+fn write_row<S: AsRef<str>>(out: &mut Vec<u8>, cells: &[S]) {
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let cell = cell.as_ref();
+        if cell.contains([',', '"', '\r', '\n']) {
+            out.push(b'"');
+            out.extend(to_windows_1252(&cell.replace('"', "\"\"")));
+            out.push(b'"');
+        } else {
+            out.extend(to_windows_1252(cell));
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+fn other_authorities(spec: &ExtractSpec) -> Vec<(u16, String)> {
+    let taken: HashSet<u16> = spec.authorities.iter().map(|a| a.0).collect();
+    let known: Vec<(u16, String)> = (OTHER_LAS.split(',').filter_map(|e| e.split_once(':')))
+        .filter_map(|(code, name)| Some((code.parse().ok()?, name.to_owned())))
+        .filter(|(code, _)| !taken.contains(code))
+        .collect();
+    if !known.is_empty() {
+        return known;
+    }
+    (201..=999)
+        .filter(|c| !taken.contains(c))
+        .map(|c| (c, format!("Authority {c}")))
+        .collect()
+}
+
+fn columns() -> &'static HashMap<&'static str, usize> {
+    static COLUMNS: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
+    COLUMNS.get_or_init(|| {
+        header()
+            .into_iter()
+            .enumerate()
+            .map(|(i, n)| (n, i))
+            .collect()
+    })
+}
+
+fn dmy(date: Option<NaiveDate>) -> String {
+    date.map(|d| d.format("%d-%m-%Y").to_string())
+        .unwrap_or_default()
+}
+
+fn opt<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The cells of one row, set by column name.
+struct Row(Vec<String>);
+
+impl Row {
+    fn set(&mut self, name: &str, value: impl ToString) {
+        let index = columns().get(name).copied();
+        debug_assert!(index.is_some(), "no column {name}");
+        if let Some(cell) = index.and_then(|i| self.0.get_mut(i)) {
+            *cell = value.to_string();
+        }
+    }
+}
+
+/// SplitMix64.
+#[derive(Default)]
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// 0..n; n must not be 0.
+    fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+    fn range(&mut self, lo: u32, hi: u32) -> u32 {
+        lo + (self.next_u64() % u64::from(hi - lo + 1)) as u32
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next_u64() % 100 < percent
+    }
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
+    }
+    fn word(&mut self, list: &'static str, sep: char) -> &'static str {
+        let n = list.split(sep).count();
+        list.split(sep).nth(self.below(n)).unwrap_or_default()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    Good(usize),
+    Other,
+    Bad(BadRow),
+}
+
+#[derive(Default)]
+struct Generator {
+    rng: Rng,
+    urns: HashSet<u32>,
+    numbers: HashMap<u16, HashSet<u16>>,
+    first_urns: Vec<u32>,
+    serial: u64,
+}
+
+impl Generator {
+    /// Row kinds in file order: shuffled, each duplicate after a good row of the first authority.
+    fn plan(&mut self, spec: &ExtractSpec) -> Vec<Slot> {
+        let good = spec
+            .authorities
+            .iter()
+            .enumerate()
+            .flat_map(|(i, a)| std::iter::repeat_n(Slot::Good(i), a.2));
+        let mut slots: Vec<Slot> = good
+            .chain(std::iter::repeat_n(Slot::Other, spec.other_rows))
+            .chain(spec.bad_rows.iter().map(|&b| Slot::Bad(b)))
+            .collect();
+        for i in (1..slots.len()).rev() {
+            let j = self.rng.below(i + 1);
+            slots.swap(i, j);
+        }
+        for i in 0..slots.len() {
+            let first_good = slots.iter().position(|s| *s == Slot::Good(0));
+            if slots[i] == Slot::Bad(BadRow::DuplicateUrn)
+                && let Some(first) = first_good.filter(|&f| f > i)
+            {
+                slots.swap(i, first);
+            }
+        }
+        slots
+    }
+
+    fn school(&mut self, la_code: u16) -> ExpectedSchool {
+        let type_code = self.type_code();
+        let phase_code = self.phase(type_code);
+        let status_code = match self.rng.below(100) {
+            0..80 => 1,
+            80..92 => 2,
+            92..95 => 3,
+            _ => 4,
+        };
+        let (low_age, high_age) = self.ages(type_code, phase_code);
+        let (open_date, close_date) = self.dates(status_code);
+        let roll =
+            (status_code != 4 && !self.rng.chance(12)).then(|| self.pupils(type_code, phase_code));
+        ExpectedSchool {
+            urn: self.urn(),
+            la_code,
+            establishment_number: self.establishment_number(la_code, type_code, phase_code),
+            name: self.name(type_code, phase_code),
+            type_code,
+            phase_code,
+            status_code,
+            low_age,
+            high_age,
+            number_on_roll: roll,
+            postcode: (!self.rng.chance(5)).then(|| self.postcode()),
+            open_date,
+            close_date,
+        }
+    }
+
+    fn type_code(&mut self) -> u16 {
+        let mut roll = self.next_below(TYPES.iter().map(|t| t.3).sum());
+        for (code, _, _, weight) in TYPES {
+            if roll < weight {
+                return code;
+            }
+            roll -= weight;
+        }
+        1
+    }
+
+    fn next_below(&mut self, n: u64) -> u64 {
+        self.rng.next_u64() % n
+    }
+
+    fn phase(&mut self, type_code: u16) -> u8 {
+        match type_code {
+            15 => 1,
+            7 | 14 | 44 => 0,
+            11 => self.rng.pick(&[7, 2, 4, 0]),
+            1 | 2 | 3 | 5 => self.rng.pick(&[2, 2, 2, 2, 2, 4, 3, 5]),
+            _ => self.rng.pick(&[2, 2, 4, 4, 7, 6]),
+        }
+    }
+
+    fn ages(&mut self, type_code: u16, phase: u8) -> (Option<u8>, Option<u8>) {
+        if matches!(type_code, 14 | 15) && self.rng.chance(30) {
+            return (None, None);
+        }
+        let options: &[(u8, u8)] = match (type_code, phase) {
+            (15, _) => &[(2, 5), (3, 5)],
+            (14, _) => &[(5, 16), (11, 16), (14, 16)],
+            (_, 0) => &[(2, 19), (3, 19), (11, 25), (4, 19)],
+            (_, 2) => &[(4, 11), (3, 11), (4, 7), (7, 11)],
+            (_, 3) => &[(8, 12), (9, 13)],
+            (_, 4) => &[(11, 16), (11, 18)],
+            (_, 5) => &[(9, 13), (10, 14)],
+            (_, 6) => &[(16, 19)],
+            _ => &[(4, 18), (3, 19)],
+        };
+        let (low, high) = self.rng.pick(options);
+        (Some(low), Some(high))
+    }
+
+    fn date(&mut self, from_year: u32, to_year: u32) -> NaiveDate {
+        let year = self.rng.range(from_year, to_year) as i32;
+        NaiveDate::from_ymd_opt(year, self.rng.range(1, 12), self.rng.range(1, 28))
+            .unwrap_or_default()
+    }
+
+    /// Closed schools opened before 2000 and closed after; others have no close date.
+    fn dates(&mut self, status: u8) -> (Option<NaiveDate>, Option<NaiveDate>) {
+        match status {
+            2 => (
+                (!self.rng.chance(30)).then(|| self.date(1950, 1999)),
+                Some(self.date(2000, 2024)),
+            ),
+            4 => (Some(self.date(2026, 2027)), None),
+            _ => (self.rng.chance(55).then(|| self.date(1950, 2024)), None),
+        }
+    }
+
+    fn pupils(&mut self, type_code: u16, phase: u8) -> u32 {
+        let (lo, hi) = match (type_code, phase) {
+            (15, _) => (20, 150),
+            (14, _) => (5, 120),
+            (_, 0) => (20, 300),
+            (_, 2 | 3) => (30, 700),
+            _ => (400, 2000),
+        };
+        self.rng.range(lo, hi)
+    }
+
+    fn urn(&mut self) -> u32 {
+        loop {
+            let urn = self.rng.range(100_000, 999_999);
+            if self.urns.insert(urn) {
+                return urn;
+            }
+        }
+    }
+
+    /// Unique in the authority: from the range for the kind of school, else any free one.
+    fn establishment_number(&mut self, la: u16, type_code: u16, phase: u8) -> u16 {
+        let (lo, hi) = match (type_code, phase) {
+            (15, _) => (1000, 1099),
+            (14, _) => (1100, 1199),
+            (7 | 44, _) => (7000, 7999),
+            (_, 1..=3) => (2000, 2999),
+            _ => (4000, 4999),
+        };
+        let start = self.rng.range(0, u32::from(hi - lo)) as u16;
+        let used = self.numbers.entry(la).or_default();
+        let preferred = (0..=hi - lo).map(|k| lo + (start + k) % (hi - lo + 1));
+        let number = preferred.chain(1000..=9999).find(|n| !used.contains(n));
+        let number = number.expect("at most 9,000 establishments in one authority");
+        used.insert(number);
+        number
+    }
+
+    /// Every 7th name has a comma, quotes or characters beyond ASCII, in turn.
+    fn name(&mut self, type_code: u16, phase: u8) -> String {
+        self.serial += 1;
+        let place = self.rng.word(PLACES, ',');
+        let saint = self.rng.word(SAINTS, ',');
+        let other = self.rng.word(PLACES, ',');
+        let accented = self.rng.word(ACCENTED, ',');
+        match (self.serial % 7, (self.serial / 7) % 3) {
+            (0, _) => format!("{}, {place}", self.base_name(type_code, phase, other)),
+            (3, _) => format!("St {saint}'s, Church of England \"Aided\" School"),
+            (5, 0) => self.base_name(type_code, phase, accented),
+            (5, 1) => format!("St {saint}\u{2019}s Catholic Primary School"),
+            (5, _) => format!(
+                "{place} Federation \u{2013} {}",
+                self.base_name(type_code, phase, place)
+            ),
+            _ => self.base_name(type_code, phase, place),
+        }
+    }
+
+    fn base_name(&mut self, type_code: u16, phase: u8, place: &str) -> String {
+        let r = &mut self.rng;
+        let suffix = match (type_code, phase) {
+            (15, _) => "Nursery School",
+            (14, _) => r.pick(&["Pupil Referral Unit", "Short Stay School", "Centre"]),
+            (7 | 44, _) => r.pick(&["School", "Special School", "Academy"]),
+            (2 | 3, 2 | 3) => {
+                let church = r.pick(&["Church of England", "Catholic", "CofE"]);
+                let kind = r.pick(&["Primary School", "Junior School", "Infant School"]);
+                return format!("St {}'s {church} {kind}", r.word(SAINTS, ','));
+            }
+            (28 | 34 | 35, 2 | 3) => r.pick(&["Primary Academy", "Academy", "Primary School"]),
+            (_, 2 | 3) => r.pick(&[
+                "Primary School",
+                "Infant School",
+                "Junior School",
+                "Community Primary School",
+            ]),
+            (_, 6) => "Sixth Form College",
+            (11, _) => r.pick(&["House School", "Preparatory School", "College"]),
+            (28 | 34 | 35, _) => r.pick(&["Academy", "High School", "School"]),
+            _ => r.pick(&[
+                "High School",
+                "School",
+                "Community College",
+                "Secondary School",
+            ]),
+        };
+        format!("{place} {suffix}")
+    }
+
+    fn postcode(&mut self) -> String {
+        const INWARD: &[u8] = b"ABDEFGHJLNPQRSTUWXYZ";
+        let r = &mut self.rng;
+        let one = ["B", "E", "G", "L", "M", "N", "S", "W"];
+        let two = [
+            "NG", "LS", "BS", "CB", "OX", "YO", "NE", "DE", "LE", "CV", "SK", "PE",
+        ];
+        let outward = match r.below(6) {
+            0 => format!("{}{}", r.pick(&one), r.range(1, 9)),
+            1 => format!("{}{}", r.pick(&one), r.range(10, 99)),
+            2 => format!("{}{}", r.pick(&two), r.range(1, 9)),
+            3 => format!("{}{}", r.pick(&two), r.range(10, 99)),
+            4 => format!(
+                "{}{}{}",
+                r.pick(&["E", "N", "W"]),
+                r.range(1, 9),
+                char::from(r.pick(b"ABCDEHJKPSTUW"))
+            ),
+            _ => format!(
+                "{}{}{}",
+                r.pick(&["EC", "SW", "WC"]),
+                r.range(1, 4),
+                char::from(r.pick(b"ABEHMNPRVWXY"))
+            ),
+        };
+        let (a, b) = (char::from(r.pick(INWARD)), char::from(r.pick(INWARD)));
+        format!("{outward} {}{a}{b}", r.range(0, 9))
+    }
+
+    /// How a person at the DfE might have typed the postcode.
+    fn spell_postcode(&mut self, postcode: &str) -> String {
+        match self.rng.below(12) {
+            0 => postcode.to_lowercase(),
+            1 => postcode.replace(' ', ""),
+            2 => postcode.replace(' ', "  "),
+            3 => format!("{postcode} "),
+            4 => postcode.to_lowercase().replace(' ', ""),
+            _ => postcode.to_owned(),
+        }
+    }
+
+    fn render(&mut self, s: &ExpectedSchool, la_name: &str) -> Row {
+        let mut r = Row(vec![String::new(); COLUMN_COUNT]);
+        let (_, type_name, group, _) = TYPES
+            .iter()
+            .copied()
+            .find(|t| t.0 == s.type_code)
+            .unwrap_or_default();
+        r.set("URN", s.urn);
+        r.set("LA (code)", s.la_code);
+        r.set("LA (name)", la_name);
+        r.set("EstablishmentNumber", s.establishment_number);
+        r.set("EstablishmentName", &s.name);
+        r.set("TypeOfEstablishment (code)", s.type_code);
+        r.set("TypeOfEstablishment (name)", type_name);
+        r.set("EstablishmentTypeGroup (name)", group);
+        r.set("EstablishmentStatus (code)", s.status_code);
+        r.set(
+            "EstablishmentStatus (name)",
+            STATUSES
+                .get(usize::from(s.status_code).wrapping_sub(1))
+                .unwrap_or(&""),
+        );
+        r.set("OpenDate", dmy(s.open_date));
+        r.set("CloseDate", dmy(s.close_date));
+        r.set("PhaseOfEducation (code)", s.phase_code);
+        r.set(
+            "PhaseOfEducation (name)",
+            PHASES.get(usize::from(s.phase_code)).unwrap_or(&""),
+        );
+        r.set("StatutoryLowAge", opt(s.low_age));
+        r.set("StatutoryHighAge", opt(s.high_age));
+        r.set("NumberOfPupils", opt(s.number_on_roll));
+        let postcode = s.postcode.as_deref().map(|p| self.spell_postcode(p));
+        r.set("Postcode", opt(postcode));
+        self.fill(&mut r, s, la_name);
+        r
+    }
+
+    /// Cells the importer does not read: plausible values, many left empty.
+    fn fill(&mut self, r: &mut Row, s: &ExpectedSchool, la_name: &str) {
+        let g = &mut self.rng;
+        let place = g.word(PLACES, ',');
+        r.set("LastChangedDate", dmy(Some(self.date(2023, 2025))));
+        let g = &mut self.rng;
+        if g.chance(70) {
+            r.set("UKPRN", g.range(10_000_000, 10_099_999));
+        }
+        r.set(
+            "GSSLACode (name)",
+            format!("E0{}", 6_000_000 + u32::from(s.la_code)),
+        );
+        let boarding = s.type_code == 11 && g.chance(30);
+        r.set("Boarders (code)", if boarding { 2 } else { 1 });
+        r.set(
+            "Boarders (name)",
+            if boarding {
+                "Boarding school"
+            } else {
+                "No boarders"
+            },
+        );
+        let (gender_code, gender) = g.pick(&[
+            (3, "Mixed"),
+            (3, "Mixed"),
+            (3, "Mixed"),
+            (1, "Boys"),
+            (2, "Girls"),
+        ]);
+        r.set("Gender (code)", gender_code);
+        r.set("Gender (name)", gender);
+        let religion = match s.name.as_str() {
+            n if n.contains("Catholic") => "Roman Catholic",
+            n if n.contains("Church of England") || n.contains("CofE") => "Church of England",
+            _ if matches!(s.type_code, 7 | 14 | 15) => "",
+            _ => "Does not apply",
+        };
+        r.set("ReligiousCharacter (name)", religion);
+        if let Some(roll) = s.number_on_roll {
+            r.set("CensusDate", "16-01-2025");
+            r.set("SchoolCapacity", roll + roll / 10);
+            r.set("NumberOfBoys", roll / 2);
+            r.set("NumberOfGirls", roll - roll / 2);
+            r.set(
+                "PercentageFSM",
+                format!("{}.{}", g.range(2, 45), g.range(0, 9)),
+            );
+            let special = matches!(s.type_code, 7 | 44);
+            r.set(
+                "SENStat",
+                if special {
+                    roll - roll / 20
+                } else {
+                    roll * g.range(0, 4) / 100
+                },
+            );
+            r.set(
+                "SENNoStat",
+                if special {
+                    0
+                } else {
+                    roll * g.range(8, 20) / 100
+                },
+            );
+        }
+        if matches!(s.type_code, 28 | 34 | 35 | 44) && g.chance(70) {
+            r.set("Trusts (code)", g.range(1000, 17999));
+            r.set(
+                "Trusts (name)",
+                format!("{} Learning Trust", g.word(PLACES, ',')),
+            );
+        }
+        r.set("Street", format!("{} {place} Road", g.range(1, 200)));
+        if g.chance(30) {
+            r.set("Locality", g.word(PLACES, ','));
+        }
+        r.set("Town", la_name);
+        r.set(
+            "County (name)",
+            g.pick(&["", "Not recorded", "Nottinghamshire", "Kent"]),
+        );
+        if g.chance(50) {
+            r.set(
+                "SchoolWebsite",
+                format!(
+                    "http://www.{}.sch.uk",
+                    place.to_lowercase().replace(' ', "")
+                ),
+            );
+        }
+        if g.chance(80) {
+            r.set(
+                "TelephoneNum",
+                format!("0{}{:06}", g.range(1100, 1999), g.range(0, 999_999)),
+            );
+        }
+        r.set(
+            "HeadTitle (name)",
+            g.pick(&["Mrs", "Mr", "Ms", "Miss", "Dr"]),
+        );
+        r.set("HeadFirstName", g.word(FIRST_NAMES, ','));
+        r.set("HeadLastName", g.word(LAST_NAMES, ','));
+        r.set(
+            "HeadPreferredJobTitle",
+            g.pick(&["Headteacher", "Principal", "Executive Headteacher"]),
+        );
+        if matches!(s.type_code, 7 | 44) {
+            r.set("SEN1 (name)", g.word(SEN_NEEDS, '|'));
+        }
+        let provision = g.below(20);
+        let label = match provision {
+            0 | 1 => "Resourced provision",
+            2 => "SEN unit",
+            3 => "Resourced provision and SEN unit",
+            4 | 5 => "Not applicable",
+            _ => "",
+        };
+        r.set("TypeOfResourcedProvision (name)", label);
+        if matches!(provision, 0 | 1 | 3) {
+            r.set("ResourcedProvisionCapacity", g.range(6, 30));
+            r.set("SEN2 (name)", g.word(SEN_NEEDS, '|'));
+        }
+        if matches!(provision, 2 | 3) {
+            r.set("SenUnitCapacity", g.range(4, 20));
+        }
+        r.set(
+            "GOR (name)",
+            g.pick(&[
+                "East Midlands",
+                "London",
+                "North West",
+                "South East",
+                "West Midlands",
+            ]),
+        );
+        r.set(
+            "UrbanRural (name)",
+            g.pick(&[
+                "(England/Wales) Urban city and town",
+                "(England/Wales) Rural village",
+            ]),
+        );
+        r.set("Easting", g.range(380_000, 650_000));
+        r.set("Northing", g.range(150_000, 560_000));
+        r.set(
+            "OfstedRating (name)",
+            g.pick(&["Good", "Good", "Outstanding", "Requires improvement", ""]),
+        );
+    }
+
+    /// A row of `authority` that is good but for the defect `kind`.
+    fn bad_row(&mut self, authority: &(u16, String, usize), kind: BadRow) -> Row {
+        let school = self.school(authority.0);
+        let mut row = self.render(&school, &authority.1);
+        match kind {
+            BadRow::BadUrn => row.set(
+                "URN",
+                format!("{}A{}", self.rng.range(10, 99), self.rng.range(100, 999)),
+            ),
+            BadRow::BadPostcode => row.set("Postcode", "ZZ 123"),
+            BadRow::BadOpenDate => row.set("OpenDate", "31-02-2019"),
+            BadRow::MissingName => row.set("EstablishmentName", ""),
+            BadRow::BadPhaseCode => row.set("PhaseOfEducation (code)", 9),
+            BadRow::BadEstablishmentNumber => row.set("EstablishmentNumber", "20A1"),
+            BadRow::WrongColumnCount => row.0.truncate(20),
+            BadRow::DuplicateUrn => {
+                let i = self.rng.below(self.first_urns.len().max(1));
+                row.set("URN", opt(self.first_urns.get(i)));
+            }
+        }
+        row
+    }
+}
