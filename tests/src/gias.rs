@@ -118,76 +118,48 @@ const HEADER: &str = "LastChangedDate,UPRN,URN,UKPRN,LA (code),GSSLACode (name),
     EstablishmentAccredited (code),EstablishmentAccredited (name),QABReport,CHNumber,MSOA (code),\
     LSOA (code),AccreditationExpiryDate,SixthFormProvisionFlag (name)";
 
+const LAM: &str = "Local authority maintained schools";
 /// (code, name, group, weight) of the establishment types generated.
 const TYPES: [(u16, &str, &str, u64); 12] = [
-    (
-        1,
-        "Community school",
-        "Local authority maintained schools",
-        20,
-    ),
-    (
-        2,
-        "Voluntary aided school",
-        "Local authority maintained schools",
-        8,
-    ),
-    (
-        3,
-        "Voluntary controlled school",
-        "Local authority maintained schools",
-        6,
-    ),
-    (
-        5,
-        "Foundation school",
-        "Local authority maintained schools",
-        4,
-    ),
+    (1, "Community school", LAM, 20),
+    (2, "Voluntary aided school", LAM, 8),
+    (3, "Voluntary controlled school", LAM, 6),
+    (5, "Foundation school", LAM, 4),
     (7, "Community special school", "Special schools", 4),
-    (
-        14,
-        "Pupil referral unit",
-        "Local authority maintained schools",
-        2,
-    ),
-    (
-        15,
-        "Local authority nursery school",
-        "Local authority maintained schools",
-        2,
-    ),
+    (14, "Pupil referral unit", LAM, 2),
+    (15, "Local authority nursery school", LAM, 2),
     (28, "Academy sponsor led", "Academies", 10),
     (34, "Academy converter", "Academies", 25),
     (35, "Free schools", "Free Schools", 6),
     (44, "Academy special converter", "Special schools", 3),
     (11, "Other independent school", "Independent schools", 10),
 ];
-const PHASES: [&str; 8] = [
-    "Not applicable",
-    "Nursery",
-    "Primary",
-    "Middle deemed primary",
-    "Secondary",
-    "Middle deemed secondary",
-    "16 plus",
-    "All-through",
-];
-const STATUSES: [&str; 4] = [
-    "Open",
-    "Closed",
-    "Open, but proposed to close",
-    "Proposed to open",
-];
+/// Names by GIAS code.
+const PHASES: &str = "Not applicable|Nursery|Primary|Middle deemed primary|Secondary|\
+    Middle deemed secondary|16 plus|All-through";
+const STATUSES: &str = "|Open|Closed|Open, but proposed to close|Proposed to open";
 const PLACES: &str = "Oakfield,Meadowbank,Hillside,Riverside,Greenwood,Ashfield,Beechwood,\
     Elmhurst,Kingsmead,Westfield,Brookside,Fairfield,Highfield,Larkrise,Mapledene,Northgate,\
     Parkside,Queensbury,Redhill,Southway,Thornton,Underwood,Willow Brook,Abbey Lane,Castle View,\
     Bramcote,Carlton,Sherwood,Bestwood,Clifton,Arnold,Beeston,Hucknall,Greythorn,Lady Bay";
 const SAINTS: &str = "Mary,Peter,John,Paul,Michael,Joseph,Anne,Margaret,Thomas,Bede,Chad,Hilda";
 const ACCENTED: &str = "Ren\u{e9}e Gardens,Caf\u{e9} Lane,Saint-Andr\u{e9}";
-const FIRST_NAMES: &str =
-    "Sarah,James,Helen,David,Ren\u{e9}e,Zo\u{eb},Si\u{e2}n,Mohammed,Priya,Aoife";
-const LAST_NAMES: &str = "Smith,Patel,O'Brien,Jones,Khan,Williams,Nowak,Taylor,Ahmed,Bront\u{eb}";
+/// Other cells: `column=choice|choice...;`, an empty choice leaving the cell empty.
+const FILLER: &str = "Boarders (name)=No boarders|No boarders|No boarders|Boarding school;\
+    Gender (name)=Mixed|Mixed|Mixed|Boys|Girls;NurseryProvision (name)=No Nursery Classes|\
+    Has Nursery Classes|Not applicable;OfficialSixthForm (name)=Does not have a sixth form|\
+    Has a sixth form|Not applicable;AdmissionsPolicy (name)=Not applicable|Non-selective|\
+    Selective|;ReligiousCharacter (name)=Does not apply|Does not apply|Church of England|\
+    Roman Catholic|;County (name)=|Not recorded|Nottinghamshire|Kent;Locality=||Bestwood|Clifton;\
+    HeadTitle (name)=Mrs|Mr|Ms|Miss|Dr;HeadFirstName=Sarah|James|Helen|David|Ren\u{e9}e|Zo\u{eb}|\
+    Si\u{e2}n|Mohammed|Priya|Aoife;HeadLastName=Smith|Patel|O'Brien|Jones|Khan|Nowak|Bront\u{eb};\
+    HeadPreferredJobTitle=Headteacher|Principal|Executive Headteacher;\
+    GOR (name)=East Midlands|London|North West|South East|West Midlands;\
+    UrbanRural (name)=(England/Wales) Urban city and town|(England/Wales) Rural village;\
+    OfstedRating (name)=Good|Good|Outstanding|Requires improvement|;Country (name)=|||United Kingdom;\
+    TrustSchoolFlag (name)=Not applicable|Not supported by a trust|Supported by a trust;\
+    FederationFlag (name)=Not under a federation|Not applicable|Under a federation;\
+    Easting=|438512|455630|531042|392871;Northing=|339861|341245|180364|288194";
 const SEN_NEEDS: &str = "ASD - Autistic Spectrum Disorder|SLD - Severe Learning Difficulty|\
     SEMH - Social, Emotional and Mental Health|MLD - Moderate Learning Difficulty";
 const OTHER_LAS: &str = "201:City of London,202:Camden,330:Birmingham,340:Knowsley,350:Bolton,\
@@ -442,7 +414,7 @@ impl Generator {
     }
 
     fn type_code(&mut self) -> u16 {
-        let mut roll = self.next_below(TYPES.iter().map(|t| t.3).sum());
+        let mut roll = self.rng.next_u64() % TYPES.iter().map(|t| t.3).sum::<u64>();
         for (code, _, _, weight) in TYPES {
             if roll < weight {
                 return code;
@@ -450,10 +422,6 @@ impl Generator {
             roll -= weight;
         }
         1
-    }
-
-    fn next_below(&mut self, n: u64) -> u64 {
-        self.rng.next_u64() % n
     }
 
     fn phase(&mut self, type_code: u16) -> u8 {
@@ -673,53 +641,35 @@ impl Generator {
 
     /// Cells the importer does not read: plausible values, many left empty.
     fn fill(&mut self, r: &mut Row, s: &ExpectedSchool, la_name: &str) {
-        let g = &mut self.rng;
-        let place = g.word(PLACES, ',');
+        for (column, choices) in FILLER.split(';').filter_map(|e| e.split_once('=')) {
+            r.set(column, self.rng.word(choices, '|'));
+        }
         r.set("LastChangedDate", dmy(Some(self.date(2023, 2025))));
         let g = &mut self.rng;
-        if g.chance(70) {
-            r.set("UKPRN", g.range(10_000_000, 10_099_999));
-        }
+        let place = g.word(PLACES, ',');
+        r.set("Street", format!("{} {place} Road", g.range(1, 200)));
+        r.set("Town", la_name);
         r.set(
             "GSSLACode (name)",
             format!("E0{}", 6_000_000 + u32::from(s.la_code)),
         );
-        let boarding = s.type_code == 11 && g.chance(30);
-        r.set("Boarders (code)", if boarding { 2 } else { 1 });
-        r.set(
-            "Boarders (name)",
-            if boarding {
-                "Boarding school"
-            } else {
-                "No boarders"
-            },
-        );
-        let (gender_code, gender) = g.pick(&[
-            (3, "Mixed"),
-            (3, "Mixed"),
-            (3, "Mixed"),
-            (1, "Boys"),
-            (2, "Girls"),
-        ]);
-        r.set("Gender (code)", gender_code);
-        r.set("Gender (name)", gender);
-        let religion = match s.name.as_str() {
-            n if n.contains("Catholic") => "Roman Catholic",
-            n if n.contains("Church of England") || n.contains("CofE") => "Church of England",
-            _ if matches!(s.type_code, 7 | 14 | 15) => "",
-            _ => "Does not apply",
-        };
-        r.set("ReligiousCharacter (name)", religion);
+        if g.chance(50) {
+            let site = place.to_lowercase().replace(' ', "");
+            r.set("SchoolWebsite", format!("http://www.{site}.sch.uk"));
+            r.set("UKPRN", g.range(10_000_000, 10_099_999));
+            r.set(
+                "TelephoneNum",
+                format!("0{}{:06}", g.range(1100, 1999), g.range(0, 999_999)),
+            );
+        }
         if let Some(roll) = s.number_on_roll {
+            let special = matches!(s.type_code, 7 | 44);
             r.set("CensusDate", "16-01-2025");
             r.set("SchoolCapacity", roll + roll / 10);
-            r.set("NumberOfBoys", roll / 2);
-            r.set("NumberOfGirls", roll - roll / 2);
             r.set(
                 "PercentageFSM",
                 format!("{}.{}", g.range(2, 45), g.range(0, 9)),
             );
-            let special = matches!(s.type_code, 7 | 44);
             r.set(
                 "SENStat",
                 if special {
@@ -738,88 +688,30 @@ impl Generator {
             );
         }
         if matches!(s.type_code, 28 | 34 | 35 | 44) && g.chance(70) {
-            r.set("Trusts (code)", g.range(1000, 17999));
             r.set(
                 "Trusts (name)",
                 format!("{} Learning Trust", g.word(PLACES, ',')),
             );
         }
-        r.set("Street", format!("{} {place} Road", g.range(1, 200)));
-        if g.chance(30) {
-            r.set("Locality", g.word(PLACES, ','));
-        }
-        r.set("Town", la_name);
-        r.set(
-            "County (name)",
-            g.pick(&["", "Not recorded", "Nottinghamshire", "Kent"]),
-        );
-        if g.chance(50) {
-            r.set(
-                "SchoolWebsite",
-                format!(
-                    "http://www.{}.sch.uk",
-                    place.to_lowercase().replace(' ', "")
-                ),
-            );
-        }
-        if g.chance(80) {
-            r.set(
-                "TelephoneNum",
-                format!("0{}{:06}", g.range(1100, 1999), g.range(0, 999_999)),
-            );
-        }
-        r.set(
-            "HeadTitle (name)",
-            g.pick(&["Mrs", "Mr", "Ms", "Miss", "Dr"]),
-        );
-        r.set("HeadFirstName", g.word(FIRST_NAMES, ','));
-        r.set("HeadLastName", g.word(LAST_NAMES, ','));
-        r.set(
-            "HeadPreferredJobTitle",
-            g.pick(&["Headteacher", "Principal", "Executive Headteacher"]),
-        );
-        if matches!(s.type_code, 7 | 44) {
-            r.set("SEN1 (name)", g.word(SEN_NEEDS, '|'));
-        }
         let provision = g.below(20);
-        let label = match provision {
-            0 | 1 => "Resourced provision",
-            2 => "SEN unit",
-            3 => "Resourced provision and SEN unit",
-            4 | 5 => "Not applicable",
-            _ => "",
-        };
-        r.set("TypeOfResourcedProvision (name)", label);
-        if matches!(provision, 0 | 1 | 3) {
+        let label = [
+            "Resourced provision",
+            "SEN unit",
+            "Resourced provision and SEN unit",
+        ];
+        r.set(
+            "TypeOfResourcedProvision (name)",
+            label.get(provision).unwrap_or(&""),
+        );
+        if matches!(provision, 0 | 2) {
             r.set("ResourcedProvisionCapacity", g.range(6, 30));
-            r.set("SEN2 (name)", g.word(SEN_NEEDS, '|'));
         }
-        if matches!(provision, 2 | 3) {
+        if matches!(provision, 1 | 2) {
             r.set("SenUnitCapacity", g.range(4, 20));
         }
-        r.set(
-            "GOR (name)",
-            g.pick(&[
-                "East Midlands",
-                "London",
-                "North West",
-                "South East",
-                "West Midlands",
-            ]),
-        );
-        r.set(
-            "UrbanRural (name)",
-            g.pick(&[
-                "(England/Wales) Urban city and town",
-                "(England/Wales) Rural village",
-            ]),
-        );
-        r.set("Easting", g.range(380_000, 650_000));
-        r.set("Northing", g.range(150_000, 560_000));
-        r.set(
-            "OfstedRating (name)",
-            g.pick(&["Good", "Good", "Outstanding", "Requires improvement", ""]),
-        );
+        if provision < 3 || matches!(s.type_code, 7 | 44) {
+            r.set("SEN1 (name)", g.word(SEN_NEEDS, '|'));
+        }
     }
 
     /// A row of `authority` that is good but for the defect `kind`.

@@ -144,11 +144,12 @@ pub fn read_extract(bytes: &[u8], tenant: LaCode) -> Result<Extract, ExtractErro
     let tenant_text = tenant.to_string();
     let mut extract = Extract::default();
     let mut first_line_of: HashMap<Urn, u64> = HashMap::new();
+    let mut lines = LineCounter::new(&text);
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e.position().map(|p| lines.at(p.byte())).unwrap_or(0);
                 extract.skipped.push(Skipped {
                     line,
                     urn: String::new(),
@@ -157,7 +158,7 @@ pub fn read_extract(bytes: &[u8], tenant: LaCode) -> Result<Extract, ExtractErro
                 continue;
             }
         };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = record.position().map(|p| lines.at(p.byte())).unwrap_or(0);
         let cells = Cells {
             columns: &columns,
             record: &record,
@@ -200,6 +201,35 @@ pub fn read_extract(bytes: &[u8], tenant: LaCode) -> Result<Extract, ExtractErro
         }
     }
     Ok(extract)
+}
+
+/// Line numbers from byte offsets, counted forward once over the file. (The csv
+/// reader's own line count drifts on CRLF files, which GIAS extracts are.)
+struct LineCounter<'a> {
+    text: &'a [u8],
+    offset: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        Self { text: text.as_bytes(), offset: 0, line: 1 }
+    }
+
+    /// The 1-based line of byte `offset`; offsets must not go backwards.
+    fn at(&mut self, offset: u64) -> u64 {
+        let mut offset = usize::try_from(offset).unwrap_or(usize::MAX).min(self.text.len());
+        // A record's recorded start may sit on the line end left over from the
+        // previous record (the `\n` of `\r\n`): the record itself begins after it.
+        while offset < self.text.len() && matches!(self.text[offset], b'\r' | b'\n') {
+            offset += 1;
+        }
+        if offset > self.offset {
+            self.line += self.text[self.offset..offset].iter().filter(|&&b| b == b'\n').count() as u64;
+            self.offset = offset;
+        }
+        self.line
+    }
 }
 
 /// One record's cells, looked up by header name.
