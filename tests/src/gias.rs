@@ -181,9 +181,9 @@ pub fn generate(spec: &ExtractSpec) -> Extract {
         spec.bad_rows.is_empty() || first.is_some(),
         "bad rows need an authority"
     );
-    let needs_good = spec.bad_rows.contains(&BadRow::DuplicateUrn);
+    let duplicate = spec.bad_rows.contains(&BadRow::DuplicateUrn);
     assert!(
-        !needs_good || first.is_some_and(|a| a.2 > 0),
+        !duplicate || first.is_some_and(|a| a.2 > 0),
         "DuplicateUrn needs a good row"
     );
     let mut g = Generator {
@@ -196,7 +196,7 @@ pub fn generate(spec: &ExtractSpec) -> Extract {
     write_row(&mut bytes, &header());
     let (mut expected, mut bad) = (Vec::new(), Vec::new());
     for (line, slot) in (2u64..).zip(slots) {
-        let cells = match slot {
+        let row = match slot {
             Slot::Good(i) => {
                 let (code, name, _) = &spec.authorities[i];
                 let school = g.school(*code);
@@ -217,7 +217,7 @@ pub fn generate(spec: &ExtractSpec) -> Extract {
                 g.bad_row(&spec.authorities[0], kind)
             }
         };
-        write_row(&mut bytes, &cells.0);
+        write_row(&mut bytes, &row.0);
     }
     Extract {
         bytes,
@@ -244,16 +244,17 @@ fn encode_char(c: char) -> u8 {
     }
 }
 
+/// One CSV record with its CRLF; quotes a field holding a comma, quote or line break.
 fn write_row<S: AsRef<str>>(out: &mut Vec<u8>, cells: &[S]) {
-    for (i, cell) in cells.iter().enumerate() {
+    for (i, cell) in cells.iter().map(AsRef::as_ref).enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        let cell = cell.as_ref();
         if cell.contains([',', '"', '\r', '\n']) {
-            out.push(b'"');
-            out.extend(to_windows_1252(&cell.replace('"', "\"\"")));
-            out.push(b'"');
+            out.extend(to_windows_1252(&format!(
+                "\"{}\"",
+                cell.replace('"', "\"\"")
+            )));
         } else {
             out.extend(to_windows_1252(cell));
         }
@@ -261,12 +262,14 @@ fn write_row<S: AsRef<str>>(out: &mut Vec<u8>, cells: &[S]) {
     out.extend_from_slice(b"\r\n");
 }
 
+/// Authorities for the rows the importer must ignore: none of `spec.authorities`.
 fn other_authorities(spec: &ExtractSpec) -> Vec<(u16, String)> {
     let taken: HashSet<u16> = spec.authorities.iter().map(|a| a.0).collect();
-    let known: Vec<(u16, String)> = (OTHER_LAS.split(',').filter_map(|e| e.split_once(':')))
-        .filter_map(|(code, name)| Some((code.parse().ok()?, name.to_owned())))
-        .filter(|(code, _)| !taken.contains(code))
-        .collect();
+    let known = OTHER_LAS.split(',').filter_map(|e| e.split_once(':'));
+    let known: Vec<(u16, String)> = (known
+        .filter_map(|(c, n)| Some((c.parse().ok()?, n.to_owned()))))
+    .filter(|(code, _)| !taken.contains(code))
+    .collect();
     if !known.is_empty() {
         return known;
     }
@@ -288,12 +291,16 @@ fn columns() -> &'static HashMap<&'static str, usize> {
 }
 
 fn dmy(date: Option<NaiveDate>) -> String {
-    date.map(|d| d.format("%d-%m-%Y").to_string())
-        .unwrap_or_default()
+    opt(date.map(|d| d.format("%d-%m-%Y")))
 }
 
 fn opt<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The `i`th of the `|`-separated `names`, or "".
+fn nth(names: &'static str, i: u8) -> &'static str {
+    names.split('|').nth(usize::from(i)).unwrap_or_default()
 }
 
 /// The cells of one row, set by column name.
@@ -325,6 +332,7 @@ impl Rng {
     fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n as u64) as usize
     }
+    /// lo..=hi.
     fn range(&mut self, lo: u32, hi: u32) -> u32 {
         lo + (self.next_u64() % u64::from(hi - lo + 1)) as u32
     }
@@ -334,6 +342,7 @@ impl Rng {
     fn pick<T: Copy>(&mut self, items: &[T]) -> T {
         items[self.below(items.len())]
     }
+    /// One of the `sep`-separated words of `list`.
     fn word(&mut self, list: &'static str, sep: char) -> &'static str {
         let n = list.split(sep).count();
         list.split(sep).nth(self.below(n)).unwrap_or_default()
@@ -359,23 +368,20 @@ struct Generator {
 impl Generator {
     /// Row kinds in file order: shuffled, each duplicate after a good row of the first authority.
     fn plan(&mut self, spec: &ExtractSpec) -> Vec<Slot> {
-        let good = spec
-            .authorities
-            .iter()
-            .enumerate()
-            .flat_map(|(i, a)| std::iter::repeat_n(Slot::Good(i), a.2));
-        let mut slots: Vec<Slot> = good
-            .chain(std::iter::repeat_n(Slot::Other, spec.other_rows))
-            .chain(spec.bad_rows.iter().map(|&b| Slot::Bad(b)))
-            .collect();
+        let good = spec.authorities.iter().enumerate();
+        let mut slots: Vec<Slot> = (good
+            .flat_map(|(i, a)| std::iter::repeat_n(Slot::Good(i), a.2)))
+        .chain(std::iter::repeat_n(Slot::Other, spec.other_rows))
+        .chain(spec.bad_rows.iter().map(|&b| Slot::Bad(b)))
+        .collect();
         for i in (1..slots.len()).rev() {
             let j = self.rng.below(i + 1);
             slots.swap(i, j);
         }
         for i in 0..slots.len() {
-            let first_good = slots.iter().position(|s| *s == Slot::Good(0));
             if slots[i] == Slot::Bad(BadRow::DuplicateUrn)
-                && let Some(first) = first_good.filter(|&f| f > i)
+                && let Some(first) = slots.iter().position(|s| *s == Slot::Good(0))
+                && first > i
             {
                 slots.swap(i, first);
             }
@@ -394,8 +400,7 @@ impl Generator {
         };
         let (low_age, high_age) = self.ages(type_code, phase_code);
         let (open_date, close_date) = self.dates(status_code);
-        let roll =
-            (status_code != 4 && !self.rng.chance(12)).then(|| self.pupils(type_code, phase_code));
+        let on_roll = status_code != 4 && !self.rng.chance(12);
         ExpectedSchool {
             urn: self.urn(),
             la_code,
@@ -406,7 +411,7 @@ impl Generator {
             status_code,
             low_age,
             high_age,
-            number_on_roll: roll,
+            number_on_roll: on_roll.then(|| self.pupils(type_code, phase_code)),
             postcode: (!self.rng.chance(5)).then(|| self.postcode()),
             open_date,
             close_date,
@@ -434,6 +439,7 @@ impl Generator {
         }
     }
 
+    /// Statutory ages; nurseries and PRUs sometimes have none.
     fn ages(&mut self, type_code: u16, phase: u8) -> (Option<u8>, Option<u8>) {
         if matches!(type_code, 14 | 15) && self.rng.chance(30) {
             return (None, None);
@@ -455,11 +461,11 @@ impl Generator {
 
     fn date(&mut self, from_year: u32, to_year: u32) -> NaiveDate {
         let year = self.rng.range(from_year, to_year) as i32;
-        NaiveDate::from_ymd_opt(year, self.rng.range(1, 12), self.rng.range(1, 28))
-            .unwrap_or_default()
+        let (month, day) = (self.rng.range(1, 12), self.rng.range(1, 28));
+        NaiveDate::from_ymd_opt(year, month, day).unwrap_or_default()
     }
 
-    /// Closed schools opened before 2000 and closed after; others have no close date.
+    /// Closed schools opened before 2000 and closed after; no others have a close date.
     fn dates(&mut self, status: u8) -> (Option<NaiveDate>, Option<NaiveDate>) {
         match status {
             2 => (
@@ -509,23 +515,21 @@ impl Generator {
         number
     }
 
-    /// Every 7th name has a comma, quotes or characters beyond ASCII, in turn.
+    /// Every 7th name has a comma, every 7th quotes and every 7th text beyond ASCII.
     fn name(&mut self, type_code: u16, phase: u8) -> String {
         self.serial += 1;
         let place = self.rng.word(PLACES, ',');
         let saint = self.rng.word(SAINTS, ',');
         let other = self.rng.word(PLACES, ',');
         let accented = self.rng.word(ACCENTED, ',');
-        match (self.serial % 7, (self.serial / 7) % 3) {
-            (0, _) => format!("{}, {place}", self.base_name(type_code, phase, other)),
+        let name = self.base_name(type_code, phase, place);
+        match (self.serial % 7, self.serial / 7 % 3) {
+            (0, _) => format!("{}, {other}", name),
             (3, _) => format!("St {saint}'s, Church of England \"Aided\" School"),
-            (5, 0) => self.base_name(type_code, phase, accented),
+            (5, 0) => name.replace(place, accented),
             (5, 1) => format!("St {saint}\u{2019}s Catholic Primary School"),
-            (5, _) => format!(
-                "{place} Federation \u{2013} {}",
-                self.base_name(type_code, phase, place)
-            ),
-            _ => self.base_name(type_code, phase, place),
+            (5, _) => format!("{other} Federation \u{2013} {name}"),
+            _ => name,
         }
     }
 
@@ -533,54 +537,45 @@ impl Generator {
         let r = &mut self.rng;
         let suffix = match (type_code, phase) {
             (15, _) => "Nursery School",
-            (14, _) => r.pick(&["Pupil Referral Unit", "Short Stay School", "Centre"]),
-            (7 | 44, _) => r.pick(&["School", "Special School", "Academy"]),
+            (14, _) => r.word("Pupil Referral Unit|Short Stay School|Centre", '|'),
+            (7 | 44, _) => r.word("School|Special School|Academy", '|'),
             (2 | 3, 2 | 3) => {
-                let church = r.pick(&["Church of England", "Catholic", "CofE"]);
-                let kind = r.pick(&["Primary School", "Junior School", "Infant School"]);
+                let church = r.word("Church of England|Catholic|CofE", '|');
+                let kind = r.word("Primary School|Junior School|Infant School", '|');
                 return format!("St {}'s {church} {kind}", r.word(SAINTS, ','));
             }
-            (28 | 34 | 35, 2 | 3) => r.pick(&["Primary Academy", "Academy", "Primary School"]),
-            (_, 2 | 3) => r.pick(&[
-                "Primary School",
-                "Infant School",
-                "Junior School",
-                "Community Primary School",
-            ]),
+            (28 | 34 | 35, 2 | 3) => r.word("Primary Academy|Academy|Primary School", '|'),
+            (_, 2 | 3) => r.word(
+                "Primary School|Infant School|Junior School|Community Primary School",
+                '|',
+            ),
             (_, 6) => "Sixth Form College",
-            (11, _) => r.pick(&["House School", "Preparatory School", "College"]),
-            (28 | 34 | 35, _) => r.pick(&["Academy", "High School", "School"]),
-            _ => r.pick(&[
-                "High School",
-                "School",
-                "Community College",
-                "Secondary School",
-            ]),
+            (11, _) => r.word("House School|Preparatory School|College", '|'),
+            (28 | 34 | 35, _) => r.word("Academy|High School|School", '|'),
+            _ => r.word("High School|School|Community College|Secondary School", '|'),
         };
         format!("{place} {suffix}")
     }
 
+    /// A valid UK postcode in normal form: outward A9, A99, AA9, AA99, A9A or AA9A.
     fn postcode(&mut self) -> String {
         const INWARD: &[u8] = b"ABDEFGHJLNPQRSTUWXYZ";
         let r = &mut self.rng;
-        let one = ["B", "E", "G", "L", "M", "N", "S", "W"];
-        let two = [
-            "NG", "LS", "BS", "CB", "OX", "YO", "NE", "DE", "LE", "CV", "SK", "PE",
-        ];
+        let (one, two) = ("B|E|G|L|M|N|S|W", "NG|LS|BS|CB|OX|YO|NE|DE|LE|CV|SK|PE");
         let outward = match r.below(6) {
-            0 => format!("{}{}", r.pick(&one), r.range(1, 9)),
-            1 => format!("{}{}", r.pick(&one), r.range(10, 99)),
-            2 => format!("{}{}", r.pick(&two), r.range(1, 9)),
-            3 => format!("{}{}", r.pick(&two), r.range(10, 99)),
+            0 => format!("{}{}", r.word(one, '|'), r.range(1, 9)),
+            1 => format!("{}{}", r.word(one, '|'), r.range(10, 99)),
+            2 => format!("{}{}", r.word(two, '|'), r.range(1, 9)),
+            3 => format!("{}{}", r.word(two, '|'), r.range(10, 99)),
             4 => format!(
                 "{}{}{}",
-                r.pick(&["E", "N", "W"]),
+                r.word("E|N|W", '|'),
                 r.range(1, 9),
                 char::from(r.pick(b"ABCDEHJKPSTUW"))
             ),
             _ => format!(
                 "{}{}{}",
-                r.pick(&["EC", "SW", "WC"]),
+                r.word("EC|SW|WC", '|'),
                 r.range(1, 4),
                 char::from(r.pick(b"ABEHMNPRVWXY"))
             ),
@@ -589,7 +584,7 @@ impl Generator {
         format!("{outward} {}{a}{b}", r.range(0, 9))
     }
 
-    /// How a person at the DfE might have typed the postcode.
+    /// How a person might have typed the postcode.
     fn spell_postcode(&mut self, postcode: &str) -> String {
         match self.rng.below(12) {
             0 => postcode.to_lowercase(),
@@ -603,33 +598,21 @@ impl Generator {
 
     fn render(&mut self, s: &ExpectedSchool, la_name: &str) -> Row {
         let mut r = Row(vec![String::new(); COLUMN_COUNT]);
-        let (_, type_name, group, _) = TYPES
-            .iter()
-            .copied()
-            .find(|t| t.0 == s.type_code)
-            .unwrap_or_default();
+        let kind = TYPES.iter().find(|t| t.0 == s.type_code);
         r.set("URN", s.urn);
         r.set("LA (code)", s.la_code);
         r.set("LA (name)", la_name);
         r.set("EstablishmentNumber", s.establishment_number);
         r.set("EstablishmentName", &s.name);
         r.set("TypeOfEstablishment (code)", s.type_code);
-        r.set("TypeOfEstablishment (name)", type_name);
-        r.set("EstablishmentTypeGroup (name)", group);
+        r.set("TypeOfEstablishment (name)", kind.map_or("", |t| t.1));
+        r.set("EstablishmentTypeGroup (name)", kind.map_or("", |t| t.2));
         r.set("EstablishmentStatus (code)", s.status_code);
-        r.set(
-            "EstablishmentStatus (name)",
-            STATUSES
-                .get(usize::from(s.status_code).wrapping_sub(1))
-                .unwrap_or(&""),
-        );
+        r.set("EstablishmentStatus (name)", nth(STATUSES, s.status_code));
         r.set("OpenDate", dmy(s.open_date));
         r.set("CloseDate", dmy(s.close_date));
         r.set("PhaseOfEducation (code)", s.phase_code);
-        r.set(
-            "PhaseOfEducation (name)",
-            PHASES.get(usize::from(s.phase_code)).unwrap_or(&""),
-        );
+        r.set("PhaseOfEducation (name)", nth(PHASES, s.phase_code));
         r.set("StatutoryLowAge", opt(s.low_age));
         r.set("StatutoryHighAge", opt(s.high_age));
         r.set("NumberOfPupils", opt(s.number_on_roll));
@@ -657,35 +640,18 @@ impl Generator {
             let site = place.to_lowercase().replace(' ', "");
             r.set("SchoolWebsite", format!("http://www.{site}.sch.uk"));
             r.set("UKPRN", g.range(10_000_000, 10_099_999));
-            r.set(
-                "TelephoneNum",
-                format!("0{}{:06}", g.range(1100, 1999), g.range(0, 999_999)),
-            );
+            let phone = format!("0{}{:06}", g.range(1100, 1999), g.range(0, 999_999));
+            r.set("TelephoneNum", phone);
         }
         if let Some(roll) = s.number_on_roll {
-            let special = matches!(s.type_code, 7 | 44);
+            let (stat, no_stat) = match s.type_code {
+                7 | 44 => (roll - roll / 20, 0),
+                _ => (roll * g.range(0, 4) / 100, roll * g.range(8, 20) / 100),
+            };
+            r.set("SENStat", stat);
+            r.set("SENNoStat", no_stat);
             r.set("CensusDate", "16-01-2025");
             r.set("SchoolCapacity", roll + roll / 10);
-            r.set(
-                "PercentageFSM",
-                format!("{}.{}", g.range(2, 45), g.range(0, 9)),
-            );
-            r.set(
-                "SENStat",
-                if special {
-                    roll - roll / 20
-                } else {
-                    roll * g.range(0, 4) / 100
-                },
-            );
-            r.set(
-                "SENNoStat",
-                if special {
-                    0
-                } else {
-                    roll * g.range(8, 20) / 100
-                },
-            );
         }
         if matches!(s.type_code, 28 | 34 | 35 | 44) && g.chance(70) {
             r.set(
@@ -694,14 +660,10 @@ impl Generator {
             );
         }
         let provision = g.below(20);
-        let label = [
-            "Resourced provision",
-            "SEN unit",
-            "Resourced provision and SEN unit",
-        ];
+        let label = "Resourced provision|SEN unit|Resourced provision and SEN unit";
         r.set(
             "TypeOfResourcedProvision (name)",
-            label.get(provision).unwrap_or(&""),
+            nth(label, provision as u8),
         );
         if matches!(provision, 0 | 2) {
             r.set("ResourcedProvisionCapacity", g.range(6, 30));
@@ -718,21 +680,22 @@ impl Generator {
     fn bad_row(&mut self, authority: &(u16, String, usize), kind: BadRow) -> Row {
         let school = self.school(authority.0);
         let mut row = self.render(&school, &authority.1);
+        let urn = match kind {
+            BadRow::BadUrn => format!("{}A{}", self.rng.range(10, 99), self.rng.range(100, 999)),
+            BadRow::DuplicateUrn => opt(self
+                .first_urns
+                .get(self.rng.below(self.first_urns.len().max(1)))),
+            _ => school.urn.to_string(),
+        };
+        row.set("URN", urn);
         match kind {
-            BadRow::BadUrn => row.set(
-                "URN",
-                format!("{}A{}", self.rng.range(10, 99), self.rng.range(100, 999)),
-            ),
             BadRow::BadPostcode => row.set("Postcode", "ZZ 123"),
             BadRow::BadOpenDate => row.set("OpenDate", "31-02-2019"),
             BadRow::MissingName => row.set("EstablishmentName", ""),
             BadRow::BadPhaseCode => row.set("PhaseOfEducation (code)", 9),
             BadRow::BadEstablishmentNumber => row.set("EstablishmentNumber", "20A1"),
             BadRow::WrongColumnCount => row.0.truncate(20),
-            BadRow::DuplicateUrn => {
-                let i = self.rng.below(self.first_urns.len().max(1));
-                row.set("URN", opt(self.first_urns.get(i)));
-            }
+            BadRow::BadUrn | BadRow::DuplicateUrn => {}
         }
         row
     }

@@ -1,3 +1,4 @@
 //! Shared support for the cross-service tests: fixtures and servers.
 
 pub mod gias;
+pub mod platform;

@@ -443,6 +443,31 @@ impl IdentityVerifier {
     }
 }
 
+/// A client interceptor that sends an identity token with every call, together
+/// with the current trace context. Used by the gateway, the CLI and tests.
+#[derive(Clone, Debug)]
+pub struct AttachIdentity {
+    token: tonic::metadata::MetadataValue<tonic::metadata::Ascii>,
+}
+
+impl AttachIdentity {
+    /// Sends `token` as `x-sen-identity`.
+    pub fn new(token: &str) -> Result<Self, String> {
+        token
+            .parse()
+            .map(|token| Self { token })
+            .map_err(|_| "the token has characters that cannot be sent in metadata".to_owned())
+    }
+}
+
+impl tonic::service::Interceptor for AttachIdentity {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        request.metadata_mut().insert(IDENTITY_METADATA_KEY, self.token.clone());
+        crate::telemetry::inject_trace_context(request.metadata_mut());
+        Ok(request)
+    }
+}
+
 fn identity_from_claims(claims: Claims) -> Result<Identity, TokenError> {
     let role = Role::parse(&claims.role).map_err(TokenError::Claims)?;
     let tenant = claims

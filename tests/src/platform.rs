@@ -1,0 +1,138 @@
+//! `TestPlatform`: the schools service as users run it, a real tonic server on an
+//! ephemeral loopback port over a fresh database, with identities minted for any
+//! role and tenant and typed clients that carry them.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use sen_platform::identity::{AttachIdentity, DevIssuer, Grant, Role};
+use sen_platform::ids::{LaCode, Urn};
+use sen_platform::serve::{ServeOptions, serve};
+use sen_platform::testing::{Engine, TestDatabase};
+use sen_proto::v1::schools_service_client::SchoolsServiceClient;
+use sen_schools::{SchoolsApi, Store};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+
+/// A schools client speaking as one identity.
+pub type SchoolsClient = SchoolsServiceClient<InterceptedService<Channel, AttachIdentity>>;
+
+/// The day the test platform believes it is.
+pub fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 24).unwrap_or_default()
+}
+
+/// A running schools service.
+pub struct TestPlatform {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The issuer whose tokens it trusts.
+    pub issuer: DevIssuer,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+    _db: TestDatabase,
+}
+
+/// Starting options.
+#[derive(Default)]
+pub struct Options {
+    /// TLS for the port.
+    pub tls: Option<tonic::transport::ServerTlsConfig>,
+    /// Time in-flight calls get after the stop signal.
+    pub shutdown_grace: Option<Duration>,
+}
+
+impl TestPlatform {
+    /// Starts the service on `engine` with authorities 886 and 887 registered.
+    pub async fn start(engine: Engine) -> anyhow::Result<Self> {
+        Self::start_with(engine, Options::default()).await
+    }
+
+    /// Starts with options.
+    pub async fn start_with(engine: Engine, options: Options) -> anyhow::Result<Self> {
+        let db = TestDatabase::create(engine).await?;
+        let store = Store::connect(&db.url, &Default::default()).await?;
+        for (code, name) in [("886", "Kent"), ("887", "Medway")] {
+            store.create_authority(LaCode::parse(code).map_err(anyhow::Error::msg)?, name).await?;
+        }
+        let issuer = DevIssuer::generate().map_err(anyhow::Error::msg)?;
+        let api = SchoolsApi::with_clock(store, Arc::new(today));
+        let routes = sen_schools::routes(api, &issuer.verifier);
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serve_options = ServeOptions {
+            tls: options.tls,
+            shutdown_grace: options.shutdown_grace.unwrap_or(Duration::from_secs(5)),
+        };
+        let server = tokio::spawn(async move {
+            serve(listener, routes, &[sen_schools::SERVICE_NAME], serve_options, async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        Ok(Self { addr, issuer, stop: Some(stop), server: Some(server), _db: db })
+    }
+
+    /// A token for `role` in `tenant` (and `school`, for SENCOs).
+    pub fn token(&self, role: Role, tenant: Option<&str>, school: Option<u32>) -> String {
+        let grant = Grant {
+            person: format!("test-{role}"),
+            role,
+            tenant: tenant.and_then(|t| LaCode::parse(t).ok()),
+            school: school.and_then(|u| Urn::parse(&u.to_string()).ok()),
+        };
+        self.issuer.signer.mint(&grant, Duration::from_secs(300)).unwrap_or_default()
+    }
+
+    /// A plaintext channel to the service.
+    pub async fn channel(&self) -> anyhow::Result<Channel> {
+        Ok(Endpoint::from_shared(format!("http://{}", self.addr))?.connect().await?)
+    }
+
+    /// A schools client sending `token`.
+    pub async fn client_with_token(&self, token: &str) -> anyhow::Result<SchoolsClient> {
+        let attach = AttachIdentity::new(token).map_err(anyhow::Error::msg)?;
+        Ok(SchoolsServiceClient::with_interceptor(self.channel().await?, attach))
+    }
+
+    /// A schools client for `role` in `tenant` (and `school`).
+    pub async fn client(&self, role: Role, tenant: Option<&str>, school: Option<u32>) -> SchoolsClient {
+        match self.client_with_token(&self.token(role, tenant, school)).await {
+            Ok(client) => client,
+            Err(e) => panic!("cannot reach the test platform: {e}"),
+        }
+    }
+
+    /// A council manager of `tenant`.
+    pub async fn manager(&self, tenant: &str) -> SchoolsClient {
+        self.client(Role::LaManager, Some(tenant), None).await
+    }
+
+    /// Sends the stop signal (SIGTERM's equivalent) without waiting.
+    pub fn signal_stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.signal_stop();
+        match self.server.take() {
+            Some(server) => server.await?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestPlatform {
+    fn drop(&mut self) {
+        self.signal_stop();
+    }
+}
