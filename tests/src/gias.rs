@@ -145,15 +145,20 @@ const PLACES: &str = "Oakfield,Meadowbank,Hillside,Riverside,Greenwood,Ashfield,
 const SAINTS: &str = "Mary,Peter,John,Paul,Michael,Joseph,Anne,Margaret,Thomas,Bede,Chad,Hilda";
 const ACCENTED: &str = "Ren\u{e9}e Gardens,Caf\u{e9} Lane,Saint-Andr\u{e9}";
 /// Other cells: `column=choice|choice...;`, an empty choice leaving the cell empty.
-const FILLER: &str = "Boarders (name)=No boarders|No boarders|No boarders|Boarding school;\
+const FILLER: &str = "LastChangedDate=04-09-2024|17-01-2025|02-05-2025|23-06-2025;\
+    UKPRN=|10012345|10034567|10078901;Street=|Oakfield Road|Church Lane|12 High Street|Mill Road;\
+    Locality=||Bestwood|Clifton;Town=|Nottingham|Derby|Mansfield|Newark;\
+    County (name)=|Not recorded|Nottinghamshire|Kent;Boarders (name)=No boarders|Boarding school;\
     Gender (name)=Mixed|Mixed|Mixed|Boys|Girls;NurseryProvision (name)=No Nursery Classes|\
     Has Nursery Classes|Not applicable;OfficialSixthForm (name)=Does not have a sixth form|\
     Has a sixth form|Not applicable;AdmissionsPolicy (name)=Not applicable|Non-selective|\
     Selective|;ReligiousCharacter (name)=Does not apply|Does not apply|Church of England|\
-    Roman Catholic|;County (name)=|Not recorded|Nottinghamshire|Kent;Locality=||Bestwood|Clifton;\
-    HeadTitle (name)=Mrs|Mr|Ms|Miss|Dr;HeadFirstName=Sarah|James|Helen|David|Ren\u{e9}e|Zo\u{eb}|\
-    Si\u{e2}n|Mohammed|Priya|Aoife;HeadLastName=Smith|Patel|O'Brien|Jones|Khan|Nowak|Bront\u{eb};\
+    Roman Catholic|;SchoolWebsite=|www.oakfield.notts.sch.uk|http://www.hillside.org.uk;\
+    TelephoneNum=|01159 123456|01623 456789|0115 915 0000;HeadTitle (name)=Mrs|Mr|Ms|Miss|Dr;\
+    HeadFirstName=Sarah|James|Helen|David|Ren\u{e9}e|Zo\u{eb}|Si\u{e2}n|Mohammed|Priya|Aoife;\
+    HeadLastName=Smith|Patel|O'Brien|Jones|Khan|Nowak|Bront\u{eb};\
     HeadPreferredJobTitle=Headteacher|Principal|Executive Headteacher;\
+    Trusts (name)=||Greenwood Academies Trust|Nova Education Trust|Diverse Academies Learning Partnership;\
     GOR (name)=East Midlands|London|North West|South East|West Midlands;\
     UrbanRural (name)=(England/Wales) Urban city and town|(England/Wales) Rural village;\
     OfstedRating (name)=Good|Good|Outstanding|Requires improvement|;Country (name)=|||United Kingdom;\
@@ -177,14 +182,10 @@ const HIGH: &str = "€\u{fffd}‚ƒ„…†‡ˆ‰Š‹Œ\u{fffd}Ž\u{fffd}\u
 /// would need more than 9,000 establishment numbers.
 pub fn generate(spec: &ExtractSpec) -> Extract {
     let first = spec.authorities.first();
+    let ok = |b: &BadRow| first.is_some_and(|a| a.2 > 0 || *b != BadRow::DuplicateUrn);
     assert!(
-        spec.bad_rows.is_empty() || first.is_some(),
-        "bad rows need an authority"
-    );
-    let duplicate = spec.bad_rows.contains(&BadRow::DuplicateUrn);
-    assert!(
-        !duplicate || first.is_some_and(|a| a.2 > 0),
-        "DuplicateUrn needs a good row"
+        spec.bad_rows.iter().all(ok),
+        "bad rows need a first authority with good rows"
     );
     let mut g = Generator {
         rng: Rng(spec.seed),
@@ -219,11 +220,12 @@ pub fn generate(spec: &ExtractSpec) -> Extract {
         };
         write_row(&mut bytes, &row.0);
     }
+    let other_rows = spec.other_rows;
     Extract {
         bytes,
         expected,
         bad,
-        other_rows: spec.other_rows,
+        other_rows,
     }
 }
 
@@ -233,61 +235,51 @@ fn to_windows_1252(s: &str) -> Vec<u8> {
 }
 
 fn encode_char(c: char) -> u8 {
+    let special = || {
+        HIGH.chars()
+            .position(|h| h == c)
+            .and_then(|p| u8::try_from(p).ok())
+    };
     match u8::try_from(c) {
         Ok(b) if !(0x80..=0x9f).contains(&b) => b,
         _ if c == '\u{fffd}' => b'?',
-        _ => HIGH
-            .chars()
-            .position(|h| h == c)
-            .and_then(|p| u8::try_from(p).ok())
-            .map_or(b'?', |p| 0x80 + p),
+        _ => special().map_or(b'?', |p| 0x80 + p),
     }
 }
 
-/// One CSV record with its CRLF; quotes a field holding a comma, quote or line break.
+/// One CSV record and its CRLF; a field with a comma, quote or line break is quoted.
 fn write_row<S: AsRef<str>>(out: &mut Vec<u8>, cells: &[S]) {
     for (i, cell) in cells.iter().map(AsRef::as_ref).enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        if cell.contains([',', '"', '\r', '\n']) {
-            out.extend(to_windows_1252(&format!(
-                "\"{}\"",
-                cell.replace('"', "\"\"")
-            )));
+        let comma: &[u8] = if i > 0 { b"," } else { b"" };
+        let quote: &[u8] = if cell.contains([',', '"', '\r', '\n']) {
+            b"\""
         } else {
-            out.extend(to_windows_1252(cell));
-        }
+            b""
+        };
+        out.extend_from_slice(comma);
+        out.extend_from_slice(quote);
+        out.extend(to_windows_1252(&cell.replace('"', "\"\"")));
+        out.extend_from_slice(quote);
     }
     out.extend_from_slice(b"\r\n");
 }
 
 /// Authorities for the rows the importer must ignore: none of `spec.authorities`.
 fn other_authorities(spec: &ExtractSpec) -> Vec<(u16, String)> {
-    let taken: HashSet<u16> = spec.authorities.iter().map(|a| a.0).collect();
+    let mut seen: HashSet<u16> = spec.authorities.iter().map(|a| a.0).collect();
     let known = OTHER_LAS.split(',').filter_map(|e| e.split_once(':'));
-    let known: Vec<(u16, String)> = (known
-        .filter_map(|(c, n)| Some((c.parse().ok()?, n.to_owned()))))
-    .filter(|(code, _)| !taken.contains(code))
-    .collect();
-    if !known.is_empty() {
-        return known;
-    }
-    (201..=999)
-        .filter(|c| !taken.contains(c))
-        .map(|c| (c, format!("Authority {c}")))
+    let known = known.filter_map(|(c, n)| Some((c.parse().ok()?, n.to_owned())));
+    let spare = (201..=999).map(|c| (c, format!("Authority {c}")));
+    known
+        .chain(spare)
+        .filter(|(c, _)| seen.insert(*c))
+        .take(16)
         .collect()
 }
 
 fn columns() -> &'static HashMap<&'static str, usize> {
     static COLUMNS: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
-    COLUMNS.get_or_init(|| {
-        header()
-            .into_iter()
-            .enumerate()
-            .map(|(i, n)| (n, i))
-            .collect()
-    })
+    COLUMNS.get_or_init(|| header().into_iter().zip(0..).collect())
 }
 
 fn dmy(date: Option<NaiveDate>) -> String {
@@ -369,11 +361,10 @@ impl Generator {
     /// Row kinds in file order: shuffled, each duplicate after a good row of the first authority.
     fn plan(&mut self, spec: &ExtractSpec) -> Vec<Slot> {
         let good = spec.authorities.iter().enumerate();
-        let mut slots: Vec<Slot> = (good
-            .flat_map(|(i, a)| std::iter::repeat_n(Slot::Good(i), a.2)))
-        .chain(std::iter::repeat_n(Slot::Other, spec.other_rows))
-        .chain(spec.bad_rows.iter().map(|&b| Slot::Bad(b)))
-        .collect();
+        let good = good.flat_map(|(i, a)| std::iter::repeat_n(Slot::Good(i), a.2));
+        let mut slots: Vec<Slot> = (good.chain(std::iter::repeat_n(Slot::Other, spec.other_rows)))
+            .chain(spec.bad_rows.iter().map(|&b| Slot::Bad(b)))
+            .collect();
         for i in (1..slots.len()).rev() {
             let j = self.rng.below(i + 1);
             slots.swap(i, j);
@@ -467,14 +458,12 @@ impl Generator {
 
     /// Closed schools opened before 2000 and closed after; no others have a close date.
     fn dates(&mut self, status: u8) -> (Option<NaiveDate>, Option<NaiveDate>) {
-        match status {
-            2 => (
-                (!self.rng.chance(30)).then(|| self.date(1950, 1999)),
-                Some(self.date(2000, 2024)),
-            ),
-            4 => (Some(self.date(2026, 2027)), None),
-            _ => (self.rng.chance(55).then(|| self.date(1950, 2024)), None),
-        }
+        let open = match status {
+            2 => (!self.rng.chance(30)).then(|| self.date(1950, 1999)),
+            4 => Some(self.date(2026, 2027)),
+            _ => self.rng.chance(55).then(|| self.date(1950, 2024)),
+        };
+        (open, (status == 2).then(|| self.date(2000, 2024)))
     }
 
     fn pupils(&mut self, type_code: u16, phase: u8) -> u32 {
@@ -521,12 +510,11 @@ impl Generator {
         let place = self.rng.word(PLACES, ',');
         let saint = self.rng.word(SAINTS, ',');
         let other = self.rng.word(PLACES, ',');
-        let accented = self.rng.word(ACCENTED, ',');
         let name = self.base_name(type_code, phase, place);
         match (self.serial % 7, self.serial / 7 % 3) {
-            (0, _) => format!("{}, {other}", name),
+            (0, _) => format!("{name}, {other}"),
             (3, _) => format!("St {saint}'s, Church of England \"Aided\" School"),
-            (5, 0) => name.replace(place, accented),
+            (5, 0) => format!("{} Primary School", self.rng.word(ACCENTED, ',')),
             (5, 1) => format!("St {saint}\u{2019}s Catholic Primary School"),
             (5, _) => format!("{other} Federation \u{2013} {name}"),
             _ => name,
@@ -545,10 +533,7 @@ impl Generator {
                 return format!("St {}'s {church} {kind}", r.word(SAINTS, ','));
             }
             (28 | 34 | 35, 2 | 3) => r.word("Primary Academy|Academy|Primary School", '|'),
-            (_, 2 | 3) => r.word(
-                "Primary School|Infant School|Junior School|Community Primary School",
-                '|',
-            ),
+            (_, 2 | 3) => r.word("Primary School|Infant School|Junior School", '|'),
             (_, 6) => "Sixth Form College",
             (11, _) => r.word("House School|Preparatory School|College", '|'),
             (28 | 34 | 35, _) => r.word("Academy|High School|School", '|'),
@@ -562,26 +547,24 @@ impl Generator {
         const INWARD: &[u8] = b"ABDEFGHJLNPQRSTUWXYZ";
         let r = &mut self.rng;
         let (one, two) = ("B|E|G|L|M|N|S|W", "NG|LS|BS|CB|OX|YO|NE|DE|LE|CV|SK|PE");
-        let outward = match r.below(6) {
-            0 => format!("{}{}", r.word(one, '|'), r.range(1, 9)),
-            1 => format!("{}{}", r.word(one, '|'), r.range(10, 99)),
-            2 => format!("{}{}", r.word(two, '|'), r.range(1, 9)),
-            3 => format!("{}{}", r.word(two, '|'), r.range(10, 99)),
-            4 => format!(
-                "{}{}{}",
+        let (area, district, letter) = match r.below(6) {
+            0 => (r.word(one, '|'), r.range(1, 9), ""),
+            1 => (r.word(one, '|'), r.range(10, 99), ""),
+            2 => (r.word(two, '|'), r.range(1, 9), ""),
+            3 => (r.word(two, '|'), r.range(10, 99), ""),
+            4 => (
                 r.word("E|N|W", '|'),
                 r.range(1, 9),
-                char::from(r.pick(b"ABCDEHJKPSTUW"))
+                r.word("A|C|D|H|J|K|P|T|U", '|'),
             ),
-            _ => format!(
-                "{}{}{}",
+            _ => (
                 r.word("EC|SW|WC", '|'),
                 r.range(1, 4),
-                char::from(r.pick(b"ABEHMNPRVWXY"))
+                r.word("A|B|H|M|N|V|X|Y", '|'),
             ),
         };
         let (a, b) = (char::from(r.pick(INWARD)), char::from(r.pick(INWARD)));
-        format!("{outward} {}{a}{b}", r.range(0, 9))
+        format!("{area}{district}{letter} {}{a}{b}", r.range(0, 9))
     }
 
     /// How a person might have typed the postcode.
@@ -598,6 +581,9 @@ impl Generator {
 
     fn render(&mut self, s: &ExpectedSchool, la_name: &str) -> Row {
         let mut r = Row(vec![String::new(); COLUMN_COUNT]);
+        for (column, choices) in FILLER.split(';').filter_map(|e| e.split_once('=')) {
+            r.set(column, self.rng.word(choices, '|'));
+        }
         let kind = TYPES.iter().find(|t| t.0 == s.type_code);
         r.set("URN", s.urn);
         r.set("LA (code)", s.la_code);
@@ -618,31 +604,13 @@ impl Generator {
         r.set("NumberOfPupils", opt(s.number_on_roll));
         let postcode = s.postcode.as_deref().map(|p| self.spell_postcode(p));
         r.set("Postcode", opt(postcode));
-        self.fill(&mut r, s, la_name);
+        self.fill_sen(&mut r, s);
         r
     }
 
-    /// Cells the importer does not read: plausible values, many left empty.
-    fn fill(&mut self, r: &mut Row, s: &ExpectedSchool, la_name: &str) {
-        for (column, choices) in FILLER.split(';').filter_map(|e| e.split_once('=')) {
-            r.set(column, self.rng.word(choices, '|'));
-        }
-        r.set("LastChangedDate", dmy(Some(self.date(2023, 2025))));
+    /// The SEN cells: pupil counts and resourced provision.
+    fn fill_sen(&mut self, r: &mut Row, s: &ExpectedSchool) {
         let g = &mut self.rng;
-        let place = g.word(PLACES, ',');
-        r.set("Street", format!("{} {place} Road", g.range(1, 200)));
-        r.set("Town", la_name);
-        r.set(
-            "GSSLACode (name)",
-            format!("E0{}", 6_000_000 + u32::from(s.la_code)),
-        );
-        if g.chance(50) {
-            let site = place.to_lowercase().replace(' ', "");
-            r.set("SchoolWebsite", format!("http://www.{site}.sch.uk"));
-            r.set("UKPRN", g.range(10_000_000, 10_099_999));
-            let phone = format!("0{}{:06}", g.range(1100, 1999), g.range(0, 999_999));
-            r.set("TelephoneNum", phone);
-        }
         if let Some(roll) = s.number_on_roll {
             let (stat, no_stat) = match s.type_code {
                 7 | 44 => (roll - roll / 20, 0),
@@ -651,16 +619,9 @@ impl Generator {
             r.set("SENStat", stat);
             r.set("SENNoStat", no_stat);
             r.set("CensusDate", "16-01-2025");
-            r.set("SchoolCapacity", roll + roll / 10);
-        }
-        if matches!(s.type_code, 28 | 34 | 35 | 44) && g.chance(70) {
-            r.set(
-                "Trusts (name)",
-                format!("{} Learning Trust", g.word(PLACES, ',')),
-            );
         }
         let provision = g.below(20);
-        let label = "Resourced provision|SEN unit|Resourced provision and SEN unit";
+        let label = "Resourced provision|SEN unit|Resourced provision and SEN unit|Not applicable";
         r.set(
             "TypeOfResourcedProvision (name)",
             nth(label, provision as u8),
@@ -680,22 +641,18 @@ impl Generator {
     fn bad_row(&mut self, authority: &(u16, String, usize), kind: BadRow) -> Row {
         let school = self.school(authority.0);
         let mut row = self.render(&school, &authority.1);
-        let urn = match kind {
-            BadRow::BadUrn => format!("{}A{}", self.rng.range(10, 99), self.rng.range(100, 999)),
-            BadRow::DuplicateUrn => opt(self
-                .first_urns
-                .get(self.rng.below(self.first_urns.len().max(1)))),
-            _ => school.urn.to_string(),
-        };
-        row.set("URN", urn);
+        let earlier = self
+            .first_urns
+            .get(self.rng.below(self.first_urns.len().max(1)));
         match kind {
+            BadRow::BadUrn => row.set("URN", format!("{}A456", self.rng.range(10, 99))),
             BadRow::BadPostcode => row.set("Postcode", "ZZ 123"),
             BadRow::BadOpenDate => row.set("OpenDate", "31-02-2019"),
             BadRow::MissingName => row.set("EstablishmentName", ""),
             BadRow::BadPhaseCode => row.set("PhaseOfEducation (code)", 9),
             BadRow::BadEstablishmentNumber => row.set("EstablishmentNumber", "20A1"),
             BadRow::WrongColumnCount => row.0.truncate(20),
-            BadRow::BadUrn | BadRow::DuplicateUrn => {}
+            BadRow::DuplicateUrn => row.set("URN", opt(earlier)),
         }
         row
     }

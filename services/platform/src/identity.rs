@@ -462,7 +462,9 @@ impl AttachIdentity {
 
 impl tonic::service::Interceptor for AttachIdentity {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        request.metadata_mut().insert(IDENTITY_METADATA_KEY, self.token.clone());
+        request
+            .metadata_mut()
+            .insert(IDENTITY_METADATA_KEY, self.token.clone());
         crate::telemetry::inject_trace_context(request.metadata_mut());
         Ok(request)
     }

@@ -213,19 +213,28 @@ struct LineCounter<'a> {
 
 impl<'a> LineCounter<'a> {
     fn new(text: &'a str) -> Self {
-        Self { text: text.as_bytes(), offset: 0, line: 1 }
+        Self {
+            text: text.as_bytes(),
+            offset: 0,
+            line: 1,
+        }
     }
 
     /// The 1-based line of byte `offset`; offsets must not go backwards.
     fn at(&mut self, offset: u64) -> u64 {
-        let mut offset = usize::try_from(offset).unwrap_or(usize::MAX).min(self.text.len());
+        let mut offset = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
         // A record's recorded start may sit on the line end left over from the
         // previous record (the `\n` of `\r\n`): the record itself begins after it.
         while offset < self.text.len() && matches!(self.text[offset], b'\r' | b'\n') {
             offset += 1;
         }
         if offset > self.offset {
-            self.line += self.text[self.offset..offset].iter().filter(|&&b| b == b'\n').count() as u64;
+            self.line += self.text[self.offset..offset]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
             self.offset = offset;
         }
         self.line
