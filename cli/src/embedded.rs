@@ -11,29 +11,22 @@ use sen_schools::{SchoolsApi, Store};
 /// Runs until SIGTERM or Ctrl-C.
 pub async fn run(config: &Config) -> anyhow::Result<()> {
     if config.mode == Mode::Production {
-        bail!(
-            "`sen` alone runs the embedded platform; in production run each part with `sen serve <part>`"
-        );
+        bail!("`sen` alone runs the embedded platform; in production run each part with `sen serve <part>`");
     }
     let issuer = DevIssuer::load_or_create(&config.data_dir).map_err(anyhow::Error::msg)?;
     let store = Store::connect(&config.database_url_for(sen_schools::PART), &config.pool).await?;
-    if config.demo_data
-        && sen_schools::demo::seed_if_empty(&store, &issuer, Utc::now().date_naive()).await?
-    {
+    if config.demo_data && sen_schools::demo::seed_if_empty(&store, &issuer, Utc::now().date_naive()).await? {
         tracing::info!("loaded demo data: authorities 990 (Northmoor) and 991 (Eastwold)");
     }
     let routes = sen_schools::routes(SchoolsApi::new(store), &issuer.verifier);
-    let scheme = if config.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
+    let listener = sen_platform::serve::bind(config).await?;
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
     tracing::info!(
-        "SEN platform (embedded) on {scheme}://{}: gRPC with reflection: {}; data in {}; \
+        "SEN platform (embedded) listening on {scheme}://{}: gRPC with reflection: {}; data in {}; \
          a token to try it: sen token --role la_manager --tenant 990",
-        config.listen,
+        listener.local_addr()?,
         sen_schools::SERVICE_NAME,
         config.data_dir.display(),
     );
-    sen_platform::serve::run(config, routes, &[sen_schools::SERVICE_NAME]).await
+    sen_platform::serve::run(listener, config, routes, &[sen_schools::SERVICE_NAME]).await
 }

@@ -57,9 +57,7 @@ fn main() -> std::process::ExitCode {
                 Part::Schools => sen_schools::serve(&config).await,
             }
         }),
-        None => runtime(&config, "sen", |config| async move {
-            embedded::run(&config).await
-        }),
+        None => runtime(&config, "sen", |config| async move { embedded::run(&config).await }),
     };
     exit(result)
 }
@@ -86,9 +84,7 @@ where
     F: FnOnce(Config) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         // The OTLP exporter needs the runtime, so telemetry starts inside it.
         let _telemetry = telemetry::init(&TelemetrySettings {

@@ -39,25 +39,10 @@ pub fn run(args: &TokenArgs) -> anyhow::Result<()> {
         );
     }
     let role = Role::parse(&args.role).map_err(|e| anyhow::anyhow!("--role: {e}"))?;
-    let tenant = args
-        .tenant
-        .as_deref()
-        .map(LaCode::parse)
-        .transpose()
-        .map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
-    let school = args
-        .school
-        .as_deref()
-        .map(Urn::parse)
-        .transpose()
-        .map_err(|e| anyhow::anyhow!("--school: {e}"))?;
+    let tenant = args.tenant.as_deref().map(LaCode::parse).transpose().map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
+    let school = args.school.as_deref().map(Urn::parse).transpose().map_err(|e| anyhow::anyhow!("--school: {e}"))?;
     let person = args.person.clone().unwrap_or_else(|| format!("dev-{role}"));
-    let grant = Grant {
-        person,
-        role,
-        tenant,
-        school,
-    };
+    let grant = Grant { person, role, tenant, school };
     grant.validate().map_err(anyhow::Error::msg)?;
     let data_dir = std::env::var("SEN_DATA_DIR").unwrap_or_else(|_| DEFAULT_DATA_DIR.into());
     let issuer = DevIssuer::load_or_create(Path::new(&data_dir)).map_err(anyhow::Error::msg)?;

@@ -27,7 +27,7 @@ pub struct ExtractSpec {
 }
 
 /// A kind of malformed row the importer must report and skip.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BadRow {
     /// `URN` is not a number, e.g. `12A456`.
     BadUrn,
@@ -148,7 +148,7 @@ const ACCENTED: &str = "Ren\u{e9}e Gardens,Caf\u{e9} Lane,Saint-Andr\u{e9}";
 const FILLER: &str = "LastChangedDate=04-09-2024|17-01-2025|02-05-2025|23-06-2025;\
     UKPRN=|10012345|10034567|10078901;Street=|Oakfield Road|Church Lane|12 High Street|Mill Road;\
     Locality=||Bestwood|Clifton;Town=|Nottingham|Derby|Mansfield|Newark;\
-    County (name)=|Not recorded|Nottinghamshire|Kent;Boarders (name)=No boarders|Boarding school;\
+    County (name)=|Not recorded|Nottinghamshire|Kent;Boarders (name)=No boarders|No boarders|No boarders|Boarding school;\
     Gender (name)=Mixed|Mixed|Mixed|Boys|Girls;NurseryProvision (name)=No Nursery Classes|\
     Has Nursery Classes|Not applicable;OfficialSixthForm (name)=Does not have a sixth form|\
     Has a sixth form|Not applicable;AdmissionsPolicy (name)=Not applicable|Non-selective|\
@@ -183,14 +183,8 @@ const HIGH: &str = "€\u{fffd}‚ƒ„…†‡ˆ‰Š‹Œ\u{fffd}Ž\u{fffd}\u
 pub fn generate(spec: &ExtractSpec) -> Extract {
     let first = spec.authorities.first();
     let ok = |b: &BadRow| first.is_some_and(|a| a.2 > 0 || *b != BadRow::DuplicateUrn);
-    assert!(
-        spec.bad_rows.iter().all(ok),
-        "bad rows need a first authority with good rows"
-    );
-    let mut g = Generator {
-        rng: Rng(spec.seed),
-        ..Generator::default()
-    };
+    assert!(spec.bad_rows.iter().all(ok), "bad rows need a first authority with good rows");
+    let mut g = Generator { rng: Rng(spec.seed), ..Generator::default() };
     let slots = g.plan(spec);
     let others = other_authorities(spec);
     let mut bytes = Vec::with_capacity(slots.len() * 600);
@@ -221,25 +215,19 @@ pub fn generate(spec: &ExtractSpec) -> Extract {
         write_row(&mut bytes, &row.0);
     }
     let other_rows = spec.other_rows;
-    Extract {
-        bytes,
-        expected,
-        bad,
-        other_rows,
-    }
+    Extract { bytes, expected, bad, other_rows }
 }
 
 /// Encodes text as Windows-1252; characters it lacks become `?`.
 fn to_windows_1252(s: &str) -> Vec<u8> {
+    if s.is_ascii() {
+        return s.as_bytes().to_vec();
+    }
     s.chars().map(encode_char).collect()
 }
 
 fn encode_char(c: char) -> u8 {
-    let special = || {
-        HIGH.chars()
-            .position(|h| h == c)
-            .and_then(|p| u8::try_from(p).ok())
-    };
+    let special = || HIGH.chars().position(|h| h == c).and_then(|p| u8::try_from(p).ok());
     match u8::try_from(c) {
         Ok(b) if !(0x80..=0x9f).contains(&b) => b,
         _ if c == '\u{fffd}' => b'?',
@@ -249,19 +237,19 @@ fn encode_char(c: char) -> u8 {
 
 /// One CSV record and its CRLF; a field with a comma, quote or line break is quoted.
 fn write_row<S: AsRef<str>>(out: &mut Vec<u8>, cells: &[S]) {
+    let mut line = String::with_capacity(1024);
     for (i, cell) in cells.iter().map(AsRef::as_ref).enumerate() {
-        let comma: &[u8] = if i > 0 { b"," } else { b"" };
-        let quote: &[u8] = if cell.contains([',', '"', '\r', '\n']) {
-            b"\""
+        if i > 0 {
+            line.push(',');
+        }
+        if cell.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+            line.extend(['"'].into_iter().chain(cell.replace('"', "\"\"").chars()).chain(['"']));
         } else {
-            b""
-        };
-        out.extend_from_slice(comma);
-        out.extend_from_slice(quote);
-        out.extend(to_windows_1252(&cell.replace('"', "\"\"")));
-        out.extend_from_slice(quote);
+            line.push_str(cell);
+        }
     }
-    out.extend_from_slice(b"\r\n");
+    line.push_str("\r\n");
+    out.extend(to_windows_1252(&line));
 }
 
 /// Authorities for the rows the importer must ignore: none of `spec.authorities`.
@@ -270,16 +258,22 @@ fn other_authorities(spec: &ExtractSpec) -> Vec<(u16, String)> {
     let known = OTHER_LAS.split(',').filter_map(|e| e.split_once(':'));
     let known = known.filter_map(|(c, n)| Some((c.parse().ok()?, n.to_owned())));
     let spare = (201..=999).map(|c| (c, format!("Authority {c}")));
-    known
-        .chain(spare)
-        .filter(|(c, _)| seen.insert(*c))
-        .take(16)
-        .collect()
+    known.chain(spare).filter(|(c, _)| seen.insert(*c)).take(16).collect()
 }
 
 fn columns() -> &'static HashMap<&'static str, usize> {
     static COLUMNS: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
     COLUMNS.get_or_init(|| header().into_iter().zip(0..).collect())
+}
+
+/// [`FILLER`] as (column index, choices).
+fn filler() -> &'static [(usize, Vec<&'static str>)] {
+    static FILLER_CELLS: OnceLock<Vec<(usize, Vec<&'static str>)>> = OnceLock::new();
+    FILLER_CELLS.get_or_init(|| {
+        let cells = FILLER.split(';').filter_map(|e| e.split_once('='));
+        let cells = cells.filter_map(|(column, choices)| Some((*columns().get(column)?, choices.split('|').collect())));
+        cells.collect()
+    })
 }
 
 fn dmy(date: Option<NaiveDate>) -> String {
@@ -552,16 +546,8 @@ impl Generator {
             1 => (r.word(one, '|'), r.range(10, 99), ""),
             2 => (r.word(two, '|'), r.range(1, 9), ""),
             3 => (r.word(two, '|'), r.range(10, 99), ""),
-            4 => (
-                r.word("E|N|W", '|'),
-                r.range(1, 9),
-                r.word("A|C|D|H|J|K|P|T|U", '|'),
-            ),
-            _ => (
-                r.word("EC|SW|WC", '|'),
-                r.range(1, 4),
-                r.word("A|B|H|M|N|V|X|Y", '|'),
-            ),
+            4 => (r.word("E|N|W", '|'), r.range(1, 9), r.word("A|C|D|H|J|K|P|T|U", '|')),
+            _ => (r.word("EC|SW|WC", '|'), r.range(1, 4), r.word("A|B|H|M|N|V|X|Y", '|')),
         };
         let (a, b) = (char::from(r.pick(INWARD)), char::from(r.pick(INWARD)));
         format!("{area}{district}{letter} {}{a}{b}", r.range(0, 9))
@@ -581,8 +567,8 @@ impl Generator {
 
     fn render(&mut self, s: &ExpectedSchool, la_name: &str) -> Row {
         let mut r = Row(vec![String::new(); COLUMN_COUNT]);
-        for (column, choices) in FILLER.split(';').filter_map(|e| e.split_once('=')) {
-            r.set(column, self.rng.word(choices, '|'));
+        for (column, choices) in filler() {
+            r.0[*column] = self.rng.pick(choices).to_owned();
         }
         let kind = TYPES.iter().find(|t| t.0 == s.type_code);
         r.set("URN", s.urn);
@@ -622,10 +608,7 @@ impl Generator {
         }
         let provision = g.below(20);
         let label = "Resourced provision|SEN unit|Resourced provision and SEN unit|Not applicable";
-        r.set(
-            "TypeOfResourcedProvision (name)",
-            nth(label, provision as u8),
-        );
+        r.set("TypeOfResourcedProvision (name)", nth(label, provision as u8));
         if matches!(provision, 0 | 2) {
             r.set("ResourcedProvisionCapacity", g.range(6, 30));
         }
@@ -641,9 +624,7 @@ impl Generator {
     fn bad_row(&mut self, authority: &(u16, String, usize), kind: BadRow) -> Row {
         let school = self.school(authority.0);
         let mut row = self.render(&school, &authority.1);
-        let earlier = self
-            .first_urns
-            .get(self.rng.below(self.first_urns.len().max(1)));
+        let earlier = self.first_urns.get(self.rng.below(self.first_urns.len().max(1)));
         match kind {
             BadRow::BadUrn => row.set("URN", format!("{}A456", self.rng.range(10, 99))),
             BadRow::BadPostcode => row.set("Postcode", "ZZ 123"),
@@ -655,5 +636,200 @@ impl Generator {
             BadRow::DuplicateUrn => row.set("URN", opt(earlier)),
         }
         row
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use BadRow::*;
+
+    const ALL_BAD: [BadRow; 8] = [
+        BadUrn,
+        BadPostcode,
+        BadOpenDate,
+        MissingName,
+        BadPhaseCode,
+        BadEstablishmentNumber,
+        WrongColumnCount,
+        DuplicateUrn,
+    ];
+    /// The columns the importer reads, in file order.
+    const USED: &str = "URN|LA (code)|LA (name)|EstablishmentNumber|EstablishmentName|\
+        TypeOfEstablishment (code)|TypeOfEstablishment (name)|EstablishmentTypeGroup (name)|\
+        EstablishmentStatus (code)|EstablishmentStatus (name)|OpenDate|CloseDate|\
+        PhaseOfEducation (code)|PhaseOfEducation (name)|StatutoryLowAge|StatutoryHighAge|\
+        NumberOfPupils|Postcode|TypeOfResourcedProvision (name)|ResourcedProvisionCapacity|\
+        SenUnitCapacity|SENStat|SENNoStat";
+
+    fn spec(seed: u64, rows: usize) -> ExtractSpec {
+        let authorities = vec![(891, "Nottinghamshire".into(), rows), (892, "Nottingham".into(), rows)];
+        ExtractSpec { authorities, other_rows: 30, bad_rows: ALL_BAD.to_vec(), seed }
+    }
+
+    fn col(name: &str) -> usize {
+        columns()[name]
+    }
+
+    /// The file's records, decoded from Windows-1252 and split into fields.
+    fn records(bytes: &[u8]) -> Vec<Vec<String>> {
+        let high = |b: u8| HIGH.chars().nth(usize::from(b - 0x80)).unwrap();
+        let text: String =
+            bytes.iter().map(|&b| if (0x80..0xa0).contains(&b) { high(b) } else { char::from(b) }).collect();
+        assert_eq!(text.matches('\n').count(), text.matches("\r\n").count(), "bare LF");
+        text.strip_suffix("\r\n").unwrap().split("\r\n").map(fields).collect()
+    }
+
+    fn fields(line: &str) -> Vec<String> {
+        let (mut fields, mut cell, mut quoted) = (Vec::new(), String::new(), false);
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' if quoted && chars.peek() == Some(&'"') => cell.extend(chars.next()),
+                '"' => quoted = !quoted,
+                ',' if !quoted => fields.push(std::mem::take(&mut cell)),
+                _ => cell.push(c),
+            }
+        }
+        fields.push(cell);
+        fields
+    }
+
+    fn normal_form(written: &str) -> Option<String> {
+        let s = written.split_whitespace().collect::<String>().to_uppercase();
+        (!s.is_empty()).then(|| format!("{} {}", &s[..s.len() - 3], &s[s.len() - 3..]))
+    }
+
+    fn is_normal_postcode(p: &str) -> bool {
+        let Some((outward, inward)) = p.split_once(' ') else {
+            return false;
+        };
+        let shape: String = outward
+            .chars()
+            .map(|c| {
+                if c.is_ascii_uppercase() {
+                    'A'
+                } else if c.is_ascii_digit() {
+                    '9'
+                } else {
+                    '?'
+                }
+            })
+            .collect();
+        let inward = inward.as_bytes();
+        ["A9", "A99", "AA9", "AA99", "A9A", "AA9A"].contains(&shape.as_str())
+            && inward.len() == 3
+            && inward[0].is_ascii_digit()
+            && inward[1..].iter().all(|b| b.is_ascii_uppercase() && !b"CIKMOV".contains(b))
+    }
+
+    #[test]
+    fn header_has_139_unique_names_with_the_used_ones_spread_out() {
+        let header = header();
+        assert_eq!(header.len(), COLUMN_COUNT);
+        assert_eq!(header.iter().collect::<HashSet<_>>().len(), 139);
+        assert_eq!(filler().len(), FILLER.split(';').count(), "a FILLER column is misspelt");
+        let used: Vec<usize> =
+            USED.split('|').map(|name| header.iter().position(|h| *h == name).expect(name)).collect();
+        assert!(used[0] > 0 && used.windows(2).all(|w| w[1] > w[0] + 1), "{used:?}");
+    }
+
+    #[test]
+    fn every_row_is_a_line_and_every_bad_row_is_where_it_says() {
+        let extract = generate(&spec(7, 50));
+        let rows = records(&extract.bytes);
+        assert_eq!(rows.len(), 1 + 2 * 50 + 30 + ALL_BAD.len());
+        assert_eq!((extract.expected.len(), extract.bad.len(), extract.other_rows), (100, 8, 30));
+        let others = rows[1..].iter().filter(|r| !["891", "892"].contains(&r[col("LA (code)")].as_str()));
+        assert_eq!(others.count(), 30);
+        assert_eq!(extract.bad.iter().map(|b| b.1).collect::<HashSet<_>>().len(), 8);
+        for &(line, kind) in &extract.bad {
+            let row = &rows[line as usize - 1];
+            let cell = |name| row.get(col(name)).map_or("", String::as_str);
+            assert_eq!((cell("LA (code)"), row.len() == 139), ("891", kind != WrongColumnCount), "{kind:?}");
+            let earlier = |urn: &str| rows[1..line as usize - 1].iter().any(|r| r[col("URN")] == urn);
+            match kind {
+                BadUrn => assert!(cell("URN").parse::<u32>().is_err()),
+                BadPostcode => assert_eq!(cell("Postcode"), "ZZ 123"),
+                BadOpenDate => assert_eq!(cell("OpenDate"), "31-02-2019"),
+                MissingName => assert_eq!(cell("EstablishmentName"), ""),
+                BadPhaseCode => assert_eq!(cell("PhaseOfEducation (code)"), "9"),
+                BadEstablishmentNumber => assert_eq!(cell("EstablishmentNumber"), "20A1"),
+                WrongColumnCount => assert_eq!(row.len(), 20),
+                DuplicateUrn => assert!(earlier(cell("URN")), "URN {} is not earlier", cell("URN")),
+            }
+        }
+    }
+
+    #[test]
+    fn good_rows_read_back_as_expected() {
+        let extract = generate(&spec(11, 200));
+        let rows = records(&extract.bytes);
+        let bad: HashSet<u64> = extract.bad.iter().map(|b| b.0).collect();
+        let good = (2..)
+            .zip(&rows[1..])
+            .filter(|(line, r)| !bad.contains(line) && ["891", "892"].contains(&r[col("LA (code)")].as_str()));
+        let good: Vec<_> = good.map(|(_, r)| r).collect();
+        assert_eq!(good.len(), extract.expected.len());
+        for (row, s) in good.into_iter().zip(&extract.expected) {
+            let cell = |name| row[col(name)].as_str();
+            assert_eq!((cell("URN"), cell("EstablishmentName")), (s.urn.to_string().as_str(), s.name.as_str()));
+            assert_eq!(cell("EstablishmentNumber"), format!("{:04}", s.establishment_number));
+            assert_eq!((cell("OpenDate"), cell("CloseDate")), (dmy(s.open_date).as_str(), dmy(s.close_date).as_str()));
+            assert_eq!(
+                (cell("StatutoryLowAge"), cell("NumberOfPupils")),
+                (opt(s.low_age).as_str(), opt(s.number_on_roll).as_str())
+            );
+            assert_eq!(normal_form(cell("Postcode")), s.postcode);
+        }
+    }
+
+    #[test]
+    fn good_rows_are_varied_and_consistent() {
+        let extract = generate(&spec(3, 300));
+        let schools = &extract.expected;
+        for wanted in [',', '"', '\u{e9}', '\u{2019}', '\u{2013}'] {
+            assert!(schools.iter().any(|s| s.name.contains(wanted)), "no name with {wanted}");
+        }
+        assert!(schools.iter().any(|s| s.number_on_roll.is_none()));
+        assert!(schools.iter().any(|s| s.postcode.is_none()));
+        assert!(schools.iter().any(|s| s.low_age.is_none() && matches!(s.type_code, 14 | 15)));
+        let (mut urns, mut numbers) = (HashSet::new(), HashSet::new());
+        for s in schools {
+            assert!(urns.insert(s.urn) && (100_000..=999_999).contains(&s.urn));
+            assert!(numbers.insert((s.la_code, s.establishment_number)));
+            assert!((1000..=9999).contains(&s.establishment_number));
+            assert_eq!(s.low_age.is_some(), s.high_age.is_some());
+            assert!(s.low_age <= s.high_age && s.high_age <= Some(25));
+            assert_eq!(s.close_date.is_some(), s.status_code == 2);
+            assert!(s.open_date.zip(s.close_date).is_none_or(|(open, close)| open <= close));
+        }
+    }
+
+    #[test]
+    fn every_expected_postcode_is_in_normal_form() {
+        let extract = generate(&spec(5, 1000));
+        for postcode in extract.expected.iter().filter_map(|s| s.postcode.as_deref()) {
+            assert!(is_normal_postcode(postcode), "{postcode}");
+        }
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_bytes() {
+        assert_eq!(generate(&spec(42, 50)).bytes, generate(&spec(42, 50)).bytes);
+        assert_ne!(generate(&spec(42, 50)).bytes, generate(&spec(43, 50)).bytes);
+    }
+
+    #[test]
+    fn text_is_windows_1252() {
+        let text = "Ren\u{e9}e\u{2019}s \u{2013} \u{201c}x\u{201d} \u{2014} \u{20ac}\u{2018}";
+        assert_eq!(to_windows_1252(text), b"Ren\xe9e\x92s \x96 \x93x\x94 \x97 \x80\x91");
+        assert_eq!(to_windows_1252("\u{6f22}\u{81}\u{fffd}"), b"???");
+        let extract = generate(&spec(7, 50));
+        let school = extract.expected.iter().find(|s| s.name.contains('\u{e9}')).expect("a name with \u{e9}");
+        let encoded = to_windows_1252(&school.name);
+        assert_eq!(encoded.len(), school.name.chars().count());
+        assert!(encoded.contains(&0xe9) && extract.bytes.windows(encoded.len()).any(|w| w == encoded));
+        assert!(!extract.bytes.windows(2).any(|w| w == "\u{e9}".as_bytes()));
     }
 }

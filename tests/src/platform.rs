@@ -58,9 +58,7 @@ impl TestPlatform {
         let db = TestDatabase::create(engine).await?;
         let store = Store::connect(&db.url, &Default::default()).await?;
         for (code, name) in [("886", "Kent"), ("887", "Medway")] {
-            store
-                .create_authority(LaCode::parse(code).map_err(anyhow::Error::msg)?, name)
-                .await?;
+            store.create_authority(LaCode::parse(code).map_err(anyhow::Error::msg)?, name).await?;
         }
         let issuer = DevIssuer::generate().map_err(anyhow::Error::msg)?;
         let api = SchoolsApi::with_clock(store, Arc::new(today));
@@ -68,29 +66,15 @@ impl TestPlatform {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let serve_options = ServeOptions {
-            tls: options.tls,
-            shutdown_grace: options.shutdown_grace.unwrap_or(Duration::from_secs(5)),
-        };
+        let serve_options =
+            ServeOptions { tls: options.tls, shutdown_grace: options.shutdown_grace.unwrap_or(Duration::from_secs(5)) };
         let server = tokio::spawn(async move {
-            serve(
-                listener,
-                routes,
-                &[sen_schools::SERVICE_NAME],
-                serve_options,
-                async {
-                    let _ = stopped.await;
-                },
-            )
+            serve(listener, routes, &[sen_schools::SERVICE_NAME], serve_options, async {
+                let _ = stopped.await;
+            })
             .await
         });
-        Ok(Self {
-            addr,
-            issuer,
-            stop: Some(stop),
-            server: Some(server),
-            _db: db,
-        })
+        Ok(Self { addr, issuer, stop: Some(stop), server: Some(server), _db: db })
     }
 
     /// A token for `role` in `tenant` (and `school`, for SENCOs).
@@ -101,39 +85,23 @@ impl TestPlatform {
             tenant: tenant.and_then(|t| LaCode::parse(t).ok()),
             school: school.and_then(|u| Urn::parse(&u.to_string()).ok()),
         };
-        self.issuer
-            .signer
-            .mint(&grant, Duration::from_secs(300))
-            .unwrap_or_default()
+        self.issuer.signer.mint(&grant, Duration::from_secs(300)).unwrap_or_default()
     }
 
     /// A plaintext channel to the service.
     pub async fn channel(&self) -> anyhow::Result<Channel> {
-        Ok(Endpoint::from_shared(format!("http://{}", self.addr))?
-            .connect()
-            .await?)
+        Ok(Endpoint::from_shared(format!("http://{}", self.addr))?.connect().await?)
     }
 
     /// A schools client sending `token`.
     pub async fn client_with_token(&self, token: &str) -> anyhow::Result<SchoolsClient> {
         let attach = AttachIdentity::new(token).map_err(anyhow::Error::msg)?;
-        Ok(SchoolsServiceClient::with_interceptor(
-            self.channel().await?,
-            attach,
-        ))
+        Ok(SchoolsServiceClient::with_interceptor(self.channel().await?, attach))
     }
 
     /// A schools client for `role` in `tenant` (and `school`).
-    pub async fn client(
-        &self,
-        role: Role,
-        tenant: Option<&str>,
-        school: Option<u32>,
-    ) -> SchoolsClient {
-        match self
-            .client_with_token(&self.token(role, tenant, school))
-            .await
-        {
+    pub async fn client(&self, role: Role, tenant: Option<&str>, school: Option<u32>) -> SchoolsClient {
+        match self.client_with_token(&self.token(role, tenant, school)).await {
             Ok(client) => client,
             Err(e) => panic!("cannot reach the test platform: {e}"),
         }

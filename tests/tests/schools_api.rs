@@ -29,15 +29,8 @@ fn school_fields(laestab: &str, name: &str) -> pb::SchoolFields {
 }
 
 async fn create(client: &mut SchoolsClient, urn: &str, laestab: &str, name: &str) -> pb::School {
-    let request = pb::CreateSchoolRequest {
-        urn: urn.into(),
-        school: Some(school_fields(laestab, name)),
-    };
-    client
-        .create_school(request)
-        .await
-        .expect("school created")
-        .into_inner()
+    let request = pb::CreateSchoolRequest { urn: urn.into(), school: Some(school_fields(laestab, name)) };
+    client.create_school(request).await.expect("school created").into_inner()
 }
 
 fn senco(name: &str, award: pb::SencoAward) -> Option<pb::SencoFields> {
@@ -51,28 +44,14 @@ fn senco(name: &str, award: pb::SencoAward) -> Option<pb::SencoFields> {
 }
 
 async fn list(client: &mut SchoolsClient) -> Vec<String> {
-    let response = client
-        .list_schools(pb::ListSchoolsRequest::default())
-        .await
-        .expect("listed");
-    response
-        .into_inner()
-        .schools
-        .into_iter()
-        .map(|s| s.urn)
-        .collect()
+    let response = client.list_schools(pb::ListSchoolsRequest::default()).await.expect("listed");
+    response.into_inner().schools.into_iter().map(|s| s.urn).collect()
 }
 
 fn bad_fields(status: &tonic::Status) -> Vec<String> {
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    let details = status
-        .get_details_bad_request()
-        .expect("a BadRequest detail");
-    details
-        .field_violations
-        .into_iter()
-        .map(|v| v.field)
-        .collect()
+    let details = status.get_details_bad_request().expect("a BadRequest detail");
+    details.field_violations.into_iter().map(|v| v.field).collect()
 }
 
 async fn another_authoritys_manager_sees_nothing(engine: Engine) {
@@ -81,56 +60,26 @@ async fn another_authoritys_manager_sees_nothing(engine: Engine) {
     let mut medway = platform.manager("887").await;
     create(&mut kent, "100001", "8862001", "Oakfield Primary").await;
 
-    let get = medway
-        .get_school(pb::GetSchoolRequest {
-            urn: "100001".into(),
-        })
-        .await
-        .unwrap_err();
+    let get = medway.get_school(pb::GetSchoolRequest { urn: "100001".into() }).await.unwrap_err();
     assert_eq!(get.code(), Code::NotFound);
     assert!(list(&mut medway).await.is_empty());
-    let history = pb::ListSencoAppointmentsRequest {
-        urn: "100001".into(),
-    };
-    assert_eq!(
-        medway
-            .list_senco_appointments(history)
-            .await
-            .unwrap_err()
-            .code(),
-        Code::NotFound
-    );
+    let history = pb::ListSencoAppointmentsRequest { urn: "100001".into() };
+    assert_eq!(medway.list_senco_appointments(history).await.unwrap_err().code(), Code::NotFound);
     let update = pb::UpdateSchoolRequest {
         urn: "100001".into(),
         version: 1,
         school: Some(school_fields("8872001", "Taken Over")),
     };
-    assert_eq!(
-        medway.update_school(update).await.unwrap_err().code(),
-        Code::NotFound
-    );
+    assert_eq!(medway.update_school(update).await.unwrap_err().code(), Code::NotFound);
     let appoint = pb::AppointSencoRequest {
         urn: "100001".into(),
         senco: senco("Intruder", pb::SencoAward::None),
         appointed_on: date(2026, 1, 5),
         prior_senco_experience_over_12_months: false,
     };
-    assert_eq!(
-        medway.appoint_senco(appoint).await.unwrap_err().code(),
-        Code::NotFound
-    );
-    let own = medway
-        .list_authorities(pb::ListAuthoritiesRequest {})
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        own.authorities
-            .iter()
-            .map(|a| a.la_code.as_str())
-            .collect::<Vec<_>>(),
-        ["887"]
-    );
+    assert_eq!(medway.appoint_senco(appoint).await.unwrap_err().code(), Code::NotFound);
+    let own = medway.list_authorities(pb::ListAuthoritiesRequest {}).await.unwrap().into_inner();
+    assert_eq!(own.authorities.iter().map(|a| a.la_code.as_str()).collect::<Vec<_>>(), ["887"]);
     assert_eq!(list(&mut kent).await, ["100001"]);
 }
 
@@ -150,54 +99,21 @@ async fn a_senco_reads_their_own_school_and_nothing_else() {
     let mut manager = platform.manager("886").await;
     create(&mut manager, "100001", "8862001", "Oakfield Primary").await;
     create(&mut manager, "100002", "8862002", "Beechwood Primary").await;
-    let mut senco = platform
-        .client(Role::Senco, Some("886"), Some(100001))
-        .await;
+    let mut senco = platform.client(Role::Senco, Some("886"), Some(100001)).await;
 
     assert_eq!(list(&mut senco).await, ["100001"]);
-    let own = senco
-        .get_school(pb::GetSchoolRequest {
-            urn: "100001".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let own = senco.get_school(pb::GetSchoolRequest { urn: "100001".into() }).await.unwrap().into_inner();
     assert_eq!(own.name, "Oakfield Primary");
-    let other = senco
-        .get_school(pb::GetSchoolRequest {
-            urn: "100002".into(),
-        })
-        .await
-        .unwrap_err();
+    let other = senco.get_school(pb::GetSchoolRequest { urn: "100002".into() }).await.unwrap_err();
     assert_eq!(other.code(), Code::NotFound);
-    let history = pb::ListSencoAppointmentsRequest {
-        urn: "100002".into(),
-    };
-    assert_eq!(
-        senco
-            .list_senco_appointments(history)
-            .await
-            .unwrap_err()
-            .code(),
-        Code::NotFound
-    );
-    let report = senco
-        .list_senco_compliance(pb::ListSencoComplianceRequest::default())
-        .await
-        .unwrap_err();
+    let history = pb::ListSencoAppointmentsRequest { urn: "100002".into() };
+    assert_eq!(senco.list_senco_appointments(history).await.unwrap_err().code(), Code::NotFound);
+    let report = senco.list_senco_compliance(pb::ListSencoComplianceRequest::default()).await.unwrap_err();
     assert_eq!(report.code(), Code::PermissionDenied);
-    let write = pb::CreateSchoolRequest {
-        urn: "100003".into(),
-        school: Some(school_fields("8862003", "New")),
-    };
-    assert_eq!(
-        senco.create_school(write).await.unwrap_err().code(),
-        Code::PermissionDenied
-    );
+    let write = pb::CreateSchoolRequest { urn: "100003".into(), school: Some(school_fields("8862003", "New")) };
+    assert_eq!(senco.create_school(write).await.unwrap_err().code(), Code::PermissionDenied);
     // A SENCO of another authority's school with the same URN sees nothing here either.
-    let mut elsewhere = platform
-        .client(Role::Senco, Some("887"), Some(100001))
-        .await;
+    let mut elsewhere = platform.client(Role::Senco, Some("887"), Some(100001)).await;
     assert!(list(&mut elsewhere).await.is_empty());
 }
 
@@ -208,97 +124,40 @@ async fn roles_without_the_right_are_refused() {
     create(&mut manager, "100001", "8862001", "Oakfield Primary").await;
 
     let mut officer = platform.client(Role::CaseOfficer, Some("886"), None).await;
-    assert_eq!(
-        list(&mut officer).await,
-        ["100001"],
-        "case officers read the whole authority"
-    );
-    let write = pb::CreateSchoolRequest {
-        urn: "100003".into(),
-        school: Some(school_fields("8862003", "New")),
-    };
-    assert_eq!(
-        officer.create_school(write).await.unwrap_err().code(),
-        Code::PermissionDenied
-    );
+    assert_eq!(list(&mut officer).await, ["100001"], "case officers read the whole authority");
+    let write = pb::CreateSchoolRequest { urn: "100003".into(), school: Some(school_fields("8862003", "New")) };
+    assert_eq!(officer.create_school(write).await.unwrap_err().code(), Code::PermissionDenied);
 
-    let mut psychologist = platform
-        .client(Role::EducationalPsychologist, Some("886"), None)
-        .await;
-    let read = psychologist
-        .get_school(pb::GetSchoolRequest {
-            urn: "100001".into(),
-        })
-        .await
-        .unwrap_err();
+    let mut psychologist = platform.client(Role::EducationalPsychologist, Some("886"), None).await;
+    let read = psychologist.get_school(pb::GetSchoolRequest { urn: "100001".into() }).await.unwrap_err();
     assert_eq!(read.code(), Code::PermissionDenied);
 
     let mut operator = platform.client(Role::PlatformOperator, None, None).await;
-    let read = operator
-        .list_schools(pb::ListSchoolsRequest::default())
-        .await
-        .unwrap_err();
-    assert_eq!(
-        read.code(),
-        Code::PermissionDenied,
-        "the platform operator never reads tenant data"
-    );
+    let read = operator.list_schools(pb::ListSchoolsRequest::default()).await.unwrap_err();
+    assert_eq!(read.code(), Code::PermissionDenied, "the platform operator never reads tenant data");
     let created = operator
-        .create_authority(pb::CreateAuthorityRequest {
-            la_code: "888".into(),
-            name: "Lancashire".into(),
-        })
+        .create_authority(pb::CreateAuthorityRequest { la_code: "888".into(), name: "Lancashire".into() })
         .await
         .unwrap()
         .into_inner();
     assert_eq!(created.la_code, "888");
-    let again = pb::CreateAuthorityRequest {
-        la_code: "888".into(),
-        name: "Lancashire".into(),
-    };
-    assert_eq!(
-        operator.create_authority(again).await.unwrap_err().code(),
-        Code::AlreadyExists
-    );
+    let again = pb::CreateAuthorityRequest { la_code: "888".into(), name: "Lancashire".into() };
+    assert_eq!(operator.create_authority(again).await.unwrap_err().code(), Code::AlreadyExists);
 
-    let by_manager = pb::CreateAuthorityRequest {
-        la_code: "889".into(),
-        name: "Blackburn".into(),
-    };
-    assert_eq!(
-        manager
-            .create_authority(by_manager)
-            .await
-            .unwrap_err()
-            .code(),
-        Code::PermissionDenied
-    );
+    let by_manager = pb::CreateAuthorityRequest { la_code: "889".into(), name: "Blackburn".into() };
+    assert_eq!(manager.create_authority(by_manager).await.unwrap_err().code(), Code::PermissionDenied);
 }
 
 #[tokio::test]
 async fn calls_without_a_valid_identity_are_unauthenticated() {
     let platform = TestPlatform::start(Engine::Sqlite).await.unwrap();
-    let mut anonymous = sen_proto::v1::schools_service_client::SchoolsServiceClient::new(
-        platform.channel().await.unwrap(),
-    );
-    let err = anonymous
-        .list_schools(pb::ListSchoolsRequest::default())
-        .await
-        .unwrap_err();
+    let mut anonymous =
+        sen_proto::v1::schools_service_client::SchoolsServiceClient::new(platform.channel().await.unwrap());
+    let err = anonymous.list_schools(pb::ListSchoolsRequest::default()).await.unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);
 
-    let mut forged = platform
-        .client_with_token("eyJhbGciOiJub25lIn0.eyJyb2xlIjoibGFfbWFuYWdlciJ9.")
-        .await
-        .unwrap();
-    assert_eq!(
-        forged
-            .list_schools(pb::ListSchoolsRequest::default())
-            .await
-            .unwrap_err()
-            .code(),
-        Code::Unauthenticated
-    );
+    let mut forged = platform.client_with_token("eyJhbGciOiJub25lIn0.eyJyb2xlIjoibGFfbWFuYWdlciJ9.").await.unwrap();
+    assert_eq!(forged.list_schools(pb::ListSchoolsRequest::default()).await.unwrap_err().code(), Code::Unauthenticated);
 
     let stranger = sen_platform::identity::DevIssuer::generate().unwrap();
     let grant = sen_platform::identity::Grant {
@@ -307,15 +166,9 @@ async fn calls_without_a_valid_identity_are_unauthenticated() {
         tenant: sen_platform::ids::LaCode::parse("886").ok(),
         school: None,
     };
-    let token = stranger
-        .signer
-        .mint(&grant, std::time::Duration::from_secs(60))
-        .unwrap();
+    let token = stranger.signer.mint(&grant, std::time::Duration::from_secs(60)).unwrap();
     let mut other_key = platform.client_with_token(&token).await.unwrap();
-    let err = other_key
-        .list_schools(pb::ListSchoolsRequest::default())
-        .await
-        .unwrap_err();
+    let err = other_key.list_schools(pb::ListSchoolsRequest::default()).await.unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);
 }
 
@@ -330,10 +183,7 @@ async fn bad_input_names_every_field_and_writes_nothing() {
     fields.statutory_high_age = Some(4);
     fields.establishment_type_code = 999;
     fields.open_date = date(2021, 2, 30);
-    let request = pb::CreateSchoolRequest {
-        urn: "12345".into(),
-        school: Some(fields),
-    };
+    let request = pb::CreateSchoolRequest { urn: "12345".into(), school: Some(fields) };
     let err = manager.create_school(request).await.unwrap_err();
     assert_eq!(
         bad_fields(&err),
@@ -348,11 +198,7 @@ async fn bad_input_names_every_field_and_writes_nothing() {
             "school.open_date",
         ]
     );
-    assert!(
-        err.message().contains("belongs to LA 887"),
-        "{}",
-        err.message()
-    );
+    assert!(err.message().contains("belongs to LA 887"), "{}", err.message());
     assert!(list(&mut manager).await.is_empty(), "nothing was written");
 
     create(&mut manager, "100001", "8862001", "Oakfield Primary").await;
@@ -369,33 +215,15 @@ async fn bad_input_names_every_field_and_writes_nothing() {
         prior_senco_experience_over_12_months: false,
     };
     let err = manager.appoint_senco(appoint).await.unwrap_err();
-    assert_eq!(
-        bad_fields(&err),
-        [
-            "senco.person_name",
-            "senco.email",
-            "senco.award_achieved_on",
-            "appointed_on"
-        ]
-    );
-    let history = manager
-        .list_senco_appointments(pb::ListSencoAppointmentsRequest {
-            urn: "100001".into(),
-        })
-        .await;
+    assert_eq!(bad_fields(&err), ["senco.person_name", "senco.email", "senco.award_achieved_on", "appointed_on"]);
+    let history = manager.list_senco_appointments(pb::ListSencoAppointmentsRequest { urn: "100001".into() }).await;
     assert!(history.unwrap().into_inner().appointments.is_empty());
 
     let page = pb::ListSchoolsRequest {
-        page: Some(pb::PageRequest {
-            page_size: 10_000,
-            page_token: "forged".into(),
-        }),
+        page: Some(pb::PageRequest { page_size: 10_000, page_token: "forged".into() }),
         ..Default::default()
     };
-    assert_eq!(
-        bad_fields(&manager.list_schools(page).await.unwrap_err()),
-        ["page.page_size", "page.page_token"]
-    );
+    assert_eq!(bad_fields(&manager.list_schools(page).await.unwrap_err()), ["page.page_size", "page.page_token"]);
 }
 
 #[tokio::test]
@@ -410,24 +238,11 @@ async fn saving_over_someone_elses_change_is_aborted() {
         version: read.version,
         school: Some(school_fields("8862001", name)),
     };
-    let saved = alice
-        .update_school(save("Oakfield Primary Academy"))
-        .await
-        .unwrap()
-        .into_inner();
+    let saved = alice.update_school(save("Oakfield Primary Academy")).await.unwrap().into_inner();
     assert_eq!(saved.version, read.version + 1);
-    let err = bob
-        .update_school(save("Oakfield Community Primary"))
-        .await
-        .unwrap_err();
+    let err = bob.update_school(save("Oakfield Community Primary")).await.unwrap_err();
     assert_eq!(err.code(), Code::Aborted);
-    let now = bob
-        .get_school(pb::GetSchoolRequest {
-            urn: "100001".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let now = bob.get_school(pb::GetSchoolRequest { urn: "100001".into() }).await.unwrap().into_inner();
     assert_eq!(now.name, "Oakfield Primary Academy");
 }
 
@@ -442,53 +257,26 @@ async fn a_senco_appointment_runs_from_appointment_to_end_with_history() {
         appointed_on: date(2023, 9, 1),
         prior_senco_experience_over_12_months: false,
     };
-    let first = manager
-        .appoint_senco(appoint("Priya Raman"))
-        .await
-        .unwrap()
-        .into_inner();
+    let first = manager.appoint_senco(appoint("Priya Raman")).await.unwrap().into_inner();
     assert_eq!(first.award_deadline, date(2026, 9, 1));
-    let school = manager
-        .get_school(pb::GetSchoolRequest {
-            urn: "100001".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        school.current_senco.map(|s| s.person_name),
-        Some("Priya Raman".into())
-    );
+    let school = manager.get_school(pb::GetSchoolRequest { urn: "100001".into() }).await.unwrap().into_inner();
+    assert_eq!(school.current_senco.map(|s| s.person_name), Some("Priya Raman".into()));
     assert!(school.requires_senco);
 
-    let err = manager
-        .appoint_senco(appoint("Second Person"))
-        .await
-        .unwrap_err();
+    let err = manager.appoint_senco(appoint("Second Person")).await.unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
 
     let report = manager
-        .list_senco_compliance(pb::ListSencoComplianceRequest {
-            as_of: date(2026, 11, 24),
-            due_within_days: 0,
-        })
+        .list_senco_compliance(pb::ListSencoComplianceRequest { as_of: date(2026, 11, 24), due_within_days: 0 })
         .await
         .unwrap()
         .into_inner();
     assert_eq!(report.awards_overdue.len(), 1);
     assert_eq!(report.awards_overdue[0].days_to_deadline, -84);
 
-    let end = pb::EndSencoAppointmentRequest {
-        id: first.id,
-        ended_on: date(2026, 10, 31),
-        reason: "moved on".into(),
-    };
+    let end = pb::EndSencoAppointmentRequest { id: first.id, ended_on: date(2026, 10, 31), reason: "moved on".into() };
     manager.end_senco_appointment(end).await.unwrap();
-    let second = manager
-        .appoint_senco(appoint("Second Person"))
-        .await
-        .unwrap()
-        .into_inner();
+    let second = manager.appoint_senco(appoint("Second Person")).await.unwrap().into_inner();
     let achieved = pb::UpdateSencoAppointmentRequest {
         id: second.id,
         version: second.version,
@@ -498,30 +286,16 @@ async fn a_senco_appointment_runs_from_appointment_to_end_with_history() {
             ..senco("Second Person", pb::SencoAward::NpqSenco).unwrap()
         }),
     };
-    let updated = manager
-        .update_senco_appointment(achieved)
-        .await
-        .unwrap()
-        .into_inner();
+    let updated = manager.update_senco_appointment(achieved).await.unwrap().into_inner();
     assert_eq!(updated.award_deadline, None);
     let history = manager
-        .list_senco_appointments(pb::ListSencoAppointmentsRequest {
-            urn: "100001".into(),
-        })
+        .list_senco_appointments(pb::ListSencoAppointmentsRequest { urn: "100001".into() })
         .await
         .unwrap()
         .into_inner();
-    let names: Vec<&str> = history
-        .appointments
-        .iter()
-        .map(|a| a.person_name.as_str())
-        .collect();
+    let names: Vec<&str> = history.appointments.iter().map(|a| a.person_name.as_str()).collect();
     assert_eq!(names, ["Second Person", "Priya Raman"]);
 
-    let report = manager
-        .list_senco_compliance(pb::ListSencoComplianceRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let report = manager.list_senco_compliance(pb::ListSencoComplianceRequest::default()).await.unwrap().into_inner();
     assert!(report.awards_overdue.is_empty() && report.without_senco.is_empty());
 }

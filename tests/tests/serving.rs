@@ -26,9 +26,7 @@ async fn health_and_reflection_answer_without_an_identity() {
     let channel = platform.channel().await.unwrap();
     let mut health = HealthClient::new(channel.clone());
     for service in ["", "sen.v1.SchoolsService"] {
-        let request = tonic_health::pb::HealthCheckRequest {
-            service: service.into(),
-        };
+        let request = tonic_health::pb::HealthCheckRequest { service: service.into() };
         let status = health.check(request).await.unwrap().into_inner().status;
         assert_eq!(status, ServingStatus::Serving as i32, "{service:?}");
     }
@@ -38,26 +36,12 @@ async fn health_and_reflection_answer_without_an_identity() {
         host: String::new(),
         message_request: Some(MessageRequest::ListServices(String::new())),
     };
-    let mut responses = reflection
-        .server_reflection_info(tokio_stream::iter([request]))
-        .await
-        .unwrap()
-        .into_inner();
-    let Some(Ok(response)) = responses.next().await else {
-        panic!("no reflection answer")
-    };
-    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
-        panic!("{response:?}")
-    };
+    let mut responses = reflection.server_reflection_info(tokio_stream::iter([request])).await.unwrap().into_inner();
+    let Some(Ok(response)) = responses.next().await else { panic!("no reflection answer") };
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else { panic!("{response:?}") };
     let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
-    assert!(
-        names.contains(&"sen.v1.SchoolsService".to_owned()),
-        "{names:?}"
-    );
-    assert!(
-        names.contains(&"grpc.health.v1.Health".to_owned()),
-        "{names:?}"
-    );
+    assert!(names.contains(&"sen.v1.SchoolsService".to_owned()), "{names:?}");
+    assert!(names.contains(&"grpc.health.v1.Health".to_owned()), "{names:?}");
 }
 
 struct Pki {
@@ -71,24 +55,15 @@ impl Pki {
         let ca_key = KeyPair::generate().unwrap();
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "SEN test CA");
+        ca_params.distinguished_name.push(DnType::CommonName, "SEN test CA");
         let ca_cert = ca_params.self_signed(&ca_key).unwrap();
         let issuer = Issuer::new(ca_params, ca_key);
         std::fs::write(dir.path().join("ca.pem"), ca_cert.pem()).unwrap();
         for (name, san) in [("server", "localhost"), ("client", "gateway")] {
             let key = KeyPair::generate().unwrap();
-            let cert = CertificateParams::new(vec![san.to_owned()])
-                .unwrap()
-                .signed_by(&key, &issuer)
-                .unwrap();
+            let cert = CertificateParams::new(vec![san.to_owned()]).unwrap().signed_by(&key, &issuer).unwrap();
             std::fs::write(dir.path().join(format!("{name}.pem")), cert.pem()).unwrap();
-            std::fs::write(
-                dir.path().join(format!("{name}-key.pem")),
-                key.serialize_pem(),
-            )
-            .unwrap();
+            std::fs::write(dir.path().join(format!("{name}-key.pem")), key.serialize_pem()).unwrap();
         }
         Self { dir }
     }
@@ -106,26 +81,15 @@ impl Pki {
     }
 }
 
-async fn list_over_tls(
-    platform: &TestPlatform,
-    pki: &Pki,
-    with_client_cert: bool,
-) -> Result<usize, String> {
+async fn list_over_tls(platform: &TestPlatform, pki: &Pki, with_client_cert: bool) -> Result<usize, String> {
     let client_cert = (pki.path("client.pem"), pki.path("client-key.pem"));
     let identity = with_client_cert.then(|| (client_cert.0.as_path(), client_cert.1.as_path()));
     let tls = sen_platform::tls::client_tls(&pki.path("ca.pem"), "localhost", identity).unwrap();
-    let endpoint = Endpoint::from_shared(format!("https://{}", platform.addr))
-        .unwrap()
-        .tls_config(tls)
-        .unwrap();
+    let endpoint = Endpoint::from_shared(format!("https://{}", platform.addr)).unwrap().tls_config(tls).unwrap();
     let channel = endpoint.connect().await.map_err(|e| e.to_string())?;
     let token = platform.token(Role::LaManager, Some("886"), None);
-    let mut client =
-        SchoolsServiceClient::with_interceptor(channel, AttachIdentity::new(&token).unwrap());
-    let response = client
-        .list_schools(pb::ListSchoolsRequest::default())
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut client = SchoolsServiceClient::with_interceptor(channel, AttachIdentity::new(&token).unwrap());
+    let response = client.list_schools(pb::ListSchoolsRequest::default()).await.map_err(|e| e.to_string())?;
     Ok(response.into_inner().schools.len())
 }
 
@@ -133,46 +97,26 @@ async fn list_over_tls(
 async fn tls_serves_clients_that_trust_the_ca() {
     let pki = Pki::new();
     let tls = sen_platform::tls::server_tls(&pki.server_files(false)).unwrap();
-    let platform = TestPlatform::start_with(
-        Engine::Sqlite,
-        Options {
-            tls: Some(tls),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let platform =
+        TestPlatform::start_with(Engine::Sqlite, Options { tls: Some(tls), ..Default::default() }).await.unwrap();
     assert_eq!(list_over_tls(&platform, &pki, false).await, Ok(0));
     let plaintext = platform.channel().await;
     let refused = match plaintext {
         Err(_) => true,
         Ok(channel) => {
             let mut health = HealthClient::new(channel);
-            health
-                .check(tonic_health::pb::HealthCheckRequest::default())
-                .await
-                .is_err()
+            health.check(tonic_health::pb::HealthCheckRequest::default()).await.is_err()
         }
     };
-    assert!(
-        refused,
-        "a plaintext client must not be served by a TLS port"
-    );
+    assert!(refused, "a plaintext client must not be served by a TLS port");
 }
 
 #[tokio::test]
 async fn mutual_tls_refuses_clients_without_a_certificate() {
     let pki = Pki::new();
     let tls = sen_platform::tls::server_tls(&pki.server_files(true)).unwrap();
-    let platform = TestPlatform::start_with(
-        Engine::Sqlite,
-        Options {
-            tls: Some(tls),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let platform =
+        TestPlatform::start_with(Engine::Sqlite, Options { tls: Some(tls), ..Default::default() }).await.unwrap();
     assert_eq!(list_over_tls(&platform, &pki, true).await, Ok(0));
     assert!(list_over_tls(&platform, &pki, false).await.is_err());
 }
@@ -222,43 +166,23 @@ async fn a_stop_signal_lets_an_import_in_flight_finish() {
     use tracing_subscriber::layer::SubscriberExt;
     let seen = SeenMethods::default();
     // The test runtime is single-threaded, so the server's spans reach this subscriber.
-    let _guard =
-        tracing::subscriber::set_default(tracing_subscriber::registry().with(seen.clone()));
-    let options = Options {
-        shutdown_grace: Some(Duration::from_secs(30)),
-        ..Default::default()
-    };
-    let mut platform = TestPlatform::start_with(Engine::Sqlite, options)
-        .await
-        .unwrap();
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(seen.clone()));
+    let options = Options { shutdown_grace: Some(Duration::from_secs(30)), ..Default::default() };
+    let mut platform = TestPlatform::start_with(Engine::Sqlite, options).await.unwrap();
     let mut manager = platform.manager("886").await;
 
     let header = "URN,LA (code),EstablishmentNumber,EstablishmentName,TypeOfEstablishment (code),TypeOfEstablishment (name),EstablishmentTypeGroup (name),EstablishmentStatus (code),OpenDate,CloseDate,PhaseOfEducation (code),StatutoryLowAge,StatutoryHighAge,NumberOfPupils,Postcode\n";
     let (tx, rx) = tokio::sync::mpsc::channel::<pb::ImportSchoolsRequest>(4);
-    let chunk = |text: &str| pb::ImportSchoolsRequest {
-        chunk: text.as_bytes().to_vec(),
-        dry_run: false,
-    };
+    let chunk = |text: &str| pb::ImportSchoolsRequest { chunk: text.as_bytes().to_vec(), dry_run: false };
     tx.send(chunk(header)).await.unwrap();
-    let call = tokio::spawn(async move {
-        manager
-            .import_schools(tokio_stream::wrappers::ReceiverStream::new(rx))
-            .await
-    });
+    let call =
+        tokio::spawn(async move { manager.import_schools(tokio_stream::wrappers::ReceiverStream::new(rx)).await });
     seen.wait_for("/sen.v1.SchoolsService/ImportSchools").await;
 
     platform.signal_stop();
-    tx.send(chunk(
-        "100001,886,2001,Oakfield Primary,1,Community school,G,1,,,2,4,11,,\n",
-    ))
-    .await
-    .unwrap();
+    tx.send(chunk("100001,886,2001,Oakfield Primary,1,Community school,G,1,,,2,4,11,,\n")).await.unwrap();
     drop(tx);
-    let response = call
-        .await
-        .unwrap()
-        .expect("the in-flight import completes")
-        .into_inner();
+    let response = call.await.unwrap().expect("the in-flight import completes").into_inner();
     assert_eq!(response.created, 1);
     platform.stop().await.unwrap();
 }

@@ -131,24 +131,14 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn raw(&self, name: &str) -> Option<String> {
-        (self.lookup)(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
+        (self.lookup)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 
     fn problem(&mut self, variable: &'static str, message: impl Into<String>) {
-        self.problems.push(ConfigProblem {
-            variable,
-            message: message.into(),
-        });
+        self.problems.push(ConfigProblem { variable, message: message.into() });
     }
 
-    fn parse<T>(
-        &mut self,
-        name: &'static str,
-        default: T,
-        parse: impl Fn(&str) -> Result<T, String>,
-    ) -> T {
+    fn parse<T>(&mut self, name: &'static str, default: T, parse: impl Fn(&str) -> Result<T, String>) -> T {
         match self.raw(name) {
             None => default,
             Some(value) => match parse(&value) {
@@ -187,54 +177,26 @@ impl Config {
 
     /// Reads variables through `lookup` (tests pass a map).
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let mut r = Reader {
-            lookup,
-            problems: Vec::new(),
-        };
+        let mut r = Reader { lookup, problems: Vec::new() };
         let mode = r.parse("SEN_MODE", Mode::Embedded, |v| match v {
             "embedded" => Ok(Mode::Embedded),
             "production" => Ok(Mode::Production),
             _ => Err("is not a mode (embedded or production)".into()),
         });
-        let listen = r.parse(
-            "SEN_LISTEN",
-            SocketAddr::from(([127, 0, 0, 1], 8080)),
-            |v| {
-                v.parse().map_err(|_| {
-                    "is not host:port with an IP address, e.g. 127.0.0.1:8080 or 0.0.0.0:8443"
-                        .into()
-                })
-            },
-        );
-        let data_dir = PathBuf::from(
-            r.raw("SEN_DATA_DIR")
-                .unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
-        );
+        let listen = r.parse("SEN_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8080)), |v| {
+            v.parse().map_err(|_| "is not host:port with an IP address, e.g. 127.0.0.1:8080 or 0.0.0.0:8443".into())
+        });
+        let data_dir = PathBuf::from(r.raw("SEN_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into()));
         let database_url = r.raw("SEN_DATABASE_URL");
         if let Some(url) = &database_url
-            && !(url.starts_with("sqlite:")
-                || url.starts_with("postgres://")
-                || url.starts_with("postgresql://"))
+            && !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
         {
-            r.problem(
-                "SEN_DATABASE_URL",
-                "must start with sqlite:, postgres:// or postgresql://",
-            );
+            r.problem("SEN_DATABASE_URL", "must start with sqlite:, postgres:// or postgresql://");
         }
         let defaults = PoolConfig::default();
         let pool = PoolConfig {
-            max_connections: r.number(
-                "SEN_DB_MAX_CONNECTIONS",
-                defaults.max_connections.into(),
-                1,
-                1000,
-            ) as u32,
-            min_connections: r.number(
-                "SEN_DB_MIN_CONNECTIONS",
-                defaults.min_connections.into(),
-                0,
-                1000,
-            ) as u32,
+            max_connections: r.number("SEN_DB_MAX_CONNECTIONS", defaults.max_connections.into(), 1, 1000) as u32,
+            min_connections: r.number("SEN_DB_MIN_CONNECTIONS", defaults.min_connections.into(), 0, 1000) as u32,
             connect_timeout: Duration::from_secs(r.number(
                 "SEN_DB_CONNECT_TIMEOUT_SECONDS",
                 defaults.connect_timeout.as_secs(),
@@ -249,16 +211,9 @@ impl Config {
             )),
         };
         if pool.min_connections > pool.max_connections {
-            r.problem(
-                "SEN_DB_MIN_CONNECTIONS",
-                "must not exceed SEN_DB_MAX_CONNECTIONS",
-            );
+            r.problem("SEN_DB_MIN_CONNECTIONS", "must not exceed SEN_DB_MAX_CONNECTIONS");
         }
-        let default_format = if mode == Mode::Production {
-            LogFormat::Json
-        } else {
-            LogFormat::Human
-        };
+        let default_format = if mode == Mode::Production { LogFormat::Json } else { LogFormat::Human };
         let log_format = r.parse("SEN_LOG_FORMAT", default_format, |v| match v {
             "human" => Ok(LogFormat::Human),
             "json" => Ok(LogFormat::Json),
@@ -269,26 +224,16 @@ impl Config {
         if let Some(endpoint) = &otlp_endpoint
             && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
         {
-            r.problem(
-                "OTEL_EXPORTER_OTLP_ENDPOINT",
-                format!("'{endpoint}' must be an http:// or https:// URL"),
-            );
+            r.problem("OTEL_EXPORTER_OTLP_ENDPOINT", format!("'{endpoint}' must be an http:// or https:// URL"));
         }
         let cert = r.file("SEN_TLS_CERT_FILE");
         let key = r.file("SEN_TLS_KEY_FILE");
         let client_ca = r.file("SEN_TLS_CLIENT_CA_FILE");
         let tls = match (cert, key) {
-            (Some(cert), Some(key)) => Some(TlsFiles {
-                cert,
-                key,
-                client_ca,
-            }),
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key, client_ca }),
             (None, None) => {
                 if client_ca.is_some() {
-                    r.problem(
-                        "SEN_TLS_CLIENT_CA_FILE",
-                        "needs SEN_TLS_CERT_FILE and SEN_TLS_KEY_FILE as well",
-                    );
+                    r.problem("SEN_TLS_CLIENT_CA_FILE", "needs SEN_TLS_CERT_FILE and SEN_TLS_KEY_FILE as well");
                 }
                 None
             }
@@ -307,14 +252,10 @@ impl Config {
             .unwrap_or_default();
         for path in &identity_public_keys {
             if !path.is_file() {
-                r.problem(
-                    "SEN_IDENTITY_PUBLIC_KEY_FILES",
-                    format!("{} is not a readable file", path.display()),
-                );
+                r.problem("SEN_IDENTITY_PUBLIC_KEY_FILES", format!("{} is not a readable file", path.display()));
             }
         }
-        let shutdown_grace =
-            Duration::from_secs(r.number("SEN_SHUTDOWN_GRACE_SECONDS", 20, 0, 3600));
+        let shutdown_grace = Duration::from_secs(r.number("SEN_SHUTDOWN_GRACE_SECONDS", 20, 0, 3600));
         let demo_data = r.parse("SEN_DEMO_DATA", mode == Mode::Embedded, |v| match v {
             "true" | "1" | "yes" => Ok(true),
             "false" | "0" | "no" => Ok(false),
@@ -324,18 +265,13 @@ impl Config {
         match mode {
             Mode::Production => {
                 if database_url.is_none() {
-                    r.problem(
-                        "SEN_DATABASE_URL",
-                        "is required in production mode (postgres://…)",
-                    );
+                    r.problem("SEN_DATABASE_URL", "is required in production mode (postgres://…)");
                 }
-                if tls.is_none()
-                    && !r
-                        .problems
-                        .iter()
-                        .any(|p| p.variable.starts_with("SEN_TLS_"))
-                {
-                    r.problem("SEN_TLS_CERT_FILE", "TLS is required in production mode: set SEN_TLS_CERT_FILE and SEN_TLS_KEY_FILE");
+                if tls.is_none() && !r.problems.iter().any(|p| p.variable.starts_with("SEN_TLS_")) {
+                    r.problem(
+                        "SEN_TLS_CERT_FILE",
+                        "TLS is required in production mode: set SEN_TLS_CERT_FILE and SEN_TLS_KEY_FILE",
+                    );
                 }
                 if identity_public_keys.is_empty() {
                     r.problem(
@@ -398,10 +334,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).into(), (*v).into()))
-            .collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
         Config::from_lookup(&move |k| map.get(k).cloned())
     }
 
@@ -412,10 +345,7 @@ mod tests {
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.log_format, LogFormat::Human);
         assert!(config.demo_data);
-        assert_eq!(
-            config.database_url_for("schools"),
-            "sqlite://./data/schools.db?mode=rwc"
-        );
+        assert_eq!(config.database_url_for("schools"), "sqlite://./data/schools.db?mode=rwc");
     }
 
     #[test]
@@ -453,14 +383,7 @@ mod tests {
     #[test]
     fn production_requires_postgres_tls_and_the_gateway_key() {
         let err = load(&[("SEN_MODE", "production"), ("SEN_LISTEN", "0.0.0.0:8443")]).unwrap_err();
-        assert_eq!(
-            err.variables(),
-            [
-                "SEN_DATABASE_URL",
-                "SEN_TLS_CERT_FILE",
-                "SEN_IDENTITY_PUBLIC_KEY_FILES"
-            ]
-        );
+        assert_eq!(err.variables(), ["SEN_DATABASE_URL", "SEN_TLS_CERT_FILE", "SEN_IDENTITY_PUBLIC_KEY_FILES"]);
     }
 
     #[test]

@@ -5,11 +5,7 @@ use sen_proto::v1::Date;
 
 /// The wire form of a date.
 pub fn to_proto(date: NaiveDate) -> Date {
-    Date {
-        year: date.year(),
-        month: date.month() as i32,
-        day: date.day() as i32,
-    }
+    Date { year: date.year(), month: date.month() as i32, day: date.day() as i32 }
 }
 
 /// The wire form of an optional date: unset when `None`.
@@ -33,12 +29,7 @@ pub fn from_proto(d: &Date) -> Result<NaiveDate, String> {
         .zip(u32::try_from(d.day).ok())
         .and_then(|(m, day)| NaiveDate::from_ymd_opt(d.year, m, day))
         .filter(|date| (1900..=2200).contains(&date.year()))
-        .ok_or_else(|| {
-            format!(
-                "{}-{:02}-{:02} is not a calendar date",
-                d.year, d.month, d.day
-            )
-        })
+        .ok_or_else(|| format!("{}-{:02}-{:02} is not a calendar date", d.year, d.month, d.day))
 }
 
 #[cfg(test)]
@@ -49,30 +40,9 @@ mod tests {
     fn real_days_round_trip_and_impossible_ones_are_refused() {
         let leap = NaiveDate::from_ymd_opt(2028, 2, 29).unwrap();
         assert_eq!(from_proto(&to_proto(leap)), Ok(leap));
-        assert!(
-            from_proto(&Date {
-                year: 2027,
-                month: 2,
-                day: 29
-            })
-            .is_err()
-        );
-        assert!(
-            from_proto(&Date {
-                year: 2027,
-                month: 13,
-                day: 1
-            })
-            .is_err()
-        );
-        assert!(
-            from_proto(&Date {
-                year: 2027,
-                month: -1,
-                day: 1
-            })
-            .is_err()
-        );
+        assert!(from_proto(&Date { year: 2027, month: 2, day: 29 }).is_err());
+        assert!(from_proto(&Date { year: 2027, month: 13, day: 1 }).is_err());
+        assert!(from_proto(&Date { year: 2027, month: -1, day: 1 }).is_err());
         assert_eq!(from_proto_opt(Some(&Date::default())), Ok(None));
         assert_eq!(from_proto_opt(None), Ok(None));
     }

@@ -20,36 +20,25 @@ pub async fn connect(url: &str, pool: &PoolConfig) -> anyhow::Result<DatabaseCon
         ensure_sqlite_folder(url)?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
-    options
-        .connect_timeout(pool.connect_timeout)
-        .acquire_timeout(pool.acquire_timeout)
-        .sqlx_logging(false);
+    options.connect_timeout(pool.connect_timeout).acquire_timeout(pool.acquire_timeout).sqlx_logging(false);
     if is_sqlite {
         options.max_connections(1).min_connections(1);
     } else {
-        options
-            .max_connections(pool.max_connections)
-            .min_connections(pool.min_connections);
+        options.max_connections(pool.max_connections).min_connections(pool.min_connections);
     }
     let db = Database::connect(options)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", redact(url)))?;
     if db.get_database_backend() == DatabaseBackend::Sqlite {
-        db.execute_unprepared("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
-            .await?;
+        db.execute_unprepared("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;").await?;
     }
     Ok(db)
 }
 
 /// Opens the pool and brings the schema up to date with migrator `M`.
-pub async fn connect_and_migrate<M: MigratorTrait>(
-    url: &str,
-    pool: &PoolConfig,
-) -> anyhow::Result<DatabaseConnection> {
+pub async fn connect_and_migrate<M: MigratorTrait>(url: &str, pool: &PoolConfig) -> anyhow::Result<DatabaseConnection> {
     let db = connect(url, pool).await?;
-    M::up(&db, None)
-        .await
-        .map_err(|e| anyhow::anyhow!("migrating {} failed: {e}", redact(url)))?;
+    M::up(&db, None).await.map_err(|e| anyhow::anyhow!("migrating {} failed: {e}", redact(url)))?;
     Ok(db)
 }
 
@@ -59,13 +48,9 @@ fn ensure_sqlite_folder(url: &str) -> anyhow::Result<()> {
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }
-    if let Some(parent) = Path::new(path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(parent).map_err(|e| {
-            anyhow::anyhow!("cannot create the data folder {}: {e}", parent.display())
-        })?;
+    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| anyhow::anyhow!("cannot create the data folder {}: {e}", parent.display()))?;
     }
     Ok(())
 }
@@ -90,17 +75,8 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_messages() {
-        assert_eq!(
-            redact("postgres://sen:s3cret@db:5432/schools"),
-            "postgres://sen:***@db:5432/schools"
-        );
-        assert_eq!(
-            redact("postgres://postgres@127.0.0.1/x"),
-            "postgres://postgres@127.0.0.1/x"
-        );
-        assert_eq!(
-            redact("sqlite://./data/schools.db?mode=rwc"),
-            "sqlite://./data/schools.db?mode=rwc"
-        );
+        assert_eq!(redact("postgres://sen:s3cret@db:5432/schools"), "postgres://sen:***@db:5432/schools");
+        assert_eq!(redact("postgres://postgres@127.0.0.1/x"), "postgres://postgres@127.0.0.1/x");
+        assert_eq!(redact("sqlite://./data/schools.db?mode=rwc"), "sqlite://./data/schools.db?mode=rwc");
     }
 }

@@ -32,10 +32,7 @@ impl FieldViolations {
 
     /// Records a violation on `field`.
     pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
-        self.0.push(FieldViolation {
-            field: field.into(),
-            description: description.into(),
-        });
+        self.0.push(FieldViolation { field: field.into(), description: description.into() });
     }
 
     /// Keeps the value of a successful parse, or records its error against `field`.
@@ -67,11 +64,7 @@ impl FieldViolations {
 
 impl fmt::Display for FieldViolations {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self
-            .0
-            .iter()
-            .map(|v| format!("{}: {}", v.field, v.description))
-            .collect();
+        let parts: Vec<String> = self.0.iter().map(|v| format!("{}: {}", v.field, v.description)).collect();
         write!(f, "{}", parts.join("; "))
     }
 }
@@ -82,11 +75,7 @@ pub fn invalid_argument(violations: &FieldViolations) -> Status {
     for v in violations.iter() {
         details.add_bad_request_violation(v.field.clone(), v.description.clone());
     }
-    Status::with_error_details(
-        Code::InvalidArgument,
-        format!("invalid request: {violations}"),
-        details,
-    )
+    Status::with_error_details(Code::InvalidArgument, format!("invalid request: {violations}"), details)
 }
 
 /// INTERNAL with a generic message; the detail goes to the log with the trace context.
@@ -106,13 +95,8 @@ mod tests {
         assert_eq!(v.check::<u8>("postcode", Err("bad".into())), None);
         let status = invalid_argument(&v);
         assert_eq!(status.code(), Code::InvalidArgument);
-        let fields: Vec<String> = status
-            .get_details_bad_request()
-            .unwrap()
-            .field_violations
-            .into_iter()
-            .map(|f| f.field)
-            .collect();
+        let fields: Vec<String> =
+            status.get_details_bad_request().unwrap().field_violations.into_iter().map(|f| f.field).collect();
         assert_eq!(fields, ["urn", "postcode"]);
     }
 

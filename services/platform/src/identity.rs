@@ -77,13 +77,10 @@ impl Role {
 
     /// Reads a role name.
     pub fn parse(s: &str) -> Result<Self, String> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-                format!("'{s}' is not a role (one of: {})", names.join(", "))
-            })
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
+            let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+            format!("'{s}' is not a role (one of: {})", names.join(", "))
+        })
     }
 
     fn has_tenant(self) -> bool {
@@ -209,10 +206,7 @@ impl Identity {
     pub fn tenant_scope(&self) -> Result<TenantScope, AccessDenied> {
         match (self.tenant, self.role) {
             (Some(la_code), role) if role != Role::Senco => Ok(TenantScope { la_code }),
-            _ => Err(AccessDenied(format!(
-                "role {} has no authority-wide access",
-                self.role
-            ))),
+            _ => Err(AccessDenied(format!("role {} has no authority-wide access", self.role))),
         }
     }
 
@@ -220,10 +214,7 @@ impl Identity {
     /// tenant for other tenant roles. The platform operator has none.
     pub fn scope(&self) -> Result<Scope, AccessDenied> {
         let Some(la_code) = self.tenant else {
-            return Err(AccessDenied(format!(
-                "role {} does not read tenant data",
-                self.role
-            )));
+            return Err(AccessDenied(format!("role {} does not read tenant data", self.role)));
         };
         let tenant = TenantScope { la_code };
         Ok(match self.school {
@@ -234,11 +225,7 @@ impl Identity {
 
     /// The identity attached to a request by [`IdentityVerifier::interceptor`].
     pub fn of<T>(request: &Request<T>) -> Result<Identity, Status> {
-        request
-            .extensions()
-            .get::<Identity>()
-            .cloned()
-            .ok_or_else(|| Status::unauthenticated("no verified identity"))
+        request.extensions().get::<Identity>().cloned().ok_or_else(|| Status::unauthenticated("no verified identity"))
     }
 }
 
@@ -321,31 +308,22 @@ pub struct IdentitySigner {
 
 impl fmt::Debug for IdentitySigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IdentitySigner")
-            .field("issuer", &self.issuer)
-            .finish_non_exhaustive()
+        f.debug_struct("IdentitySigner").field("issuer", &self.issuer).finish_non_exhaustive()
     }
 }
 
 impl IdentitySigner {
     /// A signer from an Ed25519 private key in PKCS#8 PEM.
     pub fn from_pem(pem: &[u8], issuer: &str) -> Result<Self, String> {
-        let key = EncodingKey::from_ed_pem(pem)
-            .map_err(|e| format!("not an Ed25519 private key: {e}"))?;
-        Ok(Self {
-            key: Arc::new(key),
-            issuer: issuer.to_owned(),
-        })
+        let key = EncodingKey::from_ed_pem(pem).map_err(|e| format!("not an Ed25519 private key: {e}"))?;
+        Ok(Self { key: Arc::new(key), issuer: issuer.to_owned() })
     }
 
     /// Signs a token for `grant` lasting `lifetime` (at most [`MAX_TOKEN_LIFETIME`]).
     pub fn mint(&self, grant: &Grant, lifetime: Duration) -> Result<String, String> {
         grant.validate()?;
         if lifetime > MAX_TOKEN_LIFETIME || lifetime.is_zero() {
-            return Err(format!(
-                "lifetime must be between 1 second and {}h",
-                MAX_TOKEN_LIFETIME.as_secs() / 3600
-            ));
+            return Err(format!("lifetime must be between 1 second and {}h", MAX_TOKEN_LIFETIME.as_secs() / 3600));
         }
         let now = unix_now();
         let claims = Claims {
@@ -372,10 +350,7 @@ pub struct IdentityVerifier {
 
 impl fmt::Debug for IdentityVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IdentityVerifier")
-            .field("keys", &self.keys.len())
-            .field("issuers", &self.issuers)
-            .finish()
+        f.debug_struct("IdentityVerifier").field("keys", &self.keys.len()).field("issuers", &self.issuers).finish()
     }
 }
 
@@ -388,14 +363,9 @@ impl IdentityVerifier {
         }
         let keys = pems
             .iter()
-            .map(|pem| {
-                DecodingKey::from_ed_pem(pem).map_err(|e| format!("not an Ed25519 public key: {e}"))
-            })
+            .map(|pem| DecodingKey::from_ed_pem(pem).map_err(|e| format!("not an Ed25519 public key: {e}")))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self {
-            keys: Arc::new(keys),
-            issuers: issuers.iter().map(|s| (*s).to_owned()).collect(),
-        })
+        Ok(Self { keys: Arc::new(keys), issuers: issuers.iter().map(|s| (*s).to_owned()).collect() })
     }
 
     /// Checks signature, issuer, audience and expiry, then the claims' coherence.
@@ -412,16 +382,14 @@ impl IdentityVerifier {
                 Err(e) => last_error = Some(e),
             }
         }
-        Err(TokenError::Rejected(last_error.unwrap_or_else(|| {
-            jsonwebtoken::errors::ErrorKind::InvalidSignature.into()
-        })))
+        Err(TokenError::Rejected(
+            last_error.unwrap_or_else(|| jsonwebtoken::errors::ErrorKind::InvalidSignature.into()),
+        ))
     }
 
     /// A tonic interceptor that verifies `x-sen-identity` and attaches the
     /// [`Identity`] to the request; anything else is UNAUTHENTICATED.
-    pub fn interceptor(
-        &self,
-    ) -> impl FnMut(Request<()>) -> Result<Request<()>, Status> + Clone + use<> {
+    pub fn interceptor(&self) -> impl FnMut(Request<()>) -> Result<Request<()>, Status> + Clone + use<> {
         let verifier = self.clone();
         move |mut request: Request<()>| {
             let token = request
@@ -462,9 +430,7 @@ impl AttachIdentity {
 
 impl tonic::service::Interceptor for AttachIdentity {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        request
-            .metadata_mut()
-            .insert(IDENTITY_METADATA_KEY, self.token.clone());
+        request.metadata_mut().insert(IDENTITY_METADATA_KEY, self.token.clone());
         crate::telemetry::inject_trace_context(request.metadata_mut());
         Ok(request)
     }
@@ -472,38 +438,15 @@ impl tonic::service::Interceptor for AttachIdentity {
 
 fn identity_from_claims(claims: Claims) -> Result<Identity, TokenError> {
     let role = Role::parse(&claims.role).map_err(TokenError::Claims)?;
-    let tenant = claims
-        .tenant
-        .as_deref()
-        .map(LaCode::parse)
-        .transpose()
-        .map_err(TokenError::Claims)?;
-    let school = claims
-        .school
-        .as_deref()
-        .map(Urn::parse)
-        .transpose()
-        .map_err(TokenError::Claims)?;
-    let grant = Grant {
-        person: claims.sub,
-        role,
-        tenant,
-        school,
-    };
+    let tenant = claims.tenant.as_deref().map(LaCode::parse).transpose().map_err(TokenError::Claims)?;
+    let school = claims.school.as_deref().map(Urn::parse).transpose().map_err(TokenError::Claims)?;
+    let grant = Grant { person: claims.sub, role, tenant, school };
     grant.validate().map_err(TokenError::Claims)?;
-    Ok(Identity {
-        person: grant.person,
-        role,
-        tenant,
-        school,
-    })
+    Ok(Identity { person: grant.person, role, tenant, school })
 }
 
 fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 /// The embedded mode's development issuer: an Ed25519 key pair kept in the data
@@ -531,12 +474,9 @@ impl DevIssuer {
     pub fn load_or_create(data_dir: &Path) -> Result<Self, String> {
         let path = data_dir.join(Self::KEY_FILE);
         if !path.exists() {
-            std::fs::create_dir_all(data_dir)
-                .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+            std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
             let key = SigningKey::generate(&mut rand_core::OsRng);
-            let pem = key
-                .to_pkcs8_pem(LineEnding::LF)
-                .map_err(|e| format!("cannot encode key: {e}"))?;
+            let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| format!("cannot encode key: {e}"))?;
             write_private(&path, pem.as_bytes())?;
         }
         Self::load(&path)
@@ -545,25 +485,16 @@ impl DevIssuer {
     /// Loads an existing development key (the `sen token` command).
     pub fn load(path: &Path) -> Result<Self, String> {
         let pem = std::fs::read_to_string(path).map_err(|e| {
-            format!(
-                "cannot read the development key {}: {e} (start `sen` once to create it)",
-                path.display()
-            )
+            format!("cannot read the development key {}: {e} (start `sen` once to create it)", path.display())
         })?;
         use ed25519_dalek::pkcs8::DecodePrivateKey;
-        let key =
-            SigningKey::from_pkcs8_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))?;
+        let key = SigningKey::from_pkcs8_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))?;
         Self::from_signing_key(&key)
     }
 
     fn from_signing_key(key: &SigningKey) -> Result<Self, String> {
-        let private = key
-            .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|e| e.to_string())?;
-        let public = key
-            .verifying_key()
-            .to_public_key_pem(LineEnding::LF)
-            .map_err(|e| e.to_string())?;
+        let private = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| e.to_string())?;
+        let public = key.verifying_key().to_public_key_pem(LineEnding::LF).map_err(|e| e.to_string())?;
         Ok(Self {
             signer: IdentitySigner::from_pem(private.as_bytes(), DEV_ISSUER)?,
             verifier: IdentityVerifier::from_public_pems(&[public.into_bytes()], &[DEV_ISSUER])?,
@@ -574,11 +505,8 @@ impl DevIssuer {
     pub fn public_pem(path: &Path) -> Result<String, String> {
         use ed25519_dalek::pkcs8::DecodePrivateKey;
         let pem = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let key =
-            SigningKey::from_pkcs8_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))?;
-        key.verifying_key()
-            .to_public_key_pem(LineEnding::LF)
-            .map_err(|e| e.to_string())
+        let key = SigningKey::from_pkcs8_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))?;
+        key.verifying_key().to_public_key_pem(LineEnding::LF).map_err(|e| e.to_string())
     }
 }
 
@@ -592,9 +520,8 @@ pub fn verifier_for(config: &crate::config::Config) -> anyhow::Result<IdentityVe
                 .identity_public_keys
                 .iter()
                 .map(|path| {
-                    std::fs::read(path).map_err(|e| {
-                        anyhow::anyhow!("SEN_IDENTITY_PUBLIC_KEY_FILES: {}: {e}", path.display())
-                    })
+                    std::fs::read(path)
+                        .map_err(|e| anyhow::anyhow!("SEN_IDENTITY_PUBLIC_KEY_FILES: {}: {e}", path.display()))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             IdentityVerifier::from_public_pems(&pems, &[GATEWAY_ISSUER])
@@ -615,11 +542,8 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
-        .open(path)
-        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    file.write_all(bytes)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    let mut file = options.open(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    file.write_all(bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 #[cfg(test)]
@@ -638,66 +562,33 @@ mod tests {
     #[test]
     fn a_minted_token_verifies_to_the_same_identity() {
         let dev = DevIssuer::generate().unwrap();
-        let token = dev
-            .signer
-            .mint(
-                &grant(Role::Senco, Some("886"), Some("100001")),
-                Duration::from_secs(60),
-            )
-            .unwrap();
+        let token = dev.signer.mint(&grant(Role::Senco, Some("886"), Some("100001")), Duration::from_secs(60)).unwrap();
         let who = dev.verifier.verify(&token).unwrap();
         assert_eq!(who.role(), Role::Senco);
         assert_eq!(who.person(), "p-1");
         let scope = who.scope().unwrap();
         assert_eq!(scope.school().map(|u| u.get()), Some(100001));
         assert_eq!(scope.tenant().key(), "886");
-        assert!(
-            who.tenant_scope().is_err(),
-            "a SENCO never gets the whole tenant"
-        );
+        assert!(who.tenant_scope().is_err(), "a SENCO never gets the whole tenant");
     }
 
     #[test]
     fn tokens_from_another_key_or_issuer_are_refused() {
         let dev = DevIssuer::generate().unwrap();
         let other = DevIssuer::generate().unwrap();
-        let token = other
-            .signer
-            .mint(
-                &grant(Role::LaManager, Some("886"), None),
-                Duration::from_secs(60),
-            )
-            .unwrap();
+        let token = other.signer.mint(&grant(Role::LaManager, Some("886"), None), Duration::from_secs(60)).unwrap();
         assert!(dev.verifier.verify(&token).is_err());
         assert!(dev.verifier.verify("not.a.token").is_err());
 
-        let gateway_only = IdentityVerifier {
-            issuers: vec![GATEWAY_ISSUER.into()],
-            ..dev.verifier.clone()
-        };
-        let dev_token = dev
-            .signer
-            .mint(
-                &grant(Role::LaManager, Some("886"), None),
-                Duration::from_secs(60),
-            )
-            .unwrap();
-        assert!(
-            gateway_only.verify(&dev_token).is_err(),
-            "development tokens are not gateway tokens"
-        );
+        let gateway_only = IdentityVerifier { issuers: vec![GATEWAY_ISSUER.into()], ..dev.verifier.clone() };
+        let dev_token = dev.signer.mint(&grant(Role::LaManager, Some("886"), None), Duration::from_secs(60)).unwrap();
+        assert!(gateway_only.verify(&dev_token).is_err(), "development tokens are not gateway tokens");
     }
 
     #[test]
     fn a_tampered_token_is_refused() {
         let dev = DevIssuer::generate().unwrap();
-        let token = dev
-            .signer
-            .mint(
-                &grant(Role::CaseOfficer, Some("886"), None),
-                Duration::from_secs(60),
-            )
-            .unwrap();
+        let token = dev.signer.mint(&grant(Role::CaseOfficer, Some("886"), None), Duration::from_secs(60)).unwrap();
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         let forged = grant(Role::LaManager, Some("887"), None);
         let body = format!(
@@ -714,29 +605,15 @@ mod tests {
     fn grants_must_match_their_role() {
         assert!(grant(Role::Senco, Some("886"), None).validate().is_err());
         assert!(grant(Role::LaManager, None, None).validate().is_err());
-        assert!(
-            grant(Role::LaManager, Some("886"), Some("100001"))
-                .validate()
-                .is_err()
-        );
-        assert!(
-            grant(Role::PlatformOperator, Some("886"), None)
-                .validate()
-                .is_err()
-        );
+        assert!(grant(Role::LaManager, Some("886"), Some("100001")).validate().is_err());
+        assert!(grant(Role::PlatformOperator, Some("886"), None).validate().is_err());
         assert!(grant(Role::PlatformOperator, None, None).validate().is_ok());
     }
 
     #[test]
     fn the_platform_operator_has_no_tenant_scope() {
         let dev = DevIssuer::generate().unwrap();
-        let token = dev
-            .signer
-            .mint(
-                &grant(Role::PlatformOperator, None, None),
-                Duration::from_secs(60),
-            )
-            .unwrap();
+        let token = dev.signer.mint(&grant(Role::PlatformOperator, None, None), Duration::from_secs(60)).unwrap();
         let who = dev.verifier.verify(&token).unwrap();
         assert!(who.scope().is_err());
         assert!(who.tenant_scope().is_err());
@@ -747,21 +624,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let first = DevIssuer::load_or_create(dir.path()).unwrap();
         let second = DevIssuer::load_or_create(dir.path()).unwrap();
-        let token = first
-            .signer
-            .mint(
-                &grant(Role::LaManager, Some("886"), None),
-                Duration::from_secs(60),
-            )
-            .unwrap();
+        let token = first.signer.mint(&grant(Role::LaManager, Some("886"), None), Duration::from_secs(60)).unwrap();
         assert!(second.verifier.verify(&token).is_ok());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(DevIssuer::KEY_FILE))
-                .unwrap()
-                .permissions()
-                .mode();
+            let mode = std::fs::metadata(dir.path().join(DevIssuer::KEY_FILE)).unwrap().permissions().mode();
             assert_eq!(mode & 0o077, 0, "the key is readable by its owner only");
         }
     }

@@ -15,9 +15,7 @@ impl LaCode {
         if s.len() != 3 || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(format!("'{s}' is not a three-digit LA code"));
         }
-        let code: u16 = s
-            .parse()
-            .map_err(|_| format!("'{s}' is not a three-digit LA code"))?;
+        let code: u16 = s.parse().map_err(|_| format!("'{s}' is not a three-digit LA code"))?;
         if !(201..=999).contains(&code) {
             return Err(format!("{code} is outside the LA code range 201–999"));
         }
@@ -47,9 +45,7 @@ impl Urn {
         if s.len() != 6 || !s.bytes().all(|b| b.is_ascii_digit()) || s.starts_with('0') {
             return Err(format!("'{s}' is not a six-digit URN"));
         }
-        s.parse()
-            .map(Self)
-            .map_err(|_| format!("'{s}' is not a six-digit URN"))
+        s.parse().map(Self).map_err(|_| format!("'{s}' is not a six-digit URN"))
     }
 
     /// Rebuilds a URN read back from storage, where it was stored as a number.
@@ -82,10 +78,7 @@ mod tests {
 
     #[test]
     fn la_codes_are_three_digits_in_range() {
-        assert_eq!(
-            LaCode::parse("886").map(|c| c.to_string()),
-            Ok("886".into())
-        );
+        assert_eq!(LaCode::parse("886").map(|c| c.to_string()), Ok("886".into()));
         assert_eq!(LaCode::parse(" 940 ").map(LaCode::get), Ok(940));
         for bad in ["", "88", "8861", "200", "000", "abc", "8 6", "-86"] {
             assert!(LaCode::parse(bad).is_err(), "{bad:?} should be refused");

@@ -27,18 +27,12 @@ impl Page {
     /// Reads the wire page request, recording problems under `field` (e.g. `page`).
     pub fn parse(req: Option<&PageRequest>, field: &str, errors: &mut FieldViolations) -> Page {
         let Some(req) = req else {
-            return Page {
-                size: DEFAULT_PAGE_SIZE,
-                after: None,
-            };
+            return Page { size: DEFAULT_PAGE_SIZE, after: None };
         };
         let size = match u64::from(req.page_size) {
             0 => DEFAULT_PAGE_SIZE,
             n if n > MAX_PAGE_SIZE => {
-                errors.add(
-                    format!("{field}.page_size"),
-                    format!("at most {MAX_PAGE_SIZE} rows per page"),
-                );
+                errors.add(format!("{field}.page_size"), format!("at most {MAX_PAGE_SIZE} rows per page"));
                 MAX_PAGE_SIZE
             }
             n => n,
@@ -48,10 +42,7 @@ impl Page {
         } else {
             let decoded = decode_token(&req.page_token);
             if decoded.is_none() {
-                errors.add(
-                    format!("{field}.page_token"),
-                    "not a token this service issued; start again without one",
-                );
+                errors.add(format!("{field}.page_token"), "not a token this service issued; start again without one");
             }
             decoded
         };
@@ -70,10 +61,7 @@ impl Page {
             return (rows, String::new());
         }
         rows.truncate(size);
-        let token = rows
-            .last()
-            .map(|last| encode_token(&key(last)))
-            .unwrap_or_default();
+        let token = rows.last().map(|last| encode_token(&key(last))).unwrap_or_default();
         (rows, token)
     }
 }
@@ -94,10 +82,7 @@ mod tests {
 
     fn page(size: u32, token: &str) -> (Page, FieldViolations) {
         let mut errors = FieldViolations::new();
-        let req = PageRequest {
-            page_size: size,
-            page_token: token.into(),
-        };
+        let req = PageRequest { page_size: size, page_token: token.into() };
         (Page::parse(Some(&req), "page", &mut errors), errors)
     }
 

@@ -35,14 +35,10 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let (reporter, health) = tonic_health::server::health_reporter();
     for name in services {
-        reporter
-            .set_service_status(name, ServingStatus::Serving)
-            .await;
+        reporter.set_service_status(name, ServingStatus::Serving).await;
     }
     // The empty name is the whole server's health, as Kubernetes probes ask by default.
-    reporter
-        .set_service_status("", ServingStatus::Serving)
-        .await;
+    reporter.set_service_status("", ServingStatus::Serving).await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(sen_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -54,33 +50,22 @@ pub async fn serve(
 
     let mut builder = Server::builder().trace_fn(telemetry::server_span);
     if let Some(tls) = options.tls {
-        builder = builder
-            .tls_config(tls)
-            .map_err(|e| anyhow::anyhow!("TLS configuration: {e}"))?;
+        builder = builder.tls_config(tls).map_err(|e| anyhow::anyhow!("TLS configuration: {e}"))?;
     }
-    let routes = routes
-        .add_service(health)
-        .add_service(reflection)
-        .add_service(reflection_alpha);
+    let routes = routes.add_service(health).add_service(reflection).add_service(reflection_alpha);
 
     let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
     let names: Vec<String> = services.iter().map(|s| (*s).to_owned()).collect();
     let signal = async move {
         shutdown.await;
         tracing::info!("stopping: reporting NOT_SERVING and finishing in-flight calls");
-        reporter
-            .set_service_status("", ServingStatus::NotServing)
-            .await;
+        reporter.set_service_status("", ServingStatus::NotServing).await;
         for name in &names {
-            reporter
-                .set_service_status(name, ServingStatus::NotServing)
-                .await;
+            reporter.set_service_status(name, ServingStatus::NotServing).await;
         }
         let _ = stopping_tx.send(true);
     };
-    let server = builder
-        .add_routes(routes)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+    let server = builder.add_routes(routes).serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
     tokio::pin!(server);
     let grace = options.shutdown_grace;
     let deadline = async move {
@@ -121,24 +106,22 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Serves `routes` as configured: binds `SEN_LISTEN`, applies `SEN_TLS_*`, and
-/// stops gracefully on SIGTERM or Ctrl-C.
+/// Binds the configured front port (`SEN_LISTEN`).
+pub async fn bind(config: &crate::config::Config) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("SEN_LISTEN: cannot listen on {}: {e}", config.listen))
+}
+
+/// Serves `routes` on `listener` as configured: `SEN_TLS_*` and the shutdown grace,
+/// stopping gracefully on SIGTERM or Ctrl-C.
 pub async fn run(
+    listener: TcpListener,
     config: &crate::config::Config,
     routes: Routes,
     services: &[&str],
 ) -> anyhow::Result<()> {
-    let tls = config
-        .tls
-        .as_ref()
-        .map(crate::tls::server_tls)
-        .transpose()?;
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("SEN_LISTEN: cannot listen on {}: {e}", config.listen))?;
-    let options = ServeOptions {
-        tls,
-        shutdown_grace: config.shutdown_grace,
-    };
+    let tls = config.tls.as_ref().map(crate::tls::server_tls).transpose()?;
+    let options = ServeOptions { tls, shutdown_grace: config.shutdown_grace };
     serve(listener, routes, services, options, shutdown_signal()).await
 }

@@ -55,6 +55,7 @@ pub fn init(settings: &TelemetrySettings) -> anyhow::Result<TelemetryGuard> {
         .map_err(|e| anyhow::anyhow!("SEN_LOG: '{}' is not a log filter: {e}", settings.filter))?;
     let fmt = match settings.format {
         LogFormat::Human => tracing_subscriber::fmt::layer()
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_writer(std::io::stderr)
             .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
@@ -68,9 +69,8 @@ pub fn init(settings: &TelemetrySettings) -> anyhow::Result<TelemetryGuard> {
         None => None,
         Some(endpoint) => Some(otlp_provider(&settings.service_name, endpoint)?),
     };
-    let otel = provider.as_ref().map(|p| {
-        tracing_opentelemetry::layer().with_tracer(p.tracer(settings.service_name.clone()))
-    });
+    let otel =
+        provider.as_ref().map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer(settings.service_name.clone())));
     tracing_subscriber::registry()
         .with(filter)
         .with(fmt)
@@ -87,16 +87,9 @@ pub fn otlp_provider(service_name: &str, endpoint: &str) -> anyhow::Result<SdkTr
         .with_tonic()
         .with_endpoint(endpoint)
         .build()
-        .map_err(|e| {
-            anyhow::anyhow!("OTEL_EXPORTER_OTLP_ENDPOINT: cannot export to {endpoint}: {e}")
-        })?;
-    let resource = opentelemetry_sdk::Resource::builder()
-        .with_service_name(service_name.to_owned())
-        .build();
-    Ok(SdkTracerProvider::builder()
-        .with_batch_exporter(exporter)
-        .with_resource(resource)
-        .build())
+        .map_err(|e| anyhow::anyhow!("OTEL_EXPORTER_OTLP_ENDPOINT: cannot export to {endpoint}: {e}"))?;
+    let resource = opentelemetry_sdk::Resource::builder().with_service_name(service_name.to_owned()).build();
+    Ok(SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build())
 }
 
 struct HeaderExtractor<'a>(&'a http::HeaderMap);
@@ -146,9 +139,7 @@ pub fn inject_trace_context(metadata: &mut tonic::metadata::MetadataMap) {
 }
 
 /// A client interceptor that propagates the current trace to the called service.
-pub fn propagate_trace(
-    mut request: tonic::Request<()>,
-) -> Result<tonic::Request<()>, tonic::Status> {
+pub fn propagate_trace(mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
     inject_trace_context(request.metadata_mut());
     Ok(request)
 }
@@ -163,8 +154,8 @@ mod tests {
     #[test]
     fn incoming_trace_context_parents_the_request_span_and_flows_onward() {
         let provider = SdkTracerProvider::builder().build();
-        let subscriber = tracing_subscriber::registry()
-            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        let subscriber =
+            tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
         tracing::subscriber::with_default(subscriber, || {
             let request = http::Request::builder()
                 .uri("/sen.v1.SchoolsService/GetSchool")
@@ -176,18 +167,9 @@ mod tests {
             let mut outgoing = tonic::metadata::MetadataMap::new();
             inject_trace_context(&mut outgoing);
             let sent = outgoing.get("traceparent").unwrap().to_str().unwrap();
-            assert!(
-                sent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
-                "the same trace continues: {sent}"
-            );
-            assert!(
-                !sent.contains("00f067aa0ba902b7"),
-                "with this service's own span as parent"
-            );
-            assert_eq!(
-                span.context().span().span_context().trace_id().to_string(),
-                "4bf92f3577b34da6a3ce929d0e0e4736"
-            );
+            assert!(sent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"), "the same trace continues: {sent}");
+            assert!(!sent.contains("00f067aa0ba902b7"), "with this service's own span as parent");
+            assert_eq!(span.context().span().span_context().trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
         });
     }
 }

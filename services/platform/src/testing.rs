@@ -28,8 +28,7 @@ pub struct TestDatabase {
 
 /// The PostgreSQL server tests use.
 pub fn postgres_admin_url() -> String {
-    std::env::var("SEN_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("SEN_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -38,44 +37,27 @@ impl TestDatabase {
     /// Creates an empty database on `engine`.
     pub async fn create(engine: Engine) -> anyhow::Result<Self> {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
         let name = format!("sen_test_{}_{n}_{nanos}", std::process::id());
         match engine {
             Engine::Sqlite => {
                 let dir = tempfile::tempdir()?;
                 let url = crate::config::sqlite_url(&dir.path().join(format!("{name}.db")));
-                Ok(Self {
-                    url,
-                    engine,
-                    admin_url: String::new(),
-                    name,
-                    _dir: Some(dir),
-                })
+                Ok(Self { url, engine, admin_url: String::new(), name, _dir: Some(dir) })
             }
             Engine::Postgres => {
                 let admin_url = postgres_admin_url();
                 let admin = Database::connect(&admin_url).await.map_err(|e| {
-                    anyhow::anyhow!("PostgreSQL for tests is not reachable at {admin_url} (set SEN_TEST_POSTGRES_URL): {e}")
+                    anyhow::anyhow!(
+                        "PostgreSQL for tests is not reachable at {admin_url} (set SEN_TEST_POSTGRES_URL): {e}"
+                    )
                 })?;
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                    .await?;
+                admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await?;
                 admin.close().await?;
-                let base = admin_url
-                    .rsplit_once('/')
-                    .map(|(base, _)| base)
-                    .unwrap_or(&admin_url);
+                let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
                 let url = format!("{base}/{name}");
-                Ok(Self {
-                    url,
-                    engine,
-                    admin_url,
-                    name,
-                    _dir: None,
-                })
+                Ok(Self { url, engine, admin_url, name, _dir: None })
             }
         }
     }
@@ -95,19 +77,12 @@ impl Drop for TestDatabase {
         let name = self.name.clone();
         // Drop runs inside the test's runtime, so the cleanup gets a thread and runtime of its own.
         let cleanup = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                 return;
             };
             runtime.block_on(async move {
                 if let Ok(admin) = Database::connect(&admin_url).await {
-                    let _ = admin
-                        .execute_unprepared(&format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        ))
-                        .await;
+                    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
                     let _ = admin.close().await;
                 }
             });

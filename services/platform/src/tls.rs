@@ -9,8 +9,7 @@ use tonic::transport::{Certificate, ClientTlsConfig, Identity as TlsIdentity, Se
 use crate::config::TlsFiles;
 
 fn read(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| anyhow::anyhow!("cannot read {what} {}: {e}", path.display()))?;
+    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {what} {}: {e}", path.display()))?;
     if !bytes.windows(11).any(|w| w == b"-----BEGIN ") {
         anyhow::bail!("{what} {} is not PEM", path.display());
     }
@@ -26,29 +25,19 @@ pub fn server_tls(files: &TlsFiles) -> anyhow::Result<ServerTlsConfig> {
     );
     let mut config = ServerTlsConfig::new().identity(identity);
     if let Some(ca) = &files.client_ca {
-        config = config.client_ca_root(Certificate::from_pem(read(
-            ca,
-            "client CA (SEN_TLS_CLIENT_CA_FILE)",
-        )?));
+        config = config.client_ca_root(Certificate::from_pem(read(ca, "client CA (SEN_TLS_CLIENT_CA_FILE)")?));
     }
     Ok(config)
 }
 
 /// Client TLS trusting `ca` for server `domain`; with `client`, presents that
 /// certificate and key (mutual TLS).
-pub fn client_tls(
-    ca: &Path,
-    domain: &str,
-    client: Option<(&Path, &Path)>,
-) -> anyhow::Result<ClientTlsConfig> {
+pub fn client_tls(ca: &Path, domain: &str, client: Option<(&Path, &Path)>) -> anyhow::Result<ClientTlsConfig> {
     let mut config = ClientTlsConfig::new()
         .ca_certificate(Certificate::from_pem(read(ca, "CA certificate")?))
         .domain_name(domain.to_owned());
     if let Some((cert, key)) = client {
-        config = config.identity(TlsIdentity::from_pem(
-            read(cert, "client certificate")?,
-            read(key, "client key")?,
-        ));
+        config = config.identity(TlsIdentity::from_pem(read(cert, "client certificate")?, read(key, "client key")?));
     }
     Ok(config)
 }

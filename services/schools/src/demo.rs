@@ -11,44 +11,19 @@ use sen_platform::identity::{DevIssuer, Grant, Role};
 use sen_platform::ids::{LaCode, Urn};
 
 use crate::domain::{
-    AgeRange, Email, EstablishmentStatus, EstablishmentType, Laestab, PersonName, Phase, Postcode,
-    SchoolFields, SchoolName, SencoAward, SencoDetails,
+    AgeRange, Email, EstablishmentStatus, EstablishmentType, Laestab, PersonName, Phase, Postcode, SchoolFields,
+    SchoolName, SencoAward, SencoDetails,
 };
 use crate::store::{NewAppointment, Store};
 
 /// The demo authorities: (LA code, name).
-pub const AUTHORITIES: [(&str, &str); 2] = [
-    ("990", "Northmoor Borough Council"),
-    ("991", "Eastwold County Council"),
-];
+pub const AUTHORITIES: [(&str, &str); 2] = [("990", "Northmoor Borough Council"), ("991", "Eastwold County Council")];
 
 /// (authority, URN, establishment number, name, type code, GIAS phase, ages, roll, postcode, status)
-type Row = (
-    &'static str,
-    u32,
-    &'static str,
-    &'static str,
-    u16,
-    u8,
-    Option<(u32, u32)>,
-    Option<u32>,
-    &'static str,
-    u8,
-);
+type Row = (&'static str, u32, &'static str, &'static str, u16, u8, Option<(u32, u32)>, Option<u32>, &'static str, u8);
 
 const SCHOOLS: &[Row] = &[
-    (
-        "990",
-        100001,
-        "2001",
-        "Northmoor Primary School",
-        1,
-        2,
-        Some((4, 11)),
-        Some(412),
-        "NM1 2AB",
-        1,
-    ),
+    ("990", 100001, "2001", "Northmoor Primary School", 1, 2, Some((4, 11)), Some(412), "NM1 2AB", 1),
     (
         "990",
         100002,
@@ -61,198 +36,22 @@ const SCHOOLS: &[Row] = &[
         "NM1 4DF",
         1,
     ),
-    (
-        "990",
-        100003,
-        "2003",
-        "Millbrook Infant School",
-        1,
-        2,
-        Some((4, 7)),
-        Some(178),
-        "NM2 6HJ",
-        1,
-    ),
-    (
-        "990",
-        100004,
-        "2004",
-        "Millbrook Junior School",
-        3,
-        2,
-        Some((7, 11)),
-        Some(236),
-        "NM2 6HL",
-        1,
-    ),
-    (
-        "990",
-        100005,
-        "4001",
-        "Northmoor Academy",
-        34,
-        4,
-        Some((11, 18)),
-        Some(1184),
-        "NM3 1QT",
-        1,
-    ),
-    (
-        "990",
-        100006,
-        "4002",
-        "Riverside High School",
-        28,
-        4,
-        Some((11, 16)),
-        Some(862),
-        "NM4 8RW",
-        1,
-    ),
-    (
-        "990",
-        100007,
-        "7001",
-        "Harbour View Special School",
-        7,
-        0,
-        Some((3, 19)),
-        Some(142),
-        "NM5 2SX",
-        1,
-    ),
-    (
-        "990",
-        100008,
-        "1001",
-        "Little Oaks Nursery School",
-        15,
-        1,
-        Some((2, 5)),
-        Some(96),
-        "NM1 7BN",
-        1,
-    ),
-    (
-        "990",
-        100009,
-        "1100",
-        "Northmoor Pupil Referral Unit",
-        14,
-        0,
-        Some((11, 16)),
-        Some(38),
-        "NM3 9EP",
-        1,
-    ),
-    (
-        "990",
-        100010,
-        "2005",
-        "Ashfield Primary Academy",
-        34,
-        2,
-        Some((4, 11)),
-        Some(315),
-        "NM6 3GA",
-        1,
-    ),
-    (
-        "990",
-        100011,
-        "2006",
-        "Old Mill Primary School",
-        1,
-        2,
-        Some((4, 11)),
-        None,
-        "NM6 5LZ",
-        2,
-    ),
-    (
-        "990",
-        100012,
-        "4003",
-        "Kingsgate Middle School",
-        5,
-        5,
-        Some((9, 13)),
-        Some(421),
-        "NM7 1UD",
-        1,
-    ),
-    (
-        "991",
-        200001,
-        "2001",
-        "Eastwold Village Primary School",
-        1,
-        2,
-        Some((4, 11)),
-        Some(98),
-        "EW1 3AB",
-        1,
-    ),
-    (
-        "991",
-        200002,
-        "2002",
-        "Holy Trinity Catholic Primary School",
-        2,
-        2,
-        Some((4, 11)),
-        Some(210),
-        "EW1 5NP",
-        1,
-    ),
-    (
-        "991",
-        200003,
-        "4001",
-        "Eastwold Community College",
-        34,
-        4,
-        Some((11, 18)),
-        Some(1402),
-        "EW2 7TQ",
-        1,
-    ),
-    (
-        "991",
-        200004,
-        "4002",
-        "Fenside School",
-        35,
-        7,
-        Some((4, 16)),
-        Some(640),
-        "EW3 2HD",
-        1,
-    ),
-    (
-        "991",
-        200005,
-        "7001",
-        "The Willows Academy",
-        44,
-        0,
-        Some((4, 19)),
-        Some(118),
-        "EW4 9JR",
-        1,
-    ),
-    (
-        "991",
-        200006,
-        "2003",
-        "Marshgate Primary School",
-        5,
-        2,
-        Some((4, 11)),
-        Some(187),
-        "EW5 1LS",
-        1,
-    ),
+    ("990", 100003, "2003", "Millbrook Infant School", 1, 2, Some((4, 7)), Some(178), "NM2 6HJ", 1),
+    ("990", 100004, "2004", "Millbrook Junior School", 3, 2, Some((7, 11)), Some(236), "NM2 6HL", 1),
+    ("990", 100005, "4001", "Northmoor Academy", 34, 4, Some((11, 18)), Some(1184), "NM3 1QT", 1),
+    ("990", 100006, "4002", "Riverside High School", 28, 4, Some((11, 16)), Some(862), "NM4 8RW", 1),
+    ("990", 100007, "7001", "Harbour View Special School", 7, 0, Some((3, 19)), Some(142), "NM5 2SX", 1),
+    ("990", 100008, "1001", "Little Oaks Nursery School", 15, 1, Some((2, 5)), Some(96), "NM1 7BN", 1),
+    ("990", 100009, "1100", "Northmoor Pupil Referral Unit", 14, 0, Some((11, 16)), Some(38), "NM3 9EP", 1),
+    ("990", 100010, "2005", "Ashfield Primary Academy", 34, 2, Some((4, 11)), Some(315), "NM6 3GA", 1),
+    ("990", 100011, "2006", "Old Mill Primary School", 1, 2, Some((4, 11)), None, "NM6 5LZ", 2),
+    ("990", 100012, "4003", "Kingsgate Middle School", 5, 5, Some((9, 13)), Some(421), "NM7 1UD", 1),
+    ("991", 200001, "2001", "Eastwold Village Primary School", 1, 2, Some((4, 11)), Some(98), "EW1 3AB", 1),
+    ("991", 200002, "2002", "Holy Trinity Catholic Primary School", 2, 2, Some((4, 11)), Some(210), "EW1 5NP", 1),
+    ("991", 200003, "4001", "Eastwold Community College", 34, 4, Some((11, 18)), Some(1402), "EW2 7TQ", 1),
+    ("991", 200004, "4002", "Fenside School", 35, 7, Some((4, 16)), Some(640), "EW3 2HD", 1),
+    ("991", 200005, "7001", "The Willows Academy", 44, 0, Some((4, 19)), Some(118), "EW4 9JR", 1),
+    ("991", 200006, "2003", "Marshgate Primary School", 5, 2, Some((4, 11)), Some(187), "EW5 1LS", 1),
 ];
 
 /// How a demo SENCO stands against the award rule on the day the demo is loaded.
@@ -267,86 +66,22 @@ enum Standing {
 
 /// (URN, name, email, standing)
 const SENCOS: &[(u32, &str, &str, Standing)] = &[
-    (
-        100001,
-        "Priya Raman",
-        "p.raman@northmoor-primary.example",
-        Standing::InTime,
-    ),
-    (
-        100002,
-        "Gareth Lloyd",
-        "senco@st-aidans.example",
-        Standing::Overdue,
-    ),
-    (
-        100003,
-        "Helen Okafor",
-        "h.okafor@millbrook-infant.example",
-        Standing::Achieved(SencoAward::NpqSenco),
-    ),
-    (
-        100005,
-        "Tomasz Nowak",
-        "t.nowak@northmoor-academy.example",
-        Standing::DueSoon,
-    ),
-    (
-        100006,
-        "Janet Whitfield",
-        "j.whitfield@riverside-high.example",
-        Standing::NotQualifiedTeacher,
-    ),
-    (
-        100008,
-        "Aisha Begum",
-        "a.begum@little-oaks.example",
-        Standing::Achieved(SencoAward::Nasenco),
-    ),
-    (
-        100010,
-        "Rory Campbell",
-        "r.campbell@ashfield.example",
-        Standing::Exempt,
-    ),
-    (
-        100012,
-        "Sian Evans",
-        "s.evans@kingsgate.example",
-        Standing::InTime,
-    ),
-    (
-        200001,
-        "Daniel Moore",
-        "d.moore@eastwold-village.example",
-        Standing::DueSoon,
-    ),
-    (
-        200003,
-        "Grace Adeyemi",
-        "g.adeyemi@eastwold-college.example",
-        Standing::Achieved(SencoAward::NpqSenco),
-    ),
-    (
-        200004,
-        "Liam Fraser",
-        "senco@fenside.example",
-        Standing::Overdue,
-    ),
-    (
-        200006,
-        "Beth Harper",
-        "b.harper@marshgate.example",
-        Standing::InTime,
-    ),
+    (100001, "Priya Raman", "p.raman@northmoor-primary.example", Standing::InTime),
+    (100002, "Gareth Lloyd", "senco@st-aidans.example", Standing::Overdue),
+    (100003, "Helen Okafor", "h.okafor@millbrook-infant.example", Standing::Achieved(SencoAward::NpqSenco)),
+    (100005, "Tomasz Nowak", "t.nowak@northmoor-academy.example", Standing::DueSoon),
+    (100006, "Janet Whitfield", "j.whitfield@riverside-high.example", Standing::NotQualifiedTeacher),
+    (100008, "Aisha Begum", "a.begum@little-oaks.example", Standing::Achieved(SencoAward::Nasenco)),
+    (100010, "Rory Campbell", "r.campbell@ashfield.example", Standing::Exempt),
+    (100012, "Sian Evans", "s.evans@kingsgate.example", Standing::InTime),
+    (200001, "Daniel Moore", "d.moore@eastwold-village.example", Standing::DueSoon),
+    (200003, "Grace Adeyemi", "g.adeyemi@eastwold-college.example", Standing::Achieved(SencoAward::NpqSenco)),
+    (200004, "Liam Fraser", "senco@fenside.example", Standing::Overdue),
+    (200006, "Beth Harper", "b.harper@marshgate.example", Standing::InTime),
 ];
 
 /// Loads the demo authorities if the database has none. Returns whether it did.
-pub async fn seed_if_empty(
-    store: &Store,
-    issuer: &DevIssuer,
-    today: NaiveDate,
-) -> anyhow::Result<bool> {
+pub async fn seed_if_empty(store: &Store, issuer: &DevIssuer, today: NaiveDate) -> anyhow::Result<bool> {
     if !store.list_authorities().await?.is_empty() {
         return Ok(false);
     }
@@ -355,16 +90,9 @@ pub async fn seed_if_empty(
         store.create_authority(la, name).await?;
         // The demo is loaded by a fictional manager of each authority, through the
         // same scoped store calls as any other write.
-        let grant = Grant {
-            person: format!("demo-manager-{code}"),
-            role: Role::LaManager,
-            tenant: Some(la),
-            school: None,
-        };
-        let token = issuer
-            .signer
-            .mint(&grant, Duration::from_secs(60))
-            .map_err(anyhow::Error::msg)?;
+        let grant =
+            Grant { person: format!("demo-manager-{code}"), role: Role::LaManager, tenant: Some(la), school: None };
+        let token = issuer.signer.mint(&grant, Duration::from_secs(60)).map_err(anyhow::Error::msg)?;
         let tenant = issuer.verifier.verify(&token)?.tenant_scope()?;
         for row in SCHOOLS.iter().filter(|row| row.0 == code) {
             let (urn, fields) = school(la, row).map_err(anyhow::Error::msg)?;
@@ -372,16 +100,11 @@ pub async fn seed_if_empty(
         }
         for (urn, person, email, standing) in SENCOS {
             let urn = Urn::parse(&urn.to_string()).map_err(anyhow::Error::msg)?;
-            if !SCHOOLS
-                .iter()
-                .any(|row| row.0 == code && row.1 == urn.get())
-            {
+            if !SCHOOLS.iter().any(|row| row.0 == code && row.1 == urn.get()) {
                 continue;
             }
             let new = appointment(person, email, standing, today).map_err(anyhow::Error::msg)?;
-            store
-                .appoint_senco(&tenant, urn, &new, &grant.person)
-                .await?;
+            store.appoint_senco(&tenant, urn, &new, &grant.person).await?;
         }
     }
     Ok(true)
@@ -397,55 +120,26 @@ fn school(la: LaCode, row: &Row) -> Result<(Urn, SchoolFields), String> {
             name: SchoolName::parse(name)?,
             establishment_type: EstablishmentType::known(type_code)?,
             phase: Phase::from_gias_code(phase)?,
-            ages: ages
-                .map(|(low, high)| AgeRange::new(low, high))
-                .transpose()?,
+            ages: ages.map(|(low, high)| AgeRange::new(low, high)).transpose()?,
             number_on_roll: roll,
             postcode: Some(Postcode::parse(postcode)?),
             status: open,
             open_date: NaiveDate::from_ymd_opt(1974, 4, 1),
-            close_date: if open.is_open() {
-                None
-            } else {
-                NaiveDate::from_ymd_opt(2023, 8, 31)
-            },
+            close_date: if open.is_open() { None } else { NaiveDate::from_ymd_opt(2023, 8, 31) },
         },
     ))
 }
 
-fn appointment(
-    person: &str,
-    email: &str,
-    standing: &Standing,
-    today: NaiveDate,
-) -> Result<NewAppointment, String> {
-    let years_ago = |months: u32| {
-        today
-            .checked_sub_months(Months::new(months))
-            .ok_or("date out of range")
-    };
+fn appointment(person: &str, email: &str, standing: &Standing, today: NaiveDate) -> Result<NewAppointment, String> {
+    let years_ago = |months: u32| today.checked_sub_months(Months::new(months)).ok_or("date out of range");
     let three_years_ago = years_ago(36)?;
     let (appointed_on, award, achieved, prior, qualified) = match standing {
         Standing::InTime => (years_ago(14)?, SencoAward::InProgress, None, false, true),
-        Standing::DueSoon => (
-            three_years_ago + chrono::Duration::days(45),
-            SencoAward::InProgress,
-            None,
-            false,
-            true,
-        ),
-        Standing::Overdue => (
-            three_years_ago - chrono::Duration::days(60),
-            SencoAward::None,
-            None,
-            false,
-            true,
-        ),
+        Standing::DueSoon => (three_years_ago + chrono::Duration::days(45), SencoAward::InProgress, None, false, true),
+        Standing::Overdue => (three_years_ago - chrono::Duration::days(60), SencoAward::None, None, false, true),
         Standing::Exempt => (years_ago(8)?, SencoAward::None, None, true, true),
         Standing::Achieved(award) => (years_ago(40)?, *award, Some(years_ago(6)?), false, true),
-        Standing::NotQualifiedTeacher => {
-            (years_ago(30)?, SencoAward::InProgress, None, false, false)
-        }
+        Standing::NotQualifiedTeacher => (years_ago(30)?, SencoAward::InProgress, None, false, false),
     };
     Ok(NewAppointment {
         details: SencoDetails {

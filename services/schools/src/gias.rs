@@ -15,8 +15,7 @@ use sen_platform::error::FieldViolations;
 use sen_platform::ids::{LaCode, Urn};
 
 use crate::domain::{
-    AgeRange, EstablishmentStatus, EstablishmentType, Laestab, Phase, Postcode, SchoolFields,
-    SchoolName,
+    AgeRange, EstablishmentStatus, EstablishmentType, Laestab, Phase, Postcode, SchoolFields, SchoolName,
 };
 
 /// The columns read, by their GIAS header names.
@@ -108,10 +107,7 @@ pub fn decode(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(text) => text.to_owned(),
-        Err(_) => encoding_rs::WINDOWS_1252
-            .decode_without_bom_handling(bytes)
-            .0
-            .into_owned(),
+        Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned(),
     }
 }
 
@@ -121,23 +117,10 @@ pub fn read_extract(bytes: &[u8], tenant: LaCode) -> Result<Extract, ExtractErro
         return Err(ExtractError::Empty);
     }
     let text = decode(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let header = reader
-        .headers()
-        .map_err(|e| ExtractError::NotCsv(e.to_string()))?
-        .clone();
-    let columns: HashMap<&str, usize> = header
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.trim(), i))
-        .collect();
-    let missing: Vec<&'static str> = REQUIRED
-        .iter()
-        .copied()
-        .filter(|c| !columns.contains_key(c))
-        .collect();
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let header = reader.headers().map_err(|e| ExtractError::NotCsv(e.to_string()))?.clone();
+    let columns: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.trim(), i)).collect();
+    let missing: Vec<&'static str> = REQUIRED.iter().copied().filter(|c| !columns.contains_key(c)).collect();
     if !missing.is_empty() {
         return Err(ExtractError::MissingColumns(missing));
     }
@@ -150,35 +133,20 @@ pub fn read_extract(bytes: &[u8], tenant: LaCode) -> Result<Extract, ExtractErro
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| lines.at(p.byte())).unwrap_or(0);
-                extract.skipped.push(Skipped {
-                    line,
-                    urn: String::new(),
-                    reason: format!("unreadable row: {e}"),
-                });
+                extract.skipped.push(Skipped { line, urn: String::new(), reason: format!("unreadable row: {e}") });
                 continue;
             }
         };
         let line = record.position().map(|p| lines.at(p.byte())).unwrap_or(0);
-        let cells = Cells {
-            columns: &columns,
-            record: &record,
-        };
+        let cells = Cells { columns: &columns, record: &record };
         if cells.get(LA_CODE) != tenant_text {
             extract.other_authority_rows += 1;
             continue;
         }
         let urn_text = cells.get(URN).to_owned();
         if record.len() != header.len() {
-            let reason = format!(
-                "has {} columns; the header has {}",
-                record.len(),
-                header.len()
-            );
-            extract.skipped.push(Skipped {
-                line,
-                urn: urn_text,
-                reason,
-            });
+            let reason = format!("has {} columns; the header has {}", record.len(), header.len());
+            extract.skipped.push(Skipped { line, urn: urn_text, reason });
             continue;
         }
         match read_row(&cells, tenant) {
@@ -193,11 +161,7 @@ pub fn read_extract(bytes: &[u8], tenant: LaCode) -> Result<Extract, ExtractErro
                     extract.rows.push(GiasRow { line, urn, fields });
                 }
             },
-            Err(problems) => extract.skipped.push(Skipped {
-                line,
-                urn: urn_text,
-                reason: problems.to_string(),
-            }),
+            Err(problems) => extract.skipped.push(Skipped { line, urn: urn_text, reason: problems.to_string() }),
         }
     }
     Ok(extract)
@@ -213,28 +177,19 @@ struct LineCounter<'a> {
 
 impl<'a> LineCounter<'a> {
     fn new(text: &'a str) -> Self {
-        Self {
-            text: text.as_bytes(),
-            offset: 0,
-            line: 1,
-        }
+        Self { text: text.as_bytes(), offset: 0, line: 1 }
     }
 
     /// The 1-based line of byte `offset`; offsets must not go backwards.
     fn at(&mut self, offset: u64) -> u64 {
-        let mut offset = usize::try_from(offset)
-            .unwrap_or(usize::MAX)
-            .min(self.text.len());
+        let mut offset = usize::try_from(offset).unwrap_or(usize::MAX).min(self.text.len());
         // A record's recorded start may sit on the line end left over from the
         // previous record (the `\n` of `\r\n`): the record itself begins after it.
         while offset < self.text.len() && matches!(self.text[offset], b'\r' | b'\n') {
             offset += 1;
         }
         if offset > self.offset {
-            self.line += self.text[self.offset..offset]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count() as u64;
+            self.line += self.text[self.offset..offset].iter().filter(|&&b| b == b'\n').count() as u64;
             self.offset = offset;
         }
         self.line
@@ -249,11 +204,7 @@ struct Cells<'a> {
 
 impl<'a> Cells<'a> {
     fn get(&self, name: &str) -> &'a str {
-        self.columns
-            .get(name)
-            .and_then(|&i| self.record.get(i))
-            .unwrap_or("")
-            .trim()
+        self.columns.get(name).and_then(|&i| self.record.get(i)).unwrap_or("").trim()
     }
 }
 
@@ -261,61 +212,34 @@ impl<'a> Cells<'a> {
 fn read_row(cells: &Cells<'_>, tenant: LaCode) -> Result<(Urn, SchoolFields), FieldViolations> {
     let mut problems = FieldViolations::new();
     let urn = problems.check(URN, Urn::parse(cells.get(URN)));
-    let laestab = problems.check(
-        ESTABLISHMENT_NUMBER,
-        Laestab::from_parts(tenant, cells.get(ESTABLISHMENT_NUMBER)),
-    );
+    let laestab = problems.check(ESTABLISHMENT_NUMBER, Laestab::from_parts(tenant, cells.get(ESTABLISHMENT_NUMBER)));
     let name = problems.check(NAME, SchoolName::parse(cells.get(NAME)));
     let establishment_type = problems.check(
         TYPE_CODE,
-        number::<u16>(cells.get(TYPE_CODE)).and_then(|c| {
-            EstablishmentType::from_extract(c, cells.get(TYPE_NAME), cells.get(TYPE_GROUP))
-        }),
+        number::<u16>(cells.get(TYPE_CODE))
+            .and_then(|c| EstablishmentType::from_extract(c, cells.get(TYPE_NAME), cells.get(TYPE_GROUP))),
     );
-    let status = problems.check(
-        STATUS_CODE,
-        number::<u8>(cells.get(STATUS_CODE)).and_then(EstablishmentStatus::from_gias_code),
-    );
-    let phase = problems.check(
-        PHASE_CODE,
-        number::<u8>(cells.get(PHASE_CODE)).and_then(Phase::from_gias_code),
-    );
+    let status =
+        problems.check(STATUS_CODE, number::<u8>(cells.get(STATUS_CODE)).and_then(EstablishmentStatus::from_gias_code));
+    let phase = problems.check(PHASE_CODE, number::<u8>(cells.get(PHASE_CODE)).and_then(Phase::from_gias_code));
     let low = problems.check(LOW_AGE, optional(cells.get(LOW_AGE), number::<u32>));
     let high = problems.check(HIGH_AGE, optional(cells.get(HIGH_AGE), number::<u32>));
-    let number_on_roll = problems.check(
-        NUMBER_OF_PUPILS,
-        optional(cells.get(NUMBER_OF_PUPILS), number::<u32>),
-    );
+    let number_on_roll = problems.check(NUMBER_OF_PUPILS, optional(cells.get(NUMBER_OF_PUPILS), number::<u32>));
     let postcode = problems.check(POSTCODE, optional(cells.get(POSTCODE), Postcode::parse));
     let open_date = problems.check(OPEN_DATE, optional(cells.get(OPEN_DATE), gias_date));
     let close_date = problems.check(CLOSE_DATE, optional(cells.get(CLOSE_DATE), gias_date));
     let ages = match (low, high) {
-        (Some(Some(low)), Some(Some(high))) => {
-            problems.check(LOW_AGE, AgeRange::new(low, high).map(Some))
-        }
+        (Some(Some(low)), Some(Some(high))) => problems.check(LOW_AGE, AgeRange::new(low, high).map(Some)),
         (Some(None), Some(None)) => Some(None),
-        (Some(_), Some(_)) => problems.check(
-            HIGH_AGE,
-            Err("StatutoryLowAge and StatutoryHighAge must both be given or both empty".into()),
-        ),
+        (Some(_), Some(_)) => problems
+            .check(HIGH_AGE, Err("StatutoryLowAge and StatutoryHighAge must both be given or both empty".into())),
         _ => None,
     };
     if let (Some(open), Some(close)) = (open_date, close_date) {
         problems.check(CLOSE_DATE, SchoolFields::check_dates(open, close));
     }
-    match (
-        urn,
-        laestab,
-        name,
-        establishment_type,
-        status,
-        phase,
-        ages,
-        number_on_roll,
-        postcode,
-        open_date,
-        close_date,
-    ) {
+    match (urn, laestab, name, establishment_type, status, phase, ages, number_on_roll, postcode, open_date, close_date)
+    {
         (
             Some(urn),
             Some(laestab),
@@ -348,21 +272,11 @@ fn read_row(cells: &Cells<'_>, tenant: LaCode) -> Result<(Urn, SchoolFields), Fi
 }
 
 fn number<T: std::str::FromStr>(s: &str) -> Result<T, String> {
-    s.parse().map_err(|_| {
-        if s.is_empty() {
-            "is empty".into()
-        } else {
-            format!("'{s}' is not a whole number")
-        }
-    })
+    s.parse().map_err(|_| if s.is_empty() { "is empty".into() } else { format!("'{s}' is not a whole number") })
 }
 
 fn optional<T>(s: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Option<T>, String> {
-    if s.is_empty() {
-        Ok(None)
-    } else {
-        parse(s).map(Some)
-    }
+    if s.is_empty() { Ok(None) } else { parse(s).map(Some) }
 }
 
 /// GIAS writes dates as `dd-mm-yyyy`.
@@ -395,17 +309,11 @@ mod tests {
         let oak = &extract.rows[0];
         assert_eq!((oak.line, oak.urn.get()), (2, 100001));
         assert_eq!(oak.fields.name.as_str(), "Oak, Ash and Elm Primary");
-        assert_eq!(
-            oak.fields.postcode.as_ref().map(Postcode::as_str),
-            Some("CT1 1AA")
-        );
+        assert_eq!(oak.fields.postcode.as_ref().map(Postcode::as_str), Some("CT1 1AA"));
         assert_eq!(oak.fields.laestab.to_string(), "8862001");
         let nursery = &extract.rows[1];
         assert_eq!(nursery.fields.ages, None);
-        assert_eq!(
-            nursery.fields.close_date,
-            NaiveDate::from_ymd_opt(2020, 8, 31)
-        );
+        assert_eq!(nursery.fields.close_date, NaiveDate::from_ymd_opt(2020, 8, 31));
         assert_eq!(nursery.fields.status, EstablishmentStatus::Closed);
     }
 
@@ -415,10 +323,7 @@ mod tests {
         bytes.extend_from_slice(b"St Ren\xe9e\x92s School");
         bytes.extend_from_slice(b",1,Community school,G,1,Open,,,2,Primary,4,11,,\r\n");
         let extract = read_extract(&bytes, la("886")).unwrap();
-        assert_eq!(
-            extract.rows[0].fields.name.as_str(),
-            "St Ren\u{e9}e\u{2019}s School"
-        );
+        assert_eq!(extract.rows[0].fields.name.as_str(), "St Ren\u{e9}e\u{2019}s School");
     }
 
     #[test]
@@ -430,25 +335,10 @@ mod tests {
         assert!(extract.rows.is_empty());
         let bad = &extract.skipped[0];
         assert_eq!((bad.line, bad.urn.as_str()), (2, "10000A"));
-        for column in [
-            URN,
-            ESTABLISHMENT_NUMBER,
-            NAME,
-            OPEN_DATE,
-            PHASE_CODE,
-            POSTCODE,
-        ] {
-            assert!(
-                bad.reason.contains(column),
-                "{column} missing from {}",
-                bad.reason
-            );
+        for column in [URN, ESTABLISHMENT_NUMBER, NAME, OPEN_DATE, PHASE_CODE, POSTCODE] {
+            assert!(bad.reason.contains(column), "{column} missing from {}", bad.reason);
         }
-        assert!(
-            extract.skipped[1].reason.contains("columns"),
-            "{:?}",
-            extract.skipped[1]
-        );
+        assert!(extract.skipped[1].reason.contains("columns"), "{:?}", extract.skipped[1]);
     }
 
     #[test]
@@ -457,19 +347,13 @@ mod tests {
         let csv = format!("{HEADER}\n{row}\n{row}\n");
         let extract = read_extract(csv.as_bytes(), la("886")).unwrap();
         assert_eq!(extract.rows.len(), 1);
-        assert!(
-            extract.skipped[0].reason.contains("first on line 2"),
-            "{:?}",
-            extract.skipped
-        );
+        assert!(extract.skipped[0].reason.contains("first on line 2"), "{:?}", extract.skipped);
     }
 
     #[test]
     fn a_file_without_the_needed_columns_is_refused_whole() {
         let err = read_extract(b"URN,Name\n100001,X\n", la("886")).unwrap_err();
-        let ExtractError::MissingColumns(missing) = err else {
-            panic!("{err:?}")
-        };
+        let ExtractError::MissingColumns(missing) = err else { panic!("{err:?}") };
         assert!(missing.contains(&LA_CODE) && missing.contains(&POSTCODE));
         assert_eq!(read_extract(b"  \n", la("886")), Err(ExtractError::Empty));
     }

@@ -46,11 +46,8 @@ pub fn routes(api: SchoolsApi, verifier: &IdentityVerifier) -> Routes {
 pub async fn serve(config: &Config) -> anyhow::Result<()> {
     let store = Store::connect(&config.database_url_for(PART), &config.pool).await?;
     let verifier = sen_platform::identity::verifier_for(config)?;
-    tracing::info!(listen = %config.listen, tls = config.tls.is_some(), "schools service ready");
-    sen_platform::serve::run(
-        config,
-        routes(SchoolsApi::new(store), &verifier),
-        &[SERVICE_NAME],
-    )
-    .await
+    let listener = sen_platform::serve::bind(config).await?;
+    tracing::info!(address = %listener.local_addr()?, tls = config.tls.is_some(), "schools service listening");
+    let routes = routes(SchoolsApi::new(store), &verifier);
+    sen_platform::serve::run(listener, config, routes, &[SERVICE_NAME]).await
 }

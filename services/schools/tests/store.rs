@@ -9,8 +9,8 @@ use sen_platform::ids::{LaCode, Urn};
 use sen_platform::paging::Page;
 use sen_platform::testing::{Engine, TestDatabase};
 use sen_schools::domain::{
-    AgeRange, Email, EstablishmentStatus, EstablishmentType, Laestab, PersonName, Phase, Postcode,
-    SchoolFields, SchoolName, SencoAward, SencoDetails,
+    AgeRange, Email, EstablishmentStatus, EstablishmentType, Laestab, PersonName, Phase, Postcode, SchoolFields,
+    SchoolName, SencoAward, SencoDetails,
 };
 use sen_schools::error::Error;
 use sen_schools::gias;
@@ -39,36 +39,15 @@ impl World {
         let db = TestDatabase::create(engine).await.unwrap();
         let store = Store::connect(&db.url, &Default::default()).await.unwrap();
         for code in ["886", "887"] {
-            store
-                .create_authority(la(code), &format!("Authority {code}"))
-                .await
-                .unwrap();
+            store.create_authority(la(code), &format!("Authority {code}")).await.unwrap();
         }
-        Self {
-            store,
-            issuer: DevIssuer::generate().unwrap(),
-            _db: db,
-        }
+        Self { store, issuer: DevIssuer::generate().unwrap(), _db: db }
     }
 
     fn scope(&self, role: Role, tenant: &str, school: Option<u32>) -> Scope {
-        let grant = Grant {
-            person: "tester".into(),
-            role,
-            tenant: Some(la(tenant)),
-            school: school.map(urn),
-        };
-        let token = self
-            .issuer
-            .signer
-            .mint(&grant, Duration::from_secs(60))
-            .unwrap();
-        self.issuer
-            .verifier
-            .verify(&token)
-            .unwrap()
-            .scope()
-            .unwrap()
+        let grant = Grant { person: "tester".into(), role, tenant: Some(la(tenant)), school: school.map(urn) };
+        let token = self.issuer.signer.mint(&grant, Duration::from_secs(60)).unwrap();
+        self.issuer.verifier.verify(&token).unwrap().scope().unwrap()
     }
 
     fn manager(&self, tenant: &str) -> TenantScope {
@@ -77,30 +56,16 @@ impl World {
 
     async fn school(&self, tenant: &str, n: u32, estab: &str, phase: Phase) {
         let fields = fields(tenant, estab, phase, 1);
-        self.store
-            .create_school(&self.manager(tenant), urn(n), &fields)
-            .await
-            .unwrap();
+        self.store.create_school(&self.manager(tenant), urn(n), &fields).await.unwrap();
     }
 
-    async fn appoint(
-        &self,
-        tenant: &str,
-        n: u32,
-        appointed_on: NaiveDate,
-        award: SencoAward,
-        prior: bool,
-    ) -> i64 {
+    async fn appoint(&self, tenant: &str, n: u32, appointed_on: NaiveDate, award: SencoAward, prior: bool) -> i64 {
         let new = NewAppointment {
             details: details("Alex Senco", award),
             appointed_on,
             prior_experience_over_12_months: prior,
         };
-        self.store
-            .appoint_senco(&self.manager(tenant), urn(n), &new, "tester")
-            .await
-            .unwrap()
-            .id
+        self.store.appoint_senco(&self.manager(tenant), urn(n), &new, "tester").await.unwrap().id
     }
 }
 
@@ -146,11 +111,7 @@ fn first_page(size: u64) -> Page {
 }
 
 async fn urns(world: &World, scope: &Scope, filter: &SchoolFilter) -> Vec<u32> {
-    let (schools, _) = world
-        .store
-        .list_schools(scope, filter, &first_page(500))
-        .await
-        .unwrap();
+    let (schools, _) = world.store.list_schools(scope, filter, &first_page(500)).await.unwrap();
     schools.iter().map(|s| s.urn.get()).collect()
 }
 
@@ -158,45 +119,14 @@ async fn another_authority_never_sees_a_school(engine: Engine) {
     let w = World::new(engine).await;
     w.school("886", 100001, "2001", Phase::Primary).await;
     let other = w.scope(Role::LaManager, "887", None);
-    assert!(matches!(
-        w.store.get_school(&other, urn(100001)).await,
-        Err(Error::NotFound(_))
-    ));
+    assert!(matches!(w.store.get_school(&other, urn(100001)).await, Err(Error::NotFound(_))));
     assert!(urns(&w, &other, &filter(d(2026, 1, 1))).await.is_empty());
-    assert!(matches!(
-        w.store.senco_history(&other, urn(100001)).await,
-        Err(Error::NotFound(_))
-    ));
+    assert!(matches!(w.store.senco_history(&other, urn(100001)).await, Err(Error::NotFound(_))));
     let own = w.scope(Role::CaseOfficer, "886", None);
-    assert_eq!(
-        w.store
-            .get_school(&own, urn(100001))
-            .await
-            .unwrap()
-            .fields
-            .name
-            .as_str(),
-        "School 2001"
-    );
+    assert_eq!(w.store.get_school(&own, urn(100001)).await.unwrap().fields.name.as_str(), "School 2001");
     // The same URN may be recorded by another authority without touching the first.
-    w.store
-        .create_school(
-            &w.manager("887"),
-            urn(100001),
-            &fields("887", "2001", Phase::Primary, 1),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        w.store
-            .get_school(&own, urn(100001))
-            .await
-            .unwrap()
-            .fields
-            .laestab
-            .to_string(),
-        "8862001"
-    );
+    w.store.create_school(&w.manager("887"), urn(100001), &fields("887", "2001", Phase::Primary, 1)).await.unwrap();
+    assert_eq!(w.store.get_school(&own, urn(100001)).await.unwrap().fields.laestab.to_string(), "8862001");
 }
 
 async fn a_senco_sees_only_their_own_school(engine: Engine) {
@@ -206,14 +136,8 @@ async fn a_senco_sees_only_their_own_school(engine: Engine) {
     let senco = w.scope(Role::Senco, "886", Some(100001));
     assert_eq!(urns(&w, &senco, &filter(d(2026, 1, 1))).await, [100001]);
     assert!(w.store.get_school(&senco, urn(100001)).await.is_ok());
-    assert!(matches!(
-        w.store.get_school(&senco, urn(100002)).await,
-        Err(Error::NotFound(_))
-    ));
-    assert!(matches!(
-        w.store.senco_history(&senco, urn(100002)).await,
-        Err(Error::NotFound(_))
-    ));
+    assert!(matches!(w.store.get_school(&senco, urn(100002)).await, Err(Error::NotFound(_))));
+    assert!(matches!(w.store.senco_history(&senco, urn(100002)).await, Err(Error::NotFound(_))));
 }
 
 async fn a_stale_version_is_refused_and_changes_nothing(engine: Engine) {
@@ -222,93 +146,40 @@ async fn a_stale_version_is_refused_and_changes_nothing(engine: Engine) {
     let tenant = w.manager("886");
     let mut first = fields("886", "2001", Phase::Primary, 1);
     first.name = SchoolName::parse("Renamed Once").unwrap();
-    let updated = w
-        .store
-        .update_school(&tenant, urn(100001), 1, &first)
-        .await
-        .unwrap();
+    let updated = w.store.update_school(&tenant, urn(100001), 1, &first).await.unwrap();
     assert_eq!(updated.version, 2);
     let mut second = first.clone();
     second.name = SchoolName::parse("Renamed From A Stale Copy").unwrap();
-    let err = w
-        .store
-        .update_school(&tenant, urn(100001), 1, &second)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::Aborted(m) if m.contains("version 2")),
-        "{err:?}"
-    );
-    let stored = w
-        .store
-        .get_school(&Scope::Tenant(tenant.clone()), urn(100001))
-        .await
-        .unwrap();
-    assert_eq!(
-        (stored.fields.name.as_str(), stored.version),
-        ("Renamed Once", 2)
-    );
+    let err = w.store.update_school(&tenant, urn(100001), 1, &second).await.unwrap_err();
+    assert!(matches!(&err, Error::Aborted(m) if m.contains("version 2")), "{err:?}");
+    let stored = w.store.get_school(&Scope::Tenant(tenant.clone()), urn(100001)).await.unwrap();
+    assert_eq!((stored.fields.name.as_str(), stored.version), ("Renamed Once", 2));
     let other = w.manager("887");
-    assert!(matches!(
-        w.store.update_school(&other, urn(100001), 2, &second).await,
-        Err(Error::NotFound(_))
-    ));
+    assert!(matches!(w.store.update_school(&other, urn(100001), 2, &second).await, Err(Error::NotFound(_))));
 }
 
 async fn one_current_senco_per_school_with_history_kept(engine: Engine) {
     let w = World::new(engine).await;
     w.school("886", 100001, "2001", Phase::Primary).await;
     let tenant = w.manager("886");
-    let first = w
-        .appoint("886", 100001, d(2020, 9, 1), SencoAward::Nasenco, false)
-        .await;
+    let first = w.appoint("886", 100001, d(2020, 9, 1), SencoAward::Nasenco, false).await;
     let again = NewAppointment {
         details: details("Second Person", SencoAward::None),
         appointed_on: d(2026, 1, 5),
         prior_experience_over_12_months: false,
     };
-    let err = w
-        .store
-        .appoint_senco(&tenant, urn(100001), &again, "tester")
-        .await
-        .unwrap_err();
+    let err = w.store.appoint_senco(&tenant, urn(100001), &again, "tester").await.unwrap_err();
     assert!(matches!(err, Error::FailedPrecondition(_)), "{err:?}");
-    w.store
-        .end_senco(&tenant, first, d(2025, 12, 19), "retired")
-        .await
-        .unwrap();
-    let err = w
-        .store
-        .end_senco(&tenant, first, d(2025, 12, 20), "again")
-        .await
-        .unwrap_err();
+    w.store.end_senco(&tenant, first, d(2025, 12, 19), "retired").await.unwrap();
+    let err = w.store.end_senco(&tenant, first, d(2025, 12, 20), "again").await.unwrap_err();
     assert!(matches!(err, Error::FailedPrecondition(_)), "{err:?}");
-    w.store
-        .appoint_senco(&tenant, urn(100001), &again, "tester")
-        .await
-        .unwrap();
-    let history = w
-        .store
-        .senco_history(&Scope::Tenant(tenant.clone()), urn(100001))
-        .await
-        .unwrap();
-    let names: Vec<&str> = history
-        .iter()
-        .map(|a| a.details.person_name.as_str())
-        .collect();
+    w.store.appoint_senco(&tenant, urn(100001), &again, "tester").await.unwrap();
+    let history = w.store.senco_history(&Scope::Tenant(tenant.clone()), urn(100001)).await.unwrap();
+    let names: Vec<&str> = history.iter().map(|a| a.details.person_name.as_str()).collect();
     assert_eq!(names, ["Second Person", "Alex Senco"]);
     assert_eq!(history[1].end_reason.as_deref(), Some("retired"));
-    let school = w
-        .store
-        .get_school(&Scope::Tenant(tenant), urn(100001))
-        .await
-        .unwrap();
-    assert_eq!(
-        school
-            .current_senco
-            .map(|a| a.details.person_name.as_str().to_owned()),
-        Some("Second Person".into())
-    );
+    let school = w.store.get_school(&Scope::Tenant(tenant), urn(100001)).await.unwrap();
+    assert_eq!(school.current_senco.map(|a| a.details.person_name.as_str().to_owned()), Some("Second Person".into()));
 }
 
 async fn two_managers_appointing_at_once_cannot_both_succeed(engine: Engine) {
@@ -326,11 +197,7 @@ async fn two_managers_appointing_at_once_cannot_both_succeed(engine: Engine) {
         w.store.appoint_senco(&tenant, urn(100001), &b, "m2"),
     );
     assert_eq!(ra.is_ok() as u8 + rb.is_ok() as u8, 1, "{ra:?} / {rb:?}");
-    let history = w
-        .store
-        .senco_history(&Scope::Tenant(tenant), urn(100001))
-        .await
-        .unwrap();
+    let history = w.store.senco_history(&Scope::Tenant(tenant), urn(100001)).await.unwrap();
     assert_eq!(history.len(), 1);
 }
 
@@ -338,28 +205,13 @@ async fn an_award_update_with_a_stale_version_is_refused(engine: Engine) {
     let w = World::new(engine).await;
     w.school("886", 100001, "2001", Phase::Primary).await;
     let tenant = w.manager("886");
-    let id = w
-        .appoint("886", 100001, d(2024, 9, 2), SencoAward::InProgress, false)
-        .await;
+    let id = w.appoint("886", 100001, d(2024, 9, 2), SencoAward::InProgress, false).await;
     let achieved = details("Alex Senco", SencoAward::NpqSenco);
-    let updated = w
-        .store
-        .update_senco(&tenant, id, 1, &achieved)
-        .await
-        .unwrap();
+    let updated = w.store.update_senco(&tenant, id, 1, &achieved).await.unwrap();
     assert_eq!((updated.version, updated.award_deadline()), (2, None));
-    let err = w
-        .store
-        .update_senco(&tenant, id, 1, &details("Alex Senco", SencoAward::None))
-        .await
-        .unwrap_err();
+    let err = w.store.update_senco(&tenant, id, 1, &details("Alex Senco", SencoAward::None)).await.unwrap_err();
     assert!(matches!(err, Error::Aborted(_)), "{err:?}");
-    assert!(matches!(
-        w.store
-            .update_senco(&w.manager("887"), id, 2, &achieved)
-            .await,
-        Err(Error::NotFound(_))
-    ));
+    assert!(matches!(w.store.update_senco(&w.manager("887"), id, 2, &achieved).await, Err(Error::NotFound(_))));
 }
 
 async fn filters_narrow_the_list_and_pages_are_stable(engine: Engine) {
@@ -374,12 +226,9 @@ async fn filters_narrow_the_list_and_pages_are_stable(engine: Engine) {
     ] {
         w.school("886", n, estab, phase).await;
     }
-    w.appoint("886", 100001, d(2022, 9, 1), SencoAward::InProgress, false)
-        .await; // overdue since 2025-09-01
-    w.appoint("886", 100002, d(2023, 12, 1), SencoAward::InProgress, false)
-        .await; // due 2026-12-01
-    w.appoint("886", 100003, d(2018, 9, 1), SencoAward::None, true)
-        .await; // exempt
+    w.appoint("886", 100001, d(2022, 9, 1), SencoAward::InProgress, false).await; // overdue since 2025-09-01
+    w.appoint("886", 100002, d(2023, 12, 1), SencoAward::InProgress, false).await; // due 2026-12-01
+    w.appoint("886", 100003, d(2018, 9, 1), SencoAward::None, true).await; // exempt
     let scope = w.scope(Role::LaManager, "886", None);
     let mut f = filter(today);
     f.phase = Some(Phase::Secondary);
@@ -404,20 +253,13 @@ async fn filters_narrow_the_list_and_pages_are_stable(engine: Engine) {
     let mut seen = Vec::new();
     let mut page = first_page(2);
     loop {
-        let (schools, token) = w
-            .store
-            .list_schools(&scope, &filter(today), &page)
-            .await
-            .unwrap();
+        let (schools, token) = w.store.list_schools(&scope, &filter(today), &page).await.unwrap();
         seen.extend(schools.iter().map(|s| s.urn.get()));
         if token.is_empty() {
             break;
         }
         let mut errors = sen_platform::error::FieldViolations::new();
-        let req = sen_proto::v1::PageRequest {
-            page_size: 2,
-            page_token: token,
-        };
+        let req = sen_proto::v1::PageRequest { page_size: 2, page_token: token };
         page = Page::parse(Some(&req), "page", &mut errors);
         assert!(errors.is_empty());
     }
@@ -431,34 +273,17 @@ async fn compliance_finds_missing_sencos_and_awards_due(engine: Engine) {
     w.school("886", 100002, "2002", Phase::Primary).await;
     w.school("886", 100003, "2003", Phase::Primary).await;
     let special = fields("886", "7001", Phase::NotApplicable, 7);
-    w.store
-        .create_school(&w.manager("886"), urn(100004), &special)
-        .await
-        .unwrap();
-    w.appoint("886", 100001, d(2022, 9, 1), SencoAward::InProgress, false)
-        .await;
-    w.appoint("886", 100002, d(2023, 12, 1), SencoAward::InProgress, false)
-        .await;
-    let report = w
-        .store
-        .compliance(&w.manager("886"), today, 90)
-        .await
-        .unwrap();
+    w.store.create_school(&w.manager("886"), urn(100004), &special).await.unwrap();
+    w.appoint("886", 100001, d(2022, 9, 1), SencoAward::InProgress, false).await;
+    w.appoint("886", 100002, d(2023, 12, 1), SencoAward::InProgress, false).await;
+    let report = w.store.compliance(&w.manager("886"), today, 90).await.unwrap();
     let without: Vec<u32> = report.without_senco.iter().map(|s| s.urn.get()).collect();
-    assert_eq!(
-        without,
-        [100003],
-        "special schools are not under the SENCO duty"
-    );
+    assert_eq!(without, [100003], "special schools are not under the SENCO duty");
     assert_eq!(report.awards_overdue.len(), 1);
     assert_eq!(report.awards_overdue[0].days_to_deadline, -449);
     assert_eq!(report.awards_due_soon[0].school.urn.get(), 100002);
     assert_eq!(report.awards_due_soon[0].days_to_deadline, 7);
-    let other = w
-        .store
-        .compliance(&w.manager("887"), today, 90)
-        .await
-        .unwrap();
+    let other = w.store.compliance(&w.manager("887"), today, 90).await.unwrap();
     assert!(other.without_senco.is_empty() && other.awards_overdue.is_empty());
 }
 
@@ -473,49 +298,17 @@ async fn an_import_creates_then_updates_and_a_dry_run_writes_nothing(engine: Eng
     let tenant = w.manager("886");
     let scope = Scope::Tenant(tenant.clone());
     let extract = gias::read_extract(csv("First").as_bytes(), la("886")).unwrap();
-    let dry = w
-        .store
-        .import_schools(&tenant, &extract.rows, true)
-        .await
-        .unwrap();
+    let dry = w.store.import_schools(&tenant, &extract.rows, true).await.unwrap();
     assert_eq!(dry.created, 2);
-    assert!(
-        urns(&w, &scope, &filter(d(2026, 1, 1))).await.is_empty(),
-        "a dry run writes nothing"
-    );
-    let counts = w
-        .store
-        .import_schools(&tenant, &extract.rows, false)
-        .await
-        .unwrap();
-    assert_eq!(
-        (counts.created, counts.updated, counts.unchanged),
-        (2, 0, 0)
-    );
+    assert!(urns(&w, &scope, &filter(d(2026, 1, 1))).await.is_empty(), "a dry run writes nothing");
+    let counts = w.store.import_schools(&tenant, &extract.rows, false).await.unwrap();
+    assert_eq!((counts.created, counts.updated, counts.unchanged), (2, 0, 0));
     let extract = gias::read_extract(csv("Renamed").as_bytes(), la("886")).unwrap();
-    let counts = w
-        .store
-        .import_schools(&tenant, &extract.rows, false)
-        .await
-        .unwrap();
-    assert_eq!(
-        (counts.created, counts.updated, counts.unchanged),
-        (0, 1, 1)
-    );
+    let counts = w.store.import_schools(&tenant, &extract.rows, false).await.unwrap();
+    assert_eq!((counts.created, counts.updated, counts.unchanged), (0, 1, 1));
     let school = w.store.get_school(&scope, urn(100001)).await.unwrap();
-    assert_eq!(
-        (school.fields.name.as_str(), school.version),
-        ("Renamed", 2)
-    );
-    assert!(
-        urns(
-            &w,
-            &w.scope(Role::LaManager, "887", None),
-            &filter(d(2026, 1, 1))
-        )
-        .await
-        .is_empty()
-    );
+    assert_eq!((school.fields.name.as_str(), school.version), ("Renamed", 2));
+    assert!(urns(&w, &w.scope(Role::LaManager, "887", None), &filter(d(2026, 1, 1))).await.is_empty());
 }
 
 macro_rules! on_both_engines {

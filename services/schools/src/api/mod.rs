@@ -89,10 +89,7 @@ impl SchoolsService for SchoolsApi {
         let req = request.get_ref();
         let mut errors = FieldViolations::new();
         let la_code = errors.check("la_code", LaCode::parse(&req.la_code));
-        let name = errors.check(
-            "name",
-            crate::domain::SchoolName::parse(&req.name).map(|n| n.as_str().to_owned()),
-        );
+        let name = errors.check("name", crate::domain::SchoolName::parse(&req.name).map(|n| n.as_str().to_owned()));
         let (la_code, name) = done(errors, la_code.zip(name))?;
         let authority = self.store.create_authority(la_code, &name).await?;
         Ok(Response::new(wire::authority_to_proto(&authority)))
@@ -106,11 +103,7 @@ impl SchoolsService for SchoolsApi {
         let authorities = if who.role() == Role::PlatformOperator {
             self.store.list_authorities().await?
         } else {
-            self.store
-                .own_authority(who.scope()?.tenant())
-                .await?
-                .into_iter()
-                .collect()
+            self.store.own_authority(who.scope()?.tenant()).await?.into_iter().collect()
         };
         Ok(Response::new(pb::ListAuthoritiesResponse {
             authorities: authorities.iter().map(wire::authority_to_proto).collect(),
@@ -118,27 +111,20 @@ impl SchoolsService for SchoolsApi {
     }
 
     #[tracing::instrument(skip_all, fields(urn = %request.get_ref().urn))]
-    async fn create_school(
-        &self,
-        request: Request<pb::CreateSchoolRequest>,
-    ) -> Result<Response<pb::School>, Status> {
+    async fn create_school(&self, request: Request<pb::CreateSchoolRequest>) -> Result<Response<pb::School>, Status> {
         let who = caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
         let req = request.get_ref();
         let mut errors = FieldViolations::new();
         let urn = wire::urn(&req.urn, "urn", &mut errors);
-        let fields =
-            wire::school_fields(req.school.as_ref(), tenant.la_code(), "school", &mut errors);
+        let fields = wire::school_fields(req.school.as_ref(), tenant.la_code(), "school", &mut errors);
         let (urn, fields) = done(errors, urn.zip(fields))?;
         let school = self.store.create_school(&tenant, urn, &fields).await?;
         Ok(Response::new(wire::school_to_proto(&school)))
     }
 
     #[tracing::instrument(skip_all, fields(urn = %request.get_ref().urn))]
-    async fn get_school(
-        &self,
-        request: Request<pb::GetSchoolRequest>,
-    ) -> Result<Response<pb::School>, Status> {
+    async fn get_school(&self, request: Request<pb::GetSchoolRequest>) -> Result<Response<pb::School>, Status> {
         let who = caller(&request, READERS)?;
         let mut errors = FieldViolations::new();
         let urn = wire::urn(&request.get_ref().urn, "urn", &mut errors);
@@ -148,10 +134,7 @@ impl SchoolsService for SchoolsApi {
     }
 
     #[tracing::instrument(skip_all, fields(urn = %request.get_ref().urn))]
-    async fn update_school(
-        &self,
-        request: Request<pb::UpdateSchoolRequest>,
-    ) -> Result<Response<pb::School>, Status> {
+    async fn update_school(&self, request: Request<pb::UpdateSchoolRequest>) -> Result<Response<pb::School>, Status> {
         let who = caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
         let req = request.get_ref();
@@ -160,13 +143,9 @@ impl SchoolsService for SchoolsApi {
         if req.version < 1 {
             errors.add("version", "is required: send the version you read");
         }
-        let fields =
-            wire::school_fields(req.school.as_ref(), tenant.la_code(), "school", &mut errors);
+        let fields = wire::school_fields(req.school.as_ref(), tenant.la_code(), "school", &mut errors);
         let (urn, fields) = done(errors, urn.zip(fields))?;
-        let school = self
-            .store
-            .update_school(&tenant, urn, req.version, &fields)
-            .await?;
+        let school = self.store.update_school(&tenant, urn, req.version, &fields).await?;
         Ok(Response::new(wire::school_to_proto(&school)))
     }
 
@@ -180,10 +159,9 @@ impl SchoolsService for SchoolsApi {
         let page = Page::parse(req.page.as_ref(), "page", &mut errors);
         let phase = errors.check("phase", wire::phase(req.phase)).flatten();
         let type_code = match req.establishment_type_code {
-            Some(code) => errors.check(
-                "establishment_type_code",
-                u16::try_from(code).map_err(|_| "is not a type code".into()),
-            ),
+            Some(code) => {
+                errors.check("establishment_type_code", u16::try_from(code).map_err(|_| "is not a type code".into()))
+            }
             None => None,
         };
         let open = match pb::OpenFilter::try_from(req.open) {
@@ -206,10 +184,7 @@ impl SchoolsService for SchoolsApi {
             award_due_within_days: req.senco_award_due_within_days,
             today,
         };
-        let (schools, next_page_token) = self
-            .store
-            .list_schools(&who.scope()?, &filter, &page)
-            .await?;
+        let (schools, next_page_token) = self.store.list_schools(&who.scope()?, &filter, &page).await?;
         Ok(Response::new(pb::ListSchoolsResponse {
             schools: schools.iter().map(wire::school_to_proto).collect(),
             next_page_token,
@@ -230,11 +205,9 @@ impl SchoolsService for SchoolsApi {
             let message = message?;
             dry_run.get_or_insert(message.dry_run);
             if bytes.len() + message.chunk.len() > MAX_IMPORT_BYTES {
-                return Err(Error::invalid(
-                    "chunk",
-                    format!("the file is larger than {} MiB", MAX_IMPORT_BYTES >> 20),
-                )
-                .into());
+                return Err(
+                    Error::invalid("chunk", format!("the file is larger than {} MiB", MAX_IMPORT_BYTES >> 20)).into()
+                );
             }
             bytes.extend_from_slice(&message.chunk);
         }
@@ -245,10 +218,7 @@ impl SchoolsService for SchoolsApi {
             .await
             .map_err(|e| sen_platform::error::internal("import task failed", &e))?
             .map_err(|e| Error::invalid("chunk", e.to_string()))?;
-        let counts = self
-            .store
-            .import_schools(&tenant, &extract.rows, dry_run)
-            .await?;
+        let counts = self.store.import_schools(&tenant, &extract.rows, dry_run).await?;
         tracing::info!(
             created = counts.created,
             updated = counts.updated,
@@ -264,11 +234,7 @@ impl SchoolsService for SchoolsApi {
             skipped: extract
                 .skipped
                 .into_iter()
-                .map(|s| pb::SkippedRow {
-                    line: s.line,
-                    urn: s.urn,
-                    reason: s.reason,
-                })
+                .map(|s| pb::SkippedRow { line: s.line, urn: s.urn, reason: s.reason })
                 .collect(),
             other_authority_rows: extract.other_authority_rows,
             dry_run,
@@ -299,10 +265,7 @@ impl SchoolsService for SchoolsApi {
             appointed_on,
             prior_experience_over_12_months: req.prior_senco_experience_over_12_months,
         };
-        let appointment = self
-            .store
-            .appoint_senco(&tenant, urn, &new, who.person())
-            .await?;
+        let appointment = self.store.appoint_senco(&tenant, urn, &new, who.person()).await?;
         Ok(Response::new(wire::appointment_to_proto(&appointment)))
     }
 
@@ -320,10 +283,7 @@ impl SchoolsService for SchoolsApi {
         }
         let details = wire::senco_details(req.senco.as_ref(), "senco", (self.today)(), &mut errors);
         let details = done(errors, details)?;
-        let appointment = self
-            .store
-            .update_senco(&tenant, req.id, req.version, &details)
-            .await?;
+        let appointment = self.store.update_senco(&tenant, req.id, req.version, &details).await?;
         Ok(Response::new(wire::appointment_to_proto(&appointment)))
     }
 
@@ -341,10 +301,7 @@ impl SchoolsService for SchoolsApi {
         if let Some(d) = ended_on
             && d > today
         {
-            errors.add(
-                "ended_on",
-                format!("{d} is in the future; record the end when it happens"),
-            );
+            errors.add("ended_on", format!("{d} is in the future; record the end when it happens"));
         }
         let reason = req.reason.trim();
         if reason.is_empty() {
@@ -353,10 +310,7 @@ impl SchoolsService for SchoolsApi {
             errors.add("reason", "is longer than 500 characters");
         }
         let ended_on = done(errors, ended_on)?;
-        let appointment = self
-            .store
-            .end_senco(&tenant, req.id, ended_on, reason)
-            .await?;
+        let appointment = self.store.end_senco(&tenant, req.id, ended_on, reason).await?;
         Ok(Response::new(wire::appointment_to_proto(&appointment)))
     }
 
@@ -384,11 +338,7 @@ impl SchoolsService for SchoolsApi {
         let req = request.get_ref();
         let mut errors = FieldViolations::new();
         let today = wire::as_of(req.as_of.as_ref(), (self.today)(), &mut errors);
-        let within = if req.due_within_days == 0 {
-            DEFAULT_DUE_WITHIN_DAYS
-        } else {
-            req.due_within_days
-        };
+        let within = if req.due_within_days == 0 { DEFAULT_DUE_WITHIN_DAYS } else { req.due_within_days };
         if within > 3 * 366 {
             errors.add("due_within_days", "is more than three years");
         }
@@ -397,26 +347,10 @@ impl SchoolsService for SchoolsApi {
         Ok(Response::new(pb::SencoComplianceReport {
             as_of: Some(sen_platform::dates::to_proto(today)),
             due_within_days: within,
-            without_senco: report
-                .without_senco
-                .iter()
-                .map(wire::summary_to_proto)
-                .collect(),
-            awards_overdue: report
-                .awards_overdue
-                .iter()
-                .map(wire::compliance_item_to_proto)
-                .collect(),
-            awards_due_soon: report
-                .awards_due_soon
-                .iter()
-                .map(wire::compliance_item_to_proto)
-                .collect(),
-            not_qualified_teacher: report
-                .not_qualified_teacher
-                .iter()
-                .map(wire::compliance_item_to_proto)
-                .collect(),
+            without_senco: report.without_senco.iter().map(wire::summary_to_proto).collect(),
+            awards_overdue: report.awards_overdue.iter().map(wire::compliance_item_to_proto).collect(),
+            awards_due_soon: report.awards_due_soon.iter().map(wire::compliance_item_to_proto).collect(),
+            not_qualified_teacher: report.not_qualified_teacher.iter().map(wire::compliance_item_to_proto).collect(),
         }))
     }
 }

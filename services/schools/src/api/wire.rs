@@ -9,17 +9,13 @@ use sen_platform::ids::{LaCode, Urn};
 use sen_proto::v1 as pb;
 
 use crate::domain::{
-    AgeRange, Email, EstablishmentStatus, EstablishmentType, Laestab, PersonName, Phase, Postcode,
-    School, SchoolFields, SchoolName, SencoAppointment, SencoAward, SencoDetails,
+    AgeRange, Email, EstablishmentStatus, EstablishmentType, Laestab, PersonName, Phase, Postcode, School,
+    SchoolFields, SchoolName, SencoAppointment, SencoAward, SencoDetails,
 };
 use crate::store::{Authority, ComplianceItem};
 
 fn field(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{prefix}.{name}")
-    }
+    if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") }
 }
 
 /// A required URN.
@@ -64,29 +60,15 @@ pub fn school_fields(
             .map_err(|_| "is not a type code".to_owned())
             .and_then(EstablishmentType::known),
     );
-    let phase = errors.check(
-        &f("phase"),
-        phase(input.phase).and_then(|p| p.ok_or_else(|| "is required".into())),
-    );
+    let phase = errors.check(&f("phase"), phase(input.phase).and_then(|p| p.ok_or_else(|| "is required".into())));
     let ages = match (input.statutory_low_age, input.statutory_high_age) {
-        (Some(low), Some(high)) => {
-            errors.check(&f("statutory_high_age"), AgeRange::new(low, high).map(Some))
-        }
+        (Some(low), Some(high)) => errors.check(&f("statutory_high_age"), AgeRange::new(low, high).map(Some)),
         (None, None) => Some(None),
-        (Some(_), None) => errors.check(
-            &f("statutory_high_age"),
-            Err("is required with statutory_low_age".into()),
-        ),
-        (None, Some(_)) => errors.check(
-            &f("statutory_low_age"),
-            Err("is required with statutory_high_age".into()),
-        ),
+        (Some(_), None) => errors.check(&f("statutory_high_age"), Err("is required with statutory_low_age".into())),
+        (None, Some(_)) => errors.check(&f("statutory_low_age"), Err("is required with statutory_high_age".into())),
     };
     let number_on_roll = match input.number_on_roll {
-        Some(n) if n > 10_000 => errors.check(
-            &f("number_on_roll"),
-            Err(format!("{n} is more than any school's roll")),
-        ),
+        Some(n) if n > 10_000 => errors.check(&f("number_on_roll"), Err(format!("{n} is more than any school's roll"))),
         n => Some(n),
     };
     let postcode = if input.postcode.trim().is_empty() {
@@ -149,15 +131,9 @@ pub fn senco_details(
     let person_name = errors.check(&f("person_name"), PersonName::parse(&input.person_name));
     let email = errors.check(&f("email"), Email::parse(&input.email));
     let award = errors.check(&f("award"), award(input.award));
-    let achieved = errors.check(
-        &f("award_achieved_on"),
-        from_proto_opt(input.award_achieved_on.as_ref()),
-    );
+    let achieved = errors.check(&f("award_achieved_on"), from_proto_opt(input.award_achieved_on.as_ref()));
     if let (Some(award), Some(achieved)) = (award, achieved) {
-        errors.check(
-            &f("award_achieved_on"),
-            SencoDetails::check_award(award, achieved, today),
-        );
+        errors.check(&f("award_achieved_on"), SencoDetails::check_award(award, achieved, today));
     }
     Some(SencoDetails {
         person_name: person_name?,
@@ -169,11 +145,7 @@ pub fn senco_details(
 }
 
 /// A required date.
-pub fn date(
-    input: Option<&pb::Date>,
-    name: &str,
-    errors: &mut FieldViolations,
-) -> Option<NaiveDate> {
+pub fn date(input: Option<&pb::Date>, name: &str, errors: &mut FieldViolations) -> Option<NaiveDate> {
     match input {
         None => errors.check(name, Err("is required".into())),
         Some(d) => errors.check(name, from_proto(d)),
@@ -181,23 +153,13 @@ pub fn date(
 }
 
 /// An optional "as of" date, defaulting to `today`.
-pub fn as_of(
-    input: Option<&pb::Date>,
-    today: NaiveDate,
-    errors: &mut FieldViolations,
-) -> NaiveDate {
-    errors
-        .check("as_of", from_proto_opt(input))
-        .flatten()
-        .unwrap_or(today)
+pub fn as_of(input: Option<&pb::Date>, today: NaiveDate, errors: &mut FieldViolations) -> NaiveDate {
+    errors.check("as_of", from_proto_opt(input)).flatten().unwrap_or(today)
 }
 
 /// Wire form of an authority.
 pub fn authority_to_proto(a: &Authority) -> pb::Authority {
-    pb::Authority {
-        la_code: a.la_code.to_string(),
-        name: a.name.clone(),
-    }
+    pb::Authority { la_code: a.la_code.to_string(), name: a.name.clone() }
 }
 
 /// Wire form of a school.
@@ -217,11 +179,7 @@ pub fn school_to_proto(s: &School) -> pb::School {
         statutory_low_age: f.ages.map(|a| u32::from(a.low())),
         statutory_high_age: f.ages.map(|a| u32::from(a.high())),
         number_on_roll: f.number_on_roll,
-        postcode: f
-            .postcode
-            .as_ref()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_default(),
+        postcode: f.postcode.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default(),
         status: i32::from(f.status.gias_code()),
         open_date: to_proto_opt(f.open_date),
         close_date: to_proto_opt(f.close_date),

@@ -17,16 +17,12 @@ impl Laestab {
     pub fn parse(s: &str, tenant: LaCode) -> Result<Self, String> {
         let s = s.trim();
         if s.len() != 7 || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!(
-                "'{s}' is not a seven-digit LAESTAB (LA code + establishment number)"
-            ));
+            return Err(format!("'{s}' is not a seven-digit LAESTAB (LA code + establishment number)"));
         }
         let (la, establishment) = s.split_at(3);
         let la = LaCode::parse(la)?;
         if la != tenant {
-            return Err(format!(
-                "'{s}' belongs to LA {la}, not this authority ({tenant})"
-            ));
+            return Err(format!("'{s}' belongs to LA {la}, not this authority ({tenant})"));
         }
         Self::from_parts(la, establishment)
     }
@@ -35,13 +31,9 @@ impl Laestab {
     pub fn from_parts(la: LaCode, establishment: &str) -> Result<Self, String> {
         let establishment = establishment.trim();
         if establishment.len() != 4 || !establishment.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!(
-                "'{establishment}' is not a four-digit establishment number"
-            ));
+            return Err(format!("'{establishment}' is not a four-digit establishment number"));
         }
-        let establishment = establishment
-            .parse()
-            .map_err(|_| format!("'{establishment}' is not a number"))?;
+        let establishment = establishment.parse().map_err(|_| format!("'{establishment}' is not a number"))?;
         Ok(Self { la, establishment })
     }
 
@@ -124,10 +116,7 @@ impl Phase {
 
     /// From the GIAS code.
     pub fn from_gias_code(code: u8) -> Result<Self, String> {
-        Self::ALL
-            .get(usize::from(code))
-            .copied()
-            .ok_or_else(|| format!("{code} is not a GIAS phase code (0–7)"))
+        Self::ALL.get(usize::from(code)).copied().ok_or_else(|| format!("{code} is not a GIAS phase code (0–7)"))
     }
 
     /// The GIAS name.
@@ -176,9 +165,7 @@ impl EstablishmentStatus {
             2 => Ok(Self::Closed),
             3 => Ok(Self::OpenProposedToClose),
             4 => Ok(Self::ProposedToOpen),
-            _ => Err(format!(
-                "{code} is not a GIAS establishment status code (1–4)"
-            )),
+            _ => Err(format!("{code} is not a GIAS establishment status code (1–4)")),
         }
     }
 
@@ -204,53 +191,18 @@ pub struct EstablishmentType {
 /// SENCO; special schools, alternative provision, independent and post-16
 /// institutions are not under that duty.
 const TYPES: &[(u16, &str, &str, bool)] = &[
-    (
-        1,
-        "Community school",
-        "Local authority maintained schools",
-        true,
-    ),
-    (
-        2,
-        "Voluntary aided school",
-        "Local authority maintained schools",
-        true,
-    ),
-    (
-        3,
-        "Voluntary controlled school",
-        "Local authority maintained schools",
-        true,
-    ),
-    (
-        5,
-        "Foundation school",
-        "Local authority maintained schools",
-        true,
-    ),
+    (1, "Community school", "Local authority maintained schools", true),
+    (2, "Voluntary aided school", "Local authority maintained schools", true),
+    (3, "Voluntary controlled school", "Local authority maintained schools", true),
+    (5, "Foundation school", "Local authority maintained schools", true),
     (6, "City technology college", "Independent schools", true),
     (7, "Community special school", "Special schools", false),
     (8, "Non-maintained special school", "Special schools", false),
-    (
-        10,
-        "Other independent special school",
-        "Independent schools",
-        false,
-    ),
+    (10, "Other independent special school", "Independent schools", false),
     (11, "Other independent school", "Independent schools", false),
     (12, "Foundation special school", "Special schools", false),
-    (
-        14,
-        "Pupil referral unit",
-        "Local authority maintained schools",
-        false,
-    ),
-    (
-        15,
-        "Local authority nursery school",
-        "Local authority maintained schools",
-        true,
-    ),
+    (14, "Pupil referral unit", "Local authority maintained schools", false),
+    (15, "Local authority nursery school", "Local authority maintained schools", true),
     (18, "Further education", "Colleges", false),
     (24, "Secure units", "Other types", false),
     (25, "Offshore schools", "Other types", false),
@@ -266,37 +218,17 @@ const TYPES: &[(u16, &str, &str, bool)] = &[
     (35, "Free schools", "Free Schools", true),
     (36, "Free schools special", "Special schools", false),
     (37, "British schools overseas", "Other types", false),
-    (
-        38,
-        "Free schools alternative provision",
-        "Free Schools",
-        false,
-    ),
+    (38, "Free schools alternative provision", "Free Schools", false),
     (39, "Free schools 16 to 19", "Free Schools", false),
     (40, "University technical college", "Free Schools", true),
     (41, "Studio schools", "Free Schools", true),
-    (
-        42,
-        "Academy alternative provision converter",
-        "Academies",
-        false,
-    ),
-    (
-        43,
-        "Academy alternative provision sponsor led",
-        "Academies",
-        false,
-    ),
+    (42, "Academy alternative provision converter", "Academies", false),
+    (43, "Academy alternative provision sponsor led", "Academies", false),
     (44, "Academy special converter", "Special schools", false),
     (45, "Academy 16-19 converter", "Academies", false),
     (46, "Academy 16 to 19 sponsor led", "Academies", false),
     (49, "Online provider", "Online provider", false),
-    (
-        56,
-        "Institution funded by other government department",
-        "Other types",
-        false,
-    ),
+    (56, "Institution funded by other government department", "Other types", false),
     (57, "Academy secure 16 to 19", "Academies", false),
 ];
 
@@ -306,11 +238,7 @@ impl EstablishmentType {
         TYPES
             .iter()
             .find(|(c, ..)| *c == code)
-            .map(|(code, name, group, _)| Self {
-                code: *code,
-                name: (*name).into(),
-                group: (*group).into(),
-            })
+            .map(|(code, name, group, _)| Self { code: *code, name: (*name).into(), group: (*group).into() })
             .ok_or_else(|| format!("{code} is not a GIAS type of establishment code"))
     }
 
@@ -319,15 +247,9 @@ impl EstablishmentType {
     pub fn from_extract(code: u16, name: &str, group: &str) -> Result<Self, String> {
         Self::known(code).or_else(|_| {
             if name.trim().is_empty() {
-                Err(format!(
-                    "type code {code} is unknown and the row gives no type name"
-                ))
+                Err(format!("type code {code} is unknown and the row gives no type name"))
             } else {
-                Ok(Self {
-                    code,
-                    name: name.trim().into(),
-                    group: group.trim().into(),
-                })
+                Ok(Self { code, name: name.trim().into(), group: group.trim().into() })
             }
         })
     }
@@ -354,10 +276,7 @@ impl AgeRange {
         if low > high {
             return Err(format!("low age {low} is above high age {high}"));
         }
-        Ok(Self {
-            low: low as u8,
-            high: high as u8,
-        })
+        Ok(Self { low: low as u8, high: high as u8 })
     }
 
     /// Youngest statutory age.
@@ -383,19 +302,13 @@ mod tests {
     #[test]
     fn laestab_must_belong_to_the_tenant() {
         let l = Laestab::parse("8862001", la("886")).unwrap();
-        assert_eq!(
-            (l.la(), l.establishment(), l.to_string()),
-            (la("886"), 2001, "8862001".into())
-        );
+        assert_eq!((l.la(), l.establishment(), l.to_string()), (la("886"), 2001, "8862001".into()));
         let err = Laestab::parse("8872001", la("886")).unwrap_err();
         assert!(err.contains("887"), "{err}");
         for bad in ["886200", "88620011", "886200a", ""] {
             assert!(Laestab::parse(bad, la("886")).is_err(), "{bad:?}");
         }
-        assert_eq!(
-            Laestab::from_parts(la("940"), "0012").unwrap().to_string(),
-            "9400012"
-        );
+        assert_eq!(Laestab::from_parts(la("940"), "0012").unwrap().to_string(), "9400012");
     }
 
     #[test]
@@ -421,28 +334,17 @@ mod tests {
         let new = EstablishmentType::from_extract(99, "Brand new type", "Other types").unwrap();
         assert!(!new.requires_senco());
         assert!(EstablishmentType::from_extract(99, " ", "").is_err());
-        assert_eq!(
-            EstablishmentType::from_extract(1, "anything", "")
-                .unwrap()
-                .name,
-            "Community school"
-        );
+        assert_eq!(EstablishmentType::from_extract(1, "anything", "").unwrap().name, "Community school");
     }
 
     #[test]
     fn names_and_age_ranges_are_checked() {
         assert!(SchoolName::parse("  ").is_err());
         assert!(SchoolName::parse(&"x".repeat(201)).is_err());
-        assert_eq!(
-            SchoolName::parse(" St Mary's C of E ").unwrap().as_str(),
-            "St Mary's C of E"
-        );
+        assert_eq!(SchoolName::parse(" St Mary's C of E ").unwrap().as_str(), "St Mary's C of E");
         assert!(AgeRange::new(11, 4).is_err());
         assert!(AgeRange::new(2, 26).is_err());
-        assert_eq!(
-            AgeRange::new(4, 11).map(|a| (a.low(), a.high())),
-            Ok((4, 11))
-        );
+        assert_eq!(AgeRange::new(4, 11).map(|a| (a.low(), a.high())), Ok((4, 11)));
     }
 
     proptest! {

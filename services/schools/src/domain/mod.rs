@@ -6,13 +6,11 @@ mod establishment;
 mod postcode;
 mod senco;
 
-pub use establishment::{
-    AgeRange, EstablishmentStatus, EstablishmentType, Laestab, Phase, SchoolName,
-};
+pub use establishment::{AgeRange, EstablishmentStatus, EstablishmentType, Laestab, Phase, SchoolName};
 pub use postcode::Postcode;
 pub use senco::{
-    AWARD_PERIOD_YEARS, Email, PersonName, SencoAward, SencoDetails, award_deadline,
-    days_to_deadline, is_award_due_within, is_award_overdue,
+    AWARD_PERIOD_YEARS, Email, PersonName, SencoAward, SencoDetails, award_deadline, days_to_deadline,
+    is_award_due_within, is_award_overdue,
 };
 
 use chrono::NaiveDate;
@@ -47,9 +45,7 @@ impl SchoolFields {
     /// Cross-field rule: a school cannot close before it opens.
     pub fn check_dates(open: Option<NaiveDate>, close: Option<NaiveDate>) -> Result<(), String> {
         match (open, close) {
-            (Some(open), Some(close)) if close < open => {
-                Err(format!("closes on {close}, before it opened on {open}"))
-            }
+            (Some(open), Some(close)) if close < open => Err(format!("closes on {close}, before it opened on {open}")),
             _ => Ok(()),
         }
     }
@@ -97,10 +93,6 @@ pub struct SencoAppointment {
 impl SencoAppointment {
     /// The date the award must be achieved by, if one is outstanding.
     pub fn award_deadline(&self) -> Option<NaiveDate> {
-        award_deadline(
-            self.appointed_on,
-            self.prior_experience_over_12_months,
-            self.details.award,
-        )
+        award_deadline(self.appointed_on, self.prior_experience_over_12_months, self.details.award)
     }
 }

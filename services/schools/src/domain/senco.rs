@@ -143,11 +143,7 @@ pub struct SencoDetails {
 
 impl SencoDetails {
     /// The award and its date must agree, and the date cannot be in the future.
-    pub fn check_award(
-        award: SencoAward,
-        achieved_on: Option<NaiveDate>,
-        today: NaiveDate,
-    ) -> Result<(), String> {
+    pub fn check_award(award: SencoAward, achieved_on: Option<NaiveDate>, today: NaiveDate) -> Result<(), String> {
         match (award.is_achieved(), achieved_on) {
             (true, None) => Err("is required when the award has been achieved".into()),
             (false, Some(_)) => Err("must be empty until the award is achieved".into()),
@@ -169,20 +165,14 @@ mod tests {
     fn a_new_senco_has_three_years_from_appointment() {
         let deadline = award_deadline(d(2024, 9, 1), false, SencoAward::InProgress);
         assert_eq!(deadline, Some(d(2027, 9, 1)));
-        assert!(
-            !is_award_overdue(deadline, d(2027, 9, 1)),
-            "the last day is still in time"
-        );
+        assert!(!is_award_overdue(deadline, d(2027, 9, 1)), "the last day is still in time");
         assert!(is_award_overdue(deadline, d(2027, 9, 2)));
         assert_eq!(days_to_deadline(d(2027, 9, 1), d(2027, 8, 2)), 30);
     }
 
     #[test]
     fn an_appointment_on_29_february_falls_due_on_28_february() {
-        assert_eq!(
-            award_deadline(d(2024, 2, 29), false, SencoAward::None),
-            Some(d(2027, 2, 28))
-        );
+        assert_eq!(award_deadline(d(2024, 2, 29), false, SencoAward::None), Some(d(2027, 2, 28)));
     }
 
     #[test]
@@ -193,60 +183,34 @@ mod tests {
 
     #[test]
     fn an_achieved_award_leaves_nothing_due() {
-        assert_eq!(
-            award_deadline(d(2020, 1, 6), false, SencoAward::Nasenco),
-            None
-        );
-        assert_eq!(
-            award_deadline(d(2025, 1, 6), false, SencoAward::NpqSenco),
-            None
-        );
+        assert_eq!(award_deadline(d(2020, 1, 6), false, SencoAward::Nasenco), None);
+        assert_eq!(award_deadline(d(2025, 1, 6), false, SencoAward::NpqSenco), None);
     }
 
     #[test]
     fn due_within_counts_whole_days_and_excludes_the_overdue() {
         let deadline = Some(d(2027, 9, 1));
         assert!(is_award_due_within(deadline, d(2027, 6, 3), 90));
-        assert!(
-            !is_award_due_within(deadline, d(2027, 6, 2), 90),
-            "91 days away"
-        );
-        assert!(
-            !is_award_due_within(deadline, d(2027, 9, 2), 90),
-            "overdue is not due soon"
-        );
+        assert!(!is_award_due_within(deadline, d(2027, 6, 2), 90), "91 days away");
+        assert!(!is_award_due_within(deadline, d(2027, 9, 2), 90), "overdue is not due soon");
     }
 
     #[test]
     fn award_and_achieved_date_must_agree() {
         let today = d(2026, 11, 24);
         assert!(SencoDetails::check_award(SencoAward::NpqSenco, None, today).is_err());
-        assert!(
-            SencoDetails::check_award(SencoAward::InProgress, Some(d(2026, 1, 1)), today).is_err()
-        );
-        assert!(
-            SencoDetails::check_award(SencoAward::NpqSenco, Some(d(2026, 12, 1)), today).is_err()
-        );
-        assert!(
-            SencoDetails::check_award(SencoAward::NpqSenco, Some(d(2026, 7, 1)), today).is_ok()
-        );
+        assert!(SencoDetails::check_award(SencoAward::InProgress, Some(d(2026, 1, 1)), today).is_err());
+        assert!(SencoDetails::check_award(SencoAward::NpqSenco, Some(d(2026, 12, 1)), today).is_err());
+        assert!(SencoDetails::check_award(SencoAward::NpqSenco, Some(d(2026, 7, 1)), today).is_ok());
     }
 
     #[test]
     fn emails_and_names_are_checked() {
-        assert_eq!(
-            Email::parse(" SENCO@School.Sch.UK ").unwrap().as_str(),
-            "senco@school.sch.uk"
-        );
-        for bad in [
-            "", "no-at", "@x.uk", "a@b", "a@.uk", "a@b..uk", "a b@c.uk", "a@b@c.uk",
-        ] {
+        assert_eq!(Email::parse(" SENCO@School.Sch.UK ").unwrap().as_str(), "senco@school.sch.uk");
+        for bad in ["", "no-at", "@x.uk", "a@b", "a@.uk", "a@b..uk", "a b@c.uk", "a@b@c.uk"] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
         assert!(PersonName::parse("").is_err());
-        assert_eq!(
-            PersonName::parse(" Ms A. Okafor ").unwrap().as_str(),
-            "Ms A. Okafor"
-        );
+        assert_eq!(PersonName::parse(" Ms A. Okafor ").unwrap().as_str(), "Ms A. Okafor");
     }
 }

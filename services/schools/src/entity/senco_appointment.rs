@@ -50,11 +50,7 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
     /// The school.
-    #[sea_orm(
-        belongs_to = "super::school::Entity",
-        from = "Column::SchoolId",
-        to = "super::school::Column::Id"
-    )]
+    #[sea_orm(belongs_to = "super::school::Entity", from = "Column::SchoolId", to = "super::school::Column::Id")]
     School,
 }
 

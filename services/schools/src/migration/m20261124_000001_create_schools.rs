@@ -68,18 +68,9 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Authorities::Table)
-                    .col(
-                        ColumnDef::new(Authorities::LaCode)
-                            .string_len(3)
-                            .not_null()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(Authorities::LaCode).string_len(3).not_null().primary_key())
                     .col(ColumnDef::new(Authorities::Name).string().not_null())
-                    .col(
-                        ColumnDef::new(Authorities::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Authorities::CreatedAt).timestamp_with_time_zone().not_null())
                     .to_owned(),
             )
             .await?;
@@ -87,13 +78,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Schools::Table)
-                    .col(
-                        ColumnDef::new(Schools::Id)
-                            .integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(Schools::Id).integer().not_null().auto_increment().primary_key())
                     .col(ColumnDef::new(Schools::LaCode).string_len(3).not_null())
                     .col(ColumnDef::new(Schools::Urn).integer().not_null())
                     .col(ColumnDef::new(Schools::Laestab).string_len(7).not_null())
@@ -101,16 +86,8 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Schools::TypeCode).integer().not_null())
                     .col(ColumnDef::new(Schools::TypeName).string().not_null())
                     .col(ColumnDef::new(Schools::TypeGroup).string().not_null())
-                    .col(
-                        ColumnDef::new(Schools::PhaseCode)
-                            .small_integer()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Schools::StatusCode)
-                            .small_integer()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Schools::PhaseCode).small_integer().not_null())
+                    .col(ColumnDef::new(Schools::StatusCode).small_integer().not_null())
                     .col(ColumnDef::new(Schools::LowAge).small_integer().null())
                     .col(ColumnDef::new(Schools::HighAge).small_integer().null())
                     .col(ColumnDef::new(Schools::NumberOnRoll).integer().null())
@@ -118,16 +95,8 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Schools::OpenDate).date().null())
                     .col(ColumnDef::new(Schools::CloseDate).date().null())
                     .col(ColumnDef::new(Schools::Version).big_integer().not_null())
-                    .col(
-                        ColumnDef::new(Schools::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Schools::UpdatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Schools::CreatedAt).timestamp_with_time_zone().not_null())
+                    .col(ColumnDef::new(Schools::UpdatedAt).timestamp_with_time_zone().not_null())
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_schools_authority")
@@ -152,82 +121,24 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(SencoAppointments::Table)
-                    .col(
-                        ColumnDef::new(SencoAppointments::Id)
-                            .integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
-                    .col(
-                        ColumnDef::new(SencoAppointments::LaCode)
-                            .string_len(3)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(SencoAppointments::SchoolId)
-                            .integer()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(SencoAppointments::Id).integer().not_null().auto_increment().primary_key())
+                    .col(ColumnDef::new(SencoAppointments::LaCode).string_len(3).not_null())
+                    .col(ColumnDef::new(SencoAppointments::SchoolId).integer().not_null())
                     .col(ColumnDef::new(SencoAppointments::Urn).integer().not_null())
-                    .col(
-                        ColumnDef::new(SencoAppointments::PersonName)
-                            .string()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(SencoAppointments::PersonName).string().not_null())
                     .col(ColumnDef::new(SencoAppointments::Email).string().not_null())
-                    .col(
-                        ColumnDef::new(SencoAppointments::QualifiedTeacher)
-                            .boolean()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(SencoAppointments::Award)
-                            .string_len(16)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(SencoAppointments::AwardAchievedOn)
-                            .date()
-                            .null(),
-                    )
-                    .col(
-                        ColumnDef::new(SencoAppointments::AppointedOn)
-                            .date()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(SencoAppointments::PriorExperienceOver12Months)
-                            .boolean()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(SencoAppointments::AwardDeadline)
-                            .date()
-                            .null(),
-                    )
+                    .col(ColumnDef::new(SencoAppointments::QualifiedTeacher).boolean().not_null())
+                    .col(ColumnDef::new(SencoAppointments::Award).string_len(16).not_null())
+                    .col(ColumnDef::new(SencoAppointments::AwardAchievedOn).date().null())
+                    .col(ColumnDef::new(SencoAppointments::AppointedOn).date().not_null())
+                    .col(ColumnDef::new(SencoAppointments::PriorExperienceOver12Months).boolean().not_null())
+                    .col(ColumnDef::new(SencoAppointments::AwardDeadline).date().null())
                     .col(ColumnDef::new(SencoAppointments::EndedOn).date().null())
                     .col(ColumnDef::new(SencoAppointments::EndReason).string().null())
-                    .col(
-                        ColumnDef::new(SencoAppointments::RecordedBy)
-                            .string()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(SencoAppointments::Version)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(SencoAppointments::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(SencoAppointments::UpdatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(SencoAppointments::RecordedBy).string().not_null())
+                    .col(ColumnDef::new(SencoAppointments::Version).big_integer().not_null())
+                    .col(ColumnDef::new(SencoAppointments::CreatedAt).timestamp_with_time_zone().not_null())
+                    .col(ColumnDef::new(SencoAppointments::UpdatedAt).timestamp_with_time_zone().not_null())
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_senco_appointments_school")
@@ -260,14 +171,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(SencoAppointments::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Schools::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Authorities::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(SencoAppointments::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Schools::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Authorities::Table).to_owned()).await
     }
 }

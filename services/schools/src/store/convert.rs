@@ -5,8 +5,8 @@ use sen_platform::ids::{LaCode, Urn};
 
 use super::Authority;
 use crate::domain::{
-    AgeRange, Email, EstablishmentStatus, EstablishmentType, Laestab, PersonName, Phase, Postcode,
-    School, SchoolFields, SchoolName, SencoAppointment, SencoAward, SencoDetails,
+    AgeRange, Email, EstablishmentStatus, EstablishmentType, Laestab, PersonName, Phase, Postcode, School,
+    SchoolFields, SchoolName, SencoAppointment, SencoAward, SencoDetails,
 };
 use crate::entity::{authority, school, senco_appointment};
 use crate::error::{Error, Result};
@@ -18,25 +18,16 @@ fn corrupt(what: &str, id: impl std::fmt::Display) -> impl Fn(String) -> Error {
 
 pub(super) fn authority(row: authority::Model) -> Result<Authority> {
     let la_code = LaCode::parse(&row.la_code).map_err(corrupt("authority", &row.la_code))?;
-    Ok(Authority {
-        la_code,
-        name: row.name,
-    })
+    Ok(Authority { la_code, name: row.name })
 }
 
-pub(super) fn school(
-    row: school::Model,
-    current_senco: Option<SencoAppointment>,
-) -> Result<School> {
+pub(super) fn school(row: school::Model, current_senco: Option<SencoAppointment>) -> Result<School> {
     let bad = corrupt("school", row.urn);
     let tenant = LaCode::parse(&row.la_code).map_err(&bad)?;
     let ages = match (row.low_age, row.high_age) {
         (Some(low), Some(high)) => Some(
-            AgeRange::new(
-                u32::try_from(low).unwrap_or(u32::MAX),
-                u32::try_from(high).unwrap_or(u32::MAX),
-            )
-            .map_err(&bad)?,
+            AgeRange::new(u32::try_from(low).unwrap_or(u32::MAX), u32::try_from(high).unwrap_or(u32::MAX))
+                .map_err(&bad)?,
         ),
         _ => None,
     };
@@ -47,25 +38,15 @@ pub(super) fn school(
             laestab: Laestab::parse(&row.laestab, tenant).map_err(&bad)?,
             name: SchoolName::parse(&row.name).map_err(&bad)?,
             establishment_type: EstablishmentType {
-                code: u16::try_from(row.type_code)
-                    .map_err(|_| bad("type code out of range".into()))?,
+                code: u16::try_from(row.type_code).map_err(|_| bad("type code out of range".into()))?,
                 name: row.type_name,
                 group: row.type_group,
             },
-            phase: code(row.phase_code)
-                .and_then(Phase::from_gias_code)
-                .map_err(&bad)?,
+            phase: code(row.phase_code).and_then(Phase::from_gias_code).map_err(&bad)?,
             ages,
             number_on_roll: row.number_on_roll.map(|n| u32::try_from(n).unwrap_or(0)),
-            postcode: row
-                .postcode
-                .as_deref()
-                .map(Postcode::parse)
-                .transpose()
-                .map_err(&bad)?,
-            status: code(row.status_code)
-                .and_then(EstablishmentStatus::from_gias_code)
-                .map_err(&bad)?,
+            postcode: row.postcode.as_deref().map(Postcode::parse).transpose().map_err(&bad)?,
+            status: code(row.status_code).and_then(EstablishmentStatus::from_gias_code).map_err(&bad)?,
             open_date: row.open_date,
             close_date: row.close_date,
         },

@@ -44,14 +44,8 @@ impl Store {
 
     /// Registers an authority (platform operators only; checked by the caller).
     pub async fn create_authority(&self, la_code: LaCode, name: &str) -> Result<Authority> {
-        if authority::Entity::find_by_id(la_code.to_string())
-            .one(&self.db)
-            .await?
-            .is_some()
-        {
-            return Err(Error::AlreadyExists(format!(
-                "authority {la_code} is already registered"
-            )));
+        if authority::Entity::find_by_id(la_code.to_string()).one(&self.db).await?.is_some() {
+            return Err(Error::AlreadyExists(format!("authority {la_code} is already registered")));
         }
         let row = authority::ActiveModel {
             la_code: Set(la_code.to_string()),
@@ -76,10 +70,6 @@ impl Store {
 
     /// The caller's own authority, if registered.
     pub async fn own_authority(&self, tenant: &TenantScope) -> Result<Option<Authority>> {
-        authority::Entity::find_by_id(tenant.key())
-            .one(&self.db)
-            .await?
-            .map(convert::authority)
-            .transpose()
+        authority::Entity::find_by_id(tenant.key()).one(&self.db).await?.map(convert::authority).transpose()
     }
 }

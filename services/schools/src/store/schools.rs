@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 use sen_platform::identity::{Scope, TenantScope};
 use sen_platform::ids::Urn;
@@ -75,9 +75,7 @@ fn active(tenant: &TenantScope, urn: Urn, fields: &SchoolFields) -> school::Acti
         status_code: Set(i16::from(fields.status.gias_code())),
         low_age: Set(fields.ages.map(|a| i16::from(a.low()))),
         high_age: Set(fields.ages.map(|a| i16::from(a.high()))),
-        number_on_roll: Set(fields
-            .number_on_roll
-            .map(|n| i32::try_from(n).unwrap_or(i32::MAX))),
+        number_on_roll: Set(fields.number_on_roll.map(|n| i32::try_from(n).unwrap_or(i32::MAX))),
         postcode: Set(fields.postcode.as_ref().map(|p| p.as_str().to_owned())),
         open_date: Set(fields.open_date),
         close_date: Set(fields.close_date),
@@ -108,10 +106,7 @@ fn scoped(scope: &Scope) -> Condition {
 }
 
 /// School ids with a current SENCO matching `extra`.
-fn current_senco_schools(
-    tenant_key: &str,
-    extra: Condition,
-) -> sea_orm::sea_query::SelectStatement {
+fn current_senco_schools(tenant_key: &str, extra: Condition) -> sea_orm::sea_query::SelectStatement {
     Query::select()
         .column(senco_appointment::Column::SchoolId)
         .from(senco_appointment::Entity)
@@ -126,12 +121,7 @@ fn current_senco_schools(
 
 impl Store {
     /// Adds a school to the tenant.
-    pub async fn create_school(
-        &self,
-        tenant: &TenantScope,
-        urn: Urn,
-        fields: &SchoolFields,
-    ) -> Result<School> {
+    pub async fn create_school(&self, tenant: &TenantScope, urn: Urn, fields: &SchoolFields) -> Result<School> {
         if self.own_authority(tenant).await?.is_none() {
             return Err(Error::FailedPrecondition(format!(
                 "authority {} is not registered; a platform operator must create it first",
@@ -177,10 +167,7 @@ impl Store {
         // the same school cannot both succeed: the second matches no row.
         let result = school::Entity::update_many()
             .set(changes(tenant, urn, fields))
-            .col_expr(
-                school::Column::Version,
-                Expr::col(school::Column::Version).add(1),
-            )
+            .col_expr(school::Column::Version, Expr::col(school::Column::Version).add(1))
             .filter(school::Column::LaCode.eq(tenant.key()))
             .filter(school::Column::Urn.eq(urn.as_i32()))
             .filter(school::Column::Version.eq(expected_version))
@@ -219,37 +206,29 @@ impl Store {
         };
         match filter.has_current_senco {
             Some(true) => {
-                condition = condition.add(
-                    school::Column::Id
-                        .in_subquery(current_senco_schools(&tenant_key, Condition::all())),
-                );
+                condition =
+                    condition.add(school::Column::Id.in_subquery(current_senco_schools(&tenant_key, Condition::all())));
             }
             Some(false) => {
-                condition = condition.add(
-                    school::Column::Id
-                        .not_in_subquery(current_senco_schools(&tenant_key, Condition::all())),
-                );
+                condition = condition
+                    .add(school::Column::Id.not_in_subquery(current_senco_schools(&tenant_key, Condition::all())));
             }
             None => {}
         }
         if filter.award_overdue {
-            let overdue =
-                Condition::all().add(senco_appointment::Column::AwardDeadline.lt(filter.today));
-            condition = condition
-                .add(school::Column::Id.in_subquery(current_senco_schools(&tenant_key, overdue)));
+            let overdue = Condition::all().add(senco_appointment::Column::AwardDeadline.lt(filter.today));
+            condition = condition.add(school::Column::Id.in_subquery(current_senco_schools(&tenant_key, overdue)));
         }
         if let Some(days) = filter.award_due_within_days {
             let until = filter.today + Duration::days(i64::from(days));
             let due = Condition::all()
                 .add(senco_appointment::Column::AwardDeadline.gte(filter.today))
                 .add(senco_appointment::Column::AwardDeadline.lte(until));
-            condition = condition
-                .add(school::Column::Id.in_subquery(current_senco_schools(&tenant_key, due)));
+            condition = condition.add(school::Column::Id.in_subquery(current_senco_schools(&tenant_key, due)));
         }
         if let Some(after) = &page.after {
-            let after: i32 = after
-                .parse()
-                .map_err(|_| Error::invalid("page.page_token", "not a token for this list"))?;
+            let after: i32 =
+                after.parse().map_err(|_| Error::invalid("page.page_token", "not a token for this list"))?;
             condition = condition.add(school::Column::Urn.gt(after));
         }
         let rows = school::Entity::find()
@@ -273,17 +252,9 @@ impl Store {
 
     /// Inserts or updates the tenant's schools from GIAS rows, all or nothing.
     /// A dry run does the same work and rolls it back.
-    pub async fn import_schools(
-        &self,
-        tenant: &TenantScope,
-        rows: &[GiasRow],
-        dry_run: bool,
-    ) -> Result<ImportCounts> {
+    pub async fn import_schools(&self, tenant: &TenantScope, rows: &[GiasRow], dry_run: bool) -> Result<ImportCounts> {
         if self.own_authority(tenant).await?.is_none() {
-            return Err(Error::FailedPrecondition(format!(
-                "authority {} is not registered",
-                tenant.la_code()
-            )));
+            return Err(Error::FailedPrecondition(format!("authority {} is not registered", tenant.la_code())));
         }
         let txn = self.db.begin().await?;
         let existing: HashMap<i32, school::Model> = school::Entity::find()
@@ -301,16 +272,11 @@ impl Store {
                     new_rows.push(active(tenant, row.urn, &row.fields));
                     counts.created += 1;
                 }
-                Some(stored) if convert::school(stored.clone(), None)?.fields == row.fields => {
-                    counts.unchanged += 1
-                }
+                Some(stored) if convert::school(stored.clone(), None)?.fields == row.fields => counts.unchanged += 1,
                 Some(stored) => {
                     school::Entity::update_many()
                         .set(changes(tenant, row.urn, &row.fields))
-                        .col_expr(
-                            school::Column::Version,
-                            Expr::col(school::Column::Version).add(1),
-                        )
+                        .col_expr(school::Column::Version, Expr::col(school::Column::Version).add(1))
                         .filter(school::Column::Id.eq(stored.id))
                         .exec(&txn)
                         .await?;
@@ -320,9 +286,7 @@ impl Store {
         }
         // Batches keep each INSERT well under SQLite's and PostgreSQL's bind-parameter limits.
         for batch in new_rows.chunks(500) {
-            school::Entity::insert_many(batch.to_vec())
-                .exec(&txn)
-                .await?;
+            school::Entity::insert_many(batch.to_vec()).exec(&txn).await?;
         }
         if dry_run {
             txn.rollback().await?;

@@ -4,10 +4,7 @@
 
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait};
 use sen_platform::identity::{Scope, TenantScope};
 use sen_platform::ids::Urn;
 
@@ -125,18 +122,12 @@ impl Store {
         let stored = self.appointment(tenant, id).await?;
         let mut model = <senco_appointment::ActiveModel as Default>::default();
         details_columns(&mut model, details);
-        model.award_deadline = Set(award_deadline(
-            stored.appointed_on,
-            stored.prior_experience_over_12_months,
-            details.award,
-        ));
+        model.award_deadline =
+            Set(award_deadline(stored.appointed_on, stored.prior_experience_over_12_months, details.award));
         model.updated_at = Set(Utc::now());
         let result = senco_appointment::Entity::update_many()
             .set(model)
-            .col_expr(
-                senco_appointment::Column::Version,
-                Expr::col(senco_appointment::Column::Version).add(1),
-            )
+            .col_expr(senco_appointment::Column::Version, Expr::col(senco_appointment::Column::Version).add(1))
             .filter(senco_appointment::Column::LaCode.eq(tenant.key()))
             .filter(senco_appointment::Column::Id.eq(row_id(id)?))
             .filter(senco_appointment::Column::Version.eq(expected_version))
@@ -162,17 +153,12 @@ impl Store {
     ) -> Result<SencoAppointment> {
         let stored = self.appointment(tenant, id).await?;
         if let Some(ended) = stored.ended_on {
-            return Err(Error::FailedPrecondition(format!(
-                "SENCO appointment {id} already ended on {ended}"
-            )));
+            return Err(Error::FailedPrecondition(format!("SENCO appointment {id} already ended on {ended}")));
         }
         if ended_on < stored.appointed_on {
             return Err(Error::invalid(
                 "ended_on",
-                format!(
-                    "{ended_on} is before the appointment began on {}",
-                    stored.appointed_on
-                ),
+                format!("{ended_on} is before the appointment began on {}", stored.appointed_on),
             ));
         }
         let model = senco_appointment::ActiveModel {
@@ -183,19 +169,14 @@ impl Store {
         };
         let result = senco_appointment::Entity::update_many()
             .set(model)
-            .col_expr(
-                senco_appointment::Column::Version,
-                Expr::col(senco_appointment::Column::Version).add(1),
-            )
+            .col_expr(senco_appointment::Column::Version, Expr::col(senco_appointment::Column::Version).add(1))
             .filter(senco_appointment::Column::LaCode.eq(tenant.key()))
             .filter(senco_appointment::Column::Id.eq(row_id(id)?))
             .filter(senco_appointment::Column::EndedOn.is_null())
             .exec(&self.db)
             .await?;
         if result.rows_affected == 0 {
-            return Err(Error::FailedPrecondition(format!(
-                "SENCO appointment {id} was ended by someone else"
-            )));
+            return Err(Error::FailedPrecondition(format!("SENCO appointment {id} was ended by someone else")));
         }
         self.appointment(tenant, id).await
     }
