@@ -83,7 +83,7 @@ impl Pki {
 
 async fn list_over_tls(platform: &TestPlatform, pki: &Pki, with_client_cert: bool) -> Result<usize, String> {
     let client_cert = (pki.path("client.pem"), pki.path("client-key.pem"));
-    let identity = with_client_cert.then(|| (client_cert.0.as_path(), client_cert.1.as_path()));
+    let identity = with_client_cert.then_some((client_cert.0.as_path(), client_cert.1.as_path()));
     let tls = sen_platform::tls::client_tls(&pki.path("ca.pem"), "localhost", identity).unwrap();
     let endpoint = Endpoint::from_shared(format!("https://{}", platform.addr)).unwrap().tls_config(tls).unwrap();
     let channel = endpoint.connect().await.map_err(|e| e.to_string())?;
