@@ -87,36 +87,31 @@ pub fn header() -> Vec<&'static str> {
 
 const COLUMN_COUNT: usize = 139;
 
-const HEADER: &str = "LastChangedDate,UPRN,URN,UKPRN,LA (code),GSSLACode (name),LA (name),\
-    PreviousLA (code),EstablishmentNumber,PreviousEstablishmentNumber,EstablishmentName,SiteName,\
-    TypeOfEstablishment (code),EstablishmentTypeGroup (code),TypeOfEstablishment (name),\
-    FurtherEducationType (name),EstablishmentTypeGroup (name),Boarders (code),\
-    EstablishmentStatus (code),Boarders (name),EstablishmentStatus (name),\
-    ReasonEstablishmentOpened (code),ReasonEstablishmentOpened (name),OpenDate,\
-    ReasonEstablishmentClosed (code),ReasonEstablishmentClosed (name),CloseDate,\
-    NurseryProvision (name),PhaseOfEducation (code),OfficialSixthForm (code),\
-    PhaseOfEducation (name),OfficialSixthForm (name),Gender (code),StatutoryLowAge,Gender (name),\
-    StatutoryHighAge,ReligiousCharacter (code),ReligiousCharacter (name),ReligiousEthos (name),\
-    Diocese (code),Diocese (name),AdmissionsPolicy (code),AdmissionsPolicy (name),SchoolCapacity,\
-    SpecialClasses (code),SpecialClasses (name),CensusDate,NumberOfPupils,NumberOfBoys,\
-    NumberOfGirls,PercentageFSM,FSM,TrustSchoolFlag (code),TrustSchoolFlag (name),Trusts (code),\
-    Trusts (name),SchoolSponsorFlag (name),SchoolSponsors (name),FederationFlag (name),\
-    Federations (code),Federations (name),FEHEIdentifier,OfstedLastInsp,Street,Locality,Address3,\
-    Town,County (name),Postcode,SchoolWebsite,TelephoneNum,HeadTitle (name),HeadFirstName,\
-    HeadLastName,HeadPreferredJobTitle,BSOInspectorateName (name),InspectorateReport,\
-    DateOfLastInspectionVisit,NextInspectionVisit,TeenMoth (name),TeenMothPlaces,CCF (name),\
-    SENPRU (name),EBD (name),PlacesPRU,FTProv (name),EdByOther (name),Section41Approved (name),\
-    SEN1 (name),SEN2 (name),SEN3 (name),SEN4 (name),SEN5 (name),SEN6 (name),SEN7 (name),\
-    SEN8 (name),SEN9 (name),SEN10 (name),SEN11 (name),SEN12 (name),SEN13 (name),\
-    TypeOfResourcedProvision (name),ResourcedProvisionOnRoll,ResourcedProvisionCapacity,\
-    SenUnitOnRoll,SenUnitCapacity,GOR (code),GOR (name),DistrictAdministrative (code),\
-    DistrictAdministrative (name),AdministrativeWard (code),AdministrativeWard (name),\
-    ParliamentaryConstituency (code),ParliamentaryConstituency (name),UrbanRural (code),\
+const HEADER: &str = "LastChangedDate,UPRN,URN,UKPRN,LA (code),GSSLACode (name),LA (name),PreviousLA (code),\
+    EstablishmentNumber,PreviousEstablishmentNumber,EstablishmentName,SiteName,TypeOfEstablishment (code),\
+    EstablishmentTypeGroup (code),TypeOfEstablishment (name),FurtherEducationType (name),\
+    EstablishmentTypeGroup (name),Boarders (code),EstablishmentStatus (code),Boarders (name),\
+    EstablishmentStatus (name),ReasonEstablishmentOpened (code),ReasonEstablishmentOpened (name),OpenDate,\
+    ReasonEstablishmentClosed (code),ReasonEstablishmentClosed (name),CloseDate,NurseryProvision (name),\
+    PhaseOfEducation (code),OfficialSixthForm (code),PhaseOfEducation (name),OfficialSixthForm (name),\
+    Gender (code),StatutoryLowAge,Gender (name),StatutoryHighAge,ReligiousCharacter (code),\
+    ReligiousCharacter (name),ReligiousEthos (name),Diocese (code),Diocese (name),AdmissionsPolicy (code),\
+    AdmissionsPolicy (name),SchoolCapacity,SpecialClasses (code),SpecialClasses (name),CensusDate,NumberOfPupils,\
+    NumberOfBoys,NumberOfGirls,PercentageFSM,FSM,TrustSchoolFlag (code),TrustSchoolFlag (name),Trusts (code),\
+    Trusts (name),SchoolSponsorFlag (name),SchoolSponsors (name),FederationFlag (name),Federations (code),\
+    Federations (name),FEHEIdentifier,OfstedLastInsp,Street,Locality,Address3,Town,County (name),Postcode,\
+    SchoolWebsite,TelephoneNum,HeadTitle (name),HeadFirstName,HeadLastName,HeadPreferredJobTitle,\
+    BSOInspectorateName (name),InspectorateReport,DateOfLastInspectionVisit,NextInspectionVisit,TeenMoth (name),\
+    TeenMothPlaces,CCF (name),SENPRU (name),EBD (name),PlacesPRU,FTProv (name),EdByOther (name),\
+    Section41Approved (name),SEN1 (name),SEN2 (name),SEN3 (name),SEN4 (name),SEN5 (name),SEN6 (name),SEN7 (name),\
+    SEN8 (name),SEN9 (name),SEN10 (name),SEN11 (name),SEN12 (name),SEN13 (name),TypeOfResourcedProvision (name),\
+    ResourcedProvisionOnRoll,ResourcedProvisionCapacity,SenUnitOnRoll,SenUnitCapacity,GOR (code),GOR (name),\
+    DistrictAdministrative (code),DistrictAdministrative (name),AdministrativeWard (code),\
+    AdministrativeWard (name),ParliamentaryConstituency (code),ParliamentaryConstituency (name),UrbanRural (code),\
     UrbanRural (name),Easting,Northing,MSOA (name),LSOA (name),InspectorateName (name),SENStat,\
-    BoardingEstablishment (name),SENNoStat,PropsName,PreviousLA (name),OfstedRating (name),\
-    RSCRegion (name),Country (name),QABName (code),QABName (name),\
-    EstablishmentAccredited (code),EstablishmentAccredited (name),QABReport,CHNumber,MSOA (code),\
-    LSOA (code),AccreditationExpiryDate,SixthFormProvisionFlag (name)";
+    BoardingEstablishment (name),SENNoStat,PropsName,PreviousLA (name),OfstedRating (name),RSCRegion (name),\
+    Country (name),QABName (code),QABName (name),EstablishmentAccredited (code),EstablishmentAccredited (name),\
+    QABReport,CHNumber,MSOA (code),LSOA (code),AccreditationExpiryDate,SixthFormProvisionFlag (name)";
 
 const LAM: &str = "Local authority maintained schools";
 /// (code, name, group, weight) of the establishment types generated.
@@ -135,41 +130,48 @@ const TYPES: [(u16, &str, &str, u64); 12] = [
     (11, "Other independent school", "Independent schools", 10),
 ];
 /// Names by GIAS code.
-const PHASES: &str = "Not applicable|Nursery|Primary|Middle deemed primary|Secondary|\
-    Middle deemed secondary|16 plus|All-through";
+const PHASES: &str = "Not applicable|Nursery|Primary|Middle deemed primary|Secondary|Middle deemed secondary|\
+    16 plus|All-through";
 const STATUSES: &str = "|Open|Closed|Open, but proposed to close|Proposed to open";
-const PLACES: &str = "Oakfield,Meadowbank,Hillside,Riverside,Greenwood,Ashfield,Beechwood,\
-    Elmhurst,Kingsmead,Westfield,Brookside,Fairfield,Highfield,Larkrise,Mapledene,Northgate,\
-    Parkside,Queensbury,Redhill,Southway,Thornton,Underwood,Willow Brook,Abbey Lane,Castle View,\
-    Bramcote,Carlton,Sherwood,Bestwood,Clifton,Arnold,Beeston,Hucknall,Greythorn,Lady Bay";
+const PLACES: &str = "Oakfield,Meadowbank,Hillside,Riverside,Greenwood,Ashfield,Beechwood,Elmhurst,Kingsmead,\
+    Westfield,Brookside,Fairfield,Highfield,Larkrise,Mapledene,Northgate,Parkside,Queensbury,Redhill,Southway,\
+    Thornton,Underwood,Willow Brook,Abbey Lane,Castle View,Bramcote,Carlton,Sherwood,Bestwood,Clifton,Arnold,\
+    Beeston,Hucknall,Greythorn,Lady Bay";
 const SAINTS: &str = "Mary,Peter,John,Paul,Michael,Joseph,Anne,Margaret,Thomas,Bede,Chad,Hilda";
 const ACCENTED: &str = "Ren\u{e9}e Gardens,Caf\u{e9} Lane,Saint-Andr\u{e9}";
 /// Other cells: `column=choice|choice...;`, an empty choice leaving the cell empty.
 const FILLER: &str = "LastChangedDate=04-09-2024|17-01-2025|02-05-2025|23-06-2025;\
-    UKPRN=|10012345|10034567|10078901;Street=|Oakfield Road|Church Lane|12 High Street|Mill Road;\
-    Locality=||Bestwood|Clifton;Town=|Nottingham|Derby|Mansfield|Newark;\
-    County (name)=|Not recorded|Nottinghamshire|Kent;Boarders (name)=No boarders|No boarders|No boarders|Boarding school;\
-    Gender (name)=Mixed|Mixed|Mixed|Boys|Girls;NurseryProvision (name)=No Nursery Classes|\
-    Has Nursery Classes|Not applicable;OfficialSixthForm (name)=Does not have a sixth form|\
-    Has a sixth form|Not applicable;AdmissionsPolicy (name)=Not applicable|Non-selective|\
-    Selective|;ReligiousCharacter (name)=Does not apply|Does not apply|Church of England|\
-    Roman Catholic|;SchoolWebsite=|www.oakfield.notts.sch.uk|http://www.hillside.org.uk;\
-    TelephoneNum=|01159 123456|01623 456789|0115 915 0000;HeadTitle (name)=Mrs|Mr|Ms|Miss|Dr;\
+    UKPRN=|10012345|10034567|10078901;\
+    Street=|Oakfield Road|Church Lane|12 High Street|Mill Road;\
+    Locality=||Bestwood|Clifton;\
+    Town=|Nottingham|Derby|Mansfield|Newark;\
+    County (name)=|Not recorded|Nottinghamshire|Kent;\
+    Boarders (name)=No boarders|No boarders|No boarders|Boarding school;\
+    Gender (name)=Mixed|Mixed|Mixed|Boys|Girls;\
+    NurseryProvision (name)=No Nursery Classes|Has Nursery Classes|Not applicable;\
+    OfficialSixthForm (name)=Does not have a sixth form|Has a sixth form|Not applicable;\
+    AdmissionsPolicy (name)=Not applicable|Non-selective|Selective|;\
+    ReligiousCharacter (name)=Does not apply|Does not apply|Church of England|Roman Catholic|;\
+    SchoolWebsite=|www.oakfield.notts.sch.uk|http://www.hillside.org.uk;\
+    TelephoneNum=|01159 123456|01623 456789|0115 915 0000;\
+    HeadTitle (name)=Mrs|Mr|Ms|Miss|Dr;\
     HeadFirstName=Sarah|James|Helen|David|Ren\u{e9}e|Zo\u{eb}|Si\u{e2}n|Mohammed|Priya|Aoife;\
     HeadLastName=Smith|Patel|O'Brien|Jones|Khan|Nowak|Bront\u{eb};\
     HeadPreferredJobTitle=Headteacher|Principal|Executive Headteacher;\
     Trusts (name)=||Greenwood Academies Trust|Nova Education Trust|Diverse Academies Learning Partnership;\
     GOR (name)=East Midlands|London|North West|South East|West Midlands;\
     UrbanRural (name)=(England/Wales) Urban city and town|(England/Wales) Rural village;\
-    OfstedRating (name)=Good|Good|Outstanding|Requires improvement|;Country (name)=|||United Kingdom;\
+    OfstedRating (name)=Good|Good|Outstanding|Requires improvement|;\
+    Country (name)=|||United Kingdom;\
     TrustSchoolFlag (name)=Not applicable|Not supported by a trust|Supported by a trust;\
     FederationFlag (name)=Not under a federation|Not applicable|Under a federation;\
-    Easting=|438512|455630|531042|392871;Northing=|339861|341245|180364|288194";
+    Easting=|438512|455630|531042|392871;\
+    Northing=|339861|341245|180364|288194";
 const SEN_NEEDS: &str = "ASD - Autistic Spectrum Disorder|SLD - Severe Learning Difficulty|\
     SEMH - Social, Emotional and Mental Health|MLD - Moderate Learning Difficulty";
-const OTHER_LAS: &str = "201:City of London,202:Camden,330:Birmingham,340:Knowsley,350:Bolton,\
-    373:Sheffield,380:Bradford,800:Bath and North East Somerset,821:Luton,830:Derbyshire,\
-    855:Leicestershire,886:Kent,891:Nottinghamshire,892:Nottingham,919:Hertfordshire,936:Surrey";
+const OTHER_LAS: &str = "201:City of London,202:Camden,330:Birmingham,340:Knowsley,350:Bolton,373:Sheffield,\
+    380:Bradford,800:Bath and North East Somerset,821:Luton,830:Derbyshire,855:Leicestershire,886:Kent,\
+    891:Nottinghamshire,892:Nottingham,919:Hertfordshire,936:Surrey";
 /// Windows-1252 bytes 0x80..=0x9F; U+FFFD marks the five unassigned ones.
 const HIGH: &str = "€\u{fffd}‚ƒ„…†‡ˆ‰Š‹Œ\u{fffd}Ž\u{fffd}\u{fffd}‘’“”•–—˜™š›œ\u{fffd}žŸ";
 
@@ -706,14 +708,10 @@ mod tests {
         };
         let shape: String = outward
             .chars()
-            .map(|c| {
-                if c.is_ascii_uppercase() {
-                    'A'
-                } else if c.is_ascii_digit() {
-                    '9'
-                } else {
-                    '?'
-                }
+            .map(|c| match c {
+                'A'..='Z' => 'A',
+                '0'..='9' => '9',
+                _ => '?',
             })
             .collect();
         let inward = inward.as_bytes();

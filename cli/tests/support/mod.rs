@@ -1,0 +1,84 @@
+//! Running the real `sen` binary from tests.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use sen_platform::identity::AttachIdentity;
+use sen_proto::v1 as pb;
+use sen_proto::v1::schools_service_client::SchoolsServiceClient;
+
+/// A running `sen`.
+pub struct Running {
+    pub child: Child,
+    pub address: String,
+    /// The log lines read before it was listening.
+    pub startup_log: Vec<String>,
+}
+
+pub fn sen(data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sen"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SEN_DATA_DIR", data_dir)
+        .env("SEN_LISTEN", "127.0.0.1:0");
+    command
+}
+
+/// Starts `sen` and waits for the line that says where it listens.
+pub fn start(data_dir: &Path) -> Running {
+    start_with(data_dir, &[])
+}
+
+/// Starts `sen` with extra variables and waits for the line that says where it listens.
+pub fn start_with(data_dir: &Path, vars: &[(&str, &str)]) -> Running {
+    let mut child = sen(data_dir).envs(vars.iter().copied()).stderr(Stdio::piped()).spawn().expect("sen starts");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let mut lines = BufReader::new(stderr).lines();
+    let mut seen = Vec::new();
+    let address = loop {
+        let Some(Ok(line)) = lines.next() else {
+            panic!("sen stopped before listening:\n{}", seen.join("\n"));
+        };
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split(':').take(2).collect::<Vec<_>>().join(":");
+        }
+        seen.push(line);
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Running { child, address, startup_log: seen }
+}
+
+pub fn token(data_dir: &Path, args: &[&str]) -> String {
+    let output = sen(data_dir).arg("token").args(args).output().expect("sen token runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).expect("utf-8").trim().to_owned()
+}
+
+pub async fn school_names(address: &str, token: &str) -> Vec<String> {
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+        .expect("address")
+        .connect()
+        .await
+        .expect("connects");
+    let mut client = SchoolsServiceClient::with_interceptor(channel, AttachIdentity::new(token).expect("token"));
+    let response = client.list_schools(pb::ListSchoolsRequest::default()).await.expect("lists");
+    response.into_inner().schools.into_iter().map(|s| s.name).collect()
+}
+
+/// Sends SIGTERM and waits for a clean exit, off the async thread so that the
+/// test's client connections keep answering the server's goodbye.
+pub async fn stop(running: Running) {
+    tokio::task::spawn_blocking(move || stop_blocking(running)).await.expect("stopped");
+}
+
+fn stop_blocking(mut running: Running) {
+    let status = Command::new("kill").args(["-TERM", &running.child.id().to_string()]).status().expect("kill runs");
+    assert!(status.success());
+    let exit = running.child.wait().expect("sen exits");
+    assert!(exit.success(), "SIGTERM is a clean stop: {exit:?}");
+}
