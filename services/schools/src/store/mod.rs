@@ -11,7 +11,7 @@ pub use schools::{ImportCounts, OpenFilter, SchoolFilter};
 pub use sencos::{ComplianceItem, ComplianceReport, NewAppointment};
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, QueryOrder, Set, SqlErr};
 use sen_platform::config::PoolConfig;
 use sen_platform::identity::TenantScope;
 use sen_platform::ids::LaCode;
@@ -19,6 +19,15 @@ use sen_platform::ids::LaCode;
 use crate::entity::authority;
 use crate::error::{Error, Result};
 use crate::migration::Migrator;
+
+/// A unique-constraint violation becomes `conflict()`: the database settled a race
+/// the service's own check could not see. Other failures stay database errors.
+fn on_unique(e: DbErr, conflict: impl FnOnce() -> Error) -> Error {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => conflict(),
+        _ => Error::Database(e),
+    }
+}
 
 /// A registered authority.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,7 +62,8 @@ impl Store {
             created_at: Set(Utc::now()),
         }
         .insert(&self.db)
-        .await?;
+        .await
+        .map_err(|e| on_unique(e, || Error::AlreadyExists(format!("authority {la_code} is already registered"))))?;
         convert::authority(row)
     }
 

@@ -136,7 +136,11 @@ impl Store {
         if exists.is_some() {
             return Err(Error::AlreadyExists(format!("school {urn} already exists")));
         }
-        let row = active(tenant, urn, fields).insert(&self.db).await?;
+        // The unique index on (tenant, URN) settles a race between two creators.
+        let row = active(tenant, urn, fields)
+            .insert(&self.db)
+            .await
+            .map_err(|e| super::on_unique(e, || Error::AlreadyExists(format!("school {urn} already exists"))))?;
         convert::school(row, None)
     }
 
@@ -151,7 +155,7 @@ impl Store {
             .one(&self.db)
             .await?
             .ok_or_else(|| Error::NotFound(format!("school {urn}")))?;
-        let mut current = self.current_sencos(scope.tenant(), &[row.id]).await?;
+        let mut current = current_sencos(&self.db, scope.tenant(), &[row.id]).await?;
         convert::school(row.clone(), current.remove(&row.id))
     }
 
@@ -239,7 +243,7 @@ impl Store {
             .await?;
         let (rows, token) = page.finish(rows, |row| row.urn.to_string());
         let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-        let mut current = self.current_sencos(scope.tenant(), &ids).await?;
+        let mut current = current_sencos(&self.db, scope.tenant(), &ids).await?;
         let schools = rows
             .into_iter()
             .map(|row| {
@@ -286,7 +290,11 @@ impl Store {
         }
         // Batches keep each INSERT well under SQLite's and PostgreSQL's bind-parameter limits.
         for batch in new_rows.chunks(500) {
-            school::Entity::insert_many(batch.to_vec()).exec(&txn).await?;
+            school::Entity::insert_many(batch.to_vec()).exec(&txn).await.map_err(|e| {
+                super::on_unique(e, || {
+                    Error::Aborted("schools were added while the import ran; run the import again".into())
+                })
+            })?;
         }
         if dry_run {
             txn.rollback().await?;
@@ -295,19 +303,10 @@ impl Store {
         }
         Ok(counts)
     }
-
-    /// Current SENCOs of the given school rows, by school id.
-    pub(super) async fn current_sencos(
-        &self,
-        tenant: &TenantScope,
-        school_ids: &[i32],
-    ) -> Result<HashMap<i32, SencoAppointment>> {
-        current_sencos_on(&self.db, tenant, school_ids).await
-    }
 }
 
-/// Current SENCOs of the given school rows, on any connection or transaction.
-pub(super) async fn current_sencos_on(
+/// Current SENCOs of the given school rows, by school id, on any connection or transaction.
+pub(super) async fn current_sencos(
     db: &impl ConnectionTrait,
     tenant: &TenantScope,
     school_ids: &[i32],

@@ -4,7 +4,7 @@
 
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 use sen_platform::identity::{Scope, TenantScope};
 use sen_platform::ids::Urn;
 
@@ -72,7 +72,7 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or_else(|| Error::NotFound(format!("school {urn}")))?;
-        let current = super::schools::current_sencos_on(&txn, tenant, &[school.id]).await?;
+        let current = super::schools::current_sencos(&txn, tenant, &[school.id]).await?;
         if let Some(existing) = current.get(&school.id) {
             return Err(already_has_senco(urn, existing.id));
         }
@@ -97,16 +97,14 @@ impl Store {
             ..Default::default()
         };
         details_columns(&mut model, &new.details);
-        let row = match model.insert(&txn).await {
-            Ok(row) => row,
-            // The partial unique index catches an appointment made concurrently.
-            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-                return Err(Error::FailedPrecondition(format!(
+        // The partial unique index catches an appointment made concurrently.
+        let row = model.insert(&txn).await.map_err(|e| {
+            super::on_unique(e, || {
+                Error::FailedPrecondition(format!(
                     "school {urn} already has a current SENCO; end that appointment first"
-                )));
-            }
-            Err(e) => return Err(e.into()),
-        };
+                ))
+            })
+        })?;
         txn.commit().await?;
         convert::appointment(row)
     }
@@ -211,7 +209,7 @@ impl Store {
             .all(&self.db)
             .await?;
         let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-        let mut current = self.current_sencos(tenant, &ids).await?;
+        let mut current = super::schools::current_sencos(&self.db, tenant, &ids).await?;
         let until = today + Duration::days(i64::from(due_within_days));
         let mut report = ComplianceReport::default();
         for row in rows {

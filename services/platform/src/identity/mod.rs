@@ -1,0 +1,317 @@
+//! Who is calling, proven. The gateway (or, in the embedded mode, the development
+//! issuer) signs a short-lived EdDSA token naming the caller's tenant, person, role
+//! and school; the services verify it on every call and trust nothing else.
+//!
+//! The token travels in the `x-sen-identity` request metadata. [`IdentityVerifier`]
+//! turns a token into an [`Identity`]; nothing else can make one, and only an
+//! `Identity` can make the [`TenantScope`] and [`SchoolScope`] that every store
+//! function takes. So a query that is not scoped to a verified caller does not
+//! compile.
+
+mod dev;
+mod token;
+
+pub use dev::{DevIssuer, verifier_for};
+pub use token::{AttachIdentity, IdentitySigner, IdentityVerifier, TokenError};
+
+use std::fmt;
+use std::time::Duration;
+
+use tonic::{Request, Status};
+
+use crate::ids::{LaCode, Urn};
+
+/// Request metadata key carrying the internal identity token.
+pub const IDENTITY_METADATA_KEY: &str = "x-sen-identity";
+/// Audience of every internal identity token.
+pub const AUDIENCE: &str = "sen-services";
+/// Issuer of tokens the gateway mints in production.
+pub const GATEWAY_ISSUER: &str = "sen-gateway";
+/// Issuer of tokens minted by the embedded development issuer; refused in production.
+pub const DEV_ISSUER: &str = "sen-embedded-dev";
+/// The longest lifetime a token may have.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+/// Clock skew tolerated between issuer and service.
+const LEEWAY_SECONDS: u64 = 30;
+
+/// The roles of DESIGN.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Council SEN manager: everything in the tenant.
+    LaManager,
+    /// Council SEN case officer: pupils, EHCPs, referrals; no staff administration.
+    CaseOfficer,
+    /// A school's SENCO: their own school only.
+    Senco,
+    /// Educational psychologist: their own caseload.
+    EducationalPsychologist,
+    /// Advisory teacher: their own caseload.
+    AdvisoryTeacher,
+    /// Runs the platform: creates tenants, sees health; never reads tenant data.
+    PlatformOperator,
+}
+
+impl Role {
+    /// Every role, for policy tables and tests.
+    pub const ALL: [Role; 6] = [
+        Role::LaManager,
+        Role::CaseOfficer,
+        Role::Senco,
+        Role::EducationalPsychologist,
+        Role::AdvisoryTeacher,
+        Role::PlatformOperator,
+    ];
+
+    /// The name used in tokens and configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::LaManager => "la_manager",
+            Role::CaseOfficer => "case_officer",
+            Role::Senco => "senco",
+            Role::EducationalPsychologist => "educational_psychologist",
+            Role::AdvisoryTeacher => "advisory_teacher",
+            Role::PlatformOperator => "platform_operator",
+        }
+    }
+
+    /// Reads a role name.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
+            let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+            format!("'{s}' is not a role (one of: {})", names.join(", "))
+        })
+    }
+
+    fn has_tenant(self) -> bool {
+        self != Role::PlatformOperator
+    }
+
+    fn has_school(self) -> bool {
+        self == Role::Senco
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an issuer is asked to vouch for. Not trusted by itself: it becomes an
+/// [`Identity`] only after being signed and verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// Stable id of the person (the identity provider's subject).
+    pub person: String,
+    /// Their role.
+    pub role: Role,
+    /// Their authority; none only for the platform operator.
+    pub tenant: Option<LaCode>,
+    /// Their school; SENCOs only.
+    pub school: Option<Urn>,
+}
+
+impl Grant {
+    /// Checks that the grant has exactly the scope its role needs.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.person.trim().is_empty() {
+            return Err("person id is empty".into());
+        }
+        match (self.role.has_tenant(), self.tenant) {
+            (true, None) => return Err(format!("role {} needs a tenant", self.role)),
+            (false, Some(_)) => return Err(format!("role {} has no tenant", self.role)),
+            _ => {}
+        }
+        match (self.role.has_school(), self.school) {
+            (true, None) => Err(format!("role {} needs a school URN", self.role)),
+            (false, Some(_)) => Err(format!("role {} is not tied to one school", self.role)),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A verified caller. Made only by [`IdentityVerifier::verify`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    person: String,
+    role: Role,
+    tenant: Option<LaCode>,
+    school: Option<Urn>,
+}
+
+/// The caller may not do this (PERMISSION_DENIED).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct AccessDenied(String);
+
+impl From<AccessDenied> for Status {
+    fn from(denied: AccessDenied) -> Self {
+        Status::permission_denied(denied.0)
+    }
+}
+
+impl Identity {
+    /// Only token verification makes identities.
+    fn verified(person: String, role: Role, tenant: Option<LaCode>, school: Option<Urn>) -> Self {
+        Self { person, role, tenant, school }
+    }
+
+    /// The person's stable id.
+    pub fn person(&self) -> &str {
+        &self.person
+    }
+
+    /// The caller's role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The caller's authority, if their role has one.
+    pub fn tenant(&self) -> Option<LaCode> {
+        self.tenant
+    }
+
+    /// Refuses the call unless the caller holds one of `allowed`.
+    pub fn require_role(&self, allowed: &[Role]) -> Result<(), AccessDenied> {
+        if allowed.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AccessDenied(format!("role {} may not do this", self.role)))
+        }
+    }
+
+    /// The whole-tenant scope. Refused for roles without a tenant and for SENCOs,
+    /// whose reach is one school: use [`Identity::scope`] for reads they may make.
+    pub fn tenant_scope(&self) -> Result<TenantScope, AccessDenied> {
+        match (self.tenant, self.role) {
+            (Some(la_code), role) if role != Role::Senco => Ok(TenantScope { la_code }),
+            _ => Err(AccessDenied(format!("role {} has no authority-wide access", self.role))),
+        }
+    }
+
+    /// The widest read scope of this caller: their school for a SENCO, their
+    /// tenant for other tenant roles. The platform operator has none.
+    pub fn scope(&self) -> Result<Scope, AccessDenied> {
+        let Some(la_code) = self.tenant else {
+            return Err(AccessDenied(format!("role {} does not read tenant data", self.role)));
+        };
+        let tenant = TenantScope { la_code };
+        Ok(match self.school {
+            Some(urn) if self.role == Role::Senco => Scope::School(SchoolScope { tenant, urn }),
+            _ => Scope::Tenant(tenant),
+        })
+    }
+
+    /// The identity attached to a request by [`IdentityVerifier::interceptor`].
+    pub fn of<T>(request: &Request<T>) -> Result<Identity, Status> {
+        request.extensions().get::<Identity>().cloned().ok_or_else(|| Status::unauthenticated("no verified identity"))
+    }
+}
+
+/// One authority's data. Made only from a verified [`Identity`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TenantScope {
+    la_code: LaCode,
+}
+
+impl TenantScope {
+    /// The tenant every query must filter on.
+    pub fn la_code(&self) -> LaCode {
+        self.la_code
+    }
+
+    /// The tenant key as stored in every tenant-owned table.
+    pub fn key(&self) -> String {
+        self.la_code.to_string()
+    }
+}
+
+/// One school of one authority (a SENCO's reach). Made only from a verified [`Identity`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchoolScope {
+    tenant: TenantScope,
+    urn: Urn,
+}
+
+impl SchoolScope {
+    /// The school's tenant.
+    pub fn tenant(&self) -> &TenantScope {
+        &self.tenant
+    }
+
+    /// The one school in reach.
+    pub fn urn(&self) -> Urn {
+        self.urn
+    }
+}
+
+/// What a caller may read: a whole tenant, or one school of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Every record of the tenant.
+    Tenant(TenantScope),
+    /// One school's records.
+    School(SchoolScope),
+}
+
+impl Scope {
+    /// The tenant of the scope.
+    pub fn tenant(&self) -> &TenantScope {
+        match self {
+            Scope::Tenant(t) => t,
+            Scope::School(s) => &s.tenant,
+        }
+    }
+
+    /// The one school in reach, when the scope is narrower than the tenant.
+    pub fn school(&self) -> Option<Urn> {
+        match self {
+            Scope::Tenant(_) => None,
+            Scope::School(s) => Some(s.urn),
+        }
+    }
+
+    /// True when `urn` is within reach (tenant membership is checked by the query).
+    pub fn reaches(&self, urn: Urn) -> bool {
+        self.school().is_none_or(|own| own == urn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(super) fn grant(role: Role, tenant: Option<&str>, school: Option<&str>) -> Grant {
+        Grant {
+            person: "p-1".into(),
+            role,
+            tenant: tenant.map(|t| LaCode::parse(t).unwrap()),
+            school: school.map(|s| Urn::parse(s).unwrap()),
+        }
+    }
+
+    #[test]
+    fn grants_must_match_their_role() {
+        assert!(grant(Role::Senco, Some("886"), None).validate().is_err());
+        assert!(grant(Role::LaManager, None, None).validate().is_err());
+        assert!(grant(Role::LaManager, Some("886"), Some("100001")).validate().is_err());
+        assert!(grant(Role::PlatformOperator, Some("886"), None).validate().is_err());
+        assert!(grant(Role::PlatformOperator, None, None).validate().is_ok());
+    }
+
+    #[test]
+    fn a_senco_reaches_one_school_and_never_the_whole_tenant() {
+        let who = Identity::verified("p".into(), Role::Senco, LaCode::parse("886").ok(), Urn::parse("100001").ok());
+        let scope = who.scope().unwrap();
+        assert!(scope.reaches(Urn::parse("100001").unwrap()));
+        assert!(!scope.reaches(Urn::parse("100002").unwrap()));
+        assert!(who.tenant_scope().is_err());
+    }
+
+    #[test]
+    fn the_platform_operator_has_no_tenant_scope() {
+        let who = Identity::verified("op".into(), Role::PlatformOperator, None, None);
+        assert!(who.scope().is_err());
+        assert!(who.tenant_scope().is_err());
+    }
+}

@@ -1,0 +1,252 @@
+//! Identity tokens: EdDSA-signed JWTs, minted by an [`IdentitySigner`], checked by
+//! an [`IdentityVerifier`] on every call, and sent by clients with [`AttachIdentity`].
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use tonic::{Request, Status};
+
+use super::{AUDIENCE, Grant, IDENTITY_METADATA_KEY, Identity, LEEWAY_SECONDS, MAX_TOKEN_LIFETIME, Role};
+use crate::ids::{LaCode, Urn};
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    iss: String,
+    aud: String,
+    sub: String,
+    role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tenant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    school: Option<String>,
+    iat: u64,
+    exp: u64,
+}
+
+/// Why a token was refused. Callers only ever see UNAUTHENTICATED; this is for logs.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// Signature, issuer, audience or expiry failed.
+    #[error("token rejected: {0}")]
+    Rejected(#[from] jsonwebtoken::errors::Error),
+    /// Signed, but its claims do not make a coherent identity.
+    #[error("token claims are not a valid identity: {0}")]
+    Claims(String),
+}
+
+/// Signs identity tokens. The gateway holds one with the production key; the
+/// embedded mode holds one with the development key.
+#[derive(Clone)]
+pub struct IdentitySigner {
+    key: Arc<EncodingKey>,
+    issuer: String,
+}
+
+impl fmt::Debug for IdentitySigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdentitySigner").field("issuer", &self.issuer).finish_non_exhaustive()
+    }
+}
+
+impl IdentitySigner {
+    /// A signer from an Ed25519 private key in PKCS#8 PEM.
+    pub fn from_pem(pem: &[u8], issuer: &str) -> Result<Self, String> {
+        let key = EncodingKey::from_ed_pem(pem).map_err(|e| format!("not an Ed25519 private key: {e}"))?;
+        Ok(Self { key: Arc::new(key), issuer: issuer.to_owned() })
+    }
+
+    /// Signs a token for `grant` lasting `lifetime` (at most [`MAX_TOKEN_LIFETIME`]).
+    pub fn mint(&self, grant: &Grant, lifetime: Duration) -> Result<String, String> {
+        grant.validate()?;
+        if lifetime > MAX_TOKEN_LIFETIME || lifetime.is_zero() {
+            return Err(format!("lifetime must be between 1 second and {}h", MAX_TOKEN_LIFETIME.as_secs() / 3600));
+        }
+        let now = unix_now();
+        let claims = Claims {
+            iss: self.issuer.clone(),
+            aud: AUDIENCE.to_owned(),
+            sub: grant.person.clone(),
+            role: grant.role.as_str().to_owned(),
+            tenant: grant.tenant.map(|t| t.to_string()),
+            school: grant.school.map(|u| u.to_string()),
+            iat: now,
+            exp: now + lifetime.as_secs(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.key)
+            .map_err(|e| format!("signing failed: {e}"))
+    }
+}
+
+/// Verifies identity tokens against the trusted public keys and issuers.
+#[derive(Clone)]
+pub struct IdentityVerifier {
+    keys: Arc<Vec<DecodingKey>>,
+    issuers: Vec<String>,
+}
+
+impl fmt::Debug for IdentityVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdentityVerifier").field("keys", &self.keys.len()).field("issuers", &self.issuers).finish()
+    }
+}
+
+impl IdentityVerifier {
+    /// Trusts tokens from `issuers` signed by any of the Ed25519 public keys (SPKI PEM).
+    /// Several keys allow rotating the gateway's key without downtime.
+    pub fn from_public_pems(pems: &[Vec<u8>], issuers: &[&str]) -> Result<Self, String> {
+        if pems.is_empty() {
+            return Err("no public key given".into());
+        }
+        let keys = pems
+            .iter()
+            .map(|pem| DecodingKey::from_ed_pem(pem).map_err(|e| format!("not an Ed25519 public key: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { keys: Arc::new(keys), issuers: issuers.iter().map(|s| (*s).to_owned()).collect() })
+    }
+
+    /// Checks signature, issuer, audience and expiry, then the claims' coherence.
+    pub fn verify(&self, token: &str) -> Result<Identity, TokenError> {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_issuer(&self.issuers);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = LEEWAY_SECONDS;
+        let mut last_error = None;
+        for key in self.keys.iter() {
+            match jsonwebtoken::decode::<Claims>(token, key, &validation) {
+                Ok(data) => return identity_from_claims(data.claims),
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(TokenError::Rejected(
+            last_error.unwrap_or_else(|| jsonwebtoken::errors::ErrorKind::InvalidSignature.into()),
+        ))
+    }
+
+    /// A tonic interceptor that verifies `x-sen-identity` and attaches the
+    /// [`Identity`] to the request; anything else is UNAUTHENTICATED.
+    pub fn interceptor(&self) -> impl FnMut(Request<()>) -> Result<Request<()>, Status> + Clone + use<> {
+        let verifier = self.clone();
+        move |mut request: Request<()>| {
+            let token = request
+                .metadata()
+                .get(IDENTITY_METADATA_KEY)
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| Status::unauthenticated("missing identity token"))?;
+            match verifier.verify(token) {
+                Ok(identity) => {
+                    request.extensions_mut().insert(identity);
+                    Ok(request)
+                }
+                Err(e) => {
+                    tracing::info!(reason = %e, "identity token refused");
+                    Err(Status::unauthenticated("invalid identity token"))
+                }
+            }
+        }
+    }
+}
+
+/// A client interceptor that sends an identity token with every call, together
+/// with the current trace context. Used by the gateway, the CLI and tests.
+#[derive(Clone, Debug)]
+pub struct AttachIdentity {
+    token: tonic::metadata::MetadataValue<tonic::metadata::Ascii>,
+}
+
+impl AttachIdentity {
+    /// Sends `token` as `x-sen-identity`.
+    pub fn new(token: &str) -> Result<Self, String> {
+        token
+            .parse()
+            .map(|token| Self { token })
+            .map_err(|_| "the token has characters that cannot be sent in metadata".to_owned())
+    }
+}
+
+impl tonic::service::Interceptor for AttachIdentity {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        request.metadata_mut().insert(IDENTITY_METADATA_KEY, self.token.clone());
+        crate::telemetry::inject_trace_context(request.metadata_mut());
+        Ok(request)
+    }
+}
+
+fn identity_from_claims(claims: Claims) -> Result<Identity, TokenError> {
+    let role = Role::parse(&claims.role).map_err(TokenError::Claims)?;
+    let tenant = claims.tenant.as_deref().map(LaCode::parse).transpose().map_err(TokenError::Claims)?;
+    let school = claims.school.as_deref().map(Urn::parse).transpose().map_err(TokenError::Claims)?;
+    let grant = Grant { person: claims.sub, role, tenant, school };
+    grant.validate().map_err(TokenError::Claims)?;
+    Ok(Identity::verified(grant.person, role, tenant, school))
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::grant;
+    use super::super::{DEV_ISSUER, DevIssuer, GATEWAY_ISSUER};
+    use super::*;
+
+    #[test]
+    fn a_minted_token_verifies_to_the_same_identity() {
+        let dev = DevIssuer::generate().unwrap();
+        let token = dev.signer.mint(&grant(Role::Senco, Some("886"), Some("100001")), Duration::from_secs(60)).unwrap();
+        let who = dev.verifier.verify(&token).unwrap();
+        assert_eq!(who.role(), Role::Senco);
+        assert_eq!(who.person(), "p-1");
+        let scope = who.scope().unwrap();
+        assert_eq!(scope.school().map(|u| u.get()), Some(100001));
+        assert_eq!(scope.tenant().key(), "886");
+    }
+
+    #[test]
+    fn tokens_from_another_key_or_issuer_are_refused() {
+        let dev = DevIssuer::generate().unwrap();
+        let other = DevIssuer::generate().unwrap();
+        let token = other.signer.mint(&grant(Role::LaManager, Some("886"), None), Duration::from_secs(60)).unwrap();
+        assert!(dev.verifier.verify(&token).is_err());
+        assert!(dev.verifier.verify("not.a.token").is_err());
+
+        let gateway_only = IdentityVerifier { issuers: vec![GATEWAY_ISSUER.into()], ..dev.verifier.clone() };
+        let dev_token = dev.signer.mint(&grant(Role::LaManager, Some("886"), None), Duration::from_secs(60)).unwrap();
+        assert!(gateway_only.verify(&dev_token).is_err(), "development tokens are not gateway tokens");
+    }
+
+    #[test]
+    fn a_tampered_token_is_refused() {
+        let dev = DevIssuer::generate().unwrap();
+        let token = dev.signer.mint(&grant(Role::CaseOfficer, Some("886"), None), Duration::from_secs(60)).unwrap();
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let body = format!(
+            r#"{{"iss":"{DEV_ISSUER}","aud":"{AUDIENCE}","sub":"p-1","role":"la_manager","tenant":"887","iat":1,"exp":{}}}"#,
+            unix_now() + 60
+        );
+        use base64::Engine;
+        parts[1] = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(body);
+        assert!(dev.verifier.verify(&parts.join(".")).is_err());
+    }
+
+    #[test]
+    fn an_expired_token_is_refused() {
+        let dev = DevIssuer::generate().unwrap();
+        let claims = Claims {
+            iss: DEV_ISSUER.into(),
+            aud: AUDIENCE.into(),
+            sub: "p-1".into(),
+            role: "la_manager".into(),
+            tenant: Some("886".into()),
+            school: None,
+            iat: unix_now() - 600,
+            exp: unix_now() - LEEWAY_SECONDS - 1,
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &dev.signer.key).unwrap();
+        assert!(dev.verifier.verify(&token).is_err());
+    }
+}
