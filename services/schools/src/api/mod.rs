@@ -89,7 +89,7 @@ impl SchoolsService for SchoolsApi {
         let req = request.get_ref();
         let mut errors = FieldViolations::new();
         let la_code = errors.check("la_code", LaCode::parse(&req.la_code));
-        let name = errors.check("name", crate::domain::SchoolName::parse(&req.name).map(|n| n.as_str().to_owned()));
+        let name = errors.check("name", crate::domain::clean_text(&req.name, 120));
         let (la_code, name) = done(errors, la_code.zip(name))?;
         let authority = self.store.create_authority(la_code, &name).await?;
         Ok(Response::new(wire::authority_to_proto(&authority)))

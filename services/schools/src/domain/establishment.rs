@@ -61,13 +61,7 @@ pub struct SchoolName(String);
 impl SchoolName {
     /// Trims and checks a name.
     pub fn parse(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        match s.chars().count() {
-            0 => Err("is required".into()),
-            n if n > 200 => Err(format!("is {n} characters; at most 200")),
-            _ if s.chars().any(char::is_control) => Err("contains control characters".into()),
-            _ => Ok(Self(s.to_owned())),
-        }
+        super::clean_text(s, 200).map(Self)
     }
 
     /// The name.

@@ -84,13 +84,7 @@ pub struct PersonName(String);
 impl PersonName {
     /// Trims and checks a name.
     pub fn parse(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        match s.chars().count() {
-            0 => Err("is required".into()),
-            n if n > 120 => Err(format!("is {n} characters; at most 120")),
-            _ if s.chars().any(char::is_control) => Err("contains control characters".into()),
-            _ => Ok(Self(s.to_owned())),
-        }
+        super::clean_text(s, 120).map(Self)
     }
 
     /// The name.

@@ -2,14 +2,16 @@
 //! progress with optimistic concurrency, end, list a school's history, and the
 //! authority's compliance report.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 use sen_platform::identity::{Scope, TenantScope};
 use sen_platform::ids::Urn;
 
 use super::{Store, convert};
-use crate::domain::{School, SencoAppointment, SencoDetails, award_deadline, days_to_deadline};
+use crate::domain::{
+    School, SencoAppointment, SencoDetails, award_deadline, days_to_deadline, is_award_due_within, is_award_overdue,
+};
 use crate::entity::{school, senco_appointment};
 use crate::error::{Error, Result};
 
@@ -210,7 +212,6 @@ impl Store {
             .await?;
         let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
         let mut current = super::schools::current_sencos(&self.db, tenant, &ids).await?;
-        let until = today + Duration::days(i64::from(due_within_days));
         let mut report = ComplianceReport::default();
         for row in rows {
             let senco = current.remove(&row.id);
@@ -230,10 +231,10 @@ impl Store {
             if !item.senco.details.qualified_teacher {
                 report.not_qualified_teacher.push(item.clone());
             }
-            match deadline {
-                Some(d) if d < today => report.awards_overdue.push(item),
-                Some(d) if d <= until => report.awards_due_soon.push(item),
-                _ => {}
+            if is_award_overdue(deadline, today) {
+                report.awards_overdue.push(item);
+            } else if is_award_due_within(deadline, today, due_within_days) {
+                report.awards_due_soon.push(item);
             }
         }
         Ok(report)
