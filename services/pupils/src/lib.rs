@@ -1,0 +1,3 @@
+//! The pupils service (`sen.v1.PupilsService`): work in progress.
+
+pub mod domain;
