@@ -65,19 +65,20 @@ pub fn init(settings: &TelemetrySettings) -> anyhow::Result<TelemetryGuard> {
             .with_writer(std::io::stderr)
             .boxed(),
     };
+    // Spans always get OpenTelemetry ids, so audit entries can name the trace and
+    // trace context flows on to other services even when nothing is exported.
     let provider = match &settings.otlp_endpoint {
-        None => None,
-        Some(endpoint) => Some(otlp_provider(&settings.service_name, endpoint)?),
+        None => SdkTracerProvider::builder().build(),
+        Some(endpoint) => otlp_provider(&settings.service_name, endpoint)?,
     };
-    let otel =
-        provider.as_ref().map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer(settings.service_name.clone())));
+    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer(settings.service_name.clone()));
     tracing_subscriber::registry()
         .with(filter)
         .with(fmt)
         .with(otel)
         .try_init()
         .map_err(|e| anyhow::anyhow!("telemetry was already set up: {e}"))?;
-    Ok(TelemetryGuard { provider })
+    Ok(TelemetryGuard { provider: Some(provider) })
 }
 
 /// A tracer provider exporting over OTLP/gRPC to `endpoint`.
@@ -115,6 +116,15 @@ impl Injector for MetadataInjector<'_> {
             self.0.insert(key, value);
         }
     }
+}
+
+/// The trace id of the current span, when it has one (for audit entries and logs).
+pub fn current_trace_id() -> Option<String> {
+    use opentelemetry::trace::TraceContextExt;
+    let context = Span::current().context();
+    let span = context.span();
+    let span_context = span.span_context();
+    span_context.is_valid().then(|| span_context.trace_id().to_string())
 }
 
 /// The span for one incoming gRPC call, parented on the caller's trace context.

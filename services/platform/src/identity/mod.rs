@@ -49,17 +49,22 @@ pub enum Role {
     AdvisoryTeacher,
     /// Runs the platform: creates tenants, sees health; never reads tenant data.
     PlatformOperator,
+    /// One of the platform's own services acting for itself within a tenant (the
+    /// caseloads service opening a professional's access to a pupil). Never minted
+    /// for a person.
+    Service,
 }
 
 impl Role {
     /// Every role, for policy tables and tests.
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::LaManager,
         Role::CaseOfficer,
         Role::Senco,
         Role::EducationalPsychologist,
         Role::AdvisoryTeacher,
         Role::PlatformOperator,
+        Role::Service,
     ];
 
     /// The name used in tokens and configuration.
@@ -71,6 +76,7 @@ impl Role {
             Role::EducationalPsychologist => "educational_psychologist",
             Role::AdvisoryTeacher => "advisory_teacher",
             Role::PlatformOperator => "platform_operator",
+            Role::Service => "service",
         }
     }
 
@@ -137,6 +143,7 @@ pub struct Identity {
     role: Role,
     tenant: Option<LaCode>,
     school: Option<Urn>,
+    token: std::sync::Arc<str>,
 }
 
 /// The caller may not do this (PERMISSION_DENIED).
@@ -152,8 +159,14 @@ impl From<AccessDenied> for Status {
 
 impl Identity {
     /// Only token verification makes identities.
-    fn verified(person: String, role: Role, tenant: Option<LaCode>, school: Option<Urn>) -> Self {
-        Self { person, role, tenant, school }
+    fn verified(person: String, role: Role, tenant: Option<LaCode>, school: Option<Urn>, token: &str) -> Self {
+        Self { person, role, tenant, school, token: token.into() }
+    }
+
+    /// The verified token itself, to send on calls made on the caller's behalf,
+    /// so the called service applies the caller's own scope.
+    pub fn token(&self) -> &str {
+        &self.token
     }
 
     /// The person's stable id.
@@ -180,24 +193,30 @@ impl Identity {
         }
     }
 
-    /// The whole-tenant scope. Refused for roles without a tenant and for SENCOs,
-    /// whose reach is one school: use [`Identity::scope`] for reads they may make.
+    /// The whole-tenant scope: the council SEN team and the platform's services.
+    /// Refused to SENCOs (one school), educational psychologists and advisory
+    /// teachers (their caseload) and the platform operator (no tenant data): use
+    /// [`Identity::scope`] for what they may read.
     pub fn tenant_scope(&self) -> Result<TenantScope, AccessDenied> {
         match (self.tenant, self.role) {
-            (Some(la_code), role) if role != Role::Senco => Ok(TenantScope { la_code }),
+            (Some(la_code), Role::LaManager | Role::CaseOfficer | Role::Service) => Ok(TenantScope { la_code }),
             _ => Err(AccessDenied(format!("role {} has no authority-wide access", self.role))),
         }
     }
 
-    /// The widest read scope of this caller: their school for a SENCO, their
-    /// tenant for other tenant roles. The platform operator has none.
+    /// The widest read scope of this caller: their school for a SENCO, their own
+    /// caseload for educational psychologists and advisory teachers, the tenant
+    /// for the council SEN team and services. The platform operator has none.
     pub fn scope(&self) -> Result<Scope, AccessDenied> {
         let Some(la_code) = self.tenant else {
             return Err(AccessDenied(format!("role {} does not read tenant data", self.role)));
         };
         let tenant = TenantScope { la_code };
-        Ok(match self.school {
-            Some(urn) if self.role == Role::Senco => Scope::School(SchoolScope { tenant, urn }),
+        Ok(match (self.role, self.school) {
+            (Role::Senco, Some(urn)) => Scope::School(SchoolScope { tenant, urn }),
+            (Role::EducationalPsychologist | Role::AdvisoryTeacher, _) => {
+                Scope::Caseload(CaseloadScope { tenant, person: self.person.clone() })
+            }
             _ => Scope::Tenant(tenant),
         })
     }
@@ -245,13 +264,37 @@ impl SchoolScope {
     }
 }
 
-/// What a caller may read: a whole tenant, or one school of it.
+/// The cases of one professional (an educational psychologist or advisory
+/// teacher): only records for which an access grant to them is open. Made only
+/// from a verified [`Identity`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseloadScope {
+    tenant: TenantScope,
+    person: String,
+}
+
+impl CaseloadScope {
+    /// The professional's tenant.
+    pub fn tenant(&self) -> &TenantScope {
+        &self.tenant
+    }
+
+    /// The professional whose grants open records.
+    pub fn person(&self) -> &str {
+        &self.person
+    }
+}
+
+/// What a caller may read: a whole tenant, one school of it, or one
+/// professional's caseload.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Scope {
     /// Every record of the tenant.
     Tenant(TenantScope),
     /// One school's records.
     School(SchoolScope),
+    /// Records opened to one professional by an access grant.
+    Caseload(CaseloadScope),
 }
 
 impl Scope {
@@ -260,20 +303,27 @@ impl Scope {
         match self {
             Scope::Tenant(t) => t,
             Scope::School(s) => &s.tenant,
+            Scope::Caseload(c) => &c.tenant,
         }
     }
 
-    /// The one school in reach, when the scope is narrower than the tenant.
+    /// The one school in reach, when the scope is one school.
     pub fn school(&self) -> Option<Urn> {
         match self {
-            Scope::Tenant(_) => None,
             Scope::School(s) => Some(s.urn),
+            Scope::Tenant(_) | Scope::Caseload(_) => None,
         }
     }
 
-    /// True when `urn` is within reach (tenant membership is checked by the query).
+    /// True when every record of school `urn` is within reach (tenant membership is
+    /// checked by the query). A caseload reaches records one grant at a time, never
+    /// a whole school.
     pub fn reaches(&self, urn: Urn) -> bool {
-        self.school().is_none_or(|own| own == urn)
+        match self {
+            Scope::Tenant(_) => true,
+            Scope::School(s) => s.urn == urn,
+            Scope::Caseload(_) => false,
+        }
     }
 }
 
@@ -301,7 +351,8 @@ mod tests {
 
     #[test]
     fn a_senco_reaches_one_school_and_never_the_whole_tenant() {
-        let who = Identity::verified("p".into(), Role::Senco, LaCode::parse("886").ok(), Urn::parse("100001").ok());
+        let who =
+            Identity::verified("p".into(), Role::Senco, LaCode::parse("886").ok(), Urn::parse("100001").ok(), "t");
         let scope = who.scope().unwrap();
         assert!(scope.reaches(Urn::parse("100001").unwrap()));
         assert!(!scope.reaches(Urn::parse("100002").unwrap()));
@@ -309,8 +360,18 @@ mod tests {
     }
 
     #[test]
+    fn a_professional_reaches_their_caseload_only() {
+        let who =
+            Identity::verified("ep-7".into(), Role::EducationalPsychologist, LaCode::parse("886").ok(), None, "t");
+        let Scope::Caseload(caseload) = who.scope().unwrap() else { panic!("caseload scope expected") };
+        assert_eq!(caseload.person(), "ep-7");
+        assert!(!Scope::Caseload(caseload).reaches(Urn::parse("100001").unwrap()));
+        assert!(who.tenant_scope().is_err());
+    }
+
+    #[test]
     fn the_platform_operator_has_no_tenant_scope() {
-        let who = Identity::verified("op".into(), Role::PlatformOperator, None, None);
+        let who = Identity::verified("op".into(), Role::PlatformOperator, None, None, "t");
         assert!(who.scope().is_err());
         assert!(who.tenant_scope().is_err());
     }

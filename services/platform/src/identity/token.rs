@@ -117,7 +117,7 @@ impl IdentityVerifier {
         let mut last_error = None;
         for key in self.keys.iter() {
             match jsonwebtoken::decode::<Claims>(token, key, &validation) {
-                Ok(data) => return identity_from_claims(data.claims),
+                Ok(data) => return identity_from_claims(data.claims, token),
                 Err(e) => last_error = Some(e),
             }
         }
@@ -175,13 +175,13 @@ impl tonic::service::Interceptor for AttachIdentity {
     }
 }
 
-fn identity_from_claims(claims: Claims) -> Result<Identity, TokenError> {
+fn identity_from_claims(claims: Claims, token: &str) -> Result<Identity, TokenError> {
     let role = Role::parse(&claims.role).map_err(TokenError::Claims)?;
     let tenant = claims.tenant.as_deref().map(LaCode::parse).transpose().map_err(TokenError::Claims)?;
     let school = claims.school.as_deref().map(Urn::parse).transpose().map_err(TokenError::Claims)?;
     let grant = Grant { person: claims.sub, role, tenant, school };
     grant.validate().map_err(TokenError::Claims)?;
-    Ok(Identity::verified(grant.person, role, tenant, school))
+    Ok(Identity::verified(grant.person, role, tenant, school, token))
 }
 
 fn unix_now() -> u64 {

@@ -1,1 +1,23 @@
-//! placeholder until the domain lands
+//! The pupils domain: types that cannot hold an invalid value (UPNs, national
+//! curriculum years, census SEN codes) and the statutory rules for EHC plans
+//! (annual reviews, phase transfers) as pure functions with "today" passed in.
+//! No I/O here; the service's API parses wire input into these types and its
+//! store persists them.
+
+mod codes;
+mod review;
+mod transfer;
+mod upn;
+mod year;
+
+pub use codes::{BroadArea, NATIONAL_EHC_PLAN, NATIONAL_SEN_SUPPORT, NationalFigure, NeedType, SenStatus, check_needs};
+pub use review::{
+    AMENDED_PLAN_WEEKS, DECISION_DAYS, REPORT_DAYS, REVIEW_INTERVAL_MONTHS, ReviewDecision, StepStatus,
+    amended_plan_due, decision_due, is_review_overdue, next_review_due, report_due, step,
+};
+pub use transfer::{
+    POST16_MOVE_NOTICE_MONTHS, PhaseTransfer, RAG_AMBER_WITHIN_DAYS, RAG_RED_WITHIN_DAYS, Rag, SchoolStage,
+    TransferKind, days_left, next_transfer, post16_move_deadline, transfer_deadline, transfer_rag,
+};
+pub use upn::Upn;
+pub use year::{NcYear, academic_year_start, nc_year_for, nc_year_in};

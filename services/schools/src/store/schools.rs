@@ -98,11 +98,14 @@ fn changes(tenant: &TenantScope, urn: Urn, fields: &SchoolFields) -> school::Act
 
 /// Rows of tenant schools within `scope`.
 fn scoped(scope: &Scope) -> Condition {
-    let mut condition = Condition::all().add(school::Column::LaCode.eq(scope.tenant().key()));
-    if let Some(urn) = scope.school() {
-        condition = condition.add(school::Column::Urn.eq(urn.as_i32()));
+    let condition = Condition::all().add(school::Column::LaCode.eq(scope.tenant().key()));
+    match scope {
+        Scope::Tenant(_) => condition,
+        Scope::School(own) => condition.add(school::Column::Urn.eq(own.urn().as_i32())),
+        // Which schools a professional serves is caseload data this service does
+        // not hold: a caseload reaches no school here.
+        Scope::Caseload(_) => condition.add(Expr::val(1).eq(0)),
     }
-    condition
 }
 
 /// School ids with a current SENCO matching `extra`.

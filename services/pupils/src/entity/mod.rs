@@ -1,0 +1,11 @@
+//! sea-orm entities of the pupils service's own tables. Every table carries the
+//! tenant (`la_code`) so every query filters on it directly.
+
+pub mod annual_review;
+pub mod audit_event;
+pub mod case_access;
+pub mod ehcp;
+pub mod provision;
+pub mod pupil;
+pub mod pupil_history;
+pub mod support_cycle;
