@@ -18,15 +18,49 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     if config.demo_data && sen_schools::demo::seed_if_empty(&store, &issuer, Utc::now().date_naive()).await? {
         tracing::info!("loaded demo data: authorities 990 (Northmoor) and 991 (Eastwold)");
     }
-    let routes = sen_schools::routes(SchoolsApi::new(store), &issuer.verifier);
+    let pupils = sen_pupils::Store::connect(&config.database_url_for(sen_pupils::PART), &config.pool).await?;
+    if config.demo_data
+        && sen_pupils::demo::seed_if_empty(&pupils, &issuer, &demo_schools(), Utc::now().date_naive()).await?
+    {
+        tracing::info!("loaded the demo register: pupils of every demo school");
+    }
     let listener = sen_platform::serve::bind(config).await?;
+    // In one process the pupils service reaches the schools service through the front port.
+    let address = listener.local_addr()?;
+    let schools_url = config.schools_url.clone().unwrap_or_else(|| format!("http://{address}"));
+    let schools = sen_pupils::schools::Schools::new(sen_platform::client::channel(&schools_url, config)?);
+    let routes = tonic::service::Routes::new(sen_schools::service(SchoolsApi::new(store), &issuer.verifier))
+        .add_service(sen_pupils::service(sen_pupils::PupilsApi::new(pupils, schools), &issuer.verifier));
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     tracing::info!(
-        "SEN platform (embedded) listening on {scheme}://{}: gRPC with reflection: {}; data in {}; \
+        "SEN platform (embedded) listening on {scheme}://{address}: gRPC with reflection: {}, {}; data in {}; \
          a token to try it: sen token --role la_manager --tenant 990",
-        listener.local_addr()?,
         sen_schools::SERVICE_NAME,
+        sen_pupils::SERVICE_NAME,
         config.data_dir.display(),
     );
-    sen_platform::serve::run(listener, config, routes, &[sen_schools::SERVICE_NAME]).await
+    sen_platform::serve::run(listener, config, routes, &[sen_schools::SERVICE_NAME, sen_pupils::SERVICE_NAME]).await
+}
+
+/// The demo schools, as the pupils demo needs them.
+fn demo_schools() -> Vec<sen_pupils::demo::DemoSchool> {
+    use sen_pupils::demo::{DemoSchool, SchoolKind};
+    sen_schools::demo::SCHOOLS
+        .iter()
+        .filter(|row| row.9 == 1)
+        .map(|&(tenant, urn, estab, name, type_code, phase_code, ages, roll, _, _)| DemoSchool {
+            tenant,
+            urn,
+            establishment_number: estab.parse().unwrap_or(0),
+            name,
+            kind: match type_code {
+                7 | 8 | 10 | 12 | 32 | 33 | 36 | 44 => SchoolKind::Special,
+                14 | 38 | 42 | 43 => SchoolKind::AlternativeProvision,
+                _ => SchoolKind::Mainstream,
+            },
+            phase_code,
+            ages: ages.map(|(low, high)| (low as u8, high as u8)),
+            roll: roll.unwrap_or(0),
+        })
+        .collect()
 }

@@ -35,6 +35,8 @@ enum Command {
 enum Part {
     /// Authorities, schools and SENCOs.
     Schools,
+    /// The SEN register, support, EHCPs, reviews and transfers.
+    Pupils,
 }
 
 fn main() -> std::process::ExitCode {
@@ -55,6 +57,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::Serve { part }) => runtime(&config, part_name(part), |config| async move {
             match part {
                 Part::Schools => sen_schools::serve(&config).await,
+                Part::Pupils => sen_pupils::serve(&config).await,
             }
         }),
         None => runtime(&config, "sen", |config| async move { embedded::run(&config).await }),
@@ -75,6 +78,7 @@ fn exit(result: anyhow::Result<()>) -> std::process::ExitCode {
 fn part_name(part: Part) -> &'static str {
     match part {
         Part::Schools => "sen-schools",
+        Part::Pupils => "sen-pupils",
     }
 }
 

@@ -1,6 +1,7 @@
-//! `TestPlatform`: the schools service as users run it, a real tonic server on an
-//! ephemeral loopback port over a fresh database, with identities minted for any
-//! role and tenant and typed clients that carry them.
+//! `TestPlatform`: the schools and pupils services as users run them, on one real
+//! tonic server on an ephemeral loopback port (as in the embedded mode) over fresh
+//! databases, with identities minted for any role and tenant and typed clients
+//! that carry them.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use sen_platform::identity::{AttachIdentity, DevIssuer, Grant, Role};
 use sen_platform::ids::{LaCode, Urn};
 use sen_platform::serve::{ServeOptions, serve};
 use sen_platform::testing::{Engine, TestDatabase};
+use sen_proto::v1::pupils_service_client::PupilsServiceClient;
 use sen_proto::v1::schools_service_client::SchoolsServiceClient;
 use sen_schools::{SchoolsApi, Store};
 use tokio::net::TcpListener;
@@ -21,6 +23,8 @@ use tonic::transport::{Channel, Endpoint};
 
 /// A schools client speaking as one identity.
 pub type SchoolsClient = SchoolsServiceClient<InterceptedService<Channel, AttachIdentity>>;
+/// A pupils client speaking as one identity.
+pub type PupilsClient = PupilsServiceClient<InterceptedService<Channel, AttachIdentity>>;
 
 /// The day the test platform believes it is.
 pub fn today() -> NaiveDate {
@@ -36,6 +40,7 @@ pub struct TestPlatform {
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
     _db: TestDatabase,
+    _pupils_db: TestDatabase,
 }
 
 /// Starting options.
@@ -57,24 +62,35 @@ impl TestPlatform {
     pub async fn start_with(engine: Engine, options: Options) -> anyhow::Result<Self> {
         let db = TestDatabase::create(engine).await?;
         let store = Store::connect(&db.url, &Default::default()).await?;
+        let pupils_db = TestDatabase::create(engine).await?;
+        let pupils = sen_pupils::Store::connect(&pupils_db.url, &Default::default()).await?;
         for (code, name) in [("886", "Kent"), ("887", "Medway")] {
             store.create_authority(LaCode::parse(code).map_err(anyhow::Error::msg)?, name).await?;
         }
         let issuer = DevIssuer::generate().map_err(anyhow::Error::msg)?;
-        let api = SchoolsApi::with_clock(store, Arc::new(today));
-        let routes = sen_schools::routes(api, &issuer.verifier);
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
+        let scheme = if options.tls.is_some() { "https" } else { "http" };
+        let schools =
+            sen_pupils::schools::Schools::new(Endpoint::from_shared(format!("{scheme}://{addr}"))?.connect_lazy());
+        let routes = tonic::service::Routes::new(sen_schools::service(
+            SchoolsApi::with_clock(store, Arc::new(today)),
+            &issuer.verifier,
+        ))
+        .add_service(sen_pupils::service(
+            sen_pupils::PupilsApi::with_clock(pupils, schools, Arc::new(today)),
+            &issuer.verifier,
+        ));
         let (stop, stopped) = oneshot::channel::<()>();
         let serve_options =
             ServeOptions { tls: options.tls, shutdown_grace: options.shutdown_grace.unwrap_or(Duration::from_secs(5)) };
         let server = tokio::spawn(async move {
-            serve(listener, routes, &[sen_schools::SERVICE_NAME], serve_options, async {
+            serve(listener, routes, &[sen_schools::SERVICE_NAME, sen_pupils::SERVICE_NAME], serve_options, async {
                 let _ = stopped.await;
             })
             .await
         });
-        Ok(Self { addr, issuer, stop: Some(stop), server: Some(server), _db: db })
+        Ok(Self { addr, issuer, stop: Some(stop), server: Some(server), _db: db, _pupils_db: pupils_db })
     }
 
     /// A token for `role` in `tenant` (and `school`, for SENCOs).
@@ -105,6 +121,25 @@ impl TestPlatform {
             Ok(client) => client,
             Err(e) => panic!("cannot reach the test platform: {e}"),
         }
+    }
+
+    /// A pupils client for `role` in `tenant` (and `school`).
+    pub async fn pupils(&self, role: Role, tenant: Option<&str>, school: Option<u32>) -> PupilsClient {
+        self.pupils_as(&self.token(role, tenant, school)).await
+    }
+
+    /// A pupils client for a specific person (professionals' grants are per person).
+    pub async fn pupils_as(&self, token: &str) -> PupilsClient {
+        match (self.channel().await, AttachIdentity::new(token)) {
+            (Ok(channel), Ok(attach)) => PupilsServiceClient::with_interceptor(channel, attach),
+            _ => panic!("cannot reach the test platform"),
+        }
+    }
+
+    /// A token for a named person in `role`.
+    pub fn token_for(&self, person: &str, role: Role, tenant: &str) -> String {
+        let grant = Grant { person: person.into(), role, tenant: LaCode::parse(tenant).ok(), school: None };
+        self.issuer.signer.mint(&grant, Duration::from_secs(300)).unwrap_or_default()
     }
 
     /// A council manager of `tenant`.

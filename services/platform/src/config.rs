@@ -92,6 +92,11 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Load the demo authorities on first start (embedded mode).
     pub demo_data: bool,
+    /// Where the schools service answers (`SEN_SCHOOLS_URL`); in the embedded mode
+    /// the front port itself.
+    pub schools_url: Option<String>,
+    /// CA that the services called over TLS must chain to (`SEN_UPSTREAM_CA_FILE`).
+    pub upstream_ca: Option<PathBuf>,
 }
 
 /// One bad variable.
@@ -256,6 +261,16 @@ impl Config {
             }
         }
         let shutdown_grace = Duration::from_secs(r.number("SEN_SHUTDOWN_GRACE_SECONDS", 20, 0, 3600));
+        let schools_url = r.raw("SEN_SCHOOLS_URL");
+        if let Some(url) = &schools_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            r.problem("SEN_SCHOOLS_URL", format!("'{url}' must be an http:// or https:// URL"));
+        }
+        let upstream_ca = r.file("SEN_UPSTREAM_CA_FILE");
+        if schools_url.as_deref().is_some_and(|u| u.starts_with("https://")) && upstream_ca.is_none() {
+            r.problem("SEN_UPSTREAM_CA_FILE", "is required to call services over https://");
+        }
         let demo_data = r.parse("SEN_DEMO_DATA", mode == Mode::Embedded, |v| match v {
             "true" | "1" | "yes" => Ok(true),
             "false" | "0" | "no" => Ok(false),
@@ -307,6 +322,8 @@ impl Config {
                 identity_public_keys,
                 shutdown_grace,
                 demo_data,
+                schools_url,
+                upstream_ca,
             })
         } else {
             Err(ConfigError(r.problems))

@@ -7,6 +7,7 @@
 //! A service crate takes a [`identity::TenantScope`] or [`identity::Scope`] in
 //! every store function, so its queries cannot forget whose data they touch.
 
+pub mod client;
 pub mod config;
 pub mod dates;
 pub mod db;

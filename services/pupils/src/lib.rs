@@ -1,5 +1,64 @@
-//! The pupils service (`sen.v1.PupilsService`): work in progress.
+//! The pupils service (`sen.v1.PupilsService`).
+//!
+//! Owns every pupil record of a tenant: the SEN register (status and needs with
+//! their history), the graduated approach (support cycles and provision), EHCPs
+//! with their annual reviews and phase transfers, and the access grants that open
+//! a pupil to the educational psychologist or advisory teacher on their case. It
+//! is the most sensitive data in the platform: every read or change by a person is
+//! audited, and names never reach logs or traces. It asks the schools service
+//! whether a school belongs to the tenant and what phase it is; the caseloads
+//! service opens and closes access grants.
+//!
+//! Rooms: `domain` (rules and types, no I/O), `store` (scoped, audited
+//! persistence), `entity` and `migration` (tables), `schools` (the schools client),
+//! `api` (the gRPC service), `demo` (the embedded mode's register).
 
+pub mod api;
+pub mod demo;
 pub mod domain;
 pub mod entity;
+pub mod error;
 pub mod migration;
+pub mod schools;
+pub mod store;
+
+use sen_platform::identity::{IdentityVerifier, VerifyIdentity};
+use sen_proto::v1::pupils_service_server::PupilsServiceServer;
+use tonic::server::NamedService;
+use tonic::service::Routes;
+use tonic::service::interceptor::InterceptedService;
+
+pub use api::PupilsApi;
+pub use store::Store;
+
+/// The service's short name: its database file and its `sen serve` part.
+pub const PART: &str = "pupils";
+/// Fully-qualified gRPC service name.
+pub const SERVICE_NAME: &str = <PupilsServiceServer<PupilsApi> as NamedService>::NAME;
+
+/// The gRPC service behind identity verification, to serve beside others.
+pub fn service(
+    api: PupilsApi,
+    verifier: &IdentityVerifier,
+) -> InterceptedService<PupilsServiceServer<PupilsApi>, VerifyIdentity> {
+    InterceptedService::new(PupilsServiceServer::new(api), verifier.interceptor())
+}
+
+/// The service's routes alone.
+pub fn routes(api: PupilsApi, verifier: &IdentityVerifier) -> Routes {
+    Routes::new(service(api, verifier))
+}
+
+/// Runs the service alone, as configured (`sen serve pupils`).
+pub async fn serve(config: &sen_platform::config::Config) -> anyhow::Result<()> {
+    let url = config.schools_url.as_deref().ok_or_else(|| {
+        anyhow::anyhow!("SEN_SCHOOLS_URL is required: the pupils service asks the schools service about schools")
+    })?;
+    let schools = schools::Schools::new(sen_platform::client::channel(url, config)?);
+    let store = Store::connect(&config.database_url_for(PART), &config.pool).await?;
+    let verifier = sen_platform::identity::verifier_for(config)?;
+    let listener = sen_platform::serve::bind(config).await?;
+    tracing::info!(address = %listener.local_addr()?, tls = config.tls.is_some(), "pupils service listening");
+    let routes = routes(PupilsApi::new(store, schools), &verifier);
+    sen_platform::serve::run(listener, config, routes, &[SERVICE_NAME]).await
+}

@@ -20,9 +20,11 @@ use crate::store::{NewAppointment, Store};
 pub const AUTHORITIES: [(&str, &str); 2] = [("990", "Northmoor Borough Council"), ("991", "Eastwold County Council")];
 
 /// (authority, URN, establishment number, name, type code, GIAS phase, ages, roll, postcode, status)
-type Row = (&'static str, u32, &'static str, &'static str, u16, u8, Option<(u32, u32)>, Option<u32>, &'static str, u8);
+pub type Row =
+    (&'static str, u32, &'static str, &'static str, u16, u8, Option<(u32, u32)>, Option<u32>, &'static str, u8);
 
-const SCHOOLS: &[Row] = &[
+/// The demo schools.
+pub const SCHOOLS: &[Row] = &[
     ("990", 100001, "2001", "Northmoor Primary School", 1, 2, Some((4, 11)), Some(412), "NM1 2AB", 1),
     (
         "990",

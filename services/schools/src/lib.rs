@@ -20,7 +20,7 @@ pub mod migration;
 pub mod store;
 
 use sen_platform::config::Config;
-use sen_platform::identity::IdentityVerifier;
+use sen_platform::identity::{IdentityVerifier, VerifyIdentity};
 use sen_proto::v1::schools_service_server::SchoolsServiceServer;
 use tonic::server::NamedService;
 use tonic::service::Routes;
@@ -36,10 +36,20 @@ pub const SERVICE_NAME: &str = <SchoolsServiceServer<SchoolsApi> as NamedService
 /// Largest single message: import chunks are 1 MiB; this leaves room.
 const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
 
-/// The service's routes, behind identity verification.
+/// The gRPC service behind identity verification, to serve beside others.
+pub fn service(
+    api: SchoolsApi,
+    verifier: &IdentityVerifier,
+) -> InterceptedService<SchoolsServiceServer<SchoolsApi>, VerifyIdentity> {
+    InterceptedService::new(
+        SchoolsServiceServer::new(api).max_decoding_message_size(MAX_MESSAGE_BYTES),
+        verifier.interceptor(),
+    )
+}
+
+/// The service's routes alone.
 pub fn routes(api: SchoolsApi, verifier: &IdentityVerifier) -> Routes {
-    let server = SchoolsServiceServer::new(api).max_decoding_message_size(MAX_MESSAGE_BYTES);
-    Routes::new(InterceptedService::new(server, verifier.interceptor()))
+    Routes::new(service(api, verifier))
 }
 
 /// Runs the service alone, as configured (`sen serve schools`).

@@ -12,7 +12,7 @@ mod dev;
 mod token;
 
 pub use dev::{DevIssuer, verifier_for};
-pub use token::{AttachIdentity, IdentitySigner, IdentityVerifier, TokenError};
+pub use token::{AttachIdentity, IdentitySigner, IdentityVerifier, TokenError, VerifyIdentity};
 
 use std::fmt;
 use std::time::Duration;

@@ -128,23 +128,31 @@ impl IdentityVerifier {
 
     /// A tonic interceptor that verifies `x-sen-identity` and attaches the
     /// [`Identity`] to the request; anything else is UNAUTHENTICATED.
-    pub fn interceptor(&self) -> impl FnMut(Request<()>) -> Result<Request<()>, Status> + Clone + use<> {
-        let verifier = self.clone();
-        move |mut request: Request<()>| {
-            let token = request
-                .metadata()
-                .get(IDENTITY_METADATA_KEY)
-                .and_then(|v| v.to_str().ok())
-                .ok_or_else(|| Status::unauthenticated("missing identity token"))?;
-            match verifier.verify(token) {
-                Ok(identity) => {
-                    request.extensions_mut().insert(identity);
-                    Ok(request)
-                }
-                Err(e) => {
-                    tracing::info!(reason = %e, "identity token refused");
-                    Err(Status::unauthenticated("invalid identity token"))
-                }
+    pub fn interceptor(&self) -> VerifyIdentity {
+        VerifyIdentity(self.clone())
+    }
+}
+
+/// The server interceptor made by [`IdentityVerifier::interceptor`]: verifies
+/// `x-sen-identity` and attaches the [`Identity`]; anything else is UNAUTHENTICATED.
+#[derive(Clone, Debug)]
+pub struct VerifyIdentity(IdentityVerifier);
+
+impl tonic::service::Interceptor for VerifyIdentity {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        let token = request
+            .metadata()
+            .get(IDENTITY_METADATA_KEY)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| Status::unauthenticated("missing identity token"))?;
+        match self.0.verify(token) {
+            Ok(identity) => {
+                request.extensions_mut().insert(identity);
+                Ok(request)
+            }
+            Err(e) => {
+                tracing::info!(reason = %e, "identity token refused");
+                Err(Status::unauthenticated("invalid identity token"))
             }
         }
     }

@@ -1,0 +1,71 @@
+//! `sen.v1.PupilsService`: decode, authorise, call the store, encode.
+//!
+//! Who may call what; row-level scope (tenant, school, caseload) is applied by
+//! the store from the caller's identity, and a pupil outside it is NOT_FOUND.
+//!
+//! | methods | roles |
+//! | --- | --- |
+//! | GetPupil, ListPupils, ListPupilHistory, ListSupportCycles, ListProvision, GetEhcp, ListAnnualReviews | la_manager, case_officer, senco (own school's roll), educational_psychologist and advisory_teacher (pupils whose case is open to them) |
+//! | CreatePupil, UpdatePupil, ChangeSenStatus, AddSupportCycle, RecordSupportReview, AddProvision, EndProvision | la_manager, case_officer, senco (own school) |
+//! | ListSupportReviewsOverdue, ListTransitionsDue, ListAnnualReviewsDue, GetRegisterStats | la_manager, case_officer, senco (own school) |
+//! | RecordAnnualReview, RecordTransferDecision | la_manager, case_officer |
+//! | GrantCaseAccess, RevokeCaseAccess | service (the caseloads service) |
+//! | ListAuditEvents | la_manager |
+
+mod handlers;
+mod reports;
+mod wire;
+
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Utc};
+use sen_platform::error::FieldViolations;
+use sen_platform::identity::{Identity, Role};
+use tonic::{Request, Status};
+
+use crate::error::Error;
+use crate::schools::Schools;
+use crate::store::{Actor, Store};
+
+const READERS: &[Role] =
+    &[Role::LaManager, Role::CaseOfficer, Role::Senco, Role::EducationalPsychologist, Role::AdvisoryTeacher];
+const EDITORS: &[Role] = &[Role::LaManager, Role::CaseOfficer, Role::Senco];
+const TEAM: &[Role] = &[Role::LaManager, Role::CaseOfficer];
+const SERVICES: &[Role] = &[Role::Service];
+const AUDITORS: &[Role] = &[Role::LaManager];
+
+/// Today's date; a parameter so tests can fix it.
+pub type Clock = Arc<dyn Fn() -> NaiveDate + Send + Sync>;
+
+/// The gRPC service.
+#[derive(Clone)]
+pub struct PupilsApi {
+    store: Store,
+    schools: Schools,
+    today: Clock,
+}
+
+impl PupilsApi {
+    /// A service over `store`, asking `schools` about schools, judging dates against the system clock.
+    pub fn new(store: Store, schools: Schools) -> Self {
+        Self::with_clock(store, schools, Arc::new(|| Utc::now().date_naive()))
+    }
+
+    /// A service with its own notion of today.
+    pub fn with_clock(store: Store, schools: Schools, today: Clock) -> Self {
+        Self { store, schools, today }
+    }
+}
+
+/// The verified caller, if their role is one of `allowed`, and their audit identity.
+fn caller<T>(request: &Request<T>, allowed: &[Role]) -> Result<(Identity, Actor), Status> {
+    let who = Identity::of(request)?;
+    who.require_role(allowed)?;
+    let actor = Actor::of(&who);
+    Ok((who, actor))
+}
+
+fn done<T>(errors: FieldViolations, value: Option<T>) -> Result<T, Error> {
+    errors.into_result()?;
+    value.ok_or_else(|| Error::Corrupt("a parsed request lost a field".into()))
+}

@@ -1,0 +1,155 @@
+//! Lists and figures assembled from several sources: phase transfers (pupils'
+//! plans with their schools' phases), and register statistics (one grouped count
+//! with the schools' rolls).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Duration, NaiveDate};
+use sen_platform::ids::Urn;
+use sen_proto::v1 as pb;
+
+use crate::domain::{
+    NATIONAL_EHC_PLAN, NATIONAL_SEN_SUPPORT, NcYear, PhaseTransfer, Pupil, SchoolStage, academic_year_start,
+    nc_year_of_cohort, next_transfer,
+};
+use crate::schools::SchoolInfo;
+use crate::store::{RegisterCount, TransferCandidate};
+
+/// What is known of a school whose details the caller may not read: the
+/// standard structure (Year 6 → secondary, Year 11 → post-16).
+const UNKNOWN_STAGE: SchoolStage = SchoolStage { phase_code: 0, low_age: None, high_age: None };
+
+/// The transfer ahead of a pupil at their school, this academic year.
+pub fn transfer_of(pupil: &Pupil, school: Option<&SchoolInfo>, today: NaiveDate) -> Option<PhaseTransfer> {
+    let year = pupil.details.nc_year(today)?;
+    let stage = school.map_or(UNKNOWN_STAGE, |s| s.stage);
+    next_transfer(year, &stage, academic_year_start(today))
+}
+
+/// A transfer that is due, with the decision recorded for it.
+pub struct Due {
+    /// The pupil.
+    pub pupil: Pupil,
+    /// The transfer.
+    pub transfer: PhaseTransfer,
+    /// Next setting named for this transfer.
+    pub next_setting: Option<String>,
+    /// When the amended plan was issued for this transfer.
+    pub issued_on: Option<NaiveDate>,
+}
+
+/// The decision recorded on a plan, if it is for the transfer in `transfer`'s year.
+pub fn decision_for(candidate: &TransferCandidate, transfer: &PhaseTransfer) -> (Option<String>, Option<NaiveDate>) {
+    use chrono::Datelike;
+    if candidate.ehcp.transfer_year == Some(transfer.transfer_on.year()) {
+        (candidate.ehcp.next_setting.clone(), candidate.ehcp.amended_plan_issued_on)
+    } else {
+        (None, None)
+    }
+}
+
+/// Transfers whose deadline falls by `today + window_days`, soonest first.
+pub fn transfers_due(
+    candidates: Vec<(Pupil, TransferCandidate)>,
+    schools: &HashMap<Urn, SchoolInfo>,
+    today: NaiveDate,
+    window_days: u32,
+) -> Vec<Due> {
+    let until = today + Duration::days(i64::from(window_days));
+    let mut due: Vec<Due> = candidates
+        .into_iter()
+        .filter_map(|(pupil, candidate)| {
+            let transfer = transfer_of(&pupil, schools.get(&pupil.details.school_urn), today)?;
+            (transfer.deadline <= until).then(|| {
+                let (next_setting, issued_on) = decision_for(&candidate, &transfer);
+                Due { pupil, transfer, next_setting, issued_on }
+            })
+        })
+        .collect();
+    due.sort_by_key(|d| (d.transfer.deadline, d.pupil.id));
+    due
+}
+
+#[derive(Default)]
+struct Tally {
+    pupils: u32,
+    sen_support: u32,
+    ehc_plan: u32,
+    by_need: BTreeMap<String, u32>,
+    by_year: BTreeMap<(i8, String), u32>,
+}
+
+impl Tally {
+    fn add(&mut self, count: &RegisterCount, year: Option<NcYear>) {
+        let n = u32::try_from(count.pupils).unwrap_or(u32::MAX);
+        self.pupils += n;
+        let on_register = match count.sen_status.as_str() {
+            "K" => {
+                self.sen_support += n;
+                true
+            }
+            "E" => {
+                self.ehc_plan += n;
+                true
+            }
+            _ => false,
+        };
+        if on_register {
+            let need = count.primary_need.clone().unwrap_or_else(|| "unknown".into());
+            *self.by_need.entry(need).or_default() += n;
+            let key = year.map_or((i8::MAX, "unknown".into()), |y| (y.ordinal().unwrap_or(i8::MAX - 1), y.code()));
+            *self.by_year.entry(key).or_default() += n;
+        }
+    }
+
+    fn into_proto(self, urn: String, name: String, roll: u32) -> pb::SchoolRegisterStats {
+        let percent = |n: u32| if roll == 0 { 0.0 } else { (f64::from(n) * 1000.0 / f64::from(roll)).round() / 10.0 };
+        pb::SchoolRegisterStats {
+            school_urn: urn,
+            school_name: name,
+            number_on_roll: roll,
+            pupils_recorded: self.pupils,
+            sen_support: self.sen_support,
+            ehc_plan: self.ehc_plan,
+            sen_support_percent: percent(self.sen_support),
+            ehc_plan_percent: percent(self.ehc_plan),
+            by_primary_need: self.by_need.into_iter().map(|(key, count)| pb::CountByKey { key, count }).collect(),
+            by_nc_year: self.by_year.into_iter().map(|((_, key), count)| pb::CountByKey { key, count }).collect(),
+        }
+    }
+}
+
+/// Per-school and authority figures from the grouped counts and the schools' rolls.
+pub fn register_stats(counts: &[RegisterCount], schools: &[SchoolInfo], today: NaiveDate) -> pb::RegisterStats {
+    let academic_year = academic_year_start(today);
+    let mut per_school: BTreeMap<i32, Tally> = schools.iter().map(|s| (s.urn.as_i32(), Tally::default())).collect();
+    let mut authority = Tally::default();
+    for count in counts {
+        let year = match &count.nc_year_override {
+            Some(code) => NcYear::parse(code).ok(),
+            None => nc_year_of_cohort(count.birth_cohort, academic_year),
+        };
+        per_school.entry(count.school_urn).or_default().add(count, year);
+        authority.add(count, year);
+    }
+    let info: HashMap<i32, &SchoolInfo> = schools.iter().map(|s| (s.urn.as_i32(), s)).collect();
+    let mut total_roll = 0u32;
+    let rows = per_school
+        .into_iter()
+        .map(|(urn, tally)| {
+            let school = info.get(&urn);
+            let roll = school.and_then(|s| s.number_on_roll).unwrap_or(0);
+            total_roll = total_roll.saturating_add(roll);
+            tally.into_proto(urn.to_string(), school.map(|s| s.name.clone()).unwrap_or_default(), roll)
+        })
+        .collect();
+    pb::RegisterStats {
+        schools: rows,
+        authority: Some(authority.into_proto(String::new(), String::new(), total_roll)),
+        national: Some(pb::NationalFigures {
+            sen_support_percent: NATIONAL_SEN_SUPPORT.percent,
+            ehc_plan_percent: NATIONAL_EHC_PLAN.percent,
+            as_at: NATIONAL_SEN_SUPPORT.as_at.to_owned(),
+        }),
+    }
+}

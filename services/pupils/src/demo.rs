@@ -1,0 +1,292 @@
+//! The embedded mode's demo register: every pupil on the roll of every open demo
+//! school, with SEN support and EHCPs in the national proportions of DOMAIN.md
+//! (14.2 % and 5.3 % in mainstream schools; nearly all pupils of special schools
+//! have a plan), needs drawn from the national mix, plans with annual reviews in
+//! time, due and overdue, transfers ahead with and without an amended plan, and
+//! support cycles with some reviews overdue. Generated from a fixed seed, so every
+//! fresh start shows the same register; no real child is in it.
+
+use std::time::Duration;
+
+use chrono::{Months, NaiveDate};
+use sen_platform::identity::{DevIssuer, Grant, Role};
+use sen_platform::ids::{LaCode, Urn};
+
+use crate::domain::{
+    NcYear, NeedType, PupilDetails, SenRecord, SenStatus, SupportOutcome, Upn, academic_year_start, nc_year_for,
+};
+use crate::store::{NewCycle, NewProvision, SeedPlan, SeedPupil, Store};
+
+/// What sort of school, for the mix of needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchoolKind {
+    /// Mainstream school or nursery.
+    Mainstream,
+    /// Special school.
+    Special,
+    /// Pupil referral unit or other alternative provision.
+    AlternativeProvision,
+}
+
+/// A demo school as the register needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoSchool {
+    /// LA code.
+    pub tenant: &'static str,
+    /// URN.
+    pub urn: u32,
+    /// Establishment number (for UPNs).
+    pub establishment_number: u16,
+    /// Name (the named setting of its pupils' plans).
+    pub name: &'static str,
+    /// Kind.
+    pub kind: SchoolKind,
+    /// GIAS phase code.
+    pub phase_code: u8,
+    /// Statutory ages.
+    pub ages: Option<(u8, u8)>,
+    /// Number on roll.
+    pub roll: u32,
+}
+
+/// Primary needs of EHC plans, per mille (DOMAIN.md, January 2025).
+const EHCP_NEEDS: &[(&str, u32)] = &[
+    ("ASD", 315),
+    ("SLCN", 213),
+    ("SEMH", 207),
+    ("MLD", 106),
+    ("SLD", 39),
+    ("PD", 39),
+    ("SPLD", 24),
+    ("HI", 14),
+    ("PMLD", 13),
+    ("OTH", 12),
+    ("VI", 8),
+    ("MSI", 3),
+];
+
+/// Primary needs of pupils on SEN support, per mille (approximately the national mix).
+const SUPPORT_NEEDS: &[(&str, u32)] = &[
+    ("SLCN", 248),
+    ("SEMH", 211),
+    ("MLD", 186),
+    ("SPLD", 122),
+    ("ASD", 100),
+    ("NSA", 45),
+    ("OTH", 38),
+    ("PD", 20),
+    ("HI", 13),
+    ("VI", 7),
+    ("SLD", 6),
+    ("MSI", 2),
+    ("DS", 2),
+];
+
+const FORENAMES: &[&str] = &[
+    "Amara", "Oliver", "Zainab", "Harry", "Maya", "Leo", "Aisha", "Jack", "Sofia", "Noah", "Ivy", "Musa", "Freya",
+    "Ethan", "Chloe", "Yusuf", "Ella", "Tomasz", "Isla", "Kofi", "Ruby", "Arjun", "Grace", "Finn", "Hana", "Oscar",
+    "Layla", "Jacob", "Nia", "Alfie", "Mila", "Dev", "Poppy", "Ibrahim", "Lily", "Callum", "Evie", "Rhys", "Zara",
+];
+const SURNAMES: &[&str] = &[
+    "Smith", "Khan", "Jones", "Patel", "Williams", "Nowak", "Brown", "Ahmed", "Taylor", "Okafor", "Davies", "Singh",
+    "Evans", "Begum", "Wilson", "Kowalski", "Thomas", "Hussain", "Roberts", "Mensah", "Walker", "Ali", "Wright",
+    "Chen", "Robinson", "Hughes", "Edwards", "Green", "Hall", "Lewis", "Clarke", "Murphy", "Adeyemi", "Price",
+];
+const PROVISION: &[(&str, &str, f64)] = &[
+    ("Speech and language therapy", "NHS speech and language therapy", 0.5),
+    ("Small-group literacy", "School", 2.0),
+    ("Social skills group", "School", 1.0),
+    ("One-to-one teaching assistant support", "School", 10.0),
+    ("Occupational therapy programme", "NHS occupational therapy", 0.75),
+    ("Emotional literacy support (ELSA)", "School", 1.0),
+    ("Precision teaching (maths)", "School", 1.5),
+];
+
+/// A small deterministic generator (splitmix64), so the demo is the same every time.
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next() % n }
+    }
+
+    fn per_mille(&mut self, p: u32) -> bool {
+        self.below(1000) < u64::from(p)
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+
+    fn weighted(&mut self, table: &[(&'static str, u32)]) -> &'static str {
+        let total: u32 = table.iter().map(|(_, w)| w).sum();
+        let mut roll = self.below(u64::from(total)) as u32;
+        for (code, weight) in table {
+            if roll < *weight {
+                return code;
+            }
+            roll -= weight;
+        }
+        table[0].0
+    }
+
+    fn days_back(&mut self, today: NaiveDate, from: u32, to: u32) -> NaiveDate {
+        today - chrono::Duration::days(i64::from(from) + self.below(u64::from(to.saturating_sub(from).max(1))) as i64)
+    }
+}
+
+fn need(code: &str) -> Option<&'static NeedType> {
+    NeedType::parse(code).ok()
+}
+
+/// Loads the demo register for every demo school if no pupil is recorded yet.
+pub async fn seed_if_empty(
+    store: &Store,
+    issuer: &DevIssuer,
+    schools: &[DemoSchool],
+    today: NaiveDate,
+) -> anyhow::Result<bool> {
+    if !store.is_empty().await? {
+        return Ok(false);
+    }
+    let mut dice = Dice(0x5E4_2026);
+    let mut tenants: Vec<&str> = schools.iter().map(|s| s.tenant).collect();
+    tenants.dedup();
+    for tenant in tenants {
+        let la = LaCode::parse(tenant).map_err(anyhow::Error::msg)?;
+        let grant = Grant { person: "demo-loader".into(), role: Role::Service, tenant: Some(la), school: None };
+        let token = issuer.signer.mint(&grant, Duration::from_secs(60)).map_err(anyhow::Error::msg)?;
+        let scope = issuer.verifier.verify(&token)?.tenant_scope()?;
+        let mut pupils = Vec::new();
+        for school in schools.iter().filter(|s| s.tenant == tenant) {
+            pupils.extend(school_register(&mut dice, la, school, today).map_err(anyhow::Error::msg)?);
+        }
+        store.load_register(&scope, "demo-loader", &pupils, today).await?;
+    }
+    Ok(true)
+}
+
+fn school_register(
+    dice: &mut Dice,
+    la: LaCode,
+    school: &DemoSchool,
+    today: NaiveDate,
+) -> Result<Vec<SeedPupil>, String> {
+    let Some((low, high)) = school.ages else { return Ok(Vec::new()) };
+    let academic_year = academic_year_start(today);
+    let urn = Urn::parse(&school.urn.to_string())?;
+    let mut pupils = Vec::new();
+    for i in 0..school.roll {
+        // Ages low..high on 31 August: one cohort per year of age.
+        let age = u32::from(low) + (i % u32::from(high.saturating_sub(low).max(1)));
+        let birth_year = academic_year - age as i32;
+        let dob = NaiveDate::from_ymd_opt(birth_year - 1, 9, 1).ok_or("date out of range")?
+            + chrono::Duration::days(dice.below(365) as i64);
+        let Some(year) = nc_year_for(dob, academic_year) else { continue };
+        let serial = i % 1000;
+        let issue_year = (birth_year + 5).rem_euclid(100);
+        let body = format!("{la}{:04}{issue_year:02}{serial:03}", school.establishment_number);
+        let upn = Upn::from_body(&body)?;
+        let (status, primary) = status_and_need(dice, school.kind);
+        let secondary = primary
+            .filter(|_| dice.per_mille(300))
+            .and_then(|p| need(dice.weighted(EHCP_NEEDS)).filter(|s| s.code() != p.code()));
+        let sen = SenRecord::new(status, primary, secondary).map_err(|(f, e)| format!("{f} {e}"))?;
+        let forename = dice.pick(FORENAMES).to_string();
+        let details = PupilDetails {
+            upn,
+            legal_forename: forename.clone(),
+            legal_surname: dice.pick(SURNAMES).to_string(),
+            preferred_forename: (dice.per_mille(40)).then(|| format!("{}{}", &forename[..1], "ie")),
+            preferred_surname: None,
+            date_of_birth: dob,
+            school_urn: urn,
+            nc_year_override: (status != SenStatus::NoSen && dice.per_mille(15)).then(|| held_back(year)).flatten(),
+            looked_after: dice.per_mille(if status == SenStatus::NoSen { 8 } else { 40 }),
+        };
+        let plan = (status == SenStatus::EhcPlan).then(|| plan(dice, school, dob, year, today));
+        let cycles = if status == SenStatus::SenSupport { cycles(dice, today) } else { Vec::new() };
+        let provision = if status == SenStatus::NoSen { Vec::new() } else { provision(dice, today) };
+        pupils.push(SeedPupil { details, sen, plan, cycles, provision });
+    }
+    Ok(pupils)
+}
+
+fn status_and_need(dice: &mut Dice, kind: SchoolKind) -> (SenStatus, Option<&'static NeedType>) {
+    let (ehcp, support) = match kind {
+        SchoolKind::Mainstream => (53, 142),
+        SchoolKind::Special => (960, 40),
+        SchoolKind::AlternativeProvision => (150, 450),
+    };
+    let roll = dice.below(1000) as u32;
+    if roll < ehcp {
+        (SenStatus::EhcPlan, need(dice.weighted(EHCP_NEEDS)))
+    } else if roll < ehcp + support {
+        (SenStatus::SenSupport, need(dice.weighted(SUPPORT_NEEDS)))
+    } else {
+        (SenStatus::NoSen, None)
+    }
+}
+
+/// A pupil taught a year below their cohort.
+fn held_back(year: NcYear) -> Option<NcYear> {
+    year.ordinal().filter(|o| *o > 0).and_then(|o| NcYear::from_ordinal(o - 1))
+}
+
+fn plan(dice: &mut Dice, school: &DemoSchool, dob: NaiveDate, year: NcYear, today: NaiveDate) -> SeedPlan {
+    let earliest = dob.checked_add_months(Months::new(30)).unwrap_or(dob);
+    let issued_on = dice.days_back(today, 200, 2200).max(earliest).min(today);
+    // Most reviews were held within the year; some are due soon and a few overdue.
+    let last_review_on = match dice.below(100) {
+        0..=9 => None,
+        10..=19 => Some(dice.days_back(today, 366, 460)),
+        20..=34 => Some(dice.days_back(today, 300, 365)),
+        _ => Some(dice.days_back(today, 20, 300)),
+    }
+    .filter(|d| *d > issued_on);
+    let transfer_year = academic_year_start(today) + 1;
+    let in_final_year = matches!(year, NcYear::Year(6) | NcYear::Year(11) | NcYear::Year(2) | NcYear::N2);
+    let transfer_decision = (in_final_year && dice.per_mille(350)).then(|| {
+        let next = if matches!(year, NcYear::Year(11)) { "Eastwold College sixth form" } else { "Northmoor Academy" };
+        (transfer_year, next.to_owned(), dice.days_back(today, 5, 60))
+    });
+    SeedPlan { issued_on, named_setting: school.name.to_owned(), last_review_on, transfer_decision }
+}
+
+fn cycles(dice: &mut Dice, today: NaiveDate) -> Vec<(NewCycle, Option<(NaiveDate, SupportOutcome)>)> {
+    let earlier_start = dice.days_back(today, 200, 260);
+    let earlier = NewCycle {
+        started_on: earlier_start,
+        outcomes_sought: "Reads and retells a short text independently".into(),
+        planned_provision: "Small-group phonics three times a week".into(),
+        review_due: earlier_start + chrono::Duration::days(84),
+    };
+    let outcome = *dice.pick(&[SupportOutcome::Met, SupportOutcome::PartlyMet, SupportOutcome::NotMet]);
+    let current_start = dice.days_back(today, 30, 110);
+    let current = NewCycle {
+        started_on: current_start,
+        outcomes_sought: "Manages transitions between lessons with a visual timetable".into(),
+        planned_provision: "Daily check-in with a key adult; visual timetable".into(),
+        review_due: current_start + chrono::Duration::days(84),
+    };
+    vec![(earlier.clone(), Some((earlier.review_due, outcome))), (current, None)]
+}
+
+fn provision(dice: &mut Dice, today: NaiveDate) -> Vec<NewProvision> {
+    let (kind, provider, hours) = dice.pick(PROVISION);
+    vec![NewProvision {
+        provision_type: (*kind).into(),
+        provider: (*provider).into(),
+        minutes_per_week: (hours * 60.0) as i32,
+        start_on: dice.days_back(today, 30, 400),
+        end_on: None,
+    }]
+}

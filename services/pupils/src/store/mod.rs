@@ -1,0 +1,158 @@
+//! Persistence of the pupils service. Every function takes the caller's [`Scope`]
+//! (whole tenant, one school, or one professional's caseload) and an [`Actor`] for
+//! the audit log; a pupil outside the scope is not found, exactly as a missing one.
+//! Every read or change of a pupil's record writes an audit entry, in the same
+//! transaction as a change.
+
+mod access;
+mod convert;
+mod ehcp;
+mod pupils;
+mod seed;
+mod stats;
+mod support;
+
+pub use ehcp::{AnnualReviewInput, EhcpView, ReviewDueRow, TransferCandidate};
+pub use pupils::{NewEhcp, PupilFilter, SenChange};
+pub use seed::{SeedPlan, SeedPupil};
+pub use stats::RegisterCount;
+pub use support::{NewCycle, NewProvision};
+
+/// A stored pupil row as a domain pupil (for rows returned beside other records).
+pub fn pupil_from_row(row: pupil::Model) -> Result<crate::domain::Pupil> {
+    convert::pupil(row)
+}
+
+use chrono::Utc;
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    Set, SqlErr,
+};
+use sen_platform::config::PoolConfig;
+use sen_platform::identity::{Identity, Role, Scope};
+
+use crate::entity::{audit_event, case_access, pupil};
+use crate::error::{Error, Result};
+use crate::migration::Migrator;
+
+/// The pupils service's database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects to `url` and brings the schema up to date.
+    pub async fn connect(url: &str, pool: &PoolConfig) -> anyhow::Result<Self> {
+        let db = sen_platform::db::connect_and_migrate::<Migrator>(url, pool).await?;
+        Ok(Self { db })
+    }
+}
+
+/// Who is acting, for the audit log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    /// Person id (or service name).
+    pub person: String,
+    /// Their role.
+    pub role: Role,
+    /// The request's trace.
+    pub trace_id: Option<String>,
+}
+
+impl Actor {
+    /// The verified caller of the current request.
+    pub fn of(who: &Identity) -> Self {
+        Self {
+            person: who.person().to_owned(),
+            role: who.role(),
+            trace_id: sen_platform::telemetry::current_trace_id(),
+        }
+    }
+}
+
+/// Pupils within `scope`: the tenant's; one school's; or those with an open
+/// access grant to the professional.
+fn visible(scope: &Scope) -> Condition {
+    let tenant = scope.tenant().key();
+    let condition = Condition::all().add(pupil::Column::LaCode.eq(tenant.clone()));
+    match scope {
+        Scope::Tenant(_) => condition,
+        Scope::School(school) => condition.add(pupil::Column::SchoolUrn.eq(school.urn().as_i32())),
+        Scope::Caseload(caseload) => condition.add(
+            pupil::Column::Id.in_subquery(
+                Query::select()
+                    .column(case_access::Column::PupilId)
+                    .from(case_access::Entity)
+                    .and_where(case_access::Column::LaCode.eq(tenant))
+                    .and_where(case_access::Column::Person.eq(caseload.person()))
+                    .and_where(case_access::Column::RevokedAt.is_null())
+                    .to_owned(),
+            ),
+        ),
+    }
+}
+
+/// The pupil row if `scope` reaches it.
+async fn load_visible(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<pupil::Model> {
+    let row_id = i32::try_from(id).map_err(|_| Error::NotFound(format!("pupil {id}")))?;
+    pupil::Entity::find()
+        .filter(visible(scope))
+        .filter(pupil::Column::Id.eq(row_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("pupil {id}")))
+}
+
+/// Writes one audit entry per pupil for `action`.
+async fn audit(db: &impl ConnectionTrait, scope: &Scope, actor: &Actor, pupils: &[i32], action: &str) -> Result<()> {
+    if pupils.is_empty() {
+        return Ok(());
+    }
+    let at = Utc::now();
+    let rows: Vec<audit_event::ActiveModel> = pupils
+        .iter()
+        .map(|&pupil_id| audit_event::ActiveModel {
+            la_code: Set(scope.tenant().key()),
+            person: Set(actor.person.clone()),
+            role: Set(actor.role.as_str().to_owned()),
+            pupil_id: Set(Some(pupil_id)),
+            action: Set(action.to_owned()),
+            at: Set(at),
+            trace_id: Set(actor.trace_id.clone()),
+            ..Default::default()
+        })
+        .collect();
+    for batch in rows.chunks(500) {
+        audit_event::Entity::insert_many(batch.to_vec()).exec(db).await?;
+    }
+    Ok(())
+}
+
+/// Writes one audit entry.
+async fn audit_one(db: &impl ConnectionTrait, scope: &Scope, actor: &Actor, pupil: i32, action: &str) -> Result<()> {
+    audit(db, scope, actor, &[pupil], action).await
+}
+
+/// A unique-constraint violation becomes `conflict()`: the database settled a race
+/// the service's own check could not see. Other failures stay database errors.
+fn on_unique(e: DbErr, conflict: impl FnOnce() -> Error) -> Error {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => conflict(),
+        _ => Error::Database(e),
+    }
+}
+
+/// Inserts `model`, mapping a unique violation to `conflict()`.
+async fn insert<A>(
+    db: &impl ConnectionTrait,
+    model: A,
+    conflict: impl FnOnce() -> Error,
+) -> Result<<A::Entity as EntityTrait>::Model>
+where
+    A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: sea_orm::IntoActiveModel<A>,
+{
+    model.insert(db).await.map_err(|e| on_unique(e, conflict))
+}

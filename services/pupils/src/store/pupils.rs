@@ -1,0 +1,392 @@
+//! Pupils: create, read, update (moving school within the tenant), list with
+//! filters, change SEN status, and the history of every change.
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
+use sen_platform::identity::Scope;
+use sen_platform::ids::Urn;
+use sen_platform::paging::Page;
+
+use super::{Actor, Store, audit, audit_one, convert, insert, load_visible, visible};
+use crate::domain::{
+    NcYear, NeedType, Pupil, PupilDetails, SenRecord, SenStatus, Upn, academic_year_start, birth_cohort,
+    cohort_in_year, next_review_due,
+};
+use crate::entity::{ehcp, pupil, pupil_history};
+use crate::error::{Error, Result};
+
+/// The EHCP a pupil moving to status E starts with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEhcp {
+    /// When the plan was issued.
+    pub issued_on: NaiveDate,
+    /// The setting it names.
+    pub named_setting: String,
+}
+
+/// A change of SEN status or needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SenChange {
+    /// The new status and needs.
+    pub sen: SenRecord,
+    /// When it takes effect.
+    pub effective_on: NaiveDate,
+    /// Why.
+    pub reason: String,
+    /// The plan, when moving to E.
+    pub ehcp: Option<NewEhcp>,
+}
+
+/// What `list_pupils` narrows to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PupilFilter {
+    /// One school.
+    pub school: Option<Urn>,
+    /// One status.
+    pub status: Option<SenStatus>,
+    /// One primary need.
+    pub primary_need: Option<&'static NeedType>,
+    /// One year group (this academic year).
+    pub nc_year: Option<NcYear>,
+    /// Looked-after or not.
+    pub looked_after: Option<bool>,
+    /// One UPN.
+    pub upn: Option<Upn>,
+}
+
+pub(super) fn details_columns(model: &mut pupil::ActiveModel, details: &PupilDetails) {
+    model.upn = Set(details.upn.as_str().to_owned());
+    model.legal_forename = Set(details.legal_forename.clone());
+    model.legal_surname = Set(details.legal_surname.clone());
+    model.preferred_forename = Set(details.preferred_forename.clone());
+    model.preferred_surname = Set(details.preferred_surname.clone());
+    model.date_of_birth = Set(details.date_of_birth);
+    model.birth_cohort = Set(birth_cohort(details.date_of_birth));
+    model.nc_year_override = Set(details.nc_year_override.map(NcYear::code));
+    model.school_urn = Set(details.school_urn.as_i32());
+    model.looked_after = Set(details.looked_after);
+}
+
+pub(super) fn sen_columns(model: &mut pupil::ActiveModel, sen: &SenRecord) {
+    model.sen_status = Set(sen.status.code().to_owned());
+    model.primary_need = Set(sen.primary.map(|n| n.code().to_owned()));
+    model.secondary_need = Set(sen.secondary.map(|n| n.code().to_owned()));
+}
+
+/// One history entry, written beside the change it records.
+struct Entry<'a> {
+    kind: &'static str,
+    effective_on: NaiveDate,
+    sen: &'a SenRecord,
+    school: Urn,
+    reason: &'a str,
+}
+
+async fn history(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    actor: &Actor,
+    pupil_id: i32,
+    entry: Entry<'_>,
+) -> Result<()> {
+    pupil_history::ActiveModel {
+        la_code: Set(scope.tenant().key()),
+        pupil_id: Set(pupil_id),
+        kind: Set(entry.kind.to_owned()),
+        effective_on: Set(entry.effective_on),
+        sen_status: Set(entry.sen.status.code().to_owned()),
+        primary_need: Set(entry.sen.primary.map(|n| n.code().to_owned())),
+        secondary_need: Set(entry.sen.secondary.map(|n| n.code().to_owned())),
+        school_urn: Set(entry.school.as_i32()),
+        reason: Set(entry.reason.to_owned()),
+        changed_by: Set(actor.person.clone()),
+        changed_by_role: Set(actor.role.as_str().to_owned()),
+        recorded_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Opens the pupil's EHCP record, or reopens a ceased one with the new plan.
+async fn open_ehcp(db: &impl ConnectionTrait, scope: &Scope, pupil_id: i32, plan: &NewEhcp) -> Result<()> {
+    let now = Utc::now();
+    let existing = ehcp::Entity::find().filter(ehcp::Column::PupilId.eq(pupil_id)).one(db).await?;
+    let mut model = match existing {
+        Some(row) => {
+            let version = row.version;
+            let mut model: ehcp::ActiveModel = row.into();
+            model.version = Set(version + 1);
+            model
+        }
+        None => ehcp::ActiveModel {
+            la_code: Set(scope.tenant().key()),
+            pupil_id: Set(pupil_id),
+            version: Set(1),
+            created_at: Set(now),
+            ..Default::default()
+        },
+    };
+    model.issued_on = Set(plan.issued_on);
+    model.named_setting = Set(plan.named_setting.clone());
+    model.status = Set("active".into());
+    model.ceased_on = Set(None);
+    model.ceased_reason = Set(None);
+    model.last_review_on = Set(None);
+    model.next_review_due = Set(next_review_due(plan.issued_on));
+    model.transfer_year = Set(None);
+    model.next_setting = Set(None);
+    model.amended_plan_issued_on = Set(None);
+    model.updated_at = Set(now);
+    model.save(db).await?;
+    Ok(())
+}
+
+impl Store {
+    /// Adds a pupil to the register (with their EHCP when the status is E).
+    pub async fn create_pupil(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        details: &PupilDetails,
+        sen: &SenRecord,
+        plan: Option<&NewEhcp>,
+        today: NaiveDate,
+    ) -> Result<Pupil> {
+        if !scope.reaches(details.school_urn) {
+            return Err(Error::NotFound(format!("school {}", details.school_urn)));
+        }
+        let txn = self.db.begin().await?;
+        let now = Utc::now();
+        let mut model = pupil::ActiveModel {
+            la_code: Set(scope.tenant().key()),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        details_columns(&mut model, details);
+        sen_columns(&mut model, sen);
+        let upn = details.upn.clone();
+        let row = insert(&txn, model, || {
+            Error::AlreadyExists(format!("a pupil with UPN {upn} is already on this authority's register"))
+        })
+        .await?;
+        if let Some(plan) = plan.filter(|_| sen.status == SenStatus::EhcPlan) {
+            open_ehcp(&txn, scope, row.id, plan).await?;
+        }
+        let entry = Entry {
+            kind: "added",
+            effective_on: today,
+            sen,
+            school: details.school_urn,
+            reason: "added to the register",
+        };
+        history(&txn, scope, actor, row.id, entry).await?;
+        audit_one(&txn, scope, actor, row.id, "pupil.create").await?;
+        txn.commit().await?;
+        convert::pupil(row)
+    }
+
+    /// One pupil within `scope`.
+    pub async fn get_pupil(&self, scope: &Scope, actor: &Actor, id: i64) -> Result<Pupil> {
+        let row = load_visible(&self.db, scope, id).await?;
+        audit_one(&self.db, scope, actor, row.id, "pupil.read").await?;
+        convert::pupil(row)
+    }
+
+    /// Replaces a pupil's details if unchanged since `expected_version`. A new
+    /// school (which `scope` must reach) is a move within the tenant: the history,
+    /// support, provision and plan stay with the pupil.
+    pub async fn update_pupil(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        id: i64,
+        expected_version: i64,
+        details: &PupilDetails,
+        today: NaiveDate,
+    ) -> Result<Pupil> {
+        let txn = self.db.begin().await?;
+        let stored = convert::pupil(load_visible(&txn, scope, id).await?)?;
+        let moving = stored.details.school_urn != details.school_urn;
+        if moving && !scope.reaches(details.school_urn) {
+            return Err(Error::NotFound(format!("school {}", details.school_urn)));
+        }
+        let mut model = <pupil::ActiveModel as Default>::default();
+        details_columns(&mut model, details);
+        model.updated_at = Set(Utc::now());
+        let row_id = stored.id as i32;
+        let upn = details.upn.clone();
+        // Version check and write in one statement: of two editors, the second matches no row.
+        let result = pupil::Entity::update_many()
+            .set(model)
+            .col_expr(pupil::Column::Version, Expr::col(pupil::Column::Version).add(1))
+            .filter(pupil::Column::Id.eq(row_id))
+            .filter(pupil::Column::Version.eq(expected_version))
+            .exec(&txn)
+            .await
+            .map_err(|e| {
+                super::on_unique(e, || {
+                    Error::AlreadyExists(format!("a pupil with UPN {upn} is already on the register"))
+                })
+            })?;
+        if result.rows_affected == 0 {
+            return Err(Error::Aborted(format!(
+                "pupil {id} was changed by someone else (now version {}, you sent {expected_version}); reload and try again",
+                stored.version
+            )));
+        }
+        if moving {
+            let entry = Entry {
+                kind: "school_move",
+                effective_on: today,
+                sen: &stored.sen,
+                school: details.school_urn,
+                reason: "moved school within the authority",
+            };
+            history(&txn, scope, actor, row_id, entry).await?;
+        }
+        audit_one(&txn, scope, actor, row_id, "pupil.update").await?;
+        let row =
+            pupil::Entity::find_by_id(row_id).one(&txn).await?.ok_or_else(|| Error::NotFound(format!("pupil {id}")))?;
+        txn.commit().await?;
+        convert::pupil(row)
+    }
+
+    /// Pupils within `scope` matching `filter`, by id, one page.
+    pub async fn list_pupils(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        filter: &PupilFilter,
+        page: &Page,
+        today: NaiveDate,
+    ) -> Result<(Vec<Pupil>, String)> {
+        let mut condition = visible(scope);
+        if let Some(urn) = filter.school {
+            condition = condition.add(pupil::Column::SchoolUrn.eq(urn.as_i32()));
+        }
+        if let Some(status) = filter.status {
+            condition = condition.add(pupil::Column::SenStatus.eq(status.code()));
+        }
+        if let Some(need) = filter.primary_need {
+            condition = condition.add(pupil::Column::PrimaryNeed.eq(need.code()));
+        }
+        if let Some(year) = filter.nc_year {
+            let by_override = pupil::Column::NcYearOverride.eq(year.code());
+            condition = condition.add(match cohort_in_year(year, academic_year_start(today)) {
+                Some(cohort) => Condition::any().add(by_override).add(
+                    Condition::all()
+                        .add(pupil::Column::NcYearOverride.is_null())
+                        .add(pupil::Column::BirthCohort.eq(cohort)),
+                ),
+                None => Condition::all().add(by_override),
+            });
+        }
+        if let Some(looked_after) = filter.looked_after {
+            condition = condition.add(pupil::Column::LookedAfter.eq(looked_after));
+        }
+        if let Some(upn) = &filter.upn {
+            condition = condition.add(pupil::Column::Upn.eq(upn.as_str()));
+        }
+        if let Some(after) = &page.after {
+            let after: i32 =
+                after.parse().map_err(|_| Error::invalid("page.page_token", "not a token for this list"))?;
+            condition = condition.add(pupil::Column::Id.gt(after));
+        }
+        let rows = pupil::Entity::find()
+            .filter(condition)
+            .order_by_asc(pupil::Column::Id)
+            .limit(page.fetch_limit())
+            .all(&self.db)
+            .await?;
+        let (rows, token) = page.finish(rows, |row| row.id.to_string());
+        let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+        audit(&self.db, scope, actor, &ids, "pupil.list").await?;
+        let pupils = rows.into_iter().map(convert::pupil).collect::<Result<Vec<_>>>()?;
+        Ok((pupils, token))
+    }
+
+    /// Changes SEN status and needs. Moving to E opens the EHCP; moving from E ceases it.
+    pub async fn change_sen_status(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        id: i64,
+        expected_version: i64,
+        change: &SenChange,
+    ) -> Result<Pupil> {
+        let txn = self.db.begin().await?;
+        let stored = convert::pupil(load_visible(&txn, scope, id).await?)?;
+        if stored.version != expected_version {
+            return Err(Error::Aborted(format!(
+                "pupil {id} was changed by someone else (now version {}, you sent {expected_version}); reload and try again",
+                stored.version
+            )));
+        }
+        let row_id = stored.id as i32;
+        let was_e = stored.sen.status == SenStatus::EhcPlan;
+        let is_e = change.sen.status == SenStatus::EhcPlan;
+        match (was_e, is_e, &change.ehcp) {
+            (false, true, Some(plan)) => open_ehcp(&txn, scope, row_id, plan).await?,
+            (false, true, None) => return Err(Error::invalid("ehcp", "is required when the status becomes E")),
+            (true, false, _) => {
+                ehcp::Entity::update_many()
+                    .col_expr(ehcp::Column::Status, Expr::value("ceased"))
+                    .col_expr(ehcp::Column::CeasedOn, Expr::value(change.effective_on))
+                    .col_expr(ehcp::Column::CeasedReason, Expr::value(change.reason.clone()))
+                    .col_expr(ehcp::Column::Version, Expr::col(ehcp::Column::Version).add(1))
+                    .filter(ehcp::Column::PupilId.eq(row_id))
+                    .exec(&txn)
+                    .await?;
+            }
+            _ => {}
+        }
+        let mut model = <pupil::ActiveModel as Default>::default();
+        sen_columns(&mut model, &change.sen);
+        model.updated_at = Set(Utc::now());
+        let result = pupil::Entity::update_many()
+            .set(model)
+            .col_expr(pupil::Column::Version, Expr::col(pupil::Column::Version).add(1))
+            .filter(pupil::Column::Id.eq(row_id))
+            .filter(pupil::Column::Version.eq(expected_version))
+            .exec(&txn)
+            .await?;
+        if result.rows_affected == 0 {
+            return Err(Error::Aborted(format!("pupil {id} was changed by someone else; reload and try again")));
+        }
+        let entry = Entry {
+            kind: "sen_status",
+            effective_on: change.effective_on,
+            sen: &change.sen,
+            school: stored.details.school_urn,
+            reason: &change.reason,
+        };
+        history(&txn, scope, actor, row_id, entry).await?;
+        audit_one(&txn, scope, actor, row_id, "pupil.sen_status").await?;
+        let row =
+            pupil::Entity::find_by_id(row_id).one(&txn).await?.ok_or_else(|| Error::NotFound(format!("pupil {id}")))?;
+        txn.commit().await?;
+        convert::pupil(row)
+    }
+
+    /// Every addition, status change and school move of a pupil, most recently
+    /// recorded first (each entry carries the date it took effect, which may be
+    /// earlier than when it was recorded).
+    pub async fn pupil_history(&self, scope: &Scope, actor: &Actor, id: i64) -> Result<Vec<pupil_history::Model>> {
+        let row = load_visible(&self.db, scope, id).await?;
+        audit_one(&self.db, scope, actor, row.id, "pupil.history").await?;
+        Ok(pupil_history::Entity::find()
+            .filter(pupil_history::Column::LaCode.eq(scope.tenant().key()))
+            .filter(pupil_history::Column::PupilId.eq(row.id))
+            .order_by_desc(pupil_history::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+}
