@@ -49,3 +49,32 @@ fn bad_configuration_names_the_variable_and_starts_nothing() {
     assert!(stderr.contains("SEN_LISTEN"), "{stderr}");
     assert!(!data.path().join("schools.db").exists(), "nothing was created");
 }
+
+#[tokio::test]
+async fn the_demo_register_has_pupils_plans_reviews_and_transfers_in_realistic_numbers() {
+    use sen_proto::v1 as pb;
+    use sen_proto::v1::pupils_service_client::PupilsServiceClient;
+    let data = tempfile::tempdir().expect("temp dir");
+    let running = start(data.path());
+    let token = token(data.path(), &["--role", "la_manager", "--tenant", "990"]);
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", running.address))
+        .expect("address")
+        .connect()
+        .await
+        .expect("connects");
+    let attach = sen_platform::identity::AttachIdentity::new(&token).expect("token");
+    let mut pupils = PupilsServiceClient::with_interceptor(channel, attach);
+    let stats = pupils.get_register_stats(pb::GetRegisterStatsRequest::default()).await.expect("stats").into_inner();
+    let authority = stats.authority.expect("authority totals");
+    assert!(authority.pupils_recorded > 2000, "a few thousand pupils: {}", authority.pupils_recorded);
+    assert!((10.0..20.0).contains(&authority.sen_support_percent), "{}", authority.sen_support_percent);
+    assert!((4.0..12.0).contains(&authority.ehc_plan_percent), "{}", authority.ehc_plan_percent);
+    let transfers =
+        pupils.list_transitions_due(pb::ListTransitionsDueRequest::default()).await.expect("transfers").into_inner();
+    assert!(transfers.transitions.len() >= 5, "{}", transfers.transitions.len());
+    let page = Some(pb::PageRequest { page_size: 500, page_token: String::new() });
+    let request = pb::ListAnnualReviewsDueRequest { window_days: 60, page, ..Default::default() };
+    let reviews = pupils.list_annual_reviews_due(request).await.expect("reviews").into_inner();
+    assert!(reviews.reviews.iter().any(|r| r.overdue) && reviews.reviews.iter().any(|r| !r.overdue));
+    stop(running).await;
+}

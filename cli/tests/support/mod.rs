@@ -16,6 +16,8 @@ pub struct Running {
     pub address: String,
     /// The log lines read before it was listening.
     pub startup_log: Vec<String>,
+    /// Every log line after that, as it arrives.
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 pub fn sen(data_dir: &Path) -> Command {
@@ -49,8 +51,16 @@ pub fn start_with(data_dir: &Path, vars: &[(&str, &str)]) -> Running {
         seen.push(line);
     };
     // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Running { child, address, startup_log: seen }
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if let Ok(mut log) = sink.lock() {
+                log.push(line);
+            }
+        }
+    });
+    Running { child, address, startup_log: seen, log }
 }
 
 pub fn token(data_dir: &Path, args: &[&str]) -> String {
@@ -74,6 +84,16 @@ pub async fn school_names(address: &str, token: &str) -> Vec<String> {
 /// test's client connections keep answering the server's goodbye.
 pub async fn stop(running: Running) {
     tokio::task::spawn_blocking(move || stop_blocking(running)).await.expect("stopped");
+}
+
+impl Drop for Running {
+    /// A test that fails part-way must not leave a server running.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
 
 fn stop_blocking(mut running: Running) {

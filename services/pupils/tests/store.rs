@@ -1,0 +1,214 @@
+//! The pupils store on both engines it runs on: SQLite (the embedded default) and
+//! PostgreSQL (production), each test on a fresh database.
+
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use sen_platform::identity::{DevIssuer, Grant, Role, Scope, TenantScope};
+use sen_platform::ids::{LaCode, Urn};
+use sen_platform::paging::Page;
+use sen_platform::testing::{Engine, TestDatabase};
+use sen_pupils::domain::{NcYear, NeedType, PupilDetails, SenRecord, SenStatus, Upn};
+use sen_pupils::error::Error;
+use sen_pupils::store::{Actor, NewEhcp, PupilFilter, SeedPupil, SenChange, Store};
+
+struct World {
+    store: Store,
+    issuer: DevIssuer,
+    _db: TestDatabase,
+}
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn today() -> NaiveDate {
+    d(2026, 11, 24)
+}
+
+fn urn(n: u32) -> Urn {
+    Urn::parse(&n.to_string()).unwrap()
+}
+
+fn details(serial: u32, school: u32, dob: NaiveDate) -> PupilDetails {
+    PupilDetails {
+        upn: Upn::from_body(&format!("886200125{serial:03}")).unwrap(),
+        legal_forename: "Kofi".into(),
+        legal_surname: "Mensah".into(),
+        preferred_forename: None,
+        preferred_surname: None,
+        date_of_birth: dob,
+        school_urn: urn(school),
+        nc_year_override: None,
+        looked_after: false,
+    }
+}
+
+fn sen(status: SenStatus, need: Option<&str>) -> SenRecord {
+    SenRecord::new(status, need.map(|n| NeedType::parse(n).unwrap()), None).unwrap()
+}
+
+impl World {
+    async fn new(engine: Engine) -> Self {
+        let db = TestDatabase::create(engine).await.unwrap();
+        let store = Store::connect(&db.url, &Default::default()).await.unwrap();
+        Self { store, issuer: DevIssuer::generate().unwrap(), _db: db }
+    }
+
+    fn who(&self, person: &str, role: Role, tenant: &str, school: Option<u32>) -> (Scope, Actor) {
+        let grant = Grant { person: person.into(), role, tenant: LaCode::parse(tenant).ok(), school: school.map(urn) };
+        let token = self.issuer.signer.mint(&grant, Duration::from_secs(60)).unwrap();
+        let identity = self.issuer.verifier.verify(&token).unwrap();
+        (identity.scope().unwrap(), Actor::of(&identity))
+    }
+
+    fn officer(&self) -> (Scope, Actor) {
+        self.who("officer", Role::CaseOfficer, "886", None)
+    }
+
+    fn service(&self) -> (TenantScope, Actor) {
+        let (scope, actor) = self.who("caseloads", Role::Service, "886", None);
+        (scope.tenant().clone(), actor)
+    }
+
+    async fn add(&self, serial: u32, school: u32, record: SenRecord) -> i64 {
+        let (scope, actor) = self.officer();
+        let plan = NewEhcp { issued_on: d(2025, 1, 10), named_setting: "School".into() };
+        let plan = (record.status == SenStatus::EhcPlan).then_some(&plan);
+        let dob = d(2016, 1, 1);
+        self.store.create_pupil(&scope, &actor, &details(serial, school, dob), &record, plan, today()).await.unwrap().id
+    }
+}
+
+async fn ids(w: &World, scope: &Scope, actor: &Actor, filter: &PupilFilter) -> Vec<i64> {
+    let page = Page { size: 500, after: None };
+    w.store.list_pupils(scope, actor, filter, &page, today()).await.unwrap().0.iter().map(|p| p.id).collect()
+}
+
+async fn scopes_reach_the_tenant_the_school_and_the_caseload(engine: Engine) {
+    let w = World::new(engine).await;
+    let a = w.add(1, 100001, sen(SenStatus::SenSupport, Some("SLCN"))).await;
+    let b = w.add(2, 100002, sen(SenStatus::EhcPlan, Some("ASD"))).await;
+    let all = PupilFilter::default();
+    let (officer, actor) = w.officer();
+    assert_eq!(ids(&w, &officer, &actor, &all).await, [a, b]);
+    let (medway, actor) = w.who("m", Role::LaManager, "887", None);
+    assert!(ids(&w, &medway, &actor, &all).await.is_empty());
+    assert!(matches!(w.store.get_pupil(&medway, &actor, a).await, Err(Error::NotFound(_))));
+    let (senco, actor) = w.who("s", Role::Senco, "886", Some(100001));
+    assert_eq!(ids(&w, &senco, &actor, &all).await, [a]);
+    assert!(matches!(w.store.ehcp(&senco, &actor, b).await, Err(Error::NotFound(_))));
+    let (ep, ep_actor) = w.who("ep-1", Role::EducationalPsychologist, "886", None);
+    assert!(ids(&w, &ep, &ep_actor, &all).await.is_empty());
+    let (tenant, service) = w.service();
+    w.store.grant_case_access(&tenant, &service, b, "ep-1", "C-9").await.unwrap();
+    assert_eq!(ids(&w, &ep, &ep_actor, &all).await, [b]);
+    w.store.revoke_case_access(&tenant, &service, b, "ep-1", "C-9").await.unwrap();
+    assert!(matches!(w.store.get_pupil(&ep, &ep_actor, b).await, Err(Error::NotFound(_))));
+    let (events, _) = w.store.audit_events(&tenant, Some(b), &Page { size: 50, after: None }).await.unwrap();
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["access.revoke", "pupil.list", "access.grant", "pupil.list", "pupil.create"]);
+}
+
+async fn filters_find_pupils_by_status_need_year_and_school(engine: Engine) {
+    let w = World::new(engine).await;
+    let a = w.add(1, 100001, sen(SenStatus::SenSupport, Some("SLCN"))).await;
+    let b = w.add(2, 100001, sen(SenStatus::EhcPlan, Some("ASD"))).await;
+    let c = w.add(3, 100002, sen(SenStatus::NoSen, None)).await;
+    let (scope, actor) = w.officer();
+    let by = |f: PupilFilter| f;
+    assert_eq!(
+        ids(&w, &scope, &actor, &by(PupilFilter { status: Some(SenStatus::EhcPlan), ..Default::default() })).await,
+        [b]
+    );
+    let slcn = NeedType::parse("SLCN").unwrap();
+    assert_eq!(ids(&w, &scope, &actor, &by(PupilFilter { primary_need: Some(slcn), ..Default::default() })).await, [a]);
+    assert_eq!(
+        ids(&w, &scope, &actor, &by(PupilFilter { school: Some(urn(100002)), ..Default::default() })).await,
+        [c]
+    );
+    // Born 1 January 2016: ten on 31 August 2026, Year 6 in 2026/27.
+    let year6 = PupilFilter { nc_year: Some(NcYear::Year(6)), ..Default::default() };
+    assert_eq!(ids(&w, &scope, &actor, &year6).await, [a, b, c]);
+    let year5 = PupilFilter { nc_year: Some(NcYear::Year(5)), ..Default::default() };
+    assert!(ids(&w, &scope, &actor, &year5).await.is_empty());
+}
+
+async fn a_plan_opens_with_e_and_ceases_when_the_status_leaves_e(engine: Engine) {
+    let w = World::new(engine).await;
+    let id = w.add(1, 100001, sen(SenStatus::SenSupport, Some("MLD"))).await;
+    let (scope, actor) = w.officer();
+    let change = |status, plan| SenChange {
+        sen: sen(status, Some("MLD")),
+        effective_on: d(2026, 10, 1),
+        reason: "review".into(),
+        ehcp: plan,
+    };
+    let missing = w.store.change_sen_status(&scope, &actor, id, 1, &change(SenStatus::EhcPlan, None)).await;
+    assert!(matches!(missing, Err(Error::Invalid(_))));
+    let plan = NewEhcp { issued_on: d(2026, 10, 1), named_setting: "School".into() };
+    w.store.change_sen_status(&scope, &actor, id, 1, &change(SenStatus::EhcPlan, Some(plan))).await.unwrap();
+    assert_eq!(w.store.ehcp(&scope, &actor, id).await.unwrap().ehcp.status, "active");
+    let stale = w.store.change_sen_status(&scope, &actor, id, 1, &change(SenStatus::SenSupport, None)).await;
+    assert!(matches!(stale, Err(Error::Aborted(_))));
+    w.store.change_sen_status(&scope, &actor, id, 2, &change(SenStatus::SenSupport, None)).await.unwrap();
+    let view = w.store.ehcp(&scope, &actor, id).await.unwrap();
+    assert_eq!((view.ehcp.status.as_str(), view.ehcp.ceased_reason.as_deref()), ("ceased", Some("review")));
+    assert_eq!(w.store.pupil_history(&scope, &actor, id).await.unwrap().len(), 3);
+}
+
+async fn register_counts_come_from_one_grouped_query(engine: Engine) {
+    let w = World::new(engine).await;
+    let (tenant, _) = w.service();
+    let pupils: Vec<SeedPupil> = (0..300)
+        .map(|i| SeedPupil {
+            details: details(i, 100001 + (i % 3), d(2015 + (i % 2) as i32, 10, 1)),
+            sen: match i % 10 {
+                0 => sen(SenStatus::EhcPlan, Some("ASD")),
+                1 | 2 => sen(SenStatus::SenSupport, Some("SEMH")),
+                _ => sen(SenStatus::NoSen, None),
+            },
+            plan: None,
+            cycles: Vec::new(),
+            provision: Vec::new(),
+        })
+        .collect();
+    w.store.load_register(&tenant, "loader", &pupils, today()).await.unwrap();
+    let (scope, _) = w.officer();
+    let counts = w.store.register_counts(&scope).await.unwrap();
+    let total: i64 = counts.iter().map(|c| c.pupils).sum();
+    assert_eq!(total, 300);
+    let ehcp: i64 = counts.iter().filter(|c| c.sen_status == "E").map(|c| c.pupils).sum();
+    assert_eq!(ehcp, 30);
+    assert!(counts.len() <= 3 * 3 * 2, "grouped rows, not one per pupil: {}", counts.len());
+    let (senco, _) = w.who("s", Role::Senco, "886", Some(100002));
+    let own: i64 = w.store.register_counts(&senco).await.unwrap().iter().map(|c| c.pupils).sum();
+    assert_eq!(own, 100);
+}
+
+macro_rules! on_both_engines {
+    ($($scenario:ident),* $(,)?) => {
+        $(
+            mod $scenario {
+                use super::*;
+
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$scenario(Engine::Sqlite).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    super::$scenario(Engine::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+
+on_both_engines!(
+    scopes_reach_the_tenant_the_school_and_the_caseload,
+    filters_find_pupils_by_status_need_year_and_school,
+    a_plan_opens_with_e_and_ceases_when_the_status_leaves_e,
+    register_counts_come_from_one_grouped_query,
+);
