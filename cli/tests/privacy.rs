@@ -6,40 +6,16 @@ mod support;
 
 use std::time::Duration;
 
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
-use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
 use sen_platform::identity::AttachIdentity;
 use sen_proto::v1 as pb;
 use sen_proto::v1::pupils_service_client::PupilsServiceClient;
-use tokio::sync::mpsc;
-use tonic::{Request, Response, Status};
 
 const FORENAME: &str = "Zephyrine";
 const SURNAME: &str = "Quillfeather";
 
-struct Collector(mpsc::UnboundedSender<String>);
-
-#[tonic::async_trait]
-impl TraceService for Collector {
-    async fn export(
-        &self,
-        request: Request<ExportTraceServiceRequest>,
-    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
-        let _ = self.0.send(format!("{:?}", request.into_inner()));
-        Ok(Response::new(ExportTraceServiceResponse { partial_success: None }))
-    }
-}
-
 #[tokio::test]
 async fn a_pupils_name_reaches_neither_the_log_nor_the_traces() {
-    let (exports, mut received) = mpsc::unbounded_channel();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let collector = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(TraceServiceServer::new(Collector(exports)))
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
+    let (collector, mut received) = support::collector().await;
     let data = tempfile::tempdir().expect("temp dir");
     let running = support::start_with(
         data.path(),
@@ -83,7 +59,7 @@ async fn a_pupils_name_reaches_neither_the_log_nor_the_traces() {
     let mut exported = String::new();
     let _ = tokio::time::timeout(Duration::from_secs(30), async {
         while let Some(batch) = received.recv().await {
-            exported.push_str(&batch);
+            exported.push_str(&format!("{batch:?}"));
             if exported.contains("GetPupil") {
                 return;
             }

@@ -6,28 +6,11 @@ mod support;
 
 use std::time::Duration;
 
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
-use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
 use sen_proto::v1 as pb;
 use sen_proto::v1::schools_service_client::SchoolsServiceClient;
-use tokio::sync::mpsc;
-use tonic::{Request, Response, Status};
+use tonic::Request;
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
-
-/// A collector that hands every export to the test.
-struct Collector(mpsc::UnboundedSender<ExportTraceServiceRequest>);
-
-#[tonic::async_trait]
-impl TraceService for Collector {
-    async fn export(
-        &self,
-        request: Request<ExportTraceServiceRequest>,
-    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
-        let _ = self.0.send(request.into_inner());
-        Ok(Response::new(ExportTraceServiceResponse { partial_success: None }))
-    }
-}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -35,14 +18,7 @@ fn hex(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn request_spans_reach_the_collector_in_the_callers_trace() {
-    let (exports, mut received) = mpsc::unbounded_channel();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let collector = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(TraceServiceServer::new(Collector(exports)))
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
+    let (collector, mut received) = support::collector().await;
 
     let data = tempfile::tempdir().expect("temp dir");
     let running = support::start_with(

@@ -32,6 +32,19 @@ pub fn from_proto(d: &Date) -> Result<NaiveDate, String> {
         .ok_or_else(|| format!("{}-{:02}-{:02} is not a calendar date", d.year, d.month, d.day))
 }
 
+/// A required date field, recording a violation under `field` when absent or impossible.
+pub fn required(input: Option<&Date>, field: &str, errors: &mut crate::error::FieldViolations) -> Option<NaiveDate> {
+    match input {
+        None => errors.check(field, Err("is required".into())),
+        Some(d) => errors.check(field, from_proto(d)),
+    }
+}
+
+/// The day a report is judged on: the request's `as_of`, or `today` when unset.
+pub fn as_of(input: Option<&Date>, today: NaiveDate, errors: &mut crate::error::FieldViolations) -> NaiveDate {
+    errors.check("as_of", from_proto_opt(input)).flatten().unwrap_or(today)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

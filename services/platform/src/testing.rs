@@ -90,3 +90,24 @@ impl Drop for TestDatabase {
         let _ = cleanup.join();
     }
 }
+
+/// Runs each named `async fn scenario(engine: Engine)` as two tests, `scenario::sqlite`
+/// and `scenario::postgres`, so every store behaviour is checked on both engines.
+#[macro_export]
+macro_rules! on_both_engines {
+    ($($scenario:ident),* $(,)?) => {
+        $(
+            mod $scenario {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$scenario($crate::testing::Engine::Sqlite).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    super::$scenario($crate::testing::Engine::Postgres).await;
+                }
+            }
+        )*
+    };
+}

@@ -186,27 +186,7 @@ async fn register_counts_come_from_one_grouped_query(engine: Engine) {
     assert_eq!(own, 100);
 }
 
-macro_rules! on_both_engines {
-    ($($scenario:ident),* $(,)?) => {
-        $(
-            mod $scenario {
-                use super::*;
-
-                #[tokio::test]
-                async fn sqlite() {
-                    super::$scenario(Engine::Sqlite).await;
-                }
-
-                #[tokio::test]
-                async fn postgres() {
-                    super::$scenario(Engine::Postgres).await;
-                }
-            }
-        )*
-    };
-}
-
-on_both_engines!(
+sen_platform::on_both_engines!(
     scopes_reach_the_tenant_the_school_and_the_caseload,
     filters_find_pupils_by_status_need_year_and_school,
     a_plan_opens_with_e_and_ceases_when_the_status_leaves_e,

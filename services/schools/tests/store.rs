@@ -311,27 +311,7 @@ async fn an_import_creates_then_updates_and_a_dry_run_writes_nothing(engine: Eng
     assert!(urns(&w, &w.scope(Role::LaManager, "887", None), &filter(d(2026, 1, 1))).await.is_empty());
 }
 
-macro_rules! on_both_engines {
-    ($($scenario:ident),* $(,)?) => {
-        $(
-            mod $scenario {
-                use super::*;
-
-                #[tokio::test]
-                async fn sqlite() {
-                    super::$scenario(Engine::Sqlite).await;
-                }
-
-                #[tokio::test]
-                async fn postgres() {
-                    super::$scenario(Engine::Postgres).await;
-                }
-            }
-        )*
-    };
-}
-
-on_both_engines!(
+sen_platform::on_both_engines!(
     another_authority_never_sees_a_school,
     a_senco_sees_only_their_own_school,
     a_stale_version_is_refused_and_changes_nothing,

@@ -3,7 +3,9 @@
 //! written when any field is bad.
 
 use chrono::{NaiveDate, SecondsFormat};
-use sen_platform::dates::{from_proto, from_proto_opt, to_proto, to_proto_opt};
+/// Required dates and the "as of" day, read the same way by every service.
+pub use sen_platform::dates::{as_of, required as date};
+use sen_platform::dates::{from_proto_opt, to_proto, to_proto_opt};
 use sen_platform::error::FieldViolations;
 use sen_platform::ids::Urn;
 use sen_proto::v1 as pb;
@@ -23,22 +25,9 @@ fn field(prefix: &str, name: &str) -> String {
     if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") }
 }
 
-/// A required date.
-pub fn date(input: Option<&pb::Date>, name: &str, errors: &mut FieldViolations) -> Option<NaiveDate> {
-    match input {
-        None => errors.check(name, Err("is required".into())),
-        Some(d) => errors.check(name, from_proto(d)),
-    }
-}
-
 /// An optional date; `Some(None)` when absent.
 pub fn optional_date(input: Option<&pb::Date>, name: &str, errors: &mut FieldViolations) -> Option<Option<NaiveDate>> {
     errors.check(name, from_proto_opt(input))
-}
-
-/// The "as of" day, today when unset.
-pub fn as_of(input: Option<&pb::Date>, today: NaiveDate, errors: &mut FieldViolations) -> NaiveDate {
-    errors.check("as_of", from_proto_opt(input)).flatten().unwrap_or(today)
 }
 
 /// SEN provision status: unspecified is absent.

@@ -3,7 +3,9 @@
 //! nothing is written when any field is bad.
 
 use chrono::NaiveDate;
-use sen_platform::dates::{from_proto, from_proto_opt, to_proto, to_proto_opt};
+/// Required dates and the "as of" day, read the same way by every service.
+pub use sen_platform::dates::{as_of, required as date};
+use sen_platform::dates::{from_proto_opt, to_proto, to_proto_opt};
 use sen_platform::error::FieldViolations;
 use sen_platform::ids::{LaCode, Urn};
 use sen_proto::v1 as pb;
@@ -142,19 +144,6 @@ pub fn senco_details(
         award: award?,
         award_achieved_on: achieved?,
     })
-}
-
-/// A required date.
-pub fn date(input: Option<&pb::Date>, name: &str, errors: &mut FieldViolations) -> Option<NaiveDate> {
-    match input {
-        None => errors.check(name, Err("is required".into())),
-        Some(d) => errors.check(name, from_proto(d)),
-    }
-}
-
-/// An optional "as of" date, defaulting to `today`.
-pub fn as_of(input: Option<&pb::Date>, today: NaiveDate, errors: &mut FieldViolations) -> NaiveDate {
-    errors.check("as_of", from_proto_opt(input)).flatten().unwrap_or(today)
 }
 
 /// Wire form of an authority.
