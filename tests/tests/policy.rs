@@ -1,0 +1,92 @@
+//! The role check of every method of every service, against the policy tables in
+//! docs/ARCHITECTURE.md: each role either passes the role check (and gets some
+//! other answer for an empty request) or is refused with PERMISSION_DENIED.
+
+use sen_platform::identity::Role;
+use sen_platform::testing::Engine;
+use sen_proto::v1 as pb;
+use sen_tests::platform::TestPlatform;
+use tonic::Code;
+
+use Role::*;
+
+const ALL: [Role; 7] =
+    [LaManager, CaseOfficer, Senco, EducationalPsychologist, AdvisoryTeacher, PlatformOperator, Service];
+
+fn identity(role: Role) -> (Option<&'static str>, Option<u32>) {
+    match role {
+        PlatformOperator => (None, None),
+        Senco => (Some("886"), Some(100001)),
+        _ => (Some("886"), None),
+    }
+}
+
+/// Calls `$method` with an empty request as every role and checks who is refused.
+macro_rules! check {
+    ($platform:expr, $client:ident, $method:ident, $request:expr, $allowed:expr) => {{
+        let allowed: &[Role] = $allowed;
+        for role in ALL {
+            let (tenant, school) = identity(role);
+            let mut client = $platform.$client(role, tenant, school).await;
+            let code = match client.$method($request).await {
+                Ok(_) => Code::Ok,
+                Err(status) => status.code(),
+            };
+            if allowed.contains(&role) {
+                assert_ne!(code, Code::PermissionDenied, "{} must be open to {role}", stringify!($method));
+            } else {
+                assert_eq!(code, Code::PermissionDenied, "{} must be refused to {role}", stringify!($method));
+            }
+        }
+    }};
+}
+
+#[tokio::test]
+async fn every_pupils_method_admits_exactly_the_roles_of_its_policy() {
+    let p = TestPlatform::start(Engine::Sqlite).await.unwrap();
+    let readers: &[Role] = &[LaManager, CaseOfficer, Senco, EducationalPsychologist, AdvisoryTeacher];
+    let editors: &[Role] = &[LaManager, CaseOfficer, Senco];
+    let team: &[Role] = &[LaManager, CaseOfficer];
+    check!(p, pupils, get_pupil, pb::GetPupilRequest { id: 1 }, readers);
+    check!(p, pupils, list_pupils, pb::ListPupilsRequest::default(), readers);
+    check!(p, pupils, list_pupil_history, pb::ListPupilHistoryRequest { pupil_id: 1 }, readers);
+    check!(p, pupils, list_support_cycles, pb::ListSupportCyclesRequest { pupil_id: 1 }, readers);
+    check!(p, pupils, list_provision, pb::ListProvisionRequest { pupil_id: 1 }, readers);
+    check!(p, pupils, get_ehcp, pb::GetEhcpRequest { pupil_id: 1, as_of: None }, readers);
+    check!(p, pupils, list_annual_reviews, pb::ListAnnualReviewsRequest { pupil_id: 1, as_of: None }, readers);
+    check!(p, pupils, create_pupil, pb::CreatePupilRequest::default(), editors);
+    check!(p, pupils, update_pupil, pb::UpdatePupilRequest::default(), editors);
+    check!(p, pupils, change_sen_status, pb::ChangeSenStatusRequest::default(), editors);
+    check!(p, pupils, add_support_cycle, pb::AddSupportCycleRequest::default(), editors);
+    check!(p, pupils, record_support_review, pb::RecordSupportReviewRequest::default(), editors);
+    check!(p, pupils, add_provision, pb::AddProvisionRequest::default(), editors);
+    check!(p, pupils, end_provision, pb::EndProvisionRequest::default(), editors);
+    check!(p, pupils, list_support_reviews_overdue, pb::ListSupportReviewsOverdueRequest::default(), editors);
+    check!(p, pupils, list_transitions_due, pb::ListTransitionsDueRequest::default(), editors);
+    check!(p, pupils, list_annual_reviews_due, pb::ListAnnualReviewsDueRequest::default(), editors);
+    check!(p, pupils, get_register_stats, pb::GetRegisterStatsRequest::default(), editors);
+    check!(p, pupils, record_annual_review, pb::RecordAnnualReviewRequest::default(), team);
+    check!(p, pupils, record_transfer_decision, pb::RecordTransferDecisionRequest::default(), team);
+    check!(p, pupils, grant_case_access, pb::GrantCaseAccessRequest::default(), &[Service]);
+    check!(p, pupils, revoke_case_access, pb::RevokeCaseAccessRequest::default(), &[Service]);
+    check!(p, pupils, list_audit_events, pb::ListAuditEventsRequest::default(), &[LaManager]);
+}
+
+#[tokio::test]
+async fn every_schools_method_admits_exactly_the_roles_of_its_policy() {
+    let p = TestPlatform::start(Engine::Sqlite).await.unwrap();
+    let readers: &[Role] = &[LaManager, CaseOfficer, Senco];
+    let managers: &[Role] = &[LaManager];
+    check!(p, client, create_authority, pb::CreateAuthorityRequest::default(), &[PlatformOperator]);
+    check!(p, client, list_authorities, pb::ListAuthoritiesRequest::default(), &ALL);
+    check!(p, client, get_school, pb::GetSchoolRequest { urn: "100001".into() }, readers);
+    check!(p, client, list_schools, pb::ListSchoolsRequest::default(), readers);
+    check!(p, client, list_senco_appointments, pb::ListSencoAppointmentsRequest { urn: "100001".into() }, readers);
+    check!(p, client, create_school, pb::CreateSchoolRequest::default(), managers);
+    check!(p, client, update_school, pb::UpdateSchoolRequest::default(), managers);
+    check!(p, client, appoint_senco, pb::AppointSencoRequest::default(), managers);
+    check!(p, client, update_senco_appointment, pb::UpdateSencoAppointmentRequest::default(), managers);
+    check!(p, client, end_senco_appointment, pb::EndSencoAppointmentRequest::default(), managers);
+    check!(p, client, list_senco_compliance, pb::ListSencoComplianceRequest::default(), &[LaManager, CaseOfficer]);
+    check!(p, client, import_schools, tokio_stream::iter(Vec::<pb::ImportSchoolsRequest>::new()), managers);
+}
