@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use prost::Message;
 
-const PROTOS: &[&str] = &["sen/v1/common.proto", "sen/v1/schools.proto", "sen/v1/pupils.proto"];
+const PROTOS: &[&str] =
+    &["sen/v1/common.proto", "sen/v1/schools.proto", "sen/v1/pupils.proto", "sen/v1/referrals.proto"];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     for proto in PROTOS {

@@ -8,6 +8,9 @@ use sen_platform::config::{Config, Mode};
 use sen_platform::identity::DevIssuer;
 use sen_schools::{SchoolsApi, Store};
 
+/// Every service the embedded platform serves.
+const SERVICES: [&str; 3] = [sen_schools::SERVICE_NAME, sen_pupils::SERVICE_NAME, sen_referrals::SERVICE_NAME];
+
 /// Runs until SIGTERM or Ctrl-C.
 pub async fn run(config: &Config) -> anyhow::Result<()> {
     if config.mode == Mode::Production {
@@ -24,22 +27,28 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     {
         tracing::info!("loaded the demo register: pupils of every demo school");
     }
+    let referrals = sen_referrals::Store::connect(&config.database_url_for(sen_referrals::PART), &config.pool).await?;
     let listener = sen_platform::serve::bind(config).await?;
     // In one process the pupils service reaches the schools service through the front port.
     let address = listener.local_addr()?;
     let schools_url = config.schools_url.clone().unwrap_or_else(|| format!("http://{address}"));
     let schools = sen_pupils::schools::Schools::new(sen_platform::client::channel(&schools_url, config)?);
+    let pupils_url = config.pupils_url.clone().unwrap_or_else(|| format!("http://{address}"));
+    let pupils_client = sen_referrals::pupils::Pupils::new(sen_platform::client::channel(&pupils_url, config)?);
     let routes = tonic::service::Routes::new(sen_schools::service(SchoolsApi::new(store), &issuer.verifier))
-        .add_service(sen_pupils::service(sen_pupils::PupilsApi::new(pupils, schools), &issuer.verifier));
+        .add_service(sen_pupils::service(sen_pupils::PupilsApi::new(pupils, schools), &issuer.verifier))
+        .add_service(sen_referrals::service(
+            sen_referrals::ReferralsApi::new(referrals, pupils_client),
+            &issuer.verifier,
+        ));
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     tracing::info!(
-        "SEN platform (embedded) listening on {scheme}://{address}: gRPC with reflection: {}, {}; data in {}; \
+        "SEN platform (embedded) listening on {scheme}://{address}: gRPC with reflection: {}; data in {}; \
          a token to try it: sen token --role la_manager --tenant 990",
-        sen_schools::SERVICE_NAME,
-        sen_pupils::SERVICE_NAME,
+        SERVICES.join(", "),
         config.data_dir.display(),
     );
-    sen_platform::serve::run(listener, config, routes, &[sen_schools::SERVICE_NAME, sen_pupils::SERVICE_NAME]).await
+    sen_platform::serve::run(listener, config, routes, &SERVICES).await
 }
 
 /// The demo schools, as the pupils demo needs them.

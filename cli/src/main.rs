@@ -37,6 +37,8 @@ enum Part {
     Schools,
     /// The SEN register, support, EHCPs, reviews and transfers.
     Pupils,
+    /// Referrals and the EHC needs assessment statutory clock.
+    Referrals,
 }
 
 fn main() -> std::process::ExitCode {
@@ -58,6 +60,7 @@ fn main() -> std::process::ExitCode {
             match part {
                 Part::Schools => sen_schools::serve(&config).await,
                 Part::Pupils => sen_pupils::serve(&config).await,
+                Part::Referrals => sen_referrals::serve(&config).await,
             }
         }),
         None => runtime(&config, "sen", |config| async move { embedded::run(&config).await }),
@@ -79,6 +82,7 @@ fn part_name(part: Part) -> &'static str {
     match part {
         Part::Schools => "sen-schools",
         Part::Pupils => "sen-pupils",
+        Part::Referrals => "sen-referrals",
     }
 }
 

@@ -13,6 +13,7 @@ use sen_platform::ids::{LaCode, Urn};
 use sen_platform::serve::{ServeOptions, serve};
 use sen_platform::testing::{Engine, TestDatabase};
 use sen_proto::v1::pupils_service_client::PupilsServiceClient;
+use sen_proto::v1::referrals_service_client::ReferralsServiceClient;
 use sen_proto::v1::schools_service_client::SchoolsServiceClient;
 use sen_schools::{SchoolsApi, Store};
 use tokio::net::TcpListener;
@@ -25,6 +26,8 @@ use tonic::transport::{Channel, Endpoint};
 pub type SchoolsClient = SchoolsServiceClient<InterceptedService<Channel, AttachIdentity>>;
 /// A pupils client speaking as one identity.
 pub type PupilsClient = PupilsServiceClient<InterceptedService<Channel, AttachIdentity>>;
+/// A referrals client speaking as one identity.
+pub type ReferralsClient = ReferralsServiceClient<InterceptedService<Channel, AttachIdentity>>;
 
 /// The day the test platform believes it is.
 pub fn today() -> NaiveDate {
@@ -41,6 +44,7 @@ pub struct TestPlatform {
     server: Option<JoinHandle<anyhow::Result<()>>>,
     _db: TestDatabase,
     _pupils_db: TestDatabase,
+    _referrals_db: TestDatabase,
 }
 
 /// Starting options.
@@ -64,6 +68,8 @@ impl TestPlatform {
         let store = Store::connect(&db.url, &Default::default()).await?;
         let pupils_db = TestDatabase::create(engine).await?;
         let pupils = sen_pupils::Store::connect(&pupils_db.url, &Default::default()).await?;
+        let referrals_db = TestDatabase::create(engine).await?;
+        let referrals = sen_referrals::Store::connect(&referrals_db.url, &Default::default()).await?;
         for (code, name) in [("886", "Kent"), ("887", "Medway")] {
             store.create_authority(LaCode::parse(code).map_err(anyhow::Error::msg)?, name).await?;
         }
@@ -71,8 +77,10 @@ impl TestPlatform {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let scheme = if options.tls.is_some() { "https" } else { "http" };
-        let schools =
-            sen_pupils::schools::Schools::new(Endpoint::from_shared(format!("{scheme}://{addr}"))?.connect_lazy());
+        // The services reach each other through the same port, as in the embedded mode.
+        let own = Endpoint::from_shared(format!("{scheme}://{addr}"))?.connect_lazy();
+        let schools = sen_pupils::schools::Schools::new(own.clone());
+        let pupils_client = sen_referrals::pupils::Pupils::new(own);
         let routes = tonic::service::Routes::new(sen_schools::service(
             SchoolsApi::with_clock(store, Arc::new(today)),
             &issuer.verifier,
@@ -80,17 +88,30 @@ impl TestPlatform {
         .add_service(sen_pupils::service(
             sen_pupils::PupilsApi::with_clock(pupils, schools, Arc::new(today)),
             &issuer.verifier,
+        ))
+        .add_service(sen_referrals::service(
+            sen_referrals::ReferralsApi::with_clock(referrals, pupils_client, Arc::new(today)),
+            &issuer.verifier,
         ));
         let (stop, stopped) = oneshot::channel::<()>();
         let serve_options =
             ServeOptions { tls: options.tls, shutdown_grace: options.shutdown_grace.unwrap_or(Duration::from_secs(5)) };
         let server = tokio::spawn(async move {
-            serve(listener, routes, &[sen_schools::SERVICE_NAME, sen_pupils::SERVICE_NAME], serve_options, async {
+            let names = [sen_schools::SERVICE_NAME, sen_pupils::SERVICE_NAME, sen_referrals::SERVICE_NAME];
+            serve(listener, routes, &names, serve_options, async {
                 let _ = stopped.await;
             })
             .await
         });
-        Ok(Self { addr, issuer, stop: Some(stop), server: Some(server), _db: db, _pupils_db: pupils_db })
+        Ok(Self {
+            addr,
+            issuer,
+            stop: Some(stop),
+            server: Some(server),
+            _db: db,
+            _pupils_db: pupils_db,
+            _referrals_db: referrals_db,
+        })
     }
 
     /// A token for `role` in `tenant` (and `school`, for SENCOs).
@@ -132,6 +153,19 @@ impl TestPlatform {
     pub async fn pupils_as(&self, token: &str) -> PupilsClient {
         match (self.channel().await, AttachIdentity::new(token)) {
             (Ok(channel), Ok(attach)) => PupilsServiceClient::with_interceptor(channel, attach),
+            _ => panic!("cannot reach the test platform"),
+        }
+    }
+
+    /// A referrals client for `role` in `tenant` (and `school`).
+    pub async fn referrals(&self, role: Role, tenant: Option<&str>, school: Option<u32>) -> ReferralsClient {
+        self.referrals_as(&self.token(role, tenant, school)).await
+    }
+
+    /// A referrals client for a specific token.
+    pub async fn referrals_as(&self, token: &str) -> ReferralsClient {
+        match (self.channel().await, AttachIdentity::new(token)) {
+            (Ok(channel), Ok(attach)) => ReferralsServiceClient::with_interceptor(channel, attach),
             _ => panic!("cannot reach the test platform"),
         }
     }

@@ -90,3 +90,31 @@ async fn every_schools_method_admits_exactly_the_roles_of_its_policy() {
     check!(p, client, list_senco_compliance, pb::ListSencoComplianceRequest::default(), &[LaManager, CaseOfficer]);
     check!(p, client, import_schools, tokio_stream::iter(Vec::<pb::ImportSchoolsRequest>::new()), managers);
 }
+
+#[tokio::test]
+async fn every_referrals_method_admits_exactly_the_roles_of_its_policy() {
+    let p = TestPlatform::start(Engine::Sqlite).await.unwrap();
+    let readers: &[Role] = &[LaManager, CaseOfficer, Senco, EducationalPsychologist, AdvisoryTeacher];
+    let team: &[Role] = &[LaManager, CaseOfficer];
+    check!(p, referrals, submit_referral, pb::SubmitReferralRequest::default(), &[Senco, CaseOfficer]);
+    check!(p, referrals, resubmit_referral, pb::ResubmitReferralRequest::default(), &[Senco, CaseOfficer]);
+    check!(p, referrals, get_referral, pb::GetReferralRequest { id: 1, as_of: None }, readers);
+    check!(p, referrals, list_referrals, pb::ListReferralsRequest::default(), readers);
+    check!(p, referrals, get_referral_timeline, pb::GetReferralTimelineRequest { id: 1 }, readers);
+    check!(p, referrals, watch_referrals, pb::WatchReferralsRequest {}, readers);
+    let event =
+        |e: pb::ReferralEvent| pb::ChangeReferralStatusRequest { id: 1, version: 1, event: e as i32, note: "n".into() };
+    check!(p, referrals, change_referral_status, event(pb::ReferralEvent::Accept), team);
+    check!(p, referrals, change_referral_status, event(pb::ReferralEvent::Return), team);
+    check!(p, referrals, change_referral_status, event(pb::ReferralEvent::Decline), team);
+    check!(p, referrals, change_referral_status, event(pb::ReferralEvent::Withdraw), &[Senco, CaseOfficer]);
+    let workers: &[Role] = &[LaManager, CaseOfficer, EducationalPsychologist, AdvisoryTeacher];
+    check!(p, referrals, change_referral_status, event(pb::ReferralEvent::Start), workers);
+    check!(p, referrals, change_referral_status, event(pb::ReferralEvent::Close), workers);
+    check!(p, referrals, mark_allocated, pb::MarkAllocatedRequest::default(), &[Service]);
+    check!(p, referrals, record_assessment_decision, pb::RecordAssessmentDecisionRequest::default(), team);
+    check!(p, referrals, record_plan_decision, pb::RecordPlanDecisionRequest::default(), team);
+    check!(p, referrals, record_final_plan_issued, pb::RecordFinalPlanIssuedRequest::default(), team);
+    check!(p, referrals, record_clock_exception, pb::RecordClockExceptionRequest::default(), team);
+    check!(p, referrals, get_statutory_clock_report, pb::GetStatutoryClockReportRequest::default(), team);
+}

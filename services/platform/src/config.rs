@@ -95,6 +95,9 @@ pub struct Config {
     /// Where the schools service answers (`SEN_SCHOOLS_URL`); in the embedded mode
     /// the front port itself.
     pub schools_url: Option<String>,
+    /// Where the pupils service answers (`SEN_PUPILS_URL`); in the embedded mode
+    /// the front port itself.
+    pub pupils_url: Option<String>,
     /// CA that the services called over TLS must chain to (`SEN_UPSTREAM_CA_FILE`).
     pub upstream_ca: Option<PathBuf>,
 }
@@ -163,6 +166,14 @@ impl Reader<'_> {
                 .filter(|n| (min..=max).contains(n))
                 .ok_or_else(|| format!("is not a whole number from {min} to {max}"))
         })
+    }
+
+    fn service_url(&mut self, name: &'static str) -> Option<String> {
+        let url = self.raw(name)?;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            self.problem(name, format!("'{url}' must be an http:// or https:// URL"));
+        }
+        Some(url)
     }
 
     fn file(&mut self, name: &'static str) -> Option<PathBuf> {
@@ -261,14 +272,12 @@ impl Config {
             }
         }
         let shutdown_grace = Duration::from_secs(r.number("SEN_SHUTDOWN_GRACE_SECONDS", 20, 0, 3600));
-        let schools_url = r.raw("SEN_SCHOOLS_URL");
-        if let Some(url) = &schools_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            r.problem("SEN_SCHOOLS_URL", format!("'{url}' must be an http:// or https:// URL"));
-        }
+        let schools_url = r.service_url("SEN_SCHOOLS_URL");
+        let pupils_url = r.service_url("SEN_PUPILS_URL");
         let upstream_ca = r.file("SEN_UPSTREAM_CA_FILE");
-        if schools_url.as_deref().is_some_and(|u| u.starts_with("https://")) && upstream_ca.is_none() {
+        let any_https =
+            [&schools_url, &pupils_url].iter().any(|u| u.as_deref().is_some_and(|u| u.starts_with("https://")));
+        if any_https && upstream_ca.is_none() {
             r.problem("SEN_UPSTREAM_CA_FILE", "is required to call services over https://");
         }
         let demo_data = r.parse("SEN_DEMO_DATA", mode == Mode::Embedded, |v| match v {
@@ -323,6 +332,7 @@ impl Config {
                 shutdown_grace,
                 demo_data,
                 schools_url,
+                pupils_url,
                 upstream_ca,
             })
         } else {

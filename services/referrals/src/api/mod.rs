@@ -1,0 +1,92 @@
+//! `sen.v1.ReferralsService`: decode, authorise, call the store, encode, and tell
+//! watchers.
+//!
+//! | methods | roles |
+//! | --- | --- |
+//! | SubmitReferral, ResubmitReferral | senco (own school's pupils), case_officer |
+//! | GetReferral, ListReferrals, GetReferralTimeline, WatchReferrals | la_manager, case_officer, senco (own school), educational_psychologist and advisory_teacher (allocated to them) |
+//! | ChangeReferralStatus: accept, return, decline | la_manager, case_officer |
+//! | ChangeReferralStatus: withdraw | senco (the submitting school), case_officer |
+//! | ChangeReferralStatus: start, close | the allocated professional, la_manager, case_officer |
+//! | MarkAllocated | service (the caseloads service) |
+//! | RecordAssessmentDecision, RecordPlanDecision, RecordFinalPlanIssued, RecordClockException, GetStatutoryClockReport | la_manager, case_officer |
+//!
+//! Changes are broadcast to watchers in the order they commit. The channel is
+//! bounded and never waits: a watcher that falls too far behind is told so
+//! (DATA_LOSS) and reconnects, so a slow reader never blocks a writer.
+
+mod handlers;
+mod wire;
+
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Utc};
+use sen_platform::identity::{Identity, Role, Scope};
+use sen_proto::v1 as pb;
+use tokio::sync::broadcast;
+use tonic::{Request, Status};
+
+use crate::pupils::Pupils;
+use crate::store::{Actor, Store};
+
+const SUBMITTERS: &[Role] = &[Role::Senco, Role::CaseOfficer];
+const READERS: &[Role] =
+    &[Role::LaManager, Role::CaseOfficer, Role::Senco, Role::EducationalPsychologist, Role::AdvisoryTeacher];
+const TEAM: &[Role] = &[Role::LaManager, Role::CaseOfficer];
+const WORKERS: &[Role] = &[Role::LaManager, Role::CaseOfficer, Role::EducationalPsychologist, Role::AdvisoryTeacher];
+const WITHDRAWERS: &[Role] = &[Role::Senco, Role::CaseOfficer];
+const SERVICES: &[Role] = &[Role::Service];
+/// Changes a watcher may fall behind by before it is told to reconnect.
+const WATCH_BUFFER: usize = 1024;
+
+/// Today's date; a parameter so tests can fix it.
+pub type Clock = Arc<dyn Fn() -> NaiveDate + Send + Sync>;
+
+/// A committed change, with what decides who may see it.
+#[derive(Clone, Debug)]
+struct Change {
+    tenant: String,
+    school: i32,
+    allocated_to: Option<String>,
+    message: pb::ReferralChange,
+}
+
+impl Change {
+    fn visible_to(&self, scope: &Scope) -> bool {
+        self.tenant == scope.tenant().key()
+            && match scope {
+                Scope::Tenant(_) => true,
+                Scope::School(school) => self.school == school.urn().as_i32(),
+                Scope::Caseload(caseload) => self.allocated_to.as_deref() == Some(caseload.person()),
+            }
+    }
+}
+
+/// The gRPC service.
+#[derive(Clone)]
+pub struct ReferralsApi {
+    store: Store,
+    pupils: Pupils,
+    today: Clock,
+    changes: broadcast::Sender<Change>,
+}
+
+impl ReferralsApi {
+    /// A service over `store`, asking `pupils` about pupils, on the system clock.
+    pub fn new(store: Store, pupils: Pupils) -> Self {
+        Self::with_clock(store, pupils, Arc::new(|| Utc::now().date_naive()))
+    }
+
+    /// A service with its own notion of today.
+    pub fn with_clock(store: Store, pupils: Pupils, today: Clock) -> Self {
+        let (changes, _) = broadcast::channel(WATCH_BUFFER);
+        Self { store, pupils, today, changes }
+    }
+}
+
+fn caller<T>(request: &Request<T>, allowed: &[Role]) -> Result<(Identity, Actor), Status> {
+    let who = Identity::of(request)?;
+    who.require_role(allowed)?;
+    let actor = Actor::of(&who);
+    Ok((who, actor))
+}

@@ -1,0 +1,216 @@
+//! Wire ↔ domain for the referrals service; every bad field is named.
+
+use chrono::{NaiveDate, SecondsFormat};
+use sen_platform::dates::{to_proto, to_proto_opt};
+use sen_platform::error::FieldViolations;
+use sen_platform::ids::Urn;
+use sen_proto::v1 as pb;
+
+use crate::domain::{
+    BroadArea, ClockDates, Consent, ConsentMethod, Event, Priority, ReferralKind, Status, days_left, health,
+    next_deadline, stage, weeks_elapsed,
+};
+use crate::entity::{referral, referral_event};
+use crate::error::Result;
+use crate::store::{NewReferral, Tried, clock_dates};
+pub use sen_platform::dates::{as_of, required as date};
+
+/// Longest free text (concern, what was tried, notes).
+pub const TEXT_MAX: usize = 4000;
+
+/// Trimmed, non-blank, bounded text.
+pub fn text(value: &str, field: &str, max: usize, errors: &mut FieldViolations) -> Option<String> {
+    let value = value.trim();
+    let checked = match value.chars().count() {
+        0 => Err("is required".to_owned()),
+        n if n > max => Err(format!("is {n} characters; at most {max}")),
+        _ => Ok(value.to_owned()),
+    };
+    errors.check(field, checked)
+}
+
+/// What the school has tried, under `prefix`.
+pub fn tried(input: Option<&pb::GraduatedApproach>, prefix: &str, errors: &mut FieldViolations) -> Option<Tried> {
+    let Some(input) = input else {
+        errors.add(prefix, "is required: say what the graduated approach has tried");
+        return None;
+    };
+    let summary = text(&input.summary, &format!("{prefix}.summary"), TEXT_MAX, errors)?;
+    Some(Tried { summary, cycles: input.support_cycle_ids.clone(), provisions: input.provision_ids.clone() })
+}
+
+/// The referral body under `prefix`.
+pub fn body(
+    input: Option<&pb::ReferralBody>,
+    prefix: &str,
+    today: NaiveDate,
+    errors: &mut FieldViolations,
+) -> Option<NewReferral> {
+    let Some(input) = input else {
+        errors.add(prefix, "is required");
+        return None;
+    };
+    let f = |name: &str| format!("{prefix}.{name}");
+    if input.pupil_id < 1 {
+        errors.add(f("pupil_id"), "is required");
+    }
+    let school = errors.check(&f("school_urn"), Urn::parse(&input.school_urn));
+    let kind = errors.check(&f("kind"), ReferralKind::parse(&input.kind));
+    let broad_areas = if input.broad_areas.is_empty() {
+        errors.add(f("broad_areas"), "name at least one of the four broad areas of need");
+        None
+    } else {
+        errors.check(
+            &f("broad_areas"),
+            input.broad_areas.iter().map(|a| BroadArea::parse(a)).collect::<Result<Vec<_>, _>>(),
+        )
+    };
+    let concern = text(&input.concern, &f("concern"), TEXT_MAX, errors);
+    let tried = tried(input.graduated_approach.as_ref(), &f("graduated_approach"), errors);
+    let consent = consent(input.consent.as_ref(), &f("consent"), today, errors);
+    let priority = if input.priority.is_empty() {
+        Some(Priority::Routine)
+    } else {
+        errors.check(&f("priority"), Priority::parse(&input.priority))
+    };
+    Some(NewReferral {
+        pupil_id: input.pupil_id,
+        school: school?,
+        kind: kind?,
+        broad_areas: broad_areas?,
+        concern: concern?,
+        tried: tried?,
+        consent: consent?,
+        priority: priority?,
+    })
+}
+
+fn consent(
+    input: Option<&pb::ParentalConsent>,
+    prefix: &str,
+    today: NaiveDate,
+    errors: &mut FieldViolations,
+) -> Option<Consent> {
+    let Some(input) = input else {
+        errors.add(
+            prefix,
+            "parental consent is required before a referral can be made: record who gave it, when and how",
+        );
+        return None;
+    };
+    let given_on = date(input.given_on.as_ref(), &format!("{prefix}.given_on"), errors);
+    let method = errors.check(&format!("{prefix}.method"), ConsentMethod::parse(&input.method));
+    match Consent::new(&input.given_by, given_on?, method?, today) {
+        Ok(consent) => Some(consent),
+        Err((field, message)) => {
+            errors.add(format!("{prefix}.{field}"), message);
+            None
+        }
+    }
+}
+
+/// A lifecycle event from the wire.
+pub fn event(value: i32) -> std::result::Result<Event, String> {
+    match pb::ReferralEvent::try_from(value) {
+        Ok(pb::ReferralEvent::Accept) => Ok(Event::Accept),
+        Ok(pb::ReferralEvent::Return) => Ok(Event::Return),
+        Ok(pb::ReferralEvent::Decline) => Ok(Event::Decline),
+        Ok(pb::ReferralEvent::Withdraw) => Ok(Event::Withdraw),
+        Ok(pb::ReferralEvent::Start) => Ok(Event::Start),
+        Ok(pb::ReferralEvent::Close) => Ok(Event::Close),
+        Ok(pb::ReferralEvent::Unspecified) => Err("is required".into()),
+        Err(_) => Err(format!("{value} is not a referral event")),
+    }
+}
+
+/// A status filter: unspecified is any.
+pub fn status(value: i32) -> std::result::Result<Option<Status>, String> {
+    match pb::ReferralStatus::try_from(value) {
+        Ok(pb::ReferralStatus::Unspecified) => Ok(None),
+        Ok(s) => Status::ALL
+            .get((s as i32 - 1) as usize)
+            .copied()
+            .map(Some)
+            .ok_or_else(|| format!("{value} is not a status")),
+        Err(_) => Err(format!("{value} is not a referral status")),
+    }
+}
+
+fn status_to_proto(code: &str) -> i32 {
+    Status::parse(code).ok().and_then(|s| Status::ALL.iter().position(|x| *x == s)).map_or(0, |i| i as i32 + 1)
+}
+
+fn split_ids(text: &str) -> Vec<i64> {
+    text.split(',').filter_map(|s| s.parse().ok()).collect()
+}
+
+fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Wire form of the clock on `today`.
+pub fn clock_to_proto(row: &referral::Model, dates: &ClockDates, today: NaiveDate) -> pb::StatutoryClock {
+    let next = next_deadline(dates);
+    pb::StatutoryClock {
+        received_on: Some(to_proto(dates.received_on)),
+        stage: stage(dates).code().to_owned(),
+        decision_due: to_proto_opt(row.decision_due),
+        no_plan_notice_due: to_proto_opt(row.no_plan_notice_due),
+        final_plan_due: to_proto_opt(row.final_plan_due),
+        assessment_decision: dates.assessment_decision.map(|d| d.0.code().to_owned()).unwrap_or_default(),
+        assessment_decision_on: to_proto_opt(dates.assessment_decision.map(|d| d.1)),
+        plan_decision: dates.plan_decision.map(|d| d.0.code().to_owned()).unwrap_or_default(),
+        plan_decision_on: to_proto_opt(dates.plan_decision.map(|d| d.1)),
+        final_plan_issued_on: to_proto_opt(dates.final_plan_issued_on),
+        exception: dates.exception.map(|e| e.code().to_owned()).unwrap_or_default(),
+        next_deadline: next.as_ref().map(|d| d.what.to_owned()).unwrap_or_default(),
+        next_deadline_on: to_proto_opt(next.as_ref().map(|d| d.due)),
+        weeks_elapsed: i32::try_from(weeks_elapsed(dates.received_on, today)).unwrap_or(i32::MAX),
+        days_left: next.as_ref().map_or(0, |d| i32::try_from(days_left(d.due, today)).unwrap_or(i32::MIN)),
+        health: health(dates, today).map(|h| h.code().to_owned()).unwrap_or_default(),
+    }
+}
+
+/// Wire form of a referral on `today`.
+pub fn referral_to_proto(row: &referral::Model, today: NaiveDate) -> Result<pb::Referral> {
+    let clock = clock_dates(row)?.map(|dates| clock_to_proto(row, &dates, today));
+    Ok(pb::Referral {
+        id: i64::from(row.id),
+        body: Some(pb::ReferralBody {
+            pupil_id: row.pupil_id,
+            school_urn: row.school_urn.to_string(),
+            kind: row.kind.clone(),
+            broad_areas: row.broad_areas.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            concern: row.concern.clone(),
+            graduated_approach: Some(pb::GraduatedApproach {
+                summary: row.tried_summary.clone(),
+                support_cycle_ids: split_ids(&row.support_cycle_ids),
+                provision_ids: split_ids(&row.provision_ids),
+            }),
+            consent: Some(pb::ParentalConsent {
+                given_by: row.consent_given_by.clone(),
+                given_on: Some(to_proto(row.consent_given_on)),
+                method: row.consent_method.clone(),
+            }),
+            priority: row.priority.clone(),
+        }),
+        status: status_to_proto(&row.status),
+        submitted_on: Some(to_proto(row.submitted_on)),
+        allocated_to: row.allocated_to.clone().unwrap_or_default(),
+        outcome: row.outcome.clone().unwrap_or_default(),
+        clock,
+        version: row.version,
+    })
+}
+
+/// Wire form of a timeline entry.
+pub fn entry_to_proto(e: &referral_event::Model) -> pb::TimelineEntry {
+    pb::TimelineEntry {
+        at: timestamp(e.at),
+        by: e.by.clone(),
+        by_role: e.by_role.clone(),
+        from: e.from_status.as_deref().map_or(0, status_to_proto),
+        to: status_to_proto(&e.to_status),
+        note: e.note.clone(),
+    }
+}

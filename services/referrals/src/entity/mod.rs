@@ -1,0 +1,4 @@
+//! sea-orm entities of the referrals service's own tables.
+
+pub mod referral;
+pub mod referral_event;

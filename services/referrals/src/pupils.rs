@@ -1,0 +1,37 @@
+//! What the referrals service asks the pupils service: whether the caller may see
+//! the pupil, and which school the pupil is on roll at. Calls carry the caller's
+//! own identity token, so the pupils service applies the caller's scope (and
+//! audits the read).
+
+use sen_platform::identity::AttachIdentity;
+use sen_platform::ids::Urn;
+use sen_proto::v1 as pb;
+use sen_proto::v1::pupils_service_client::PupilsServiceClient;
+use tonic::Code;
+use tonic::transport::Channel;
+
+use crate::error::{Error, Result};
+
+/// A client of the pupils service.
+#[derive(Clone, Debug)]
+pub struct Pupils {
+    channel: Channel,
+}
+
+impl Pupils {
+    /// Calls the pupils service over `channel`.
+    pub fn new(channel: Channel) -> Self {
+        Self { channel }
+    }
+
+    /// The school the pupil is on roll at, if the caller may see the pupil.
+    pub async fn school_of(&self, token: &str, pupil_id: i64) -> Result<Option<Urn>> {
+        let attach = AttachIdentity::new(token).map_err(Error::Unavailable)?;
+        let mut client = PupilsServiceClient::with_interceptor(self.channel.clone(), attach);
+        match client.get_pupil(pb::GetPupilRequest { id: pupil_id }).await {
+            Ok(response) => Ok(Urn::parse(&response.into_inner().school_urn).ok()),
+            Err(status) if matches!(status.code(), Code::NotFound | Code::PermissionDenied) => Ok(None),
+            Err(status) => Err(Error::Unavailable(format!("pupils service: {} {}", status.code(), status.message()))),
+        }
+    }
+}

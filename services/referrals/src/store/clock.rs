@@ -1,0 +1,194 @@
+//! The statutory clock of EHC needs assessment requests: recording each step in
+//! order, and the cases behind the clock report.
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sen_platform::identity::{Scope, TenantScope};
+
+use super::{Actor, Store, load_visible, record, status_of};
+use crate::domain::{AssessmentDecision, ClockDates, ClockException, PlanDecision, ReferralKind, Stage, stage};
+use crate::entity::{referral, referral_event};
+use crate::error::{Error, Result};
+
+/// The clock's stored dates of a referral, if it is an EHC needs assessment request.
+pub fn clock_dates(row: &referral::Model) -> Result<Option<ClockDates>> {
+    let kind = ReferralKind::parse(&row.kind).map_err(|e| Error::Corrupt(format!("referral {}: {e}", row.id)))?;
+    if !kind.is_statutory() {
+        return Ok(None);
+    }
+    let corrupt = |e: String| Error::Corrupt(format!("referral {}: {e}", row.id));
+    let assessment = match (&row.assessment_decision, row.assessment_decision_on) {
+        (Some(code), Some(on)) => Some((AssessmentDecision::parse(code).map_err(corrupt)?, on)),
+        _ => None,
+    };
+    let plan = match (&row.plan_decision, row.plan_decision_on) {
+        (Some(code), Some(on)) => Some((PlanDecision::parse(code).map_err(corrupt)?, on)),
+        _ => None,
+    };
+    Ok(Some(ClockDates {
+        received_on: row.submitted_on,
+        assessment_decision: assessment,
+        plan_decision: plan,
+        final_plan_issued_on: row.final_plan_issued_on,
+        exception: row.clock_exception.as_deref().map(ClockException::parse).transpose().map_err(corrupt)?,
+    }))
+}
+
+/// Open requests whose next statutory date has passed on `today`, in SQL. The
+/// stages mirror `domain::clock::next_deadline`: awaiting the decision to assess
+/// (6 weeks), assessing (16 weeks), awaiting the final plan (20 weeks).
+pub(super) fn overdue_condition(today: NaiveDate) -> Condition {
+    Condition::any()
+        .add(
+            Condition::all()
+                .add(referral::Column::DecisionDue.is_not_null())
+                .add(referral::Column::AssessmentDecision.is_null())
+                .add(referral::Column::DecisionDue.lt(today)),
+        )
+        .add(
+            Condition::all()
+                .add(referral::Column::AssessmentDecision.eq(AssessmentDecision::Assess.code()))
+                .add(referral::Column::PlanDecision.is_null())
+                .add(referral::Column::NoPlanNoticeDue.lt(today)),
+        )
+        .add(
+            Condition::all()
+                .add(referral::Column::PlanDecision.eq(PlanDecision::Issue.code()))
+                .add(referral::Column::FinalPlanIssuedOn.is_null())
+                .add(referral::Column::FinalPlanDue.lt(today)),
+        )
+}
+
+/// One step of the clock to record.
+enum Step {
+    Assessment(AssessmentDecision, NaiveDate),
+    Plan(PlanDecision, NaiveDate),
+    FinalPlan(NaiveDate),
+    Exception(Option<ClockException>),
+}
+
+impl Store {
+    /// Records the decision whether to assess.
+    pub async fn record_assessment_decision(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        id: i64,
+        decision: AssessmentDecision,
+        on: NaiveDate,
+    ) -> Result<(referral::Model, referral_event::Model)> {
+        self.clock_step(scope, actor, id, Step::Assessment(decision, on)).await
+    }
+
+    /// Records the decision whether to issue a plan.
+    pub async fn record_plan_decision(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        id: i64,
+        decision: PlanDecision,
+        on: NaiveDate,
+    ) -> Result<(referral::Model, referral_event::Model)> {
+        self.clock_step(scope, actor, id, Step::Plan(decision, on)).await
+    }
+
+    /// Records the issue of the final plan.
+    pub async fn record_final_plan_issued(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        id: i64,
+        on: NaiveDate,
+    ) -> Result<(referral::Model, referral_event::Model)> {
+        self.clock_step(scope, actor, id, Step::FinalPlan(on)).await
+    }
+
+    /// Marks (or clears) an exception to the timeliness figures.
+    pub async fn record_clock_exception(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        id: i64,
+        exception: Option<ClockException>,
+    ) -> Result<(referral::Model, referral_event::Model)> {
+        self.clock_step(scope, actor, id, Step::Exception(exception)).await
+    }
+
+    async fn clock_step(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        id: i64,
+        step: Step,
+    ) -> Result<(referral::Model, referral_event::Model)> {
+        let txn = self.db.begin().await?;
+        let row = load_visible(&txn, scope, id).await?;
+        let dates = clock_dates(&row)?.ok_or_else(|| {
+            Error::FailedPrecondition(format!("referral {id} is not an EHC needs assessment request"))
+        })?;
+        let current = stage(&dates);
+        let not_before = |on: NaiveDate, after: NaiveDate, field: &str| {
+            if on < after { Err(Error::invalid(field, format!("{on} is before {after}"))) } else { Ok(()) }
+        };
+        let mut model: referral::ActiveModel = row.clone().into();
+        let note = match step {
+            Step::Assessment(decision, on) => {
+                expect_stage(current, Stage::AwaitingAssessmentDecision, id)?;
+                not_before(on, dates.received_on, "decided_on")?;
+                model.assessment_decision = Set(Some(decision.code().to_owned()));
+                model.assessment_decision_on = Set(Some(on));
+                format!("decision on assessment: {} on {on}", decision.code())
+            }
+            Step::Plan(decision, on) => {
+                expect_stage(current, Stage::Assessing, id)?;
+                not_before(on, dates.assessment_decision.map_or(dates.received_on, |d| d.1), "decided_on")?;
+                model.plan_decision = Set(Some(decision.code().to_owned()));
+                model.plan_decision_on = Set(Some(on));
+                format!("decision on a plan: {} on {on}", decision.code())
+            }
+            Step::FinalPlan(on) => {
+                expect_stage(current, Stage::AwaitingFinalPlan, id)?;
+                not_before(on, dates.plan_decision.map_or(dates.received_on, |d| d.1), "issued_on")?;
+                model.final_plan_issued_on = Set(Some(on));
+                format!("final plan issued on {on}")
+            }
+            Step::Exception(exception) => {
+                model.clock_exception = Set(exception.map(|e| e.code().to_owned()));
+                match exception {
+                    Some(e) => format!("exception recorded: {}", e.name()),
+                    None => "exception cleared".to_owned(),
+                }
+            }
+        };
+        model.version = Set(row.version + 1);
+        model.updated_at = Set(Utc::now());
+        let updated = model.update(&txn).await?;
+        let status = status_of(&updated)?;
+        let entry = record(&txn, &updated, actor, Some(status), status, &note).await?;
+        txn.commit().await?;
+        Ok((updated, entry))
+    }
+
+    /// Every EHC needs assessment request of the tenant, oldest first.
+    pub async fn statutory_requests(&self, tenant: &TenantScope) -> Result<Vec<referral::Model>> {
+        Ok(referral::Entity::find()
+            .filter(referral::Column::LaCode.eq(tenant.key()))
+            .filter(referral::Column::DecisionDue.is_not_null())
+            .order_by_asc(referral::Column::SubmittedOn)
+            .order_by_asc(referral::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+}
+
+fn expect_stage(current: Stage, wanted: Stage, id: i64) -> Result<()> {
+    if current == wanted {
+        Ok(())
+    } else {
+        Err(Error::FailedPrecondition(format!(
+            "referral {id}'s assessment is at stage '{}', not '{}'",
+            current.name(),
+            wanted.name()
+        )))
+    }
+}
