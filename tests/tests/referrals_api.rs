@@ -304,10 +304,7 @@ async fn the_statutory_clock_runs_from_receipt_and_moves_with_each_decision() {
     assert_eq!(listed.into_inner().referrals.len(), 1);
 
     let early_plan = pb::RecordFinalPlanIssuedRequest { id: r.id, issued_on: date(2026, 11, 24) };
-    assert_eq!(
-        officer.record_final_plan_issued(early_plan).await.unwrap_err().code(),
-        Code::FailedPrecondition
-    );
+    assert_eq!(officer.record_final_plan_issued(early_plan).await.unwrap_err().code(), Code::FailedPrecondition);
     let assess =
         pb::RecordAssessmentDecisionRequest { id: r.id, decision: "assess".into(), decided_on: date(2026, 11, 24) };
     let r = officer.record_assessment_decision(assess).await.unwrap().into_inner();

@@ -1,0 +1,229 @@
+//! Tests of the statutory clock: deadlines across year ends and leap years, the
+//! stages, health at its boundaries, and the timeliness figure.
+
+use super::*;
+use AssessmentDecision::{Assess, NotAssess};
+use PlanDecision::{Issue, NotIssue};
+use proptest::prelude::*;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+/// A request received on `received` with nothing decided yet.
+fn received(received_on: NaiveDate) -> ClockDates {
+    ClockDates {
+        received_on,
+        assessment_decision: None,
+        plan_decision: None,
+        final_plan_issued_on: None,
+        exception: None,
+    }
+}
+
+/// A plan received on `received_on` and issued on `issued_on`, with the decisions in between.
+fn issued(received_on: NaiveDate, issued_on: NaiveDate, exception: Option<ClockException>) -> ClockDates {
+    ClockDates {
+        assessment_decision: Some((Assess, received_on + TimeDelta::weeks(5))),
+        plan_decision: Some((Issue, received_on + TimeDelta::weeks(14))),
+        final_plan_issued_on: Some(issued_on),
+        exception,
+        ..received(received_on)
+    }
+}
+
+#[test]
+fn deadlines_run_across_the_year_end() {
+    let received_on = d(2026, 12, 1);
+    assert_eq!(decision_due(received_on), d(2027, 1, 12));
+    assert_eq!(no_plan_notice_due(received_on), d(2027, 3, 23));
+    assert_eq!(final_plan_due(received_on), d(2027, 4, 20));
+    assert_eq!(advice_due(d(2026, 12, 22)), d(2027, 2, 2));
+}
+
+#[test]
+fn deadlines_count_29_february_in_a_leap_year() {
+    let received_on = d(2028, 1, 20);
+    assert_eq!(final_plan_due(received_on), d(2028, 6, 8));
+    assert_eq!(final_plan_due(d(2027, 1, 20)), d(2027, 6, 9), "a day later without 29 February");
+    assert_eq!(decision_due(d(2028, 2, 1)), d(2028, 3, 14));
+}
+
+#[test]
+fn weeks_elapsed_counts_whole_weeks_from_the_day_received() {
+    let received_on = d(2026, 1, 5);
+    assert_eq!(weeks_elapsed(received_on, received_on), 0);
+    assert_eq!(weeks_elapsed(received_on, d(2026, 1, 11)), 0);
+    assert_eq!(weeks_elapsed(received_on, d(2026, 1, 12)), 1);
+    assert_eq!(weeks_elapsed(received_on, received_on + TimeDelta::days(41)), 5);
+    assert_eq!(weeks_elapsed(received_on, received_on + TimeDelta::days(42)), 6);
+    assert_eq!(weeks_elapsed(received_on, decision_due(received_on)), DECISION_WEEKS);
+    assert_eq!(weeks_elapsed(received_on, d(2025, 12, 1)), 0, "before the request");
+    assert_eq!(days_left(d(2026, 1, 10), d(2026, 1, 12)), -2);
+}
+
+#[test]
+fn health_turns_at_risk_at_14_days_and_breached_after_the_due_day() {
+    let case = received(d(2026, 1, 5));
+    let due = decision_due(case.received_on);
+    let on = |days_before: i64| health(&case, due - TimeDelta::days(days_before));
+    assert_eq!(on(15), Some(ClockHealth::OnTrack));
+    assert_eq!(on(14), Some(ClockHealth::AtRisk));
+    assert_eq!(on(0), Some(ClockHealth::AtRisk), "the due day is still in time");
+    assert_eq!(on(-1), Some(ClockHealth::Breached));
+}
+
+#[test]
+fn health_follows_the_next_deadline_and_ends_with_the_case() {
+    let received_on = d(2026, 1, 5);
+    let assessing = ClockDates { assessment_decision: Some((Assess, d(2026, 2, 2))), ..received(received_on) };
+    // Past the 6-week decision date but the decision was made: on track for week 16.
+    assert_eq!(health(&assessing, d(2026, 3, 2)), Some(ClockHealth::OnTrack));
+    assert_eq!(health(&assessing, no_plan_notice_due(received_on) + TimeDelta::days(1)), Some(ClockHealth::Breached));
+    let done = issued(received_on, d(2026, 9, 1), None);
+    assert_eq!(health(&done, d(2026, 9, 2)), None, "closed, even though issued late");
+}
+
+#[test]
+fn the_stage_follows_each_combination_of_dates() {
+    let r = d(2026, 1, 5);
+    let (a, p, f) = (d(2026, 2, 2), d(2026, 4, 6), d(2026, 5, 11));
+    let case = |assessment, plan, final_plan| ClockDates {
+        assessment_decision: assessment,
+        plan_decision: plan,
+        final_plan_issued_on: final_plan,
+        ..received(r)
+    };
+    let cases = [
+        (None, None, None, Stage::AwaitingAssessmentDecision),
+        (Some((NotAssess, a)), None, None, Stage::NotAssessing),
+        (Some((Assess, a)), None, None, Stage::Assessing),
+        (Some((Assess, a)), Some((Issue, p)), None, Stage::AwaitingFinalPlan),
+        (Some((Assess, a)), Some((NotIssue, p)), None, Stage::NotIssuing),
+        (Some((Assess, a)), Some((Issue, p)), Some(f), Stage::PlanIssued),
+        // Out-of-order facts (refused by `check_dates`) do not skip a step.
+        (None, Some((Issue, p)), Some(f), Stage::AwaitingAssessmentDecision),
+        (Some((NotAssess, a)), Some((Issue, p)), Some(f), Stage::NotAssessing),
+        (Some((Assess, a)), None, Some(f), Stage::Assessing),
+        (Some((Assess, a)), Some((NotIssue, p)), Some(f), Stage::NotIssuing),
+    ];
+    for (assessment, plan, final_plan, expected) in cases {
+        let dates = case(assessment, plan, final_plan);
+        assert_eq!(stage(&dates), expected, "{dates:?}");
+        assert_eq!(next_deadline(&dates).is_some(), expected.is_open());
+    }
+}
+
+#[test]
+fn the_next_deadline_is_the_pending_statutory_step() {
+    let r = d(2026, 12, 1);
+    let due = |dates: ClockDates| next_deadline(&dates).map(|deadline| (deadline.what, deadline.due));
+    assert_eq!(due(received(r)), Some(("decision whether to assess", d(2027, 1, 12))));
+    let assessing = ClockDates { assessment_decision: Some((Assess, d(2027, 1, 5))), ..received(r) };
+    assert_eq!(due(assessing), Some(("decision whether to issue a plan", d(2027, 3, 23))));
+    let drafting = ClockDates { plan_decision: Some((Issue, d(2027, 3, 1))), ..assessing };
+    assert_eq!(due(drafting), Some(("final plan", d(2027, 4, 20))));
+    assert_eq!(due(ClockDates { final_plan_issued_on: Some(d(2027, 4, 1)), ..drafting }), None);
+}
+
+#[test]
+fn stored_dates_must_tell_one_story() {
+    let today = d(2026, 6, 1);
+    let good = issued(d(2026, 1, 5), d(2026, 5, 20), None);
+    assert_eq!(check_dates(&good, today), Ok(()));
+    assert_eq!(check_dates(&received(d(2026, 6, 2)), today).unwrap_err().0, "received_on");
+    let field = |dates: ClockDates| check_dates(&dates, today).unwrap_err().0;
+    assert_eq!(field(ClockDates { assessment_decision: Some((Assess, d(2026, 1, 4))), ..good }), "assessment_decision");
+    assert_eq!(field(ClockDates { plan_decision: Some((Issue, d(2026, 2, 1))), ..good }), "plan_decision");
+    assert_eq!(field(ClockDates { final_plan_issued_on: Some(d(2026, 6, 2)), ..good }), "final_plan_issued_on");
+    assert_eq!(field(ClockDates { assessment_decision: None, ..good }), "plan_decision");
+    assert_eq!(field(ClockDates { plan_decision: Some((NotIssue, d(2026, 4, 1))), ..good }), "final_plan_issued_on");
+    let (_, message) =
+        check_dates(&ClockDates { final_plan_issued_on: Some(d(2026, 4, 1)), ..good }, today).unwrap_err();
+    assert_eq!(message, "2026-04-01 is before the decision to issue (2026-04-13)");
+}
+
+#[test]
+fn a_plan_issued_on_the_20_week_day_is_in_time() {
+    let r = d(2026, 1, 5);
+    assert_eq!(issued_within_20_weeks(&issued(r, final_plan_due(r), None)), Some(true));
+    assert_eq!(issued_within_20_weeks(&issued(r, final_plan_due(r) + TimeDelta::days(1), None)), Some(false));
+    assert_eq!(issued_within_20_weeks(&received(r)), None);
+}
+
+#[test]
+fn timeliness_counts_the_years_plans_and_leaves_out_exceptions() {
+    let r = d(2026, 1, 5);
+    let (on_time, late) = (final_plan_due(r), final_plan_due(r) + TimeDelta::days(1));
+    let cases = [
+        issued(r, on_time, None),
+        issued(r, late, None),
+        issued(r, on_time, None),
+        issued(r, late, Some(ClockException::MissedAppointment)),
+        issued(d(2025, 9, 1), d(2025, 12, 31), None),
+        issued(d(2026, 9, 1), d(2027, 1, 1), None),
+        received(d(2026, 3, 1)),
+    ];
+    let t = timeliness(&cases, 2026);
+    assert_eq!((t.issued, t.within_20_weeks, t.excluded_exceptions), (3, 2, 1));
+    assert_eq!(t.percent, Some(66.7));
+    assert_eq!(timeliness(&cases, 2027).percent, Some(100.0));
+    assert_eq!(
+        timeliness(&cases, 2024),
+        Timeliness { issued: 0, within_20_weeks: 0, excluded_exceptions: 0, percent: None }
+    );
+}
+
+#[test]
+fn timeliness_rounds_to_one_decimal_place() {
+    let r = d(2026, 1, 5);
+    let percent = |on_time: usize, late: usize| {
+        let mut cases = vec![issued(r, final_plan_due(r), None); on_time];
+        cases.extend(vec![issued(r, final_plan_due(r) + TimeDelta::days(3), None); late]);
+        timeliness(&cases, 2026).percent
+    };
+    assert_eq!(percent(1, 2), Some(33.3));
+    assert_eq!(percent(1, 15), Some(6.3), "6.25 rounds half up");
+    assert_eq!(percent(7, 1), Some(87.5));
+    assert_eq!(percent(0, 4), Some(0.0));
+}
+
+#[test]
+fn codes_round_trip() {
+    for decision in AssessmentDecision::ALL {
+        assert_eq!(AssessmentDecision::parse(decision.code()), Ok(decision));
+    }
+    for decision in PlanDecision::ALL {
+        assert_eq!(PlanDecision::parse(decision.code()), Ok(decision));
+    }
+    for exception in ClockException::ALL {
+        assert_eq!(ClockException::parse(exception.code()), Ok(exception));
+    }
+    assert_eq!(PlanDecision::parse(" not_issue "), Ok(NotIssue));
+    assert!(AssessmentDecision::parse("maybe").unwrap_err().contains("not a decision whether to assess"));
+    assert!(ClockException::parse("strike").is_err());
+    let open: Vec<Stage> = Stage::ALL.into_iter().filter(|s| s.is_open()).collect();
+    assert_eq!(open, [Stage::AwaitingAssessmentDecision, Stage::Assessing, Stage::AwaitingFinalPlan]);
+}
+
+#[test]
+fn far_dates_saturate_instead_of_panicking() {
+    assert_eq!(final_plan_due(NaiveDate::MAX), NaiveDate::MAX);
+    assert_eq!(advice_due(NaiveDate::MAX - TimeDelta::days(1)), NaiveDate::MAX);
+}
+
+proptest! {
+    #[test]
+    fn every_deadline_is_whole_weeks_after_its_start(days in 0i64..40_000) {
+        let start = d(2000, 1, 1) + TimeDelta::days(days);
+        for (due, weeks) in [
+            (decision_due(start), DECISION_WEEKS),
+            (no_plan_notice_due(start), NO_PLAN_NOTICE_WEEKS),
+            (final_plan_due(start), FINAL_PLAN_WEEKS),
+            (advice_due(start), ADVICE_WEEKS),
+        ] {
+            prop_assert_eq!((due - start).num_days(), 7 * weeks);
+            prop_assert_eq!(weeks_elapsed(start, due), weeks);
+        }
+    }
+}
