@@ -28,6 +28,10 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         tracing::info!("loaded the demo register: pupils of every demo school");
     }
     let referrals = sen_referrals::Store::connect(&config.database_url_for(sen_referrals::PART), &config.pool).await?;
+    if config.demo_data && referrals.is_empty().await? {
+        demo_referrals(&pupils, &referrals, &issuer).await?;
+        tracing::info!("loaded the demo referrals: every kind and state over the last 18 months");
+    }
     let listener = sen_platform::serve::bind(config).await?;
     // In one process the pupils service reaches the schools service through the front port.
     let address = listener.local_addr()?;
@@ -49,6 +53,29 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         config.data_dir.display(),
     );
     sen_platform::serve::run(listener, config, routes, &SERVICES).await
+}
+
+/// Demo referrals for the pupils of each demo authority.
+async fn demo_referrals(
+    pupils: &sen_pupils::Store,
+    referrals: &sen_referrals::Store,
+    issuer: &DevIssuer,
+) -> anyhow::Result<()> {
+    let today = Utc::now().date_naive();
+    for (tenant, _) in sen_schools::demo::AUTHORITIES {
+        let la = sen_platform::ids::LaCode::parse(tenant).map_err(anyhow::Error::msg)?;
+        let grant = sen_platform::identity::Grant {
+            person: "demo-loader".into(),
+            role: sen_platform::identity::Role::Service,
+            tenant: Some(la),
+            school: None,
+        };
+        let token = issuer.signer.mint(&grant, std::time::Duration::from_secs(60)).map_err(anyhow::Error::msg)?;
+        let scope = issuer.verifier.verify(&token)?.tenant_scope()?;
+        let index = pupils.register_index(&scope).await?;
+        sen_referrals::demo::seed(referrals, issuer, tenant, &index, today).await?;
+    }
+    Ok(())
 }
 
 /// The demo schools, as the pupils demo needs them.

@@ -78,3 +78,34 @@ async fn the_demo_register_has_pupils_plans_reviews_and_transfers_in_realistic_n
     assert!(reviews.reviews.iter().any(|r| r.overdue) && reviews.reviews.iter().any(|r| !r.overdue));
     stop(running).await;
 }
+
+#[tokio::test]
+async fn the_demo_referrals_show_every_state_and_a_clock_at_risk_and_breached() {
+    use sen_proto::v1 as pb;
+    use sen_proto::v1::referrals_service_client::ReferralsServiceClient;
+    let data = tempfile::tempdir().expect("temp dir");
+    let running = start(data.path());
+    let token = token(data.path(), &["--role", "case_officer", "--tenant", "991"]);
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", running.address))
+        .expect("address")
+        .connect()
+        .await
+        .expect("connects");
+    let attach = sen_platform::identity::AttachIdentity::new(&token).expect("token");
+    let mut referrals = ReferralsServiceClient::with_interceptor(channel, attach);
+    let page = Some(pb::PageRequest { page_size: 500, page_token: String::new() });
+    let all = referrals
+        .list_referrals(pb::ListReferralsRequest { page, ..Default::default() })
+        .await
+        .expect("list")
+        .into_inner();
+    let mut statuses: Vec<i32> = all.referrals.iter().map(|r| r.status).collect();
+    statuses.sort_unstable();
+    statuses.dedup();
+    assert!(statuses.len() >= 6, "referrals in most states: {statuses:?}");
+    let report =
+        referrals.get_statutory_clock_report(pb::GetStatutoryClockReportRequest::default()).await.expect("report");
+    let report = report.into_inner();
+    assert!(report.at_risk >= 1 && report.breached >= 1, "at risk {} breached {}", report.at_risk, report.breached);
+    stop(running).await;
+}

@@ -13,6 +13,7 @@
 //! persistence), `entity` and `migration`, `pupils` (the pupils client), `api`.
 
 pub mod api;
+pub mod demo;
 pub mod domain;
 pub mod entity;
 pub mod error;

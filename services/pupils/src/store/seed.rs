@@ -179,3 +179,22 @@ impl Store {
         Ok(pupil::Entity::find().one(&self.db).await?.is_none())
     }
 }
+
+impl Store {
+    /// Each pupil of the tenant with their school and status: identifiers only,
+    /// for loading demo data into the other services.
+    pub async fn register_index(&self, tenant: &TenantScope) -> Result<Vec<(i64, i32, String)>> {
+        Ok(pupil::Entity::find()
+            .select_only()
+            .column(pupil::Column::Id)
+            .column(pupil::Column::SchoolUrn)
+            .column(pupil::Column::SenStatus)
+            .filter(pupil::Column::LaCode.eq(tenant.key()))
+            .into_tuple::<(i32, i32, String)>()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|(id, urn, status)| (i64::from(id), urn, status))
+            .collect())
+    }
+}

@@ -5,9 +5,11 @@
 
 mod clock;
 mod referrals;
+mod seed;
 
 pub use clock::clock_dates;
 pub use referrals::{NewReferral, ReferralFilter, Tried};
+pub use seed::SeedReferral;
 
 use chrono::Utc;
 use sea_orm::{

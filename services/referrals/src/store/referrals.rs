@@ -65,16 +65,16 @@ pub struct ReferralFilter {
     pub overdue_on: Option<NaiveDate>,
 }
 
-fn ids(list: &[i64]) -> String {
+pub(super) fn ids(list: &[i64]) -> String {
     list.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
-fn areas(list: &[BroadArea]) -> String {
+pub(super) fn areas(list: &[BroadArea]) -> String {
     list.iter().map(|a| a.code()).collect::<Vec<_>>().join(",")
 }
 
 /// Everything a retry must repeat exactly, as text.
-fn fingerprint(new: &NewReferral) -> String {
+pub(super) fn fingerprint(new: &NewReferral) -> String {
     format!(
         "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
         new.pupil_id,

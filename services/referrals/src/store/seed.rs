@@ -1,0 +1,111 @@
+//! Loading referrals with their history in one transaction: the embedded mode's
+//! demo data, with submission dates in the past and each referral's timeline
+//! following its real path through the lifecycle.
+
+use chrono::{Duration, NaiveDate, NaiveTime, Utc};
+use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
+use sen_platform::identity::TenantScope;
+
+use super::Store;
+use super::referrals::{NewReferral, areas, fingerprint, ids};
+use crate::domain::{ClockDates, Status, decision_due, final_plan_due, no_plan_notice_due};
+use crate::entity::{referral, referral_event};
+use crate::error::Result;
+
+/// A referral as it stands, with how it got there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedReferral {
+    /// What was submitted.
+    pub new: NewReferral,
+    /// When.
+    pub submitted_on: NaiveDate,
+    /// The statuses it passed through after submission, with the day of each.
+    pub path: Vec<(Status, NaiveDate, &'static str)>,
+    /// Professional allocated.
+    pub allocated_to: Option<String>,
+    /// Outcome when closed.
+    pub outcome: Option<String>,
+    /// Clock dates (EHC needs assessment requests).
+    pub clock: Option<ClockDates>,
+}
+
+impl Store {
+    /// Loads referrals into the tenant in one transaction.
+    pub async fn load_referrals(&self, tenant: &TenantScope, by: &str, referrals: &[SeedReferral]) -> Result<usize> {
+        let txn = self.db.begin().await?;
+        let now = Utc::now();
+        for (n, seed) in referrals.iter().enumerate() {
+            let status = seed.path.last().map_or(Status::Submitted, |step| step.0);
+            let statutory = seed.new.kind.is_statutory();
+            let clock = seed.clock.as_ref();
+            let row = referral::ActiveModel {
+                la_code: Set(tenant.key()),
+                pupil_id: Set(seed.new.pupil_id),
+                school_urn: Set(seed.new.school.as_i32()),
+                kind: Set(seed.new.kind.code()),
+                broad_areas: Set(areas(&seed.new.broad_areas)),
+                concern: Set(seed.new.concern.clone()),
+                tried_summary: Set(seed.new.tried.summary.clone()),
+                support_cycle_ids: Set(ids(&seed.new.tried.cycles)),
+                provision_ids: Set(ids(&seed.new.tried.provisions)),
+                consent_given_by: Set(seed.new.consent.given_by.clone()),
+                consent_given_on: Set(seed.new.consent.given_on),
+                consent_method: Set(seed.new.consent.method.code().to_owned()),
+                priority: Set(seed.new.priority.code().to_owned()),
+                status: Set(status.code().to_owned()),
+                submitted_on: Set(seed.submitted_on),
+                submitted_by: Set(by.to_owned()),
+                allocated_to: Set(seed.allocated_to.clone()),
+                case_ref: Set(seed.allocated_to.as_ref().map(|_| format!("DEMO-{n}"))),
+                outcome: Set(seed.outcome.clone()),
+                idempotency_key: Set(format!("demo-{n}")),
+                fingerprint: Set(fingerprint(&seed.new)),
+                decision_due: Set(statutory.then(|| decision_due(seed.submitted_on))),
+                no_plan_notice_due: Set(statutory.then(|| no_plan_notice_due(seed.submitted_on))),
+                final_plan_due: Set(statutory.then(|| final_plan_due(seed.submitted_on))),
+                assessment_decision: Set(clock.and_then(|c| c.assessment_decision).map(|d| d.0.code().to_owned())),
+                assessment_decision_on: Set(clock.and_then(|c| c.assessment_decision).map(|d| d.1)),
+                plan_decision: Set(clock.and_then(|c| c.plan_decision).map(|d| d.0.code().to_owned())),
+                plan_decision_on: Set(clock.and_then(|c| c.plan_decision).map(|d| d.1)),
+                final_plan_issued_on: Set(clock.and_then(|c| c.final_plan_issued_on)),
+                clock_exception: Set(clock.and_then(|c| c.exception).map(|e| e.code().to_owned())),
+                version: Set(1 + seed.path.len() as i64),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            let at = |day: NaiveDate| day.and_time(NaiveTime::MIN).and_utc() + Duration::hours(10);
+            let mut entries = vec![(None, Status::Submitted, seed.submitted_on, "senco", "submitted")];
+            let mut from = Status::Submitted;
+            for &(to, day, role) in &seed.path {
+                entries.push((Some(from), to, day, role, to.name()));
+                from = to;
+            }
+            for (from, to, day, role, note) in entries {
+                referral_event::ActiveModel {
+                    la_code: Set(tenant.key()),
+                    referral_id: Set(row.id),
+                    at: Set(at(day)),
+                    by: Set(by.to_owned()),
+                    by_role: Set(role.to_owned()),
+                    from_status: Set(from.map(|s| s.code().to_owned())),
+                    to_status: Set(to.code().to_owned()),
+                    note: Set(note.to_owned()),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+            }
+        }
+        txn.commit().await?;
+        Ok(referrals.len())
+    }
+
+    /// True when no referral of any tenant is recorded.
+    pub async fn is_empty(&self) -> Result<bool> {
+        use sea_orm::EntityTrait;
+        Ok(referral::Entity::find().one(&self.db).await?.is_none())
+    }
+}
