@@ -54,6 +54,8 @@ pub struct Options {
     pub tls: Option<tonic::transport::ServerTlsConfig>,
     /// Time in-flight calls get after the stop signal.
     pub shutdown_grace: Option<Duration>,
+    /// Changes a referrals watcher may fall behind by.
+    pub watch_buffer: Option<usize>,
 }
 
 impl TestPlatform {
@@ -90,7 +92,8 @@ impl TestPlatform {
             &issuer.verifier,
         ))
         .add_service(sen_referrals::service(
-            sen_referrals::ReferralsApi::with_clock(referrals, pupils_client, Arc::new(today)),
+            sen_referrals::ReferralsApi::with_clock(referrals, pupils_client, Arc::new(today))
+                .with_watch_buffer(options.watch_buffer.unwrap_or(1024)),
             &issuer.verifier,
         ));
         let (stop, stopped) = oneshot::channel::<()>();

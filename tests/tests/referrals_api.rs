@@ -6,7 +6,7 @@
 use sen_platform::identity::Role;
 use sen_platform::testing::Engine;
 use sen_proto::v1 as pb;
-use sen_tests::platform::{ReferralsClient, TestPlatform};
+use sen_tests::platform::{Options, ReferralsClient, TestPlatform};
 use tokio_stream::StreamExt;
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -389,4 +389,65 @@ async fn medway_pupil(platform: &TestPlatform) -> i64 {
     let request = pb::CreatePupilRequest { pupil: Some(pupil), sen_status: 1, ..Default::default() };
     let mut officer = platform.pupils(Role::CaseOfficer, Some("887"), None).await;
     officer.create_pupil(request).await.expect("pupil").into_inner().id
+}
+
+#[tokio::test]
+async fn a_watcher_that_does_not_read_does_not_hold_up_writers() {
+    let options = Options { watch_buffer: Some(4), ..Default::default() };
+    let platform = TestPlatform::start_with(Engine::Sqlite, options).await.unwrap();
+    let (a, _) = setup(&platform).await;
+    let mut manager = platform.referrals(Role::LaManager, Some("886"), None).await;
+    let mut stalled = manager.watch_referrals(pb::WatchReferralsRequest {}).await.unwrap().into_inner();
+    let mut senco = platform.referrals(Role::Senco, Some("886"), Some(100001)).await;
+    for n in 0..12 {
+        submit(&mut senco, body(a, "100001", "educational_psychology"), &format!("burst-{n}"))
+            .await
+            .expect("writers never wait");
+    }
+    let mut officer = platform.referrals(Role::CaseOfficer, Some("886"), None).await;
+    assert_eq!(count(&mut officer).await, 12);
+    // What the transport buffered for the watcher arrives in order; had it fallen
+    // further behind it would be told so (the api's own test shows that).
+    let mut previous = 0;
+    while let Some(Ok(change)) = stalled.next().await {
+        let id = change.referral.map_or(0, |r| r.id);
+        assert!(id > previous, "in order");
+        previous = id;
+        if previous == 12 {
+            break;
+        }
+    }
+    assert_eq!(previous, 12);
+}
+
+#[tokio::test]
+async fn only_the_pupils_own_cycles_and_provision_can_be_cited() {
+    let platform = TestPlatform::start(Engine::Sqlite).await.unwrap();
+    let (a, _) = setup(&platform).await;
+    let mut pupils = platform.pupils(Role::Senco, Some("886"), Some(100001)).await;
+    let cycle = pb::AddSupportCycleRequest {
+        pupil_id: a,
+        started_on: date(2026, 9, 8),
+        outcomes_sought: "Clearer speech in class".into(),
+        planned_provision: "Daily language group".into(),
+        review_due: date(2026, 12, 8),
+    };
+    let cycle = pupils.add_support_cycle(cycle).await.unwrap().into_inner();
+    let mut senco = platform.referrals(Role::Senco, Some("886"), Some(100001)).await;
+    let mut cited = body(a, "100001", "educational_psychology");
+    cited.graduated_approach = Some(pb::GraduatedApproach {
+        summary: "Language group".into(),
+        support_cycle_ids: vec![cycle.id, 999],
+        provision_ids: vec![],
+    });
+    let err = submit(&mut senco, cited.clone(), "c1").await.unwrap_err();
+    assert_eq!(bad_fields(&err), ["referral.graduated_approach.support_cycle_ids"]);
+    cited.graduated_approach = Some(pb::GraduatedApproach {
+        summary: "Language group".into(),
+        support_cycle_ids: vec![cycle.id],
+        provision_ids: vec![],
+    });
+    let referral = submit(&mut senco, cited, "c2").await.unwrap();
+    let tried = referral.body.and_then(|b| b.graduated_approach).unwrap_or_default();
+    assert_eq!(tried.support_cycle_ids, [cycle.id]);
 }

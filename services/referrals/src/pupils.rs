@@ -31,7 +31,30 @@ impl Pupils {
         match client.get_pupil(pb::GetPupilRequest { id: pupil_id }).await {
             Ok(response) => Ok(Urn::parse(&response.into_inner().school_urn).ok()),
             Err(status) if matches!(status.code(), Code::NotFound | Code::PermissionDenied) => Ok(None),
-            Err(status) => Err(Error::Unavailable(format!("pupils service: {} {}", status.code(), status.message()))),
+            Err(status) => Err(unavailable(&status)),
         }
     }
+
+    /// The ids of the pupil's support cycles and provision the caller may see.
+    pub async fn support_of(&self, token: &str, pupil_id: i64) -> Result<(Vec<i64>, Vec<i64>)> {
+        let attach = AttachIdentity::new(token).map_err(Error::Unavailable)?;
+        let mut client = PupilsServiceClient::with_interceptor(self.channel.clone(), attach);
+        let cycles = client
+            .list_support_cycles(pb::ListSupportCyclesRequest { pupil_id })
+            .await
+            .map_err(|s| unavailable(&s))?
+            .into_inner()
+            .cycles;
+        let provision = client
+            .list_provision(pb::ListProvisionRequest { pupil_id })
+            .await
+            .map_err(|s| unavailable(&s))?
+            .into_inner()
+            .provision;
+        Ok((cycles.into_iter().map(|c| c.id).collect(), provision.into_iter().map(|p| p.id).collect()))
+    }
+}
+
+fn unavailable(status: &tonic::Status) -> Error {
+    Error::Unavailable(format!("pupils service: {} {}", status.code(), status.message()))
 }

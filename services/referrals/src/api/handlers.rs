@@ -8,7 +8,6 @@ use sen_platform::ids::Urn;
 use sen_platform::paging::Page;
 use sen_proto::v1 as pb;
 use sen_proto::v1::referrals_service_server::ReferralsService;
-use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
@@ -70,6 +69,21 @@ impl ReferralsService for ReferralsApi {
                 .into());
             }
             Some(_) => {}
+        }
+        // Cycles and provision named as tried must be the pupil's own, as the pupils service records them.
+        if !body.tried.cycles.is_empty() || !body.tried.provisions.is_empty() {
+            let (cycles, provision) = self.pupils.support_of(who.token(), body.pupil_id).await?;
+            let mut errors = FieldViolations::new();
+            if let Some(id) = body.tried.cycles.iter().find(|id| !cycles.contains(id)) {
+                errors.add(
+                    "referral.graduated_approach.support_cycle_ids",
+                    format!("{id} is not a support cycle of this pupil"),
+                );
+            }
+            if let Some(id) = body.tried.provisions.iter().find(|id| !provision.contains(id)) {
+                errors.add("referral.graduated_approach.provision_ids", format!("{id} is not provision of this pupil"));
+            }
+            errors.into_result().map_err(Error::from)?;
         }
         let (row, entry) = self.store.submit(&scope, &actor, &body, &key, today).await?;
         if let Some(entry) = entry {
@@ -187,26 +201,7 @@ impl ReferralsService for ReferralsApi {
     async fn watch_referrals(&self, request: Request<pb::WatchReferralsRequest>) -> Reply<Self::WatchReferralsStream> {
         let (who, _) = caller(&request, READERS)?;
         let scope = who.scope()?;
-        // Each watcher reads its own receiver; a lagged one is told and the stream
-        // ends there rather than continue with a gap.
-        let stream = futures::stream::unfold(Some((self.changes.subscribe(), scope)), |state| async move {
-            let (mut changes, scope) = state?;
-            loop {
-                match changes.recv().await {
-                    Ok(change) if change.visible_to(&scope) => {
-                        return Some((Ok(change.message), Some((changes, scope))));
-                    }
-                    Ok(_) => continue,
-                    Err(RecvError::Lagged(missed)) => {
-                        let status = Status::data_loss(format!(
-                            "this watch fell {missed} changes behind; reload the referrals and watch again"
-                        ));
-                        return Some((Err(status), None));
-                    }
-                    Err(RecvError::Closed) => return None,
-                }
-            }
-        });
+        let stream = super::watch(self.changes.subscribe(), scope);
         Ok(Response::new(Box::pin(stream)))
     }
 

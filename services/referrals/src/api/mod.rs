@@ -82,6 +82,12 @@ impl ReferralsApi {
         let (changes, _) = broadcast::channel(WATCH_BUFFER);
         Self { store, pupils, today, changes }
     }
+
+    /// How many changes a watcher may fall behind by before it is told to reconnect.
+    pub fn with_watch_buffer(mut self, changes: usize) -> Self {
+        self.changes = broadcast::channel(changes.max(1)).0;
+        self
+    }
 }
 
 fn caller<T>(request: &Request<T>, allowed: &[Role]) -> Result<(Identity, Actor), Status> {
@@ -89,4 +95,78 @@ fn caller<T>(request: &Request<T>, allowed: &[Role]) -> Result<(Identity, Actor)
     who.require_role(allowed)?;
     let actor = Actor::of(&who);
     Ok((who, actor))
+}
+
+/// The changes `scope` may see, from one watcher's receiver, in commit order. A
+/// watcher that lagged is told (DATA_LOSS) and the stream ends there rather than
+/// continue with a gap.
+fn watch(
+    changes: broadcast::Receiver<Change>,
+    scope: Scope,
+) -> impl tokio_stream::Stream<Item = Result<pb::ReferralChange, Status>> + Send + 'static {
+    use tokio::sync::broadcast::error::RecvError;
+    futures::stream::unfold(Some((changes, scope)), |state| async move {
+        let (mut changes, scope) = state?;
+        loop {
+            match changes.recv().await {
+                Ok(change) if change.visible_to(&scope) => return Some((Ok(change.message), Some((changes, scope)))),
+                Ok(_) => continue,
+                Err(RecvError::Lagged(missed)) => {
+                    let status = Status::data_loss(format!(
+                        "this watch fell {missed} changes behind; reload the referrals and watch again"
+                    ));
+                    return Some((Err(status), None));
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use sen_platform::identity::{DevIssuer, Grant};
+    use sen_platform::ids::LaCode;
+    use tokio_stream::StreamExt;
+
+    use super::*;
+
+    fn scope(tenant: &str) -> Scope {
+        let issuer = DevIssuer::generate().unwrap();
+        let grant =
+            Grant { person: "m".into(), role: Role::LaManager, tenant: LaCode::parse(tenant).ok(), school: None };
+        issuer.verifier.verify(&issuer.signer.mint(&grant, Duration::from_secs(60)).unwrap()).unwrap().scope().unwrap()
+    }
+
+    fn change(tenant: &str, id: i64) -> Change {
+        let referral = pb::Referral { id, ..Default::default() };
+        let message = pb::ReferralChange { referral: Some(referral), change: None };
+        Change { tenant: tenant.into(), school: 100001, allocated_to: None, message }
+    }
+
+    #[tokio::test]
+    async fn a_watcher_that_fell_behind_is_told_and_its_stream_ends() {
+        let (sender, receiver) = broadcast::channel(2);
+        let mut stream = Box::pin(watch(receiver, scope("886")));
+        for id in 1..=5 {
+            sender.send(change("886", id)).unwrap();
+        }
+        let told = stream.next().await.unwrap().unwrap_err();
+        assert_eq!(told.code(), tonic::Code::DataLoss);
+        assert!(stream.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_watcher_sees_its_own_tenant_in_order() {
+        let (sender, receiver) = broadcast::channel(8);
+        let stream = Box::pin(watch(receiver, scope("886")));
+        for (tenant, id) in [("886", 1), ("887", 2), ("886", 3)] {
+            sender.send(change(tenant, id)).unwrap();
+        }
+        drop(sender);
+        let ids: Vec<i64> = stream.map(|c| c.unwrap().referral.unwrap().id).collect().await;
+        assert_eq!(ids, [1, 3]);
+    }
 }
