@@ -3,8 +3,8 @@
 //! internal failures are logged with their detail but shown to callers as a generic
 //! message, never SQL or a stack trace.
 //!
-//! Each service crate has its own `Error` enum and maps it to `tonic::Status` once,
-//! with these helpers.
+//! Every service crate calls [`ServiceError`] its `Error`: one enum, mapped to a
+//! `tonic::Status` here, so handlers just use `?`.
 
 use std::fmt;
 
@@ -82,6 +82,73 @@ pub fn invalid_argument(violations: &FieldViolations) -> Status {
 pub fn internal(context: &str, error: &dyn fmt::Display) -> Status {
     tracing::error!(error = %error, "{context}");
     Status::internal("internal error; it has been logged")
+}
+
+/// Everything that can go wrong in a service call. Each service crate names it
+/// `Error`; the mapping to a gRPC status below is the one place statuses are chosen.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Bad input: every bad field, nothing written.
+    #[error("invalid request: {0}")]
+    Invalid(FieldViolations),
+    /// Missing, or outside the caller's scope (never said which).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The caller's role may not do this.
+    #[error(transparent)]
+    Denied(#[from] crate::identity::AccessDenied),
+    /// The record's state forbids the change.
+    #[error("{0}")]
+    FailedPrecondition(String),
+    /// Someone else changed the record since the caller read it.
+    #[error("{0}")]
+    Aborted(String),
+    /// The record exists already.
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// Another service this call depends on did not answer.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A stored row no longer satisfies the domain rules.
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+}
+
+impl ServiceError {
+    /// One bad field.
+    pub fn invalid(field: &str, description: impl Into<String>) -> Self {
+        let mut v = FieldViolations::new();
+        v.add(field, description);
+        ServiceError::Invalid(v)
+    }
+}
+
+impl From<FieldViolations> for ServiceError {
+    fn from(v: FieldViolations) -> Self {
+        ServiceError::Invalid(v)
+    }
+}
+
+impl From<ServiceError> for Status {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(v) => invalid_argument(&v),
+            ServiceError::NotFound(what) => Status::not_found(format!("{what} not found")),
+            ServiceError::Denied(denied) => denied.into(),
+            ServiceError::FailedPrecondition(m) => Status::failed_precondition(m),
+            ServiceError::Aborted(m) => Status::aborted(m),
+            ServiceError::AlreadyExists(m) => Status::already_exists(m),
+            ServiceError::Unavailable(m) => {
+                tracing::warn!(error = %m, "a service this call depends on did not answer");
+                Status::unavailable("a service this call depends on is unavailable; try again shortly")
+            }
+            ServiceError::Corrupt(m) => internal("stored data failed validation", &m),
+            ServiceError::Database(db) => internal("database error", &db),
+        }
+    }
 }
 
 #[cfg(test)]
