@@ -118,6 +118,15 @@ async fn the_clock_takes_its_steps_in_order_and_lists_the_overdue(engine: Engine
     assert!(w.store.list(&officer, &overdue, &page).await.unwrap().0.is_empty(), "assessing, with 16 weeks to decide");
     let statutory = w.store.statutory_requests(officer.tenant()).await.unwrap();
     assert_eq!(statutory.len(), 1);
+    let (recent, _) =
+        w.store.submit(&officer, &actor, &new("educational_psychology", 100001), "k2", d(2026, 11, 20)).await.unwrap();
+    let old = ReferralFilter { submitted_by: Some(Store::submitted_before(d(2026, 11, 24), 30)), ..Default::default() };
+    assert_eq!(w.store.list(&officer, &old, &page).await.unwrap().0.iter().map(|r| r.id).collect::<Vec<_>>(), [r.id]);
+    let ep = ReferralFilter { kind: Some(ReferralKind::EducationalPsychology), ..Default::default() };
+    assert_eq!(
+        w.store.list(&officer, &ep, &page).await.unwrap().0.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [recent.id]
+    );
 }
 
 sen_platform::on_both_engines!(
