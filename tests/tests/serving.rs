@@ -117,3 +117,35 @@ async fn mutual_tls_refuses_clients_without_a_certificate() {
     assert_eq!(list_over_tls(&platform, &pki, true).await, Ok(0));
     assert!(list_over_tls(&platform, &pki, false).await.is_err());
 }
+
+/// The configuration a service process would have: its own certificate (presented
+/// to the services it calls) and the CA those services' certificates chain to.
+fn service_config(pki: &Pki, with_own_certificate: bool) -> sen_platform::config::Config {
+    let mut vars = vec![("SEN_UPSTREAM_CA_FILE", pki.path("ca.pem"))];
+    if with_own_certificate {
+        vars.push(("SEN_TLS_CERT_FILE", pki.path("client.pem")));
+        vars.push(("SEN_TLS_KEY_FILE", pki.path("client-key.pem")));
+    }
+    let vars: Vec<(String, String)> = vars.into_iter().map(|(k, v)| (k.to_owned(), v.display().to_string())).collect();
+    sen_platform::config::Config::from_lookup(&move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+        .expect("a valid service configuration")
+}
+
+#[tokio::test]
+async fn one_service_calls_another_over_mutual_tls_as_configured() {
+    let pki = Pki::new();
+    let tls = sen_platform::tls::server_tls(&pki.server_files(true)).unwrap();
+    let platform =
+        TestPlatform::start_with(Engine::Sqlite, Options { tls: Some(tls), ..Default::default() }).await.unwrap();
+    let url = format!("https://localhost:{}", platform.addr.port());
+    let token = platform.token(Role::LaManager, Some("886"), None);
+    let urn = sen_platform::ids::Urn::parse("100001").unwrap();
+
+    let channel = sen_platform::client::channel(&url, &service_config(&pki, true)).unwrap();
+    let schools = sen_pupils::schools::Schools::new(channel);
+    assert_eq!(schools.get(&token, urn).await.map_err(|e| e.to_string()), Ok(None), "reached, and no such school yet");
+
+    let without_certificate = sen_platform::client::channel(&url, &service_config(&pki, false)).unwrap();
+    let refused = sen_pupils::schools::Schools::new(without_certificate).get(&token, urn).await;
+    assert!(refused.is_err(), "a caller without a client certificate is refused: {refused:?}");
+}
