@@ -98,6 +98,10 @@ pub struct Config {
     /// Where the pupils service answers (`SEN_PUPILS_URL`); in the embedded mode
     /// the front port itself.
     pub pupils_url: Option<String>,
+    /// Where the referrals service answers (`SEN_REFERRALS_URL`).
+    pub referrals_url: Option<String>,
+    /// Key a service signs its own identity tokens with (`SEN_SERVICE_SIGNING_KEY_FILE`).
+    pub service_signing_key: Option<PathBuf>,
     /// CA that the services called over TLS must chain to (`SEN_UPSTREAM_CA_FILE`).
     pub upstream_ca: Option<PathBuf>,
 }
@@ -274,9 +278,11 @@ impl Config {
         let shutdown_grace = Duration::from_secs(r.number("SEN_SHUTDOWN_GRACE_SECONDS", 20, 0, 3600));
         let schools_url = r.service_url("SEN_SCHOOLS_URL");
         let pupils_url = r.service_url("SEN_PUPILS_URL");
+        let referrals_url = r.service_url("SEN_REFERRALS_URL");
+        let service_signing_key = r.file("SEN_SERVICE_SIGNING_KEY_FILE");
         let upstream_ca = r.file("SEN_UPSTREAM_CA_FILE");
         let any_https =
-            [&schools_url, &pupils_url].iter().any(|u| u.as_deref().is_some_and(|u| u.starts_with("https://")));
+            [&schools_url, &pupils_url, &referrals_url].iter().any(|u| u.as_deref().is_some_and(|u| u.starts_with("https://")));
         if any_https && upstream_ca.is_none() {
             r.problem("SEN_UPSTREAM_CA_FILE", "is required to call services over https://");
         }
@@ -333,6 +339,8 @@ impl Config {
                 demo_data,
                 schools_url,
                 pupils_url,
+                referrals_url,
+                service_signing_key,
                 upstream_ca,
             })
         } else {

@@ -7,7 +7,7 @@ use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey};
 
-use super::{DEV_ISSUER, GATEWAY_ISSUER, IdentitySigner, IdentityVerifier};
+use super::{DEV_ISSUER, GATEWAY_ISSUER, IdentitySigner, IdentityVerifier, SERVICE_ISSUER};
 
 /// The embedded mode's development issuer: an Ed25519 key pair kept in the data
 /// folder (created on first start, readable by the owner only), so that `sen token`
@@ -70,8 +70,9 @@ impl DevIssuer {
     }
 }
 
-/// The verifier a service process uses: in production the gateway's public keys
-/// (`SEN_IDENTITY_PUBLIC_KEY_FILES`) and gateway tokens only; in the embedded mode
+/// The verifier a service process uses: in production the public keys of the
+/// gateway and of the services that call others as themselves
+/// (`SEN_IDENTITY_PUBLIC_KEY_FILES`), and tokens of those two issuers only; in the embedded mode
 /// the development issuer's key from the data folder.
 pub fn verifier_for(config: &crate::config::Config) -> anyhow::Result<IdentityVerifier> {
     match config.mode {
@@ -84,7 +85,7 @@ pub fn verifier_for(config: &crate::config::Config) -> anyhow::Result<IdentityVe
                         .map_err(|e| anyhow::anyhow!("SEN_IDENTITY_PUBLIC_KEY_FILES: {}: {e}", path.display()))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            IdentityVerifier::from_public_pems(&pems, &[GATEWAY_ISSUER])
+            IdentityVerifier::from_public_pems(&pems, &[GATEWAY_ISSUER, SERVICE_ISSUER])
                 .map_err(|e| anyhow::anyhow!("SEN_IDENTITY_PUBLIC_KEY_FILES: {e}"))
         }
         crate::config::Mode::Embedded => Ok(DevIssuer::load_or_create(&config.data_dir)

@@ -9,9 +9,11 @@
 //! compile.
 
 mod dev;
+mod service;
 mod token;
 
 pub use dev::{DevIssuer, verifier_for};
+pub use service::ServiceIdentity;
 pub use token::{AttachIdentity, IdentitySigner, IdentityVerifier, TokenError, VerifyIdentity};
 
 use std::fmt;
@@ -27,6 +29,8 @@ pub const IDENTITY_METADATA_KEY: &str = "x-sen-identity";
 pub const AUDIENCE: &str = "sen-services";
 /// Issuer of tokens the gateway mints in production.
 pub const GATEWAY_ISSUER: &str = "sen-gateway";
+/// Issuer of tokens a service mints to call another service as itself.
+pub const SERVICE_ISSUER: &str = "sen-service";
 /// Issuer of tokens minted by the embedded development issuer; refused in production.
 pub const DEV_ISSUER: &str = "sen-embedded-dev";
 /// The longest lifetime a token may have.

@@ -183,7 +183,9 @@ impl ReferralsService for ReferralsApi {
         };
         let (row, entry) =
             self.store.mark_allocated(&who.tenant_scope()?, &actor, req.id, &professional, &case_ref).await?;
-        self.announce(&row, &entry)?;
+        if let Some(entry) = entry {
+            self.announce(&row, &entry)?;
+        }
         self.reply(&row)
     }
 

@@ -16,6 +16,7 @@
 //! | returned                      | resubmit | submitted                        |
 //! | accepted                      | allocate | allocated                        |
 //! | allocated                     | allocate | allocated (another professional) |
+//! | in progress                   | allocate | allocated (reassigned)           |
 //! | allocated                     | start    | in progress                      |
 //! | allocated                     | close    | closed                           |
 //! | in progress                   | close    | closed                           |
@@ -191,8 +192,9 @@ pub fn next_status(from: Status, event: Event) -> Result<Status, IllegalTransiti
         (S::Submitted, E::Return) => Ok(S::Returned),
         (S::Submitted, E::Decline) => Ok(S::Declined),
         (S::Returned, E::Resubmit) => Ok(S::Submitted),
-        // Re-allocation to another professional keeps the referral allocated.
-        (S::Accepted | S::Allocated, E::Allocate) => Ok(S::Allocated),
+        // Re-allocation to another professional keeps (or puts) the referral
+        // allocated: the new professional starts the work afresh.
+        (S::Accepted | S::Allocated | S::InProgress, E::Allocate) => Ok(S::Allocated),
         (S::Allocated, E::Start) => Ok(S::InProgress),
         // An allocated referral may close without work starting, e.g. the pupil left.
         (S::Allocated | S::InProgress, E::Close) => Ok(S::Closed),
@@ -225,13 +227,14 @@ mod tests {
     use Status as S;
 
     /// The legal transitions, written out again independently of `next_status`.
-    const LEGAL: [(Status, Event, Status); 12] = [
+    const LEGAL: [(Status, Event, Status); 13] = [
         (S::Submitted, E::Accept, S::Accepted),
         (S::Submitted, E::Return, S::Returned),
         (S::Returned, E::Resubmit, S::Submitted),
         (S::Submitted, E::Decline, S::Declined),
         (S::Accepted, E::Allocate, S::Allocated),
         (S::Allocated, E::Allocate, S::Allocated),
+        (S::InProgress, E::Allocate, S::Allocated),
         (S::Allocated, E::Start, S::InProgress),
         (S::InProgress, E::Close, S::Closed),
         (S::Allocated, E::Close, S::Closed),
@@ -287,7 +290,7 @@ mod tests {
     fn illegal_transitions_name_the_current_state() {
         let message = |from, event| next_status(from, event).unwrap_err().to_string();
         assert_eq!(message(S::Returned, E::Accept), "cannot accept a referral that is returned for more information");
-        assert_eq!(message(S::InProgress, E::Allocate), "cannot allocate a referral that is in progress");
+        assert_eq!(message(S::InProgress, E::Start), "cannot start work on a referral that is in progress");
         assert_eq!(message(S::Submitted, E::Start), "cannot start work on a referral that is submitted");
         assert_eq!(message(S::Closed, E::Close), "cannot close a referral that is closed");
         for from in Status::ALL {

@@ -236,7 +236,8 @@ impl Store {
         .await
     }
 
-    /// Records the allocation the caseloads service made.
+    /// Records the allocation the caseloads service made. Recording the same
+    /// allocation again (a retried allocation) changes nothing and writes no entry.
     pub async fn mark_allocated(
         &self,
         tenant: &TenantScope,
@@ -244,15 +245,24 @@ impl Store {
         id: i64,
         professional: &str,
         case_ref: &str,
-    ) -> Result<(referral::Model, referral_event::Model)> {
+    ) -> Result<(referral::Model, Option<referral_event::Model>)> {
         let scope = Scope::Tenant(tenant.clone());
+        let current = load_visible(&self.db, &scope, id).await?;
+        let already = current.allocated_to.as_deref() == Some(professional)
+            && current.case_ref.as_deref() == Some(case_ref)
+            && matches!(status_of(&current)?, Status::Allocated | Status::InProgress);
+        if already {
+            return Ok((current, None));
+        }
         let (professional, case_ref) = (professional.to_owned(), case_ref.to_owned());
         let note = format!("allocated to {professional} (case {case_ref})");
-        self.transition(&scope, actor, id, None, Event::Allocate, &note, move |model| {
-            model.allocated_to = Set(Some(professional.clone()));
-            model.case_ref = Set(Some(case_ref.clone()));
-        })
-        .await
+        let (row, entry) = self
+            .transition(&scope, actor, id, None, Event::Allocate, &note, move |model| {
+                model.allocated_to = Set(Some(professional.clone()));
+                model.case_ref = Set(Some(case_ref.clone()));
+            })
+            .await?;
+        Ok((row, Some(entry)))
     }
 
     /// The state machine step shared by every lifecycle change: check the

@@ -1,0 +1,51 @@
+//! A service's own identity, for calls it makes as itself rather than for a
+//! person: the caseloads service opening a professional's access to a pupil, or
+//! moving a referral to allocated. Tokens carry role `service`, the service's
+//! name as the person, and the tenant the call is for; they last five minutes.
+
+use std::time::Duration;
+
+use super::{DevIssuer, Grant, IdentitySigner, Role, SERVICE_ISSUER};
+use crate::config::{Config, Mode};
+use crate::ids::LaCode;
+
+/// Lifetime of a service token: long enough for one call and its retries.
+const LIFETIME: Duration = Duration::from_secs(300);
+
+/// Mints service tokens.
+#[derive(Clone, Debug)]
+pub struct ServiceIdentity {
+    signer: IdentitySigner,
+    name: String,
+}
+
+impl ServiceIdentity {
+    /// A service called `name` signing with `signer`.
+    pub fn new(signer: IdentitySigner, name: &str) -> Self {
+        Self { signer, name: name.to_owned() }
+    }
+
+    /// As configured: the key in `SEN_SERVICE_SIGNING_KEY_FILE` in production, the
+    /// development issuer's key in the embedded mode.
+    pub fn from_config(config: &Config, name: &str) -> anyhow::Result<Self> {
+        let signer = match (config.mode, &config.service_signing_key) {
+            (Mode::Production, Some(path)) => {
+                let pem = std::fs::read(path)
+                    .map_err(|e| anyhow::anyhow!("SEN_SERVICE_SIGNING_KEY_FILE: {}: {e}", path.display()))?;
+                IdentitySigner::from_pem(&pem, SERVICE_ISSUER)
+                    .map_err(|e| anyhow::anyhow!("SEN_SERVICE_SIGNING_KEY_FILE: {e}"))?
+            }
+            (Mode::Production, None) => {
+                anyhow::bail!("SEN_SERVICE_SIGNING_KEY_FILE is required: the {name} service calls others as itself")
+            }
+            (Mode::Embedded, _) => DevIssuer::load_or_create(&config.data_dir).map_err(anyhow::Error::msg)?.signer,
+        };
+        Ok(Self::new(signer, name))
+    }
+
+    /// A token for one call in `tenant`.
+    pub fn token(&self, tenant: LaCode) -> Result<String, String> {
+        let grant = Grant { person: self.name.clone(), role: Role::Service, tenant: Some(tenant), school: None };
+        self.signer.mint(&grant, LIFETIME)
+    }
+}
