@@ -9,7 +9,8 @@ use sen_platform::identity::DevIssuer;
 use sen_schools::{SchoolsApi, Store};
 
 /// Every service the embedded platform serves.
-const SERVICES: [&str; 3] = [sen_schools::SERVICE_NAME, sen_pupils::SERVICE_NAME, sen_referrals::SERVICE_NAME];
+const SERVICES: [&str; 4] =
+    [sen_schools::SERVICE_NAME, sen_pupils::SERVICE_NAME, sen_referrals::SERVICE_NAME, sen_caseloads::SERVICE_NAME];
 
 /// Runs until SIGTERM or Ctrl-C.
 pub async fn run(config: &Config) -> anyhow::Result<()> {
@@ -32,6 +33,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         demo_referrals(&pupils, &referrals, &issuer).await?;
         tracing::info!("loaded the demo referrals: every kind and state over the last 18 months");
     }
+    let caseloads = sen_caseloads::Store::connect(&config.database_url_for(sen_caseloads::PART), &config.pool).await?;
     let listener = sen_platform::serve::bind(config).await?;
     // In one process the pupils service reaches the schools service through the front port.
     let address = listener.local_addr()?;
@@ -44,6 +46,10 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         .add_service(sen_referrals::service(
             sen_referrals::ReferralsApi::new(referrals, pupils_client),
             &issuer.verifier,
+        ))
+        .add_service(sen_caseloads::service(
+            sen_caseloads::CaseloadsApi::new(caseloads, peers(config, address, &issuer)?),
+            &issuer.verifier,
         ));
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     tracing::info!(
@@ -53,6 +59,19 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         config.data_dir.display(),
     );
     sen_platform::serve::run(listener, config, routes, &SERVICES).await
+}
+
+/// The caseloads service's channels to the others: the front port in one process,
+/// unless URLs are configured.
+fn peers(config: &Config, address: std::net::SocketAddr, issuer: &DevIssuer) -> anyhow::Result<sen_caseloads::peers::Peers> {
+    let own = format!("http://{address}");
+    let channel = |url: &Option<String>| sen_platform::client::channel(url.as_deref().unwrap_or(&own), config);
+    Ok(sen_caseloads::peers::Peers {
+        schools: channel(&config.schools_url)?,
+        pupils: channel(&config.pupils_url)?,
+        referrals: channel(&config.referrals_url)?,
+        identity: sen_platform::identity::ServiceIdentity::new(issuer.signer.clone(), sen_caseloads::PART),
+    })
 }
 
 /// Demo referrals for the pupils of each demo authority.

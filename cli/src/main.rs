@@ -39,6 +39,8 @@ enum Part {
     Pupils,
     /// Referrals and the EHC needs assessment statutory clock.
     Referrals,
+    /// EP and advisory teacher caseloads, allocation and the time-allocation model.
+    Caseloads,
 }
 
 fn main() -> std::process::ExitCode {
@@ -61,6 +63,7 @@ fn main() -> std::process::ExitCode {
                 Part::Schools => sen_schools::serve(&config).await,
                 Part::Pupils => sen_pupils::serve(&config).await,
                 Part::Referrals => sen_referrals::serve(&config).await,
+                Part::Caseloads => sen_caseloads::serve(&config).await,
             }
         }),
         None => runtime(&config, "sen", |config| async move { embedded::run(&config).await }),
@@ -83,6 +86,7 @@ fn part_name(part: Part) -> &'static str {
         Part::Schools => "sen-schools",
         Part::Pupils => "sen-pupils",
         Part::Referrals => "sen-referrals",
+        Part::Caseloads => "sen-caseloads",
     }
 }
 

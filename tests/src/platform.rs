@@ -26,6 +26,9 @@ use tonic::transport::{Channel, Endpoint};
 pub type SchoolsClient = SchoolsServiceClient<InterceptedService<Channel, AttachIdentity>>;
 /// A pupils client speaking as one identity.
 pub type PupilsClient = PupilsServiceClient<InterceptedService<Channel, AttachIdentity>>;
+/// A caseloads client speaking as one identity.
+pub type CaseloadsClient =
+    sen_proto::v1::caseloads_service_client::CaseloadsServiceClient<InterceptedService<Channel, AttachIdentity>>;
 /// A referrals client speaking as one identity.
 pub type ReferralsClient = ReferralsServiceClient<InterceptedService<Channel, AttachIdentity>>;
 
@@ -45,6 +48,10 @@ pub struct TestPlatform {
     _db: TestDatabase,
     _pupils_db: TestDatabase,
     _referrals_db: TestDatabase,
+    _caseloads_db: TestDatabase,
+    /// The caseloads service's store, to build a second caseloads service over
+    /// the same data (for failure tests).
+    pub caseloads_store: sen_caseloads::Store,
 }
 
 /// Starting options.
@@ -72,6 +79,8 @@ impl TestPlatform {
         let pupils = sen_pupils::Store::connect(&pupils_db.url, &Default::default()).await?;
         let referrals_db = TestDatabase::create(engine).await?;
         let referrals = sen_referrals::Store::connect(&referrals_db.url, &Default::default()).await?;
+        let caseloads_db = TestDatabase::create(engine).await?;
+        let caseloads_store = sen_caseloads::Store::connect(&caseloads_db.url, &Default::default()).await?;
         for (code, name) in [("886", "Kent"), ("887", "Medway")] {
             store.create_authority(LaCode::parse(code).map_err(anyhow::Error::msg)?, name).await?;
         }
@@ -82,6 +91,12 @@ impl TestPlatform {
         // The services reach each other through the same port, as in the embedded mode.
         let own = Endpoint::from_shared(format!("{scheme}://{addr}"))?.connect_lazy();
         let schools = sen_pupils::schools::Schools::new(own.clone());
+        let peers = sen_caseloads::peers::Peers {
+            schools: own.clone(),
+            pupils: own.clone(),
+            referrals: own.clone(),
+            identity: sen_platform::identity::ServiceIdentity::new(issuer.signer.clone(), sen_caseloads::PART),
+        };
         let pupils_client = sen_referrals::pupils::Pupils::new(own);
         let routes = tonic::service::Routes::new(sen_schools::service(
             SchoolsApi::with_clock(store, Arc::new(today)),
@@ -89,6 +104,10 @@ impl TestPlatform {
         ))
         .add_service(sen_pupils::service(
             sen_pupils::PupilsApi::with_clock(pupils, schools, Arc::new(today)),
+            &issuer.verifier,
+        ))
+        .add_service(sen_caseloads::service(
+            sen_caseloads::CaseloadsApi::with_clock(caseloads_store.clone(), peers, Arc::new(today)),
             &issuer.verifier,
         ))
         .add_service(sen_referrals::service(
@@ -100,7 +119,8 @@ impl TestPlatform {
         let serve_options =
             ServeOptions { tls: options.tls, shutdown_grace: options.shutdown_grace.unwrap_or(Duration::from_secs(5)) };
         let server = tokio::spawn(async move {
-            let names = [sen_schools::SERVICE_NAME, sen_pupils::SERVICE_NAME, sen_referrals::SERVICE_NAME];
+            let names =
+                [sen_schools::SERVICE_NAME, sen_pupils::SERVICE_NAME, sen_referrals::SERVICE_NAME, sen_caseloads::SERVICE_NAME];
             serve(listener, routes, &names, serve_options, async {
                 let _ = stopped.await;
             })
@@ -114,6 +134,8 @@ impl TestPlatform {
             _db: db,
             _pupils_db: pupils_db,
             _referrals_db: referrals_db,
+            _caseloads_db: caseloads_db,
+            caseloads_store,
         })
     }
 
@@ -171,6 +193,21 @@ impl TestPlatform {
             (Ok(channel), Ok(attach)) => ReferralsServiceClient::with_interceptor(channel, attach),
             _ => panic!("cannot reach the test platform"),
         }
+    }
+
+    /// A caseloads client for a specific token.
+    pub async fn caseloads_as(&self, token: &str) -> CaseloadsClient {
+        match (self.channel().await, AttachIdentity::new(token)) {
+            (Ok(channel), Ok(attach)) => {
+                sen_proto::v1::caseloads_service_client::CaseloadsServiceClient::with_interceptor(channel, attach)
+            }
+            _ => panic!("cannot reach the test platform"),
+        }
+    }
+
+    /// A caseloads client for `role` in `tenant`.
+    pub async fn caseloads(&self, role: Role, tenant: Option<&str>) -> CaseloadsClient {
+        self.caseloads_as(&self.token(role, tenant, None)).await
     }
 
     /// A token for a named person in `role`.

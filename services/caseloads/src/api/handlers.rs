@@ -1,0 +1,517 @@
+//! The `CaseloadsService` methods.
+
+use std::collections::HashMap;
+
+use sen_platform::dates::to_proto;
+use sen_platform::error::FieldViolations;
+use sen_platform::identity::{Identity, TenantScope};
+use sen_platform::ids::Urn;
+use sen_proto::v1 as pb;
+use sen_proto::v1::caseloads_service_server::CaseloadsService;
+use tonic::{Request, Response, Status};
+
+use super::{CASE_WORKERS, CaseloadsApi, MANAGERS, PROFESSIONALS, TEAM, caller, wire};
+use crate::domain::{
+    AcademicTerm, ActivityKind, Candidate, Capacity, ModelSettings, ProfessionalRole, ReferralKind, SchoolFigures,
+    Weights, allocate, balance, can_take, check_note, check_sessions, load, rank,
+};
+use crate::entity::{allocation_model, case, professional};
+use crate::error::Error;
+use crate::store::{CaseDraft, NewActivity};
+
+type Reply<T> = Result<Response<T>, Status>;
+
+fn capacity_of(p: &professional::Model) -> Capacity {
+    Capacity::new(&p.capacity_kind, u32::try_from(p.capacity).unwrap_or(0)).unwrap_or(Capacity::OpenCases(1))
+}
+
+fn case_ref(row: &case::Model) -> String {
+    format!("CASE-{}", row.id)
+}
+
+impl CaseloadsApi {
+    /// The professionals of the tenant as ranking candidates, with sessions used this term.
+    async fn candidates(&self, tenant: &TenantScope, school: i32) -> Result<Vec<(professional::Model, Candidate)>, Error> {
+        let today = (self.today)();
+        let term = AcademicTerm::containing(today);
+        let (by_case, _) = self.store.sessions_between(tenant, term.starts_on(), term.ends_on()).await?;
+        let cases = self.store.open_cases(tenant, None).await?;
+        let mut rows = Vec::new();
+        for (p, links) in self.store.professionals(tenant, true).await? {
+            let Ok(role) = ProfessionalRole::parse(&p.role) else { continue };
+            let used: u32 = cases.iter().filter(|c| c.professional_id == p.id).map(|c| by_case.get(&c.id).copied().unwrap_or(0)).sum();
+            let candidate = Candidate {
+                id: i64::from(p.id),
+                name: p.name.clone(),
+                role,
+                active: p.active,
+                open_cases: u32::try_from(p.open_cases).unwrap_or(0),
+                capacity: capacity_of(&p),
+                sessions_used_this_term: used,
+                linked_to_school: links.contains(&school),
+            };
+            rows.push((p, candidate));
+        }
+        Ok(rows)
+    }
+
+    /// Opens the access, marks the referral, confirms the case; undoes what it can
+    /// when a step fails before the referral is marked.
+    async fn complete(&self, tenant: &TenantScope, row: case::Model, person: &str) -> Result<case::Model, Error> {
+        let la = tenant.la_code();
+        let reference = case_ref(&row);
+        if let Err(failure) = self.peers.grant(la, row.pupil_id, person, &reference).await {
+            return Err(self.undo(tenant, &row, person, failure).await);
+        }
+        if let Err(failure) = self.peers.mark_allocated(la, row.referral_id, person, &reference).await {
+            return Err(self.undo(tenant, &row, person, failure).await);
+        }
+        self.store.confirm_allocation(tenant, row.id).await
+    }
+
+    async fn undo(&self, tenant: &TenantScope, row: &case::Model, person: &str, failure: Error) -> Error {
+        let undone = match self.peers.revoke(tenant.la_code(), row.pupil_id, person, &case_ref(row)).await {
+            Ok(()) => self.store.abandon_allocation(tenant, row).await,
+            Err(e) => Err(e),
+        };
+        tracing::warn!(case_id = row.id, undone = undone.is_ok(), error = %failure, "allocation could not be completed");
+        match (undone, failure) {
+            (Ok(()), Error::Unavailable(m)) => {
+                Error::Unavailable(format!("{m}; nothing was allocated: try again with the same idempotency key"))
+            }
+            (Ok(()), other) => other,
+            (Err(_), _) => Error::Unavailable(format!(
+                "the allocation of case {} is incomplete: try again with the same idempotency key to complete it",
+                row.id
+            )),
+        }
+    }
+
+    async fn own_case(&self, who: &Identity, case_id: i64) -> Result<(TenantScope, case::Model, professional::Model), Error> {
+        let tenant = who.scope()?.tenant().clone();
+        let row = self.store.case(&tenant, case_id).await?;
+        let owner = self.store.professional(&tenant, i64::from(row.professional_id)).await?;
+        if who.role() != sen_platform::identity::Role::LaManager && owner.person != who.person() {
+            return Err(Error::NotFound(format!("case {case_id}")));
+        }
+        Ok((tenant, row, owner))
+    }
+
+    async fn sessions_on(&self, tenant: &TenantScope, case_id: i32) -> Result<u32, Error> {
+        Ok(self.store.activity(tenant, case_id).await?.iter().map(|a| u32::try_from(a.sessions).unwrap_or(0)).sum())
+    }
+}
+
+#[tonic::async_trait]
+impl CaseloadsService for CaseloadsApi {
+    async fn create_professional(&self, request: Request<pb::CreateProfessionalRequest>) -> Reply<pb::Professional> {
+        let who = caller(&request, MANAGERS)?;
+        let mut errors = FieldViolations::new();
+        let new = wire::professional(request.get_ref().professional.as_ref(), "professional", &mut errors);
+        errors.into_result().map_err(Error::from)?;
+        let new = new.ok_or_else(|| Error::Corrupt("lost a field".into()))?;
+        let row = self.store.create_professional(&who.tenant_scope()?, &new).await?;
+        Ok(Response::new(wire::professional_to_proto(&row, &[])))
+    }
+
+    async fn update_professional(&self, request: Request<pb::UpdateProfessionalRequest>) -> Reply<pb::Professional> {
+        let who = caller(&request, MANAGERS)?;
+        let tenant = who.tenant_scope()?;
+        let req = request.get_ref();
+        let mut errors = FieldViolations::new();
+        if req.version < 1 {
+            errors.add("version", "is required: send the version you read");
+        }
+        let new = wire::professional(req.professional.as_ref(), "professional", &mut errors);
+        errors.into_result().map_err(Error::from)?;
+        let new = new.ok_or_else(|| Error::Corrupt("lost a field".into()))?;
+        let row = self.store.update_professional(&tenant, req.id, req.version, &new).await?;
+        let links = self.store.links_of(&tenant, row.id).await?;
+        Ok(Response::new(wire::professional_to_proto(&row, &links)))
+    }
+
+    async fn list_professionals(&self, request: Request<pb::ListProfessionalsRequest>) -> Reply<pb::ListProfessionalsResponse> {
+        let who = caller(&request, TEAM)?;
+        let rows = self.store.professionals(&who.tenant_scope()?, request.get_ref().include_inactive).await?;
+        let professionals = rows.iter().map(|(p, links)| wire::professional_to_proto(p, links)).collect();
+        Ok(Response::new(pb::ListProfessionalsResponse { professionals }))
+    }
+
+    async fn link_school(&self, request: Request<pb::LinkSchoolRequest>) -> Reply<pb::Professional> {
+        let who = caller(&request, MANAGERS)?;
+        let tenant = who.tenant_scope()?;
+        let req = request.get_ref();
+        let mut errors = FieldViolations::new();
+        let urn = errors.check("urn", Urn::parse(&req.urn));
+        errors.into_result().map_err(Error::from)?;
+        let urn = urn.ok_or_else(|| Error::Corrupt("lost a field".into()))?;
+        let known = self.peers.schools(who.token()).await?;
+        if !known.iter().any(|(u, _, _)| *u == urn.as_i32()) {
+            return Err(Error::invalid("urn", format!("{urn} is not a school of this authority")).into());
+        }
+        self.store.link_school(&tenant, req.professional_id, urn).await?;
+        let row = self.store.professional(&tenant, req.professional_id).await?;
+        let links = self.store.links_of(&tenant, row.id).await?;
+        Ok(Response::new(wire::professional_to_proto(&row, &links)))
+    }
+
+    async fn unlink_school(&self, request: Request<pb::LinkSchoolRequest>) -> Reply<pb::Professional> {
+        let who = caller(&request, MANAGERS)?;
+        let tenant = who.tenant_scope()?;
+        let req = request.get_ref();
+        let mut errors = FieldViolations::new();
+        let urn = errors.check("urn", Urn::parse(&req.urn));
+        errors.into_result().map_err(Error::from)?;
+        let urn = urn.ok_or_else(|| Error::Corrupt("lost a field".into()))?;
+        self.store.unlink_school(&tenant, req.professional_id, urn).await?;
+        let row = self.store.professional(&tenant, req.professional_id).await?;
+        let links = self.store.links_of(&tenant, row.id).await?;
+        Ok(Response::new(wire::professional_to_proto(&row, &links)))
+    }
+
+    async fn suggest_allocation(&self, request: Request<pb::SuggestAllocationRequest>) -> Reply<pb::SuggestAllocationResponse> {
+        let who = caller(&request, MANAGERS)?;
+        let tenant = who.tenant_scope()?;
+        let referral = self.peers.referral(who.token(), request.get_ref().referral_id).await?;
+        let body = referral.body.unwrap_or_default();
+        let kind = ReferralKind::parse(&body.kind).map_err(Error::Corrupt)?;
+        let school: i32 = body.school_urn.parse().map_err(|_| Error::Corrupt("referral without a school".into()))?;
+        let candidates: Vec<Candidate> = self.candidates(&tenant, school).await?.into_iter().map(|(_, c)| c).collect();
+        let ranked = rank(&candidates, kind);
+        Ok(Response::new(pb::SuggestAllocationResponse {
+            referral_kind: body.kind,
+            school_urn: body.school_urn,
+            candidates: ranked
+                .into_iter()
+                .map(|r| pb::Candidate {
+                    professional_id: r.id,
+                    name: r.name,
+                    rank: r.rank,
+                    load: r.load,
+                    over_capacity: r.over_capacity,
+                    reasons: r.reasons,
+                })
+                .collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(referral_id = request.get_ref().referral_id))]
+    async fn allocate_case(&self, request: Request<pb::AllocateCaseRequest>) -> Reply<pb::Case> {
+        let who = caller(&request, MANAGERS)?;
+        let tenant = who.tenant_scope()?;
+        let req = request.get_ref();
+        let today = (self.today)();
+        let mut errors = FieldViolations::new();
+        let key = wire::text(&req.idempotency_key, "idempotency_key", 200, &mut errors);
+        let override_reason =
+            if req.override_reason.trim().is_empty() { None } else { wire::text(&req.override_reason, "override_reason", 500, &mut errors) };
+        errors.into_result().map_err(Error::from)?;
+        let key = key.ok_or_else(|| Error::Corrupt("lost a field".into()))?;
+        let professional = self.store.professional(&tenant, req.professional_id).await?;
+        // A retry finds the first attempt's case: return it, or finish it.
+        if let Some(existing) = self.store.case_by_key(&tenant, &key).await? {
+            if existing.referral_id != req.referral_id || i64::from(existing.professional_id) != req.professional_id {
+                return Err(Error::AlreadyExists(format!("idempotency key '{key}' was used for another allocation")).into());
+            }
+            let row = if existing.status == "pending" { self.complete(&tenant, existing, &professional.person).await? } else { existing };
+            return Ok(Response::new(wire::case_to_proto(&row, &professional.name, 0)));
+        }
+        let referral = self.peers.referral(who.token(), req.referral_id).await?;
+        if referral.status != pb::ReferralStatus::Accepted as i32 {
+            return Err(Error::FailedPrecondition(format!(
+                "referral {} is {}; only accepted referrals are allocated",
+                referral.id,
+                pb::ReferralStatus::try_from(referral.status).map(|s| s.as_str_name()).unwrap_or("unknown")
+            ))
+            .into());
+        }
+        let body = referral.body.clone().unwrap_or_default();
+        let kind = ReferralKind::parse(&body.kind).map_err(Error::Corrupt)?;
+        let role = ProfessionalRole::parse(&professional.role).map_err(Error::Corrupt)?;
+        if !can_take(role, kind) {
+            return Err(Error::FailedPrecondition(format!("{} ({}) does not take {} referrals", professional.name, role.name(), body.kind)).into());
+        }
+        let school: i32 = body.school_urn.parse().map_err(|_| Error::Corrupt("referral without a school".into()))?;
+        if let Capacity::SessionsPerTerm(sessions) = capacity_of(&professional) {
+            let (_, candidate) = self
+                .candidates(&tenant, school)
+                .await?
+                .into_iter()
+                .find(|(p, _)| p.id == professional.id)
+                .ok_or_else(|| Error::NotFound(format!("professional {}", req.professional_id)))?;
+            if candidate.sessions_used_this_term >= sessions && override_reason.is_none() {
+                return Err(Error::FailedPrecondition(format!(
+                    "{} has used {} of {sessions} sessions this term: give an override reason to allocate anyway",
+                    professional.name, candidate.sessions_used_this_term
+                ))
+                .into());
+            }
+        }
+        let received_on = referral
+            .clock
+            .as_ref()
+            .and_then(|c| c.received_on.as_ref())
+            .or(referral.submitted_on.as_ref())
+            .and_then(|d| sen_platform::dates::from_proto(d).ok())
+            .unwrap_or(today);
+        let draft = CaseDraft {
+            referral_id: referral.id,
+            pupil_id: body.pupil_id,
+            school_urn: school,
+            kind: body.kind.clone(),
+            received_on,
+            advice_due: kind.advice_due(received_on),
+        };
+        let pending = self.store.begin_allocation(&tenant, &draft, professional.id, override_reason.as_deref(), &key, today).await?;
+        let row = self.complete(&tenant, pending, &professional.person).await?;
+        tracing::info!(case_id = row.id, professional_id = professional.id, "case allocated");
+        Ok(Response::new(wire::case_to_proto(&row, &professional.name, 0)))
+    }
+
+    async fn reassign_case(&self, request: Request<pb::ReassignCaseRequest>) -> Reply<pb::Case> {
+        let who = caller(&request, MANAGERS)?;
+        let tenant = who.tenant_scope()?;
+        let req = request.get_ref();
+        let mut errors = FieldViolations::new();
+        let _reason = wire::text(&req.reason, "reason", 500, &mut errors);
+        let override_reason =
+            if req.override_reason.trim().is_empty() { None } else { wire::text(&req.override_reason, "override_reason", 500, &mut errors) };
+        errors.into_result().map_err(Error::from)?;
+        let before = self.store.case(&tenant, req.case_id).await?;
+        let old = self.store.professional(&tenant, i64::from(before.professional_id)).await?;
+        let new = self.store.professional(&tenant, req.professional_id).await?;
+        let kind = ReferralKind::parse(&before.kind).map_err(Error::Corrupt)?;
+        if !can_take(ProfessionalRole::parse(&new.role).map_err(Error::Corrupt)?, kind) {
+            return Err(Error::FailedPrecondition(format!("{} does not take {} referrals", new.name, before.kind)).into());
+        }
+        // Local first (the capacity check), then the other services; each step can be repeated.
+        let row = self.store.reassign(&tenant, req.case_id, new.id, override_reason.as_deref()).await?;
+        let la = tenant.la_code();
+        let reference = case_ref(&row);
+        self.peers.grant(la, row.pupil_id, &new.person, &reference).await?;
+        self.peers.mark_allocated(la, row.referral_id, &new.person, &reference).await?;
+        if old.id != new.id {
+            self.peers.revoke(la, row.pupil_id, &old.person, &reference).await?;
+        }
+        let used = self.sessions_on(&tenant, row.id).await?;
+        Ok(Response::new(wire::case_to_proto(&row, &new.name, used)))
+    }
+
+    async fn close_case(&self, request: Request<pb::CloseCaseRequest>) -> Reply<pb::Case> {
+        let who = caller(&request, CASE_WORKERS)?;
+        let req = request.get_ref();
+        let mut errors = FieldViolations::new();
+        let outcome = wire::text(&req.outcome, "outcome", 2000, &mut errors);
+        errors.into_result().map_err(Error::from)?;
+        let outcome = outcome.ok_or_else(|| Error::Corrupt("lost a field".into()))?;
+        let (tenant, row, owner) = self.own_case(&who, req.case_id).await?;
+        let row = if row.status == "closed" { row } else { self.store.close_case(&tenant, req.case_id, &outcome).await? };
+        self.peers.revoke(tenant.la_code(), row.pupil_id, &owner.person, &case_ref(&row)).await?;
+        let referral = self.peers.referral(who.token(), row.referral_id).await;
+        if referral.is_ok_and(|r| r.status != pb::ReferralStatus::Closed as i32) {
+            self.peers.close_referral(who.token(), row.referral_id, &outcome).await?;
+        }
+        let used = self.sessions_on(&tenant, row.id).await?;
+        Ok(Response::new(wire::case_to_proto(&row, &owner.name, used)))
+    }
+
+    async fn record_case_activity(&self, request: Request<pb::RecordCaseActivityRequest>) -> Reply<pb::CaseActivity> {
+        let who = caller(&request, CASE_WORKERS)?;
+        let req = request.get_ref();
+        let today = (self.today)();
+        let mut errors = FieldViolations::new();
+        let on = wire::date(req.on.as_ref(), "on", &mut errors);
+        if on.is_some_and(|d| d > today) {
+            errors.add("on", "is in the future");
+        }
+        let kind = errors.check("kind", ActivityKind::parse(&req.kind));
+        let sessions = errors.check("sessions", check_sessions(req.sessions));
+        let note = errors.check("note", check_note(&req.note));
+        errors.into_result().map_err(Error::from)?;
+        let (Some(on), Some(kind), Some(sessions), Some(note)) = (on, kind, sessions, note) else {
+            return Err(Error::Corrupt("lost a field".into()).into());
+        };
+        let (tenant, row, _) = self.own_case(&who, req.case_id).await?;
+        if row.status != "active" {
+            return Err(Error::FailedPrecondition(format!("case {} is {}", row.id, row.status)).into());
+        }
+        let activity = NewActivity { on, kind, sessions, note };
+        let saved = self.store.record_activity(&tenant, &row, &activity, who.person()).await?;
+        Ok(Response::new(wire::activity_to_proto(&saved)))
+    }
+
+    async fn list_case_activity(&self, request: Request<pb::ListCaseActivityRequest>) -> Reply<pb::ListCaseActivityResponse> {
+        let who = caller(&request, CASE_WORKERS)?;
+        let (tenant, row, _) = self.own_case(&who, request.get_ref().case_id).await?;
+        let activity = self.store.activity(&tenant, row.id).await?;
+        Ok(Response::new(pb::ListCaseActivityResponse { activity: activity.iter().map(wire::activity_to_proto).collect() }))
+    }
+
+    async fn get_my_caseload(&self, request: Request<pb::GetMyCaseloadRequest>) -> Reply<pb::Caseload> {
+        let who = caller(&request, PROFESSIONALS)?;
+        let tenant = who.scope()?.tenant().clone();
+        let mut errors = FieldViolations::new();
+        let today = wire::as_of(request.get_ref().as_of.as_ref(), (self.today)(), &mut errors);
+        errors.into_result().map_err(Error::from)?;
+        let Some(me) = self.store.professional_of(&tenant, who.person()).await? else {
+            return Ok(Response::new(pb::Caseload::default()));
+        };
+        let mut cases = Vec::new();
+        for row in self.store.open_cases(&tenant, Some(me.id)).await? {
+            let used = self.sessions_on(&tenant, row.id).await?;
+            let (deadline, on) = match row.advice_due {
+                Some(due) => ("EHC needs assessment advice".to_owned(), Some(due)),
+                None => (String::new(), None),
+            };
+            cases.push(pb::CaseloadEntry {
+                next_deadline: deadline,
+                next_deadline_on: on.map(to_proto),
+                days_left: on.map_or(0, |d| i32::try_from((d - today).num_days()).unwrap_or(i32::MIN)),
+                case: Some(wire::case_to_proto(&row, &me.name, used)),
+            });
+        }
+        cases.sort_by_key(|c| (c.next_deadline_on.is_none(), c.days_left));
+        Ok(Response::new(pb::Caseload { cases }))
+    }
+
+    async fn get_caseload_balance(&self, request: Request<pb::GetCaseloadBalanceRequest>) -> Reply<pb::CaseloadBalance> {
+        let who = caller(&request, MANAGERS)?;
+        let tenant = who.tenant_scope()?;
+        let mut errors = FieldViolations::new();
+        let today = wire::as_of(request.get_ref().as_of.as_ref(), (self.today)(), &mut errors);
+        errors.into_result().map_err(Error::from)?;
+        let open = self.store.open_cases(&tenant, None).await?;
+        let professionals = self
+            .candidates(&tenant, 0)
+            .await?
+            .into_iter()
+            .filter(|(p, _)| p.active)
+            .map(|(p, candidate)| {
+                let overdue = open.iter().filter(|c| c.professional_id == p.id && c.advice_due.is_some_and(|d| d < today)).count();
+                let load = load(&candidate);
+                pb::ProfessionalLoad {
+                    professional_id: i64::from(p.id),
+                    name: p.name.clone(),
+                    role: p.role.clone(),
+                    open_cases: candidate.open_cases,
+                    capacity_kind: p.capacity_kind.clone(),
+                    capacity: u32::try_from(p.capacity).unwrap_or(0),
+                    load,
+                    overdue: u32::try_from(overdue).unwrap_or(u32::MAX),
+                    overloaded: load > 1.0,
+                    idle: candidate.open_cases == 0,
+                }
+            })
+            .collect();
+        Ok(Response::new(pb::CaseloadBalance { professionals }))
+    }
+
+    async fn set_time_allocation_model(&self, request: Request<pb::SetTimeAllocationModelRequest>) -> Reply<pb::TimeAllocationModel> {
+        let who = caller(&request, MANAGERS)?;
+        let req = request.get_ref();
+        let mut errors = FieldViolations::new();
+        let term = errors.check("term", AcademicTerm::parse(&req.term));
+        let weights = Weights {
+            number_on_roll: req.weight_number_on_roll,
+            sen_support: req.weight_sen_support,
+            ehc_plans: req.weight_ehc_plans,
+        };
+        let settings = match ModelSettings::new(req.sessions_available, req.base_per_school, weights) {
+            Ok(s) => Some(s),
+            Err((field, message)) => {
+                errors.add(field, message);
+                None
+            }
+        };
+        errors.into_result().map_err(Error::from)?;
+        let (Some(term), Some(settings)) = (term, settings) else { return Err(Error::Corrupt("lost a field".into()).into()) };
+        let as_i32 = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+        let saved = self
+            .store
+            .set_model(
+                &who.tenant_scope()?,
+                allocation_model::Model {
+                    id: 0,
+                    la_code: String::new(),
+                    term: term.code(),
+                    sessions_available: as_i32(settings.sessions_available),
+                    base_per_school: as_i32(settings.base_per_school),
+                    weight_roll: as_i32(settings.weights.number_on_roll),
+                    weight_support: as_i32(settings.weights.sen_support),
+                    weight_ehcp: as_i32(settings.weights.ehc_plans),
+                    updated_at: chrono::Utc::now(),
+                },
+            )
+            .await?;
+        Ok(Response::new(model_to_proto(&saved)))
+    }
+
+    async fn list_school_allocations(&self, request: Request<pb::ListSchoolAllocationsRequest>) -> Reply<pb::ListSchoolAllocationsResponse> {
+        let who = caller(&request, TEAM)?;
+        let tenant = who.tenant_scope()?;
+        let req = request.get_ref();
+        let mut errors = FieldViolations::new();
+        let term = if req.term.is_empty() {
+            Some(AcademicTerm::containing((self.today)()))
+        } else {
+            errors.check("term", AcademicTerm::parse(&req.term))
+        };
+        errors.into_result().map_err(Error::from)?;
+        let term = term.ok_or_else(|| Error::Corrupt("lost a field".into()))?;
+        let model = self
+            .store
+            .model(&tenant, &term.code())
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("time-allocation model for {}", term.code())))?;
+        let as_u32 = |n: i32| u32::try_from(n).unwrap_or(0);
+        let weights = Weights {
+            number_on_roll: as_u32(model.weight_roll),
+            sen_support: as_u32(model.weight_support),
+            ehc_plans: as_u32(model.weight_ehcp),
+        };
+        let settings = ModelSettings::new(as_u32(model.sessions_available), as_u32(model.base_per_school), weights)
+            .map_err(|(_, e)| Error::Corrupt(e))?;
+        let (schools, register) = tokio::join!(self.peers.schools(who.token()), self.peers.register(who.token()));
+        let (schools, register) = (schools?, register?);
+        let figures: Vec<SchoolFigures> = schools
+            .iter()
+            .map(|(urn, _, roll)| {
+                let (k, e) = register.get(urn).copied().unwrap_or((0, 0));
+                SchoolFigures { urn: u32::try_from(*urn).unwrap_or(0), number_on_roll: *roll, sen_support: k, ehc_plans: e }
+            })
+            .collect();
+        let allocations = allocate(&settings, &figures).map_err(|e| Error::FailedPrecondition(e))?;
+        let (_, used) = self.store.sessions_between(&tenant, term.starts_on(), term.ends_on()).await?;
+        let names: HashMap<u32, &str> = schools.iter().map(|(u, n, _)| (u32::try_from(*u).unwrap_or(0), n.as_str())).collect();
+        let schools = allocations
+            .iter()
+            .map(|a| {
+                let used = used.get(&i32::try_from(a.urn).unwrap_or(0)).map_or(0, |u| u.counted);
+                pb::SchoolAllocation {
+                    urn: a.urn.to_string(),
+                    name: names.get(&a.urn).copied().unwrap_or_default().to_owned(),
+                    allocated: a.sessions,
+                    used,
+                    balance: balance(a.sessions, used),
+                    base: a.base,
+                    by_number_on_roll: a.by_roll,
+                    by_sen_support: a.by_sen_support,
+                    by_ehc_plans: a.by_ehc_plans,
+                }
+            })
+            .collect();
+        Ok(Response::new(pb::ListSchoolAllocationsResponse { term: term.code(), schools }))
+    }
+}
+
+fn model_to_proto(m: &allocation_model::Model) -> pb::TimeAllocationModel {
+    let as_u32 = |n: i32| u32::try_from(n).unwrap_or(0);
+    pb::TimeAllocationModel {
+        term: m.term.clone(),
+        sessions_available: as_u32(m.sessions_available),
+        base_per_school: as_u32(m.base_per_school),
+        weight_number_on_roll: as_u32(m.weight_roll),
+        weight_sen_support: as_u32(m.weight_support),
+        weight_ehc_plans: as_u32(m.weight_ehcp),
+    }
+}

@@ -1,0 +1,65 @@
+//! `sen.v1.CaseloadsService`: decode, authorise, call the store and the other
+//! services, encode.
+//!
+//! | methods | roles |
+//! | --- | --- |
+//! | CreateProfessional, UpdateProfessional, LinkSchool, UnlinkSchool | la_manager |
+//! | ListProfessionals | la_manager, case_officer |
+//! | SuggestAllocation, AllocateCase, ReassignCase, GetCaseloadBalance, SetTimeAllocationModel | la_manager |
+//! | CloseCase, RecordCaseActivity, ListCaseActivity | la_manager, the case's own professional |
+//! | GetMyCaseload | educational_psychologist, advisory_teacher |
+//! | ListSchoolAllocations | la_manager, case_officer |
+//!
+//! Allocation spans three services. The case is recorded here first as pending,
+//! with the professional's capacity reserved; then the professional's access to
+//! the pupil is opened (pupils service) and the referral marked allocated
+//! (referrals service); then the case is confirmed. If a downstream call fails
+//! before the referral is marked, the access is closed again and the pending case
+//! removed: nothing happened. If undoing fails too, the case stays pending and a
+//! retry with the same idempotency key completes it; every step is repeatable.
+
+mod handlers;
+mod wire;
+
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Utc};
+use sen_platform::identity::{Identity, Role};
+use tonic::{Request, Status};
+
+use crate::peers::Peers;
+use crate::store::Store;
+
+const MANAGERS: &[Role] = &[Role::LaManager];
+const TEAM: &[Role] = &[Role::LaManager, Role::CaseOfficer];
+const CASE_WORKERS: &[Role] = &[Role::LaManager, Role::EducationalPsychologist, Role::AdvisoryTeacher];
+const PROFESSIONALS: &[Role] = &[Role::EducationalPsychologist, Role::AdvisoryTeacher];
+
+/// Today's date; a parameter so tests can fix it.
+pub type Clock = Arc<dyn Fn() -> NaiveDate + Send + Sync>;
+
+/// The gRPC service.
+#[derive(Clone)]
+pub struct CaseloadsApi {
+    store: Store,
+    peers: Peers,
+    today: Clock,
+}
+
+impl CaseloadsApi {
+    /// A service over `store`, calling `peers`, on the system clock.
+    pub fn new(store: Store, peers: Peers) -> Self {
+        Self::with_clock(store, peers, Arc::new(|| Utc::now().date_naive()))
+    }
+
+    /// A service with its own notion of today.
+    pub fn with_clock(store: Store, peers: Peers, today: Clock) -> Self {
+        Self { store, peers, today }
+    }
+}
+
+fn caller<T>(request: &Request<T>, allowed: &[Role]) -> Result<Identity, Status> {
+    let who = Identity::of(request)?;
+    who.require_role(allowed)?;
+    Ok(who)
+}

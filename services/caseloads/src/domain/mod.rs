@@ -1,0 +1,23 @@
+//! The caseloads domain: who the council's EPs and advisory teachers are and
+//! which referrals each may take (`professional`), who to suggest for a
+//! referral and why (`ranking`), what they record against a case
+//! (`activity`), and how a term's EP time is shared among schools
+//! (`allocation_model`), all as pure functions with dates passed in. No I/O
+//! here; the service's API parses wire input into these types and its store
+//! persists them.
+
+mod activity;
+mod allocation_model;
+mod professional;
+mod ranking;
+
+pub use activity::{ActivityKind, MAX_SESSIONS_PER_ACTIVITY, NOTE_MAX_CHARS, check_note, check_sessions};
+pub use allocation_model::{
+    AcademicTerm, MAX_SESSIONS_AVAILABLE, ModelSettings, SchoolAllocation, SchoolFigures, Term, Weights, allocate,
+    balance,
+};
+pub use professional::{
+    ADVICE_WEEKS, Capacity, EpGrade, MAX_FTE, MAX_OPEN_CASES, MAX_SESSIONS_PER_TERM, MIN_FTE, ProfessionalRole,
+    ReferralKind, Specialism, can_take, check_fte,
+};
+pub use ranking::{Candidate, Ranked, is_over_capacity, load, rank};

@@ -1,0 +1,7 @@
+//! sea-orm entities of the caseloads service's own tables.
+
+pub mod allocation_model;
+pub mod case;
+pub mod case_activity;
+pub mod professional;
+pub mod school_link;

@@ -1,0 +1,20 @@
+//! Schema migrations of the caseloads service, run at start, tracked in the
+//! service's own migration table.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_caseloads;
+
+/// The caseloads service's migrations, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_create_caseloads::Migration)]
+    }
+
+    fn migration_table_name() -> DynIden {
+        Alias::new("seaql_migrations_caseloads").into_iden()
+    }
+}
