@@ -5,8 +5,13 @@ use std::path::PathBuf;
 
 use prost::Message;
 
-const PROTOS: &[&str] =
-    &["sen/v1/common.proto", "sen/v1/schools.proto", "sen/v1/pupils.proto", "sen/v1/referrals.proto", "sen/v1/caseloads.proto"];
+const PROTOS: &[&str] = &[
+    "sen/v1/common.proto",
+    "sen/v1/schools.proto",
+    "sen/v1/pupils.proto",
+    "sen/v1/referrals.proto",
+    "sen/v1/caseloads.proto",
+];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     for proto in PROTOS {

@@ -63,7 +63,11 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
 
 /// The caseloads service's channels to the others: the front port in one process,
 /// unless URLs are configured.
-fn peers(config: &Config, address: std::net::SocketAddr, issuer: &DevIssuer) -> anyhow::Result<sen_caseloads::peers::Peers> {
+fn peers(
+    config: &Config,
+    address: std::net::SocketAddr,
+    issuer: &DevIssuer,
+) -> anyhow::Result<sen_caseloads::peers::Peers> {
     let own = format!("http://{address}");
     let channel = |url: &Option<String>| sen_platform::client::channel(url.as_deref().unwrap_or(&own), config);
     Ok(sen_caseloads::peers::Peers {

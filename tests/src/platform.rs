@@ -52,6 +52,8 @@ pub struct TestPlatform {
     /// The caseloads service's store, to build a second caseloads service over
     /// the same data (for failure tests).
     pub caseloads_store: sen_caseloads::Store,
+    /// The referrals service's store, likewise.
+    pub referrals_store: sen_referrals::Store,
 }
 
 /// Starting options.
@@ -111,7 +113,7 @@ impl TestPlatform {
             &issuer.verifier,
         ))
         .add_service(sen_referrals::service(
-            sen_referrals::ReferralsApi::with_clock(referrals, pupils_client, Arc::new(today))
+            sen_referrals::ReferralsApi::with_clock(referrals.clone(), pupils_client, Arc::new(today))
                 .with_watch_buffer(options.watch_buffer.unwrap_or(1024)),
             &issuer.verifier,
         ));
@@ -119,8 +121,12 @@ impl TestPlatform {
         let serve_options =
             ServeOptions { tls: options.tls, shutdown_grace: options.shutdown_grace.unwrap_or(Duration::from_secs(5)) };
         let server = tokio::spawn(async move {
-            let names =
-                [sen_schools::SERVICE_NAME, sen_pupils::SERVICE_NAME, sen_referrals::SERVICE_NAME, sen_caseloads::SERVICE_NAME];
+            let names = [
+                sen_schools::SERVICE_NAME,
+                sen_pupils::SERVICE_NAME,
+                sen_referrals::SERVICE_NAME,
+                sen_caseloads::SERVICE_NAME,
+            ];
             serve(listener, routes, &names, serve_options, async {
                 let _ = stopped.await;
             })
@@ -136,6 +142,7 @@ impl TestPlatform {
             _referrals_db: referrals_db,
             _caseloads_db: caseloads_db,
             caseloads_store,
+            referrals_store: referrals,
         })
     }
 
@@ -203,6 +210,11 @@ impl TestPlatform {
             }
             _ => panic!("cannot reach the test platform"),
         }
+    }
+
+    /// A caseloads client for `role` in `tenant` (and `school`, for the policy tables).
+    pub async fn caseloads_for(&self, role: Role, tenant: Option<&str>, school: Option<u32>) -> CaseloadsClient {
+        self.caseloads_as(&self.token(role, tenant, school)).await
     }
 
     /// A caseloads client for `role` in `tenant`.

@@ -118,3 +118,31 @@ async fn every_referrals_method_admits_exactly_the_roles_of_its_policy() {
     check!(p, referrals, record_clock_exception, pb::RecordClockExceptionRequest::default(), team);
     check!(p, referrals, get_statutory_clock_report, pb::GetStatutoryClockReportRequest::default(), team);
 }
+
+#[tokio::test]
+async fn every_caseloads_method_admits_exactly_the_roles_of_its_policy() {
+    let p = TestPlatform::start(Engine::Sqlite).await.unwrap();
+    let team: &[Role] = &[LaManager, CaseOfficer];
+    let workers: &[Role] = &[LaManager, EducationalPsychologist, AdvisoryTeacher];
+    check!(p, caseloads_for, create_professional, pb::CreateProfessionalRequest::default(), &[LaManager]);
+    check!(p, caseloads_for, update_professional, pb::UpdateProfessionalRequest::default(), &[LaManager]);
+    check!(p, caseloads_for, list_professionals, pb::ListProfessionalsRequest::default(), team);
+    check!(p, caseloads_for, link_school, pb::LinkSchoolRequest::default(), &[LaManager]);
+    check!(p, caseloads_for, unlink_school, pb::LinkSchoolRequest::default(), &[LaManager]);
+    check!(p, caseloads_for, suggest_allocation, pb::SuggestAllocationRequest::default(), &[LaManager]);
+    check!(p, caseloads_for, allocate_case, pb::AllocateCaseRequest::default(), &[LaManager]);
+    check!(p, caseloads_for, reassign_case, pb::ReassignCaseRequest::default(), &[LaManager]);
+    check!(p, caseloads_for, close_case, pb::CloseCaseRequest::default(), workers);
+    check!(p, caseloads_for, record_case_activity, pb::RecordCaseActivityRequest::default(), workers);
+    check!(p, caseloads_for, list_case_activity, pb::ListCaseActivityRequest::default(), workers);
+    check!(
+        p,
+        caseloads_for,
+        get_my_caseload,
+        pb::GetMyCaseloadRequest::default(),
+        &[EducationalPsychologist, AdvisoryTeacher]
+    );
+    check!(p, caseloads_for, get_caseload_balance, pb::GetCaseloadBalanceRequest::default(), &[LaManager]);
+    check!(p, caseloads_for, set_time_allocation_model, pb::SetTimeAllocationModelRequest::default(), &[LaManager]);
+    check!(p, caseloads_for, list_school_allocations, pb::ListSchoolAllocationsRequest::default(), team);
+}

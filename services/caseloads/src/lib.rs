@@ -34,7 +34,10 @@ pub const PART: &str = "caseloads";
 pub const SERVICE_NAME: &str = <CaseloadsServiceServer<CaseloadsApi> as NamedService>::NAME;
 
 /// The gRPC service behind identity verification, to serve beside others.
-pub fn service(api: CaseloadsApi, verifier: &IdentityVerifier) -> InterceptedService<CaseloadsServiceServer<CaseloadsApi>, VerifyIdentity> {
+pub fn service(
+    api: CaseloadsApi,
+    verifier: &IdentityVerifier,
+) -> InterceptedService<CaseloadsServiceServer<CaseloadsApi>, VerifyIdentity> {
     InterceptedService::new(CaseloadsServiceServer::new(api), verifier.interceptor())
 }
 

@@ -65,7 +65,8 @@ impl Peers {
 
     /// Records the allocation on the referral (repeating it changes nothing).
     pub async fn mark_allocated(&self, tenant: LaCode, referral_id: i64, person: &str, case_ref: &str) -> Result<()> {
-        let request = pb::MarkAllocatedRequest { id: referral_id, professional: person.into(), case_ref: case_ref.into() };
+        let request =
+            pb::MarkAllocatedRequest { id: referral_id, professional: person.into(), case_ref: case_ref.into() };
         self.referrals(&self.service_token(tenant)?)?
             .mark_allocated(request)
             .await
@@ -115,8 +116,10 @@ impl Peers {
         let mut schools = Vec::new();
         let mut page_token = String::new();
         loop {
-            let request =
-                pb::ListSchoolsRequest { page: Some(pb::PageRequest { page_size: 500, page_token }), ..Default::default() };
+            let request = pb::ListSchoolsRequest {
+                page: Some(pb::PageRequest { page_size: 500, page_token }),
+                ..Default::default()
+            };
             let response = client.list_schools(request).await.map_err(|s| failed("schools service", &s))?.into_inner();
             for school in response.schools {
                 if let Ok(urn) = school.urn.parse::<i32>() {
@@ -138,6 +141,10 @@ impl Peers {
             .await
             .map_err(|s| failed("pupils service", &s))?
             .into_inner();
-        Ok(stats.schools.into_iter().filter_map(|s| Some((s.school_urn.parse().ok()?, (s.sen_support, s.ehc_plan)))).collect())
+        Ok(stats
+            .schools
+            .into_iter()
+            .filter_map(|s| Some((s.school_urn.parse().ok()?, (s.sen_support, s.ehc_plan))))
+            .collect())
     }
 }

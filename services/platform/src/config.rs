@@ -281,8 +281,9 @@ impl Config {
         let referrals_url = r.service_url("SEN_REFERRALS_URL");
         let service_signing_key = r.file("SEN_SERVICE_SIGNING_KEY_FILE");
         let upstream_ca = r.file("SEN_UPSTREAM_CA_FILE");
-        let any_https =
-            [&schools_url, &pupils_url, &referrals_url].iter().any(|u| u.as_deref().is_some_and(|u| u.starts_with("https://")));
+        let any_https = [&schools_url, &pupils_url, &referrals_url]
+            .iter()
+            .any(|u| u.as_deref().is_some_and(|u| u.starts_with("https://")));
         if any_https && upstream_ca.is_none() {
             r.problem("SEN_UPSTREAM_CA_FILE", "is required to call services over https://");
         }

@@ -106,6 +106,10 @@ pub enum ServiceError {
     /// The record exists already.
     #[error("{0}")]
     AlreadyExists(String),
+    /// Part of a call spanning services did not happen; the message (ours, safe to
+    /// show) says what state things were left in and what to do.
+    #[error("{0}")]
+    Incomplete(String),
     /// Another service this call depends on did not answer.
     #[error("{0}")]
     Unavailable(String),
@@ -141,6 +145,7 @@ impl From<ServiceError> for Status {
             ServiceError::FailedPrecondition(m) => Status::failed_precondition(m),
             ServiceError::Aborted(m) => Status::aborted(m),
             ServiceError::AlreadyExists(m) => Status::already_exists(m),
+            ServiceError::Incomplete(m) => Status::unavailable(m),
             ServiceError::Unavailable(m) => {
                 tracing::warn!(error = %m, "a service this call depends on did not answer");
                 Status::unavailable("a service this call depends on is unavailable; try again shortly")

@@ -1,106 +1,23 @@
 //! The `CaseloadsService` methods.
 
-use std::collections::HashMap;
-
 use sen_platform::dates::to_proto;
 use sen_platform::error::FieldViolations;
-use sen_platform::identity::{Identity, TenantScope};
 use sen_platform::ids::Urn;
 use sen_proto::v1 as pb;
 use sen_proto::v1::caseloads_service_server::CaseloadsService;
 use tonic::{Request, Response, Status};
 
+use super::allocation::{capacity_of, case_ref};
 use super::{CASE_WORKERS, CaseloadsApi, MANAGERS, PROFESSIONALS, TEAM, caller, wire};
 use crate::domain::{
-    AcademicTerm, ActivityKind, Candidate, Capacity, ModelSettings, ProfessionalRole, ReferralKind, SchoolFigures,
-    Weights, allocate, balance, can_take, check_note, check_sessions, load, rank,
+    AcademicTerm, ActivityKind, Candidate, Capacity, ModelSettings, ProfessionalRole, ReferralKind, Weights, can_take,
+    check_note, check_sessions, load, rank,
 };
-use crate::entity::{allocation_model, case, professional};
+use crate::entity::allocation_model;
 use crate::error::Error;
 use crate::store::{CaseDraft, NewActivity};
 
 type Reply<T> = Result<Response<T>, Status>;
-
-fn capacity_of(p: &professional::Model) -> Capacity {
-    Capacity::new(&p.capacity_kind, u32::try_from(p.capacity).unwrap_or(0)).unwrap_or(Capacity::OpenCases(1))
-}
-
-fn case_ref(row: &case::Model) -> String {
-    format!("CASE-{}", row.id)
-}
-
-impl CaseloadsApi {
-    /// The professionals of the tenant as ranking candidates, with sessions used this term.
-    async fn candidates(&self, tenant: &TenantScope, school: i32) -> Result<Vec<(professional::Model, Candidate)>, Error> {
-        let today = (self.today)();
-        let term = AcademicTerm::containing(today);
-        let (by_case, _) = self.store.sessions_between(tenant, term.starts_on(), term.ends_on()).await?;
-        let cases = self.store.open_cases(tenant, None).await?;
-        let mut rows = Vec::new();
-        for (p, links) in self.store.professionals(tenant, true).await? {
-            let Ok(role) = ProfessionalRole::parse(&p.role) else { continue };
-            let used: u32 = cases.iter().filter(|c| c.professional_id == p.id).map(|c| by_case.get(&c.id).copied().unwrap_or(0)).sum();
-            let candidate = Candidate {
-                id: i64::from(p.id),
-                name: p.name.clone(),
-                role,
-                active: p.active,
-                open_cases: u32::try_from(p.open_cases).unwrap_or(0),
-                capacity: capacity_of(&p),
-                sessions_used_this_term: used,
-                linked_to_school: links.contains(&school),
-            };
-            rows.push((p, candidate));
-        }
-        Ok(rows)
-    }
-
-    /// Opens the access, marks the referral, confirms the case; undoes what it can
-    /// when a step fails before the referral is marked.
-    async fn complete(&self, tenant: &TenantScope, row: case::Model, person: &str) -> Result<case::Model, Error> {
-        let la = tenant.la_code();
-        let reference = case_ref(&row);
-        if let Err(failure) = self.peers.grant(la, row.pupil_id, person, &reference).await {
-            return Err(self.undo(tenant, &row, person, failure).await);
-        }
-        if let Err(failure) = self.peers.mark_allocated(la, row.referral_id, person, &reference).await {
-            return Err(self.undo(tenant, &row, person, failure).await);
-        }
-        self.store.confirm_allocation(tenant, row.id).await
-    }
-
-    async fn undo(&self, tenant: &TenantScope, row: &case::Model, person: &str, failure: Error) -> Error {
-        let undone = match self.peers.revoke(tenant.la_code(), row.pupil_id, person, &case_ref(row)).await {
-            Ok(()) => self.store.abandon_allocation(tenant, row).await,
-            Err(e) => Err(e),
-        };
-        tracing::warn!(case_id = row.id, undone = undone.is_ok(), error = %failure, "allocation could not be completed");
-        match (undone, failure) {
-            (Ok(()), Error::Unavailable(m)) => {
-                Error::Unavailable(format!("{m}; nothing was allocated: try again with the same idempotency key"))
-            }
-            (Ok(()), other) => other,
-            (Err(_), _) => Error::Unavailable(format!(
-                "the allocation of case {} is incomplete: try again with the same idempotency key to complete it",
-                row.id
-            )),
-        }
-    }
-
-    async fn own_case(&self, who: &Identity, case_id: i64) -> Result<(TenantScope, case::Model, professional::Model), Error> {
-        let tenant = who.scope()?.tenant().clone();
-        let row = self.store.case(&tenant, case_id).await?;
-        let owner = self.store.professional(&tenant, i64::from(row.professional_id)).await?;
-        if who.role() != sen_platform::identity::Role::LaManager && owner.person != who.person() {
-            return Err(Error::NotFound(format!("case {case_id}")));
-        }
-        Ok((tenant, row, owner))
-    }
-
-    async fn sessions_on(&self, tenant: &TenantScope, case_id: i32) -> Result<u32, Error> {
-        Ok(self.store.activity(tenant, case_id).await?.iter().map(|a| u32::try_from(a.sessions).unwrap_or(0)).sum())
-    }
-}
 
 #[tonic::async_trait]
 impl CaseloadsService for CaseloadsApi {
@@ -130,7 +47,10 @@ impl CaseloadsService for CaseloadsApi {
         Ok(Response::new(wire::professional_to_proto(&row, &links)))
     }
 
-    async fn list_professionals(&self, request: Request<pb::ListProfessionalsRequest>) -> Reply<pb::ListProfessionalsResponse> {
+    async fn list_professionals(
+        &self,
+        request: Request<pb::ListProfessionalsRequest>,
+    ) -> Reply<pb::ListProfessionalsResponse> {
         let who = caller(&request, TEAM)?;
         let rows = self.store.professionals(&who.tenant_scope()?, request.get_ref().include_inactive).await?;
         let professionals = rows.iter().map(|(p, links)| wire::professional_to_proto(p, links)).collect();
@@ -169,7 +89,10 @@ impl CaseloadsService for CaseloadsApi {
         Ok(Response::new(wire::professional_to_proto(&row, &links)))
     }
 
-    async fn suggest_allocation(&self, request: Request<pb::SuggestAllocationRequest>) -> Reply<pb::SuggestAllocationResponse> {
+    async fn suggest_allocation(
+        &self,
+        request: Request<pb::SuggestAllocationRequest>,
+    ) -> Reply<pb::SuggestAllocationResponse> {
         let who = caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
         let referral = self.peers.referral(who.token(), request.get_ref().referral_id).await?;
@@ -203,17 +126,26 @@ impl CaseloadsService for CaseloadsApi {
         let today = (self.today)();
         let mut errors = FieldViolations::new();
         let key = wire::text(&req.idempotency_key, "idempotency_key", 200, &mut errors);
-        let override_reason =
-            if req.override_reason.trim().is_empty() { None } else { wire::text(&req.override_reason, "override_reason", 500, &mut errors) };
+        let override_reason = if req.override_reason.trim().is_empty() {
+            None
+        } else {
+            wire::text(&req.override_reason, "override_reason", 500, &mut errors)
+        };
         errors.into_result().map_err(Error::from)?;
         let key = key.ok_or_else(|| Error::Corrupt("lost a field".into()))?;
         let professional = self.store.professional(&tenant, req.professional_id).await?;
         // A retry finds the first attempt's case: return it, or finish it.
         if let Some(existing) = self.store.case_by_key(&tenant, &key).await? {
             if existing.referral_id != req.referral_id || i64::from(existing.professional_id) != req.professional_id {
-                return Err(Error::AlreadyExists(format!("idempotency key '{key}' was used for another allocation")).into());
+                return Err(
+                    Error::AlreadyExists(format!("idempotency key '{key}' was used for another allocation")).into()
+                );
             }
-            let row = if existing.status == "pending" { self.complete(&tenant, existing, &professional.person).await? } else { existing };
+            let row = if existing.status == "pending" {
+                self.complete(&tenant, existing, &professional.person).await?
+            } else {
+                existing
+            };
             return Ok(Response::new(wire::case_to_proto(&row, &professional.name, 0)));
         }
         let referral = self.peers.referral(who.token(), req.referral_id).await?;
@@ -229,7 +161,13 @@ impl CaseloadsService for CaseloadsApi {
         let kind = ReferralKind::parse(&body.kind).map_err(Error::Corrupt)?;
         let role = ProfessionalRole::parse(&professional.role).map_err(Error::Corrupt)?;
         if !can_take(role, kind) {
-            return Err(Error::FailedPrecondition(format!("{} ({}) does not take {} referrals", professional.name, role.name(), body.kind)).into());
+            return Err(Error::FailedPrecondition(format!(
+                "{} ({}) does not take {} referrals",
+                professional.name,
+                role.name(),
+                body.kind
+            ))
+            .into());
         }
         let school: i32 = body.school_urn.parse().map_err(|_| Error::Corrupt("referral without a school".into()))?;
         if let Capacity::SessionsPerTerm(sessions) = capacity_of(&professional) {
@@ -262,7 +200,10 @@ impl CaseloadsService for CaseloadsApi {
             received_on,
             advice_due: kind.advice_due(received_on),
         };
-        let pending = self.store.begin_allocation(&tenant, &draft, professional.id, override_reason.as_deref(), &key, today).await?;
+        let pending = self
+            .store
+            .begin_allocation(&tenant, &draft, professional.id, override_reason.as_deref(), &key, today)
+            .await?;
         let row = self.complete(&tenant, pending, &professional.person).await?;
         tracing::info!(case_id = row.id, professional_id = professional.id, "case allocated");
         Ok(Response::new(wire::case_to_proto(&row, &professional.name, 0)))
@@ -274,15 +215,20 @@ impl CaseloadsService for CaseloadsApi {
         let req = request.get_ref();
         let mut errors = FieldViolations::new();
         let _reason = wire::text(&req.reason, "reason", 500, &mut errors);
-        let override_reason =
-            if req.override_reason.trim().is_empty() { None } else { wire::text(&req.override_reason, "override_reason", 500, &mut errors) };
+        let override_reason = if req.override_reason.trim().is_empty() {
+            None
+        } else {
+            wire::text(&req.override_reason, "override_reason", 500, &mut errors)
+        };
         errors.into_result().map_err(Error::from)?;
         let before = self.store.case(&tenant, req.case_id).await?;
         let old = self.store.professional(&tenant, i64::from(before.professional_id)).await?;
         let new = self.store.professional(&tenant, req.professional_id).await?;
         let kind = ReferralKind::parse(&before.kind).map_err(Error::Corrupt)?;
         if !can_take(ProfessionalRole::parse(&new.role).map_err(Error::Corrupt)?, kind) {
-            return Err(Error::FailedPrecondition(format!("{} does not take {} referrals", new.name, before.kind)).into());
+            return Err(
+                Error::FailedPrecondition(format!("{} does not take {} referrals", new.name, before.kind)).into()
+            );
         }
         // Local first (the capacity check), then the other services; each step can be repeated.
         let row = self.store.reassign(&tenant, req.case_id, new.id, override_reason.as_deref()).await?;
@@ -305,7 +251,8 @@ impl CaseloadsService for CaseloadsApi {
         errors.into_result().map_err(Error::from)?;
         let outcome = outcome.ok_or_else(|| Error::Corrupt("lost a field".into()))?;
         let (tenant, row, owner) = self.own_case(&who, req.case_id).await?;
-        let row = if row.status == "closed" { row } else { self.store.close_case(&tenant, req.case_id, &outcome).await? };
+        let row =
+            if row.status == "closed" { row } else { self.store.close_case(&tenant, req.case_id, &outcome).await? };
         self.peers.revoke(tenant.la_code(), row.pupil_id, &owner.person, &case_ref(&row)).await?;
         let referral = self.peers.referral(who.token(), row.referral_id).await;
         if referral.is_ok_and(|r| r.status != pb::ReferralStatus::Closed as i32) {
@@ -340,11 +287,16 @@ impl CaseloadsService for CaseloadsApi {
         Ok(Response::new(wire::activity_to_proto(&saved)))
     }
 
-    async fn list_case_activity(&self, request: Request<pb::ListCaseActivityRequest>) -> Reply<pb::ListCaseActivityResponse> {
+    async fn list_case_activity(
+        &self,
+        request: Request<pb::ListCaseActivityRequest>,
+    ) -> Reply<pb::ListCaseActivityResponse> {
         let who = caller(&request, CASE_WORKERS)?;
         let (tenant, row, _) = self.own_case(&who, request.get_ref().case_id).await?;
         let activity = self.store.activity(&tenant, row.id).await?;
-        Ok(Response::new(pb::ListCaseActivityResponse { activity: activity.iter().map(wire::activity_to_proto).collect() }))
+        Ok(Response::new(pb::ListCaseActivityResponse {
+            activity: activity.iter().map(wire::activity_to_proto).collect(),
+        }))
     }
 
     async fn get_my_caseload(&self, request: Request<pb::GetMyCaseloadRequest>) -> Reply<pb::Caseload> {
@@ -374,7 +326,10 @@ impl CaseloadsService for CaseloadsApi {
         Ok(Response::new(pb::Caseload { cases }))
     }
 
-    async fn get_caseload_balance(&self, request: Request<pb::GetCaseloadBalanceRequest>) -> Reply<pb::CaseloadBalance> {
+    async fn get_caseload_balance(
+        &self,
+        request: Request<pb::GetCaseloadBalanceRequest>,
+    ) -> Reply<pb::CaseloadBalance> {
         let who = caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
         let mut errors = FieldViolations::new();
@@ -387,7 +342,10 @@ impl CaseloadsService for CaseloadsApi {
             .into_iter()
             .filter(|(p, _)| p.active)
             .map(|(p, candidate)| {
-                let overdue = open.iter().filter(|c| c.professional_id == p.id && c.advice_due.is_some_and(|d| d < today)).count();
+                let overdue = open
+                    .iter()
+                    .filter(|c| c.professional_id == p.id && c.advice_due.is_some_and(|d| d < today))
+                    .count();
                 let load = load(&candidate);
                 pb::ProfessionalLoad {
                     professional_id: i64::from(p.id),
@@ -406,7 +364,10 @@ impl CaseloadsService for CaseloadsApi {
         Ok(Response::new(pb::CaseloadBalance { professionals }))
     }
 
-    async fn set_time_allocation_model(&self, request: Request<pb::SetTimeAllocationModelRequest>) -> Reply<pb::TimeAllocationModel> {
+    async fn set_time_allocation_model(
+        &self,
+        request: Request<pb::SetTimeAllocationModelRequest>,
+    ) -> Reply<pb::TimeAllocationModel> {
         let who = caller(&request, MANAGERS)?;
         let req = request.get_ref();
         let mut errors = FieldViolations::new();
@@ -424,7 +385,9 @@ impl CaseloadsService for CaseloadsApi {
             }
         };
         errors.into_result().map_err(Error::from)?;
-        let (Some(term), Some(settings)) = (term, settings) else { return Err(Error::Corrupt("lost a field".into()).into()) };
+        let (Some(term), Some(settings)) = (term, settings) else {
+            return Err(Error::Corrupt("lost a field".into()).into());
+        };
         let as_i32 = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
         let saved = self
             .store
@@ -446,61 +409,12 @@ impl CaseloadsService for CaseloadsApi {
         Ok(Response::new(model_to_proto(&saved)))
     }
 
-    async fn list_school_allocations(&self, request: Request<pb::ListSchoolAllocationsRequest>) -> Reply<pb::ListSchoolAllocationsResponse> {
+    async fn list_school_allocations(
+        &self,
+        request: Request<pb::ListSchoolAllocationsRequest>,
+    ) -> Reply<pb::ListSchoolAllocationsResponse> {
         let who = caller(&request, TEAM)?;
-        let tenant = who.tenant_scope()?;
-        let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let term = if req.term.is_empty() {
-            Some(AcademicTerm::containing((self.today)()))
-        } else {
-            errors.check("term", AcademicTerm::parse(&req.term))
-        };
-        errors.into_result().map_err(Error::from)?;
-        let term = term.ok_or_else(|| Error::Corrupt("lost a field".into()))?;
-        let model = self
-            .store
-            .model(&tenant, &term.code())
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("time-allocation model for {}", term.code())))?;
-        let as_u32 = |n: i32| u32::try_from(n).unwrap_or(0);
-        let weights = Weights {
-            number_on_roll: as_u32(model.weight_roll),
-            sen_support: as_u32(model.weight_support),
-            ehc_plans: as_u32(model.weight_ehcp),
-        };
-        let settings = ModelSettings::new(as_u32(model.sessions_available), as_u32(model.base_per_school), weights)
-            .map_err(|(_, e)| Error::Corrupt(e))?;
-        let (schools, register) = tokio::join!(self.peers.schools(who.token()), self.peers.register(who.token()));
-        let (schools, register) = (schools?, register?);
-        let figures: Vec<SchoolFigures> = schools
-            .iter()
-            .map(|(urn, _, roll)| {
-                let (k, e) = register.get(urn).copied().unwrap_or((0, 0));
-                SchoolFigures { urn: u32::try_from(*urn).unwrap_or(0), number_on_roll: *roll, sen_support: k, ehc_plans: e }
-            })
-            .collect();
-        let allocations = allocate(&settings, &figures).map_err(|e| Error::FailedPrecondition(e))?;
-        let (_, used) = self.store.sessions_between(&tenant, term.starts_on(), term.ends_on()).await?;
-        let names: HashMap<u32, &str> = schools.iter().map(|(u, n, _)| (u32::try_from(*u).unwrap_or(0), n.as_str())).collect();
-        let schools = allocations
-            .iter()
-            .map(|a| {
-                let used = used.get(&i32::try_from(a.urn).unwrap_or(0)).map_or(0, |u| u.counted);
-                pb::SchoolAllocation {
-                    urn: a.urn.to_string(),
-                    name: names.get(&a.urn).copied().unwrap_or_default().to_owned(),
-                    allocated: a.sessions,
-                    used,
-                    balance: balance(a.sessions, used),
-                    base: a.base,
-                    by_number_on_roll: a.by_roll,
-                    by_sen_support: a.by_sen_support,
-                    by_ehc_plans: a.by_ehc_plans,
-                }
-            })
-            .collect();
-        Ok(Response::new(pb::ListSchoolAllocationsResponse { term: term.code(), schools }))
+        Ok(Response::new(self.school_allocations(&who, &request.get_ref().term).await?))
     }
 }
 

@@ -18,7 +18,9 @@
 //! removed: nothing happened. If undoing fails too, the case stays pending and a
 //! retry with the same idempotency key completes it; every step is repeatable.
 
+mod allocation;
 mod handlers;
+mod time;
 mod wire;
 
 use std::sync::Arc;

@@ -21,7 +21,11 @@ pub fn text(value: &str, field: &str, max: usize, errors: &mut FieldViolations) 
 }
 
 /// A professional's details under `prefix`.
-pub fn professional(input: Option<&pb::ProfessionalFields>, prefix: &str, errors: &mut FieldViolations) -> Option<NewProfessional> {
+pub fn professional(
+    input: Option<&pb::ProfessionalFields>,
+    prefix: &str,
+    errors: &mut FieldViolations,
+) -> Option<NewProfessional> {
     let Some(input) = input else {
         errors.add(prefix, "is required");
         return None;
@@ -32,7 +36,14 @@ pub fn professional(input: Option<&pb::ProfessionalFields>, prefix: &str, errors
     let role = errors.check(&f("role"), ProfessionalRole::parse(&input.role));
     let fte = errors.check(&f("fte"), check_fte(input.fte));
     let capacity = errors.check(&f("capacity"), Capacity::new(&input.capacity_kind, input.capacity));
-    Some(NewProfessional { person: person?, name: name?, role: role?, fte: fte?, capacity: capacity?, active: input.active })
+    Some(NewProfessional {
+        person: person?,
+        name: name?,
+        role: role?,
+        fte: fte?,
+        capacity: capacity?,
+        active: input.active,
+    })
 }
 
 /// Wire form of a professional.

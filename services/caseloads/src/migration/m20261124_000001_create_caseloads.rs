@@ -196,7 +196,9 @@ impl MigrationTrait for Migration {
         // under different keys cannot both succeed.
         manager
             .get_connection()
-            .execute_unprepared("CREATE UNIQUE INDEX ux_cases_open_referral ON cases (la_code, referral_id) WHERE status <> 'closed'")
+            .execute_unprepared(
+                "CREATE UNIQUE INDEX ux_cases_open_referral ON cases (la_code, referral_id) WHERE status <> 'closed'",
+            )
             .await?;
         manager
             .create_table(

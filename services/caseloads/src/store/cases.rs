@@ -56,7 +56,12 @@ pub struct SchoolUse {
 /// Takes one case onto the professional's count, refusing past capacity unless
 /// overridden. One statement, so concurrent allocations cannot both pass a full
 /// professional.
-async fn reserve(db: &impl ConnectionTrait, tenant: &TenantScope, professional_id: i32, override_capacity: bool) -> Result<()> {
+async fn reserve(
+    db: &impl ConnectionTrait,
+    tenant: &TenantScope,
+    professional_id: i32,
+    override_capacity: bool,
+) -> Result<()> {
     let result = professional::Entity::update_many()
         .col_expr(professional::Column::OpenCases, Expr::col(professional::Column::OpenCases).add(1))
         .filter(professional::Column::Id.eq(professional_id))
@@ -167,7 +172,13 @@ impl Store {
         Ok(())
     }
 
-    async fn set_status(&self, tenant: &TenantScope, case_id: i32, status: &str, outcome: Option<&str>) -> Result<case::Model> {
+    async fn set_status(
+        &self,
+        tenant: &TenantScope,
+        case_id: i32,
+        status: &str,
+        outcome: Option<&str>,
+    ) -> Result<case::Model> {
         let row = self.case(tenant, i64::from(case_id)).await?;
         let mut model: case::ActiveModel = row.into();
         model.status = Set(status.to_owned());
@@ -190,7 +201,13 @@ impl Store {
 
     /// Moves an active case to another professional: their capacity is taken, the
     /// old professional's released, in one transaction.
-    pub async fn reassign(&self, tenant: &TenantScope, case_id: i64, to: i32, override_reason: Option<&str>) -> Result<case::Model> {
+    pub async fn reassign(
+        &self,
+        tenant: &TenantScope,
+        case_id: i64,
+        to: i32,
+        override_reason: Option<&str>,
+    ) -> Result<case::Model> {
         let row = self.case(tenant, case_id).await?;
         if row.status != "active" {
             return Err(Error::FailedPrecondition(format!("case {case_id} is {}, not active", row.status)));
@@ -272,7 +289,9 @@ impl Store {
 
     /// Open (active) cases of one professional, or of all when `None`.
     pub async fn open_cases(&self, tenant: &TenantScope, professional_id: Option<i32>) -> Result<Vec<case::Model>> {
-        let mut query = case::Entity::find().filter(case::Column::LaCode.eq(tenant.key())).filter(case::Column::Status.eq("active"));
+        let mut query = case::Entity::find()
+            .filter(case::Column::LaCode.eq(tenant.key()))
+            .filter(case::Column::Status.eq("active"));
         if let Some(id) = professional_id {
             query = query.filter(case::Column::ProfessionalId.eq(id));
         }
@@ -306,11 +325,19 @@ impl Store {
     }
 
     /// Sets the term's model.
-    pub async fn set_model(&self, tenant: &TenantScope, model: allocation_model::Model) -> Result<allocation_model::Model> {
+    pub async fn set_model(
+        &self,
+        tenant: &TenantScope,
+        model: allocation_model::Model,
+    ) -> Result<allocation_model::Model> {
         let existing = self.model(tenant, &model.term).await?;
         let mut active: allocation_model::ActiveModel = match existing {
             Some(row) => row.into(),
-            None => allocation_model::ActiveModel { la_code: Set(tenant.key()), term: Set(model.term.clone()), ..Default::default() },
+            None => allocation_model::ActiveModel {
+                la_code: Set(tenant.key()),
+                term: Set(model.term.clone()),
+                ..Default::default()
+            },
         };
         active.sessions_available = Set(model.sessions_available);
         active.base_per_school = Set(model.base_per_school);

@@ -52,10 +52,9 @@ impl Store {
         };
         columns(&mut model, p);
         let person = p.person.clone();
-        model
-            .insert(&self.db)
-            .await
-            .map_err(|e| on_unique(e, || Error::AlreadyExists(format!("person {person} is already a professional here"))))
+        model.insert(&self.db).await.map_err(|e| {
+            on_unique(e, || Error::AlreadyExists(format!("person {person} is already a professional here")))
+        })
     }
 
     /// Replaces a professional's details if unchanged since `expected_version`.
@@ -107,13 +106,19 @@ impl Store {
     }
 
     /// The tenant's professionals with their link schools, by name.
-    pub async fn professionals(&self, tenant: &TenantScope, include_inactive: bool) -> Result<Vec<(professional::Model, Vec<i32>)>> {
+    pub async fn professionals(
+        &self,
+        tenant: &TenantScope,
+        include_inactive: bool,
+    ) -> Result<Vec<(professional::Model, Vec<i32>)>> {
         let mut query = professional::Entity::find().filter(professional::Column::LaCode.eq(tenant.key()));
         if !include_inactive {
             query = query.filter(professional::Column::Active.eq(true));
         }
-        let rows = query.order_by_asc(professional::Column::Name).order_by_asc(professional::Column::Id).all(&self.db).await?;
-        let links = school_link::Entity::find().filter(school_link::Column::LaCode.eq(tenant.key())).all(&self.db).await?;
+        let rows =
+            query.order_by_asc(professional::Column::Name).order_by_asc(professional::Column::Id).all(&self.db).await?;
+        let links =
+            school_link::Entity::find().filter(school_link::Column::LaCode.eq(tenant.key())).all(&self.db).await?;
         Ok(rows
             .into_iter()
             .map(|p| {

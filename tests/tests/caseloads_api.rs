@@ -1,0 +1,411 @@
+//! The caseloads service over real gRPC, with the schools, pupils and referrals
+//! services beside it: professionals and suggestions, allocation across services
+//! (all or nothing, under parallel calls and failures), caseloads, closure and the
+//! time-allocation model.
+
+use std::sync::Arc;
+
+use sen_platform::identity::{Identity, Role, ServiceIdentity};
+use sen_platform::testing::Engine;
+use sen_proto::v1 as pb;
+use sen_proto::v1::caseloads_service_server::CaseloadsService;
+use sen_tests::platform::{CaseloadsClient, TestPlatform};
+use tonic::Code;
+
+fn date(year: i32, month: i32, day: i32) -> Option<pb::Date> {
+    Some(pb::Date { year, month, day })
+}
+
+/// Schools 100001 (roll 200) and 100002 (roll 300) of 886, and `pupils` pupils at
+/// 100001 on SEN support; returns their ids.
+async fn setup(platform: &TestPlatform, pupils: u32) -> Vec<i64> {
+    let mut manager = platform.manager("886").await;
+    for (urn, estab, roll) in [(100001, "2001", 200), (100002, "2002", 300)] {
+        let fields = pb::SchoolFields {
+            laestab: format!("886{estab}"),
+            name: format!("School {estab}"),
+            establishment_type_code: 1,
+            phase: pb::Phase::Primary as i32,
+            statutory_low_age: Some(4),
+            statutory_high_age: Some(11),
+            number_on_roll: Some(roll),
+            status: pb::EstablishmentStatus::Open as i32,
+            ..Default::default()
+        };
+        manager
+            .create_school(pb::CreateSchoolRequest { urn: urn.to_string(), school: Some(fields) })
+            .await
+            .expect("school");
+    }
+    let mut officer = platform.pupils(Role::CaseOfficer, Some("886"), None).await;
+    let mut ids = Vec::new();
+    for serial in 1..=pupils {
+        let upn = sen_pupils::domain::Upn::from_body(&format!("886200125{serial:03}")).expect("upn");
+        let fields = pb::PupilFields {
+            upn: upn.as_str().into(),
+            legal_forename: "Finn".into(),
+            legal_surname: "Hall".into(),
+            date_of_birth: date(2017, 3, 3),
+            school_urn: "100001".into(),
+            ..Default::default()
+        };
+        let request = pb::CreatePupilRequest {
+            pupil: Some(fields),
+            sen_status: pb::SenProvision::SenSupport as i32,
+            primary_need: pb::NeedType::Spld as i32,
+            ..Default::default()
+        };
+        ids.push(officer.create_pupil(request).await.expect("pupil").into_inner().id);
+    }
+    ids
+}
+
+/// An accepted referral of `kind` for the pupil.
+async fn accepted_referral(platform: &TestPlatform, pupil: i64, kind: &str, key: &str) -> i64 {
+    let mut senco = platform.referrals(Role::Senco, Some("886"), Some(100001)).await;
+    let body = pb::ReferralBody {
+        pupil_id: pupil,
+        school_urn: "100001".into(),
+        kind: kind.into(),
+        broad_areas: vec!["cognition_and_learning".into()],
+        concern: "Reading age three years behind".into(),
+        graduated_approach: Some(pb::GraduatedApproach {
+            summary: "Two cycles of phonics".into(),
+            ..Default::default()
+        }),
+        consent: Some(pb::ParentalConsent {
+            given_by: "Mother".into(),
+            given_on: date(2026, 11, 1),
+            method: "email".into(),
+        }),
+        priority: "routine".into(),
+    };
+    let referral = senco
+        .submit_referral(pb::SubmitReferralRequest { referral: Some(body), idempotency_key: key.into() })
+        .await
+        .expect("submitted")
+        .into_inner();
+    let mut officer = platform.referrals(Role::CaseOfficer, Some("886"), None).await;
+    let accept = pb::ChangeReferralStatusRequest {
+        id: referral.id,
+        version: referral.version,
+        event: pb::ReferralEvent::Accept as i32,
+        note: String::new(),
+    };
+    officer.change_referral_status(accept).await.expect("accepted");
+    referral.id
+}
+
+async fn professional(client: &mut CaseloadsClient, person: &str, role: &str, cases: u32) -> i64 {
+    let fields = pb::ProfessionalFields {
+        person: person.into(),
+        name: format!("Dr {person}"),
+        role: role.into(),
+        fte: 1.0,
+        capacity_kind: "open_cases".into(),
+        capacity: cases,
+        active: true,
+    };
+    client
+        .create_professional(pb::CreateProfessionalRequest { professional: Some(fields) })
+        .await
+        .expect("professional")
+        .into_inner()
+        .id
+}
+
+fn allocate(referral: i64, professional: i64, key: &str) -> pb::AllocateCaseRequest {
+    pb::AllocateCaseRequest {
+        referral_id: referral,
+        professional_id: professional,
+        idempotency_key: key.into(),
+        override_reason: String::new(),
+    }
+}
+
+async fn referral_status(platform: &TestPlatform, id: i64) -> (i32, String) {
+    let mut officer = platform.referrals(Role::CaseOfficer, Some("886"), None).await;
+    let r = officer.get_referral(pb::GetReferralRequest { id, as_of: None }).await.expect("referral").into_inner();
+    (r.status, r.allocated_to)
+}
+
+async fn sees_pupil(platform: &TestPlatform, person: &str, pupil: i64) -> bool {
+    let token = platform.token_for(person, Role::EducationalPsychologist, "886");
+    platform.pupils_as(&token).await.get_pupil(pb::GetPupilRequest { id: pupil }).await.is_ok()
+}
+
+#[tokio::test]
+async fn suggestions_put_the_link_professional_first_and_the_full_last() {
+    let platform = TestPlatform::start(Engine::Sqlite).await.unwrap();
+    let pupils = setup(&platform, 1).await;
+    let mut manager = platform.caseloads(Role::LaManager, Some("886")).await;
+    let full = professional(&mut manager, "ep-full", "educational_psychologist:senior", 1).await;
+    let light = professional(&mut manager, "ep-light", "educational_psychologist:main_grade", 10).await;
+    let link = professional(&mut manager, "ep-link", "educational_psychologist:main_grade", 10).await;
+    professional(&mut manager, "at-vision", "advisory_teacher:sensory_vision", 10).await;
+    manager.link_school(pb::LinkSchoolRequest { professional_id: link, urn: "100001".into() }).await.unwrap();
+    let bad_link =
+        manager.link_school(pb::LinkSchoolRequest { professional_id: link, urn: "999999".into() }).await.unwrap_err();
+    assert_eq!(bad_link.code(), Code::InvalidArgument, "only the authority's schools");
+    // Fill the senior EP.
+    let first = accepted_referral(&platform, pupils[0], "educational_psychology", "r0").await;
+    manager.allocate_case(allocate(first, full, "a0")).await.unwrap();
+
+    let referral = accepted_referral(&platform, pupils[0], "educational_psychology", "r1").await;
+    let suggestion =
+        manager.suggest_allocation(pb::SuggestAllocationRequest { referral_id: referral }).await.unwrap().into_inner();
+    let order: Vec<i64> = suggestion.candidates.iter().map(|c| c.professional_id).collect();
+    assert_eq!(order, [link, light, full], "the advisory teacher of vision is not suggested for EP work");
+    assert!(
+        suggestion.candidates[0].reasons.iter().any(|r| r.contains("link")),
+        "{:?}",
+        suggestion.candidates[0].reasons
+    );
+    assert!(suggestion.candidates[2].over_capacity);
+}
+
+async fn parallel_allocations_cannot_take_a_professional_past_capacity(engine: Engine) {
+    let platform = TestPlatform::start(engine).await.unwrap();
+    let pupils = setup(&platform, 2).await;
+    let mut manager = platform.caseloads(Role::LaManager, Some("886")).await;
+    let ep = professional(&mut manager, "ep-only", "educational_psychologist:main_grade", 1).await;
+    let a = accepted_referral(&platform, pupils[0], "educational_psychology", "ra").await;
+    let b = accepted_referral(&platform, pupils[1], "educational_psychology", "rb").await;
+    let (mut m1, mut m2) = (
+        platform.caseloads(Role::LaManager, Some("886")).await,
+        platform.caseloads(Role::LaManager, Some("886")).await,
+    );
+    let (ra, rb) = tokio::join!(m1.allocate_case(allocate(a, ep, "ka")), m2.allocate_case(allocate(b, ep, "kb")));
+    let codes = [ra.as_ref().err().map(|s| s.code()), rb.as_ref().err().map(|s| s.code())];
+    assert_eq!(codes.iter().filter(|c| c.is_none()).count(), 1, "exactly one allocation within capacity: {codes:?}");
+    assert!(codes.contains(&Some(Code::FailedPrecondition)));
+    let (lost, key) = if ra.is_ok() { (b, "kb") } else { (a, "ka") };
+    assert_eq!(
+        referral_status(&platform, lost).await.0,
+        pb::ReferralStatus::Accepted as i32,
+        "the refused one is untouched"
+    );
+    let mut forced = allocate(lost, ep, key);
+    forced.override_reason = "Sibling already on this EP's caseload".into();
+    let case = manager.allocate_case(forced).await.expect("an override allocates past capacity").into_inner();
+    assert_eq!(case.override_reason, "Sibling already on this EP's caseload");
+    let balance = manager.get_caseload_balance(pb::GetCaseloadBalanceRequest::default()).await.unwrap().into_inner();
+    let row = &balance.professionals[0];
+    assert_eq!((row.open_cases, row.overloaded), (2, true));
+}
+
+#[tokio::test]
+async fn parallel_allocations_cannot_take_a_professional_past_capacity_on_sqlite() {
+    parallel_allocations_cannot_take_a_professional_past_capacity(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn parallel_allocations_cannot_take_a_professional_past_capacity_on_postgres() {
+    parallel_allocations_cannot_take_a_professional_past_capacity(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn an_allocation_opens_access_marks_the_referral_and_fills_the_caseload() {
+    let platform = TestPlatform::start(Engine::Sqlite).await.unwrap();
+    let pupils = setup(&platform, 2).await;
+    let mut manager = platform.caseloads(Role::LaManager, Some("886")).await;
+    let ep = professional(&mut manager, "ep-ana", "educational_psychologist:senior", 10).await;
+    let other = professional(&mut manager, "ep-bo", "educational_psychologist:main_grade", 10).await;
+    let referral = accepted_referral(&platform, pupils[0], "ehc_needs_assessment", "r1").await;
+    assert!(!sees_pupil(&platform, "ep-ana", pupils[0]).await);
+    let case = manager.allocate_case(allocate(referral, ep, "k1")).await.unwrap().into_inner();
+    assert_eq!((case.status.as_str(), case.advice_due), ("active", date(2027, 1, 5)));
+    assert_eq!(referral_status(&platform, referral).await, (pb::ReferralStatus::Allocated as i32, "ep-ana".to_owned()));
+    assert!(sees_pupil(&platform, "ep-ana", pupils[0]).await);
+    assert!(!sees_pupil(&platform, "ep-ana", pupils[1]).await, "only the allocated pupil");
+    let again = manager.allocate_case(allocate(referral, ep, "k1")).await.unwrap().into_inner();
+    assert_eq!(again.id, case.id, "a retry returns the first allocation");
+    let twice = manager.allocate_case(allocate(referral, other, "k2")).await.unwrap_err();
+    assert_eq!(twice.code(), Code::FailedPrecondition, "the referral is no longer waiting: {}", twice.message());
+
+    let ana = platform.token_for("ep-ana", Role::EducationalPsychologist, "886");
+    let mut as_ana = platform.caseloads_as(&ana).await;
+    let mine = as_ana.get_my_caseload(pb::GetMyCaseloadRequest::default()).await.unwrap().into_inner();
+    assert_eq!(mine.cases.len(), 1);
+    assert_eq!((mine.cases[0].days_left, mine.cases[0].next_deadline.as_str()), (42, "EHC needs assessment advice"));
+    let bo = platform.token_for("ep-bo", Role::EducationalPsychologist, "886");
+    let mut as_bo = platform.caseloads_as(&bo).await;
+    assert!(as_bo.get_my_caseload(pb::GetMyCaseloadRequest::default()).await.unwrap().into_inner().cases.is_empty());
+    let visit = pb::RecordCaseActivityRequest {
+        case_id: case.id,
+        on: date(2026, 11, 20),
+        kind: "observation".into(),
+        sessions: 1,
+        note: "Observed in class".into(),
+    };
+    assert_eq!(as_bo.record_case_activity(visit.clone()).await.unwrap_err().code(), Code::NotFound, "not Bo's case");
+    as_ana.record_case_activity(visit).await.unwrap();
+    let reassigned = manager
+        .reassign_case(pb::ReassignCaseRequest {
+            case_id: case.id,
+            professional_id: other,
+            reason: "Ana on leave".into(),
+            override_reason: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(reassigned.professional_id, other);
+    assert!(sees_pupil(&platform, "ep-bo", pupils[0]).await && !sees_pupil(&platform, "ep-ana", pupils[0]).await);
+    assert_eq!(referral_status(&platform, referral).await.1, "ep-bo");
+    let closed = as_bo
+        .close_case(pb::CloseCaseRequest { case_id: case.id, outcome: "Advice written".into() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((closed.status.as_str(), closed.sessions_used), ("closed", 1));
+    assert!(!sees_pupil(&platform, "ep-bo", pupils[0]).await, "access closes with the case");
+    assert_eq!(referral_status(&platform, referral).await.0, pb::ReferralStatus::Closed as i32);
+}
+
+/// A second referrals service over the same data that answers the manager's
+/// reads but fails every other call, as a referrals service going down between
+/// the allocation's read and its write would.
+async fn referrals_failing_writes(platform: &TestPlatform, manager_token: String) -> tonic::transport::Channel {
+    let alive = tonic::transport::Endpoint::from_shared(format!("http://{}", platform.addr)).unwrap().connect_lazy();
+    let api = sen_referrals::ReferralsApi::with_clock(
+        platform.referrals_store.clone(),
+        sen_referrals::pupils::Pupils::new(alive),
+        Arc::new(sen_tests::platform::today),
+    );
+    let verifier = platform.issuer.verifier.clone();
+    let gate = move |mut request: tonic::Request<()>| {
+        let token =
+            request.metadata().get("x-sen-identity").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        if token != manager_token {
+            return Err(tonic::Status::unavailable("referrals service going down"));
+        }
+        let identity = verifier.verify(&token).map_err(|_| tonic::Status::unauthenticated("bad token"))?;
+        request.extensions_mut().insert(identity);
+        Ok(request)
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = sen_proto::v1::referrals_service_server::ReferralsServiceServer::with_interceptor(api, gate);
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(server)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    tonic::transport::Endpoint::from_shared(format!("http://{address}")).unwrap().connect_lazy()
+}
+
+/// Calls the caseloads service directly, as the manager, with its peers reaching
+/// the pupils service at a dead address, or a referrals service that fails writes.
+async fn broken_call(platform: &TestPlatform, broken: &str, request: pb::AllocateCaseRequest) -> tonic::Status {
+    let token = platform.token(Role::LaManager, Some("886"), None);
+    let alive = tonic::transport::Endpoint::from_shared(format!("http://{}", platform.addr)).unwrap().connect_lazy();
+    let dead = match broken {
+        "referrals" => referrals_failing_writes(platform, token.clone()).await,
+        _ => tonic::transport::Endpoint::from_static("http://127.0.0.1:1").connect_lazy(),
+    };
+    let pick = |name: &str| if name == broken { dead.clone() } else { alive.clone() };
+    let peers = sen_caseloads::peers::Peers {
+        schools: pick("schools"),
+        pupils: pick("pupils"),
+        referrals: pick("referrals"),
+        identity: ServiceIdentity::new(platform.issuer.signer.clone(), sen_caseloads::PART),
+    };
+    let api = sen_caseloads::CaseloadsApi::with_clock(
+        platform.caseloads_store.clone(),
+        peers,
+        Arc::new(sen_tests::platform::today),
+    );
+    let identity: Identity = platform.issuer.verifier.verify(&token).unwrap();
+    let mut request = tonic::Request::new(request);
+    request.extensions_mut().insert(identity);
+    api.allocate_case(request).await.unwrap_err()
+}
+
+#[tokio::test]
+async fn a_failure_mid_allocation_leaves_nothing_or_is_completed_by_a_retry() {
+    let platform = TestPlatform::start(Engine::Sqlite).await.unwrap();
+    let pupils = setup(&platform, 1).await;
+    let mut manager = platform.caseloads(Role::LaManager, Some("886")).await;
+    let ep = professional(&mut manager, "ep-cy", "educational_psychologist:main_grade", 1).await;
+    let referral = accepted_referral(&platform, pupils[0], "educational_psychology", "r1").await;
+    let open_cases = |m: &mut CaseloadsClient| {
+        let mut m = m.clone();
+        async move {
+            m.list_professionals(pb::ListProfessionalsRequest::default()).await.unwrap().into_inner().professionals[0]
+                .open_cases
+        }
+    };
+    // The referrals service fails after the read: the access opened on the way is
+    // closed again and the pending case removed. Nothing happened.
+    let status = broken_call(&platform, "referrals", allocate(referral, ep, "retry-me")).await;
+    assert_eq!(status.code(), Code::Unavailable);
+    assert!(status.message().contains("nothing was allocated"), "{}", status.message());
+    assert_eq!(referral_status(&platform, referral).await.0, pb::ReferralStatus::Accepted as i32);
+    assert!(!sees_pupil(&platform, "ep-cy", pupils[0]).await, "the access opened on the way was closed again");
+    assert_eq!(open_cases(&mut manager).await, 0, "the capacity came back");
+    // The pupils service is down: nothing could be opened, and nothing can be
+    // checked closed either, so the case stays pending for the retry to finish.
+    let status = broken_call(&platform, "pupils", allocate(referral, ep, "retry-me")).await;
+    assert_eq!(status.code(), Code::Unavailable);
+    assert!(status.message().contains("same idempotency key to complete it"), "{}", status.message());
+    assert_eq!(referral_status(&platform, referral).await.0, pb::ReferralStatus::Accepted as i32);
+    assert!(!sees_pupil(&platform, "ep-cy", pupils[0]).await);
+    assert_eq!(open_cases(&mut manager).await, 1, "the pending case holds its place until the retry");
+    let case =
+        manager.allocate_case(allocate(referral, ep, "retry-me")).await.expect("the retry completes").into_inner();
+    assert_eq!(case.status, "active");
+    assert!(sees_pupil(&platform, "ep-cy", pupils[0]).await);
+    assert_eq!(referral_status(&platform, referral).await, (pb::ReferralStatus::Allocated as i32, "ep-cy".to_owned()));
+}
+
+#[tokio::test]
+async fn school_allocations_follow_the_documented_formula() {
+    let platform = TestPlatform::start(Engine::Sqlite).await.unwrap();
+    let pupils = setup(&platform, 3).await;
+    let mut manager = platform.caseloads(Role::LaManager, Some("886")).await;
+    let model = pb::SetTimeAllocationModelRequest {
+        term: "2026-autumn".into(),
+        sessions_available: 100,
+        base_per_school: 10,
+        weight_number_on_roll: 50,
+        weight_sen_support: 50,
+        weight_ehc_plans: 0,
+    };
+    manager.set_time_allocation_model(model).await.unwrap();
+    // 80 sessions after the base: 40 by roll (200:300 → 16 and 24), 40 by SEN
+    // support (all three pupils at 100001 → 40 and 0): 66 and 34.
+    let ep = professional(&mut manager, "ep-di", "educational_psychologist:main_grade", 10).await;
+    let referral = accepted_referral(&platform, pupils[0], "educational_psychology", "r1").await;
+    let case = manager.allocate_case(allocate(referral, ep, "k")).await.unwrap().into_inner();
+    let di = platform.token_for("ep-di", Role::EducationalPsychologist, "886");
+    let mut as_di = platform.caseloads_as(&di).await;
+    for (kind, sessions) in [("consultation", 2), ("statutory_advice", 3)] {
+        let visit = pb::RecordCaseActivityRequest {
+            case_id: case.id,
+            on: date(2026, 11, 10),
+            kind: kind.into(),
+            sessions,
+            note: String::new(),
+        };
+        as_di.record_case_activity(visit).await.unwrap();
+    }
+    let allocations =
+        manager.list_school_allocations(pb::ListSchoolAllocationsRequest::default()).await.unwrap().into_inner();
+    assert_eq!(allocations.term, "2026-autumn");
+    let rows: Vec<(String, f64, u32, f64)> =
+        allocations.schools.iter().map(|s| (s.urn.clone(), s.allocated, s.used, s.balance)).collect();
+    assert_eq!(
+        rows,
+        [("100001".to_owned(), 66.0, 2, 64.0), ("100002".to_owned(), 34.0, 0, 34.0)],
+        "statutory advice is not the school's"
+    );
+    let bad = pb::SetTimeAllocationModelRequest {
+        term: "autumn".into(),
+        sessions_available: 10,
+        base_per_school: 20,
+        ..Default::default()
+    };
+    let err = manager.set_time_allocation_model(bad).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+}
