@@ -34,6 +34,10 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         tracing::info!("loaded the demo referrals: every kind and state over the last 18 months");
     }
     let caseloads = sen_caseloads::Store::connect(&config.database_url_for(sen_caseloads::PART), &config.pool).await?;
+    if config.demo_data && caseloads.is_empty().await? {
+        demo_caseloads(&caseloads, &referrals, &pupils, &issuer).await?;
+        tracing::info!("loaded the demo caseloads: teams, link schools, cases, activity and this term's model");
+    }
     let listener = sen_platform::serve::bind(config).await?;
     // In one process the pupils service reaches the schools service through the front port.
     let address = listener.local_addr()?;
@@ -76,6 +80,57 @@ fn peers(
         referrals: channel(&config.referrals_url)?,
         identity: sen_platform::identity::ServiceIdentity::new(issuer.signer.clone(), sen_caseloads::PART),
     })
+}
+
+/// A service-role scope of a demo authority, for loading its demo data.
+fn demo_scope(issuer: &DevIssuer, tenant: &str) -> anyhow::Result<sen_platform::identity::TenantScope> {
+    let la = sen_platform::ids::LaCode::parse(tenant).map_err(anyhow::Error::msg)?;
+    let grant = sen_platform::identity::Grant {
+        person: "demo-loader".into(),
+        role: sen_platform::identity::Role::Service,
+        tenant: Some(la),
+        school: None,
+    };
+    let token = issuer.signer.mint(&grant, std::time::Duration::from_secs(60)).map_err(anyhow::Error::msg)?;
+    Ok(issuer.verifier.verify(&token)?.tenant_scope()?)
+}
+
+/// Demo caseloads behind the demo referrals that were allocated, with the access
+/// grants their professionals need.
+async fn demo_caseloads(
+    caseloads: &sen_caseloads::Store,
+    referrals: &sen_referrals::Store,
+    pupils: &sen_pupils::Store,
+    issuer: &DevIssuer,
+) -> anyhow::Result<()> {
+    let today = Utc::now().date_naive();
+    for (tenant, _) in sen_schools::demo::AUTHORITIES {
+        let scope = demo_scope(issuer, tenant)?;
+        let schools: Vec<i32> = sen_schools::demo::SCHOOLS
+            .iter()
+            .filter(|row| row.0 == tenant && row.9 == 1)
+            .filter_map(|row| i32::try_from(row.1).ok())
+            .collect();
+        let allocated: Vec<sen_caseloads::demo::AllocatedReferral> = referrals
+            .allocated_referrals(&scope)
+            .await?
+            .into_iter()
+            .filter_map(|r| {
+                let open = matches!(r.status.as_str(), "allocated" | "in_progress");
+                Some((i64::from(r.id), r.pupil_id, r.school_urn, r.kind, r.submitted_on, r.allocated_to?, open))
+            })
+            .collect();
+        let grants = sen_caseloads::demo::seed(caseloads, &scope, &schools, &allocated, today).await?;
+        let actor = sen_pupils::store::Actor {
+            person: sen_caseloads::PART.into(),
+            role: sen_platform::identity::Role::Service,
+            trace_id: None,
+        };
+        for (pupil, person, case_ref) in grants {
+            pupils.grant_case_access(&scope, &actor, pupil, &person, &case_ref).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Demo referrals for the pupils of each demo authority.

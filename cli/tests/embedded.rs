@@ -109,3 +109,55 @@ async fn the_demo_referrals_show_every_state_and_a_clock_at_risk_and_breached() 
     assert!(report.at_risk >= 1 && report.breached >= 1, "at risk {} breached {}", report.at_risk, report.breached);
     stop(running).await;
 }
+
+#[tokio::test]
+async fn the_demo_caseloads_show_loads_links_allocations_and_open_access() {
+    use sen_proto::v1 as pb;
+    use sen_proto::v1::caseloads_service_client::CaseloadsServiceClient;
+    use sen_proto::v1::pupils_service_client::PupilsServiceClient;
+    let data = tempfile::tempdir().expect("temp dir");
+    let running = start(data.path());
+    let connect = |token: String| {
+        let address = running.address.clone();
+        async move {
+            let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+                .expect("address")
+                .connect()
+                .await
+                .expect("connects");
+            (channel, sen_platform::identity::AttachIdentity::new(&token).expect("token"))
+        }
+    };
+    let (channel, attach) = connect(token(data.path(), &["--role", "la_manager", "--tenant", "990"])).await;
+    let mut manager = CaseloadsServiceClient::with_interceptor(channel, attach);
+    let balance =
+        manager.get_caseload_balance(pb::GetCaseloadBalanceRequest::default()).await.expect("balance").into_inner();
+    assert!(balance.professionals.len() >= 7);
+    assert!(balance.professionals.iter().any(|p| p.idle), "someone is idle");
+    assert!(
+        balance.professionals.iter().any(|p| p.overloaded),
+        "someone is overloaded: {:?}",
+        balance.professionals.iter().map(|p| (p.open_cases, p.capacity)).collect::<Vec<_>>()
+    );
+    let team = manager.list_professionals(pb::ListProfessionalsRequest::default()).await.expect("team").into_inner();
+    assert!(team.professionals.iter().filter(|p| !p.link_schools.is_empty()).count() >= 4);
+    let allocations = manager
+        .list_school_allocations(pb::ListSchoolAllocationsRequest::default())
+        .await
+        .expect("allocations")
+        .into_inner();
+    assert!(allocations.schools.len() >= 10);
+    assert!(allocations.schools.iter().any(|s| s.used > 0));
+    let total: f64 = allocations.schools.iter().map(|s| s.allocated).sum();
+    assert!((total - 300.0).abs() < 1.0, "the term's 300 sessions are shared out: {total}");
+
+    let (channel, attach) =
+        connect(token(data.path(), &["--role", "educational_psychologist", "--tenant", "990", "--person", "ep-jones"]))
+            .await;
+    let mut jones = CaseloadsServiceClient::with_interceptor(channel.clone(), attach.clone());
+    let mine = jones.get_my_caseload(pb::GetMyCaseloadRequest::default()).await.expect("caseload").into_inner();
+    let first = mine.cases.first().and_then(|c| c.case.clone()).expect("Dr Jones has open cases");
+    let mut pupils = PupilsServiceClient::with_interceptor(channel, attach);
+    pupils.get_pupil(pb::GetPupilRequest { id: first.pupil_id }).await.expect("her case's pupil is open to her");
+    stop(running).await;
+}

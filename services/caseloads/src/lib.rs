@@ -11,6 +11,7 @@
 //! `store`, `entity` and `migration`, `peers` (the other services), `api`, `demo`.
 
 pub mod api;
+pub mod demo;
 pub mod domain;
 pub mod entity;
 pub mod error;

@@ -174,3 +174,10 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// True when no professional of any tenant is recorded.
+    pub async fn is_empty(&self) -> Result<bool> {
+        Ok(professional::Entity::find().one(&self.db).await?.is_none())
+    }
+}

@@ -109,3 +109,17 @@ impl Store {
         Ok(referral::Entity::find().one(&self.db).await?.is_none())
     }
 }
+
+impl Store {
+    /// Referrals of the tenant that have been allocated (whatever became of them
+    /// since), for loading the demo caseloads.
+    pub async fn allocated_referrals(&self, tenant: &TenantScope) -> Result<Vec<referral::Model>> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        Ok(referral::Entity::find()
+            .filter(referral::Column::LaCode.eq(tenant.key()))
+            .filter(referral::Column::AllocatedTo.is_not_null())
+            .order_by_asc(referral::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+}

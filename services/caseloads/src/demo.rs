@@ -1,0 +1,123 @@
+//! The embedded mode's demo caseloads: an educational psychology team and
+//! advisory teachers in each demo authority, with link schools, the cases behind
+//! the demo referrals that were allocated (so some professionals are over
+//! capacity and one is idle), recorded activity this term, and this term's
+//! time-allocation model.
+
+use chrono::{Duration, NaiveDate};
+use sen_platform::identity::TenantScope;
+use sen_platform::ids::Urn;
+
+use crate::domain::{AcademicTerm, ActivityKind, Capacity, EpGrade, ProfessionalRole, ReferralKind, Specialism};
+use crate::entity::allocation_model;
+use crate::store::{CaseDraft, NewActivity, NewProfessional, Store};
+
+/// An allocated demo referral: (referral id, pupil id, school URN, kind code,
+/// received on, professional's person id, still open).
+pub type AllocatedReferral = (i64, i64, i32, String, NaiveDate, String, bool);
+
+/// The team: (person, name, role, capacity in open cases). The first four are
+/// the people the demo referrals are allocated to; two of them carry more cases
+/// than their capacity, as real services often do.
+fn team() -> Vec<(&'static str, &'static str, ProfessionalRole, u32)> {
+    use EpGrade::*;
+    use ProfessionalRole::*;
+    vec![
+        ("ep-jones", "Dr Megan Jones", EducationalPsychologist(Senior), 5),
+        ("ep-smith", "Dr Adam Smith", EducationalPsychologist(MainGrade), 10),
+        ("at-patel", "Ravi Patel", AdvisoryTeacher(Specialism::CommunicationAndInteraction), 4),
+        ("at-okafor", "Ngozi Okafor", AdvisoryTeacher(Specialism::CognitionAndLearning), 16),
+        ("ep-evans", "Dr Carys Evans", EducationalPsychologist(Principal), 8),
+        ("ep-trainee", "Sam Reid", EducationalPsychologist(Trainee), 6),
+        ("at-brown", "Helen Brown", AdvisoryTeacher(Specialism::SensoryHearing), 20),
+    ]
+}
+
+/// Loads the team, links, cases, activity and this term's model for `tenant`.
+/// Returns the access grants the cases need: (pupil id, person, case reference).
+pub async fn seed(
+    store: &Store,
+    tenant: &TenantScope,
+    schools: &[i32],
+    allocated: &[AllocatedReferral],
+    today: NaiveDate,
+) -> anyhow::Result<Vec<(i64, String, String)>> {
+    let mut ids = Vec::new();
+    for (person, name, role, cases) in team() {
+        let new = NewProfessional {
+            person: person.into(),
+            name: name.into(),
+            role,
+            fte: if matches!(role, ProfessionalRole::EducationalPsychologist(EpGrade::Trainee)) { 0.6 } else { 1.0 },
+            capacity: Capacity::OpenCases(cases),
+            active: true,
+        };
+        ids.push((person, store.create_professional(tenant, &new).await?.id));
+    }
+    // Each school has a link EP and a link advisory teacher, in turn.
+    let eps = ["ep-jones", "ep-smith", "ep-evans"];
+    let advisory = ["at-patel", "at-okafor"];
+    for (n, urn) in schools.iter().enumerate() {
+        let urn = Urn::from_stored(*urn).map_err(anyhow::Error::msg)?;
+        for person in [eps[n % eps.len()], advisory[n % advisory.len()]] {
+            if let Some((_, id)) = ids.iter().find(|(p, _)| *p == person) {
+                store.link_school(tenant, i64::from(*id), urn).await?;
+            }
+        }
+    }
+    let term = AcademicTerm::containing(today);
+    let mut grants = Vec::new();
+    for (n, (referral, pupil, school, kind, received, person, open)) in allocated.iter().enumerate() {
+        let Some((_, professional)) = ids.iter().find(|(p, _)| p == person) else { continue };
+        let advice_due = ReferralKind::parse(kind).ok().and_then(|k| k.advice_due(*received));
+        let draft = CaseDraft {
+            referral_id: *referral,
+            pupil_id: *pupil,
+            school_urn: *school,
+            kind: kind.clone(),
+            received_on: *received,
+            advice_due,
+        };
+        let allocated_on = (*received + Duration::days(9)).min(today);
+        let row = store
+            .begin_allocation(
+                tenant,
+                &draft,
+                *professional,
+                Some("demo caseload"),
+                &format!("demo-{referral}"),
+                allocated_on,
+            )
+            .await?;
+        let row = store.confirm_allocation(tenant, row.id).await?;
+        let reference = format!("CASE-{}", row.id);
+        let visits = [(ActivityKind::Consultation, 1), (ActivityKind::Observation, 1), (ActivityKind::Assessment, 2)];
+        for (k, (activity, sessions)) in visits.iter().enumerate().take(1 + n % 3) {
+            let on = (term.starts_on() + Duration::days(7 + 9 * k as i64 + (n % 20) as i64)).min(today);
+            let note = NewActivity { on, kind: *activity, sessions: *sessions, note: String::new() };
+            store.record_activity(tenant, &row, &note, person).await?;
+        }
+        if *open {
+            grants.push((*pupil, person.clone(), reference));
+        } else {
+            store.close_case(tenant, i64::from(row.id), "Advice given; outcomes agreed with school and family").await?;
+        }
+    }
+    store
+        .set_model(
+            tenant,
+            allocation_model::Model {
+                id: 0,
+                la_code: tenant.key(),
+                term: term.code(),
+                sessions_available: 300,
+                base_per_school: 4,
+                weight_roll: 20,
+                weight_support: 40,
+                weight_ehcp: 40,
+                updated_at: chrono::Utc::now(),
+            },
+        )
+        .await?;
+    Ok(grants)
+}

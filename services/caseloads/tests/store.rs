@@ -1,0 +1,95 @@
+//! The caseloads store on both engines it runs on: SQLite (the embedded default)
+//! and PostgreSQL (production), each test on a fresh database.
+
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use sen_caseloads::domain::{ActivityKind, Capacity, EpGrade, ProfessionalRole};
+use sen_caseloads::error::Error;
+use sen_caseloads::store::{CaseDraft, NewActivity, NewProfessional, Store};
+use sen_platform::identity::{DevIssuer, Grant, Role, TenantScope};
+use sen_platform::ids::LaCode;
+use sen_platform::testing::{Engine, TestDatabase};
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+async fn world(engine: Engine) -> (Store, TenantScope, TestDatabase) {
+    let db = TestDatabase::create(engine).await.unwrap();
+    let store = Store::connect(&db.url, &Default::default()).await.unwrap();
+    let issuer = DevIssuer::generate().unwrap();
+    let grant = Grant { person: "m".into(), role: Role::LaManager, tenant: LaCode::parse("886").ok(), school: None };
+    let token = issuer.signer.mint(&grant, Duration::from_secs(60)).unwrap();
+    let tenant = issuer.verifier.verify(&token).unwrap().tenant_scope().unwrap();
+    (store, tenant, db)
+}
+
+fn ep(person: &str, cases: u32) -> NewProfessional {
+    NewProfessional {
+        person: person.into(),
+        name: person.into(),
+        role: ProfessionalRole::EducationalPsychologist(EpGrade::MainGrade),
+        fte: 0.8,
+        capacity: Capacity::OpenCases(cases),
+        active: true,
+    }
+}
+
+fn draft(referral: i64) -> CaseDraft {
+    CaseDraft {
+        referral_id: referral,
+        pupil_id: referral * 10,
+        school_urn: 100001,
+        kind: "educational_psychology".into(),
+        received_on: d(2026, 10, 1),
+        advice_due: None,
+    }
+}
+
+async fn capacity_is_reserved_once_under_parallel_allocations(engine: Engine) {
+    let (store, tenant, _db) = world(engine).await;
+    let p = store.create_professional(&tenant, &ep("ep-1", 1)).await.unwrap();
+    let (one, two) = (draft(1), draft(2));
+    let (a, b) = tokio::join!(
+        store.begin_allocation(&tenant, &one, p.id, None, "k1", d(2026, 11, 24)),
+        store.begin_allocation(&tenant, &two, p.id, None, "k2", d(2026, 11, 24)),
+    );
+    assert_eq!(a.is_ok() as u8 + b.is_ok() as u8, 1, "{a:?} {b:?}");
+    let refused = if a.is_err() { a.unwrap_err() } else { b.unwrap_err() };
+    assert!(matches!(&refused, Error::FailedPrecondition(m) if m.contains("at capacity")), "{refused:?}");
+    let forced = store.begin_allocation(&tenant, &draft(3), p.id, Some("urgent"), "k3", d(2026, 11, 24)).await.unwrap();
+    assert_eq!(store.professional(&tenant, i64::from(p.id)).await.unwrap().open_cases, 2);
+    store.confirm_allocation(&tenant, forced.id).await.unwrap();
+    store.close_case(&tenant, i64::from(forced.id), "done").await.unwrap();
+    assert_eq!(store.professional(&tenant, i64::from(p.id)).await.unwrap().open_cases, 1, "closing releases capacity");
+}
+
+async fn one_open_case_per_referral_and_abandoning_returns_capacity(engine: Engine) {
+    let (store, tenant, _db) = world(engine).await;
+    let p = store.create_professional(&tenant, &ep("ep-2", 5)).await.unwrap();
+    let first = store.begin_allocation(&tenant, &draft(7), p.id, None, "a", d(2026, 11, 24)).await.unwrap();
+    let second = store.begin_allocation(&tenant, &draft(7), p.id, None, "b", d(2026, 11, 24)).await;
+    assert!(matches!(second, Err(Error::AlreadyExists(_))), "{second:?}");
+    store.abandon_allocation(&tenant, &first).await.unwrap();
+    assert_eq!(store.professional(&tenant, i64::from(p.id)).await.unwrap().open_cases, 0);
+    assert!(store.case_by_key(&tenant, "a").await.unwrap().is_none());
+    let row = store.begin_allocation(&tenant, &draft(7), p.id, None, "c", d(2026, 11, 24)).await.unwrap();
+    let row = store.confirm_allocation(&tenant, row.id).await.unwrap();
+    for (kind, sessions) in [(ActivityKind::Consultation, 2), (ActivityKind::StatutoryAdvice, 3)] {
+        let activity = NewActivity { on: d(2026, 11, 10), kind, sessions, note: String::new() };
+        store.record_activity(&tenant, &row, &activity, "ep-2").await.unwrap();
+    }
+    let (by_case, by_school) = store.sessions_between(&tenant, d(2026, 9, 1), d(2026, 12, 31)).await.unwrap();
+    assert_eq!(by_case.get(&row.id), Some(&5));
+    assert_eq!(
+        by_school.get(&100001).map(|u| u.counted),
+        Some(2),
+        "statutory advice is the council's, not the school's"
+    );
+}
+
+sen_platform::on_both_engines!(
+    capacity_is_reserved_once_under_parallel_allocations,
+    one_open_case_per_referral_and_abandoning_returns_capacity,
+);
