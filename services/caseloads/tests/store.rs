@@ -56,7 +56,10 @@ async fn capacity_is_reserved_once_under_parallel_allocations(engine: Engine) {
         store.begin_allocation(&tenant, &two, p.id, None, "k2", d(2026, 11, 24)),
     );
     assert_eq!(a.is_ok() as u8 + b.is_ok() as u8, 1, "{a:?} {b:?}");
-    let refused = if a.is_err() { a.unwrap_err() } else { b.unwrap_err() };
+    let refused = match (a, b) {
+        (Err(e), _) | (_, Err(e)) => e,
+        _ => panic!("one must be refused"),
+    };
     assert!(matches!(&refused, Error::FailedPrecondition(m) if m.contains("at capacity")), "{refused:?}");
     let forced = store.begin_allocation(&tenant, &draft(3), p.id, Some("urgent"), "k3", d(2026, 11, 24)).await.unwrap();
     assert_eq!(store.professional(&tenant, i64::from(p.id)).await.unwrap().open_cases, 2);
