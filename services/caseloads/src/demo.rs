@@ -69,7 +69,7 @@ pub async fn seed(
     let mut grants = Vec::new();
     for (n, (referral, pupil, school, kind, received, person, open)) in allocated.iter().enumerate() {
         let Some((_, professional)) = ids.iter().find(|(p, _)| p == person) else { continue };
-        let advice_due = ReferralKind::parse(kind).ok().and_then(|k| k.advice_due(*received));
+        let advice_due = ReferralKind::parse(kind).ok().and_then(|k| crate::domain::advice_due(k, *received));
         let draft = CaseDraft {
             referral_id: *referral,
             pupil_id: *pupil,

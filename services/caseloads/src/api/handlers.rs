@@ -198,7 +198,7 @@ impl CaseloadsService for CaseloadsApi {
             school_urn: school,
             kind: body.kind.clone(),
             received_on,
-            advice_due: kind.advice_due(received_on),
+            advice_due: crate::domain::advice_due(kind, received_on),
         };
         let pending = self
             .store

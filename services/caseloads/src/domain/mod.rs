@@ -18,6 +18,6 @@ pub use allocation_model::{
 };
 pub use professional::{
     ADVICE_WEEKS, Capacity, EpGrade, MAX_FTE, MAX_OPEN_CASES, MAX_SESSIONS_PER_TERM, MIN_FTE, ProfessionalRole,
-    ReferralKind, Specialism, can_take, check_fte,
+    ReferralKind, Specialism, advice_due, can_take, check_fte,
 };
 pub use ranking::{Candidate, Ranked, is_over_capacity, load, rank};

@@ -10,6 +10,8 @@
 
 use chrono::{NaiveDate, TimeDelta};
 
+pub use sen_vocabulary::{ReferralKind, Specialism};
+
 /// The grade of an educational psychologist, least senior first (the derived order is seniority).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EpGrade {
@@ -54,63 +56,6 @@ impl EpGrade {
             .into_iter()
             .find(|grade| grade.code() == code)
             .ok_or_else(|| format!("'{code}' is not an EP grade (trainee, main_grade, senior or principal)"))
-    }
-}
-
-/// The specialism of an advisory teaching team (the referrals service's codes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Specialism {
-    /// Cognition and learning: literacy, numeracy, specific learning difficulties.
-    CognitionAndLearning,
-    /// Communication and interaction, including autism.
-    CommunicationAndInteraction,
-    /// Hearing impairment (teachers of the deaf).
-    SensoryHearing,
-    /// Vision impairment (qualified teachers of the visually impaired).
-    SensoryVision,
-    /// Physical disability and medical needs.
-    PhysicalAndMedical,
-}
-
-impl Specialism {
-    /// Every specialism.
-    pub const ALL: [Specialism; 5] = [
-        Self::CognitionAndLearning,
-        Self::CommunicationAndInteraction,
-        Self::SensoryHearing,
-        Self::SensoryVision,
-        Self::PhysicalAndMedical,
-    ];
-
-    /// Stable snake_case code, the same as the referrals service's.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::CognitionAndLearning => "cognition_and_learning",
-            Self::CommunicationAndInteraction => "communication_and_interaction",
-            Self::SensoryHearing => "sensory_hearing",
-            Self::SensoryVision => "sensory_vision",
-            Self::PhysicalAndMedical => "physical_and_medical",
-        }
-    }
-
-    /// The team's name, for people.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::CognitionAndLearning => "cognition and learning",
-            Self::CommunicationAndInteraction => "communication and interaction / autism",
-            Self::SensoryHearing => "sensory — hearing",
-            Self::SensoryVision => "sensory — vision",
-            Self::PhysicalAndMedical => "physical and medical",
-        }
-    }
-
-    /// From the stable code.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let code = s.trim();
-        Self::ALL
-            .into_iter()
-            .find(|specialism| specialism.code() == code)
-            .ok_or_else(|| format!("'{code}' is not an advisory teaching specialism"))
     }
 }
 
@@ -250,64 +195,12 @@ pub fn check_fte(fte: f64) -> Result<f64, String> {
 /// Weeks from the request to a professional's advice for an EHC needs assessment (reg. 8(1)).
 pub const ADVICE_WEEKS: i64 = 6;
 
-/// The service a referral asks for (the referrals service's kinds and codes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ReferralKind {
-    /// Involvement of the educational psychology service.
-    EducationalPsychology,
-    /// Involvement of an advisory teacher of the given specialism.
-    AdvisoryTeacher(Specialism),
-    /// A request for an EHC needs assessment: an EP writes the psychological advice.
-    EhcNeedsAssessment,
-}
-
-impl ReferralKind {
-    /// Stable code: `educational_psychology`, `advisory_teacher:<specialism>` or `ehc_needs_assessment`.
-    pub fn code(self) -> String {
-        match self {
-            Self::EducationalPsychology => "educational_psychology".into(),
-            Self::AdvisoryTeacher(specialism) => format!("{ADVISORY_TEACHER_PREFIX}{}", specialism.code()),
-            Self::EhcNeedsAssessment => "ehc_needs_assessment".into(),
-        }
-    }
-
-    /// From the stable code.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let code = s.trim();
-        match code {
-            "educational_psychology" => Ok(Self::EducationalPsychology),
-            "ehc_needs_assessment" => Ok(Self::EhcNeedsAssessment),
-            _ => match code.strip_prefix(ADVISORY_TEACHER_PREFIX) {
-                Some(specialism) => Specialism::parse(specialism).map(Self::AdvisoryTeacher),
-                None => Err(format!(
-                    "'{code}' is not a kind of referral (educational_psychology, \
-                     advisory_teacher:<specialism> or ehc_needs_assessment)"
-                )),
-            },
-        }
-    }
-
-    /// For people, e.g. "advisory teacher (sensory — hearing)".
-    pub fn name(self) -> String {
-        match self {
-            Self::EducationalPsychology => "educational psychology".into(),
-            Self::AdvisoryTeacher(specialism) => format!("advisory teacher ({})", specialism.name()),
-            Self::EhcNeedsAssessment => "EHC needs assessment request".into(),
-        }
-    }
-
-    /// True when the law sets the timescale: only the EHC needs assessment request.
-    pub fn is_statutory(self) -> bool {
-        self == Self::EhcNeedsAssessment
-    }
-
-    /// The last day for the professional's advice on a statutory referral: 6 weeks
-    /// after the council received the request (reg. 8(1)); `None` for other kinds,
-    /// which run to local service levels.
-    pub fn advice_due(self, received_on: NaiveDate) -> Option<NaiveDate> {
-        self.is_statutory()
-            .then(|| received_on.checked_add_signed(TimeDelta::weeks(ADVICE_WEEKS)).unwrap_or(NaiveDate::MAX))
-    }
+/// The last day for the professional's advice on a statutory referral: 6 weeks
+/// after the council received the request (reg. 8(1)); `None` for other kinds,
+/// which run to local service levels.
+pub fn advice_due(kind: ReferralKind, received_on: NaiveDate) -> Option<NaiveDate> {
+    kind.is_statutory()
+        .then(|| received_on.checked_add_signed(TimeDelta::weeks(ADVICE_WEEKS)).unwrap_or(NaiveDate::MAX))
 }
 
 /// Whether a professional in `role` may be allocated a referral of `kind`. Any

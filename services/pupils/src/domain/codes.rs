@@ -6,6 +6,7 @@
 //! codes (Down syndrome, `DS`, from 2025), and adding one is a new table row.
 
 use BroadArea::{CognitionAndLearning, CommunicationAndInteraction, SensoryPhysical, SocialEmotionalMentalHealth};
+pub use sen_vocabulary::BroadArea;
 
 /// SEN provision as the school census records it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -47,58 +48,6 @@ impl SenStatus {
             .into_iter()
             .find(|status| status.code().eq_ignore_ascii_case(code))
             .ok_or_else(|| format!("'{code}' is not a SEN provision code (N, K or E)"))
-    }
-}
-
-/// The four broad areas of need (SEND Code of Practice 6.28).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BroadArea {
-    /// Communication and interaction (speech, language and communication; autism).
-    CommunicationAndInteraction,
-    /// Cognition and learning (specific, moderate, severe, profound and multiple).
-    CognitionAndLearning,
-    /// Social, emotional and mental health.
-    SocialEmotionalMentalHealth,
-    /// Sensory and/or physical (hearing, vision, multi-sensory, physical).
-    SensoryPhysical,
-}
-
-impl BroadArea {
-    /// Every area, in the Code of Practice's order.
-    pub const ALL: [BroadArea; 4] = [
-        Self::CommunicationAndInteraction,
-        Self::CognitionAndLearning,
-        Self::SocialEmotionalMentalHealth,
-        Self::SensoryPhysical,
-    ];
-
-    /// The Code of Practice's name for the area.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::CommunicationAndInteraction => "communication and interaction",
-            Self::CognitionAndLearning => "cognition and learning",
-            Self::SocialEmotionalMentalHealth => "social, emotional and mental health",
-            Self::SensoryPhysical => "sensory and/or physical",
-        }
-    }
-
-    /// Stable snake_case code, for storage and the wire.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::CommunicationAndInteraction => "communication_and_interaction",
-            Self::CognitionAndLearning => "cognition_and_learning",
-            Self::SocialEmotionalMentalHealth => "social_emotional_mental_health",
-            Self::SensoryPhysical => "sensory_physical",
-        }
-    }
-
-    /// From the stable code.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let code = s.trim();
-        Self::ALL
-            .into_iter()
-            .find(|area| area.code() == code)
-            .ok_or_else(|| format!("'{code}' is not a broad area of need"))
     }
 }
 
@@ -249,14 +198,6 @@ mod tests {
         assert_eq!(SenStatus::from_code(" k "), Ok(SenStatus::SenSupport));
         assert!(SenStatus::from_code("S").is_err());
         assert!(SenStatus::from_code("").is_err());
-    }
-
-    #[test]
-    fn broad_area_codes_round_trip() {
-        for area in BroadArea::ALL {
-            assert_eq!(BroadArea::parse(area.code()), Ok(area));
-        }
-        assert_eq!(BroadArea::SensoryPhysical.name(), "sensory and/or physical");
     }
 
     #[test]

@@ -121,8 +121,8 @@ fn only_the_ehc_needs_assessment_is_statutory_and_has_an_advice_date() {
     for kind in every_kind() {
         assert_eq!(kind.is_statutory(), kind == ReferralKind::EhcNeedsAssessment, "{kind:?}");
     }
-    assert_eq!(ReferralKind::EhcNeedsAssessment.advice_due(d(2026, 12, 21)), Some(d(2027, 2, 1)));
-    assert_eq!(ReferralKind::EducationalPsychology.advice_due(d(2026, 12, 21)), None);
+    assert_eq!(advice_due(ReferralKind::EhcNeedsAssessment, d(2026, 12, 21)), Some(d(2027, 2, 1)));
+    assert_eq!(advice_due(ReferralKind::EducationalPsychology, d(2026, 12, 21)), None);
 }
 
 #[test]
