@@ -409,3 +409,57 @@ async fn school_allocations_follow_the_documented_formula() {
     let err = manager.set_time_allocation_model(bad).await.unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
 }
+
+#[tokio::test]
+async fn bad_input_names_every_field_and_writes_nothing() {
+    use tonic_types::StatusExt;
+    let platform = TestPlatform::start(Engine::Sqlite).await.unwrap();
+    let mut manager = platform.caseloads(Role::LaManager, Some("886")).await;
+    let bad = pb::ProfessionalFields {
+        person: " ".into(),
+        name: "Dr Who".into(),
+        role: "educational_psychologist:professor".into(),
+        fte: 1.5,
+        capacity_kind: "open_cases".into(),
+        capacity: 0,
+        active: true,
+    };
+    let err = manager.create_professional(pb::CreateProfessionalRequest { professional: Some(bad) }).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    let fields: Vec<String> =
+        err.get_details_bad_request().unwrap().field_violations.into_iter().map(|v| v.field).collect();
+    assert_eq!(fields, ["professional.person", "professional.role", "professional.fte", "professional.capacity"]);
+    let listed = manager.list_professionals(pb::ListProfessionalsRequest { include_inactive: true }).await.unwrap();
+    assert!(listed.into_inner().professionals.is_empty(), "nothing was written");
+    let ep = professional(&mut manager, "ep-eve", "educational_psychologist:main_grade", 5).await;
+    let stale = pb::UpdateProfessionalRequest {
+        id: ep,
+        version: 7,
+        professional: Some(pb::ProfessionalFields {
+            person: "ep-eve".into(),
+            name: "Dr Eve".into(),
+            role: "educational_psychologist:senior".into(),
+            fte: 1.0,
+            capacity_kind: "open_cases".into(),
+            capacity: 5,
+            active: true,
+        }),
+    };
+    assert_eq!(manager.update_professional(stale).await.unwrap_err().code(), Code::Aborted);
+    let mut medway = platform.caseloads(Role::LaManager, Some("887")).await;
+    assert!(
+        medway
+            .list_professionals(pb::ListProfessionalsRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .professionals
+            .is_empty()
+    );
+    let unlink = pb::LinkSchoolRequest { professional_id: ep, urn: "100001".into() };
+    assert_eq!(
+        medway.unlink_school(unlink).await.unwrap_err().code(),
+        Code::NotFound,
+        "another authority's professional"
+    );
+}
