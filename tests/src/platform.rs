@@ -228,6 +228,28 @@ impl TestPlatform {
         self.issuer.signer.mint(&grant, Duration::from_secs(300)).unwrap_or_default()
     }
 
+    /// Adds an open community school of authority 886, as its manager would.
+    pub async fn school_886(&self, urn: u32, estab: &str, phase: sen_proto::v1::Phase, ages: (u32, u32), roll: u32) {
+        use sen_proto::v1 as pb;
+        let fields = pb::SchoolFields {
+            laestab: format!("886{estab}"),
+            name: format!("School {estab}"),
+            establishment_type_code: 1,
+            phase: phase as i32,
+            statutory_low_age: Some(ages.0),
+            statutory_high_age: Some(ages.1),
+            number_on_roll: Some(roll),
+            postcode: "CT1 1AA".into(),
+            status: pb::EstablishmentStatus::Open as i32,
+            open_date: None,
+            close_date: None,
+        };
+        let request = pb::CreateSchoolRequest { urn: urn.to_string(), school: Some(fields) };
+        if let Err(status) = self.manager("886").await.create_school(request).await {
+            panic!("the school could not be created: {status:?}");
+        }
+    }
+
     /// A council manager of `tenant`.
     pub async fn manager(&self, tenant: &str) -> SchoolsClient {
         self.client(Role::LaManager, Some(tenant), None).await

@@ -19,23 +19,8 @@ fn date(year: i32, month: i32, day: i32) -> Option<pb::Date> {
 /// Schools 100001 (roll 200) and 100002 (roll 300) of 886, and `pupils` pupils at
 /// 100001 on SEN support; returns their ids.
 async fn setup(platform: &TestPlatform, pupils: u32) -> Vec<i64> {
-    let mut manager = platform.manager("886").await;
     for (urn, estab, roll) in [(100001, "2001", 200), (100002, "2002", 300)] {
-        let fields = pb::SchoolFields {
-            laestab: format!("886{estab}"),
-            name: format!("School {estab}"),
-            establishment_type_code: 1,
-            phase: pb::Phase::Primary as i32,
-            statutory_low_age: Some(4),
-            statutory_high_age: Some(11),
-            number_on_roll: Some(roll),
-            status: pb::EstablishmentStatus::Open as i32,
-            ..Default::default()
-        };
-        manager
-            .create_school(pb::CreateSchoolRequest { urn: urn.to_string(), school: Some(fields) })
-            .await
-            .expect("school");
+        platform.school_886(urn, estab, pb::Phase::Primary, (4, 11), roll).await;
     }
     let mut officer = platform.pupils(Role::CaseOfficer, Some("886"), None).await;
     let mut ids = Vec::new();

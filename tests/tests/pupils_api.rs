@@ -13,25 +13,6 @@ fn date(year: i32, month: i32, day: i32) -> Option<pb::Date> {
     Some(pb::Date { year, month, day })
 }
 
-/// A school of 886: (URN, establishment number, phase, low age, high age, roll).
-async fn school(platform: &TestPlatform, urn: u32, estab: &str, phase: pb::Phase, ages: (u32, u32), roll: u32) {
-    let fields = pb::SchoolFields {
-        laestab: format!("886{estab}"),
-        name: format!("School {estab}"),
-        establishment_type_code: 1,
-        phase: phase as i32,
-        statutory_low_age: Some(ages.0),
-        statutory_high_age: Some(ages.1),
-        number_on_roll: Some(roll),
-        postcode: "CT1 1AA".into(),
-        status: pb::EstablishmentStatus::Open as i32,
-        open_date: None,
-        close_date: None,
-    };
-    let request = pb::CreateSchoolRequest { urn: urn.to_string(), school: Some(fields) };
-    platform.manager("886").await.create_school(request).await.expect("school created");
-}
-
 /// A UPN with a correct check letter for establishment 2001 and `serial`.
 fn upn(serial: u32) -> String {
     sen_pupils::domain::Upn::from_body(&format!("886200125{serial:03}")).expect("valid body").as_str().to_owned()
@@ -85,8 +66,8 @@ fn bad_fields(status: &tonic::Status) -> Vec<String> {
 
 async fn each_role_sees_only_the_pupils_it_may(engine: Engine) {
     let platform = TestPlatform::start(engine).await.unwrap();
-    school(&platform, 100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
-    school(&platform, 100002, "2002", pb::Phase::Primary, (4, 11), 300).await;
+    platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
+    platform.school_886(100002, "2002", pb::Phase::Primary, (4, 11), 300).await;
     let mut officer = platform.pupils(Role::CaseOfficer, Some("886"), None).await;
     let a = add(&mut officer, fields(1, 100001, (2017, 3, 4)), pb::SenProvision::SenSupport, pb::NeedType::Slcn).await;
     let b = add(&mut officer, fields(2, 100002, (2016, 5, 6)), pb::SenProvision::EhcPlan, pb::NeedType::Asd).await;
@@ -146,7 +127,7 @@ async fn each_role_sees_only_the_pupils_it_may_on_postgres() {
 #[tokio::test]
 async fn bad_input_names_every_field_and_writes_nothing() {
     let platform = TestPlatform::start(Engine::Sqlite).await.unwrap();
-    school(&platform, 100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
+    platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
     let mut officer = platform.pupils(Role::CaseOfficer, Some("886"), None).await;
     let mut bad = fields(1, 100001, (2027, 1, 1));
     bad.upn = "A801200005001".into();
@@ -214,7 +195,7 @@ async fn bad_input_names_every_field_and_writes_nothing() {
 #[tokio::test]
 async fn saving_over_someone_elses_change_is_aborted() {
     let platform = TestPlatform::start(Engine::Sqlite).await.unwrap();
-    school(&platform, 100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
+    platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
     let mut alice = platform.pupils(Role::CaseOfficer, Some("886"), None).await;
     let mut bob = platform.pupils(Role::Senco, Some("886"), Some(100001)).await;
     let read =
@@ -247,8 +228,8 @@ async fn saving_over_someone_elses_change_is_aborted() {
 #[tokio::test]
 async fn status_changes_keep_their_history_and_a_plan_opens_and_ceases_with_e() {
     let platform = TestPlatform::start(Engine::Sqlite).await.unwrap();
-    school(&platform, 100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
-    school(&platform, 100002, "2002", pb::Phase::Primary, (4, 11), 300).await;
+    platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
+    platform.school_886(100002, "2002", pb::Phase::Primary, (4, 11), 300).await;
     let mut officer = platform.pupils(Role::CaseOfficer, Some("886"), None).await;
     let pupil =
         add(&mut officer, fields(1, 100001, (2017, 1, 1)), pb::SenProvision::SenSupport, pb::NeedType::Slcn).await;
@@ -308,7 +289,7 @@ async fn status_changes_keep_their_history_and_a_plan_opens_and_ceases_with_e() 
 #[tokio::test]
 async fn annual_reviews_flag_late_steps_and_set_the_next_review() {
     let platform = TestPlatform::start(Engine::Sqlite).await.unwrap();
-    school(&platform, 100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
+    platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
     let mut officer = platform.pupils(Role::CaseOfficer, Some("886"), None).await;
     let pupil = add(&mut officer, fields(1, 100001, (2018, 1, 1)), pb::SenProvision::EhcPlan, pb::NeedType::Asd).await;
     let due = officer
@@ -357,8 +338,8 @@ async fn annual_reviews_flag_late_steps_and_set_the_next_review() {
 #[tokio::test]
 async fn phase_transfers_are_listed_with_their_deadlines_and_rating() {
     let platform = TestPlatform::start(Engine::Sqlite).await.unwrap();
-    school(&platform, 100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
-    school(&platform, 100003, "4001", pb::Phase::Secondary, (11, 16), 900).await;
+    platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
+    platform.school_886(100003, "4001", pb::Phase::Secondary, (11, 16), 900).await;
     let mut officer = platform.pupils(Role::CaseOfficer, Some("886"), None).await;
     // Year 6 in 2026/27 (born September 2015 – August 2016): primary to secondary by 15 February 2027.
     let year6 = add(&mut officer, fields(1, 100001, (2015, 10, 1)), pb::SenProvision::EhcPlan, pb::NeedType::Asd).await;
@@ -407,8 +388,8 @@ async fn phase_transfers_are_listed_with_their_deadlines_and_rating() {
 #[tokio::test]
 async fn register_statistics_count_by_school_need_and_year() {
     let platform = TestPlatform::start(Engine::Sqlite).await.unwrap();
-    school(&platform, 100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
-    school(&platform, 100002, "2002", pb::Phase::Primary, (4, 11), 100).await;
+    platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
+    platform.school_886(100002, "2002", pb::Phase::Primary, (4, 11), 100).await;
     let mut officer = platform.pupils(Role::CaseOfficer, Some("886"), None).await;
     add(&mut officer, fields(1, 100001, (2015, 10, 1)), pb::SenProvision::EhcPlan, pb::NeedType::Asd).await;
     add(&mut officer, fields(2, 100001, (2015, 11, 1)), pb::SenProvision::SenSupport, pb::NeedType::Slcn).await;
@@ -438,7 +419,7 @@ async fn register_statistics_count_by_school_need_and_year() {
 #[tokio::test]
 async fn support_cycles_provision_and_every_read_are_recorded() {
     let platform = TestPlatform::start(Engine::Sqlite).await.unwrap();
-    school(&platform, 100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
+    platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
     let mut senco = platform.pupils(Role::Senco, Some("886"), Some(100001)).await;
     let pupil =
         add(&mut senco, fields(1, 100001, (2017, 3, 3)), pb::SenProvision::SenSupport, pb::NeedType::Spld).await;

@@ -156,6 +156,15 @@ impl From<ServiceError> for Status {
     }
 }
 
+/// A unique-constraint violation becomes `conflict()`: the database settled a race
+/// the service's own check could not see. Other failures stay database errors.
+pub fn on_unique(e: sea_orm::DbErr, conflict: impl FnOnce() -> ServiceError) -> ServiceError {
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => conflict(),
+        _ => ServiceError::Database(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

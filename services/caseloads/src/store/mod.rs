@@ -9,10 +9,10 @@ mod professionals;
 pub use cases::{CaseDraft, NewActivity, SchoolUse};
 pub use professionals::NewProfessional;
 
-use sea_orm::{DatabaseConnection, DbErr, SqlErr};
+use sea_orm::DatabaseConnection;
 use sen_platform::config::PoolConfig;
+use sen_platform::error::on_unique;
 
-use crate::error::Error;
 use crate::migration::Migrator;
 
 /// The caseloads service's database.
@@ -26,13 +26,5 @@ impl Store {
     pub async fn connect(url: &str, pool: &PoolConfig) -> anyhow::Result<Self> {
         let db = sen_platform::db::connect_and_migrate::<Migrator>(url, pool).await?;
         Ok(Self { db })
-    }
-}
-
-/// A unique-constraint violation becomes `conflict()`.
-fn on_unique(e: DbErr, conflict: impl FnOnce() -> Error) -> Error {
-    match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => conflict(),
-        _ => Error::Database(e),
     }
 }

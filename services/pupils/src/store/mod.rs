@@ -26,10 +26,10 @@ pub fn pupil_from_row(row: pupil::Model) -> Result<crate::domain::Pupil> {
 use chrono::Utc;
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
 };
 use sen_platform::config::PoolConfig;
+use sen_platform::error::on_unique;
 use sen_platform::identity::{Identity, Role, Scope};
 
 use crate::entity::{audit_event, case_access, pupil};
@@ -133,15 +133,6 @@ async fn audit(db: &impl ConnectionTrait, scope: &Scope, actor: &Actor, pupils: 
 /// Writes one audit entry.
 async fn audit_one(db: &impl ConnectionTrait, scope: &Scope, actor: &Actor, pupil: i32, action: &str) -> Result<()> {
     audit(db, scope, actor, &[pupil], action).await
-}
-
-/// A unique-constraint violation becomes `conflict()`: the database settled a race
-/// the service's own check could not see. Other failures stay database errors.
-fn on_unique(e: DbErr, conflict: impl FnOnce() -> Error) -> Error {
-    match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => conflict(),
-        _ => Error::Database(e),
-    }
 }
 
 /// Inserts `model`, mapping a unique violation to `conflict()`.

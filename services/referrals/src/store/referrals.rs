@@ -4,8 +4,9 @@
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
+use sen_platform::error::on_unique;
 use sen_platform::identity::{Scope, TenantScope};
 use sen_platform::ids::Urn;
 use sen_platform::paging::Page;
@@ -143,15 +144,18 @@ impl Store {
             updated_at: Set(now),
             ..Default::default()
         };
-        let row = match model.insert(&txn).await {
+        // The unique key settles a race with a parallel submit: the first one wins,
+        // and this one answers as a retry of it.
+        let inserted = model.insert(&txn).await.map_err(|e| on_unique(e, || Error::AlreadyExists(key.to_owned())));
+        let row = match inserted {
             Ok(row) => row,
-            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            Err(Error::AlreadyExists(_)) => {
                 drop(txn);
                 let first =
                     self.by_key(scope, key).await?.ok_or_else(|| Error::Aborted("retry the submission".into()))?;
                 return same_request(first, &print, key).map(|row| (row, None));
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         };
         let entry = record(&txn, &row, actor, None, Status::Submitted, "submitted").await?;
         txn.commit().await?;

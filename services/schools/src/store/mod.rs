@@ -11,23 +11,15 @@ pub use schools::{ImportCounts, OpenFilter, SchoolFilter};
 pub use sencos::{ComplianceItem, ComplianceReport, NewAppointment};
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, QueryOrder, Set, SqlErr};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, Set};
 use sen_platform::config::PoolConfig;
+use sen_platform::error::on_unique;
 use sen_platform::identity::TenantScope;
 use sen_platform::ids::LaCode;
 
 use crate::entity::authority;
 use crate::error::{Error, Result};
 use crate::migration::Migrator;
-
-/// A unique-constraint violation becomes `conflict()`: the database settled a race
-/// the service's own check could not see. Other failures stay database errors.
-fn on_unique(e: DbErr, conflict: impl FnOnce() -> Error) -> Error {
-    match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => conflict(),
-        _ => Error::Database(e),
-    }
-}
 
 /// A registered authority.
 #[derive(Clone, Debug, PartialEq, Eq)]
