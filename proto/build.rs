@@ -11,6 +11,7 @@ const PROTOS: &[&str] = &[
     "sen/v1/pupils.proto",
     "sen/v1/referrals.proto",
     "sen/v1/caseloads.proto",
+    "sen/v1/gateway.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

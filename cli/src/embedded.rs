@@ -1,6 +1,7 @@
-//! The embedded platform: every service in one process, SQLite files under the
-//! data folder, the development identity issuer, and demo data on first start.
-//! Later parts (pupils, referrals, caseloads, the gateway) join the same process.
+//! The embedded platform: every service and the gateway in one process, SQLite
+//! files under the data folder, the development identity issuer, and demo data on
+//! first start. The gateway takes the front port; the services answer on a
+//! loopback port of their own, which only the gateway and they themselves use.
 
 use anyhow::bail;
 use chrono::Utc;
@@ -38,8 +39,9 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         demo_caseloads(&caseloads, &referrals, &pupils, &issuer).await?;
         tracing::info!("loaded the demo caseloads: teams, link schools, cases, activity and this term's model");
     }
-    let listener = sen_platform::serve::bind(config).await?;
-    // In one process the pupils service reaches the schools service through the front port.
+    let front = sen_platform::serve::bind(config).await?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    // In one process the services reach each other through their own loopback port.
     let address = listener.local_addr()?;
     let schools_url = config.schools_url.clone().unwrap_or_else(|| format!("http://{address}"));
     let schools = sen_pupils::schools::Schools::new(sen_platform::client::channel(&schools_url, config)?);
@@ -55,14 +57,30 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
             sen_caseloads::CaseloadsApi::new(caseloads, peers(config, address, &issuer)?),
             &issuer.verifier,
         ));
+    let settings = sen_gateway::config::GatewaySettings::from_env(config)?;
+    let authn = sen_gateway::authn_from_config(config, &settings)?;
+    let internal = tonic::transport::Endpoint::from_shared(format!("http://{address}"))?.connect_lazy();
+    let upstreams = sen_gateway::SERVICES
+        .into_iter()
+        .map(|(service, part)| (service, part, sen_gateway::upstream::boxed(internal.clone())))
+        .collect();
     let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let shown = match front.local_addr()? {
+        a if a.ip().is_unspecified() => format!("{scheme}://127.0.0.1:{}", a.port()),
+        a => format!("{scheme}://{a}"),
+    };
     tracing::info!(
-        "SEN platform (embedded) listening on {scheme}://{address}: gRPC with reflection: {}; data in {}; \
-         a token to try it: sen token --role la_manager --tenant 990",
-        SERVICES.join(", "),
+        "SEN platform (embedded) ready: open {shown}; data in {}; a token to try the API: \
+         sen token --role la_manager --tenant 990",
         config.data_dir.display(),
     );
-    sen_platform::serve::run(listener, config, routes, &SERVICES).await
+    println!("SEN oversight platform: {shown}");
+    let options = sen_platform::serve::ServeOptions { tls: None, shutdown_grace: config.shutdown_grace, admin: None };
+    let services =
+        sen_platform::serve::serve(listener, routes, &SERVICES, options, sen_platform::serve::shutdown_signal());
+    let gateway = sen_gateway::run(front, config, &settings, authn, upstreams);
+    tokio::try_join!(services, gateway)?;
+    Ok(())
 }
 
 /// The caseloads service's channels to the others: the front port in one process,

@@ -62,7 +62,7 @@ async fn the_demo_register_has_pupils_plans_reviews_and_transfers_in_realistic_n
         .connect()
         .await
         .expect("connects");
-    let attach = sen_platform::identity::AttachIdentity::new(&token).expect("token");
+    let attach = sen_platform::identity::AttachBearer::new(&token).expect("token");
     let mut pupils = PupilsServiceClient::with_interceptor(channel, attach);
     let stats = pupils.get_register_stats(pb::GetRegisterStatsRequest::default()).await.expect("stats").into_inner();
     let authority = stats.authority.expect("authority totals");
@@ -91,7 +91,7 @@ async fn the_demo_referrals_show_every_state_and_a_clock_at_risk_and_breached() 
         .connect()
         .await
         .expect("connects");
-    let attach = sen_platform::identity::AttachIdentity::new(&token).expect("token");
+    let attach = sen_platform::identity::AttachBearer::new(&token).expect("token");
     let mut referrals = ReferralsServiceClient::with_interceptor(channel, attach);
     let page = Some(pb::PageRequest { page_size: 500, page_token: String::new() });
     let all = referrals
@@ -125,7 +125,7 @@ async fn the_demo_caseloads_show_loads_links_allocations_and_open_access() {
                 .connect()
                 .await
                 .expect("connects");
-            (channel, sen_platform::identity::AttachIdentity::new(&token).expect("token"))
+            (channel, sen_platform::identity::AttachBearer::new(&token).expect("token"))
         }
     };
     let (channel, attach) = connect(token(data.path(), &["--role", "la_manager", "--tenant", "990"])).await;

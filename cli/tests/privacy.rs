@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use sen_platform::identity::AttachIdentity;
+use sen_platform::identity::AttachBearer;
 use sen_proto::v1 as pb;
 use sen_proto::v1::pupils_service_client::PupilsServiceClient;
 
@@ -27,7 +27,7 @@ async fn a_pupils_name_reaches_neither_the_log_nor_the_traces() {
         .connect()
         .await
         .expect("connects");
-    let mut pupils = PupilsServiceClient::with_interceptor(channel, AttachIdentity::new(&token).expect("token"));
+    let mut pupils = PupilsServiceClient::with_interceptor(channel, AttachBearer::new(&token).expect("token"));
     let upn = sen_pupils::domain::Upn::from_body("990200126999").expect("upn").as_str().to_owned();
     let fields = pb::PupilFields {
         upn,

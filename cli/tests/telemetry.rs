@@ -38,33 +38,43 @@ async fn request_spans_reach_the_collector_in_the_callers_trace() {
         .expect("connects");
     let mut client = SchoolsServiceClient::new(channel);
     let mut request = Request::new(pb::ListSchoolsRequest::default());
-    request.metadata_mut().insert("x-sen-identity", token.parse().expect("ascii"));
+    request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().expect("ascii"));
     request.metadata_mut().insert("traceparent", format!("00-{TRACE_ID}-00f067aa0ba902b7-01").parse().expect("ascii"));
     client.list_schools(request).await.expect("listed");
 
-    let span = tokio::time::timeout(Duration::from_secs(30), async {
+    // The gateway's span is parented on the caller's; the service's span on the gateway's.
+    let (gateway, service_span, service) = tokio::time::timeout(Duration::from_secs(30), async {
+        let mut spans = Vec::new();
+        let mut service = None;
         while let Some(export) = received.recv().await {
             for resource in export.resource_spans {
-                let service = resource
+                let name = resource
                     .resource
                     .iter()
                     .flat_map(|r| &r.attributes)
                     .find(|kv| kv.key == "service.name")
                     .and_then(|kv| kv.value.clone());
                 for scope in resource.scope_spans {
-                    if let Some(span) = scope.spans.into_iter().find(|s| hex(&s.trace_id) == TRACE_ID) {
-                        return Some((span, service));
+                    for span in scope.spans.into_iter().filter(|s| hex(&s.trace_id) == TRACE_ID) {
+                        service = service.or(name.clone());
+                        spans.push(span);
                     }
                 }
+            }
+            let front = spans.iter().find(|s| hex(&s.parent_span_id) == "00f067aa0ba902b7");
+            if let Some(front) = front
+                && let Some(inner) = spans.iter().find(|s| s.parent_span_id == front.span_id)
+            {
+                return Some((front.clone(), inner.clone(), service));
             }
         }
         None
     })
     .await
-    .expect("a span in the caller's trace is exported within 30 s")
+    .expect("spans in the caller's trace are exported within 30 s")
     .expect("the collector kept receiving");
-    let (span, service) = span;
-    assert_eq!(hex(&span.parent_span_id), "00f067aa0ba902b7", "parented on the caller's span");
+    assert_eq!(hex(&gateway.parent_span_id), "00f067aa0ba902b7", "parented on the caller's span");
+    assert!(!service_span.name.is_empty());
     assert!(format!("{service:?}").contains("\"sen\""), "{service:?}");
     support::stop(running).await;
 }

@@ -1,4 +1,5 @@
 //! Shared support for the cross-service tests: fixtures and servers.
 
+pub mod gateway;
 pub mod gias;
 pub mod platform;

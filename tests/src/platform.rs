@@ -118,8 +118,11 @@ impl TestPlatform {
             &issuer.verifier,
         ));
         let (stop, stopped) = oneshot::channel::<()>();
-        let serve_options =
-            ServeOptions { tls: options.tls, shutdown_grace: options.shutdown_grace.unwrap_or(Duration::from_secs(5)) };
+        let serve_options = ServeOptions {
+            tls: options.tls,
+            shutdown_grace: options.shutdown_grace.unwrap_or(Duration::from_secs(5)),
+            admin: None,
+        };
         let server = tokio::spawn(async move {
             let names = [
                 sen_schools::SERVICE_NAME,

@@ -1,7 +1,7 @@
 //! The caseloads service over real gRPC, with the schools, pupils and referrals
 //! services beside it: professionals and suggestions, allocation across services
-//! (all or nothing, under parallel calls and failures), caseloads, closure and the
-//! time-allocation model.
+//! (all or nothing, under parallel calls and failures), caseloads, reading one case,
+//! closure and the time-allocation model.
 
 use std::sync::Arc;
 
@@ -246,6 +246,65 @@ async fn an_allocation_opens_access_marks_the_referral_and_fills_the_caseload() 
     assert_eq!((closed.status.as_str(), closed.sessions_used), ("closed", 1));
     assert!(!sees_pupil(&platform, "ep-bo", pupils[0]).await, "access closes with the case");
     assert_eq!(referral_status(&platform, referral).await.0, pb::ReferralStatus::Closed as i32);
+}
+
+#[tokio::test]
+async fn a_professional_gets_only_their_own_case_and_the_council_team_any() {
+    use tonic_types::StatusExt;
+    let platform = TestPlatform::start(Engine::Sqlite).await.unwrap();
+    let pupils = setup(&platform, 2).await;
+    let mut manager = platform.caseloads(Role::LaManager, Some("886")).await;
+    let ana = professional(&mut manager, "ep-ana", "educational_psychologist:main_grade", 10).await;
+    let bo = professional(&mut manager, "ep-bo", "educational_psychologist:main_grade", 10).await;
+    let first = accepted_referral(&platform, pupils[0], "educational_psychology", "r1").await;
+    let second = accepted_referral(&platform, pupils[1], "educational_psychology", "r2").await;
+    let anas = manager.allocate_case(allocate(first, ana, "k1")).await.unwrap().into_inner();
+    let bos = manager.allocate_case(allocate(second, bo, "k2")).await.unwrap().into_inner();
+    let mut as_ana = platform.caseloads_as(&platform.token_for("ep-ana", Role::EducationalPsychologist, "886")).await;
+    let visit = pb::RecordCaseActivityRequest {
+        case_id: anas.id,
+        on: date(2026, 11, 20),
+        kind: "consultation".into(),
+        sessions: 2,
+        note: "Met the SENCO and parents".into(),
+    };
+    as_ana.record_case_activity(visit).await.unwrap();
+    let get = |case_id: i64| pb::GetCaseRequest { case_id };
+
+    let own = as_ana.get_case(get(anas.id)).await.expect("her own case").into_inner();
+    assert_eq!(
+        (own.referral_id, own.professional_name.as_str(), own.status.as_str(), own.sessions_used),
+        (first, "Dr ep-ana", "active", 2)
+    );
+    let not_hers = as_ana.get_case(get(bos.id)).await.unwrap_err();
+    let missing = as_ana.get_case(get(bos.id + 100)).await.unwrap_err();
+    assert_eq!(
+        (not_hers.code(), not_hers.message()),
+        (Code::NotFound, format!("case {} not found", bos.id).as_str()),
+        "another EP's case answers exactly as a missing one"
+    );
+    assert_eq!(
+        (missing.code(), missing.message()),
+        (Code::NotFound, format!("case {} not found", bos.id + 100).as_str())
+    );
+    let mut as_teacher = platform.caseloads_as(&platform.token_for("at-cy", Role::AdvisoryTeacher, "886")).await;
+    assert_eq!(as_teacher.get_case(get(anas.id)).await.unwrap_err().code(), Code::NotFound);
+    for role in [Role::LaManager, Role::CaseOfficer] {
+        let mut team = platform.caseloads(role, Some("886")).await;
+        let case = team.get_case(get(bos.id)).await.expect("any case of the authority").into_inner();
+        assert_eq!((case.id, case.professional_id, case.pupil_id), (bos.id, bo, pupils[1]));
+    }
+    let mut medway = platform.caseloads(Role::LaManager, Some("887")).await;
+    assert_eq!(medway.get_case(get(anas.id)).await.unwrap_err().code(), Code::NotFound, "another authority's case");
+    let mut senco = platform.caseloads_for(Role::Senco, Some("886"), Some(100001)).await;
+    assert_eq!(senco.get_case(get(anas.id)).await.unwrap_err().code(), Code::PermissionDenied);
+    for bad in [0, -4] {
+        let err = manager.get_case(get(bad)).await.unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument);
+        let fields: Vec<String> =
+            err.get_details_bad_request().expect("BadRequest").field_violations.into_iter().map(|v| v.field).collect();
+        assert_eq!(fields, ["case_id"]);
+    }
 }
 
 /// A second referrals service over the same data that answers the manager's

@@ -117,6 +117,7 @@ async fn every_referrals_method_admits_exactly_the_roles_of_its_policy() {
     check!(p, referrals, record_final_plan_issued, pb::RecordFinalPlanIssuedRequest::default(), team);
     check!(p, referrals, record_clock_exception, pb::RecordClockExceptionRequest::default(), team);
     check!(p, referrals, get_statutory_clock_report, pb::GetStatutoryClockReportRequest::default(), team);
+    check!(p, referrals, get_referral_stats, pb::GetReferralStatsRequest::default(), team);
 }
 
 #[tokio::test]
@@ -135,6 +136,8 @@ async fn every_caseloads_method_admits_exactly_the_roles_of_its_policy() {
     check!(p, caseloads_for, close_case, pb::CloseCaseRequest::default(), workers);
     check!(p, caseloads_for, record_case_activity, pb::RecordCaseActivityRequest::default(), workers);
     check!(p, caseloads_for, list_case_activity, pb::ListCaseActivityRequest::default(), workers);
+    let readers: &[Role] = &[LaManager, CaseOfficer, EducationalPsychologist, AdvisoryTeacher];
+    check!(p, caseloads_for, get_case, pb::GetCaseRequest::default(), readers);
     check!(
         p,
         caseloads_for,

@@ -1,7 +1,7 @@
 //! The referrals service over real gRPC, beside the schools and pupils services it
 //! asks: consent and the pupil's own school, idempotent submission under
 //! concurrency, the lifecycle and its timeline, who sees what, the statutory clock,
-//! and live changes.
+//! the council's overview, and live changes.
 
 use sen_platform::identity::Role;
 use sen_platform::testing::Engine;
@@ -314,6 +314,112 @@ async fn the_statutory_clock_runs_from_receipt_and_moves_with_each_decision() {
         decided_on: date(2026, 11, 24),
     };
     assert_eq!(officer.record_assessment_decision(decide).await.unwrap_err().code(), Code::FailedPrecondition);
+}
+
+/// Takes an EHC needs assessment request through both decisions to its final
+/// plan, all on the test platform's today.
+async fn issue_plan(officer: &mut ReferralsClient, id: i64) {
+    let on = date(2026, 11, 24);
+    let assess = pb::RecordAssessmentDecisionRequest { id, decision: "assess".into(), decided_on: on };
+    officer.record_assessment_decision(assess).await.expect("assessing");
+    let issue = pb::RecordPlanDecisionRequest { id, decision: "issue".into(), decided_on: on };
+    officer.record_plan_decision(issue).await.expect("to issue");
+    officer.record_final_plan_issued(pb::RecordFinalPlanIssuedRequest { id, issued_on: on }).await.expect("issued");
+}
+
+fn by_status(stats: &pb::ReferralStats) -> Vec<(pb::ReferralStatus, u32)> {
+    stats
+        .by_status
+        .iter()
+        .map(|c| (pb::ReferralStatus::try_from(c.status).unwrap_or(pb::ReferralStatus::Unspecified), c.count))
+        .collect()
+}
+
+fn kinds(month: &pb::ReferralMonth) -> Vec<(&str, u32)> {
+    month.submitted.iter().map(|k| (k.kind.as_str(), k.count)).collect()
+}
+
+async fn the_overview_counts_what_was_submitted_in_the_callers_authority_only(engine: Engine) {
+    let platform = TestPlatform::start(engine).await.unwrap();
+    let (a, b) = setup(&platform).await;
+    let mut first = platform.referrals(Role::Senco, Some("886"), Some(100001)).await;
+    let mut second = platform.referrals(Role::Senco, Some("886"), Some(100002)).await;
+    let mut officer = platform.referrals(Role::CaseOfficer, Some("886"), None).await;
+    submit(&mut first, body(a, "100001", "educational_psychology"), "s1").await.unwrap();
+    let hearing = submit(&mut first, body(a, "100001", "advisory_teacher:sensory_hearing"), "s2").await.unwrap();
+    let ehc = submit(&mut first, body(a, "100001", "ehc_needs_assessment"), "s3").await.unwrap();
+    submit(&mut second, body(b, "100002", "educational_psychology"), "s4").await.unwrap();
+    let excepted = submit(&mut second, body(b, "100002", "ehc_needs_assessment"), "s5").await.unwrap();
+    change(&mut officer, &hearing, pb::ReferralEvent::Decline, "No hearing loss recorded").await.unwrap();
+    issue_plan(&mut officer, ehc.id).await;
+    let exception = pb::RecordClockExceptionRequest { id: excepted.id, exception: "personal_circumstances".into() };
+    officer.record_clock_exception(exception).await.unwrap();
+    issue_plan(&mut officer, excepted.id).await;
+
+    let mut manager = platform.referrals(Role::LaManager, Some("886"), None).await;
+    let stats = manager.get_referral_stats(pb::GetReferralStatsRequest::default()).await.unwrap().into_inner();
+    use pb::ReferralStatus::*;
+    assert_eq!(
+        by_status(&stats),
+        [
+            (Submitted, 4),
+            (Accepted, 0),
+            (Returned, 0),
+            (Declined, 1),
+            (Allocated, 0),
+            (InProgress, 0),
+            (Closed, 0),
+            (Withdrawn, 0)
+        ],
+        "every status, those with none included"
+    );
+    assert_eq!(stats.months.len(), 12, "a year unless asked");
+    assert_eq!((stats.months[0].month, stats.months[11].month), (date(2025, 12, 1), date(2026, 11, 1)));
+    let november = &stats.months[11];
+    assert_eq!(
+        kinds(november),
+        [("advisory_teacher:sensory_hearing", 1), ("educational_psychology", 2), ("ehc_needs_assessment", 2)]
+    );
+    assert_eq!(
+        (november.plans_issued, november.issued_within_20_weeks),
+        (1, 1),
+        "the exception case is left out of both"
+    );
+    assert!(stats.months[..11].iter().all(|m| m.submitted.is_empty() && m.plans_issued == 0));
+    let report = manager
+        .get_statutory_clock_report(pb::GetStatutoryClockReportRequest { as_of: None, year: 2026 })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (report.plans_issued, report.issued_within_20_weeks),
+        (november.plans_issued, november.issued_within_20_weeks),
+        "the months agree with the SEN2 figure"
+    );
+
+    let later = pb::GetReferralStatsRequest { as_of: date(2027, 1, 15), months: 3 };
+    let later = officer.get_referral_stats(later).await.unwrap().into_inner();
+    let months: Vec<_> = later.months.iter().map(|m| (m.month, m.submitted.len())).collect();
+    assert_eq!(months, [(date(2026, 11, 1), 3), (date(2026, 12, 1), 0), (date(2027, 1, 1), 0)]);
+    let too_long = officer.get_referral_stats(pb::GetReferralStatsRequest { as_of: None, months: 37 }).await;
+    assert_eq!(bad_fields(&too_long.unwrap_err()), ["months"]);
+
+    let mut medway = platform.referrals(Role::LaManager, Some("887"), None).await;
+    let theirs = medway.get_referral_stats(pb::GetReferralStatsRequest::default()).await.unwrap().into_inner();
+    assert!(by_status(&theirs).iter().all(|(_, n)| *n == 0), "another authority sees none of 886's");
+    assert!(theirs.months.iter().all(|m| m.submitted.is_empty() && m.plans_issued == 0));
+    let refused = first.get_referral_stats(pb::GetReferralStatsRequest::default()).await.unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied, "a SENCO does not see the authority's figures");
+}
+
+#[tokio::test]
+async fn the_overview_counts_what_was_submitted_in_the_callers_authority_only_on_sqlite() {
+    the_overview_counts_what_was_submitted_in_the_callers_authority_only(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_overview_counts_what_was_submitted_in_the_callers_authority_only_on_postgres() {
+    the_overview_counts_what_was_submitted_in_the_callers_authority_only(Engine::Postgres).await;
 }
 
 #[tokio::test]

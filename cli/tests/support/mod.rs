@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use sen_platform::identity::AttachIdentity;
+use sen_platform::identity::AttachBearer;
 use sen_proto::v1 as pb;
 use sen_proto::v1::schools_service_client::SchoolsServiceClient;
 
@@ -46,7 +46,7 @@ pub fn start_with(data_dir: &Path, vars: &[(&str, &str)]) -> Running {
             panic!("sen stopped before listening:\n{}", seen.join("\n"));
         };
         if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split(':').take(2).collect::<Vec<_>>().join(":");
+            break rest.chars().take_while(|c| c.is_ascii_alphanumeric() || ".:[]".contains(*c)).collect::<String>();
         }
         seen.push(line);
     };
@@ -75,7 +75,7 @@ pub async fn school_names(address: &str, token: &str) -> Vec<String> {
         .connect()
         .await
         .expect("connects");
-    let mut client = SchoolsServiceClient::with_interceptor(channel, AttachIdentity::new(token).expect("token"));
+    let mut client = SchoolsServiceClient::with_interceptor(channel, AttachBearer::new(token).expect("token"));
     let response = client.list_schools(pb::ListSchoolsRequest::default()).await.expect("lists");
     response.into_inner().schools.into_iter().map(|s| s.name).collect()
 }

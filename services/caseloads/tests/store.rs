@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use sen_caseloads::domain::{ActivityKind, Capacity, EpGrade, ProfessionalRole};
 use sen_caseloads::error::Error;
 use sen_caseloads::store::{CaseDraft, NewActivity, NewProfessional, Store};
-use sen_platform::identity::{DevIssuer, Grant, Role, TenantScope};
+use sen_platform::identity::{DevIssuer, Grant, Role, Scope, TenantScope};
 use sen_platform::ids::LaCode;
 use sen_platform::testing::{Engine, TestDatabase};
 
@@ -92,7 +92,42 @@ async fn one_open_case_per_referral_and_abandoning_returns_capacity(engine: Engi
     );
 }
 
+/// The read scope of `person` in `role` of `tenant`.
+fn scope_of(person: &str, role: Role, tenant: &str) -> Scope {
+    let issuer = DevIssuer::generate().unwrap();
+    let grant = Grant { person: person.into(), role, tenant: LaCode::parse(tenant).ok(), school: None };
+    let token = issuer.signer.mint(&grant, Duration::from_secs(60)).unwrap();
+    issuer.verifier.verify(&token).unwrap().scope().unwrap()
+}
+
+async fn a_professional_reads_only_their_own_case_and_the_council_any(engine: Engine) {
+    let (store, tenant, _db) = world(engine).await;
+    let ana = store.create_professional(&tenant, &ep("ep-ana", 5)).await.unwrap();
+    let bo = store.create_professional(&tenant, &ep("ep-bo", 5)).await.unwrap();
+    let anas = store.begin_allocation(&tenant, &draft(1), ana.id, None, "a", d(2026, 11, 24)).await.unwrap();
+    let bos = store.begin_allocation(&tenant, &draft(2), bo.id, None, "b", d(2026, 11, 24)).await.unwrap();
+    let (anas, bos) = (i64::from(anas.id), i64::from(bos.id));
+    let read = |scope: Scope, id: i64| {
+        let store = store.clone();
+        async move { store.case_within(&scope, id).await.map(|(case, owner)| (i64::from(case.id), owner.person)) }
+    };
+    let as_ana = scope_of("ep-ana", Role::EducationalPsychologist, "886");
+    assert_eq!(read(as_ana.clone(), anas).await.unwrap(), (anas, "ep-ana".to_owned()));
+    assert!(matches!(read(as_ana.clone(), bos).await, Err(Error::NotFound(_))), "Bo's case is not Ana's to read");
+    assert!(matches!(read(as_ana, i64::MAX).await, Err(Error::NotFound(_))));
+    for role in [Role::LaManager, Role::CaseOfficer] {
+        assert_eq!(read(scope_of("m", role, "886"), bos).await.unwrap(), (bos, "ep-bo".to_owned()));
+    }
+    let stranger = scope_of("ep-cy", Role::AdvisoryTeacher, "886");
+    assert!(matches!(read(stranger, anas).await, Err(Error::NotFound(_))), "not a professional here");
+    let medway = scope_of("m", Role::LaManager, "887");
+    assert!(matches!(read(medway, anas).await, Err(Error::NotFound(_))), "another authority's case");
+    let namesake = scope_of("ep-ana", Role::EducationalPsychologist, "887");
+    assert!(matches!(read(namesake, anas).await, Err(Error::NotFound(_))), "the same person id in another authority");
+}
+
 sen_platform::on_both_engines!(
     capacity_is_reserved_once_under_parallel_allocations,
     one_open_case_per_referral_and_abandoning_returns_capacity,
+    a_professional_reads_only_their_own_case_and_the_council_any,
 );

@@ -21,6 +21,15 @@ pub enum Mode {
     Production,
 }
 
+/// What the process serves, for the requirements that differ between parts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Serving {
+    /// A service with its own database, verifying internal identity tokens.
+    Service,
+    /// The gateway: no database; mints internal identity tokens instead of verifying them.
+    Gateway,
+}
+
 /// Log line format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
@@ -72,6 +81,9 @@ pub struct Config {
     pub mode: Mode,
     /// The front port.
     pub listen: SocketAddr,
+    /// A plaintext port for probes and metrics (`SEN_ADMIN_LISTEN`), if separate:
+    /// `grpc.health.v1` on a service, `/healthz`, `/readyz` and `/metrics` on the gateway.
+    pub admin_listen: Option<SocketAddr>,
     /// Folder for SQLite files and the development key (embedded mode).
     pub data_dir: PathBuf,
     /// `SEN_DATABASE_URL`, if set; the embedded default is a SQLite file per service.
@@ -100,6 +112,8 @@ pub struct Config {
     pub pupils_url: Option<String>,
     /// Where the referrals service answers (`SEN_REFERRALS_URL`).
     pub referrals_url: Option<String>,
+    /// Where the caseloads service answers (`SEN_CASELOADS_URL`).
+    pub caseloads_url: Option<String>,
     /// Key a service signs its own identity tokens with (`SEN_SERVICE_SIGNING_KEY_FILE`).
     pub service_signing_key: Option<PathBuf>,
     /// CA that the services called over TLS must chain to (`SEN_UPSTREAM_CA_FILE`).
@@ -190,13 +204,23 @@ impl Reader<'_> {
 }
 
 impl Config {
-    /// Reads the process environment.
+    /// Reads the process environment for a service (or the embedded platform).
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(&|name| std::env::var(name).ok())
     }
 
-    /// Reads variables through `lookup` (tests pass a map).
+    /// Reads the process environment for `serving`.
+    pub fn from_env_for(serving: Serving) -> Result<Self, ConfigError> {
+        Self::from_lookup_for(&|name| std::env::var(name).ok(), serving)
+    }
+
+    /// Reads variables through `lookup` (tests pass a map) for a service.
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::from_lookup_for(lookup, Serving::Service)
+    }
+
+    /// Reads variables through `lookup` for `serving`.
+    pub fn from_lookup_for(lookup: &dyn Fn(&str) -> Option<String>, serving: Serving) -> Result<Self, ConfigError> {
         let mut r = Reader { lookup, problems: Vec::new() };
         let mode = r.parse("SEN_MODE", Mode::Embedded, |v| match v {
             "embedded" => Ok(Mode::Embedded),
@@ -205,6 +229,13 @@ impl Config {
         });
         let listen = r.parse("SEN_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8080)), |v| {
             v.parse().map_err(|_| "is not host:port with an IP address, e.g. 127.0.0.1:8080 or 0.0.0.0:8443".into())
+        });
+        let admin_listen = r.raw("SEN_ADMIN_LISTEN").and_then(|v| match v.parse::<SocketAddr>() {
+            Ok(address) => Some(address),
+            Err(_) => {
+                r.problem("SEN_ADMIN_LISTEN", format!("'{v}' is not host:port with an IP address, e.g. 0.0.0.0:9090"));
+                None
+            }
         });
         let data_dir = PathBuf::from(r.raw("SEN_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into()));
         let database_url = r.raw("SEN_DATABASE_URL");
@@ -279,9 +310,10 @@ impl Config {
         let schools_url = r.service_url("SEN_SCHOOLS_URL");
         let pupils_url = r.service_url("SEN_PUPILS_URL");
         let referrals_url = r.service_url("SEN_REFERRALS_URL");
+        let caseloads_url = r.service_url("SEN_CASELOADS_URL");
         let service_signing_key = r.file("SEN_SERVICE_SIGNING_KEY_FILE");
         let upstream_ca = r.file("SEN_UPSTREAM_CA_FILE");
-        let any_https = [&schools_url, &pupils_url, &referrals_url]
+        let any_https = [&schools_url, &pupils_url, &referrals_url, &caseloads_url]
             .iter()
             .any(|u| u.as_deref().is_some_and(|u| u.starts_with("https://")));
         if any_https && upstream_ca.is_none() {
@@ -295,7 +327,7 @@ impl Config {
 
         match mode {
             Mode::Production => {
-                if database_url.is_none() {
+                if database_url.is_none() && serving == Serving::Service {
                     r.problem("SEN_DATABASE_URL", "is required in production mode (postgres://…)");
                 }
                 if tls.is_none() && !r.problems.iter().any(|p| p.variable.starts_with("SEN_TLS_")) {
@@ -304,7 +336,7 @@ impl Config {
                         "TLS is required in production mode: set SEN_TLS_CERT_FILE and SEN_TLS_KEY_FILE",
                     );
                 }
-                if identity_public_keys.is_empty() {
+                if identity_public_keys.is_empty() && serving == Serving::Service {
                     r.problem(
                         "SEN_IDENTITY_PUBLIC_KEY_FILES",
                         "is required in production mode: the gateway's identity-token public key(s), comma-separated",
@@ -328,6 +360,7 @@ impl Config {
             Ok(Config {
                 mode,
                 listen,
+                admin_listen,
                 data_dir,
                 database_url,
                 pool,
@@ -341,6 +374,7 @@ impl Config {
                 schools_url,
                 pupils_url,
                 referrals_url,
+                caseloads_url,
                 service_signing_key,
                 upstream_ca,
             })
@@ -420,6 +454,17 @@ mod tests {
     fn production_requires_postgres_tls_and_the_gateway_key() {
         let err = load(&[("SEN_MODE", "production"), ("SEN_LISTEN", "0.0.0.0:8443")]).unwrap_err();
         assert_eq!(err.variables(), ["SEN_DATABASE_URL", "SEN_TLS_CERT_FILE", "SEN_IDENTITY_PUBLIC_KEY_FILES"]);
+    }
+
+    #[test]
+    fn the_gateway_in_production_needs_tls_but_no_database() {
+        let map: HashMap<String, String> =
+            [("SEN_MODE", "production"), ("SEN_LISTEN", "0.0.0.0:8443"), ("SEN_ADMIN_LISTEN", "nowhere")]
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect();
+        let err = Config::from_lookup_for(&move |k| map.get(k).cloned(), Serving::Gateway).unwrap_err();
+        assert_eq!(err.variables(), ["SEN_ADMIN_LISTEN", "SEN_TLS_CERT_FILE"]);
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub struct ServeOptions {
     pub tls: Option<ServerTlsConfig>,
     /// How long in-flight calls may run after the stop signal.
     pub shutdown_grace: Duration,
+    /// A plaintext port answering only `grpc.health.v1`, for probes that cannot
+    /// speak TLS (Kubernetes' native gRPC probes).
+    pub admin: Option<std::net::SocketAddr>,
 }
 
 /// Serves `routes` (whose fully-qualified service names are `services`) on
@@ -48,6 +51,24 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
 
+    // The admin port answers health until the main server has stopped.
+    let admin = match options.admin {
+        Some(address) => {
+            let listener = TcpListener::bind(address)
+                .await
+                .map_err(|e| anyhow::anyhow!("SEN_ADMIN_LISTEN: cannot listen on {address}: {e}"))?;
+            let health = health.clone();
+            Some(AbortOnDrop(tokio::spawn(async move {
+                let served =
+                    Server::builder().add_service(health).serve_with_incoming(TcpListenerStream::new(listener)).await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "the admin port stopped");
+                }
+            })))
+        }
+        None => None,
+    };
+
     let mut builder = Server::builder().trace_fn(telemetry::server_span);
     if let Some(tls) = options.tls {
         builder = builder.tls_config(tls).map_err(|e| anyhow::anyhow!("TLS configuration: {e}"))?;
@@ -73,12 +94,23 @@ pub async fn serve(
         let _ = stopping_rx.wait_for(|stopping| *stopping).await;
         tokio::time::sleep(grace).await;
     };
-    tokio::select! {
+    let outcome = tokio::select! {
         result = &mut server => result.map_err(|e| anyhow::anyhow!("server failed: {e}")),
         () = deadline => {
             tracing::warn!(grace_seconds = grace.as_secs(), "calls still running after the grace period were cut off");
             Ok(())
         }
+    };
+    drop(admin);
+    outcome
+}
+
+/// A spawned task that stops when its handle is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -122,6 +154,6 @@ pub async fn run(
     services: &[&str],
 ) -> anyhow::Result<()> {
     let tls = config.tls.as_ref().map(crate::tls::server_tls).transpose()?;
-    let options = ServeOptions { tls, shutdown_grace: config.shutdown_grace };
+    let options = ServeOptions { tls, shutdown_grace: config.shutdown_grace, admin: config.admin_listen };
     serve(listener, routes, services, options, shutdown_signal()).await
 }

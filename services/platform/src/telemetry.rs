@@ -142,6 +142,13 @@ pub fn server_span(request: &http::Request<()>) -> Span {
     span
 }
 
+/// Parents `span` on the trace context in `headers` (W3C `traceparent`), if any.
+pub fn set_parent_from_headers(span: &Span, headers: &http::HeaderMap) {
+    let parent = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
+    // An absent or malformed traceparent leaves the span as a new root.
+    let _ = span.set_parent(parent);
+}
+
 /// Writes the current span's trace context into outgoing gRPC metadata.
 pub fn inject_trace_context(metadata: &mut tonic::metadata::MetadataMap) {
     let context = Span::current().context();

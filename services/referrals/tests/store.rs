@@ -1,6 +1,7 @@
 //! The referrals store on both engines it runs on: SQLite (the embedded default)
 //! and PostgreSQL (production), each test on a fresh database.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -9,7 +10,7 @@ use sen_platform::ids::{LaCode, Urn};
 use sen_platform::paging::Page;
 use sen_platform::testing::{Engine, TestDatabase};
 use sen_referrals::domain::{
-    AssessmentDecision, BroadArea, Consent, ConsentMethod, Event, Priority, ReferralKind, Status,
+    AssessmentDecision, BroadArea, Consent, ConsentMethod, Event, PlanDecision, Priority, ReferralKind, Status,
 };
 use sen_referrals::error::Error;
 use sen_referrals::store::{Actor, NewReferral, ReferralFilter, Store, Tried};
@@ -54,6 +55,21 @@ impl World {
         let token = self.issuer.signer.mint(&grant, Duration::from_secs(60)).unwrap();
         let identity = self.issuer.verifier.verify(&token).unwrap();
         (identity.scope().unwrap(), Actor::of(&identity))
+    }
+
+    /// An EHC needs assessment request of 886 received on `received`, both
+    /// decisions taken that day, and its final plan issued on `issued`; its id.
+    async fn plan_issued(&self, key: &str, received: NaiveDate, issued: NaiveDate) -> i32 {
+        let (officer, actor) = self.who("o", Role::CaseOfficer, "886", None);
+        let (r, _) =
+            self.store.submit(&officer, &actor, &new("ehc_needs_assessment", 100001), key, received).await.unwrap();
+        let id = i64::from(r.id);
+        self.store
+            .record_assessment_decision(&officer, &actor, id, AssessmentDecision::Assess, received)
+            .await
+            .unwrap();
+        self.store.record_plan_decision(&officer, &actor, id, PlanDecision::Issue, received).await.unwrap();
+        self.store.record_final_plan_issued(&officer, &actor, id, issued).await.unwrap().0.id
     }
 }
 
@@ -129,8 +145,62 @@ async fn the_clock_takes_its_steps_in_order_and_lists_the_overdue(engine: Engine
     );
 }
 
+async fn the_overview_counts_the_tenants_referrals_by_status_day_and_kind(engine: Engine) {
+    let w = World::new(engine).await;
+    let (officer, actor) = w.who("o", Role::CaseOfficer, "886", None);
+    let submitted = [
+        ("educational_psychology", d(2026, 10, 5)),
+        ("educational_psychology", d(2026, 11, 2)),
+        ("educational_psychology", d(2026, 11, 2)),
+        ("advisory_teacher:sensory_hearing", d(2026, 11, 2)),
+        ("educational_psychology", d(2026, 9, 30)),
+    ];
+    let mut ids = Vec::new();
+    for (n, (kind, on)) in submitted.into_iter().enumerate() {
+        let (row, _) = w.store.submit(&officer, &actor, &new(kind, 100001), &format!("k{n}"), on).await.unwrap();
+        ids.push(i64::from(row.id));
+    }
+    w.store.change_status(&officer, &actor, ids[0], 1, Event::Decline, "Not an EP matter").await.unwrap();
+    let (medway, medway_actor) = w.who("m", Role::CaseOfficer, "887", None);
+    w.store.submit(&medway, &medway_actor, &new("educational_psychology", 200001), "k0", d(2026, 11, 2)).await.unwrap();
+
+    let counts = w.store.status_counts(officer.tenant()).await.unwrap();
+    assert_eq!(counts, HashMap::from([(Status::Submitted, 4), (Status::Declined, 1)]), "Medway's is not counted");
+    let days = w.store.submissions_per_day(officer.tenant(), d(2026, 10, 1)..=d(2026, 11, 30)).await.unwrap();
+    let days: Vec<(NaiveDate, String, u32)> = days.into_iter().map(|s| (s.on, s.kind.code(), s.count)).collect();
+    assert_eq!(
+        days,
+        [
+            (d(2026, 10, 5), "educational_psychology".to_owned(), 1),
+            (d(2026, 11, 2), "advisory_teacher:sensory_hearing".to_owned(), 1),
+            (d(2026, 11, 2), "educational_psychology".to_owned(), 2),
+        ],
+        "30 September is outside the window and Medway's is another tenant's"
+    );
+    let (nobody, _) = w.who("x", Role::CaseOfficer, "888", None);
+    assert!(w.store.status_counts(nobody.tenant()).await.unwrap().is_empty());
+}
+
+async fn plans_issued_in_a_window_are_the_tenants_ehc_requests_issued_on_its_days(engine: Engine) {
+    let w = World::new(engine).await;
+    let (officer, actor) = w.who("o", Role::CaseOfficer, "886", None);
+    let october = w.plan_issued("a", d(2026, 6, 1), d(2026, 10, 31)).await;
+    let november = w.plan_issued("b", d(2026, 7, 1), d(2026, 11, 1)).await;
+    let (open, _) =
+        w.store.submit(&officer, &actor, &new("ehc_needs_assessment", 100001), "c", d(2026, 10, 2)).await.unwrap();
+    let issued = w.store.plans_issued_in(officer.tenant(), d(2026, 10, 1)..=d(2026, 10, 31)).await.unwrap();
+    assert_eq!(issued.iter().map(|r| r.id).collect::<Vec<_>>(), [october], "not November's, not the open request");
+    let issued = w.store.plans_issued_in(officer.tenant(), d(2026, 10, 1)..=d(2026, 11, 30)).await.unwrap();
+    assert_eq!(issued.iter().map(|r| r.id).collect::<Vec<_>>(), [october, november]);
+    assert_ne!(open.id, november);
+    let (medway, _) = w.who("m", Role::CaseOfficer, "887", None);
+    assert!(w.store.plans_issued_in(medway.tenant(), d(2026, 1, 1)..=d(2026, 12, 31)).await.unwrap().is_empty());
+}
+
 sen_platform::on_both_engines!(
     a_retry_finds_the_first_referral_and_another_body_is_refused,
     illegal_moves_name_the_state_and_change_nothing,
     the_clock_takes_its_steps_in_order_and_lists_the_overdue,
+    the_overview_counts_the_tenants_referrals_by_status_day_and_kind,
+    plans_issued_in_a_window_are_the_tenants_ehc_requests_issued_on_its_days,
 );

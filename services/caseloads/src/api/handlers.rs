@@ -8,7 +8,7 @@ use sen_proto::v1::caseloads_service_server::CaseloadsService;
 use tonic::{Request, Response, Status};
 
 use super::allocation::{capacity_of, case_ref};
-use super::{CASE_WORKERS, CaseloadsApi, MANAGERS, PROFESSIONALS, TEAM, caller, wire};
+use super::{CASE_READERS, CASE_WORKERS, CaseloadsApi, MANAGERS, PROFESSIONALS, TEAM, caller, wire};
 use crate::domain::{
     AcademicTerm, ActivityKind, Candidate, Capacity, ModelSettings, ProfessionalRole, ReferralKind, Weights, can_take,
     check_note, check_sessions, load, rank,
@@ -297,6 +297,20 @@ impl CaseloadsService for CaseloadsApi {
         Ok(Response::new(pb::ListCaseActivityResponse {
             activity: activity.iter().map(wire::activity_to_proto).collect(),
         }))
+    }
+
+    async fn get_case(&self, request: Request<pb::GetCaseRequest>) -> Reply<pb::Case> {
+        let who = caller(&request, CASE_READERS)?;
+        let req = request.get_ref();
+        let mut errors = FieldViolations::new();
+        if req.case_id < 1 {
+            errors.add("case_id", "is required: the id of a case");
+        }
+        errors.into_result().map_err(Error::from)?;
+        let scope = who.scope()?;
+        let (row, owner) = self.store.case_within(&scope, req.case_id).await?;
+        let used = self.sessions_on(scope.tenant(), row.id).await?;
+        Ok(Response::new(wire::case_to_proto(&row, &owner.name, used)))
     }
 
     async fn get_my_caseload(&self, request: Request<pb::GetMyCaseloadRequest>) -> Reply<pb::Caseload> {

@@ -7,6 +7,7 @@
 //! | ListProfessionals | la_manager, case_officer |
 //! | SuggestAllocation, AllocateCase, ReassignCase, GetCaseloadBalance, SetTimeAllocationModel | la_manager |
 //! | CloseCase, RecordCaseActivity, ListCaseActivity | la_manager, the case's own professional |
+//! | GetCase | la_manager, case_officer (any case of the authority), educational_psychologist and advisory_teacher (their own cases) |
 //! | GetMyCaseload | educational_psychologist, advisory_teacher |
 //! | ListSchoolAllocations | la_manager, case_officer |
 //!
@@ -36,6 +37,8 @@ const MANAGERS: &[Role] = &[Role::LaManager];
 const TEAM: &[Role] = &[Role::LaManager, Role::CaseOfficer];
 const CASE_WORKERS: &[Role] = &[Role::LaManager, Role::EducationalPsychologist, Role::AdvisoryTeacher];
 const PROFESSIONALS: &[Role] = &[Role::EducationalPsychologist, Role::AdvisoryTeacher];
+const CASE_READERS: &[Role] =
+    &[Role::LaManager, Role::CaseOfficer, Role::EducationalPsychologist, Role::AdvisoryTeacher];
 
 /// Today's date; a parameter so tests can fix it.
 pub type Clock = Arc<dyn Fn() -> NaiveDate + Send + Sync>;

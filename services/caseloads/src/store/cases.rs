@@ -1,15 +1,17 @@
 //! Cases: the allocation's local half (reserve capacity and record the case,
-//! then confirm or undo it once the other services have answered), reassignment,
-//! closure, activity, and the figures behind caseload balance and school use.
+//! then confirm or undo it once the other services have answered), reading one
+//! within the caller's scope, reassignment, closure, activity, and the figures
+//! behind caseload balance and school use.
 
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    TransactionTrait,
 };
-use sen_platform::identity::TenantScope;
+use sen_platform::identity::{Scope, TenantScope};
 
 use super::{Store, on_unique};
 use crate::domain::ActivityKind;
@@ -197,6 +199,33 @@ impl Store {
             .one(&self.db)
             .await?
             .ok_or_else(|| Error::NotFound(format!("case {id}")))
+    }
+
+    /// One case within `scope`, with its professional: any case of the tenant for
+    /// the council team, only their own for a professional (another's answers not
+    /// found, as a missing one does, in the same query), and only a case at their
+    /// school for a SENCO.
+    pub async fn case_within(&self, scope: &Scope, id: i64) -> Result<(case::Model, professional::Model)> {
+        let not_found = || Error::NotFound(format!("case {id}"));
+        let row_id = i32::try_from(id).map_err(|_| not_found())?;
+        let tenant = scope.tenant();
+        let mut query = case::Entity::find_by_id(row_id).filter(case::Column::LaCode.eq(tenant.key()));
+        match scope {
+            Scope::Tenant(_) => {}
+            Scope::School(school) => query = query.filter(case::Column::SchoolUrn.eq(school.urn().as_i32())),
+            Scope::Caseload(caseload) => {
+                let own = professional::Entity::find()
+                    .select_only()
+                    .column(professional::Column::Id)
+                    .filter(professional::Column::LaCode.eq(tenant.key()))
+                    .filter(professional::Column::Person.eq(caseload.person()))
+                    .into_query();
+                query = query.filter(case::Column::ProfessionalId.in_subquery(own));
+            }
+        }
+        let row = query.one(&self.db).await?.ok_or_else(not_found)?;
+        let owner = self.professional(tenant, i64::from(row.professional_id)).await?;
+        Ok((row, owner))
     }
 
     /// Moves an active case to another professional: their capacity is taken, the

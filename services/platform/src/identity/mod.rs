@@ -14,7 +14,7 @@ mod token;
 
 pub use dev::{DevIssuer, verifier_for};
 pub use service::ServiceIdentity;
-pub use token::{AttachIdentity, IdentitySigner, IdentityVerifier, TokenError, VerifyIdentity};
+pub use token::{AttachBearer, AttachIdentity, IdentitySigner, IdentityVerifier, TokenError, VerifyIdentity};
 
 use std::fmt;
 use std::time::Duration;

@@ -183,6 +183,32 @@ impl tonic::service::Interceptor for AttachIdentity {
     }
 }
 
+/// A client interceptor that sends a bearer token (`authorization: Bearer …`),
+/// as callers outside the platform do when they call the gateway, together with
+/// the current trace context. Used by the `sen` client and tests.
+#[derive(Clone, Debug)]
+pub struct AttachBearer {
+    value: tonic::metadata::MetadataValue<tonic::metadata::Ascii>,
+}
+
+impl AttachBearer {
+    /// Sends `token` as the bearer token.
+    pub fn new(token: &str) -> Result<Self, String> {
+        format!("Bearer {}", token.trim())
+            .parse()
+            .map(|value| Self { value })
+            .map_err(|_| "the token has characters that cannot be sent in metadata".to_owned())
+    }
+}
+
+impl tonic::service::Interceptor for AttachBearer {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        request.metadata_mut().insert("authorization", self.value.clone());
+        crate::telemetry::inject_trace_context(request.metadata_mut());
+        Ok(request)
+    }
+}
+
 fn identity_from_claims(claims: Claims, token: &str) -> Result<Identity, TokenError> {
     let role = Role::parse(&claims.role).map_err(TokenError::Claims)?;
     let tenant = claims.tenant.as_deref().map(LaCode::parse).transpose().map_err(TokenError::Claims)?;

@@ -11,9 +11,10 @@ use sen_proto::v1::referrals_service_server::ReferralsService;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use super::{Change, READERS, ReferralsApi, SERVICES, SUBMITTERS, TEAM, WITHDRAWERS, WORKERS, caller, wire};
+use super::{Change, READERS, ReferralsApi, SERVICES, SUBMITTERS, TEAM, WITHDRAWERS, WORKERS, caller, stats, wire};
 use crate::domain::{
-    AssessmentDecision, ClockException, Event, PlanDecision, ReferralKind, health, note_required, timeliness,
+    AssessmentDecision, ClockException, Event, PlanDecision, ReferralKind, health, months_ending, note_required,
+    series_months, timeliness,
 };
 use crate::entity::{referral, referral_event};
 use crate::error::Error;
@@ -317,6 +318,32 @@ impl ReferralsService for ReferralsApi {
         report.excluded_exceptions = figures.excluded_exceptions;
         report.percent_within_20_weeks = figures.percent;
         Ok(Response::new(report))
+    }
+
+    async fn get_referral_stats(&self, request: Request<pb::GetReferralStatsRequest>) -> Reply<pb::ReferralStats> {
+        let (who, _) = caller(&request, TEAM)?;
+        let req = request.get_ref();
+        let mut errors = FieldViolations::new();
+        let today = wire::as_of(req.as_of.as_ref(), (self.today)(), &mut errors);
+        let months = errors.check("months", series_months(req.months));
+        errors.into_result().map_err(Error::from)?;
+        let Some(months) = months else { return Err(Error::Corrupt("lost a field".into()).into()) };
+        let tenant = who.tenant_scope()?;
+        let months = months_ending(today, months);
+        let (Some(first), Some(last)) = (months.first(), months.last()) else {
+            return Err(Error::Corrupt(format!("no months end with {today}")).into());
+        };
+        let window = first.first_day()..=last.last_day();
+        let (counts, submitted, issued) = tokio::try_join!(
+            self.store.status_counts(&tenant),
+            self.store.submissions_per_day(&tenant, window.clone()),
+            self.store.plans_issued_in(&tenant, window),
+        )?;
+        let mut plans = Vec::with_capacity(issued.len());
+        for row in &issued {
+            plans.extend(clock_dates(row)?);
+        }
+        Ok(Response::new(stats::referral_stats(&counts, &months, &submitted, &plans)))
     }
 }
 

@@ -9,13 +9,14 @@
 //! | ChangeReferralStatus: withdraw | senco (the submitting school), case_officer |
 //! | ChangeReferralStatus: start, close | the allocated professional, la_manager, case_officer |
 //! | MarkAllocated | service (the caseloads service) |
-//! | RecordAssessmentDecision, RecordPlanDecision, RecordFinalPlanIssued, RecordClockException, GetStatutoryClockReport | la_manager, case_officer |
+//! | RecordAssessmentDecision, RecordPlanDecision, RecordFinalPlanIssued, RecordClockException, GetStatutoryClockReport, GetReferralStats | la_manager, case_officer |
 //!
 //! Changes are broadcast to watchers in the order they commit. The channel is
 //! bounded and never waits: a watcher that falls too far behind is told so
 //! (DATA_LOSS) and reconnects, so a slow reader never blocks a writer.
 
 mod handlers;
+mod stats;
 mod wire;
 
 use std::sync::Arc;

@@ -136,8 +136,13 @@ pub fn status(value: i32) -> std::result::Result<Option<Status>, String> {
     }
 }
 
+/// The wire value of a status (its place in [`Status::ALL`], counted from 1).
+pub fn status_value(status: Status) -> i32 {
+    Status::ALL.iter().position(|x| *x == status).map_or(0, |i| i as i32 + 1)
+}
+
 fn status_to_proto(code: &str) -> i32 {
-    Status::parse(code).ok().and_then(|s| Status::ALL.iter().position(|x| *x == s)).map_or(0, |i| i as i32 + 1)
+    Status::parse(code).map_or(0, status_value)
 }
 
 fn split_ids(text: &str) -> Vec<i64> {

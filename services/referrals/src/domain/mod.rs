@@ -1,22 +1,24 @@
 //! The referrals domain: what a school refers a pupil for and the consent behind
 //! it (`kind`), the referral's life from submission to closure as a state
-//! machine (`lifecycle`), and the statutory clock of an EHC needs assessment
-//! request (`clock`), all as pure functions with "today" passed in. No I/O
-//! here; the service's API parses wire input into these types and its store
-//! persists them.
+//! machine (`lifecycle`), the statutory clock of an EHC needs assessment
+//! request (`clock`) and the calendar months of the council's overview
+//! (`months`), all as pure functions with "today" passed in. No I/O here; the
+//! service's API parses wire input into these types and its store persists them.
 
 mod clock;
 mod kind;
 mod lifecycle;
+mod months;
 
 pub use clock::{
     ADVICE_WEEKS, AT_RISK_DAYS, AssessmentDecision, ClockDates, ClockException, ClockHealth, DECISION_WEEKS, Deadline,
     FINAL_PLAN_WEEKS, NO_PLAN_NOTICE_WEEKS, PlanDecision, Stage, Timeliness, advice_due, check_dates, days_left,
     decision_due, final_plan_due, health, issued_within_20_weeks, next_deadline, no_plan_notice_due, stage, timeliness,
-    weeks_elapsed,
+    timeliness_in, weeks_elapsed,
 };
 pub use kind::{
     BroadArea, CONSENT_GIVEN_BY_MAX_CHARS, CONSENT_VALID_MONTHS, Consent, ConsentMethod, Priority, ReferralKind,
     Specialism,
 };
 pub use lifecycle::{Event, IllegalTransition, Status, allowed_events, next_status, note_required};
+pub use months::{CalendarMonth, DEFAULT_SERIES_MONTHS, MAX_SERIES_MONTHS, months_ending, series_months};

@@ -6,10 +6,12 @@
 mod clock;
 mod referrals;
 mod seed;
+mod stats;
 
 pub use clock::clock_dates;
 pub use referrals::{NewReferral, ReferralFilter, Tried};
 pub use seed::SeedReferral;
+pub use stats::DaySubmissions;
 
 use chrono::Utc;
 use sea_orm::{

@@ -12,7 +12,9 @@
 //! Exceptions (regs. 5(4), 10(4), 13(3)) do not stop the clock, but the DfE's
 //! SEN2 return leaves such cases out of the 20-week timeliness figure.
 
-use chrono::{Datelike, NaiveDate, TimeDelta};
+use std::ops::RangeInclusive;
+
+use chrono::{NaiveDate, TimeDelta};
 
 /// Weeks from the request to the decision whether to assess (reg. 5(1)).
 pub const DECISION_WEEKS: i64 = 6;
@@ -381,9 +383,18 @@ pub struct Timeliness {
 /// The 20-week timeliness of plans issued in `calendar_year`, excluding exception
 /// cases (DfE SEN2: "EHC plans issued within 20 weeks, excluding exception cases").
 pub fn timeliness(cases: &[ClockDates], calendar_year: i32) -> Timeliness {
+    match (NaiveDate::from_ymd_opt(calendar_year, 1, 1), NaiveDate::from_ymd_opt(calendar_year, 12, 31)) {
+        (Some(first), Some(last)) => timeliness_in(cases, first..=last),
+        _ => Timeliness { issued: 0, within_20_weeks: 0, excluded_exceptions: 0, percent: None },
+    }
+}
+
+/// The 20-week timeliness of plans issued on the days of `period` (a month, a
+/// year), counted as SEN2 counts them: exception cases left out of both figures.
+pub fn timeliness_in(cases: &[ClockDates], period: RangeInclusive<NaiveDate>) -> Timeliness {
     let mut result = Timeliness { issued: 0, within_20_weeks: 0, excluded_exceptions: 0, percent: None };
     for case in cases {
-        let Some(issued_on) = case.final_plan_issued_on.filter(|on| on.year() == calendar_year) else { continue };
+        let Some(issued_on) = case.final_plan_issued_on.filter(|on| period.contains(on)) else { continue };
         if case.exception.is_some() {
             result.excluded_exceptions = result.excluded_exceptions.saturating_add(1);
             continue;

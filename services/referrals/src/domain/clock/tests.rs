@@ -175,6 +175,22 @@ fn timeliness_counts_the_years_plans_and_leaves_out_exceptions() {
 }
 
 #[test]
+fn timeliness_in_a_period_counts_the_plans_issued_on_its_days_only() {
+    let r = d(2026, 6, 1);
+    let cases = [
+        issued(r, d(2026, 10, 19), None),
+        issued(r, d(2026, 11, 1), None),
+        issued(r, d(2026, 11, 30), Some(ClockException::SchoolHoliday)),
+        issued(r, d(2026, 12, 1), None),
+    ];
+    let november = timeliness_in(&cases, d(2026, 11, 1)..=d(2026, 11, 30));
+    assert_eq!((november.issued, november.within_20_weeks, november.excluded_exceptions), (1, 0, 1));
+    let october = timeliness_in(&cases, d(2026, 10, 1)..=d(2026, 10, 31));
+    assert_eq!((october.issued, october.within_20_weeks), (1, 1), "the 20-week day itself is in time");
+    assert_eq!(timeliness_in(&cases, d(2026, 1, 1)..=d(2026, 12, 31)), timeliness(&cases, 2026));
+}
+
+#[test]
 fn timeliness_rounds_to_one_decimal_place() {
     let r = d(2026, 1, 5);
     let percent = |on_time: usize, late: usize| {
