@@ -78,7 +78,8 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let options = sen_platform::serve::ServeOptions { tls: None, shutdown_grace: config.shutdown_grace, admin: None };
     let services =
         sen_platform::serve::serve(listener, routes, &SERVICES, options, sen_platform::serve::shutdown_signal());
-    let gateway = sen_gateway::run(front, config, &settings, authn, upstreams);
+    let login = sen_gateway::web::signin::Login::Demo(demo_people()?);
+    let gateway = sen_gateway::run(front, config, &settings, authn, upstreams, Some(login));
     tokio::try_join!(services, gateway)?;
     Ok(())
 }
@@ -195,4 +196,34 @@ fn demo_schools() -> Vec<sen_pupils::demo::DemoSchool> {
             roll: roll.unwrap_or(0),
         })
         .collect()
+}
+
+/// The demo people the sign-in page offers, for each demo authority: its SEN
+/// manager and case officer, the SENCOs of its first schools, and its EPs and
+/// advisory teachers (whose person ids the demo caseloads use).
+fn demo_people() -> anyhow::Result<Vec<sen_gateway::web::signin::DemoPerson>> {
+    use sen_gateway::web::signin::DemoPerson;
+    use sen_platform::identity::{Grant, Role};
+    let mut people = Vec::new();
+    for (tenant, name) in sen_schools::demo::AUTHORITIES {
+        let la = sen_platform::ids::LaCode::parse(tenant).map_err(anyhow::Error::msg)?;
+        let person = |id: &str, role: Role, school: Option<sen_platform::ids::Urn>, description: String| DemoPerson {
+            grant: Grant { person: format!("{id}-{tenant}"), role, tenant: Some(la), school },
+            description,
+        };
+        people.push(person("manager", Role::LaManager, None, format!("the SEN manager of {name}")));
+        people.push(person("officer", Role::CaseOfficer, None, format!("a SEN case officer of {name}")));
+        for row in sen_schools::demo::SCHOOLS.iter().filter(|row| row.0 == tenant && row.9 == 1).take(3) {
+            let urn = sen_platform::ids::Urn::parse(&row.1.to_string()).map_err(anyhow::Error::msg)?;
+            people.push(person(&format!("senco-{}", row.1), Role::Senco, Some(urn), format!("the SENCO of {}", row.3)));
+        }
+        for (id, professional) in sen_caseloads::demo::people() {
+            let role = if id.starts_with("ep-") { Role::EducationalPsychologist } else { Role::AdvisoryTeacher };
+            people.push(DemoPerson {
+                grant: Grant { person: id.to_owned(), role, tenant: Some(la), school: None },
+                description: professional.to_owned(),
+            });
+        }
+    }
+    Ok(people)
 }

@@ -20,6 +20,7 @@ pub mod proxy;
 pub mod readiness;
 pub mod server;
 pub mod upstream;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -91,6 +92,11 @@ impl Gateway {
         }
     }
 
+    /// Where each service answers, the gateway's own included (for the web pages).
+    pub fn upstreams(&self) -> Upstreams {
+        self.upstreams.clone()
+    }
+
     /// The metrics, for the admin port.
     pub fn metrics(&self) -> Arc<Metrics> {
         self.metrics.clone()
@@ -121,8 +127,8 @@ fn refusal_status(refusal: Refusal) -> Status {
 }
 
 /// The front port's routes and layers. With `admin_separate`, `/metrics` is left
-/// to the admin port.
-pub fn app(gateway: Arc<Gateway>, admin_separate: bool) -> Router {
+/// to the admin port; with `web`, the pages are served too.
+pub fn app(gateway: Arc<Gateway>, admin_separate: bool, web: Option<Arc<web::Web>>) -> Router {
     let (health_reporter, health) = tonic_health::server::health_reporter();
     tokio::spawn(async move {
         health_reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
@@ -139,7 +145,11 @@ pub fn app(gateway: Arc<Gateway>, admin_separate: bool) -> Router {
     let public: Router = public.fallback(grpc_or_not_found).with_state(gateway.clone());
     let api = json::router(gateway.upstreams.clone())
         .layer(middleware::from_fn_with_state(gateway.clone(), authenticate_api));
-    public.merge(api).layer(middleware::from_fn_with_state(gateway, front))
+    let mut app = public.merge(api);
+    if let Some(web) = web {
+        app = app.merge(web::router(web));
+    }
+    app.layer(middleware::from_fn_with_state(gateway, front))
 }
 
 /// The admin port's routes: probes and metrics, no authentication, no data.
@@ -279,6 +289,46 @@ pub fn authn_from_config(config: &Config, settings: &GatewaySettings) -> anyhow:
     Ok(Authn::new(authenticator, signer))
 }
 
+/// The private key signing internal tokens and web sessions, as configured: the
+/// gateway key in production, the development key in the embedded mode.
+fn signing_key_pem(config: &Config, settings: &GatewaySettings) -> anyhow::Result<(Vec<u8>, &'static str)> {
+    match (&settings.signing_key, config.mode) {
+        (Some(path), _) => Ok((
+            std::fs::read(path)
+                .map_err(|e| anyhow::anyhow!("SEN_GATEWAY_SIGNING_KEY_FILE: {}: {e}", path.display()))?,
+            GATEWAY_ISSUER,
+        )),
+        (None, Mode::Embedded) => {
+            DevIssuer::load_or_create(&config.data_dir).map_err(anyhow::Error::msg)?;
+            let path = config.data_dir.join(DevIssuer::KEY_FILE);
+            Ok((
+                std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+                sen_platform::identity::DEV_ISSUER,
+            ))
+        }
+        (None, Mode::Production) => anyhow::bail!("SEN_GATEWAY_SIGNING_KEY_FILE is required in production mode"),
+    }
+}
+
+/// The web pages as configured, signing people in with `login`.
+pub fn web_from_config(
+    config: &Config,
+    settings: &GatewaySettings,
+    upstreams: Upstreams,
+    login: web::signin::Login,
+) -> anyhow::Result<Arc<web::Web>> {
+    let (pem, issuer) = signing_key_pem(config, settings)?;
+    let internal = IdentitySigner::from_pem(&pem, issuer).map_err(anyhow::Error::msg)?;
+    let sessions = web::session::SessionKeys::from_pem(&pem).map_err(anyhow::Error::msg)?;
+    Ok(Arc::new(web::Web {
+        upstreams,
+        internal,
+        sessions,
+        login,
+        secure_cookies: config.tls.is_some() || config.mode == Mode::Production,
+    }))
+}
+
 /// Runs the gateway alone (`sen serve gateway`), in front of the services at the
 /// configured URLs.
 pub async fn serve(config: &Config) -> anyhow::Result<()> {
@@ -291,7 +341,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         services.push((service, part, upstream::boxed(sen_platform::client::channel(url, config)?)));
     }
     let listener = sen_platform::serve::bind(config).await?;
-    run(listener, config, &settings, authn, services).await
+    run(listener, config, &settings, authn, services, None).await
 }
 
 /// Serves the gateway on `listener` in front of `services` until SIGTERM or
@@ -302,8 +352,13 @@ pub async fn run(
     settings: &GatewaySettings,
     authn: Authn,
     services: Vec<(&'static str, &'static str, GrpcService)>,
+    login: Option<web::signin::Login>,
 ) -> anyhow::Result<()> {
     let gateway = Arc::new(Gateway::new(authn, services, settings));
+    let web = match login {
+        Some(login) => Some(web_from_config(config, settings, gateway.upstreams(), login)?),
+        None => None,
+    };
     let tls = match &config.tls {
         Some(files) => Some(server::tls_config(&files.cert, &files.key)?),
         None => None,
@@ -328,7 +383,7 @@ pub async fn run(
     tracing::info!(
         "gateway listening on {scheme}://{address} (gRPC, JSON API at /api/v1, OpenAPI at /api/v1/openapi.json)"
     );
-    let app = app(gateway, config.admin_listen.is_some());
+    let app = app(gateway, config.admin_listen.is_some(), web);
     server::serve(listener, tls, app, config.shutdown_grace, sen_platform::serve::shutdown_signal()).await
 }
 

@@ -9,8 +9,12 @@ use std::time::Duration;
 use sen_gateway::authn::{Authenticator, Authn};
 use sen_gateway::config::GatewaySettings;
 use sen_gateway::upstream::GrpcService;
+use sen_gateway::web::Web;
+use sen_gateway::web::session::SessionKeys;
+use sen_gateway::web::signin::{DemoPerson, Login};
 use sen_gateway::{Gateway, SERVICES};
-use sen_platform::identity::AttachBearer;
+use sen_platform::identity::{AttachBearer, Grant, Role};
+use sen_platform::ids::{LaCode, Urn};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -38,10 +42,11 @@ impl Default for GatewayOptions {
     }
 }
 
-/// A running gateway.
+/// A running gateway, with its web pages.
 pub struct TestGateway {
     /// Where it listens.
     pub addr: SocketAddr,
+    sessions: SessionKeys,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -75,14 +80,74 @@ impl TestGateway {
             })
             .collect();
         let gateway = std::sync::Arc::new(Gateway::new(authn, services, &settings));
+        let sessions = {
+            use ed25519_dalek::pkcs8::EncodePrivateKey;
+            let key = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
+            let pem = key.to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)?;
+            SessionKeys::from_pem(pem.as_bytes()).map_err(anyhow::Error::msg)?
+        };
+        let web = std::sync::Arc::new(Web {
+            upstreams: gateway.upstreams(),
+            internal: platform.issuer.signer.clone(),
+            sessions: sessions.clone(),
+            login: Login::Demo(demo_people()),
+            secure_cookies: false,
+        });
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let app = sen_gateway::app(gateway, false);
+        let app = sen_gateway::app(gateway, false, Some(web));
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(sen_gateway::server::serve(listener, None, app, Duration::from_secs(5), async {
             let _ = stopped.await;
         }));
-        Ok(Self { addr, stop: Some(stop), server: Some(server) })
+        Ok(Self { addr, sessions, stop: Some(stop), server: Some(server) })
+    }
+
+    /// A browser-like client signed in as `role` in `tenant` (and `school`), as
+    /// person `test-<role>`: it sends the session cookie and follows no redirects.
+    pub fn web_client(&self, role: Role, tenant: Option<&str>, school: Option<u32>) -> reqwest::Client {
+        self.web_client_for(&format!("test-{role}"), role, tenant, school)
+    }
+
+    /// As [`Self::web_client`], for a named person.
+    pub fn web_client_for(
+        &self,
+        person: &str,
+        role: Role,
+        tenant: Option<&str>,
+        school: Option<u32>,
+    ) -> reqwest::Client {
+        let grant = Grant {
+            person: person.into(),
+            role,
+            tenant: tenant.and_then(|t| LaCode::parse(t).ok()),
+            school: school.and_then(|u| Urn::parse(&u.to_string()).ok()),
+        };
+        let cookie = self.sessions.sign_in(&grant, false).unwrap_or_default();
+        let value = cookie.split(';').next().unwrap_or_default().to_owned();
+        let mut headers = http::HeaderMap::new();
+        if let Ok(value) = http::HeaderValue::from_str(&value) {
+            headers.insert(http::header::COOKIE, value);
+        }
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default()
+    }
+
+    /// The CSRF token the forms of `client`'s pages carry: read it from any page's
+    /// `name="csrf"` field.
+    pub async fn csrf(&self, client: &reqwest::Client, page: &str) -> String {
+        let html = match client.get(format!("{}{page}", self.url())).send().await {
+            Ok(response) => response.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        html.split(r#"name="csrf" value=""#)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// The base URL, e.g. `http://127.0.0.1:41234`.
@@ -119,4 +184,24 @@ impl Drop for TestGateway {
             let _ = stop.send(());
         }
     }
+}
+
+/// The people the test gateway's sign-in page offers.
+fn demo_people() -> Vec<DemoPerson> {
+    let person = |id: &str, role: Role, tenant: &str, school: Option<u32>| DemoPerson {
+        grant: Grant {
+            person: id.into(),
+            role,
+            tenant: LaCode::parse(tenant).ok(),
+            school: school.and_then(|u| Urn::parse(&u.to_string()).ok()),
+        },
+        description: format!("{id} ({role})"),
+    };
+    vec![
+        person("manager-886", Role::LaManager, "886", None),
+        person("officer-886", Role::CaseOfficer, "886", None),
+        person("senco-100001", Role::Senco, "886", Some(100001)),
+        person("ep-1", Role::EducationalPsychologist, "886", None),
+        person("manager-887", Role::LaManager, "887", None),
+    ]
 }

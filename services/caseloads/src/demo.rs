@@ -33,6 +33,12 @@ fn team() -> Vec<(&'static str, &'static str, ProfessionalRole, u32)> {
     ]
 }
 
+/// The people of the team who carry demo cases: (person id, name), for the demo
+/// sign-in page.
+pub fn people() -> Vec<(&'static str, &'static str)> {
+    team().into_iter().take(4).map(|(person, name, _, _)| (person, name)).collect()
+}
+
 /// Loads the team, links, cases, activity and this term's model for `tenant`.
 /// Returns the access grants the cases need: (pupil id, person, case reference).
 pub async fn seed(

@@ -58,6 +58,22 @@ impl IdentitySigner {
         Ok(Self { key: Arc::new(key), issuer: issuer.to_owned() })
     }
 
+    /// A signer from an Ed25519 private key in PKCS#8 PEM, and the verifier of its
+    /// own tokens (for a party that checks what it signed itself, such as the
+    /// gateway's web sessions).
+    pub fn with_own_verifier(pem: &[u8], issuer: &str) -> Result<(Self, IdentityVerifier), String> {
+        use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePublicKey};
+        let text = std::str::from_utf8(pem).map_err(|_| "the key is not PEM text".to_owned())?;
+        let key =
+            ed25519_dalek::SigningKey::from_pkcs8_pem(text).map_err(|e| format!("not an Ed25519 private key: {e}"))?;
+        let public = key
+            .verifying_key()
+            .to_public_key_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+            .map_err(|e| e.to_string())?;
+        let verifier = IdentityVerifier::from_public_pems(&[public.into_bytes()], &[issuer])?;
+        Ok((Self::from_pem(pem, issuer)?, verifier))
+    }
+
     /// Signs a token for `grant` lasting `lifetime` (at most [`MAX_TOKEN_LIFETIME`]).
     pub fn mint(&self, grant: &Grant, lifetime: Duration) -> Result<String, String> {
         grant.validate()?;

@@ -1,0 +1,118 @@
+//! Signing in and out. In the embedded mode a page lists the demo people to sign
+//! in as (no identity provider needed); in production the authority's OpenID
+//! Connect provider signs people in.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Form, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use http::StatusCode;
+use maud::html;
+use sen_platform::identity::Grant;
+
+use crate::web::layout::{public_page, role_name};
+use crate::web::session::{CSRF_FIELD, Session, SessionKeys};
+use crate::web::{Web, start_page};
+
+/// Someone of the demo data to sign in as.
+#[derive(Clone, Debug)]
+pub struct DemoPerson {
+    /// Who they are to the platform.
+    pub grant: Grant,
+    /// Their name and what they do, for the list.
+    pub description: String,
+}
+
+/// How people sign in.
+#[derive(Debug)]
+pub enum Login {
+    /// The embedded mode: pick a demo person.
+    Demo(Vec<DemoPerson>),
+}
+
+pub(super) fn routes() -> Router<Arc<Web>> {
+    Router::new().route("/sign-in", get(sign_in_page).post(sign_in)).route("/sign-out", post(sign_out))
+}
+
+/// A return address on this site, or none.
+fn local(next: Option<&String>) -> Option<&str> {
+    next.map(String::as_str).filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+}
+
+async fn sign_in_page(State(web): State<Arc<Web>>, Query(query): Query<HashMap<String, String>>) -> Response {
+    match &web.login {
+        Login::Demo(people) => {
+            let next = local(query.get("next")).unwrap_or("");
+            let mut tenants: Vec<String> =
+                people.iter().filter_map(|p| p.grant.tenant.map(|t| t.to_string())).collect();
+            tenants.dedup();
+            let body = html! {
+                h1 class="heading-l" { "Sign in to the demo" }
+                p class="body" {
+                    "This is the embedded demonstration of the platform. Choose whom to sign in as: each sees only what their role allows. "
+                    "In production, people sign in with their council account."
+                }
+                @for tenant in &tenants {
+                    h2 class="heading-m" { "Authority " (tenant) }
+                    ul class="person-list" {
+                        @for (n, person) in people.iter().enumerate().filter(|(_, p)| p.grant.tenant.map(|t| t.to_string()).as_deref() == Some(tenant.as_str())) {
+                            li class="person-list__item" {
+                                form method="post" action="/sign-in" {
+                                    input type="hidden" name="person" value=(n);
+                                    input type="hidden" name="next" value=(next);
+                                    button type="submit" class="button button--secondary" {
+                                        "Sign in as " (person.description)
+                                    }
+                                    span class="hint" { (role_name(person.grant.role)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            };
+            public_page("Sign in", body).into_response()
+        }
+    }
+}
+
+async fn sign_in(State(web): State<Arc<Web>>, Form(form): Form<HashMap<String, String>>) -> Response {
+    match &web.login {
+        Login::Demo(people) => {
+            let chosen = form.get("person").and_then(|n| n.parse::<usize>().ok()).and_then(|n| people.get(n));
+            let Some(person) = chosen else {
+                return (StatusCode::BAD_REQUEST, Redirect::to("/sign-in")).into_response();
+            };
+            let next = local(form.get("next")).unwrap_or(start_page(person.grant.role)).to_owned();
+            signed_in(&web, &person.grant, &next)
+        }
+    }
+}
+
+/// Sets the session cookie for `grant` and goes to `next`.
+pub fn signed_in(web: &Web, grant: &Grant, next: &str) -> Response {
+    match web.sessions.sign_in(grant, web.secure_cookies) {
+        Ok(cookie) => {
+            tracing::info!(person = %grant.person, role = %grant.role, "signed in");
+            ([(http::header::SET_COOKIE, cookie)], Redirect::to(next)).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot make a session");
+            crate::web::pages::unavailable()
+        }
+    }
+}
+
+async fn sign_out(
+    State(web): State<Arc<Web>>,
+    session: Session,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(refused) = session.check_csrf(form.get(CSRF_FIELD).map(String::as_str)) {
+        return refused.into_response();
+    }
+    tracing::info!(person = %session.caller.grant.person, "signed out");
+    ([(http::header::SET_COOKIE, SessionKeys::sign_out(web.secure_cookies))], Redirect::to("/sign-in")).into_response()
+}

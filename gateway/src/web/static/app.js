@@ -1,0 +1,38 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+
+  // Move focus to an error summary so screen readers announce it.
+  var summary = document.querySelector("[data-module=error-summary]");
+  if (summary) {
+    summary.focus();
+  }
+
+  // Live lists: a table marked data-live="<event stream URL>" is refreshed in place
+  // whenever the stream reports a change (the server renders the rows again).
+  document.querySelectorAll("[data-live]").forEach(function (region) {
+    if (!window.EventSource) {
+      return;
+    }
+    var source = new EventSource(region.getAttribute("data-live"));
+    var status = document.getElementById(region.getAttribute("data-live-status"));
+    source.addEventListener("referral", function () {
+      var refresh = region.getAttribute("data-refresh") || window.location.href;
+      fetch(refresh, { headers: { "X-Requested-With": "live" }, credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (html === null) {
+            return;
+          }
+          var page = new DOMParser().parseFromString(html, "text/html");
+          var fresh = page.getElementById(region.id);
+          if (fresh) {
+            region.innerHTML = fresh.innerHTML;
+            if (status) {
+              status.textContent = "Updated " + new Date().toLocaleTimeString("en-GB");
+            }
+          }
+        });
+    });
+  });
+})();
