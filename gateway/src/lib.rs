@@ -340,8 +340,16 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         let url = url.as_deref().ok_or_else(|| anyhow::anyhow!("the URL of the {part} service is required"))?;
         services.push((service, part, upstream::boxed(sen_platform::client::channel(url, config)?)));
     }
+    // The web pages, when a client of the identity provider is configured for them.
+    let login = match (web::oidc_login::LoginSettings::from_env(settings.oidc.as_ref())?, &settings.oidc) {
+        (Some(login), Some(oidc)) => {
+            let (pem, _) = signing_key_pem(config, &settings)?;
+            Some(web::signin::Login::Provider(Box::new(web::oidc_login::ProviderLogin::new(login, oidc, &pem)?)))
+        }
+        _ => None,
+    };
     let listener = sen_platform::serve::bind(config).await?;
-    run(listener, config, &settings, authn, services, None).await
+    run(listener, config, &settings, authn, services, login).await
 }
 
 /// Serves the gateway on `listener` in front of `services` until SIGTERM or

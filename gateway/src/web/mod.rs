@@ -8,11 +8,31 @@
 //! signed-in person ([`backend`]), so the services' own scoping applies: a page
 //! shows only what its reader may see.
 
+pub mod authorities;
 pub mod backend;
+pub mod caseload;
+pub mod charts;
+pub mod council;
+pub mod dashboard;
+pub mod fields;
 pub mod layout;
+pub mod lists;
+pub mod oidc_login;
 pub mod pages;
+pub mod professionals;
+pub mod pupil;
+pub mod pupil_changes;
+pub mod pupil_form;
+pub mod referral;
+pub mod referral_actions;
+pub mod referral_form;
+pub mod referral_list;
+pub mod register;
+pub mod schools;
+pub mod senco_compliance;
 pub mod session;
 pub mod signin;
+pub mod wording;
 
 use std::sync::Arc;
 
@@ -56,6 +76,18 @@ pub fn router(web: Arc<Web>) -> Router {
         .route("/", get(home))
         .route("/static/{file}", get(static_file))
         .merge(signin::routes())
+        .merge(register::routes())
+        .merge(pupil::routes())
+        .merge(referral_form::routes())
+        .merge(referral::routes())
+        .merge(referral_list::routes())
+        .merge(dashboard::routes())
+        .merge(council::routes())
+        .merge(schools::routes())
+        .merge(senco_compliance::routes())
+        .merge(professionals::routes())
+        .merge(authorities::routes())
+        .merge(caseload::routes())
         .with_state(web)
         .layer(middleware::from_fn(security_headers))
 }

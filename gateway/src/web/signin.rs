@@ -1,6 +1,7 @@
 //! Signing in and out. In the embedded mode a page lists the demo people to sign
 //! in as (no identity provider needed); in production the authority's OpenID
-//! Connect provider signs people in.
+//! Connect provider signs people in ([`oidc_login`]: `/sign-in` sends them there,
+//! `/sign-in/callback` brings them back).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use maud::html;
 use sen_platform::identity::Grant;
 
 use crate::web::layout::{public_page, role_name};
+use crate::web::oidc_login::{self, ProviderLogin};
 use crate::web::session::{CSRF_FIELD, Session, SessionKeys};
 use crate::web::{Web, start_page};
 
@@ -31,10 +33,15 @@ pub struct DemoPerson {
 pub enum Login {
     /// The embedded mode: pick a demo person.
     Demo(Vec<DemoPerson>),
+    /// Production: the authority's OpenID Connect provider ([`oidc_login`]).
+    Provider(Box<ProviderLogin>),
 }
 
 pub(super) fn routes() -> Router<Arc<Web>> {
-    Router::new().route("/sign-in", get(sign_in_page).post(sign_in)).route("/sign-out", post(sign_out))
+    Router::new()
+        .route("/sign-in", get(sign_in_page).post(sign_in))
+        .route("/sign-in/callback", get(callback))
+        .route("/sign-out", post(sign_out))
 }
 
 /// A return address on this site, or none.
@@ -44,6 +51,7 @@ fn local(next: Option<&String>) -> Option<&str> {
 
 async fn sign_in_page(State(web): State<Arc<Web>>, Query(query): Query<HashMap<String, String>>) -> Response {
     match &web.login {
+        Login::Provider(login) => oidc_login::start(login, local(query.get("next"))).await,
         Login::Demo(people) => {
             let next = local(query.get("next")).unwrap_or("");
             let mut tenants: Vec<String> =
@@ -88,6 +96,30 @@ async fn sign_in(State(web): State<Arc<Web>>, Form(form): Form<HashMap<String, S
             let next = local(form.get("next")).unwrap_or(start_page(person.grant.role)).to_owned();
             signed_in(&web, &person.grant, &next)
         }
+        // The provider's sign-in starts with a GET; a form posted here goes there.
+        Login::Provider(_) => Redirect::to("/sign-in").into_response(),
+    }
+}
+
+/// Where the provider sends people back (production only).
+async fn callback(
+    State(web): State<Arc<Web>>,
+    Query(back): Query<oidc_login::Callback>,
+    headers: http::HeaderMap,
+) -> Response {
+    match &web.login {
+        Login::Provider(login) => {
+            let cookie = headers
+                .get_all(http::header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(';'))
+                .filter_map(|pair| pair.trim().split_once('='))
+                .find(|(name, _)| *name == oidc_login::LOGIN_COOKIE)
+                .map(|(_, value)| value);
+            oidc_login::callback(&web, login, cookie, back).await
+        }
+        Login::Demo(_) => StatusCode::NOT_FOUND.into_response(),
     }
 }
 

@@ -1,0 +1,232 @@
+//! The referral page (`/referrals/{id}`): what the school asked for, its status,
+//! the statutory clock of an EHC needs assessment request, and the timeline of
+//! every change. The council team moves it along its lifecycle from here; the SEN
+//! manager sees the suggested professionals of an accepted referral and allocates
+//! it in one click ([`crate::web::referral_actions`]).
+//!
+//! The referrals service scopes what each reader sees: the team their authority,
+//! a SENCO their school, a professional what is allocated to them; anything else
+//! is the 404 page.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use maud::{Markup, html};
+use sen_platform::identity::Role;
+use sen_proto::v1 as pb;
+use sen_vocabulary::BroadArea;
+
+use crate::web::fields::{self, long_time};
+use crate::web::layout::{FieldError, Tone, banner, error_summary, page, summary_card, tag};
+use crate::web::referral_actions::{self, actions, suggestions};
+use crate::web::session::{PageResult, Session};
+use crate::web::wording::{health_tag, kind_name, long_date, stage_name, status_name, status_tag};
+use crate::web::{Web, pages};
+
+/// Who may read a referral (the service narrows it further).
+pub const READERS: &[Role] =
+    &[Role::LaManager, Role::CaseOfficer, Role::Senco, Role::EducationalPsychologist, Role::AdvisoryTeacher];
+
+pub(super) fn routes() -> Router<Arc<Web>> {
+    Router::new()
+        .route("/referrals/{id}", get(referral_page))
+        .route("/referrals/{id}/status", post(referral_actions::change_status))
+        .route("/referrals/{id}/allocate", post(referral_actions::allocate))
+}
+
+/// What a page shows besides the referral: a banner after a change, errors of a
+/// refused action, or a notice that someone else changed it meanwhile.
+#[derive(Debug, Default)]
+pub struct Extra {
+    /// "Referral sent", "Allocated to …".
+    pub banner: Option<String>,
+    /// Errors of the refused form, against its inputs.
+    pub errors: Vec<FieldError>,
+    /// Said above everything, e.g. the referral changed meanwhile.
+    pub notice: Option<String>,
+    /// What was typed into the refused form: `(input id, value)`.
+    pub typed: Vec<(String, String)>,
+}
+
+#[derive(serde::Deserialize)]
+struct Done {
+    #[serde(default)]
+    done: String,
+    #[serde(default)]
+    case: Option<i64>,
+}
+
+async fn referral_page(
+    State(web): State<Arc<Web>>,
+    session: Session,
+    Path(id): Path<i64>,
+    Query(done): Query<Done>,
+) -> PageResult {
+    session.require(READERS)?;
+    let banner = match done.done.as_str() {
+        "submitted" => Some("Referral sent".to_owned()),
+        "status" => Some("Referral updated".to_owned()),
+        "allocated" => Some(allocated_banner(&web, &session, done.case).await),
+        _ => None,
+    };
+    render(&web, &session, id, Extra { banner, ..Extra::default() }).await
+}
+
+async fn allocated_banner(web: &Web, session: &Session, case: Option<i64>) -> String {
+    let backend = web.backend(session);
+    let name = match case {
+        Some(case_id) => async { backend.caseloads()?.get_case(backend.request(pb::GetCaseRequest { case_id })).await }
+            .await
+            .ok()
+            .map(|c| c.into_inner().professional_name),
+        None => None,
+    };
+    match name {
+        Some(name) => format!("Allocated to {name}"),
+        None => "Allocated".to_owned(),
+    }
+}
+
+/// The referral page, 200 unless `extra` carries errors (400) or a notice (409).
+pub async fn render(web: &Web, session: &Session, id: i64, extra: Extra) -> PageResult {
+    let backend = web.backend(session);
+    let referrals = backend.referrals().map_err(|s| pages::from_status(session, &s))?;
+    let (mut a, mut b) = (referrals.clone(), referrals);
+    let (referral, timeline) = tokio::join!(
+        a.get_referral(backend.request(pb::GetReferralRequest { id, as_of: None })),
+        b.get_referral_timeline(backend.request(pb::GetReferralTimelineRequest { id })),
+    );
+    let referral = referral.map_err(|s| pages::from_status(session, &s))?.into_inner();
+    let timeline = timeline.map(|t| t.into_inner().entries).unwrap_or_default();
+    let body = referral.body.clone().unwrap_or_default();
+    let pupil = async { backend.pupils()?.get_pupil(backend.request(pb::GetPupilRequest { id: body.pupil_id })).await }
+        .await
+        .ok()
+        .map(tonic::Response::into_inner);
+    let candidates = if session.role() == Role::LaManager && referral.status == pb::ReferralStatus::Accepted as i32 {
+        Some(suggestions(web, session, id).await)
+    } else {
+        None
+    };
+    let title = format!("Referral {id}");
+    let markup = html! {
+        @if let Some(text) = &extra.banner { (banner(text)) }
+        @if let Some(notice) = &extra.notice {
+            div class="error-summary" role="alert" tabindex="-1" data-module="error-summary" {
+                h2 class="error-summary__title" { "This referral has changed" }
+                p class="body" { (notice) }
+            }
+        }
+        (error_summary(&extra.errors))
+        span class="caption" { (kind_name(&body.kind)) }
+        h1 class="heading-l" { (title) " " (status_tag(referral.status)) }
+        (details(session, &referral, &body, pupil.as_ref()))
+        @if let Some(clock) = &referral.clock { (clock_card(clock)) }
+        (actions(session, &referral, &extra))
+        @if let Some(candidates) = &candidates { (candidates.render(session, id, &extra)) }
+        (timeline_list(&timeline))
+    };
+    let status = if extra.notice.is_some() {
+        http::StatusCode::CONFLICT
+    } else if extra.errors.is_empty() {
+        http::StatusCode::OK
+    } else {
+        http::StatusCode::BAD_REQUEST
+    };
+    Ok((status, page(session, &title, "/referrals", markup)).into_response())
+}
+
+fn details(session: &Session, referral: &pb::Referral, body: &pb::ReferralBody, pupil: Option<&pb::Pupil>) -> Markup {
+    let sees_schools = matches!(session.role(), Role::LaManager | Role::CaseOfficer | Role::Senco);
+    let areas: Vec<String> = body
+        .broad_areas
+        .iter()
+        .map(|a| BroadArea::parse(a).map(|a| fields::sentence(a.name())).unwrap_or_else(|_| a.clone()))
+        .collect();
+    let consent = body.consent.clone().unwrap_or_default();
+    let mut rows = vec![
+        (
+            "Pupil",
+            match pupil {
+                Some(p) => html! { a href={ "/pupils/" (p.id) } { (fields::pupil_name(p)) } " (UPN " (p.upn) ")" },
+                None => html! { "Pupil " (body.pupil_id) },
+            },
+        ),
+        (
+            "School",
+            if sees_schools {
+                html! { a href={ "/schools/" (body.school_urn) } { "School " (body.school_urn) } }
+            } else {
+                html! { (body.school_urn) }
+            },
+        ),
+        ("Service asked for", html! { (kind_name(&body.kind)) }),
+        ("Areas of need", html! { (areas.join("; ")) }),
+        (
+            "Priority",
+            if body.priority == "urgent" {
+                tag("Urgent", Tone::Red)
+            } else {
+                html! { "Routine" }
+            },
+        ),
+        ("Submitted", html! { (long_date(referral.submitted_on.as_ref())) }),
+        ("Concern", html! { (body.concern) }),
+        ("What the school has tried", html! { (body.graduated_approach.as_ref().map_or("", |g| g.summary.as_str())) }),
+        (
+            "Parental consent",
+            html! { (consent.given_by) ", " (long_date(consent.given_on.as_ref())) " (" (consent.method.replace('_', " ")) ")" },
+        ),
+    ];
+    if !referral.allocated_to.is_empty() {
+        rows.push(("Allocated to", html! { (referral.allocated_to) }));
+    }
+    if !referral.outcome.is_empty() {
+        rows.push(("Outcome", html! { (referral.outcome) }));
+    }
+    summary_card("Referral", &rows)
+}
+
+fn clock_card(clock: &pb::StatutoryClock) -> Markup {
+    let mut rows = vec![
+        ("Request received", html! { (long_date(clock.received_on.as_ref())) }),
+        ("Stage", html! { (stage_name(&clock.stage)) }),
+        ("Health", health_tag(&clock.health)),
+        ("Weeks elapsed", html! { (clock.weeks_elapsed) }),
+        ("Decision to assess due (6 weeks)", html! { (long_date(clock.decision_due.as_ref())) }),
+        ("Notice of no plan due (16 weeks)", html! { (long_date(clock.no_plan_notice_due.as_ref())) }),
+        ("Final plan due (20 weeks)", html! { (long_date(clock.final_plan_due.as_ref())) }),
+    ];
+    if !clock.next_deadline.is_empty() {
+        rows.push((
+            "Next deadline",
+            html! { (clock.next_deadline.replace('_', " ")) ", " (long_date(clock.next_deadline_on.as_ref())) " (" (clock.days_left) " days left)" },
+        ));
+    }
+    if !clock.exception.is_empty() {
+        rows.push(("Exception", html! { (clock.exception.replace('_', " ")) }));
+    }
+    summary_card("Statutory clock", &rows)
+}
+
+fn timeline_list(entries: &[pb::TimelineEntry]) -> Markup {
+    html! {
+        h2 class="heading-m" { "Timeline" }
+        @if entries.is_empty() { p class="body" { "No changes recorded." } } @else {
+            ol class="timeline" {
+                @for entry in entries {
+                    li class="timeline__item" {
+                        h3 class="heading-s" {
+                            @if entry.from == 0 { (status_name(entry.to)) } @else { (status_name(entry.from)) " to " (status_name(entry.to)) }
+                        }
+                        p class="body-s secondary" { (long_time(&entry.at)) " by " (entry.by) " (" (entry.by_role.replace('_', " ")) ")" }
+                        @if !entry.note.is_empty() { p class="body" { (entry.note) } }
+                    }
+                }
+            }
+        }
+    }
+}

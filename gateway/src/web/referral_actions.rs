@@ -1,0 +1,252 @@
+//! What can be done to a referral from its page: the lifecycle moves the council
+//! team makes (accept, return with what is needed, decline with a reason) and a
+//! SENCO's withdrawal, each sent with the version read so a change made meanwhile
+//! is shown rather than overwritten; and the SEN manager's allocation to one of
+//! the professionals the caseloads service suggests, in one click.
+
+use std::sync::Arc;
+
+use axum::extract::{Form, Path, State};
+use axum::response::{IntoResponse, Redirect};
+use maud::{Markup, html};
+use sen_platform::identity::Role;
+use sen_proto::v1 as pb;
+use tonic::Code;
+
+use crate::web::fields::{self, Posted};
+use crate::web::layout::{FieldError, Tone, csrf_field, error_for, tag, text_input, textarea};
+use crate::web::referral::{Extra, READERS, render};
+use crate::web::session::{PageResult, Session};
+use crate::web::{Web, pages};
+
+/// The council team, who triage referrals.
+const TEAM: &[Role] = &[Role::LaManager, Role::CaseOfficer];
+
+/// One lifecycle move offered as a form: event code, button, note label (none: no note).
+struct Move {
+    event: &'static str,
+    button: &'static str,
+    note: Option<&'static str>,
+    value: pb::ReferralEvent,
+}
+
+const ACCEPT: Move = Move { event: "accept", button: "Accept referral", note: None, value: pb::ReferralEvent::Accept };
+const RETURN: Move = Move {
+    event: "return",
+    button: "Return to the school",
+    note: Some("What the school needs to add"),
+    value: pb::ReferralEvent::Return,
+};
+const DECLINE: Move = Move {
+    event: "decline",
+    button: "Decline referral",
+    note: Some("Reason for declining"),
+    value: pb::ReferralEvent::Decline,
+};
+const WITHDRAW: Move = Move {
+    event: "withdraw",
+    button: "Withdraw referral",
+    note: Some("Why the school is withdrawing it (optional)"),
+    value: pb::ReferralEvent::Withdraw,
+};
+
+/// The moves `role` may make on a referral with `status`, by the lifecycle.
+fn moves(role: Role, status: i32) -> Vec<&'static Move> {
+    use pb::ReferralStatus as S;
+    let status = S::try_from(status).unwrap_or(S::Unspecified);
+    match (TEAM.contains(&role), role == Role::Senco, status) {
+        (true, _, S::Submitted) => vec![&ACCEPT, &RETURN, &DECLINE],
+        (_, true, S::Submitted | S::Returned | S::Accepted) => vec![&WITHDRAW],
+        _ => Vec::new(),
+    }
+}
+
+/// The lifecycle forms for this reader (nothing when they have none to make).
+pub fn actions(session: &Session, referral: &pb::Referral, extra: &Extra) -> Markup {
+    let offered = moves(session.role(), referral.status);
+    let typed = |id: &str| extra.typed.iter().find(|(n, _)| n == id).map_or("", |(_, v)| v.as_str());
+    html! {
+        @if !offered.is_empty() {
+            h2 class="heading-m" { "Decide" }
+            div class="columns" {
+                @for m in &offered {
+                    @let note_id = format!("note-{}", m.event);
+                    form method="post" action={ "/referrals/" (referral.id) "/status" } {
+                        (csrf_field(session))
+                        input type="hidden" name="version" value=(referral.version);
+                        input type="hidden" name="event" value=(m.event);
+                        @if let Some(label) = m.note {
+                            (textarea(&note_id, label, None, typed(&note_id), error_for(&extra.errors, &note_id)))
+                        }
+                        button type="submit" class={ "button" @if m.event != "accept" { " button--secondary" } } { (m.button) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /referrals/{id}/status`: a lifecycle move.
+pub async fn change_status(
+    State(web): State<Arc<Web>>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(posted): Form<Vec<(String, String)>>,
+) -> PageResult {
+    session.require(READERS)?;
+    let posted = Posted(posted);
+    session.check_csrf(posted.csrf())?;
+    let event = posted.get("event");
+    let Some(m) = [&ACCEPT, &RETURN, &DECLINE, &WITHDRAW].into_iter().find(|m| m.event == event) else {
+        return Err(pages::not_found(&session).into());
+    };
+    let note_id = format!("note-{}", m.event);
+    let note = posted.get(&note_id).to_owned();
+    let request = pb::ChangeReferralStatusRequest {
+        id,
+        version: posted.get("version").parse().unwrap_or(0),
+        event: m.value as i32,
+        note: note.clone(),
+    };
+    let backend = web.backend(&session);
+    let typed = vec![(note_id.clone(), note)];
+    match async { backend.referrals()?.change_referral_status(backend.request(request)).await }.await {
+        Ok(_) => Ok(Redirect::to(&format!("/referrals/{id}?done=status")).into_response()),
+        Err(status) if status.code() == Code::Aborted => {
+            let notice = "Someone else changed this referral while you were looking at it. It is shown as it is now; decide again if you still need to.";
+            render(&web, &session, id, Extra { notice: Some(notice.into()), typed, ..Extra::default() }).await
+        }
+        Err(status) if matches!(status.code(), Code::InvalidArgument | Code::FailedPrecondition) => {
+            let label = m.note.unwrap_or("The change");
+            let errors = match fields::field_errors(&status, &[("note", &note_id, label)], &note_id) {
+                Some(errors) => errors,
+                None => vec![FieldError { id: note_id.clone(), message: fields::sentence(status.message()) }],
+            };
+            render(&web, &session, id, Extra { errors, typed, ..Extra::default() }).await
+        }
+        Err(status) => Err(pages::from_status(&session, &status).into()),
+    }
+}
+
+/// The professionals suggested for a referral, or why there are none.
+pub struct Candidates(Result<Vec<pb::Candidate>, String>);
+
+/// Asks the caseloads service whom to allocate referral `id` to.
+pub async fn suggestions(web: &Web, session: &Session, id: i64) -> Candidates {
+    let backend = web.backend(session);
+    let answer = async {
+        backend.caseloads()?.suggest_allocation(backend.request(pb::SuggestAllocationRequest { referral_id: id })).await
+    }
+    .await;
+    Candidates(answer.map(|r| r.into_inner().candidates).map_err(|status| {
+        tracing::warn!(code = ?status.code(), "no allocation suggestions");
+        "Suggestions are not available just now. Try again in a few minutes.".to_owned()
+    }))
+}
+
+impl Candidates {
+    /// The suggestions, best first, each with its one-click allocation form.
+    pub fn render(&self, session: &Session, referral: i64, extra: &Extra) -> Markup {
+        html! {
+            h2 class="heading-m" { "Allocate" }
+            @match &self.0 {
+                Err(why) => p class="body" { (why) },
+                Ok(candidates) if candidates.is_empty() => p class="body" { "No active professional takes this kind of referral. Add one on the caseloads page." },
+                Ok(candidates) => {
+                    p class="body" { "Suggested professionals, best first, with the reasons for each." }
+                    ol class="person-list" {
+                        @for c in candidates {
+                            @let reason_id = format!("override_reason-{}", c.professional_id);
+                            li class="person-list__item summary-card" {
+                                h3 class="heading-s" { (c.rank) ". " (c.name) }
+                                p class="body" {
+                                    "Load: " (format!("{:.0}%", c.load * 100.0)) " of capacity"
+                                    @if c.over_capacity { " " (tag("Over capacity", Tone::Red)) }
+                                }
+                                @if !c.reasons.is_empty() {
+                                    ul class="body-s" { @for reason in &c.reasons { li { (reason) } } }
+                                }
+                                form method="post" action={ "/referrals/" (referral) "/allocate" } {
+                                    (csrf_field(session))
+                                    input type="hidden" name="professional_id" value=(c.professional_id);
+                                    input type="hidden" name="professional_name" value=(c.name);
+                                    input type="hidden" name="idempotency_key" value=(fields::new_key());
+                                    @if c.over_capacity {
+                                        @let typed = extra.typed.iter().find(|(n, _)| *n == reason_id).map_or("", |(_, v)| v.as_str());
+                                        (text_input(&reason_id, "Reason for allocating over capacity", Some("Required: they are at or over their caseload limit"), typed, error_for(&extra.errors, &reason_id)))
+                                    } @else if let Some(error) = error_for(&extra.errors, &reason_id) {
+                                        p class="error-message" id=(reason_id) { (error) }
+                                    }
+                                    button type="submit" class="button" { "Allocate to " (c.name) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /referrals/{id}/allocate`: the SEN manager allocates to one professional.
+pub async fn allocate(
+    State(web): State<Arc<Web>>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(posted): Form<Vec<(String, String)>>,
+) -> PageResult {
+    session.require(&[Role::LaManager])?;
+    let posted = Posted(posted);
+    session.check_csrf(posted.csrf())?;
+    let professional_id = posted.get("professional_id").parse::<i64>().unwrap_or(0);
+    let reason_id = format!("override_reason-{professional_id}");
+    let override_reason = posted.get(&reason_id).to_owned();
+    let request = pb::AllocateCaseRequest {
+        referral_id: id,
+        professional_id,
+        idempotency_key: posted.get("idempotency_key").to_owned(),
+        override_reason: override_reason.clone(),
+    };
+    let backend = web.backend(&session);
+    match async { backend.caseloads()?.allocate_case(backend.request(request)).await }.await {
+        Ok(case) => {
+            Ok(Redirect::to(&format!("/referrals/{id}?done=allocated&case={}", case.into_inner().id)).into_response())
+        }
+        Err(status)
+            if matches!(status.code(), Code::InvalidArgument | Code::FailedPrecondition | Code::AlreadyExists) =>
+        {
+            let name = posted.get("professional_name");
+            let errors = match fields::field_errors(
+                &status,
+                &[("override_reason", &reason_id, "Reason for allocating over capacity")],
+                &reason_id,
+            ) {
+                Some(errors) => errors,
+                None => vec![FieldError {
+                    id: reason_id.clone(),
+                    message: format!("Could not allocate to {name}: {}", status.message()),
+                }],
+            };
+            let typed = vec![(reason_id, override_reason)];
+            render(&web, &session, id, Extra { errors, typed, ..Extra::default() }).await
+        }
+        Err(status) => Err(pages::from_status(&session, &status).into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_team_triages_and_the_school_withdraws_before_allocation() {
+        let events = |role, status: pb::ReferralStatus| -> Vec<&str> {
+            moves(role, status as i32).iter().map(|m| m.event).collect()
+        };
+        assert_eq!(events(Role::CaseOfficer, pb::ReferralStatus::Submitted), ["accept", "return", "decline"]);
+        assert!(events(Role::LaManager, pb::ReferralStatus::Accepted).is_empty());
+        assert_eq!(events(Role::Senco, pb::ReferralStatus::Accepted), ["withdraw"]);
+        assert!(events(Role::Senco, pb::ReferralStatus::Allocated).is_empty());
+        assert!(events(Role::EducationalPsychologist, pb::ReferralStatus::Submitted).is_empty());
+    }
+}

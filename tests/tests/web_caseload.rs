@@ -1,0 +1,286 @@
+//! The EP and advisory teacher pages over HTTP, through the real gateway and
+//! services: the caseload (own cases only, with deadlines, sorting and CSV), the
+//! case page (another professional's case is not found), recording a visit
+//! (errors against their fields with what was typed kept, CSRF required) and
+//! closing a case.
+
+use reqwest::{Client, StatusCode};
+use sen_platform::identity::Role;
+use sen_platform::testing::Engine;
+use sen_proto::v1 as pb;
+use sen_tests::gateway::{GatewayOptions, TestGateway};
+use sen_tests::platform::{CaseloadsClient, TestPlatform};
+
+fn date(year: i32, month: i32, day: i32) -> Option<pb::Date> {
+    Some(pb::Date { year, month, day })
+}
+
+/// Two EPs of 886 (ep-ana, ep-bo) with one case each, for Finn Hall (Ana's,
+/// an EHC needs assessment: advice due) and Maya Hall (Bo's).
+struct World {
+    _platform: TestPlatform,
+    gateway: TestGateway,
+    ana_case: pb::Case,
+    bo_case: pb::Case,
+}
+
+async fn pupil(platform: &TestPlatform, serial: u32, forename: &str) -> i64 {
+    let mut officer = platform.pupils(Role::CaseOfficer, Some("886"), None).await;
+    let upn = sen_pupils::domain::Upn::from_body(&format!("886200125{serial:03}")).expect("upn");
+    let fields = pb::PupilFields {
+        upn: upn.as_str().into(),
+        legal_forename: forename.into(),
+        legal_surname: "Hall".into(),
+        date_of_birth: date(2017, 3, 3),
+        school_urn: "100001".into(),
+        ..Default::default()
+    };
+    let request = pb::CreatePupilRequest {
+        pupil: Some(fields),
+        sen_status: pb::SenProvision::SenSupport as i32,
+        primary_need: pb::NeedType::Spld as i32,
+        ..Default::default()
+    };
+    officer.create_pupil(request).await.expect("pupil").into_inner().id
+}
+
+async fn accepted_referral(platform: &TestPlatform, pupil: i64, kind: &str, key: &str) -> i64 {
+    let mut senco = platform.referrals(Role::Senco, Some("886"), Some(100001)).await;
+    let body = pb::ReferralBody {
+        pupil_id: pupil,
+        school_urn: "100001".into(),
+        kind: kind.into(),
+        broad_areas: vec!["cognition_and_learning".into()],
+        concern: "Reading age three years behind".into(),
+        graduated_approach: Some(pb::GraduatedApproach {
+            summary: "Two cycles of phonics".into(),
+            ..Default::default()
+        }),
+        consent: Some(pb::ParentalConsent {
+            given_by: "Mother".into(),
+            given_on: date(2026, 11, 1),
+            method: "email".into(),
+        }),
+        priority: "routine".into(),
+    };
+    let referral = senco
+        .submit_referral(pb::SubmitReferralRequest { referral: Some(body), idempotency_key: key.into() })
+        .await
+        .expect("submitted")
+        .into_inner();
+    let mut officer = platform.referrals(Role::CaseOfficer, Some("886"), None).await;
+    let accept = pb::ChangeReferralStatusRequest {
+        id: referral.id,
+        version: referral.version,
+        event: pb::ReferralEvent::Accept as i32,
+        note: String::new(),
+    };
+    officer.change_referral_status(accept).await.expect("accepted");
+    referral.id
+}
+
+async fn professional(client: &mut CaseloadsClient, person: &str) -> i64 {
+    let fields = pb::ProfessionalFields {
+        person: person.into(),
+        name: format!("Dr {person}"),
+        role: "educational_psychologist:main_grade".into(),
+        fte: 1.0,
+        capacity_kind: "open_cases".into(),
+        capacity: 10,
+        active: true,
+    };
+    let request = pb::CreateProfessionalRequest { professional: Some(fields) };
+    client.create_professional(request).await.expect("professional").into_inner().id
+}
+
+async fn world() -> World {
+    let platform = TestPlatform::start(Engine::Sqlite).await.expect("the platform starts");
+    platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
+    let finn = pupil(&platform, 1, "Finn").await;
+    let maya = pupil(&platform, 2, "Maya").await;
+    let mut manager = platform.caseloads(Role::LaManager, Some("886")).await;
+    let ana = professional(&mut manager, "ep-ana").await;
+    let bo = professional(&mut manager, "ep-bo").await;
+    let mut cases = Vec::new();
+    for (pupil, kind, who, key) in [(finn, "ehc_needs_assessment", ana, "a"), (maya, "educational_psychology", bo, "b")]
+    {
+        let referral = accepted_referral(&platform, pupil, kind, key).await;
+        let request = pb::AllocateCaseRequest {
+            referral_id: referral,
+            professional_id: who,
+            idempotency_key: format!("alloc-{key}"),
+            override_reason: String::new(),
+        };
+        cases.push(manager.allocate_case(request).await.expect("allocated").into_inner());
+    }
+    let gateway = TestGateway::start(&platform, GatewayOptions::default()).await.expect("the gateway starts");
+    let bo_case = cases.pop().expect("Bo's case");
+    let ana_case = cases.pop().expect("Ana's case");
+    World { _platform: platform, gateway, ana_case, bo_case }
+}
+
+impl World {
+    fn ana(&self) -> Client {
+        self.gateway.web_client_for("ep-ana", Role::EducationalPsychologist, Some("886"), None)
+    }
+
+    async fn get(&self, client: &Client, path: &str) -> (StatusCode, String) {
+        let response = client.get(format!("{}{path}", self.gateway.url())).send().await.expect("the page answers");
+        let status = response.status();
+        (status, response.text().await.unwrap_or_default())
+    }
+
+    async fn post(&self, client: &Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        client.post(format!("{}{path}", self.gateway.url())).form(form).send().await.expect("the form is answered")
+    }
+}
+
+#[tokio::test]
+async fn an_ep_sees_their_own_cases_with_deadlines_and_not_another_eps() {
+    let w = world().await;
+    let (status, html) = w.get(&w.ana(), "/caseload").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("My caseload"));
+    assert!(html.contains(&format!("href=\"/cases/{}\"", w.ana_case.id)), "her case is listed: {html}");
+    assert!(html.contains(&format!("href=\"/pupils/{}\">Finn Hall</a>", w.ana_case.pupil_id)), "by the pupil's name");
+    assert!(html.contains("EHC needs assessment advice"), "the advice deadline is shown: {html}");
+    assert!(html.contains("days left") || html.contains("Overdue"), "with the days left in words");
+    assert!(!html.contains(&format!("href=\"/cases/{}\"", w.bo_case.id)), "Bo's case is not hers");
+    assert!(!html.contains("Maya"), "nor is Bo's pupil");
+
+    let (status, html) = w.get(&w.ana(), &format!("/cases/{}", w.bo_case.id)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("Page not found") && !html.contains("Maya"), "{html}");
+    let (status, html) = w.get(&w.ana(), &format!("/cases/{}", w.ana_case.id)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Record a visit") && html.contains("Close the case") && html.contains("Finn Hall"), "{html}");
+}
+
+#[tokio::test]
+async fn the_caseload_sorts_and_downloads_as_csv() {
+    let w = world().await;
+    let (status, html) = w.get(&w.ana(), "/caseload?sort=pupil&dir=desc").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("aria-sort=\"descending\""), "{html}");
+    let response = w.ana().get(format!("{}/caseload?format=csv", w.gateway.url())).send().await.expect("a CSV");
+    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(response.headers()["content-disposition"].to_str().unwrap_or_default().contains("my-caseload.csv"));
+    let csv = response.text().await.expect("text");
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap_or_default().starts_with("Case,Referral,Pupil id,Pupil,School URN,Kind"));
+    let row = lines.next().expect("her one case");
+    assert!(row.starts_with(&format!("{},{}", w.ana_case.id, w.ana_case.referral_id)) && row.contains("Finn Hall"));
+    assert_eq!(lines.next(), None, "only her own case");
+}
+
+#[tokio::test]
+async fn only_professionals_have_a_caseload_and_the_team_reads_any_case() {
+    let w = world().await;
+    let senco = w.gateway.web_client(Role::Senco, Some("886"), Some(100001));
+    let (status, html) = w.get(&senco, "/caseload").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("You cannot see this page"));
+    let (status, _) = w.get(&senco, &format!("/cases/{}", w.ana_case.id)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let officer = w.gateway.web_client(Role::CaseOfficer, Some("886"), None);
+    let (status, html) = w.get(&officer, &format!("/cases/{}", w.bo_case.id)).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("Dr ep-bo") && !html.contains("Record a visit"), "a case officer reads, does not record");
+    let manager = w.gateway.web_client(Role::LaManager, Some("886"), None);
+    let (status, html) = w.get(&manager, &format!("/cases/{}", w.bo_case.id)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Record a visit"));
+    let other_council = w.gateway.web_client(Role::LaManager, Some("887"), None);
+    let (status, html) = w.get(&other_council, &format!("/cases/{}", w.bo_case.id)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!html.contains("Maya") && !html.contains("ep-bo"));
+}
+
+#[tokio::test]
+async fn recording_a_visit_appears_in_the_activity_log() {
+    let w = world().await;
+    let ana = w.ana();
+    let path = format!("/cases/{}", w.ana_case.id);
+    let csrf = w.gateway.csrf(&ana, &path).await;
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("on", "2026-11-20"),
+        ("kind", "observation"),
+        ("sessions", "2"),
+        ("note", "Observed in the phonics group"),
+    ];
+    let response = w.post(&ana, &format!("{path}/activity"), &form).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], format!("{path}?done=visit").as_str());
+    let (_, html) = w.get(&ana, &format!("{path}?done=visit")).await;
+    assert!(html.contains("Visit recorded"), "a banner says so");
+    assert!(
+        html.contains("20 November 2026")
+            && html.contains("Observation")
+            && html.contains("Observed in the phonics group")
+    );
+    assert!(html.contains("ep-ana"), "with who recorded it: {html}");
+}
+
+#[tokio::test]
+async fn a_bad_visit_is_shown_against_its_fields_with_what_was_typed_kept() {
+    let w = world().await;
+    let ana = w.ana();
+    let path = format!("/cases/{}", w.ana_case.id);
+    let csrf = w.gateway.csrf(&ana, &path).await;
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("on", "2026-11-20"),
+        ("kind", "assessment"),
+        ("sessions", "lots"),
+        ("note", "Kept note"),
+    ];
+    let response = w.post(&ana, &format!("{path}/activity"), &form).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let html = response.text().await.expect("the form again");
+    assert!(html.contains("There is a problem") && html.contains("href=\"#sessions\""), "{html}");
+    assert!(html.contains("id=\"sessions-error\""), "the error is against the field");
+    assert!(html.contains("value=\"lots\"") && html.contains("Kept note"), "what was typed is kept");
+    assert!(html.contains("<option value=\"assessment\" selected"), "the chosen kind is kept: {html}");
+
+    let future = [("csrf", csrf.as_str()), ("on", "2030-01-01"), ("kind", ""), ("sessions", "0"), ("note", "")];
+    let html = w.post(&ana, &format!("{path}/activity"), &future).await.text().await.expect("the form again");
+    for id in ["on", "kind", "sessions"] {
+        assert!(html.contains(&format!("href=\"#{id}\"")), "every bad field at once, {id}: {html}");
+    }
+    let (_, html) = w.get(&ana, &path).await;
+    assert!(html.contains("No visits or other activity recorded yet."), "nothing was written");
+}
+
+#[tokio::test]
+async fn forms_without_the_csrf_token_are_refused_and_write_nothing() {
+    let w = world().await;
+    let ana = w.ana();
+    let path = format!("/cases/{}", w.ana_case.id);
+    let visit = [("on", "2026-11-20"), ("kind", "consultation"), ("sessions", "1"), ("note", "")];
+    assert_eq!(w.post(&ana, &format!("{path}/activity"), &visit).await.status(), StatusCode::FORBIDDEN);
+    let close = [("csrf", "forged"), ("outcome", "Advice written")];
+    assert_eq!(w.post(&ana, &format!("{path}/close"), &close).await.status(), StatusCode::FORBIDDEN);
+    let (_, html) = w.get(&ana, &path).await;
+    assert!(html.contains("No visits or other activity recorded yet.") && html.contains("Active"));
+}
+
+#[tokio::test]
+async fn closing_a_case_needs_an_outcome_and_then_ends_it() {
+    let w = world().await;
+    let ana = w.ana();
+    let path = format!("/cases/{}", w.ana_case.id);
+    let csrf = w.gateway.csrf(&ana, &path).await;
+    let response = w.post(&ana, &format!("{path}/close"), &[("csrf", csrf.as_str()), ("outcome", " ")]).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap_or_default().contains("href=\"#outcome\""));
+    let done = [("csrf", csrf.as_str()), ("outcome", "Advice written and sent")];
+    let response = w.post(&ana, &format!("{path}/close"), &done).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, html) = w.get(&ana, &format!("{path}?done=closed")).await;
+    assert!(html.contains("Case closed") && html.contains("Advice written and sent"), "{html}");
+    assert!(!html.contains("Record a visit"), "a closed case takes no more visits");
+    let (_, caseload) = w.get(&ana, "/caseload").await;
+    assert!(!caseload.contains(&format!("href=\"/cases/{}\"", w.ana_case.id)), "it leaves her caseload");
+}
