@@ -344,6 +344,8 @@ async fn the_manager_allocates_an_accepted_referral_in_one_click_and_others_see_
     let (_, html) = w.get(&manager, &to).await;
     assert!(html.contains("Allocated to Dr Ana Silva"), "{html}");
     assert!(!html.contains("Allocate to"), "an allocated referral offers no more allocation");
+    assert!(!html.contains(">ep-ana<"), "the team sees the professional's name, not their id");
+    assert!(html.contains(">School 2001</a>"), "the school is named: {html}");
 }
 
 #[tokio::test]

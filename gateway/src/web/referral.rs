@@ -106,6 +106,7 @@ pub async fn render(web: &Web, session: &Session, id: i64, extra: Extra) -> Page
         .await
         .ok()
         .map(tonic::Response::into_inner);
+    let names = Names::look_up(&backend, session, &body.school_urn, &referral.allocated_to).await;
     let candidates = if session.role() == Role::LaManager && referral.status == pb::ReferralStatus::Accepted as i32 {
         Some(suggestions(web, session, id).await)
     } else {
@@ -123,7 +124,7 @@ pub async fn render(web: &Web, session: &Session, id: i64, extra: Extra) -> Page
         (error_summary(&extra.errors))
         span class="caption" { (kind_name(&body.kind)) }
         h1 class="heading-l" { (title) " " (status_tag(referral.status)) }
-        (details(session, &referral, &body, pupil.as_ref()))
+        (details(session, &referral, &body, pupil.as_ref(), &names))
         @if let Some(clock) = &referral.clock { (clock_card(clock)) }
         (actions(session, &referral, &extra))
         @if let Some(candidates) = &candidates { (candidates.render(session, id, &extra)) }
@@ -139,7 +140,44 @@ pub async fn render(web: &Web, session: &Session, id: i64, extra: Extra) -> Page
     Ok((status, page(session, &title, "/referrals", markup)).into_response())
 }
 
-fn details(session: &Session, referral: &pb::Referral, body: &pb::ReferralBody, pupil: Option<&pb::Pupil>) -> Markup {
+/// The school's and the allocated professional's names, where the reader may see them.
+#[derive(Default)]
+struct Names {
+    school: Option<String>,
+    professional: Option<String>,
+}
+
+impl Names {
+    async fn look_up(backend: &crate::web::backend::Backend, session: &Session, urn: &str, person: &str) -> Self {
+        let reads_schools = matches!(session.role(), Role::LaManager | Role::CaseOfficer | Role::Senco);
+        let school = async {
+            if !reads_schools {
+                return None;
+            }
+            let request = backend.request(pb::GetSchoolRequest { urn: urn.to_owned() });
+            let school = backend.schools().ok()?.get_school(request).await.ok()?.into_inner();
+            Some(school.name)
+        };
+        let professional = async {
+            if person.is_empty() || !matches!(session.role(), Role::LaManager | Role::CaseOfficer) {
+                return None;
+            }
+            let request = backend.request(pb::ListProfessionalsRequest { include_inactive: true });
+            let team = backend.caseloads().ok()?.list_professionals(request).await.ok()?.into_inner();
+            team.professionals.into_iter().filter_map(|p| p.professional).find(|p| p.person == person).map(|p| p.name)
+        };
+        let (school, professional) = tokio::join!(school, professional);
+        Self { school, professional }
+    }
+}
+
+fn details(
+    session: &Session,
+    referral: &pb::Referral,
+    body: &pb::ReferralBody,
+    pupil: Option<&pb::Pupil>,
+    names: &Names,
+) -> Markup {
     let sees_schools = matches!(session.role(), Role::LaManager | Role::CaseOfficer | Role::Senco);
     let areas: Vec<String> = body
         .broad_areas
@@ -158,7 +196,11 @@ fn details(session: &Session, referral: &pb::Referral, body: &pb::ReferralBody, 
         (
             "School",
             if sees_schools {
-                html! { a href={ "/schools/" (body.school_urn) } { "School " (body.school_urn) } }
+                html! {
+                    a href={ "/schools/" (body.school_urn) } {
+                        @match &names.school { Some(name) => (name), None => { "School " (body.school_urn) } }
+                    }
+                }
             } else {
                 html! { (body.school_urn) }
             },
@@ -182,7 +224,13 @@ fn details(session: &Session, referral: &pb::Referral, body: &pb::ReferralBody, 
         ),
     ];
     if !referral.allocated_to.is_empty() {
-        rows.push(("Allocated to", html! { (referral.allocated_to) }));
+        rows.push((
+            "Allocated to",
+            match &names.professional {
+                Some(name) => html! { (name) },
+                None => html! { (referral.allocated_to) },
+            },
+        ));
     }
     if !referral.outcome.is_empty() {
         rows.push(("Outcome", html! { (referral.outcome) }));
