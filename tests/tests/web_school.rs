@@ -419,7 +419,7 @@ async fn the_pupil_page_records_status_changes_support_cycles_and_provision() {
 }
 
 #[tokio::test]
-async fn the_team_returns_a_referral_only_with_what_is_needed() {
+async fn the_team_returns_a_referral_only_with_what_is_needed_and_the_senco_sends_it_back() {
     let w = world().await;
     let mut senco = w.platform.referrals(Role::Senco, Some("886"), Some(100001)).await;
     let body = pb::ReferralBody {
@@ -454,6 +454,31 @@ async fn the_team_returns_a_referral_only_with_what_is_needed() {
     assert_eq!(location(&response), format!("{page}?done=status"));
     let (_, html) = w.get(&officer, &page).await;
     assert!(html.contains("Returned for more information") && html.contains("Attach the last two IEPs"));
+
+    // The SENCO sees what was asked for and sends it back; without a note, nothing is sent.
+    let school = w.gateway.web_client(Role::Senco, Some("886"), Some(100001));
+    let (_, html) = w.get(&school, &page).await;
+    assert!(html.contains("Send referral again") && html.contains("Not progressing"), "{html}");
+    let version = (referral.version + 1).to_string();
+    let form = [
+        ("version", version.as_str()),
+        ("resubmit-concern", "Not progressing; reading age two years behind"),
+        ("resubmit-graduated_approach", "Phonics; the last two IEPs attached"),
+        ("resubmit-note", ""),
+    ];
+    let response = w.post(&school, &format!("{page}/resubmit"), &form).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let html = response.text().await.unwrap_or_default();
+    assert!(html.contains("href=\"#resubmit-note\"") && html.contains("reading age two years behind"), "{html}");
+    let mut form = form;
+    form[3] = ("resubmit-note", "IEPs attached");
+    let response = w.post(&school, &format!("{page}/resubmit"), &form).await;
+    assert_eq!(location(&response), format!("{page}?done=resubmitted"));
+    let (_, html) = w.get(&school, &format!("{page}?done=resubmitted")).await;
+    assert!(html.contains("Referral sent again") && html.contains("reading age two years behind"), "{html}");
+    let refused =
+        w.post(&w.gateway.web_client(Role::LaManager, Some("886"), None), &format!("{page}/resubmit"), &form).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN, "the manager does not resubmit for a school");
 }
 
 #[tokio::test]

@@ -35,6 +35,7 @@ pub(super) fn routes() -> Router<Arc<Web>> {
         .route("/referrals/{id}", get(referral_page))
         .route("/referrals/{id}/status", post(referral_actions::change_status))
         .route("/referrals/{id}/allocate", post(referral_actions::allocate))
+        .route("/referrals/{id}/resubmit", post(referral_actions::resubmit))
 }
 
 /// What a page shows besides the referral: a banner after a change, errors of a
@@ -68,6 +69,7 @@ async fn referral_page(
     session.require(READERS)?;
     let banner = match done.done.as_str() {
         "submitted" => Some("Referral sent".to_owned()),
+        "resubmitted" => Some("Referral sent again".to_owned()),
         "status" => Some("Referral updated".to_owned()),
         "allocated" => Some(allocated_banner(&web, &session, done.case).await),
         _ => None,

@@ -61,11 +61,102 @@ fn moves(role: Role, status: i32) -> Vec<&'static Move> {
     }
 }
 
+/// Those who may send a returned referral back: its school's SENCO and the case officer.
+const SUBMITTERS: &[Role] = &[Role::Senco, Role::CaseOfficer];
+
+/// The ids of the resubmission form's inputs.
+const RESUBMIT_CONCERN: &str = "resubmit-concern";
+const RESUBMIT_TRIED: &str = "resubmit-graduated_approach";
+const RESUBMIT_NOTE: &str = "resubmit-note";
+
+/// The form that sends a returned referral back with what was asked for, filled
+/// with the referral as it stands (or with what was typed, when refused).
+fn resubmission(session: &Session, referral: &pb::Referral, extra: &Extra) -> Markup {
+    let body = referral.body.clone().unwrap_or_default();
+    let typed = |id: &str, otherwise: &str| {
+        extra.typed.iter().find(|(n, _)| n == id).map_or(otherwise.to_owned(), |(_, v)| v.clone())
+    };
+    let tried = body.graduated_approach.as_ref().map_or("", |g| g.summary.as_str());
+    html! {
+        h2 class="heading-m" { "Send it back to the council" }
+        p class="body" { "The council returned this referral for more information. Add what they asked for, then send it again." }
+        form method="post" action={ "/referrals/" (referral.id) "/resubmit" } novalidate {
+            (csrf_field(session))
+            input type="hidden" name="version" value=(referral.version);
+            (textarea(RESUBMIT_CONCERN, "Concern", None, &typed(RESUBMIT_CONCERN, &body.concern), error_for(&extra.errors, RESUBMIT_CONCERN)))
+            (textarea(RESUBMIT_TRIED, "What the school has tried", None, &typed(RESUBMIT_TRIED, tried), error_for(&extra.errors, RESUBMIT_TRIED)))
+            (textarea(RESUBMIT_NOTE, "What you have added", Some("The council sees this in the referral's timeline"), &typed(RESUBMIT_NOTE, ""), error_for(&extra.errors, RESUBMIT_NOTE)))
+            button type="submit" class="button" { "Send referral again" }
+        }
+    }
+}
+
+/// `POST /referrals/{id}/resubmit`: a returned referral sent back with more information.
+pub async fn resubmit(
+    State(web): State<Arc<Web>>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(posted): Form<Vec<(String, String)>>,
+) -> PageResult {
+    session.require(SUBMITTERS)?;
+    let posted = Posted(posted);
+    session.check_csrf(posted.csrf())?;
+    let backend = web.backend(&session);
+    // The support cycles and provision the referral cites stay as they were.
+    let cited =
+        async { backend.referrals()?.get_referral(backend.request(pb::GetReferralRequest { id, as_of: None })).await }
+            .await
+            .map_err(|status| pages::from_status(&session, &status))?
+            .into_inner()
+            .body
+            .and_then(|b| b.graduated_approach)
+            .unwrap_or_default();
+    let (concern, tried, note) = (
+        posted.get(RESUBMIT_CONCERN).to_owned(),
+        posted.get(RESUBMIT_TRIED).to_owned(),
+        posted.get(RESUBMIT_NOTE).to_owned(),
+    );
+    let request = pb::ResubmitReferralRequest {
+        id,
+        version: posted.get("version").parse().unwrap_or(0),
+        concern: concern.clone(),
+        graduated_approach: Some(pb::GraduatedApproach { summary: tried.clone(), ..cited }),
+        note: note.clone(),
+    };
+    let typed = vec![
+        (RESUBMIT_CONCERN.to_owned(), concern),
+        (RESUBMIT_TRIED.to_owned(), tried),
+        (RESUBMIT_NOTE.to_owned(), note),
+    ];
+    match async { backend.referrals()?.resubmit_referral(backend.request(request)).await }.await {
+        Ok(_) => Ok(Redirect::to(&format!("/referrals/{id}?done=resubmitted")).into_response()),
+        Err(status) if status.code() == Code::Aborted => {
+            let notice = "Someone else changed this referral while you were looking at it. It is shown as it is now.";
+            render(&web, &session, id, Extra { notice: Some(notice.into()), typed, ..Extra::default() }).await
+        }
+        Err(status) if matches!(status.code(), Code::InvalidArgument | Code::FailedPrecondition) => {
+            let map = [
+                ("concern", RESUBMIT_CONCERN, "Concern"),
+                ("graduated_approach", RESUBMIT_TRIED, "What the school has tried"),
+                ("note", RESUBMIT_NOTE, "What you have added"),
+            ];
+            let errors = match fields::field_errors(&status, &map, RESUBMIT_NOTE) {
+                Some(errors) => errors,
+                None => vec![FieldError { id: RESUBMIT_NOTE.into(), message: fields::sentence(status.message()) }],
+            };
+            render(&web, &session, id, Extra { errors, typed, ..Extra::default() }).await
+        }
+        Err(status) => Err(pages::from_status(&session, &status).into()),
+    }
+}
+
 /// The lifecycle forms for this reader (nothing when they have none to make).
 pub fn actions(session: &Session, referral: &pb::Referral, extra: &Extra) -> Markup {
     let offered = moves(session.role(), referral.status);
     let typed = |id: &str| extra.typed.iter().find(|(n, _)| n == id).map_or("", |(_, v)| v.as_str());
+    let returned = referral.status == pb::ReferralStatus::Returned as i32 && SUBMITTERS.contains(&session.role());
     html! {
+        @if returned { (resubmission(session, referral, extra)) }
         @if !offered.is_empty() {
             h2 class="heading-m" { "Decide" }
             div class="columns" {
