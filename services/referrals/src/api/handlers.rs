@@ -23,18 +23,19 @@ use crate::store::{ReferralFilter, Store, clock_dates};
 type Reply<T> = Result<Response<T>, Status>;
 
 impl ReferralsApi {
-    /// Tells watchers about a committed change. Never waits: with nobody watching,
-    /// or everyone behind, the send simply has no receiver to fill.
+    /// Tells this process's watchers about a committed change (SQLite). On
+    /// PostgreSQL the change went to the outbox with the commit and reaches
+    /// watchers through the relay, once, so nothing is sent here. Never waits:
+    /// with nobody watching, or everyone behind, the send has no receiver to fill.
     fn announce(&self, row: &referral::Model, entry: &referral_event::Model) -> Result<(), Error> {
-        let message = pb::ReferralChange {
-            referral: Some(wire::referral_to_proto(row, (self.today)())?),
-            change: Some(wire::entry_to_proto(entry)),
-        };
+        if self.relay.is_some() {
+            return Ok(());
+        }
         let change = Change {
             tenant: row.la_code.clone(),
             school: row.school_urn,
             allocated_to: row.allocated_to.clone(),
-            message,
+            message: super::change_message(row, entry, (self.today)())?,
         };
         let _ = self.changes.send(change);
         Ok(())
@@ -204,7 +205,11 @@ impl ReferralsService for ReferralsApi {
     async fn watch_referrals(&self, request: Request<pb::WatchReferralsRequest>) -> Reply<Self::WatchReferralsStream> {
         let (who, _) = caller(&request, READERS)?;
         let scope = who.scope()?;
-        let stream = super::watch(self.changes.subscribe(), scope);
+        let changes = self.changes.subscribe();
+        if let Some(relay) = &self.relay {
+            relay.ready().await?;
+        }
+        let stream = super::watch(changes, scope);
         Ok(Response::new(Box::pin(stream)))
     }
 

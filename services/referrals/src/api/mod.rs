@@ -14,8 +14,17 @@
 //! Changes are broadcast to watchers in the order they commit. The channel is
 //! bounded and never waits: a watcher that falls too far behind is told so
 //! (DATA_LOSS) and reconnects, so a slow reader never blocks a writer.
+//!
+//! Where a change enters the channel depends on the engine. On SQLite (one
+//! process) the handler sends it after the commit. On PostgreSQL, where several
+//! replicas share the database, the store writes it to the `referral_changes`
+//! outbox and `NOTIFY`s its id in the change's own transaction, and each
+//! replica's [`relay`] listens, reads the row and sends it; the handler sends
+//! nothing itself, so a watcher on any replica sees each change once, in commit
+//! order, and a relay that lost its connection catches up from the outbox.
 
 mod handlers;
+mod relay;
 mod stats;
 mod wire;
 
@@ -27,6 +36,9 @@ use sen_proto::v1 as pb;
 use tokio::sync::broadcast;
 use tonic::{Request, Status};
 
+use self::relay::Relay;
+use crate::entity::{referral, referral_event};
+use crate::error::Error;
 use crate::pupils::Pupils;
 use crate::store::{Actor, Store};
 
@@ -63,6 +75,18 @@ impl Change {
     }
 }
 
+/// What watchers receive for a change: the referral as changed, and the entry.
+fn change_message(
+    row: &referral::Model,
+    entry: &referral_event::Model,
+    today: NaiveDate,
+) -> Result<pb::ReferralChange, Error> {
+    Ok(pb::ReferralChange {
+        referral: Some(wire::referral_to_proto(row, today)?),
+        change: Some(wire::entry_to_proto(entry)),
+    })
+}
+
 /// The gRPC service.
 #[derive(Clone)]
 pub struct ReferralsApi {
@@ -70,24 +94,37 @@ pub struct ReferralsApi {
     pupils: Pupils,
     today: Clock,
     changes: broadcast::Sender<Change>,
+    /// Feeds `changes` from the database (PostgreSQL); none on SQLite.
+    relay: Option<Arc<Relay>>,
 }
 
 impl ReferralsApi {
     /// A service over `store`, asking `pupils` about pupils, on the system clock.
+    /// On PostgreSQL it starts this replica's relay, so it must be built inside a
+    /// Tokio runtime.
     pub fn new(store: Store, pupils: Pupils) -> Self {
         Self::with_clock(store, pupils, Arc::new(|| Utc::now().date_naive()))
     }
 
     /// A service with its own notion of today.
     pub fn with_clock(store: Store, pupils: Pupils, today: Clock) -> Self {
-        let (changes, _) = broadcast::channel(WATCH_BUFFER);
-        Self { store, pupils, today, changes }
+        let clock = today.clone();
+        let store = store.with_outbox(Arc::new(move |row, entry| {
+            Ok(prost::Message::encode_to_vec(&change_message(row, entry, clock())?))
+        }));
+        Self::with_channel(store, pupils, today, WATCH_BUFFER)
     }
 
     /// How many changes a watcher may fall behind by before it is told to reconnect.
-    pub fn with_watch_buffer(mut self, changes: usize) -> Self {
-        self.changes = broadcast::channel(changes.max(1)).0;
-        self
+    pub fn with_watch_buffer(self, changes: usize) -> Self {
+        // A new channel needs a relay feeding it; the old relay stops when dropped.
+        Self::with_channel(self.store, self.pupils, self.today, changes.max(1))
+    }
+
+    fn with_channel(store: Store, pupils: Pupils, today: Clock, buffer: usize) -> Self {
+        let (changes, _) = broadcast::channel(buffer);
+        let relay = store.shares_changes().then(|| Arc::new(Relay::start(store.clone(), changes.clone())));
+        Self { store, pupils, today, changes, relay }
     }
 }
 

@@ -1,4 +1,5 @@
 //! sea-orm entities of the referrals service's own tables.
 
 pub mod referral;
+pub mod referral_change;
 pub mod referral_event;

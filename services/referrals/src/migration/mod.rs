@@ -4,6 +4,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_referrals;
+mod m20261124_000002_create_referral_changes;
 
 /// The referrals service's migrations, oldest first.
 pub struct Migrator;
@@ -11,7 +12,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_create_referrals::Migration)]
+        vec![
+            Box::new(m20261124_000001_create_referrals::Migration),
+            Box::new(m20261124_000002_create_referral_changes::Migration),
+        ]
     }
 
     fn migration_table_name() -> DynIden {

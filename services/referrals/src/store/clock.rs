@@ -5,7 +5,7 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 use sen_platform::identity::{Scope, TenantScope};
 
-use super::{Actor, Store, load_visible, record, status_of};
+use super::{Actor, Store, load_visible, status_of};
 use crate::domain::{AssessmentDecision, ClockDates, ClockException, PlanDecision, ReferralKind, Stage, stage};
 use crate::entity::{referral, referral_event};
 use crate::error::{Error, Result};
@@ -164,7 +164,7 @@ impl Store {
         model.updated_at = Set(Utc::now());
         let updated = model.update(&txn).await?;
         let status = status_of(&updated)?;
-        let entry = record(&txn, &updated, actor, Some(status), status, &note).await?;
+        let entry = self.record(&txn, &updated, actor, Some(status), status, &note).await?;
         txn.commit().await?;
         Ok((updated, entry))
     }

@@ -1,13 +1,16 @@
 //! Persistence of the referrals service. Every function takes the caller's
 //! [`Scope`]: the council sees the tenant's referrals, a SENCO their school's, a
 //! professional those allocated to them; anything else is not found. Every change
-//! writes a timeline entry in the same transaction.
+//! writes a timeline entry in the same transaction, and on PostgreSQL its outbox
+//! row (see [`changes`]).
 
+mod changes;
 mod clock;
 mod referrals;
 mod seed;
 mod stats;
 
+pub use changes::{CHANNEL, Describe};
 pub use clock::clock_dates;
 pub use referrals::{NewReferral, ReferralFilter, Tried};
 pub use seed::SeedReferral;
@@ -29,13 +32,14 @@ use crate::migration::Migrator;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    outbox: Option<changes::Outbox>,
 }
 
 impl Store {
     /// Connects to `url` and brings the schema up to date.
     pub async fn connect(url: &str, pool: &PoolConfig) -> anyhow::Result<Self> {
         let db = sen_platform::db::connect_and_migrate::<Migrator>(url, pool).await?;
-        Ok(Self { db })
+        Ok(Self { db, outbox: None })
     }
 }
 
@@ -76,28 +80,33 @@ async fn load_visible(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Resu
         .ok_or_else(|| Error::NotFound(format!("referral {id}")))
 }
 
-/// Writes one timeline entry.
-async fn record(
-    db: &impl ConnectionTrait,
-    row: &referral::Model,
-    actor: &Actor,
-    from: Option<Status>,
-    to: Status,
-    note: &str,
-) -> Result<referral_event::Model> {
-    Ok(referral_event::ActiveModel {
-        la_code: Set(row.la_code.clone()),
-        referral_id: Set(row.id),
-        at: Set(Utc::now()),
-        by: Set(actor.person.clone()),
-        by_role: Set(actor.role.as_str().to_owned()),
-        from_status: Set(from.map(|s| s.code().to_owned())),
-        to_status: Set(to.code().to_owned()),
-        note: Set(note.to_owned()),
-        ..Default::default()
+impl Store {
+    /// Writes one timeline entry, and on PostgreSQL the change for watchers.
+    async fn record(
+        &self,
+        db: &impl ConnectionTrait,
+        row: &referral::Model,
+        actor: &Actor,
+        from: Option<Status>,
+        to: Status,
+        note: &str,
+    ) -> Result<referral_event::Model> {
+        let entry = referral_event::ActiveModel {
+            la_code: Set(row.la_code.clone()),
+            referral_id: Set(row.id),
+            at: Set(Utc::now()),
+            by: Set(actor.person.clone()),
+            by_role: Set(actor.role.as_str().to_owned()),
+            from_status: Set(from.map(|s| s.code().to_owned())),
+            to_status: Set(to.code().to_owned()),
+            note: Set(note.to_owned()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        self.publish(db, row, &entry).await?;
+        Ok(entry)
     }
-    .insert(db)
-    .await?)
 }
 
 /// A stored status.

@@ -11,7 +11,7 @@ use sen_platform::identity::{Scope, TenantScope};
 use sen_platform::ids::Urn;
 use sen_platform::paging::Page;
 
-use super::{Actor, Store, load_visible, record, status_of, visible};
+use super::{Actor, Store, load_visible, status_of, visible};
 use crate::domain::{
     BroadArea, Consent, Event, Priority, ReferralKind, Status, decision_due, final_plan_due, next_status,
     no_plan_notice_due,
@@ -157,7 +157,7 @@ impl Store {
             }
             Err(e) => return Err(e),
         };
-        let entry = record(&txn, &row, actor, None, Status::Submitted, "submitted").await?;
+        let entry = self.record(&txn, &row, actor, None, Status::Submitted, "submitted").await?;
         txn.commit().await?;
         Ok((row, Some(entry)))
     }
@@ -311,7 +311,7 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or_else(|| Error::NotFound(format!("referral {id}")))?;
-        let entry = record(&txn, &row, actor, Some(from), to, note).await?;
+        let entry = self.record(&txn, &row, actor, Some(from), to, note).await?;
         txn.commit().await?;
         Ok((row, entry))
     }
