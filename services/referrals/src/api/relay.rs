@@ -3,9 +3,10 @@
 //! hands each to this replica's watchers, in the order they committed.
 //!
 //! If its connection is lost it reconnects, listens again and then reads the
-//! outbox rows after the last one it delivered, so a watcher misses nothing
-//! while the replica is cut off; a change both read that way and notified is
-//! delivered once. It also deletes outbox rows older than [`KEEP_CHANGES`], at
+//! outbox rows over a window below the last one it delivered, skipping those it
+//! delivered already, so a watcher misses nothing while the replica is cut off,
+//! not even a change whose transaction took a lower id but committed later; a
+//! change both read that way and notified is delivered once. It also deletes outbox rows older than [`KEEP_CHANGES`], at
 //! start and every [`FORGET_EVERY`].
 
 use std::collections::HashSet;
@@ -69,10 +70,10 @@ impl Relay {
 
 /// Listens, and listens again after each failure, for as long as the replica runs.
 async fn relay(store: &Store, changes: &broadcast::Sender<Change>, ready: &watch::Sender<bool>) {
-    let mut last = None;
+    let mut delivered = Delivered::default();
     let mut pause = RETRY_FIRST;
     loop {
-        if let Err(e) = follow(store, changes, ready, &mut last, &mut pause).await {
+        if let Err(e) = follow(store, changes, ready, &mut delivered, &mut pause).await {
             tracing::warn!(error = %e, retry_in_ms = pause.as_millis(), "relaying referral changes stopped; listening again");
         }
         tokio::time::sleep(pause).await;
@@ -80,26 +81,68 @@ async fn relay(store: &Store, changes: &broadcast::Sender<Change>, ready: &watch
     }
 }
 
-/// One connection's worth of relaying: listen, catch up after `last`, then
-/// deliver each notified change until the connection fails.
+/// How far below the highest delivered id a catch-up looks again. Ids are taken
+/// when a change is written but become visible when its transaction commits, so
+/// a change with a lower id can commit after one with a higher id; a catch-up
+/// that started at the highest id would skip it.
+const CATCH_UP_WINDOW: i64 = 1_000;
+
+/// The changes already handed to watchers: the highest id, and the recent ids,
+/// so that a catch-up over the window and a notification for the same change
+/// deliver it once.
+#[derive(Default)]
+struct Delivered {
+    /// The outbox's last id when the replica started: older changes were
+    /// committed before anyone here could watch.
+    floor: i64,
+    highest: Option<i64>,
+    recent: std::collections::VecDeque<i64>,
+    seen: HashSet<i64>,
+}
+
+impl Delivered {
+    /// Remembers `id`; false when it was delivered before.
+    fn first_time(&mut self, id: i64) -> bool {
+        if !self.seen.insert(id) {
+            return false;
+        }
+        self.recent.push_back(id);
+        // Remember a little more than the window, so nothing in it is forgotten.
+        while self.recent.len() > (2 * CATCH_UP_WINDOW) as usize {
+            if let Some(old) = self.recent.pop_front() {
+                self.seen.remove(&old);
+            }
+        }
+        self.highest = Some(self.highest.map_or(id, |highest| highest.max(id)));
+        true
+    }
+}
+
+/// One connection's worth of relaying: listen, catch up over the window below
+/// the highest delivered change, then deliver each notified change until the
+/// connection fails.
 async fn follow(
     store: &Store,
     changes: &broadcast::Sender<Change>,
     ready: &watch::Sender<bool>,
-    last: &mut Option<i64>,
+    delivered: &mut Delivered,
     pause: &mut Duration,
 ) -> Result<()> {
     // Listen first, then read: a change committed in between is both read and
-    // notified, and `caught_up` keeps it from being delivered twice.
+    // notified, and `delivered` keeps it from being handed on twice.
     let mut listener = store.listen_for_changes().await?;
-    let mut caught_up = HashSet::new();
-    match *last {
+    match delivered.highest {
         // At start there is nobody to catch up: watchers wait for `ready`.
-        None => *last = Some(store.last_change().await?),
-        Some(after) => {
-            for row in store.changes_after(after).await? {
-                caught_up.insert(row.id);
-                deliver(changes, row, last);
+        None => {
+            let last = store.last_change().await?;
+            delivered.floor = last;
+            delivered.highest = Some(last);
+        }
+        Some(highest) => {
+            for row in store.changes_after((highest - CATCH_UP_WINDOW).max(delivered.floor)).await? {
+                if delivered.first_time(row.id) {
+                    deliver(changes, row);
+                }
             }
         }
     }
@@ -111,19 +154,17 @@ async fn follow(
             tracing::warn!(payload = notification.payload(), "ignored a notification that names no change");
             continue;
         };
-        if caught_up.remove(&id) {
-            continue;
-        }
-        if let Some(row) = store.change(id).await? {
-            deliver(changes, row, last);
+        if let Some(row) = store.change(id).await?
+            && delivered.first_time(row.id)
+        {
+            deliver(changes, row);
         }
     }
     Err(Error::Unavailable("lost the connection".into()))
 }
 
 /// Hands one outbox row to this replica's watchers. Never waits (see `watch`).
-fn deliver(changes: &broadcast::Sender<Change>, row: referral_change::Model, last: &mut Option<i64>) {
-    *last = Some(last.map_or(row.id, |last| last.max(row.id)));
+fn deliver(changes: &broadcast::Sender<Change>, row: referral_change::Model) {
     match pb::ReferralChange::decode(row.message.as_slice()) {
         Ok(message) => {
             let change =
@@ -144,5 +185,30 @@ async fn forget_old_changes(store: &Store) {
             Ok(deleted) => tracing::info!(deleted, "forgot old referral changes"),
             Err(e) => tracing::warn!(error = %e, "could not forget old referral changes"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_is_delivered_once_however_often_it_is_read_or_notified() {
+        let mut delivered = Delivered::default();
+        assert!(delivered.first_time(7));
+        assert!(!delivered.first_time(7));
+        assert!(delivered.first_time(5), "a lower id committed later is still new");
+        assert_eq!(delivered.highest, Some(7));
+    }
+
+    #[test]
+    fn only_ids_far_older_than_the_catch_up_window_are_forgotten() {
+        let mut delivered = Delivered::default();
+        for id in 1..=(3 * CATCH_UP_WINDOW) {
+            assert!(delivered.first_time(id));
+        }
+        let oldest_remembered = CATCH_UP_WINDOW + 1;
+        assert!(!delivered.first_time(oldest_remembered), "within twice the window: still remembered");
+        assert!(!delivered.first_time(3 * CATCH_UP_WINDOW - CATCH_UP_WINDOW), "the window's ids are remembered");
     }
 }
