@@ -253,6 +253,46 @@ impl TestPlatform {
         }
     }
 
+    /// A referral of `kind` for `pupil` of school 100001 of authority 886, sent by
+    /// its SENCO with consent and accepted by a case officer; returns its id.
+    pub async fn accepted_referral_886(&self, pupil: i64, kind: &str, key: &str) -> i64 {
+        use sen_proto::v1 as pb;
+        let mut senco = self.referrals(Role::Senco, Some("886"), Some(100001)).await;
+        let body = pb::ReferralBody {
+            pupil_id: pupil,
+            school_urn: "100001".into(),
+            kind: kind.into(),
+            broad_areas: vec!["cognition_and_learning".into()],
+            concern: "Reading age three years behind".into(),
+            graduated_approach: Some(pb::GraduatedApproach {
+                summary: "Two cycles of phonics".into(),
+                ..Default::default()
+            }),
+            consent: Some(pb::ParentalConsent {
+                given_by: "Mother".into(),
+                given_on: Some(pb::Date { year: 2026, month: 11, day: 1 }),
+                method: "email".into(),
+            }),
+            priority: "routine".into(),
+        };
+        let request = pb::SubmitReferralRequest { referral: Some(body), idempotency_key: key.into() };
+        let referral = match senco.submit_referral(request).await {
+            Ok(referral) => referral.into_inner(),
+            Err(status) => panic!("the referral could not be sent: {status:?}"),
+        };
+        let mut officer = self.referrals(Role::CaseOfficer, Some("886"), None).await;
+        let accept = pb::ChangeReferralStatusRequest {
+            id: referral.id,
+            version: referral.version,
+            event: pb::ReferralEvent::Accept as i32,
+            note: String::new(),
+        };
+        if let Err(status) = officer.change_referral_status(accept).await {
+            panic!("the referral could not be accepted: {status:?}");
+        }
+        referral.id
+    }
+
     /// A council manager of `tenant`.
     pub async fn manager(&self, tenant: &str) -> SchoolsClient {
         self.client(Role::LaManager, Some(tenant), None).await

@@ -45,42 +45,6 @@ async fn setup(platform: &TestPlatform, pupils: u32) -> Vec<i64> {
     ids
 }
 
-/// An accepted referral of `kind` for the pupil.
-async fn accepted_referral(platform: &TestPlatform, pupil: i64, kind: &str, key: &str) -> i64 {
-    let mut senco = platform.referrals(Role::Senco, Some("886"), Some(100001)).await;
-    let body = pb::ReferralBody {
-        pupil_id: pupil,
-        school_urn: "100001".into(),
-        kind: kind.into(),
-        broad_areas: vec!["cognition_and_learning".into()],
-        concern: "Reading age three years behind".into(),
-        graduated_approach: Some(pb::GraduatedApproach {
-            summary: "Two cycles of phonics".into(),
-            ..Default::default()
-        }),
-        consent: Some(pb::ParentalConsent {
-            given_by: "Mother".into(),
-            given_on: date(2026, 11, 1),
-            method: "email".into(),
-        }),
-        priority: "routine".into(),
-    };
-    let referral = senco
-        .submit_referral(pb::SubmitReferralRequest { referral: Some(body), idempotency_key: key.into() })
-        .await
-        .expect("submitted")
-        .into_inner();
-    let mut officer = platform.referrals(Role::CaseOfficer, Some("886"), None).await;
-    let accept = pb::ChangeReferralStatusRequest {
-        id: referral.id,
-        version: referral.version,
-        event: pb::ReferralEvent::Accept as i32,
-        note: String::new(),
-    };
-    officer.change_referral_status(accept).await.expect("accepted");
-    referral.id
-}
-
 async fn professional(client: &mut CaseloadsClient, person: &str, role: &str, cases: u32) -> i64 {
     let fields = pb::ProfessionalFields {
         person: person.into(),
@@ -133,10 +97,10 @@ async fn suggestions_put_the_link_professional_first_and_the_full_last() {
         manager.link_school(pb::LinkSchoolRequest { professional_id: link, urn: "999999".into() }).await.unwrap_err();
     assert_eq!(bad_link.code(), Code::InvalidArgument, "only the authority's schools");
     // Fill the senior EP.
-    let first = accepted_referral(&platform, pupils[0], "educational_psychology", "r0").await;
+    let first = platform.accepted_referral_886(pupils[0], "educational_psychology", "r0").await;
     manager.allocate_case(allocate(first, full, "a0")).await.unwrap();
 
-    let referral = accepted_referral(&platform, pupils[0], "educational_psychology", "r1").await;
+    let referral = platform.accepted_referral_886(pupils[0], "educational_psychology", "r1").await;
     let suggestion =
         manager.suggest_allocation(pb::SuggestAllocationRequest { referral_id: referral }).await.unwrap().into_inner();
     let order: Vec<i64> = suggestion.candidates.iter().map(|c| c.professional_id).collect();
@@ -154,8 +118,8 @@ async fn parallel_allocations_cannot_take_a_professional_past_capacity(engine: E
     let pupils = setup(&platform, 2).await;
     let mut manager = platform.caseloads(Role::LaManager, Some("886")).await;
     let ep = professional(&mut manager, "ep-only", "educational_psychologist:main_grade", 1).await;
-    let a = accepted_referral(&platform, pupils[0], "educational_psychology", "ra").await;
-    let b = accepted_referral(&platform, pupils[1], "educational_psychology", "rb").await;
+    let a = platform.accepted_referral_886(pupils[0], "educational_psychology", "ra").await;
+    let b = platform.accepted_referral_886(pupils[1], "educational_psychology", "rb").await;
     let (mut m1, mut m2) = (
         platform.caseloads(Role::LaManager, Some("886")).await,
         platform.caseloads(Role::LaManager, Some("886")).await,
@@ -196,7 +160,7 @@ async fn an_allocation_opens_access_marks_the_referral_and_fills_the_caseload() 
     let mut manager = platform.caseloads(Role::LaManager, Some("886")).await;
     let ep = professional(&mut manager, "ep-ana", "educational_psychologist:senior", 10).await;
     let other = professional(&mut manager, "ep-bo", "educational_psychologist:main_grade", 10).await;
-    let referral = accepted_referral(&platform, pupils[0], "ehc_needs_assessment", "r1").await;
+    let referral = platform.accepted_referral_886(pupils[0], "ehc_needs_assessment", "r1").await;
     assert!(!sees_pupil(&platform, "ep-ana", pupils[0]).await);
     let case = manager.allocate_case(allocate(referral, ep, "k1")).await.unwrap().into_inner();
     assert_eq!((case.status.as_str(), case.advice_due), ("active", date(2027, 1, 5)));
@@ -256,8 +220,8 @@ async fn a_professional_gets_only_their_own_case_and_the_council_team_any() {
     let mut manager = platform.caseloads(Role::LaManager, Some("886")).await;
     let ana = professional(&mut manager, "ep-ana", "educational_psychologist:main_grade", 10).await;
     let bo = professional(&mut manager, "ep-bo", "educational_psychologist:main_grade", 10).await;
-    let first = accepted_referral(&platform, pupils[0], "educational_psychology", "r1").await;
-    let second = accepted_referral(&platform, pupils[1], "educational_psychology", "r2").await;
+    let first = platform.accepted_referral_886(pupils[0], "educational_psychology", "r1").await;
+    let second = platform.accepted_referral_886(pupils[1], "educational_psychology", "r2").await;
     let anas = manager.allocate_case(allocate(first, ana, "k1")).await.unwrap().into_inner();
     let bos = manager.allocate_case(allocate(second, bo, "k2")).await.unwrap().into_inner();
     let mut as_ana = platform.caseloads_as(&platform.token_for("ep-ana", Role::EducationalPsychologist, "886")).await;
@@ -372,7 +336,7 @@ async fn a_failure_mid_allocation_leaves_nothing_or_is_completed_by_a_retry() {
     let pupils = setup(&platform, 1).await;
     let mut manager = platform.caseloads(Role::LaManager, Some("886")).await;
     let ep = professional(&mut manager, "ep-cy", "educational_psychologist:main_grade", 1).await;
-    let referral = accepted_referral(&platform, pupils[0], "educational_psychology", "r1").await;
+    let referral = platform.accepted_referral_886(pupils[0], "educational_psychology", "r1").await;
     let open_cases = |m: &mut CaseloadsClient| {
         let mut m = m.clone();
         async move {
@@ -420,7 +384,7 @@ async fn school_allocations_follow_the_documented_formula() {
     // 80 sessions after the base: 40 by roll (200:300 → 16 and 24), 40 by SEN
     // support (all three pupils at 100001 → 40 and 0): 66 and 34.
     let ep = professional(&mut manager, "ep-di", "educational_psychologist:main_grade", 10).await;
-    let referral = accepted_referral(&platform, pupils[0], "educational_psychology", "r1").await;
+    let referral = platform.accepted_referral_886(pupils[0], "educational_psychology", "r1").await;
     let case = manager.allocate_case(allocate(referral, ep, "k")).await.unwrap().into_inner();
     let di = platform.token_for("ep-di", Role::EducationalPsychologist, "886");
     let mut as_di = platform.caseloads_as(&di).await;

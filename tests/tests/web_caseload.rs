@@ -44,41 +44,6 @@ async fn pupil(platform: &TestPlatform, serial: u32, forename: &str) -> i64 {
     officer.create_pupil(request).await.expect("pupil").into_inner().id
 }
 
-async fn accepted_referral(platform: &TestPlatform, pupil: i64, kind: &str, key: &str) -> i64 {
-    let mut senco = platform.referrals(Role::Senco, Some("886"), Some(100001)).await;
-    let body = pb::ReferralBody {
-        pupil_id: pupil,
-        school_urn: "100001".into(),
-        kind: kind.into(),
-        broad_areas: vec!["cognition_and_learning".into()],
-        concern: "Reading age three years behind".into(),
-        graduated_approach: Some(pb::GraduatedApproach {
-            summary: "Two cycles of phonics".into(),
-            ..Default::default()
-        }),
-        consent: Some(pb::ParentalConsent {
-            given_by: "Mother".into(),
-            given_on: date(2026, 11, 1),
-            method: "email".into(),
-        }),
-        priority: "routine".into(),
-    };
-    let referral = senco
-        .submit_referral(pb::SubmitReferralRequest { referral: Some(body), idempotency_key: key.into() })
-        .await
-        .expect("submitted")
-        .into_inner();
-    let mut officer = platform.referrals(Role::CaseOfficer, Some("886"), None).await;
-    let accept = pb::ChangeReferralStatusRequest {
-        id: referral.id,
-        version: referral.version,
-        event: pb::ReferralEvent::Accept as i32,
-        note: String::new(),
-    };
-    officer.change_referral_status(accept).await.expect("accepted");
-    referral.id
-}
-
 async fn professional(client: &mut CaseloadsClient, person: &str) -> i64 {
     let fields = pb::ProfessionalFields {
         person: person.into(),
@@ -104,7 +69,7 @@ async fn world() -> World {
     let mut cases = Vec::new();
     for (pupil, kind, who, key) in [(finn, "ehc_needs_assessment", ana, "a"), (maya, "educational_psychology", bo, "b")]
     {
-        let referral = accepted_referral(&platform, pupil, kind, key).await;
+        let referral = platform.accepted_referral_886(pupil, kind, key).await;
         let request = pb::AllocateCaseRequest {
             referral_id: referral,
             professional_id: who,

@@ -86,35 +86,7 @@ impl World {
 
     /// A referral for Musa sent by the SENCO and accepted by the case officer.
     async fn accepted_referral(&self, key: &str) -> i64 {
-        let mut senco = self.platform.referrals(Role::Senco, Some("886"), Some(100001)).await;
-        let body = pb::ReferralBody {
-            pupil_id: self.musa,
-            school_urn: "100001".into(),
-            kind: "educational_psychology".into(),
-            broad_areas: vec!["communication_and_interaction".into()],
-            concern: "Speech is hard to understand".into(),
-            graduated_approach: Some(pb::GraduatedApproach {
-                summary: "Two cycles of language work".into(),
-                ..Default::default()
-            }),
-            consent: Some(pb::ParentalConsent {
-                given_by: "Mother".into(),
-                given_on: date(2026, 11, 1),
-                method: "email".into(),
-            }),
-            priority: "routine".into(),
-        };
-        let request = pb::SubmitReferralRequest { referral: Some(body), idempotency_key: key.into() };
-        let referral = senco.submit_referral(request).await.expect("submitted").into_inner();
-        let mut officer = self.platform.referrals(Role::CaseOfficer, Some("886"), None).await;
-        let accept = pb::ChangeReferralStatusRequest {
-            id: referral.id,
-            version: referral.version,
-            event: pb::ReferralEvent::Accept as i32,
-            note: String::new(),
-        };
-        officer.change_referral_status(accept).await.expect("accepted");
-        referral.id
+        self.platform.accepted_referral_886(self.musa, "educational_psychology", key).await
     }
 }
 
