@@ -253,6 +253,35 @@ impl TestPlatform {
         }
     }
 
+    /// Adds a pupil on SEN support (speech, language and communication) born
+    /// 2 February 2017 to school `urn` of `tenant`, as a case officer would; the
+    /// UPN is made from the tenant and `serial`. Returns the pupil's id.
+    pub async fn pupil_on_support(&self, tenant: &str, serial: u32, urn: u32, name: (&str, &str)) -> i64 {
+        use sen_proto::v1 as pb;
+        let upn = match sen_pupils::domain::Upn::from_body(&format!("{tenant}200125{serial:03}")) {
+            Ok(upn) => upn,
+            Err(e) => panic!("no UPN for serial {serial}: {e}"),
+        };
+        let fields = pb::PupilFields {
+            upn: upn.as_str().into(),
+            legal_forename: name.0.into(),
+            legal_surname: name.1.into(),
+            date_of_birth: Some(pb::Date { year: 2017, month: 2, day: 2 }),
+            school_urn: urn.to_string(),
+            ..Default::default()
+        };
+        let request = pb::CreatePupilRequest {
+            pupil: Some(fields),
+            sen_status: pb::SenProvision::SenSupport as i32,
+            primary_need: pb::NeedType::Slcn as i32,
+            ..Default::default()
+        };
+        match self.pupils(Role::CaseOfficer, Some(tenant), None).await.create_pupil(request).await {
+            Ok(pupil) => pupil.into_inner().id,
+            Err(status) => panic!("the pupil could not be added: {status:?}"),
+        }
+    }
+
     /// A referral of `kind` for `pupil` of school 100001 of authority 886, sent by
     /// its SENCO with consent and accepted by a case officer; returns its id.
     pub async fn accepted_referral_886(&self, pupil: i64, kind: &str, key: &str) -> i64 {

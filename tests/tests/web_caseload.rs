@@ -11,10 +11,6 @@ use sen_proto::v1 as pb;
 use sen_tests::gateway::{GatewayOptions, TestGateway};
 use sen_tests::platform::{CaseloadsClient, TestPlatform};
 
-fn date(year: i32, month: i32, day: i32) -> Option<pb::Date> {
-    Some(pb::Date { year, month, day })
-}
-
 /// Two EPs of 886 (ep-ana, ep-bo) with one case each, for Finn Hall (Ana's,
 /// an EHC needs assessment: advice due) and Maya Hall (Bo's).
 struct World {
@@ -22,26 +18,6 @@ struct World {
     gateway: TestGateway,
     ana_case: pb::Case,
     bo_case: pb::Case,
-}
-
-async fn pupil(platform: &TestPlatform, serial: u32, forename: &str) -> i64 {
-    let mut officer = platform.pupils(Role::CaseOfficer, Some("886"), None).await;
-    let upn = sen_pupils::domain::Upn::from_body(&format!("886200125{serial:03}")).expect("upn");
-    let fields = pb::PupilFields {
-        upn: upn.as_str().into(),
-        legal_forename: forename.into(),
-        legal_surname: "Hall".into(),
-        date_of_birth: date(2017, 3, 3),
-        school_urn: "100001".into(),
-        ..Default::default()
-    };
-    let request = pb::CreatePupilRequest {
-        pupil: Some(fields),
-        sen_status: pb::SenProvision::SenSupport as i32,
-        primary_need: pb::NeedType::Spld as i32,
-        ..Default::default()
-    };
-    officer.create_pupil(request).await.expect("pupil").into_inner().id
 }
 
 async fn professional(client: &mut CaseloadsClient, person: &str) -> i64 {
@@ -61,8 +37,8 @@ async fn professional(client: &mut CaseloadsClient, person: &str) -> i64 {
 async fn world() -> World {
     let platform = TestPlatform::start(Engine::Sqlite).await.expect("the platform starts");
     platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
-    let finn = pupil(&platform, 1, "Finn").await;
-    let maya = pupil(&platform, 2, "Maya").await;
+    let finn = platform.pupil_on_support("886", 1, 100001, ("Finn", "Hall")).await;
+    let maya = platform.pupil_on_support("886", 2, 100001, ("Maya", "Hall")).await;
     let mut manager = platform.caseloads(Role::LaManager, Some("886")).await;
     let ana = professional(&mut manager, "ep-ana").await;
     let bo = professional(&mut manager, "ep-bo").await;

@@ -25,26 +25,6 @@ struct World {
     medway: i64,
 }
 
-async fn pupil(platform: &TestPlatform, tenant: &str, serial: u32, urn: u32) -> i64 {
-    let mut officer = platform.pupils(Role::CaseOfficer, Some(tenant), None).await;
-    let upn = sen_pupils::domain::Upn::from_body(&format!("{tenant}200125{serial:03}")).expect("upn");
-    let fields = pb::PupilFields {
-        upn: upn.as_str().into(),
-        legal_forename: format!("Pupil{serial}"),
-        legal_surname: "Tester".into(),
-        date_of_birth: date(2017, 2, 2),
-        school_urn: urn.to_string(),
-        ..Default::default()
-    };
-    let request = pb::CreatePupilRequest {
-        pupil: Some(fields),
-        sen_status: pb::SenProvision::SenSupport as i32,
-        primary_need: pb::NeedType::Slcn as i32,
-        ..Default::default()
-    };
-    officer.create_pupil(request).await.expect("pupil").into_inner().id
-}
-
 async fn refer(platform: &TestPlatform, tenant: &str, pupil: i64, urn: u32, kind: &str, key: &str) -> i64 {
     let body = pb::ReferralBody {
         pupil_id: pupil,
@@ -72,8 +52,8 @@ async fn world() -> World {
     for (urn, estab) in [(100001, "2001"), (100002, "2002")] {
         platform.school_886(urn, estab, pb::Phase::Primary, (4, 11), 200).await;
     }
-    let a = pupil(&platform, "886", 1, 100001).await;
-    let b = pupil(&platform, "886", 2, 100002).await;
+    let a = platform.pupil_on_support("886", 1, 100001, ("Pupil1", "Tester")).await;
+    let b = platform.pupil_on_support("886", 2, 100002, ("Pupil2", "Tester")).await;
     let from_100001 = refer(&platform, "886", a, 100001, "educational_psychology", "k1").await;
     let from_100002 = refer(&platform, "886", b, 100002, "ehc_needs_assessment", "k2").await;
     let mut officer = platform.referrals(Role::CaseOfficer, Some("886"), None).await;
@@ -110,7 +90,7 @@ async fn world() -> World {
     };
     let request = pb::CreateSchoolRequest { urn: "200001".into(), school: Some(medway_school) };
     platform.manager("887").await.create_school(request).await.expect("school");
-    let m = pupil(&platform, "887", 1, 200001).await;
+    let m = platform.pupil_on_support("887", 1, 200001, ("Pupil1", "Tester")).await;
     let medway = refer(&platform, "887", m, 200001, "educational_psychology", "m1").await;
     let gateway = TestGateway::start(&platform, GatewayOptions::default()).await.expect("gateway");
     World { platform, gateway, from_100001, from_100002, medway }
@@ -254,7 +234,7 @@ async fn the_live_feed_answers_an_event_stream() {
     let mut response = senco.get(format!("{}/referrals/live", world.gateway.url())).send().await.expect("answered");
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
-    let pupil = pupil(&world.platform, "886", 3, 100001).await;
+    let pupil = world.platform.pupil_on_support("886", 3, 100001, ("Pupil3", "Tester")).await;
     let id = refer(&world.platform, "886", pupil, 100001, "educational_psychology", "k3").await;
     let mut seen = String::new();
     let expected = format!("event: referral\ndata: {id}\n");

@@ -23,33 +23,13 @@ struct World {
     zara: i64,
 }
 
-async fn pupil(platform: &TestPlatform, serial: u32, urn: u32, name: (&str, &str)) -> i64 {
-    let mut officer = platform.pupils(Role::CaseOfficer, Some("886"), None).await;
-    let upn = sen_pupils::domain::Upn::from_body(&format!("886200125{serial:03}")).expect("upn");
-    let fields = pb::PupilFields {
-        upn: upn.as_str().into(),
-        legal_forename: name.0.into(),
-        legal_surname: name.1.into(),
-        date_of_birth: date(2017, 2, 2),
-        school_urn: urn.to_string(),
-        ..Default::default()
-    };
-    let request = pb::CreatePupilRequest {
-        pupil: Some(fields),
-        sen_status: pb::SenProvision::SenSupport as i32,
-        primary_need: pb::NeedType::Slcn as i32,
-        ..Default::default()
-    };
-    officer.create_pupil(request).await.expect("pupil").into_inner().id
-}
-
 async fn world() -> World {
     let platform = TestPlatform::start(Engine::Sqlite).await.expect("platform");
     for (urn, estab) in [(100001, "2001"), (100002, "2002")] {
         platform.school_886(urn, estab, pb::Phase::Primary, (4, 11), 200).await;
     }
-    let musa = pupil(&platform, 1, 100001, ("Musa", "Ali")).await;
-    let zara = pupil(&platform, 2, 100002, ("Zara", "Khan")).await;
+    let musa = platform.pupil_on_support("886", 1, 100001, ("Musa", "Ali")).await;
+    let zara = platform.pupil_on_support("886", 2, 100002, ("Zara", "Khan")).await;
     let gateway = TestGateway::start(&platform, GatewayOptions::default()).await.expect("gateway");
     World { platform, gateway, musa, zara }
 }
@@ -134,7 +114,7 @@ async fn the_team_chooses_a_school_and_an_ep_without_the_case_gets_404_on_the_pu
 #[tokio::test]
 async fn the_register_csv_has_one_row_per_pupil() {
     let w = world().await;
-    pupil(&w.platform, 3, 100001, ("Ada", "Obi")).await;
+    w.platform.pupil_on_support("886", 3, 100001, ("Ada", "Obi")).await;
     let response = w.senco().get(format!("{}/register?format=csv", w.gateway.url())).send().await.expect("answer");
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
