@@ -12,9 +12,12 @@
 
 mod client;
 mod embedded;
+mod front;
 mod token;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser};
+use clap::{Parser, Subcommand};
+use sen_cli::services;
 use sen_platform::config::{Config, Serving};
 use sen_platform::telemetry::{self, TelemetrySettings};
 
@@ -29,13 +32,15 @@ struct Cli {
 enum Command {
     /// Run one part of the platform alone (production shape), configured from SEN_* variables.
     Serve {
-        /// Which part.
-        part: Part,
+        /// Which part: the gateway or one of the services.
+        #[arg(value_parser = parts(true))]
+        part: String,
     },
     /// Bring one service's database schema up to date, then exit.
     Migrate {
         /// Which service.
-        part: Service,
+        #[arg(value_parser = parts(false))]
+        part: String,
     },
     /// Mint a development identity token (embedded mode only).
     Token(token::TokenArgs),
@@ -43,31 +48,16 @@ enum Command {
     Client(client::ClientCommand),
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Service {
-    /// Authorities, schools and SENCOs.
-    Schools,
-    /// The SEN register.
-    Pupils,
-    /// Referrals.
-    Referrals,
-    /// Caseloads.
-    Caseloads,
+/// The part names `sen serve` (with the gateway) or `sen migrate` takes, with what each does.
+fn parts(with_gateway: bool) -> PossibleValuesParser {
+    let gateway =
+        PossibleValue::new(GATEWAY).help("The front door: authentication, policy, gRPC proxy, JSON API, web pages.");
+    let services = services::SERVICES.iter().map(|service| PossibleValue::new(service.part()).help(service.about()));
+    PossibleValuesParser::new(with_gateway.then_some(gateway).into_iter().chain(services))
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Part {
-    /// The front door: authentication, policy, gRPC proxy, JSON API, overview.
-    Gateway,
-    /// Authorities, schools and SENCOs.
-    Schools,
-    /// The SEN register, support, EHCPs, reviews and transfers.
-    Pupils,
-    /// Referrals and the EHC needs assessment statutory clock.
-    Referrals,
-    /// EP and advisory teacher caseloads, allocation and the time-allocation model.
-    Caseloads,
-}
+/// The part name of the gateway.
+const GATEWAY: &str = "gateway";
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -77,11 +67,11 @@ fn main() -> std::process::ExitCode {
         Some(Command::Client(command)) => return client::run(command),
         _ => {}
     }
-    let serving = match cli.command {
-        Some(Command::Serve { part: Part::Gateway }) => Serving::Gateway,
+    let serving = match &cli.command {
+        Some(Command::Serve { part }) if part == GATEWAY => Serving::Gateway,
         _ => Serving::Service,
     };
-    let config = match Config::from_env_for(serving) {
+    let config = match Config::from_env_for(serving, &services::addresses()) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("{e}");
@@ -90,32 +80,21 @@ fn main() -> std::process::ExitCode {
     };
     let result = match cli.command {
         Some(Command::Token(_) | Command::Client(_)) => Ok(()),
-        Some(Command::Migrate { part }) => runtime(&config, "sen-migrate", |config| async move {
-            let (name, url) = match part {
-                Service::Schools => (sen_schools::PART, config.database_url_for(sen_schools::PART)),
-                Service::Pupils => (sen_pupils::PART, config.database_url_for(sen_pupils::PART)),
-                Service::Referrals => (sen_referrals::PART, config.database_url_for(sen_referrals::PART)),
-                Service::Caseloads => (sen_caseloads::PART, config.database_url_for(sen_caseloads::PART)),
-            };
-            // Connecting runs the service's migrations.
-            match part {
-                Service::Schools => drop(sen_schools::Store::connect(&url, &config.pool).await?),
-                Service::Pupils => drop(sen_pupils::Store::connect(&url, &config.pool).await?),
-                Service::Referrals => drop(sen_referrals::Store::connect(&url, &config.pool).await?),
-                Service::Caseloads => drop(sen_caseloads::Store::connect(&url, &config.pool).await?),
-            }
-            tracing::info!(service = name, "the database schema is up to date");
-            Ok(())
-        }),
-        Some(Command::Serve { part }) => runtime(&config, part_name(part), |config| async move {
-            match part {
-                Part::Gateway => sen_gateway::serve(&config).await,
-                Part::Schools => sen_schools::serve(&config).await,
-                Part::Pupils => sen_pupils::serve(&config).await,
-                Part::Referrals => sen_referrals::serve(&config).await,
-                Part::Caseloads => sen_caseloads::serve(&config).await,
-            }
-        }),
+        Some(Command::Migrate { part }) => match services::by_part(&part) {
+            Some(service) => runtime(&config, "sen-migrate", |config| async move {
+                sen_platform::service::migrate(service, &config).await
+            }),
+            None => Err(anyhow::anyhow!("{part} is not a service")),
+        },
+        Some(Command::Serve { part }) if part == GATEWAY => {
+            runtime(&config, "sen-gateway", |config| async move { front::serve(&config).await })
+        }
+        Some(Command::Serve { part }) => match services::by_part(&part) {
+            Some(service) => runtime(&config, &format!("sen-{part}"), |config| async move {
+                sen_platform::service::serve(service, &config).await
+            }),
+            None => Err(anyhow::anyhow!("{part} is not a part of the platform")),
+        },
         None => runtime(&config, "sen", |config| async move { embedded::run(&config).await }),
     };
     exit(result)
@@ -128,16 +107,6 @@ fn exit(result: anyhow::Result<()>) -> std::process::ExitCode {
             eprintln!("sen: {e:#}");
             std::process::ExitCode::FAILURE
         }
-    }
-}
-
-fn part_name(part: Part) -> &'static str {
-    match part {
-        Part::Gateway => "sen-gateway",
-        Part::Schools => "sen-schools",
-        Part::Pupils => "sen-pupils",
-        Part::Referrals => "sen-referrals",
-        Part::Caseloads => "sen-caseloads",
     }
 }
 

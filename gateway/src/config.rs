@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use sen_platform::config::{Config, ConfigError, ConfigProblem, Mode};
+use sen_platform::config::{Config, ConfigError, Mode};
+use sen_platform::env::EnvReader;
 
 use crate::oidc::OidcSettings;
 
@@ -47,73 +48,38 @@ impl GatewaySettings {
 
     /// Reads variables through `lookup`.
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>, config: &Config) -> Result<Self, ConfigError> {
-        let mut problems = Vec::new();
-        let raw = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let mut number = |name: &'static str, default: u64, min: u64, max: u64| match raw(name) {
-            None => default,
-            Some(value) => match value.parse::<u64>() {
-                Ok(n) if (min..=max).contains(&n) => n,
-                _ => {
-                    problems.push(ConfigProblem {
-                        variable: name,
-                        message: format!("'{value}' is not a whole number from {min} to {max}"),
-                    });
-                    default
-                }
-            },
-        };
-        let request_timeout = Duration::from_secs(number("SEN_REQUEST_TIMEOUT_SECONDS", 30, 1, 600));
-        let max_concurrent = number("SEN_MAX_CONCURRENT_REQUESTS", 512, 1, 100_000) as usize;
-        let rate_per_tenant = number("SEN_RATE_LIMIT_PER_TENANT", 100, 1, 1_000_000) as u32;
-        let rate_burst = number("SEN_RATE_LIMIT_BURST", 200, 1, 1_000_000) as u32;
-        let signing_key = raw("SEN_GATEWAY_SIGNING_KEY_FILE").map(PathBuf::from);
-        if let Some(path) = &signing_key
-            && !path.is_file()
-        {
-            problems.push(ConfigProblem {
-                variable: "SEN_GATEWAY_SIGNING_KEY_FILE",
-                message: format!("{} is not a readable file", path.display()),
-            });
-        }
+        let mut r = EnvReader::new(lookup);
+        let request_timeout = Duration::from_secs(r.number("SEN_REQUEST_TIMEOUT_SECONDS", 30, 1, 600));
+        let max_concurrent = r.number("SEN_MAX_CONCURRENT_REQUESTS", 512, 1, 100_000) as usize;
+        let rate_per_tenant = r.number("SEN_RATE_LIMIT_PER_TENANT", 100, 1, 1_000_000) as u32;
+        let rate_burst = r.number("SEN_RATE_LIMIT_BURST", 200, 1, 1_000_000) as u32;
+        let signing_key = r.file("SEN_GATEWAY_SIGNING_KEY_FILE");
         let oidc = match OidcSettings::from_lookup(lookup) {
             Ok(oidc) => oidc,
             Err(oidc_problems) => {
-                problems.extend(oidc_problems);
+                for problem in oidc_problems {
+                    r.problem(problem.variable, problem.message);
+                }
                 None
             }
         };
         if config.mode == Mode::Production {
             if signing_key.is_none() {
-                problems.push(ConfigProblem {
-                    variable: "SEN_GATEWAY_SIGNING_KEY_FILE",
-                    message:
-                        "is required in production mode: the key the services' SEN_IDENTITY_PUBLIC_KEY_FILES trust"
-                            .into(),
-                });
+                r.problem(
+                    "SEN_GATEWAY_SIGNING_KEY_FILE",
+                    "is required in production mode: the key the services' SEN_IDENTITY_PUBLIC_KEY_FILES trust",
+                );
             }
-            if oidc.is_none() && !problems.iter().any(|p| p.variable.starts_with("SEN_OIDC_")) {
-                problems.push(ConfigProblem {
-                    variable: "SEN_OIDC_ISSUER",
-                    message: "is required in production mode: the authority's OpenID Connect issuer".into(),
-                });
+            if oidc.is_none() && !r.has_problem_with("SEN_OIDC_") {
+                r.problem("SEN_OIDC_ISSUER", "is required in production mode: the authority's OpenID Connect issuer");
             }
-            for (variable, url) in [
-                ("SEN_SCHOOLS_URL", &config.schools_url),
-                ("SEN_PUPILS_URL", &config.pupils_url),
-                ("SEN_REFERRALS_URL", &config.referrals_url),
-                ("SEN_CASELOADS_URL", &config.caseloads_url),
-            ] {
-                if url.is_none() {
-                    problems
-                        .push(ConfigProblem { variable, message: "is required: where that service answers".into() });
+            for &(part, variable) in &config.services {
+                if config.service_url(part).is_none() {
+                    r.problem(variable, "is required: where that service answers");
                 }
             }
         }
-        if problems.is_empty() {
-            Ok(Self { signing_key, oidc, request_timeout, max_concurrent, rate_per_tenant, rate_burst })
-        } else {
-            Err(ConfigError(problems))
-        }
+        r.finish(Self { signing_key, oidc, request_timeout, max_concurrent, rate_per_tenant, rate_burst })
     }
 }
 
@@ -126,7 +92,13 @@ mod tests {
     fn load(vars: &[(&str, &str)]) -> Result<GatewaySettings, ConfigError> {
         let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
         let lookup = move |k: &str| map.get(k).cloned();
-        let config = Config::from_lookup_for(&lookup, Serving::Gateway)?;
+        let services = [
+            ("schools", "SEN_SCHOOLS_URL"),
+            ("pupils", "SEN_PUPILS_URL"),
+            ("referrals", "SEN_REFERRALS_URL"),
+            ("caseloads", "SEN_CASELOADS_URL"),
+        ];
+        let config = Config::from_lookup_among(&lookup, Serving::Gateway, &services)?;
         GatewaySettings::from_lookup(&lookup, &config)
     }
 

@@ -2,11 +2,14 @@
 //!
 //! One port, three faces: gRPC (a transparent proxy of `sen.v1` to the owning
 //! service, with reflection), the JSON API under `/api/v1/` with its OpenAPI
-//! document, and (later) the web pages. Every call is authenticated
-//! ([`authn`]), authorised method by method ([`policy`]), and passed on with a
-//! short-lived internal identity token that the services verify. Around it all:
-//! a request id, a span in the caller's trace, Prometheus metrics, load
-//! shedding at the concurrency limit, and a rate limit per tenant ([`layers`]).
+//! document, and the web pages, which the `sen-web` crate makes and [`app`]
+//! mounts as it is given them. Every call is authenticated ([`authn`]),
+//! authorised method by method ([`policy`]), and passed on with a short-lived
+//! internal identity token that the services verify, signed with the gateway's
+//! key ([`signing_key`], loaded once; the pages make their keys from it too).
+//! Around it all: a request id, a span in the caller's trace, Prometheus
+//! metrics, load shedding at the concurrency limit, and a rate limit per tenant
+//! ([`layers`]).
 
 pub mod authn;
 pub mod caller;
@@ -19,11 +22,10 @@ pub mod policy;
 pub mod proxy;
 pub mod readiness;
 pub mod server;
+pub mod signing_key;
 pub mod upstream;
-pub mod web;
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
@@ -33,27 +35,24 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http::StatusCode;
 use sen_platform::config::{Config, Mode};
-use sen_platform::identity::{DevIssuer, GATEWAY_ISSUER, IdentitySigner};
-use tracing::Instrument;
+use sen_platform::identity::DevIssuer;
 
 use crate::authn::{Authenticator, Authn, Refusal};
 use crate::caller::Caller;
 use crate::config::GatewaySettings;
-use crate::layers::{ConcurrencyLimit, Metrics, RateLimiter, RequestIds};
+use crate::layers::{Metrics, RateLimiter};
 use crate::proxy::{Proxy, is_grpc, status_response};
 use crate::readiness::Readiness;
+use crate::signing_key::SigningKey;
 use crate::upstream::{GrpcService, Upstreams};
 
 /// The part name, as in `sen serve gateway`.
 pub const PART: &str = "gateway";
 
-/// The `sen.v1` services the gateway fronts, with the part owning each.
-pub const SERVICES: [(&str, &str); 4] = [
-    ("sen.v1.SchoolsService", "schools"),
-    ("sen.v1.PupilsService", "pupils"),
-    ("sen.v1.ReferralsService", "referrals"),
-    ("sen.v1.CaseloadsService", "caseloads"),
-];
+/// A service the gateway fronts: its `sen.v1` gRPC name and the part owning it,
+/// e.g. `("sen.v1.PupilsService", "pupils")`. The `sen` binary's table of
+/// services says which there are; the gateway itself lists none.
+pub type Fronted = (&'static str, &'static str);
 
 /// Everything a request needs on its way through.
 #[derive(Debug)]
@@ -63,8 +62,7 @@ pub struct Gateway {
     upstreams: Upstreams,
     metrics: Arc<Metrics>,
     limiter: RateLimiter,
-    concurrency: ConcurrencyLimit,
-    ids: RequestIds,
+    max_concurrent: usize,
     readiness: Readiness,
 }
 
@@ -86,8 +84,7 @@ impl Gateway {
             upstreams,
             metrics: Arc::new(Metrics::default()),
             limiter: RateLimiter::new(settings.rate_per_tenant, settings.rate_burst),
-            concurrency: ConcurrencyLimit::new(settings.max_concurrent),
-            ids: RequestIds::default(),
+            max_concurrent: settings.max_concurrent,
             readiness,
         }
     }
@@ -127,29 +124,34 @@ fn refusal_status(refusal: Refusal) -> Status {
 }
 
 /// The front port's routes and layers. With `admin_separate`, `/metrics` is left
-/// to the admin port; with `web`, the pages are served too.
-pub fn app(gateway: Arc<Gateway>, admin_separate: bool, web: Option<Arc<web::Web>>) -> Router {
+/// to the admin port; with `pages` (the web's routes), the pages are served too.
+pub fn app(gateway: Arc<Gateway>, admin_separate: bool, pages: Option<Router>) -> Router {
     let (health_reporter, health) = tonic_health::server::health_reporter();
     tokio::spawn(async move {
         health_reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
     });
-    let mut public = Router::new()
+    // The probes answer however busy the gateway is: they are outside admission.
+    let mut probes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route_service("/grpc.health.v1.Health/{*method}", health)
-        .route_service("/grpc.reflection.v1.ServerReflection/{*method}", reflection_v1())
-        .route_service("/grpc.reflection.v1alpha.ServerReflection/{*method}", reflection_v1alpha());
+        .route_service("/grpc.health.v1.Health/{*method}", health);
     if !admin_separate {
-        public = public.route("/metrics", get(metrics));
+        probes = probes.route("/metrics", get(metrics));
     }
-    let public: Router = public.fallback(grpc_or_not_found).with_state(gateway.clone());
+    let probes: Router = probes.with_state(gateway.clone());
     let api = json::router(gateway.upstreams.clone())
         .layer(middleware::from_fn_with_state(gateway.clone(), authenticate_api));
-    let mut app = public.merge(api);
-    if let Some(web) = web {
-        app = app.merge(web::router(web));
+    let mut work: Router = Router::new()
+        .route_service("/grpc.reflection.v1.ServerReflection/{*method}", reflection_v1())
+        .route_service("/grpc.reflection.v1alpha.ServerReflection/{*method}", reflection_v1alpha())
+        .fallback(grpc_or_not_found)
+        .with_state(gateway.clone())
+        .merge(api);
+    if let Some(pages) = pages {
+        work = work.merge(pages);
     }
-    app.layer(middleware::from_fn_with_state(gateway, front))
+    let work = work.layer(layers::admission(gateway.metrics(), gateway.max_concurrent));
+    probes.merge(work).layer(layers::front(gateway.metrics()))
 }
 
 /// The admin port's routes: probes and metrics, no authentication, no data.
@@ -197,47 +199,6 @@ async fn metrics(State(gateway): State<Arc<Gateway>>) -> Response {
         .into_response()
 }
 
-/// Paths that answer without a caller and are never shed.
-fn is_probe(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/metrics") || path.starts_with("/grpc.health.v1.Health/")
-}
-
-/// Outermost: request id, span, metrics, and load shedding.
-async fn front(State(gateway): State<Arc<Gateway>>, mut request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let grpc = is_grpc(request.headers());
-    let path = request.uri().path().to_owned();
-    let route = layers::route_label(&path, grpc);
-    let id = layers::with_request_id(&mut request, &gateway.ids);
-    let span = tracing::info_span!(
-        "gateway",
-        otel.kind = "server",
-        otel.name = %route,
-        http.request.method = %request.method(),
-        request_id = %id.to_str().unwrap_or_default(),
-    );
-    sen_platform::telemetry::set_parent_from_headers(&span, request.headers());
-    let response = async {
-        if is_probe(&path) {
-            return next.run(request).await;
-        }
-        let Some(permit) = gateway.concurrency.try_enter() else {
-            gateway.metrics.shed();
-            tracing::warn!("shedding a request: the concurrency limit is reached");
-            let status = Status::unavailable("the platform is busy; try again shortly");
-            return if grpc { status_response(status.code(), status.message()) } else { json::error_response(&status) };
-        };
-        let response = next.run(request).await;
-        drop(permit);
-        response
-    }
-    .instrument(span)
-    .await;
-    let mut response = layers::observe(&gateway.metrics, route, grpc, started, response);
-    response.headers_mut().insert(layers::REQUEST_ID, id);
-    response
-}
-
 /// Before the JSON API: the caller, from the bearer token.
 async fn authenticate_api(State(gateway): State<Arc<Gateway>>, mut request: Request, next: Next) -> Response {
     if request.uri().path() == "/api/v1/openapi.json" {
@@ -266,9 +227,10 @@ async fn grpc_or_not_found(State(gateway): State<Arc<Gateway>>, mut request: Req
 }
 
 /// How the gateway checks bearer tokens and signs internal ones, as configured:
-/// the identity provider and the gateway key in production; the development
-/// issuer in the embedded mode (where an identity provider may also be set).
-pub fn authn_from_config(config: &Config, settings: &GatewaySettings) -> anyhow::Result<Authn> {
+/// the identity provider in production; the development issuer in the embedded
+/// mode (where an identity provider may also be set). Internal tokens are signed
+/// with `key`.
+pub fn authn_from_config(config: &Config, settings: &GatewaySettings, key: &SigningKey) -> anyhow::Result<Authn> {
     let authenticator = match (&settings.oidc, config.mode) {
         (Some(oidc), _) => Authenticator::Oidc(oidc::OidcVerifier::new(oidc.clone())?),
         (None, Mode::Embedded) => Authenticator::Development(
@@ -276,97 +238,38 @@ pub fn authn_from_config(config: &Config, settings: &GatewaySettings) -> anyhow:
         ),
         (None, Mode::Production) => anyhow::bail!("SEN_OIDC_ISSUER is required in production mode"),
     };
-    let signer = match (&settings.signing_key, config.mode) {
-        (Some(path), _) => {
-            let pem = std::fs::read(path)
-                .map_err(|e| anyhow::anyhow!("SEN_GATEWAY_SIGNING_KEY_FILE: {}: {e}", path.display()))?;
-            IdentitySigner::from_pem(&pem, GATEWAY_ISSUER)
-                .map_err(|e| anyhow::anyhow!("SEN_GATEWAY_SIGNING_KEY_FILE: {e}"))?
-        }
-        (None, Mode::Embedded) => DevIssuer::load_or_create(&config.data_dir).map_err(anyhow::Error::msg)?.signer,
-        (None, Mode::Production) => anyhow::bail!("SEN_GATEWAY_SIGNING_KEY_FILE is required in production mode"),
-    };
-    Ok(Authn::new(authenticator, signer))
+    Ok(Authn::new(authenticator, key.signer().clone()))
 }
 
-/// The private key signing internal tokens and web sessions, as configured: the
-/// gateway key in production, the development key in the embedded mode.
-fn signing_key_pem(config: &Config, settings: &GatewaySettings) -> anyhow::Result<(Vec<u8>, &'static str)> {
-    match (&settings.signing_key, config.mode) {
-        (Some(path), _) => Ok((
-            std::fs::read(path)
-                .map_err(|e| anyhow::anyhow!("SEN_GATEWAY_SIGNING_KEY_FILE: {}: {e}", path.display()))?,
-            GATEWAY_ISSUER,
-        )),
-        (None, Mode::Embedded) => {
-            DevIssuer::load_or_create(&config.data_dir).map_err(anyhow::Error::msg)?;
-            let path = config.data_dir.join(DevIssuer::KEY_FILE);
-            Ok((
-                std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
-                sen_platform::identity::DEV_ISSUER,
-            ))
-        }
-        (None, Mode::Production) => anyhow::bail!("SEN_GATEWAY_SIGNING_KEY_FILE is required in production mode"),
-    }
-}
-
-/// The web pages as configured, signing people in with `login`.
-pub fn web_from_config(
+/// The gateway alone (`sen serve gateway`), in front of `fronted` at their
+/// configured URLs, signing internal tokens with `key`. Serve it with [`run`].
+pub fn gateway_from_config(
     config: &Config,
     settings: &GatewaySettings,
-    upstreams: Upstreams,
-    login: web::signin::Login,
-) -> anyhow::Result<Arc<web::Web>> {
-    let (pem, issuer) = signing_key_pem(config, settings)?;
-    let internal = IdentitySigner::from_pem(&pem, issuer).map_err(anyhow::Error::msg)?;
-    let sessions = web::session::SessionKeys::from_pem(&pem).map_err(anyhow::Error::msg)?;
-    Ok(Arc::new(web::Web {
-        upstreams,
-        internal,
-        sessions,
-        login,
-        secure_cookies: config.tls.is_some() || config.mode == Mode::Production,
-    }))
-}
-
-/// Runs the gateway alone (`sen serve gateway`), in front of the services at the
-/// configured URLs.
-pub async fn serve(config: &Config) -> anyhow::Result<()> {
-    let settings = GatewaySettings::from_env(config)?;
-    let authn = authn_from_config(config, &settings)?;
-    let urls = [&config.schools_url, &config.pupils_url, &config.referrals_url, &config.caseloads_url];
+    key: &SigningKey,
+    fronted: &[Fronted],
+) -> anyhow::Result<Gateway> {
+    let authn = authn_from_config(config, settings, key)?;
     let mut services = Vec::new();
-    for ((service, part), url) in SERVICES.into_iter().zip(urls) {
-        let url = url.as_deref().ok_or_else(|| anyhow::anyhow!("the URL of the {part} service is required"))?;
+    for &(service, part) in fronted {
+        let url = config.service_url(part).ok_or_else(|| {
+            let variable = config.url_variable(part).unwrap_or("the service's URL");
+            anyhow::anyhow!("{variable} is required: where the {part} service answers")
+        })?;
         services.push((service, part, upstream::boxed(sen_platform::client::channel(url, config)?)));
     }
-    // The web pages, when a client of the identity provider is configured for them.
-    let login = match (web::oidc_login::LoginSettings::from_env(settings.oidc.as_ref())?, &settings.oidc) {
-        (Some(login), Some(oidc)) => {
-            let (pem, _) = signing_key_pem(config, &settings)?;
-            Some(web::signin::Login::Provider(Box::new(web::oidc_login::ProviderLogin::new(login, oidc, &pem)?)))
-        }
-        _ => None,
-    };
-    let listener = sen_platform::serve::bind(config).await?;
-    run(listener, config, &settings, authn, services, login).await
+    Ok(Gateway::new(authn, services, settings))
 }
 
-/// Serves the gateway on `listener` in front of `services` until SIGTERM or
-/// Ctrl-C, with the admin port when configured.
+/// Serves `gateway` on `listener` until SIGTERM or Ctrl-C, with the admin port
+/// when configured, and with `pages` (the web's routes, which the caller makes
+/// from [`Gateway::upstreams`]) when given.
 pub async fn run(
     listener: tokio::net::TcpListener,
     config: &Config,
-    settings: &GatewaySettings,
-    authn: Authn,
-    services: Vec<(&'static str, &'static str, GrpcService)>,
-    login: Option<web::signin::Login>,
+    gateway: Arc<Gateway>,
+    pages: Option<Router>,
 ) -> anyhow::Result<()> {
-    let gateway = Arc::new(Gateway::new(authn, services, settings));
-    let web = match login {
-        Some(login) => Some(web_from_config(config, settings, gateway.upstreams(), login)?),
-        None => None,
-    };
     let tls = match &config.tls {
         Some(files) => Some(server::tls_config(&files.cert, &files.key)?),
         None => None,
@@ -391,7 +294,7 @@ pub async fn run(
     tracing::info!(
         "gateway listening on {scheme}://{address} (gRPC, JSON API at /api/v1, OpenAPI at /api/v1/openapi.json)"
     );
-    let app = app(gateway, config.admin_listen.is_some(), web);
+    let app = app(gateway, config.admin_listen.is_some(), pages);
     server::serve(listener, tls, app, config.shutdown_grace, sen_platform::serve::shutdown_signal()).await
 }
 

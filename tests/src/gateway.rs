@@ -6,15 +6,14 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use sen_gateway::Gateway;
 use sen_gateway::authn::{Authenticator, Authn};
 use sen_gateway::config::GatewaySettings;
 use sen_gateway::upstream::GrpcService;
-use sen_gateway::web::Web;
-use sen_gateway::web::session::SessionKeys;
-use sen_gateway::web::signin::{DemoPerson, Login};
-use sen_gateway::{Gateway, SERVICES};
 use sen_platform::identity::{AttachBearer, Grant, Role};
 use sen_platform::ids::{LaCode, Urn};
+use sen_web::session::SessionKeys;
+use sen_web::{DemoPerson, Login, Web};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -72,7 +71,7 @@ impl TestGateway {
         };
         let dead =
             Endpoint::from_shared(format!("http://{closed}"))?.connect_timeout(Duration::from_secs(1)).connect_lazy();
-        let services: Vec<(&'static str, &'static str, GrpcService)> = SERVICES
+        let services: Vec<(&'static str, &'static str, GrpcService)> = sen_cli::services::routing()
             .into_iter()
             .map(|(service, part)| {
                 let channel = if options.down.contains(&part) { dead.clone() } else { live.clone() };
@@ -90,12 +89,12 @@ impl TestGateway {
             upstreams: gateway.upstreams(),
             internal: platform.issuer.signer.clone(),
             sessions: sessions.clone(),
-            login: Login::Demo(demo_people()),
             secure_cookies: false,
         });
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let app = sen_gateway::app(gateway, false, Some(web));
+        let pages = sen_web::router(web, Login::Demo(demo_people()));
+        let app = sen_gateway::app(gateway, false, Some(pages));
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(sen_gateway::server::serve(listener, None, app, Duration::from_secs(5), async {
             let _ = stopped.await;

@@ -4,13 +4,16 @@
 //! the caller may read it, and its absence never stops the case being shown.
 
 use chrono::NaiveDate;
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use sen_proto::v1 as pb;
+use sen_vocabulary::ActivityKind;
 use tonic::Code;
 
+use super::choices;
+use super::choices::status_name;
 use super::connection::{ConnectionArgs, Gateway};
 use super::failure::{Call, Failure};
-use super::referrals::{clock_summary, status_name};
+use super::referrals::clock_summary;
 use super::table::{Align, Table};
 use super::{dates, json, plural, print};
 
@@ -48,7 +51,7 @@ pub struct LogArgs {
     #[arg(value_parser = clap::value_parser!(i64).range(1..))]
     id: i64,
     /// What was done.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = choices::activity_kind())]
     kind: ActivityKind,
     /// Sessions (half-days) it took.
     #[arg(long, value_name = "N")]
@@ -74,38 +77,6 @@ pub struct CloseArgs {
     outcome: String,
     #[command(flatten)]
     connection: ConnectionArgs,
-}
-
-/// The kinds of activity the caseloads service records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-#[value(rename_all = "snake_case")]
-pub enum ActivityKind {
-    /// Consultation with the school, family or other professionals.
-    Consultation,
-    /// Observing the pupil.
-    Observation,
-    /// Assessment work with the pupil.
-    Assessment,
-    /// Psychological or educational advice for an EHC needs assessment.
-    StatutoryAdvice,
-    /// Training for school staff.
-    Training,
-    /// Writing a report.
-    Report,
-}
-
-impl ActivityKind {
-    /// The code the service expects.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Consultation => "consultation",
-            Self::Observation => "observation",
-            Self::Assessment => "assessment",
-            Self::StatutoryAdvice => "statutory_advice",
-            Self::Training => "training",
-            Self::Report => "report",
-        }
-    }
 }
 
 /// Where the request fields of these calls come from on the command line.
@@ -377,10 +348,12 @@ mod tests {
 
     #[test]
     fn activity_kinds_are_the_services_codes() {
-        let codes: Vec<&str> = ActivityKind::value_variants().iter().map(|k| k.code()).collect();
+        use clap::builder::TypedValueParser;
+        let codes: Vec<String> =
+            choices::activity_kind().possible_values().into_iter().flatten().map(|v| v.get_name().to_owned()).collect();
         assert_eq!(codes, ["consultation", "observation", "assessment", "statutory_advice", "training", "report"]);
-        for kind in ActivityKind::value_variants() {
-            assert_eq!(kind.to_possible_value().map(|v| v.get_name().to_owned()).as_deref(), Some(kind.code()));
+        for kind in ActivityKind::ALL {
+            assert!(codes.iter().any(|code| code == kind.code()), "{kind:?}");
         }
     }
 }

@@ -11,6 +11,7 @@
 
 mod case;
 mod caseload;
+mod choices;
 mod connection;
 mod dates;
 mod failure;

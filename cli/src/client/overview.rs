@@ -6,10 +6,11 @@
 use chrono::NaiveDate;
 use clap::Args;
 use sen_proto::v1 as pb;
+use sen_vocabulary::CapacityKind;
 
+use super::choices::status_name;
 use super::connection::{ConnectionArgs, Gateway};
 use super::failure::{Call, Failure};
-use super::referrals::status_name;
 use super::{dates, json, plural, print};
 
 /// `sen overview`.
@@ -192,11 +193,12 @@ fn balance_lines(balance: &pb::CaseloadBalance) -> Vec<String> {
     ]
 }
 
+/// What a capacity counts, in a word; an unknown kind as it came.
 fn unit(capacity_kind: &str) -> &str {
-    match capacity_kind {
-        "open_cases" => "cases",
-        "sessions_per_term" => "sessions",
-        other => other,
+    match CapacityKind::ALL.into_iter().find(|kind| kind.code() == capacity_kind) {
+        Some(CapacityKind::OpenCases) => "cases",
+        Some(CapacityKind::SessionsPerTerm) => "sessions",
+        None => capacity_kind,
     }
 }
 

@@ -3,9 +3,11 @@
 //! allocated to them), page by page or all of them, and submitting one
 //! ([`super::submit`]).
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use sen_proto::v1 as pb;
+use sen_vocabulary::ReferralStatus;
 
+use super::choices::{self, status_name};
 use super::connection::{ConnectionArgs, Gateway};
 use super::failure::{Call, Failure};
 use super::submit::SubmitArgs;
@@ -27,13 +29,13 @@ pub enum ReferralsCommand {
 #[derive(Args, Debug)]
 pub struct ListArgs {
     /// Only referrals in this state.
-    #[arg(long, value_enum)]
-    status: Option<StatusFilter>,
+    #[arg(long, value_parser = choices::referral_status())]
+    status: Option<ReferralStatus>,
     /// Only this school's (URN).
     #[arg(long, value_name = "URN")]
     school: Option<String>,
-    /// Only this kind: educational_psychology, advisory_teacher:<specialism> or ehc_needs_assessment.
-    #[arg(long)]
+    // "Only this kind: <the forms of a referral kind>".
+    #[arg(long, help = choices::referral_kind_filter_help())]
     kind: Option<String>,
     /// Only EHC needs assessment requests past a statutory deadline.
     #[arg(long)]
@@ -49,43 +51,6 @@ pub struct ListArgs {
     json: bool,
     #[command(flatten)]
     connection: ConnectionArgs,
-}
-
-/// A referral's state, as `--status` takes it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-#[value(rename_all = "snake_case")]
-pub enum StatusFilter {
-    /// Waiting for the council to look at it.
-    Submitted,
-    /// Accepted, waiting for allocation.
-    Accepted,
-    /// Sent back to the school for more information.
-    Returned,
-    /// Declined, with a reason.
-    Declined,
-    /// Allocated to a professional.
-    Allocated,
-    /// Work under way.
-    InProgress,
-    /// Finished, with an outcome.
-    Closed,
-    /// Withdrawn by the school.
-    Withdrawn,
-}
-
-impl StatusFilter {
-    fn to_proto(self) -> pb::ReferralStatus {
-        match self {
-            Self::Submitted => pb::ReferralStatus::Submitted,
-            Self::Accepted => pb::ReferralStatus::Accepted,
-            Self::Returned => pb::ReferralStatus::Returned,
-            Self::Declined => pb::ReferralStatus::Declined,
-            Self::Allocated => pb::ReferralStatus::Allocated,
-            Self::InProgress => pb::ReferralStatus::InProgress,
-            Self::Closed => pb::ReferralStatus::Closed,
-            Self::Withdrawn => pb::ReferralStatus::Withdrawn,
-        }
-    }
 }
 
 const LIST_FLAGS: &[(&str, &str)] =
@@ -110,7 +75,7 @@ async fn list(args: &ListArgs) -> Result<(), Failure> {
             page: Some(pb::PageRequest { page_size: args.page_size.unwrap_or(0), page_token: token.clone() }),
             school_urn: args.school.clone().unwrap_or_default(),
             kind: args.kind.clone().unwrap_or_default(),
-            status: args.status.map_or(pb::ReferralStatus::Unspecified, StatusFilter::to_proto) as i32,
+            status: args.status.map_or(pb::ReferralStatus::Unspecified, choices::status_to_proto) as i32,
             overdue: args.overdue,
             ..Default::default()
         };
@@ -167,14 +132,6 @@ pub fn render(response: &pb::ListReferralsResponse) -> String {
     }
     out.push_str(".\n");
     out
-}
-
-/// `in_progress` for `REFERRAL_STATUS_IN_PROGRESS`: the words `--status` takes.
-pub fn status_name(status: i32) -> String {
-    match pb::ReferralStatus::try_from(status) {
-        Ok(pb::ReferralStatus::Unspecified) | Err(_) => format!("unknown ({status})"),
-        Ok(s) => s.as_str_name().trim_start_matches("REFERRAL_STATUS_").to_ascii_lowercase(),
-    }
 }
 
 /// "final plan due 2026-04-01: 12 days left (at_risk)", or `None` once no deadline is open.
@@ -253,9 +210,8 @@ mod tests {
         assert_eq!(status_name(pb::ReferralStatus::InProgress as i32), "in_progress");
         assert_eq!(status_name(pb::ReferralStatus::Withdrawn as i32), "withdrawn");
         assert_eq!(status_name(99), "unknown (99)");
-        for filter in StatusFilter::value_variants() {
-            let name = filter.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default();
-            assert_eq!(status_name(filter.to_proto() as i32), name);
+        for status in ReferralStatus::ALL {
+            assert_eq!(status_name(choices::status_to_proto(status) as i32), status.code());
         }
     }
 

@@ -11,10 +11,11 @@ use chrono::NaiveDate;
 use clap::Args;
 use rand_core::{OsRng, RngCore};
 use sen_proto::v1 as pb;
+use sen_vocabulary::Priority;
 
+use super::choices::{self, status_name};
 use super::connection::{ConnectionArgs, Gateway};
 use super::failure::{Call, Exit, Failure};
-use super::referrals::status_name;
 use super::{dates, json, print};
 
 /// `sen referrals submit`.
@@ -26,12 +27,11 @@ pub struct SubmitArgs {
     /// The school's URN.
     #[arg(long, value_name = "URN")]
     school: String,
-    /// educational_psychology, advisory_teacher:<specialism> or ehc_needs_assessment.
-    #[arg(long)]
+    // The kind and the areas go to the service as given: it names a bad one, with the rest.
+    #[arg(long, help = choices::referral_kind_help())]
     kind: String,
-    /// A broad area of need concerned: communication_and_interaction, cognition_and_learning,
-    /// social_emotional_mental_health or sensory_physical. Repeat, or separate with commas.
     #[arg(long = "area", value_name = "AREA", required = true, value_delimiter = ',')]
+    #[arg(help = choices::broad_area_help())]
     areas: Vec<String>,
     /// The concern, in your words.
     #[arg(long, value_name = "TEXT")]
@@ -51,11 +51,9 @@ pub struct SubmitArgs {
     /// The day consent was given.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = dates::parse)]
     consent_given_on: NaiveDate,
-    /// How consent was given: signed_form, email, verbal or letter.
-    #[arg(long, value_name = "HOW")]
+    #[arg(long, value_name = "HOW", help = choices::consent_method_help())]
     consent_method: String,
-    /// routine or urgent.
-    #[arg(long, default_value = "routine")]
+    #[arg(long, default_value = Priority::Routine.code(), help = choices::priority_help())]
     priority: String,
     /// Makes a retry safe: the same key returns the first referral instead of making a second.
     /// A new one is made up when not given, and printed.

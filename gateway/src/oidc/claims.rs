@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use sen_platform::identity::{Grant, Role};
 use sen_platform::ids::{LaCode, Urn};
 
-use super::AuthError;
+use super::error::AuthError;
 use super::settings::{ClaimMapping, TenantSource};
 
 /// Longest piece of a claim value quoted in a log reason.

@@ -18,8 +18,8 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use super::AuthError;
 use super::claims::quote;
+use super::error::AuthError;
 use super::settings::check_provider_url;
 
 /// Largest discovery document or key set accepted (real ones are a few KiB).

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use sen_platform::config::ConfigProblem;
+use sen_platform::env::EnvReader;
 use sen_platform::identity::Role;
 use sen_platform::ids::LaCode;
 
@@ -151,14 +152,14 @@ impl OidcSettings {
     /// otherwise, each named. Setting others without `SEN_OIDC_ISSUER` is a
     /// problem, so that a misspelt issuer never silently turns authentication off.
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Option<Self>, Vec<ConfigProblem>> {
-        let mut r = Reader { lookup, problems: Vec::new() };
+        let mut r = EnvReader::new(lookup);
         let Some(issuer) = r.raw("SEN_OIDC_ISSUER") else {
             let set: Vec<&str> = VARIABLES.iter().map(|(name, _)| *name).filter(|name| r.raw(name).is_some()).collect();
             if set.is_empty() {
                 return Ok(None);
             }
             r.problem("SEN_OIDC_ISSUER", format!("is required when {} is set", set.join(", ")));
-            return Err(r.problems);
+            return Err(r.take_problems());
         };
         if let Err(message) = check_provider_url(&issuer) {
             r.problem("SEN_OIDC_ISSUER", format!("'{issuer}' {message}"));
@@ -176,12 +177,7 @@ impl OidcSettings {
         {
             r.problem("SEN_OIDC_JWKS_URL", format!("'{url}' {message}"));
         }
-        let ca_file = r.raw("SEN_OIDC_CA_FILE").map(PathBuf::from);
-        if let Some(path) = &ca_file
-            && !path.is_file()
-        {
-            r.problem("SEN_OIDC_CA_FILE", format!("{} is not a readable file", path.display()));
-        }
+        let ca_file = r.file("SEN_OIDC_CA_FILE");
         let role_map = r.raw("SEN_OIDC_ROLE_MAP").map(|v| r.map("SEN_OIDC_ROLE_MAP", &v, parse_token_role));
         let tenant = r.tenant_source();
         let claims = ClaimMapping {
@@ -191,17 +187,13 @@ impl OidcSettings {
             tenant,
             school_claim: r.raw("SEN_OIDC_SCHOOL_CLAIM").unwrap_or_else(|| DEFAULT_SCHOOL_CLAIM.into()),
         };
-        let jwks_min_refresh = Duration::from_secs(r.seconds(
+        let jwks_min_refresh = Duration::from_secs(r.number(
             "SEN_OIDC_JWKS_MIN_REFRESH_SECONDS",
             DEFAULT_JWKS_MIN_REFRESH.as_secs(),
             1,
             3600,
         ));
-        if r.problems.is_empty() {
-            Ok(Some(Self { issuer, audience, jwks_url, ca_file, claims, jwks_min_refresh }))
-        } else {
-            Err(r.problems)
-        }
+        r.finish(Some(Self { issuer, audience, jwks_url, ca_file, claims, jwks_min_refresh })).map_err(|e| e.0)
     }
 }
 
@@ -238,37 +230,26 @@ pub(crate) fn check_provider_url(url: &str) -> Result<(), String> {
     Ok(())
 }
 
-struct Reader<'a> {
-    lookup: &'a dyn Fn(&str) -> Option<String>,
-    problems: Vec<ConfigProblem>,
+/// The `SEN_OIDC_*` readings beyond the platform's common ones.
+trait OidcVariables {
+    fn map<T: PartialEq>(
+        &mut self,
+        name: &'static str,
+        list: &str,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> HashMap<String, T>;
+    fn tenant_source(&mut self) -> TenantSource;
 }
 
-impl Reader<'_> {
-    fn raw(&self, name: &str) -> Option<String> {
-        (self.lookup)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-    }
-
-    fn problem(&mut self, variable: &'static str, message: impl Into<String>) {
-        self.problems.push(ConfigProblem { variable, message: message.into() });
-    }
-
-    fn seconds(&mut self, name: &'static str, default: u64, min: u64, max: u64) -> u64 {
-        let Some(value) = self.raw(name) else { return default };
-        match value.parse::<u64>() {
-            Ok(n) if (min..=max).contains(&n) => n,
-            _ => {
-                self.problem(name, format!("'{value}' is not a whole number from {min} to {max}"));
-                default
-            }
-        }
-    }
-
+impl OidcVariables for EnvReader<'_> {
     /// Reads `value=target` pairs separated by commas. The target is after the
     /// last `=`, so claim values containing `=` still map.
-    fn map<T>(&mut self, name: &'static str, list: &str, parse: fn(&str) -> Result<T, String>) -> HashMap<String, T>
-    where
-        T: PartialEq,
-    {
+    fn map<T: PartialEq>(
+        &mut self,
+        name: &'static str,
+        list: &str,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> HashMap<String, T> {
         let mut map = HashMap::new();
         for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             let Some((value, target)) = entry.rsplit_once('=').map(|(v, t)| (v.trim(), t.trim())) else {

@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod demo;
+pub mod description;
 pub mod domain;
 pub mod entity;
 pub mod error;
@@ -19,13 +20,13 @@ pub mod migration;
 pub mod peers;
 pub mod store;
 
-use sen_platform::identity::{IdentityVerifier, ServiceIdentity, VerifyIdentity};
+use sen_platform::identity::{IdentityVerifier, VerifyIdentity};
 use sen_proto::v1::caseloads_service_server::CaseloadsServiceServer;
 use tonic::server::NamedService;
-use tonic::service::Routes;
 use tonic::service::interceptor::InterceptedService;
 
 pub use api::CaseloadsApi;
+pub use description::Description;
 pub use store::Store;
 
 /// The service's short name: its database file, its `sen serve` part, and the
@@ -40,23 +41,4 @@ pub fn service(
     verifier: &IdentityVerifier,
 ) -> InterceptedService<CaseloadsServiceServer<CaseloadsApi>, VerifyIdentity> {
     InterceptedService::new(CaseloadsServiceServer::new(api), verifier.interceptor())
-}
-
-/// Runs the service alone, as configured (`sen serve caseloads`).
-pub async fn serve(config: &sen_platform::config::Config) -> anyhow::Result<()> {
-    let url = |value: &Option<String>, name: &str| {
-        value.clone().ok_or_else(|| anyhow::anyhow!("{name} is required: the caseloads service calls that service"))
-    };
-    let peers = peers::Peers {
-        schools: sen_platform::client::channel(&url(&config.schools_url, "SEN_SCHOOLS_URL")?, config)?,
-        pupils: sen_platform::client::channel(&url(&config.pupils_url, "SEN_PUPILS_URL")?, config)?,
-        referrals: sen_platform::client::channel(&url(&config.referrals_url, "SEN_REFERRALS_URL")?, config)?,
-        identity: ServiceIdentity::from_config(config, PART)?,
-    };
-    let store = Store::connect(&config.database_url_for(PART), &config.pool).await?;
-    let verifier = sen_platform::identity::verifier_for(config)?;
-    let listener = sen_platform::serve::bind(config).await?;
-    tracing::info!(address = %listener.local_addr()?, tls = config.tls.is_some(), "caseloads service listening");
-    let routes = Routes::new(service(CaseloadsApi::new(store, peers), &verifier));
-    sen_platform::serve::run(listener, config, routes, &[SERVICE_NAME]).await
 }

@@ -4,13 +4,20 @@
 //! operator fixes a deployment in one pass. The lookup is a function so that tests
 //! never touch the process environment.
 
-use std::fmt;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::env::EnvReader;
+pub use crate::env::{ConfigError, ConfigProblem};
+
 /// Where the embedded mode keeps its files unless `SEN_DATA_DIR` says otherwise.
 pub const DEFAULT_DATA_DIR: &str = "./data";
+
+/// A service of the platform as the configuration knows it: its part name and
+/// the variable saying where it answers, e.g. `("pupils", "SEN_PUPILS_URL")`.
+pub type ServiceAddress = (&'static str, &'static str);
 
 /// How the platform runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,103 +111,16 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Load the demo authorities on first start (embedded mode).
     pub demo_data: bool,
-    /// Where the schools service answers (`SEN_SCHOOLS_URL`); in the embedded mode
-    /// the front port itself.
-    pub schools_url: Option<String>,
-    /// Where the pupils service answers (`SEN_PUPILS_URL`); in the embedded mode
-    /// the front port itself.
-    pub pupils_url: Option<String>,
-    /// Where the referrals service answers (`SEN_REFERRALS_URL`).
-    pub referrals_url: Option<String>,
-    /// Where the caseloads service answers (`SEN_CASELOADS_URL`).
-    pub caseloads_url: Option<String>,
+    /// The platform's services this process knows of: each part with the
+    /// variable saying where it answers (`SEN_<PART>_URL`).
+    pub services: Vec<ServiceAddress>,
+    /// Where each service answers, by part, where its variable is set; in the
+    /// embedded mode an unset one is the process's own loopback port.
+    pub service_urls: BTreeMap<&'static str, String>,
     /// Key a service signs its own identity tokens with (`SEN_SERVICE_SIGNING_KEY_FILE`).
     pub service_signing_key: Option<PathBuf>,
     /// CA that the services called over TLS must chain to (`SEN_UPSTREAM_CA_FILE`).
     pub upstream_ca: Option<PathBuf>,
-}
-
-/// One bad variable.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigProblem {
-    /// The variable's name.
-    pub variable: &'static str,
-    /// What is wrong, and what would be right.
-    pub message: String,
-}
-
-/// Every bad variable found.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub struct ConfigError(pub Vec<ConfigProblem>);
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "the configuration is not valid:")?;
-        for p in &self.0 {
-            writeln!(f, "  {}: {}", p.variable, p.message)?;
-        }
-        Ok(())
-    }
-}
-
-impl ConfigError {
-    /// The variables named, for tests and messages.
-    pub fn variables(&self) -> Vec<&'static str> {
-        self.0.iter().map(|p| p.variable).collect()
-    }
-}
-
-struct Reader<'a> {
-    lookup: &'a dyn Fn(&str) -> Option<String>,
-    problems: Vec<ConfigProblem>,
-}
-
-impl Reader<'_> {
-    fn raw(&self, name: &str) -> Option<String> {
-        (self.lookup)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-    }
-
-    fn problem(&mut self, variable: &'static str, message: impl Into<String>) {
-        self.problems.push(ConfigProblem { variable, message: message.into() });
-    }
-
-    fn parse<T>(&mut self, name: &'static str, default: T, parse: impl Fn(&str) -> Result<T, String>) -> T {
-        match self.raw(name) {
-            None => default,
-            Some(value) => match parse(&value) {
-                Ok(v) => v,
-                Err(message) => {
-                    self.problem(name, format!("'{value}' {message}"));
-                    default
-                }
-            },
-        }
-    }
-
-    fn number(&mut self, name: &'static str, default: u64, min: u64, max: u64) -> u64 {
-        self.parse(name, default, |v| {
-            v.parse::<u64>()
-                .ok()
-                .filter(|n| (min..=max).contains(n))
-                .ok_or_else(|| format!("is not a whole number from {min} to {max}"))
-        })
-    }
-
-    fn service_url(&mut self, name: &'static str) -> Option<String> {
-        let url = self.raw(name)?;
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            self.problem(name, format!("'{url}' must be an http:// or https:// URL"));
-        }
-        Some(url)
-    }
-
-    fn file(&mut self, name: &'static str) -> Option<PathBuf> {
-        let path = PathBuf::from(self.raw(name)?);
-        if !path.is_file() {
-            self.problem(name, format!("{} is not a readable file", path.display()));
-        }
-        Some(path)
-    }
 }
 
 impl Config {
@@ -209,9 +129,9 @@ impl Config {
         Self::from_lookup(&|name| std::env::var(name).ok())
     }
 
-    /// Reads the process environment for `serving`.
-    pub fn from_env_for(serving: Serving) -> Result<Self, ConfigError> {
-        Self::from_lookup_for(&|name| std::env::var(name).ok(), serving)
+    /// Reads the process environment for `serving`, among the platform's `services`.
+    pub fn from_env_for(serving: Serving, services: &[ServiceAddress]) -> Result<Self, ConfigError> {
+        Self::from_lookup_among(&|name| std::env::var(name).ok(), serving, services)
     }
 
     /// Reads variables through `lookup` (tests pass a map) for a service.
@@ -219,9 +139,18 @@ impl Config {
         Self::from_lookup_for(lookup, Serving::Service)
     }
 
-    /// Reads variables through `lookup` for `serving`.
+    /// Reads variables through `lookup` for `serving`, knowing of no other service.
     pub fn from_lookup_for(lookup: &dyn Fn(&str) -> Option<String>, serving: Serving) -> Result<Self, ConfigError> {
-        let mut r = Reader { lookup, problems: Vec::new() };
+        Self::from_lookup_among(lookup, serving, &[])
+    }
+
+    /// Reads variables through `lookup` for `serving`, among the platform's `services`.
+    pub fn from_lookup_among(
+        lookup: &dyn Fn(&str) -> Option<String>,
+        serving: Serving,
+        services: &[ServiceAddress],
+    ) -> Result<Self, ConfigError> {
+        let mut r = EnvReader::new(lookup);
         let mode = r.parse("SEN_MODE", Mode::Embedded, |v| match v {
             "embedded" => Ok(Mode::Embedded),
             "production" => Ok(Mode::Production),
@@ -307,15 +236,11 @@ impl Config {
             }
         }
         let shutdown_grace = Duration::from_secs(r.number("SEN_SHUTDOWN_GRACE_SECONDS", 20, 0, 3600));
-        let schools_url = r.service_url("SEN_SCHOOLS_URL");
-        let pupils_url = r.service_url("SEN_PUPILS_URL");
-        let referrals_url = r.service_url("SEN_REFERRALS_URL");
-        let caseloads_url = r.service_url("SEN_CASELOADS_URL");
+        let service_urls: BTreeMap<&'static str, String> =
+            services.iter().filter_map(|&(part, variable)| r.service_url(variable).map(|url| (part, url))).collect();
         let service_signing_key = r.file("SEN_SERVICE_SIGNING_KEY_FILE");
         let upstream_ca = r.file("SEN_UPSTREAM_CA_FILE");
-        let any_https = [&schools_url, &pupils_url, &referrals_url, &caseloads_url]
-            .iter()
-            .any(|u| u.as_deref().is_some_and(|u| u.starts_with("https://")));
+        let any_https = service_urls.values().any(|url| url.starts_with("https://"));
         if any_https && upstream_ca.is_none() {
             r.problem("SEN_UPSTREAM_CA_FILE", "is required to call services over https://");
         }
@@ -330,7 +255,7 @@ impl Config {
                 if database_url.is_none() && serving == Serving::Service {
                     r.problem("SEN_DATABASE_URL", "is required in production mode (postgres://…)");
                 }
-                if tls.is_none() && !r.problems.iter().any(|p| p.variable.starts_with("SEN_TLS_")) {
+                if tls.is_none() && !r.has_problem_with("SEN_TLS_") {
                     r.problem(
                         "SEN_TLS_CERT_FILE",
                         "TLS is required in production mode: set SEN_TLS_CERT_FILE and SEN_TLS_KEY_FILE",
@@ -356,31 +281,35 @@ impl Config {
             }
         }
 
-        if r.problems.is_empty() {
-            Ok(Config {
-                mode,
-                listen,
-                admin_listen,
-                data_dir,
-                database_url,
-                pool,
-                log_format,
-                log_filter,
-                otlp_endpoint,
-                tls,
-                identity_public_keys,
-                shutdown_grace,
-                demo_data,
-                schools_url,
-                pupils_url,
-                referrals_url,
-                caseloads_url,
-                service_signing_key,
-                upstream_ca,
-            })
-        } else {
-            Err(ConfigError(r.problems))
-        }
+        r.finish(Config {
+            mode,
+            listen,
+            admin_listen,
+            data_dir,
+            database_url,
+            pool,
+            log_format,
+            log_filter,
+            otlp_endpoint,
+            tls,
+            identity_public_keys,
+            shutdown_grace,
+            demo_data,
+            services: services.to_vec(),
+            service_urls,
+            service_signing_key,
+            upstream_ca,
+        })
+    }
+
+    /// Where `part` answers (its `SEN_<PART>_URL`), if configured.
+    pub fn service_url(&self, part: &str) -> Option<&str> {
+        self.service_urls.get(part).map(String::as_str)
+    }
+
+    /// The variable saying where `part` answers, if it is one of the platform's services.
+    pub fn url_variable(&self, part: &str) -> Option<&'static str> {
+        self.services.iter().find(|(known, _)| *known == part).map(|(_, variable)| *variable)
     }
 
     /// The database of one service: `SEN_DATABASE_URL`, or in the embedded mode a

@@ -1,10 +1,12 @@
-//! Turning failures into gRPC statuses the way DESIGN.md says: bad input is
+//! Turning failures into gRPC statuses the one way the platform answers: bad input is
 //! INVALID_ARGUMENT with a `google.rpc.BadRequest` naming every bad field, and
 //! internal failures are logged with their detail but shown to callers as a generic
 //! message, never SQL or a stack trace.
 //!
 //! Every service crate calls [`ServiceError`] its `Error`: one enum, mapped to a
-//! `tonic::Status` here, so handlers just use `?`.
+//! `tonic::Status` here, so handlers just use `?`. [`FieldViolations`] (what a
+//! checked request answers, [`crate::fields::Checked`]) converts to both, so a
+//! handler takes a request's values with `?` too.
 
 use std::fmt;
 
@@ -28,6 +30,18 @@ impl FieldViolations {
     /// No violations yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Just one violation, on `field`.
+    pub fn one(field: impl Into<String>, description: impl Into<String>) -> Self {
+        let mut violations = Self::new();
+        violations.add(field, description);
+        violations
+    }
+
+    /// Takes in every violation of `other`, after these.
+    pub fn extend(&mut self, other: FieldViolations) {
+        self.0.extend(other.0);
     }
 
     /// Records a violation on `field`.
@@ -136,6 +150,12 @@ impl From<FieldViolations> for ServiceError {
     }
 }
 
+impl From<FieldViolations> for Status {
+    fn from(v: FieldViolations) -> Self {
+        invalid_argument(&v)
+    }
+}
+
 impl From<ServiceError> for Status {
     fn from(e: ServiceError) -> Self {
         match e {
@@ -179,6 +199,16 @@ mod tests {
         let fields: Vec<String> =
             status.get_details_bad_request().unwrap().field_violations.into_iter().map(|f| f.field).collect();
         assert_eq!(fields, ["urn", "postcode"]);
+    }
+
+    #[test]
+    fn violations_returned_with_a_question_mark_are_invalid_argument() {
+        fn handler(checked: crate::fields::Checked<i64>) -> Result<i64, Status> {
+            Ok(checked?)
+        }
+        let status = handler(Err(FieldViolations::one("version", "is required"))).unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(status.message(), "invalid request: version: is required");
     }
 
     #[test]

@@ -11,11 +11,15 @@ pub mod client;
 pub mod config;
 pub mod dates;
 pub mod db;
+pub mod demo;
+pub mod env;
 pub mod error;
+pub mod fields;
 pub mod identity;
 pub mod ids;
 pub mod paging;
 pub mod serve;
+pub mod service;
 pub mod telemetry;
 pub mod tls;
 

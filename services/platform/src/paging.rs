@@ -7,6 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sen_proto::v1::PageRequest;
 
 use crate::error::FieldViolations;
+use crate::fields::Checked;
 
 /// Page size when the caller gives none.
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
@@ -24,7 +25,15 @@ pub struct Page {
 }
 
 impl Page {
-    /// Reads the wire page request, recording problems under `field` (e.g. `page`).
+    /// Reads the wire page request: the page, or its problems named under `field` (e.g. `page.page_size`).
+    pub fn checked(req: Option<&PageRequest>, field: &str) -> Checked<Page> {
+        let mut violations = FieldViolations::new();
+        let page = Self::parse(req, field, &mut violations);
+        violations.into_result().map(|()| page)
+    }
+
+    /// Reads the wire page request, recording problems under `field` (e.g. `page`)
+    /// and answering a usable page regardless; [`Page::checked`] is the form for handlers.
     pub fn parse(req: Option<&PageRequest>, field: &str, errors: &mut FieldViolations) -> Page {
         let Some(req) = req else {
             return Page { size: DEFAULT_PAGE_SIZE, after: None };
@@ -96,6 +105,15 @@ mod tests {
         assert_eq!(next.after.as_deref(), Some("2"));
         let (rows, token) = next.finish(vec![3], |n| n.to_string());
         assert_eq!((rows, token), (vec![3], String::new()));
+    }
+
+    #[test]
+    fn a_checked_page_is_the_page_or_every_problem() {
+        assert_eq!(Page::checked(None, "page"), Ok(Page { size: DEFAULT_PAGE_SIZE, after: None }));
+        let req = PageRequest { page_size: 501, page_token: "not-a-token".into() };
+        let problems = Page::checked(Some(&req), "page").unwrap_err();
+        let fields: Vec<&str> = problems.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["page.page_size", "page.page_token"]);
     }
 
     #[test]

@@ -49,6 +49,36 @@ pub struct DemoSchool {
     pub roll: u32,
 }
 
+impl DemoSchool {
+    /// A school as the schools service loaded it for the demo.
+    pub fn from_book(school: &sen_platform::demo::DemoSchool) -> Self {
+        Self {
+            tenant: school.tenant,
+            urn: school.urn,
+            establishment_number: school.establishment_number.parse().unwrap_or(0),
+            name: school.name,
+            kind: SchoolKind::of_type(school.type_code),
+            phase_code: school.phase_code,
+            ages: school.ages.map(|(low, high)| (low as u8, high as u8)),
+            roll: school.roll.unwrap_or(0),
+        }
+    }
+}
+
+impl SchoolKind {
+    /// The kind of a GIAS establishment type: community and foundation special
+    /// schools, non-maintained and independent special schools, special academies
+    /// and free schools; pupil referral units and alternative provision academies
+    /// and free schools; mainstream otherwise.
+    pub fn of_type(type_code: u16) -> Self {
+        match type_code {
+            7 | 8 | 10 | 12 | 32 | 33 | 36 | 44 => SchoolKind::Special,
+            14 | 38 | 42 | 43 => SchoolKind::AlternativeProvision,
+            _ => SchoolKind::Mainstream,
+        }
+    }
+}
+
 /// Primary needs of EHC plans, per mille (DOMAIN.md, January 2025).
 const EHCP_NEEDS: &[(&str, u32)] = &[
     ("ASD", 315),

@@ -15,6 +15,7 @@
 
 pub mod api;
 pub mod demo;
+pub mod description;
 pub mod domain;
 pub mod entity;
 pub mod error;
@@ -29,6 +30,7 @@ use tonic::service::Routes;
 use tonic::service::interceptor::InterceptedService;
 
 pub use api::PupilsApi;
+pub use description::Description;
 pub use store::Store;
 
 /// The service's short name: its database file and its `sen serve` part.
@@ -47,18 +49,4 @@ pub fn service(
 /// The service's routes alone.
 pub fn routes(api: PupilsApi, verifier: &IdentityVerifier) -> Routes {
     Routes::new(service(api, verifier))
-}
-
-/// Runs the service alone, as configured (`sen serve pupils`).
-pub async fn serve(config: &sen_platform::config::Config) -> anyhow::Result<()> {
-    let url = config.schools_url.as_deref().ok_or_else(|| {
-        anyhow::anyhow!("SEN_SCHOOLS_URL is required: the pupils service asks the schools service about schools")
-    })?;
-    let schools = schools::Schools::new(sen_platform::client::channel(url, config)?);
-    let store = Store::connect(&config.database_url_for(PART), &config.pool).await?;
-    let verifier = sen_platform::identity::verifier_for(config)?;
-    let listener = sen_platform::serve::bind(config).await?;
-    tracing::info!(address = %listener.local_addr()?, tls = config.tls.is_some(), "pupils service listening");
-    let routes = routes(PupilsApi::new(store, schools), &verifier);
-    sen_platform::serve::run(listener, config, routes, &[SERVICE_NAME]).await
 }

@@ -59,7 +59,7 @@ impl World {
         let grant = Grant { person: person.into(), role, tenant: LaCode::parse(tenant).ok(), school: school.map(urn) };
         let token = self.issuer.signer.mint(&grant, Duration::from_secs(60)).unwrap();
         let identity = self.issuer.verifier.verify(&token).unwrap();
-        (identity.scope().unwrap(), Actor::of(&identity))
+        (identity.scope().unwrap(), identity.actor())
     }
 
     fn officer(&self) -> (Scope, Actor) {

@@ -11,10 +11,10 @@ use sen_platform::identity::{DevIssuer, Grant, Role};
 use sen_platform::ids::{LaCode, Urn};
 
 use crate::domain::{
-    AssessmentDecision, BroadArea, ClockDates, ClockException, Consent, ConsentMethod, PlanDecision, Priority,
-    ReferralKind, Specialism, Status,
+    AssessmentDecision, BroadArea, ClockDates, ClockException, Consent, ConsentMethod, NewReferral, PlanDecision,
+    Priority, ReferralKind, Specialism, Status, Tried,
 };
-use crate::store::{NewReferral, SeedReferral, Store, Tried};
+use crate::store::{SeedReferral, Store};
 
 const CONCERNS: &[&str] = &[
     "Reading and spelling well below peers despite two cycles of targeted support",

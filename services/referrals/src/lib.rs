@@ -10,13 +10,16 @@
 //! the caseloads service records allocations.
 //!
 //! Rooms: `domain` (kinds, the lifecycle, the clock; no I/O), `store` (scoped
-//! persistence), `entity` and `migration`, `pupils` (the pupils client), `api`.
+//! persistence), `entity` and `migration`, `pupils` (the pupils client), `feed`
+//! (live changes to watchers), `api`.
 
 pub mod api;
 pub mod demo;
+pub mod description;
 pub mod domain;
 pub mod entity;
 pub mod error;
+pub mod feed;
 pub mod migration;
 pub mod pupils;
 pub mod store;
@@ -28,6 +31,7 @@ use tonic::service::Routes;
 use tonic::service::interceptor::InterceptedService;
 
 pub use api::ReferralsApi;
+pub use description::Description;
 pub use store::Store;
 
 /// The service's short name: its database file and its `sen serve` part.
@@ -46,18 +50,4 @@ pub fn service(
 /// The service's routes alone.
 pub fn routes(api: ReferralsApi, verifier: &IdentityVerifier) -> Routes {
     Routes::new(service(api, verifier))
-}
-
-/// Runs the service alone, as configured (`sen serve referrals`).
-pub async fn serve(config: &sen_platform::config::Config) -> anyhow::Result<()> {
-    let url = config.pupils_url.as_deref().ok_or_else(|| {
-        anyhow::anyhow!("SEN_PUPILS_URL is required: the referrals service asks the pupils service about pupils")
-    })?;
-    let pupils = pupils::Pupils::new(sen_platform::client::channel(url, config)?);
-    let store = Store::connect(&config.database_url_for(PART), &config.pool).await?;
-    let verifier = sen_platform::identity::verifier_for(config)?;
-    let listener = sen_platform::serve::bind(config).await?;
-    tracing::info!(address = %listener.local_addr()?, tls = config.tls.is_some(), "referrals service listening");
-    let routes = routes(ReferralsApi::new(store, pupils), &verifier);
-    sen_platform::serve::run(listener, config, routes, &[SERVICE_NAME]).await
 }

@@ -5,15 +5,16 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use sen_platform::identity::{DevIssuer, Grant, Role, Scope};
+use sen_platform::identity::{Actor, DevIssuer, Grant, Role, Scope};
 use sen_platform::ids::{LaCode, Urn};
 use sen_platform::paging::Page;
 use sen_platform::testing::{Engine, TestDatabase};
 use sen_referrals::domain::{
-    AssessmentDecision, BroadArea, Consent, ConsentMethod, Event, PlanDecision, Priority, ReferralKind, Status,
+    AssessmentDecision, BroadArea, Consent, ConsentMethod, Event, NewReferral, PlanDecision, Priority, ReferralKind,
+    Status, Tried,
 };
 use sen_referrals::error::Error;
-use sen_referrals::store::{Actor, NewReferral, ReferralFilter, Store, Tried};
+use sen_referrals::store::{ReferralFilter, Store};
 
 struct World {
     store: Store,
@@ -54,7 +55,7 @@ impl World {
         };
         let token = self.issuer.signer.mint(&grant, Duration::from_secs(60)).unwrap();
         let identity = self.issuer.verifier.verify(&token).unwrap();
-        (identity.scope().unwrap(), Actor::of(&identity))
+        (identity.scope().unwrap(), identity.actor())
     }
 
     /// An EHC needs assessment request of 886 received on `received`, both

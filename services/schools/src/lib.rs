@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod demo;
+pub mod description;
 pub mod domain;
 pub mod entity;
 pub mod error;
@@ -19,7 +20,6 @@ pub mod gias;
 pub mod migration;
 pub mod store;
 
-use sen_platform::config::Config;
 use sen_platform::identity::{IdentityVerifier, VerifyIdentity};
 use sen_proto::v1::schools_service_server::SchoolsServiceServer;
 use tonic::server::NamedService;
@@ -27,6 +27,7 @@ use tonic::service::Routes;
 use tonic::service::interceptor::InterceptedService;
 
 pub use api::SchoolsApi;
+pub use description::Description;
 pub use store::Store;
 
 /// The service's short name: its database file and its `sen serve` part.
@@ -50,14 +51,4 @@ pub fn service(
 /// The service's routes alone.
 pub fn routes(api: SchoolsApi, verifier: &IdentityVerifier) -> Routes {
     Routes::new(service(api, verifier))
-}
-
-/// Runs the service alone, as configured (`sen serve schools`).
-pub async fn serve(config: &Config) -> anyhow::Result<()> {
-    let store = Store::connect(&config.database_url_for(PART), &config.pool).await?;
-    let verifier = sen_platform::identity::verifier_for(config)?;
-    let listener = sen_platform::serve::bind(config).await?;
-    tracing::info!(address = %listener.local_addr()?, tls = config.tls.is_some(), "schools service listening");
-    let routes = routes(SchoolsApi::new(store), &verifier);
-    sen_platform::serve::run(listener, config, routes, &[SERVICE_NAME]).await
 }

@@ -1,170 +1,27 @@
-//! The shared words of the SEN domain, spoken by several services: the four broad
-//! areas of need (SEND Code of Practice 6.28), the specialisms of advisory teaching
-//! teams, and the kinds of referral a school makes to the council. Plain data with
-//! codes, names and parsing; no rules of any one service, and no I/O.
+//! The shared words of the SEN domain, spoken by several services, the gateway's
+//! pages and the `sen` client: the four broad areas of need (SEND Code of Practice
+//! 6.28), the kinds of referral a school makes to the council and the specialisms
+//! of advisory teaching teams, a referral's status, priority and consent method,
+//! and the kinds of casework activity and caseload limit. Plain data with codes,
+//! names and parsing, one definition each; no rules of any one service, and no I/O.
 
-/// The specialism of an advisory teaching team.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Specialism {
-    /// Cognition and learning: literacy, numeracy, specific learning difficulties.
-    CognitionAndLearning,
-    /// Communication and interaction, including autism.
-    CommunicationAndInteraction,
-    /// Hearing impairment (teachers of the deaf).
-    SensoryHearing,
-    /// Vision impairment (qualified teachers of the visually impaired).
-    SensoryVision,
-    /// Physical disability and medical needs.
-    PhysicalAndMedical,
-}
+mod casework;
+mod kinds;
+mod needs;
+mod referral;
 
-impl Specialism {
-    /// Every specialism.
-    pub const ALL: [Specialism; 5] = [
-        Self::CognitionAndLearning,
-        Self::CommunicationAndInteraction,
-        Self::SensoryHearing,
-        Self::SensoryVision,
-        Self::PhysicalAndMedical,
-    ];
+pub use casework::{ActivityKind, CapacityKind};
+pub use kinds::{ReferralKind, Specialism};
+pub use needs::BroadArea;
+pub use referral::{ConsentMethod, Priority, ReferralStatus};
 
-    /// Stable snake_case code, for storage and the wire.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::CognitionAndLearning => "cognition_and_learning",
-            Self::CommunicationAndInteraction => "communication_and_interaction",
-            Self::SensoryHearing => "sensory_hearing",
-            Self::SensoryVision => "sensory_vision",
-            Self::PhysicalAndMedical => "physical_and_medical",
-        }
-    }
-
-    /// The team's name, for people.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::CognitionAndLearning => "cognition and learning",
-            Self::CommunicationAndInteraction => "communication and interaction / autism",
-            Self::SensoryHearing => "sensory — hearing",
-            Self::SensoryVision => "sensory — vision",
-            Self::PhysicalAndMedical => "physical and medical",
-        }
-    }
-
-    /// From the stable code.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let code = s.trim();
-        Self::ALL
-            .into_iter()
-            .find(|specialism| specialism.code() == code)
-            .ok_or_else(|| format!("'{code}' is not an advisory teaching specialism"))
-    }
-}
-
-/// The service a referral asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ReferralKind {
-    /// Involvement of the educational psychology service.
-    EducationalPsychology,
-    /// Involvement of an advisory teacher of the given specialism.
-    AdvisoryTeacher(Specialism),
-    /// A request for an EHC needs assessment (Children and Families Act 2014, s. 36(1)).
-    EhcNeedsAssessment,
-}
-
-/// Code prefix of an advisory teacher referral; the specialism's code follows it.
-const ADVISORY_TEACHER_PREFIX: &str = "advisory_teacher:";
-
-impl ReferralKind {
-    /// Stable code: `educational_psychology`, `advisory_teacher:<specialism>` or `ehc_needs_assessment`.
-    pub fn code(self) -> String {
-        match self {
-            Self::EducationalPsychology => "educational_psychology".into(),
-            Self::AdvisoryTeacher(specialism) => format!("{ADVISORY_TEACHER_PREFIX}{}", specialism.code()),
-            Self::EhcNeedsAssessment => "ehc_needs_assessment".into(),
-        }
-    }
-
-    /// From the stable code.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let code = s.trim();
-        match code {
-            "educational_psychology" => Ok(Self::EducationalPsychology),
-            "ehc_needs_assessment" => Ok(Self::EhcNeedsAssessment),
-            _ => match code.strip_prefix(ADVISORY_TEACHER_PREFIX) {
-                Some(specialism) => Specialism::parse(specialism).map(Self::AdvisoryTeacher),
-                None => Err(format!(
-                    "'{code}' is not a kind of referral (educational_psychology, \
-                     advisory_teacher:<specialism> or ehc_needs_assessment)"
-                )),
-            },
-        }
-    }
-
-    /// For people, e.g. "advisory teacher (sensory — hearing)".
-    pub fn name(self) -> String {
-        match self {
-            Self::EducationalPsychology => "educational psychology".into(),
-            Self::AdvisoryTeacher(specialism) => format!("advisory teacher ({})", specialism.name()),
-            Self::EhcNeedsAssessment => "EHC needs assessment request".into(),
-        }
-    }
-
-    /// True when the law sets the timescale: only the EHC needs assessment request
-    /// (SEN and Disability Regulations 2014, regs. 5, 10 and 13).
-    pub fn is_statutory(self) -> bool {
-        self == Self::EhcNeedsAssessment
-    }
-}
-
-/// The four broad areas of need (SEND Code of Practice 6.28).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BroadArea {
-    /// Communication and interaction (speech, language and communication; autism).
-    CommunicationAndInteraction,
-    /// Cognition and learning (specific, moderate, severe, profound and multiple).
-    CognitionAndLearning,
-    /// Social, emotional and mental health.
-    SocialEmotionalMentalHealth,
-    /// Sensory and/or physical (hearing, vision, multi-sensory, physical).
-    SensoryPhysical,
-}
-
-impl BroadArea {
-    /// Every area, in the Code of Practice's order.
-    pub const ALL: [BroadArea; 4] = [
-        Self::CommunicationAndInteraction,
-        Self::CognitionAndLearning,
-        Self::SocialEmotionalMentalHealth,
-        Self::SensoryPhysical,
-    ];
-
-    /// Stable snake_case code, the same as the pupils service's.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::CommunicationAndInteraction => "communication_and_interaction",
-            Self::CognitionAndLearning => "cognition_and_learning",
-            Self::SocialEmotionalMentalHealth => "social_emotional_mental_health",
-            Self::SensoryPhysical => "sensory_physical",
-        }
-    }
-
-    /// The Code of Practice's name for the area.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::CommunicationAndInteraction => "communication and interaction",
-            Self::CognitionAndLearning => "cognition and learning",
-            Self::SocialEmotionalMentalHealth => "social, emotional and mental health",
-            Self::SensoryPhysical => "sensory and/or physical",
-        }
-    }
-
-    /// From the stable code.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let code = s.trim();
-        Self::ALL
-            .into_iter()
-            .find(|area| area.code() == code)
-            .ok_or_else(|| format!("'{code}' is not a broad area of need"))
+/// Codes listed for people: "a", "a or b", "a, b or c".
+pub fn either_of<'a>(codes: impl IntoIterator<Item = &'a str>) -> String {
+    let codes: Vec<&str> = codes.into_iter().collect();
+    match codes.split_last() {
+        None => String::new(),
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
     }
 }
 
@@ -173,60 +30,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn specialism_codes_round_trip() {
-        for specialism in Specialism::ALL {
-            assert_eq!(Specialism::parse(specialism.code()), Ok(specialism));
-        }
-        assert_eq!(Specialism::CommunicationAndInteraction.name(), "communication and interaction / autism");
-        assert_eq!(Specialism::SensoryHearing.name(), "sensory — hearing");
-        assert!(Specialism::parse("semh").is_err());
-    }
-
-    #[test]
-    fn referral_kind_codes_round_trip_with_every_specialism() {
-        let mut kinds = vec![ReferralKind::EducationalPsychology, ReferralKind::EhcNeedsAssessment];
-        kinds.extend(Specialism::ALL.map(ReferralKind::AdvisoryTeacher));
-        for kind in kinds {
-            assert_eq!(ReferralKind::parse(&kind.code()), Ok(kind), "{}", kind.code());
-        }
-        assert_eq!(ReferralKind::AdvisoryTeacher(Specialism::SensoryVision).code(), "advisory_teacher:sensory_vision");
-        assert_eq!(ReferralKind::parse(" educational_psychology "), Ok(ReferralKind::EducationalPsychology));
-    }
-
-    #[test]
-    fn unknown_referral_kinds_are_refused() {
-        assert!(ReferralKind::parse("advisory_teacher").unwrap_err().contains("not a kind of referral"));
-        assert!(ReferralKind::parse("advisory_teacher:").unwrap_err().contains("specialism"));
-        assert!(ReferralKind::parse("advisory_teacher:music").unwrap_err().contains("specialism"));
-        assert!(ReferralKind::parse("speech_therapy").is_err());
-        assert!(ReferralKind::parse("").is_err());
-    }
-
-    #[test]
-    fn only_the_ehc_needs_assessment_request_is_statutory() {
-        assert!(ReferralKind::EhcNeedsAssessment.is_statutory());
-        assert!(!ReferralKind::EducationalPsychology.is_statutory());
-        for specialism in Specialism::ALL {
-            assert!(!ReferralKind::AdvisoryTeacher(specialism).is_statutory());
-        }
-    }
-
-    #[test]
-    fn referral_kinds_have_names_for_people() {
-        assert_eq!(ReferralKind::EducationalPsychology.name(), "educational psychology");
+    fn codes_are_listed_with_or_before_the_last() {
+        assert_eq!(either_of([]), "");
+        assert_eq!(either_of(["routine"]), "routine");
+        assert_eq!(either_of(["routine", "urgent"]), "routine or urgent");
         assert_eq!(
-            ReferralKind::AdvisoryTeacher(Specialism::SensoryHearing).name(),
-            "advisory teacher (sensory — hearing)"
+            either_of(BroadArea::ALL.map(BroadArea::code)),
+            "communication_and_interaction, cognition_and_learning, social_emotional_mental_health or sensory_physical"
         );
-        assert_eq!(ReferralKind::EhcNeedsAssessment.name(), "EHC needs assessment request");
-    }
-
-    #[test]
-    fn broad_areas_round_trip() {
-        for area in BroadArea::ALL {
-            assert_eq!(BroadArea::parse(area.code()), Ok(area));
-        }
-        assert_eq!(BroadArea::SocialEmotionalMentalHealth.code(), "social_emotional_mental_health");
-        assert!(BroadArea::parse("behaviour").is_err());
     }
 }

@@ -51,6 +51,21 @@ impl CaseloadsApi {
         Ok(rows)
     }
 
+    /// The professional `p` as a candidate for a referral at `school`, with the
+    /// sessions they have used this term.
+    pub(super) async fn candidate(
+        &self,
+        tenant: &TenantScope,
+        p: &professional::Model,
+        school: i32,
+    ) -> Result<Candidate, Error> {
+        self.candidates(tenant, school)
+            .await?
+            .into_iter()
+            .find_map(|(row, candidate)| (row.id == p.id).then_some(candidate))
+            .ok_or_else(|| Error::NotFound(format!("professional {}", p.id)))
+    }
+
     /// Opens the access, marks the referral, confirms the case; undoes what it can
     /// when a step fails before the referral is marked.
     pub(super) async fn complete(

@@ -1,48 +1,43 @@
 //! The `CaseloadsService` methods.
 
-use sen_platform::dates::to_proto;
+use sen_platform::dates::{checked_as_of, past_date, to_proto};
 use sen_platform::error::FieldViolations;
+use sen_platform::fields::{AllChecked, field, optional_text, text, version};
+use sen_platform::identity::Identity;
 use sen_platform::ids::Urn;
 use sen_proto::v1 as pb;
 use sen_proto::v1::caseloads_service_server::CaseloadsService;
 use tonic::{Request, Response, Status};
 
-use super::allocation::{capacity_of, case_ref};
-use super::{CASE_READERS, CASE_WORKERS, CaseloadsApi, MANAGERS, PROFESSIONALS, TEAM, caller, wire};
+use super::allocation::case_ref;
+use super::{CASE_READERS, CASE_WORKERS, CaseloadsApi, MANAGERS, PROFESSIONALS, TEAM, wire};
 use crate::domain::{
-    AcademicTerm, ActivityKind, Candidate, Capacity, ModelSettings, ProfessionalRole, ReferralKind, Weights, can_take,
-    check_note, check_sessions, load, rank,
+    ADVICE_DEADLINE, AcademicTerm, ActivityKind, Candidate, CaseEvent, CaseStatus, ModelSettings, ProfessionalRole,
+    ReferralKind, Weights, can_take, check_allocation, check_note, check_sessions, days_left, is_advice_overdue, load,
+    next_case_status, rank,
 };
 use crate::entity::allocation_model;
 use crate::error::Error;
-use crate::store::{CaseDraft, NewActivity};
+use crate::store::{CaseDraft, NewActivity, case_status};
 
 type Reply<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
 impl CaseloadsService for CaseloadsApi {
     async fn create_professional(&self, request: Request<pb::CreateProfessionalRequest>) -> Reply<pb::Professional> {
-        let who = caller(&request, MANAGERS)?;
-        let mut errors = FieldViolations::new();
-        let new = wire::professional(request.get_ref().professional.as_ref(), "professional", &mut errors);
-        errors.into_result().map_err(Error::from)?;
-        let new = new.ok_or_else(|| Error::Corrupt("lost a field".into()))?;
+        let who = Identity::caller(&request, MANAGERS)?;
+        let new = wire::professional(request.get_ref().professional.as_ref(), "professional")?;
         let row = self.store.create_professional(&who.tenant_scope()?, &new).await?;
         Ok(Response::new(wire::professional_to_proto(&row, &[])))
     }
 
     async fn update_professional(&self, request: Request<pb::UpdateProfessionalRequest>) -> Reply<pb::Professional> {
-        let who = caller(&request, MANAGERS)?;
+        let who = Identity::caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        if req.version < 1 {
-            errors.add("version", "is required: send the version you read");
-        }
-        let new = wire::professional(req.professional.as_ref(), "professional", &mut errors);
-        errors.into_result().map_err(Error::from)?;
-        let new = new.ok_or_else(|| Error::Corrupt("lost a field".into()))?;
-        let row = self.store.update_professional(&tenant, req.id, req.version, &new).await?;
+        let (version, new) =
+            (version(req.version, "version"), wire::professional(req.professional.as_ref(), "professional")).all()?;
+        let row = self.store.update_professional(&tenant, req.id, version, &new).await?;
         let links = self.store.links_of(&tenant, row.id).await?;
         Ok(Response::new(wire::professional_to_proto(&row, &links)))
     }
@@ -51,20 +46,17 @@ impl CaseloadsService for CaseloadsApi {
         &self,
         request: Request<pb::ListProfessionalsRequest>,
     ) -> Reply<pb::ListProfessionalsResponse> {
-        let who = caller(&request, TEAM)?;
+        let who = Identity::caller(&request, TEAM)?;
         let rows = self.store.professionals(&who.tenant_scope()?, request.get_ref().include_inactive).await?;
         let professionals = rows.iter().map(|(p, links)| wire::professional_to_proto(p, links)).collect();
         Ok(Response::new(pb::ListProfessionalsResponse { professionals }))
     }
 
     async fn link_school(&self, request: Request<pb::LinkSchoolRequest>) -> Reply<pb::Professional> {
-        let who = caller(&request, MANAGERS)?;
+        let who = Identity::caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let urn = errors.check("urn", Urn::parse(&req.urn));
-        errors.into_result().map_err(Error::from)?;
-        let urn = urn.ok_or_else(|| Error::Corrupt("lost a field".into()))?;
+        let urn = field("urn", Urn::parse(&req.urn))?;
         let known = self.peers.schools(who.token()).await?;
         if !known.iter().any(|(u, _, _)| *u == urn.as_i32()) {
             return Err(Error::invalid("urn", format!("{urn} is not a school of this authority")).into());
@@ -76,13 +68,10 @@ impl CaseloadsService for CaseloadsApi {
     }
 
     async fn unlink_school(&self, request: Request<pb::LinkSchoolRequest>) -> Reply<pb::Professional> {
-        let who = caller(&request, MANAGERS)?;
+        let who = Identity::caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let urn = errors.check("urn", Urn::parse(&req.urn));
-        errors.into_result().map_err(Error::from)?;
-        let urn = urn.ok_or_else(|| Error::Corrupt("lost a field".into()))?;
+        let urn = field("urn", Urn::parse(&req.urn))?;
         self.store.unlink_school(&tenant, req.professional_id, urn).await?;
         let row = self.store.professional(&tenant, req.professional_id).await?;
         let links = self.store.links_of(&tenant, row.id).await?;
@@ -93,7 +82,7 @@ impl CaseloadsService for CaseloadsApi {
         &self,
         request: Request<pb::SuggestAllocationRequest>,
     ) -> Reply<pb::SuggestAllocationResponse> {
-        let who = caller(&request, MANAGERS)?;
+        let who = Identity::caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
         let referral = self.peers.referral(who.token(), request.get_ref().referral_id).await?;
         let body = referral.body.unwrap_or_default();
@@ -120,19 +109,15 @@ impl CaseloadsService for CaseloadsApi {
 
     #[tracing::instrument(skip_all, fields(referral_id = request.get_ref().referral_id))]
     async fn allocate_case(&self, request: Request<pb::AllocateCaseRequest>) -> Reply<pb::Case> {
-        let who = caller(&request, MANAGERS)?;
+        let who = Identity::caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
         let req = request.get_ref();
         let today = (self.today)();
-        let mut errors = FieldViolations::new();
-        let key = wire::text(&req.idempotency_key, "idempotency_key", 200, &mut errors);
-        let override_reason = if req.override_reason.trim().is_empty() {
-            None
-        } else {
-            wire::text(&req.override_reason, "override_reason", 500, &mut errors)
-        };
-        errors.into_result().map_err(Error::from)?;
-        let key = key.ok_or_else(|| Error::Corrupt("lost a field".into()))?;
+        let (key, override_reason) = (
+            text(&req.idempotency_key, "idempotency_key", 200),
+            optional_text(&req.override_reason, "override_reason", 500),
+        )
+            .all()?;
         let professional = self.store.professional(&tenant, req.professional_id).await?;
         // A retry finds the first attempt's case: return it, or finish it.
         if let Some(existing) = self.store.case_by_key(&tenant, &key).await? {
@@ -141,7 +126,7 @@ impl CaseloadsService for CaseloadsApi {
                     Error::AlreadyExists(format!("idempotency key '{key}' was used for another allocation")).into()
                 );
             }
-            let row = if existing.status == "pending" {
+            let row = if case_status(&existing)? == CaseStatus::Pending {
                 self.complete(&tenant, existing, &professional.person).await?
             } else {
                 existing
@@ -149,56 +134,19 @@ impl CaseloadsService for CaseloadsApi {
             return Ok(Response::new(wire::case_to_proto(&row, &professional.name, 0)));
         }
         let referral = self.peers.referral(who.token(), req.referral_id).await?;
-        if referral.status != pb::ReferralStatus::Accepted as i32 {
-            return Err(Error::FailedPrecondition(format!(
-                "referral {} is {}; only accepted referrals are allocated",
-                referral.id,
-                pb::ReferralStatus::try_from(referral.status).map(|s| s.as_str_name()).unwrap_or("unknown")
-            ))
-            .into());
-        }
-        let body = referral.body.clone().unwrap_or_default();
-        let kind = ReferralKind::parse(&body.kind).map_err(Error::Corrupt)?;
-        let role = ProfessionalRole::parse(&professional.role).map_err(Error::Corrupt)?;
-        if !can_take(role, kind) {
-            return Err(Error::FailedPrecondition(format!(
-                "{} ({}) does not take {} referrals",
-                professional.name,
-                role.name(),
-                body.kind
-            ))
-            .into());
-        }
+        let offered = wire::offered_referral(&referral)?;
+        let body = referral.body.unwrap_or_default();
         let school: i32 = body.school_urn.parse().map_err(|_| Error::Corrupt("referral without a school".into()))?;
-        if let Capacity::SessionsPerTerm(sessions) = capacity_of(&professional) {
-            let (_, candidate) = self
-                .candidates(&tenant, school)
-                .await?
-                .into_iter()
-                .find(|(p, _)| p.id == professional.id)
-                .ok_or_else(|| Error::NotFound(format!("professional {}", req.professional_id)))?;
-            if candidate.sessions_used_this_term >= sessions && override_reason.is_none() {
-                return Err(Error::FailedPrecondition(format!(
-                    "{} has used {} of {sessions} sessions this term: give an override reason to allocate anyway",
-                    professional.name, candidate.sessions_used_this_term
-                ))
-                .into());
-            }
-        }
-        let received_on = referral
-            .clock
-            .as_ref()
-            .and_then(|c| c.received_on.as_ref())
-            .or(referral.submitted_on.as_ref())
-            .and_then(|d| sen_platform::dates::from_proto(d).ok())
-            .unwrap_or(today);
+        let candidate = self.candidate(&tenant, &professional, school).await?;
+        let dates = check_allocation(&offered, &candidate, override_reason.is_some(), today)
+            .map_err(|refused| Error::FailedPrecondition(refused.to_string()))?;
         let draft = CaseDraft {
             referral_id: referral.id,
             pupil_id: body.pupil_id,
             school_urn: school,
-            kind: body.kind.clone(),
-            received_on,
-            advice_due: crate::domain::advice_due(kind, received_on),
+            kind: body.kind,
+            received_on: dates.received_on,
+            advice_due: dates.advice_due,
         };
         let pending = self
             .store
@@ -210,17 +158,11 @@ impl CaseloadsService for CaseloadsApi {
     }
 
     async fn reassign_case(&self, request: Request<pb::ReassignCaseRequest>) -> Reply<pb::Case> {
-        let who = caller(&request, MANAGERS)?;
+        let who = Identity::caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let _reason = wire::text(&req.reason, "reason", 500, &mut errors);
-        let override_reason = if req.override_reason.trim().is_empty() {
-            None
-        } else {
-            wire::text(&req.override_reason, "override_reason", 500, &mut errors)
-        };
-        errors.into_result().map_err(Error::from)?;
+        let (_reason, override_reason) =
+            (text(&req.reason, "reason", 500), optional_text(&req.override_reason, "override_reason", 500)).all()?;
         let before = self.store.case(&tenant, req.case_id).await?;
         let old = self.store.professional(&tenant, i64::from(before.professional_id)).await?;
         let new = self.store.professional(&tenant, req.professional_id).await?;
@@ -244,15 +186,16 @@ impl CaseloadsService for CaseloadsApi {
     }
 
     async fn close_case(&self, request: Request<pb::CloseCaseRequest>) -> Reply<pb::Case> {
-        let who = caller(&request, CASE_WORKERS)?;
+        let who = Identity::caller(&request, CASE_WORKERS)?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let outcome = wire::text(&req.outcome, "outcome", 2000, &mut errors);
-        errors.into_result().map_err(Error::from)?;
-        let outcome = outcome.ok_or_else(|| Error::Corrupt("lost a field".into()))?;
+        let outcome = text(&req.outcome, "outcome", 2000)?;
         let (tenant, row, owner) = self.own_case(&who, req.case_id).await?;
-        let row =
-            if row.status == "closed" { row } else { self.store.close_case(&tenant, req.case_id, &outcome).await? };
+        // Closing again (a retry) finishes what the first close began in the other services.
+        let row = if case_status(&row)? == CaseStatus::Closed {
+            row
+        } else {
+            self.store.close_case(&tenant, req.case_id, &outcome).await?
+        };
         self.peers.revoke(tenant.la_code(), row.pupil_id, &owner.person, &case_ref(&row)).await?;
         let referral = self.peers.referral(who.token(), row.referral_id).await;
         if referral.is_ok_and(|r| r.status != pb::ReferralStatus::Closed as i32) {
@@ -263,25 +206,19 @@ impl CaseloadsService for CaseloadsApi {
     }
 
     async fn record_case_activity(&self, request: Request<pb::RecordCaseActivityRequest>) -> Reply<pb::CaseActivity> {
-        let who = caller(&request, CASE_WORKERS)?;
+        let who = Identity::caller(&request, CASE_WORKERS)?;
         let req = request.get_ref();
         let today = (self.today)();
-        let mut errors = FieldViolations::new();
-        let on = wire::date(req.on.as_ref(), "on", &mut errors);
-        if on.is_some_and(|d| d > today) {
-            errors.add("on", "is in the future");
-        }
-        let kind = errors.check("kind", ActivityKind::parse(&req.kind));
-        let sessions = errors.check("sessions", check_sessions(req.sessions));
-        let note = errors.check("note", check_note(&req.note));
-        errors.into_result().map_err(Error::from)?;
-        let (Some(on), Some(kind), Some(sessions), Some(note)) = (on, kind, sessions, note) else {
-            return Err(Error::Corrupt("lost a field".into()).into());
-        };
+        let (on, kind, sessions, note) = (
+            past_date(req.on.as_ref(), "on", today),
+            field("kind", ActivityKind::parse(&req.kind)),
+            field("sessions", check_sessions(req.sessions)),
+            field("note", check_note(&req.note)),
+        )
+            .all()?;
         let (tenant, row, _) = self.own_case(&who, req.case_id).await?;
-        if row.status != "active" {
-            return Err(Error::FailedPrecondition(format!("case {} is {}", row.id, row.status)).into());
-        }
+        next_case_status(case_status(&row)?, CaseEvent::RecordActivity)
+            .map_err(|illegal| Error::FailedPrecondition(format!("case {} is {}", row.id, illegal.from)))?;
         let activity = NewActivity { on, kind, sessions, note };
         let saved = self.store.record_activity(&tenant, &row, &activity, who.person()).await?;
         Ok(Response::new(wire::activity_to_proto(&saved)))
@@ -291,7 +228,7 @@ impl CaseloadsService for CaseloadsApi {
         &self,
         request: Request<pb::ListCaseActivityRequest>,
     ) -> Reply<pb::ListCaseActivityResponse> {
-        let who = caller(&request, CASE_WORKERS)?;
+        let who = Identity::caller(&request, CASE_WORKERS)?;
         let (tenant, row, _) = self.own_case(&who, request.get_ref().case_id).await?;
         let activity = self.store.activity(&tenant, row.id).await?;
         Ok(Response::new(pb::ListCaseActivityResponse {
@@ -300,39 +237,32 @@ impl CaseloadsService for CaseloadsApi {
     }
 
     async fn get_case(&self, request: Request<pb::GetCaseRequest>) -> Reply<pb::Case> {
-        let who = caller(&request, CASE_READERS)?;
+        let who = Identity::caller(&request, CASE_READERS)?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        if req.case_id < 1 {
-            errors.add("case_id", "is required: the id of a case");
-        }
-        errors.into_result().map_err(Error::from)?;
+        let case_id = field(
+            "case_id",
+            if req.case_id < 1 { Err("is required: the id of a case".into()) } else { Ok(req.case_id) },
+        )?;
         let scope = who.scope()?;
-        let (row, owner) = self.store.case_within(&scope, req.case_id).await?;
+        let (row, owner) = self.store.case_within(&scope, case_id).await?;
         let used = self.sessions_on(scope.tenant(), row.id).await?;
         Ok(Response::new(wire::case_to_proto(&row, &owner.name, used)))
     }
 
     async fn get_my_caseload(&self, request: Request<pb::GetMyCaseloadRequest>) -> Reply<pb::Caseload> {
-        let who = caller(&request, PROFESSIONALS)?;
+        let who = Identity::caller(&request, PROFESSIONALS)?;
         let tenant = who.scope()?.tenant().clone();
-        let mut errors = FieldViolations::new();
-        let today = wire::as_of(request.get_ref().as_of.as_ref(), (self.today)(), &mut errors);
-        errors.into_result().map_err(Error::from)?;
+        let today = checked_as_of(request.get_ref().as_of.as_ref(), (self.today)())?;
         let Some(me) = self.store.professional_of(&tenant, who.person()).await? else {
             return Ok(Response::new(pb::Caseload::default()));
         };
         let mut cases = Vec::new();
         for row in self.store.open_cases(&tenant, Some(me.id)).await? {
             let used = self.sessions_on(&tenant, row.id).await?;
-            let (deadline, on) = match row.advice_due {
-                Some(due) => ("EHC needs assessment advice".to_owned(), Some(due)),
-                None => (String::new(), None),
-            };
             cases.push(pb::CaseloadEntry {
-                next_deadline: deadline,
-                next_deadline_on: on.map(to_proto),
-                days_left: on.map_or(0, |d| i32::try_from((d - today).num_days()).unwrap_or(i32::MIN)),
+                next_deadline: row.advice_due.map(|_| ADVICE_DEADLINE.to_owned()).unwrap_or_default(),
+                next_deadline_on: row.advice_due.map(to_proto),
+                days_left: row.advice_due.map_or(0, |due| i32::try_from(days_left(due, today)).unwrap_or(i32::MIN)),
                 case: Some(wire::case_to_proto(&row, &me.name, used)),
             });
         }
@@ -344,11 +274,9 @@ impl CaseloadsService for CaseloadsApi {
         &self,
         request: Request<pb::GetCaseloadBalanceRequest>,
     ) -> Reply<pb::CaseloadBalance> {
-        let who = caller(&request, MANAGERS)?;
+        let who = Identity::caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
-        let mut errors = FieldViolations::new();
-        let today = wire::as_of(request.get_ref().as_of.as_ref(), (self.today)(), &mut errors);
-        errors.into_result().map_err(Error::from)?;
+        let today = checked_as_of(request.get_ref().as_of.as_ref(), (self.today)())?;
         let open = self.store.open_cases(&tenant, None).await?;
         let professionals = self
             .candidates(&tenant, 0)
@@ -356,10 +284,8 @@ impl CaseloadsService for CaseloadsApi {
             .into_iter()
             .filter(|(p, _)| p.active)
             .map(|(p, candidate)| {
-                let overdue = open
-                    .iter()
-                    .filter(|c| c.professional_id == p.id && c.advice_due.is_some_and(|d| d < today))
-                    .count();
+                let overdue =
+                    open.iter().filter(|c| c.professional_id == p.id && is_advice_overdue(c.advice_due, today)).count();
                 let load = load(&candidate);
                 pb::ProfessionalLoad {
                     professional_id: i64::from(p.id),
@@ -382,26 +308,19 @@ impl CaseloadsService for CaseloadsApi {
         &self,
         request: Request<pb::SetTimeAllocationModelRequest>,
     ) -> Reply<pb::TimeAllocationModel> {
-        let who = caller(&request, MANAGERS)?;
+        let who = Identity::caller(&request, MANAGERS)?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let term = errors.check("term", AcademicTerm::parse(&req.term));
         let weights = Weights {
             number_on_roll: req.weight_number_on_roll,
             sen_support: req.weight_sen_support,
             ehc_plans: req.weight_ehc_plans,
         };
-        let settings = match ModelSettings::new(req.sessions_available, req.base_per_school, weights) {
-            Ok(s) => Some(s),
-            Err((field, message)) => {
-                errors.add(field, message);
-                None
-            }
-        };
-        errors.into_result().map_err(Error::from)?;
-        let (Some(term), Some(settings)) = (term, settings) else {
-            return Err(Error::Corrupt("lost a field".into()).into());
-        };
+        let (term, settings) = (
+            field("term", AcademicTerm::parse(&req.term)),
+            ModelSettings::new(req.sessions_available, req.base_per_school, weights)
+                .map_err(|(name, message)| FieldViolations::one(name, message)),
+        )
+            .all()?;
         let as_i32 = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
         let saved = self
             .store
@@ -427,7 +346,7 @@ impl CaseloadsService for CaseloadsApi {
         &self,
         request: Request<pb::ListSchoolAllocationsRequest>,
     ) -> Reply<pb::ListSchoolAllocationsResponse> {
-        let who = caller(&request, TEAM)?;
+        let who = Identity::caller(&request, TEAM)?;
         Ok(Response::new(self.school_allocations(&who, &request.get_ref().term).await?))
     }
 }

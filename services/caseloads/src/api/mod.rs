@@ -24,11 +24,8 @@ mod handlers;
 mod time;
 mod wire;
 
-use std::sync::Arc;
-
-use chrono::{NaiveDate, Utc};
-use sen_platform::identity::{Identity, Role};
-use tonic::{Request, Status};
+use sen_platform::dates::{Clock, system_clock};
+use sen_platform::identity::Role;
 
 use crate::peers::Peers;
 use crate::store::Store;
@@ -39,9 +36,6 @@ const CASE_WORKERS: &[Role] = &[Role::LaManager, Role::EducationalPsychologist, 
 const PROFESSIONALS: &[Role] = &[Role::EducationalPsychologist, Role::AdvisoryTeacher];
 const CASE_READERS: &[Role] =
     &[Role::LaManager, Role::CaseOfficer, Role::EducationalPsychologist, Role::AdvisoryTeacher];
-
-/// Today's date; a parameter so tests can fix it.
-pub type Clock = Arc<dyn Fn() -> NaiveDate + Send + Sync>;
 
 /// The gRPC service.
 #[derive(Clone)]
@@ -54,17 +48,11 @@ pub struct CaseloadsApi {
 impl CaseloadsApi {
     /// A service over `store`, calling `peers`, on the system clock.
     pub fn new(store: Store, peers: Peers) -> Self {
-        Self::with_clock(store, peers, Arc::new(|| Utc::now().date_naive()))
+        Self::with_clock(store, peers, system_clock())
     }
 
     /// A service with its own notion of today.
     pub fn with_clock(store: Store, peers: Peers, today: Clock) -> Self {
         Self { store, peers, today }
     }
-}
-
-fn caller<T>(request: &Request<T>, allowed: &[Role]) -> Result<Identity, Status> {
-    let who = Identity::of(request)?;
-    who.require_role(allowed)?;
-    Ok(who)
 }

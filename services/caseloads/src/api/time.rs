@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use sen_platform::error::FieldViolations;
+use sen_platform::fields::field;
 use sen_platform::identity::Identity;
 use sen_proto::v1 as pb;
 
@@ -20,14 +20,11 @@ impl CaseloadsApi {
         term_code: &str,
     ) -> Result<pb::ListSchoolAllocationsResponse, Error> {
         let tenant = who.tenant_scope()?;
-        let mut errors = FieldViolations::new();
         let term = if term_code.is_empty() {
-            Some(AcademicTerm::containing((self.today)()))
+            AcademicTerm::containing((self.today)())
         } else {
-            errors.check("term", AcademicTerm::parse(term_code))
+            field("term", AcademicTerm::parse(term_code))?
         };
-        errors.into_result().map_err(Error::from)?;
-        let term = term.ok_or_else(|| Error::Corrupt("lost a field".into()))?;
         let model = self
             .store
             .model(&tenant, &term.code())

@@ -1,48 +1,52 @@
 //! Wire ↔ domain for the caseloads service; every bad field is named.
 
-use sen_platform::dates::{to_proto, to_proto_opt};
+use sen_platform::dates::{from_proto, to_proto, to_proto_opt};
 use sen_platform::error::FieldViolations;
+use sen_platform::fields::{AllChecked, Checked, field, path, text};
 use sen_proto::v1 as pb;
 
-use crate::domain::{Capacity, ProfessionalRole, check_fte};
+use crate::domain::{Capacity, OfferedReferral, ProfessionalRole, ReferralKind, ReferralState, check_fte};
 use crate::entity::{case, case_activity, professional};
+use crate::error::{Error, Result};
 use crate::store::NewProfessional;
-pub use sen_platform::dates::{as_of, required as date};
-
-/// Trimmed, non-blank, bounded text.
-pub fn text(value: &str, field: &str, max: usize, errors: &mut FieldViolations) -> Option<String> {
-    let value = value.trim();
-    let checked = match value.chars().count() {
-        0 => Err("is required".to_owned()),
-        n if n > max => Err(format!("is {n} characters; at most {max}")),
-        _ => Ok(value.to_owned()),
-    };
-    errors.check(field, checked)
-}
 
 /// A professional's details under `prefix`.
-pub fn professional(
-    input: Option<&pb::ProfessionalFields>,
-    prefix: &str,
-    errors: &mut FieldViolations,
-) -> Option<NewProfessional> {
-    let Some(input) = input else {
-        errors.add(prefix, "is required");
-        return None;
+pub fn professional(input: Option<&pb::ProfessionalFields>, prefix: &str) -> Checked<NewProfessional> {
+    let Some(input) = input else { return Err(FieldViolations::one(prefix, "is required")) };
+    let f = |name| path(prefix, name);
+    let (person, name, role, fte, capacity) = (
+        text(&input.person, &f("person"), 200),
+        text(&input.name, &f("name"), 120),
+        field(&f("role"), ProfessionalRole::parse(&input.role)),
+        field(&f("fte"), check_fte(input.fte)),
+        field(&f("capacity"), Capacity::new(&input.capacity_kind, input.capacity)),
+    )
+        .all()?;
+    Ok(NewProfessional { person, name, role, fte, capacity, active: input.active })
+}
+
+/// The referral as the referrals service answered, in the terms allocation
+/// judges it by. A kind it does not know means its data is not valid.
+pub fn offered_referral(referral: &pb::Referral) -> Result<OfferedReferral> {
+    let body = referral.body.clone().unwrap_or_default();
+    let state = if referral.status == pb::ReferralStatus::Accepted as i32 {
+        ReferralState::Accepted
+    } else {
+        let name = pb::ReferralStatus::try_from(referral.status).map(|s| s.as_str_name()).unwrap_or("unknown");
+        ReferralState::Other(name.to_owned())
     };
-    let f = |name: &str| format!("{prefix}.{name}");
-    let person = text(&input.person, &f("person"), 200, errors);
-    let name = text(&input.name, &f("name"), 120, errors);
-    let role = errors.check(&f("role"), ProfessionalRole::parse(&input.role));
-    let fte = errors.check(&f("fte"), check_fte(input.fte));
-    let capacity = errors.check(&f("capacity"), Capacity::new(&input.capacity_kind, input.capacity));
-    Some(NewProfessional {
-        person: person?,
-        name: name?,
-        role: role?,
-        fte: fte?,
-        capacity: capacity?,
-        active: input.active,
+    // An EHC needs assessment request is received when its statutory clock starts.
+    let received_on = referral
+        .clock
+        .as_ref()
+        .and_then(|c| c.received_on.as_ref())
+        .or(referral.submitted_on.as_ref())
+        .and_then(|d| from_proto(d).ok());
+    Ok(OfferedReferral {
+        id: referral.id,
+        state,
+        kind: ReferralKind::parse(&body.kind).map_err(Error::Corrupt)?,
+        received_on,
     })
 }
 

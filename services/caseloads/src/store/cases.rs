@@ -14,7 +14,7 @@ use sea_orm::{
 use sen_platform::identity::{Scope, TenantScope};
 
 use super::{Store, on_unique};
-use crate::domain::ActivityKind;
+use crate::domain::{ActivityKind, CaseEvent, CaseStatus, next_case_status};
 use crate::entity::{allocation_model, case, case_activity, professional};
 use crate::error::{Error, Result};
 
@@ -53,6 +53,19 @@ pub struct NewActivity {
 pub struct SchoolUse {
     /// Sessions counted against the school's allocation.
     pub counted: u32,
+}
+
+/// A case's stored status.
+pub fn case_status(row: &case::Model) -> Result<CaseStatus> {
+    CaseStatus::parse(&row.status).map_err(|e| Error::Corrupt(format!("case {}: {e}", row.id)))
+}
+
+/// The status `event` moves a case of status `from` to; FAILED_PRECONDITION
+/// otherwise, saying the case is not active (every move but a confirmation
+/// needs an active case).
+fn move_case(case_id: i64, from: CaseStatus, event: CaseEvent) -> Result<CaseStatus> {
+    next_case_status(from, event)
+        .map_err(|illegal| Error::FailedPrecondition(format!("case {case_id} is {}, not active", illegal.from)))
 }
 
 /// Takes one case onto the professional's count, refusing past capacity unless
@@ -138,7 +151,7 @@ impl Store {
             received_on: Set(draft.received_on),
             advice_due: Set(draft.advice_due),
             professional_id: Set(professional_id),
-            status: Set("pending".into()),
+            status: Set(CaseStatus::Pending.code().to_owned()),
             allocated_on: Set(today),
             outcome: Set(None),
             override_reason: Set(override_reason.map(str::to_owned)),
@@ -156,7 +169,12 @@ impl Store {
 
     /// Marks a pending case active once the other services have recorded it.
     pub async fn confirm_allocation(&self, tenant: &TenantScope, case_id: i32) -> Result<case::Model> {
-        self.set_status(tenant, case_id, "active", None).await
+        let row = self.case(tenant, i64::from(case_id)).await?;
+        let status = move_case(i64::from(case_id), case_status(&row)?, CaseEvent::Confirm)?;
+        let mut model: case::ActiveModel = row.into();
+        model.status = Set(status.code().to_owned());
+        model.updated_at = Set(Utc::now());
+        Ok(model.update(&self.db).await?)
     }
 
     /// Undoes a pending case that could not be completed: the case goes and the
@@ -166,29 +184,12 @@ impl Store {
         case::Entity::delete_many()
             .filter(case::Column::Id.eq(row.id))
             .filter(case::Column::LaCode.eq(tenant.key()))
-            .filter(case::Column::Status.eq("pending"))
+            .filter(case::Column::Status.eq(CaseStatus::Pending.code()))
             .exec(&txn)
             .await?;
         release(&txn, row.professional_id).await?;
         txn.commit().await?;
         Ok(())
-    }
-
-    async fn set_status(
-        &self,
-        tenant: &TenantScope,
-        case_id: i32,
-        status: &str,
-        outcome: Option<&str>,
-    ) -> Result<case::Model> {
-        let row = self.case(tenant, i64::from(case_id)).await?;
-        let mut model: case::ActiveModel = row.into();
-        model.status = Set(status.to_owned());
-        if let Some(outcome) = outcome {
-            model.outcome = Set(Some(outcome.to_owned()));
-        }
-        model.updated_at = Set(Utc::now());
-        Ok(model.update(&self.db).await?)
     }
 
     /// One case of the tenant.
@@ -238,9 +239,7 @@ impl Store {
         override_reason: Option<&str>,
     ) -> Result<case::Model> {
         let row = self.case(tenant, case_id).await?;
-        if row.status != "active" {
-            return Err(Error::FailedPrecondition(format!("case {case_id} is {}, not active", row.status)));
-        }
+        move_case(case_id, case_status(&row)?, CaseEvent::Reassign)?;
         if row.professional_id == to {
             return Ok(row);
         }
@@ -261,16 +260,16 @@ impl Store {
     /// Closes an active case with its outcome and releases the capacity.
     pub async fn close_case(&self, tenant: &TenantScope, case_id: i64, outcome: &str) -> Result<case::Model> {
         let row = self.case(tenant, case_id).await?;
-        if row.status != "active" {
-            return Err(Error::FailedPrecondition(format!("case {case_id} is {}, not active", row.status)));
-        }
+        let from = case_status(&row)?;
+        let to = move_case(case_id, from, CaseEvent::Close)?;
         let txn = self.db.begin().await?;
+        // Guarded by the status read, so of two closes at once the second fails.
         let result = case::Entity::update_many()
-            .col_expr(case::Column::Status, Expr::value("closed"))
+            .col_expr(case::Column::Status, Expr::value(to.code()))
             .col_expr(case::Column::Outcome, Expr::value(outcome.to_owned()))
             .col_expr(case::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(case::Column::Id.eq(row.id))
-            .filter(case::Column::Status.eq("active"))
+            .filter(case::Column::Status.eq(from.code()))
             .exec(&txn)
             .await?;
         if result.rows_affected == 0 {
@@ -320,7 +319,7 @@ impl Store {
     pub async fn open_cases(&self, tenant: &TenantScope, professional_id: Option<i32>) -> Result<Vec<case::Model>> {
         let mut query = case::Entity::find()
             .filter(case::Column::LaCode.eq(tenant.key()))
-            .filter(case::Column::Status.eq("active"));
+            .filter(case::Column::Status.eq(CaseStatus::Active.code()));
         if let Some(id) = professional_id {
             query = query.filter(case::Column::ProfessionalId.eq(id));
         }

@@ -6,7 +6,7 @@
 mod cases;
 mod professionals;
 
-pub use cases::{CaseDraft, NewActivity, SchoolUse};
+pub use cases::{CaseDraft, NewActivity, SchoolUse, case_status};
 pub use professionals::NewProfessional;
 
 use sea_orm::DatabaseConnection;

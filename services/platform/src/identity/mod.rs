@@ -38,7 +38,7 @@ pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// Clock skew tolerated between issuer and service.
 const LEEWAY_SECONDS: u64 = 30;
 
-/// The roles of DESIGN.md.
+/// The roles people (and the platform's own services) hold (docs/ARCHITECTURE.md, "Identity and tenancy").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
     /// Council SEN manager: everything in the tenant.
@@ -225,10 +225,34 @@ impl Identity {
         })
     }
 
+    /// The verified caller of `request`, refused unless their role is one of `allowed`:
+    /// the first line of every handler.
+    pub fn caller<T>(request: &Request<T>, allowed: &[Role]) -> Result<Identity, Status> {
+        let who = Self::of(request)?;
+        who.require_role(allowed)?;
+        Ok(who)
+    }
+
+    /// Who did it, for the audit trail and timelines.
+    pub fn actor(&self) -> Actor {
+        Actor { person: self.person.clone(), role: self.role, trace_id: crate::telemetry::current_trace_id() }
+    }
+
     /// The identity attached to a request by [`IdentityVerifier::interceptor`].
     pub fn of<T>(request: &Request<T>) -> Result<Identity, Status> {
         request.extensions().get::<Identity>().cloned().ok_or_else(|| Status::unauthenticated("no verified identity"))
     }
+}
+
+/// Who made a change or read a record, as audit rows and timelines keep it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    /// Person id (or service name).
+    pub person: String,
+    /// Their role.
+    pub role: Role,
+    /// The request's trace, to find its logs.
+    pub trace_id: Option<String>,
 }
 
 /// One authority's data. Made only from a verified [`Identity`].

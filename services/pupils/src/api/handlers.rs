@@ -2,18 +2,18 @@
 
 use std::collections::HashMap;
 
-use sen_platform::dates::to_proto;
-use sen_platform::error::FieldViolations;
+use sen_platform::dates::{checked_as_of, date, to_proto};
+use sen_platform::identity::Identity;
 use sen_platform::ids::Urn;
 use sen_platform::paging::Page;
 use sen_proto::v1 as pb;
 use sen_proto::v1::pupils_service_server::PupilsService;
 use tonic::{Request, Response, Status};
 
-use super::{AUDITORS, EDITORS, PupilsApi, READERS, SERVICES, TEAM, caller, done, reports, wire};
-use crate::domain::{Pupil, PupilDetails, SenStatus, is_review_overdue, minutes_per_week};
+use super::{AUDITORS, EDITORS, PupilsApi, READERS, SERVICES, TEAM, reports, requests, wire};
+use crate::domain::{Pupil, is_review_overdue};
 use crate::error::Error;
-use crate::store::{AnnualReviewInput, EhcpView, NewCycle, NewProvision, PupilFilter, SenChange};
+use crate::store::EhcpView;
 
 type Reply<T> = Result<Response<T>, Status>;
 
@@ -63,26 +63,16 @@ impl PupilsApi {
     }
 }
 
-fn page_of(page: Option<&pb::PageRequest>, errors: &mut FieldViolations) -> Page {
-    Page::parse(page, "page", errors)
-}
-
 #[tonic::async_trait]
 impl PupilsService for PupilsApi {
     #[tracing::instrument(skip_all)]
     async fn create_pupil(&self, request: Request<pb::CreatePupilRequest>) -> Reply<pb::Pupil> {
-        let (who, actor) = caller(&request, EDITORS)?;
+        let who = Identity::caller(&request, EDITORS)?;
+        let actor = who.actor();
         let scope = who.scope()?;
         let req = request.get_ref();
         let today = (self.today)();
-        let mut errors = FieldViolations::new();
-        let details = wire::pupil_details(req.pupil.as_ref(), "pupil", today, &mut errors);
-        let sen = wire::sen_record(req.sen_status, req.primary_need, req.secondary_need, &mut errors);
-        let plan = match sen.map(|s| s.status) {
-            Some(SenStatus::EhcPlan) => wire::new_ehcp(req.ehcp.as_ref(), "ehcp", today, &mut errors),
-            _ => None,
-        };
-        let (details, sen) = done(errors, details.zip(sen))?;
+        let (details, sen, plan) = requests::new_pupil(req, today)?;
         self.check_school(who.token(), details.school_urn, "pupil.school_urn").await?;
         let pupil = self.store.create_pupil(&scope, &actor, &details, &sen, plan.as_ref(), today).await?;
         tracing::info!(pupil_id = pupil.id, "pupil added to the register");
@@ -91,51 +81,31 @@ impl PupilsService for PupilsApi {
 
     #[tracing::instrument(skip_all, fields(pupil_id = request.get_ref().id))]
     async fn get_pupil(&self, request: Request<pb::GetPupilRequest>) -> Reply<pb::Pupil> {
-        let (who, actor) = caller(&request, READERS)?;
+        let who = Identity::caller(&request, READERS)?;
+        let actor = who.actor();
         let pupil = self.store.get_pupil(&who.scope()?, &actor, request.get_ref().id).await?;
         Ok(Response::new(wire::pupil_to_proto(&pupil, (self.today)())))
     }
 
     #[tracing::instrument(skip_all, fields(pupil_id = request.get_ref().id))]
     async fn update_pupil(&self, request: Request<pb::UpdatePupilRequest>) -> Reply<pb::Pupil> {
-        let (who, actor) = caller(&request, EDITORS)?;
+        let who = Identity::caller(&request, EDITORS)?;
+        let actor = who.actor();
         let req = request.get_ref();
         let today = (self.today)();
-        let mut errors = FieldViolations::new();
-        if req.version < 1 {
-            errors.add("version", "is required: send the version you read");
-        }
-        let details: Option<PupilDetails> = wire::pupil_details(req.pupil.as_ref(), "pupil", today, &mut errors);
-        let details = done(errors, details)?;
+        let (version, details) = requests::pupil_update(req, today)?;
         self.check_school(who.token(), details.school_urn, "pupil.school_urn").await?;
-        let pupil = self.store.update_pupil(&who.scope()?, &actor, req.id, req.version, &details, today).await?;
+        let pupil = self.store.update_pupil(&who.scope()?, &actor, req.id, version, &details, today).await?;
         Ok(Response::new(wire::pupil_to_proto(&pupil, today)))
     }
 
     #[tracing::instrument(skip_all)]
     async fn list_pupils(&self, request: Request<pb::ListPupilsRequest>) -> Reply<pb::ListPupilsResponse> {
-        let (who, actor) = caller(&request, READERS)?;
+        let who = Identity::caller(&request, READERS)?;
+        let actor = who.actor();
         let req = request.get_ref();
         let today = (self.today)();
-        let mut errors = FieldViolations::new();
-        let page = page_of(req.page.as_ref(), &mut errors);
-        let filter = PupilFilter {
-            school: if req.school_urn.is_empty() {
-                None
-            } else {
-                errors.check("school_urn", Urn::parse(&req.school_urn))
-            },
-            status: errors.check("sen_status", wire::sen_status(req.sen_status)).flatten(),
-            primary_need: errors.check("primary_need", wire::need(req.primary_need)).flatten(),
-            nc_year: if req.nc_year.is_empty() {
-                None
-            } else {
-                errors.check("nc_year", crate::domain::NcYear::parse(&req.nc_year))
-            },
-            looked_after: req.looked_after,
-            upn: if req.upn.is_empty() { None } else { errors.check("upn", crate::domain::Upn::parse(&req.upn)) },
-        };
-        errors.into_result().map_err(Error::from)?;
+        let (page, filter) = requests::pupil_filter(req)?;
         let (pupils, next_page_token) = self.store.list_pupils(&who.scope()?, &actor, &filter, &page, today).await?;
         Ok(Response::new(pb::ListPupilsResponse {
             pupils: pupils.iter().map(|p| wire::pupil_to_proto(p, today)).collect(),
@@ -145,26 +115,12 @@ impl PupilsService for PupilsApi {
 
     #[tracing::instrument(skip_all, fields(pupil_id = request.get_ref().pupil_id))]
     async fn change_sen_status(&self, request: Request<pb::ChangeSenStatusRequest>) -> Reply<pb::Pupil> {
-        let (who, actor) = caller(&request, EDITORS)?;
+        let who = Identity::caller(&request, EDITORS)?;
+        let actor = who.actor();
         let req = request.get_ref();
         let today = (self.today)();
-        let mut errors = FieldViolations::new();
-        if req.version < 1 {
-            errors.add("version", "is required: send the version you read");
-        }
-        let sen = wire::sen_record(req.sen_status, req.primary_need, req.secondary_need, &mut errors);
-        let effective_on = wire::date(req.effective_on.as_ref(), "effective_on", &mut errors);
-        if effective_on.is_some_and(|d| d > today) {
-            errors.add("effective_on", "is in the future");
-        }
-        let reason = wire::text(&req.reason, "reason", &mut errors);
-        let plan = match (sen.map(|s| s.status), req.ehcp.as_ref()) {
-            (Some(SenStatus::EhcPlan), Some(_)) => wire::new_ehcp(req.ehcp.as_ref(), "ehcp", today, &mut errors),
-            _ => None,
-        };
-        let (sen, (effective_on, reason)) = done(errors, sen.zip(effective_on.zip(reason)))?;
-        let change = SenChange { sen, effective_on, reason, ehcp: plan };
-        let pupil = self.store.change_sen_status(&who.scope()?, &actor, req.pupil_id, req.version, &change).await?;
+        let (version, change) = requests::sen_change(req, today)?;
+        let pupil = self.store.change_sen_status(&who.scope()?, &actor, req.pupil_id, version, &change).await?;
         Ok(Response::new(wire::pupil_to_proto(&pupil, today)))
     }
 
@@ -172,7 +128,8 @@ impl PupilsService for PupilsApi {
         &self,
         request: Request<pb::ListPupilHistoryRequest>,
     ) -> Reply<pb::ListPupilHistoryResponse> {
-        let (who, actor) = caller(&request, READERS)?;
+        let who = Identity::caller(&request, READERS)?;
+        let actor = who.actor();
         let entries = self.store.pupil_history(&who.scope()?, &actor, request.get_ref().pupil_id).await?;
         Ok(Response::new(pb::ListPupilHistoryResponse {
             entries: entries.iter().map(wire::history_to_proto).collect(),
@@ -180,38 +137,21 @@ impl PupilsService for PupilsApi {
     }
 
     async fn add_support_cycle(&self, request: Request<pb::AddSupportCycleRequest>) -> Reply<pb::SupportCycle> {
-        let (who, actor) = caller(&request, EDITORS)?;
+        let who = Identity::caller(&request, EDITORS)?;
+        let actor = who.actor();
         let req = request.get_ref();
         let today = (self.today)();
-        let mut errors = FieldViolations::new();
-        let started_on = wire::date(req.started_on.as_ref(), "started_on", &mut errors);
-        let review_due = wire::date(req.review_due.as_ref(), "review_due", &mut errors);
-        if let (Some(start), Some(due)) = (started_on, review_due)
-            && due <= start
-        {
-            errors.add("review_due", format!("{due} is not after the start on {start}"));
-        }
-        let outcomes_sought = wire::text(&req.outcomes_sought, "outcomes_sought", &mut errors);
-        let planned_provision = wire::text(&req.planned_provision, "planned_provision", &mut errors);
-        let (started_on, (review_due, (outcomes_sought, planned_provision))) =
-            done(errors, started_on.zip(review_due.zip(outcomes_sought.zip(planned_provision))))?;
-        let cycle = NewCycle { started_on, outcomes_sought, planned_provision, review_due };
+        let cycle = requests::new_cycle(req)?;
         let row = self.store.add_support_cycle(&who.scope()?, &actor, req.pupil_id, &cycle).await?;
         Ok(Response::new(wire::cycle_to_proto(&row, today)))
     }
 
     async fn record_support_review(&self, request: Request<pb::RecordSupportReviewRequest>) -> Reply<pb::SupportCycle> {
-        let (who, actor) = caller(&request, EDITORS)?;
+        let who = Identity::caller(&request, EDITORS)?;
+        let actor = who.actor();
         let req = request.get_ref();
         let today = (self.today)();
-        let mut errors = FieldViolations::new();
-        let reviewed_on = wire::date(req.reviewed_on.as_ref(), "reviewed_on", &mut errors);
-        if reviewed_on.is_some_and(|d| d > today) {
-            errors.add("reviewed_on", "is in the future");
-        }
-        let outcome = errors.check("outcome", wire::outcome(req.outcome));
-        let notes = errors.check("review_notes", crate::domain::optional_text(&req.review_notes, wire::TEXT_MAX));
-        let (reviewed_on, (outcome, notes)) = done(errors, reviewed_on.zip(outcome.zip(notes)))?;
+        let (reviewed_on, outcome, notes) = requests::support_review(req, today)?;
         let row =
             self.store.record_support_review(&who.scope()?, &actor, req.cycle_id, reviewed_on, outcome, notes).await?;
         Ok(Response::new(wire::cycle_to_proto(&row, today)))
@@ -221,7 +161,8 @@ impl PupilsService for PupilsApi {
         &self,
         request: Request<pb::ListSupportCyclesRequest>,
     ) -> Reply<pb::ListSupportCyclesResponse> {
-        let (who, actor) = caller(&request, READERS)?;
+        let who = Identity::caller(&request, READERS)?;
+        let actor = who.actor();
         let today = (self.today)();
         let rows = self.store.support_cycles(&who.scope()?, &actor, request.get_ref().pupil_id).await?;
         Ok(Response::new(pb::ListSupportCyclesResponse {
@@ -233,12 +174,10 @@ impl PupilsService for PupilsApi {
         &self,
         request: Request<pb::ListSupportReviewsOverdueRequest>,
     ) -> Reply<pb::ListSupportReviewsOverdueResponse> {
-        let (who, actor) = caller(&request, EDITORS)?;
+        let who = Identity::caller(&request, EDITORS)?;
+        let actor = who.actor();
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let today = wire::as_of(req.as_of.as_ref(), (self.today)(), &mut errors);
-        let page = page_of(req.page.as_ref(), &mut errors);
-        errors.into_result().map_err(Error::from)?;
+        let (today, page) = requests::dated_page(req.as_of.as_ref(), req.page.as_ref(), (self.today)())?;
         let (rows, next_page_token) = self.store.overdue_support_reviews(&who.scope()?, &actor, today, &page).await?;
         let mut reviews = Vec::with_capacity(rows.len());
         for (pupil, cycle) in rows {
@@ -253,81 +192,43 @@ impl PupilsService for PupilsApi {
     }
 
     async fn add_provision(&self, request: Request<pb::AddProvisionRequest>) -> Reply<pb::Provision> {
-        let (who, actor) = caller(&request, EDITORS)?;
+        let who = Identity::caller(&request, EDITORS)?;
+        let actor = who.actor();
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let provision_type = errors.check("provision_type", crate::domain::clean_text(&req.provision_type, 200));
-        let provider = errors.check("provider", crate::domain::clean_text(&req.provider, 200));
-        let minutes = errors.check("hours_per_week", minutes_per_week(req.hours_per_week));
-        let start_on = wire::date(req.start_on.as_ref(), "start_on", &mut errors);
-        let end_on = wire::optional_date(req.end_on.as_ref(), "end_on", &mut errors);
-        if let (Some(start), Some(Some(end))) = (start_on, end_on)
-            && end < start
-        {
-            errors.add("end_on", format!("{end} is before the start on {start}"));
-        }
-        let (provision_type, (provider, (minutes_per_week, (start_on, end_on)))) =
-            done(errors, provision_type.zip(provider.zip(minutes.zip(start_on.zip(end_on)))))?;
-        let new = NewProvision { provision_type, provider, minutes_per_week, start_on, end_on };
+        let new = requests::new_provision(req)?;
         let row = self.store.add_provision(&who.scope()?, &actor, req.pupil_id, &new).await?;
         Ok(Response::new(wire::provision_to_proto(&row)))
     }
 
     async fn end_provision(&self, request: Request<pb::EndProvisionRequest>) -> Reply<pb::Provision> {
-        let (who, actor) = caller(&request, EDITORS)?;
+        let who = Identity::caller(&request, EDITORS)?;
+        let actor = who.actor();
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let end_on = wire::date(req.end_on.as_ref(), "end_on", &mut errors);
-        let end_on = done(errors, end_on)?;
+        let end_on = date(req.end_on.as_ref(), "end_on")?;
         let row = self.store.end_provision(&who.scope()?, &actor, req.provision_id, end_on).await?;
         Ok(Response::new(wire::provision_to_proto(&row)))
     }
 
     async fn list_provision(&self, request: Request<pb::ListProvisionRequest>) -> Reply<pb::ListProvisionResponse> {
-        let (who, actor) = caller(&request, READERS)?;
+        let who = Identity::caller(&request, READERS)?;
+        let actor = who.actor();
         let rows = self.store.provisions(&who.scope()?, &actor, request.get_ref().pupil_id).await?;
         Ok(Response::new(pb::ListProvisionResponse { provision: rows.iter().map(wire::provision_to_proto).collect() }))
     }
 
     async fn get_ehcp(&self, request: Request<pb::GetEhcpRequest>) -> Reply<pb::Ehcp> {
-        let (who, actor) = caller(&request, READERS)?;
+        let who = Identity::caller(&request, READERS)?;
+        let actor = who.actor();
         let view = self.store.ehcp(&who.scope()?, &actor, request.get_ref().pupil_id).await?;
         Ok(Response::new(self.ehcp_reply(who.token(), view).await?))
     }
 
     async fn record_annual_review(&self, request: Request<pb::RecordAnnualReviewRequest>) -> Reply<pb::AnnualReview> {
-        let (who, actor) = caller(&request, TEAM)?;
+        let who = Identity::caller(&request, TEAM)?;
+        let actor = who.actor();
         let req = request.get_ref();
         let today = (self.today)();
-        let mut errors = FieldViolations::new();
-        let meeting_on = wire::date(req.meeting_on.as_ref(), "meeting_on", &mut errors);
-        let report_sent_on = wire::optional_date(req.report_sent_on.as_ref(), "report_sent_on", &mut errors);
-        let decision = errors.check("decision", wire::decision(req.decision));
-        let decision_on = wire::optional_date(req.decision_on.as_ref(), "decision_on", &mut errors);
-        for (name, when) in [
-            ("meeting_on", meeting_on),
-            ("report_sent_on", report_sent_on.flatten()),
-            ("decision_on", decision_on.flatten()),
-        ] {
-            if when.is_some_and(|d| d > today) {
-                errors.add(name, "is in the future");
-            }
-        }
-        if let Some(meeting) = meeting_on {
-            for (name, when) in [("report_sent_on", report_sent_on.flatten()), ("decision_on", decision_on.flatten())] {
-                if when.is_some_and(|d| d < meeting) {
-                    errors.add(name, format!("is before the meeting on {meeting}"));
-                }
-            }
-        }
-        match (decision.flatten(), decision_on.flatten()) {
-            (Some(_), None) => errors.add("decision_on", "is required with a decision"),
-            (None, Some(_)) => errors.add("decision", "is required with a decision date"),
-            _ => {}
-        }
-        let (meeting_on, (report_sent_on, (decision, decision_on))) =
-            done(errors, meeting_on.zip(report_sent_on.zip(decision.zip(decision_on))))?;
-        let input = AnnualReviewInput { meeting_on, report_sent_on, decision, decision_on };
+        let input = requests::annual_review(req, today)?;
         let row = self.store.record_annual_review(&who.scope()?, &actor, req.pupil_id, &input).await?;
         Ok(Response::new(wire::review_to_proto(&row, today)))
     }
@@ -336,11 +237,10 @@ impl PupilsService for PupilsApi {
         &self,
         request: Request<pb::ListAnnualReviewsRequest>,
     ) -> Reply<pb::ListAnnualReviewsResponse> {
-        let (who, actor) = caller(&request, READERS)?;
+        let who = Identity::caller(&request, READERS)?;
+        let actor = who.actor();
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let today = wire::as_of(req.as_of.as_ref(), (self.today)(), &mut errors);
-        errors.into_result().map_err(Error::from)?;
+        let today = checked_as_of(req.as_of.as_ref(), (self.today)())?;
         let rows = self.store.annual_reviews(&who.scope()?, &actor, req.pupil_id).await?;
         Ok(Response::new(pb::ListAnnualReviewsResponse {
             reviews: rows.iter().map(|r| wire::review_to_proto(r, today)).collect(),
@@ -348,17 +248,12 @@ impl PupilsService for PupilsApi {
     }
 
     async fn record_transfer_decision(&self, request: Request<pb::RecordTransferDecisionRequest>) -> Reply<pb::Ehcp> {
-        let (who, actor) = caller(&request, TEAM)?;
+        let who = Identity::caller(&request, TEAM)?;
+        let actor = who.actor();
         let req = request.get_ref();
         let today = (self.today)();
         let scope = who.scope()?;
-        let mut errors = FieldViolations::new();
-        let next_setting = errors.check("next_setting", crate::domain::clean_text(&req.next_setting, 200));
-        let issued_on = wire::date(req.amended_plan_issued_on.as_ref(), "amended_plan_issued_on", &mut errors);
-        if issued_on.is_some_and(|d| d > today) {
-            errors.add("amended_plan_issued_on", "is in the future");
-        }
-        let (next_setting, issued_on) = done(errors, next_setting.zip(issued_on))?;
+        let (next_setting, issued_on) = requests::transfer_decision(req, today)?;
         // The decision belongs to the transfer the pupil has ahead this academic year.
         let view = self.store.ehcp(&scope, &actor, req.pupil_id).await?;
         let pupil = Self::to_pupil(view.pupil.clone())?;
@@ -385,17 +280,12 @@ impl PupilsService for PupilsApi {
         &self,
         request: Request<pb::ListTransitionsDueRequest>,
     ) -> Reply<pb::ListTransitionsDueResponse> {
-        let (who, actor) = caller(&request, EDITORS)?;
+        let who = Identity::caller(&request, EDITORS)?;
+        let actor = who.actor();
         let scope = who.scope()?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let today = wire::as_of(req.as_of.as_ref(), (self.today)(), &mut errors);
-        let page = page_of(req.page.as_ref(), &mut errors);
-        let window = if req.window_days == 0 { 365 } else { req.window_days };
-        if window > 3660 {
-            errors.add("window_days", "is more than ten years");
-        }
-        errors.into_result().map_err(Error::from)?;
+        let (today, page, window) =
+            requests::window_report(req.as_of.as_ref(), req.page.as_ref(), req.window_days, 365, (self.today)())?;
         let candidates = self.store.transfer_candidates(&scope).await?;
         let schools: HashMap<Urn, _> = self.schools.all(who.token()).await?.into_iter().map(|s| (s.urn, s)).collect();
         let candidates = candidates
@@ -425,16 +315,11 @@ impl PupilsService for PupilsApi {
         &self,
         request: Request<pb::ListAnnualReviewsDueRequest>,
     ) -> Reply<pb::ListAnnualReviewsDueResponse> {
-        let (who, actor) = caller(&request, EDITORS)?;
+        let who = Identity::caller(&request, EDITORS)?;
+        let actor = who.actor();
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let today = wire::as_of(req.as_of.as_ref(), (self.today)(), &mut errors);
-        let page = page_of(req.page.as_ref(), &mut errors);
-        let window = if req.window_days == 0 { 60 } else { req.window_days };
-        if window > 3660 {
-            errors.add("window_days", "is more than ten years");
-        }
-        errors.into_result().map_err(Error::from)?;
+        let (today, page, window) =
+            requests::window_report(req.as_of.as_ref(), req.page.as_ref(), req.window_days, 60, (self.today)())?;
         let (rows, next_page_token) = self.store.reviews_due(&who.scope()?, &actor, today, window, &page).await?;
         let mut reviews = Vec::with_capacity(rows.len());
         for row in rows {
@@ -451,34 +336,28 @@ impl PupilsService for PupilsApi {
     }
 
     async fn get_register_stats(&self, request: Request<pb::GetRegisterStatsRequest>) -> Reply<pb::RegisterStats> {
-        let (who, _actor) = caller(&request, EDITORS)?;
+        let who = Identity::caller(&request, EDITORS)?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let today = wire::as_of(req.as_of.as_ref(), (self.today)(), &mut errors);
-        errors.into_result().map_err(Error::from)?;
+        let today = checked_as_of(req.as_of.as_ref(), (self.today)())?;
         let scope = who.scope()?;
         let (counts, schools) = tokio::join!(self.store.register_counts(&scope), self.schools.all(who.token()));
         Ok(Response::new(reports::register_stats(&counts?, &schools?, today)))
     }
 
     async fn grant_case_access(&self, request: Request<pb::GrantCaseAccessRequest>) -> Reply<pb::CaseAccess> {
-        let (who, actor) = caller(&request, SERVICES)?;
+        let who = Identity::caller(&request, SERVICES)?;
+        let actor = who.actor();
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let person = errors.check("person", crate::domain::clean_text(&req.person, 200));
-        let case_ref = errors.check("case_ref", crate::domain::clean_text(&req.case_ref, 100));
-        let (person, case_ref) = done(errors, person.zip(case_ref))?;
+        let (person, case_ref) = requests::case_access(&req.person, &req.case_ref)?;
         let row = self.store.grant_case_access(&who.tenant_scope()?, &actor, req.pupil_id, &person, &case_ref).await?;
         Ok(Response::new(wire::access_to_proto(&row)))
     }
 
     async fn revoke_case_access(&self, request: Request<pb::RevokeCaseAccessRequest>) -> Reply<pb::CaseAccess> {
-        let (who, actor) = caller(&request, SERVICES)?;
+        let who = Identity::caller(&request, SERVICES)?;
+        let actor = who.actor();
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let person = errors.check("person", crate::domain::clean_text(&req.person, 200));
-        let case_ref = errors.check("case_ref", crate::domain::clean_text(&req.case_ref, 100));
-        let (person, case_ref) = done(errors, person.zip(case_ref))?;
+        let (person, case_ref) = requests::case_access(&req.person, &req.case_ref)?;
         let row = self.store.revoke_case_access(&who.tenant_scope()?, &actor, req.pupil_id, &person, &case_ref).await?;
         Ok(Response::new(wire::access_to_proto(&row)))
     }
@@ -487,11 +366,9 @@ impl PupilsService for PupilsApi {
         &self,
         request: Request<pb::ListAuditEventsRequest>,
     ) -> Reply<pb::ListAuditEventsResponse> {
-        let (who, _actor) = caller(&request, AUDITORS)?;
+        let who = Identity::caller(&request, AUDITORS)?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let page = page_of(req.page.as_ref(), &mut errors);
-        errors.into_result().map_err(Error::from)?;
+        let page = Page::checked(req.page.as_ref(), "page")?;
         let pupil = (req.pupil_id > 0).then_some(req.pupil_id);
         let (events, next_page_token) = self.store.audit_events(&who.tenant_scope()?, pupil, &page).await?;
         Ok(Response::new(pb::ListAuditEventsResponse {

@@ -14,18 +14,14 @@
 
 mod handlers;
 mod reports;
+mod requests;
 mod wire;
 
-use std::sync::Arc;
+use sen_platform::dates::{Clock, system_clock};
+use sen_platform::identity::Role;
 
-use chrono::{NaiveDate, Utc};
-use sen_platform::error::FieldViolations;
-use sen_platform::identity::{Identity, Role};
-use tonic::{Request, Status};
-
-use crate::error::Error;
 use crate::schools::Schools;
-use crate::store::{Actor, Store};
+use crate::store::Store;
 
 const READERS: &[Role] =
     &[Role::LaManager, Role::CaseOfficer, Role::Senco, Role::EducationalPsychologist, Role::AdvisoryTeacher];
@@ -33,9 +29,6 @@ const EDITORS: &[Role] = &[Role::LaManager, Role::CaseOfficer, Role::Senco];
 const TEAM: &[Role] = &[Role::LaManager, Role::CaseOfficer];
 const SERVICES: &[Role] = &[Role::Service];
 const AUDITORS: &[Role] = &[Role::LaManager];
-
-/// Today's date; a parameter so tests can fix it.
-pub type Clock = Arc<dyn Fn() -> NaiveDate + Send + Sync>;
 
 /// The gRPC service.
 #[derive(Clone)]
@@ -48,24 +41,11 @@ pub struct PupilsApi {
 impl PupilsApi {
     /// A service over `store`, asking `schools` about schools, judging dates against the system clock.
     pub fn new(store: Store, schools: Schools) -> Self {
-        Self::with_clock(store, schools, Arc::new(|| Utc::now().date_naive()))
+        Self::with_clock(store, schools, system_clock())
     }
 
     /// A service with its own notion of today.
     pub fn with_clock(store: Store, schools: Schools, today: Clock) -> Self {
         Self { store, schools, today }
     }
-}
-
-/// The verified caller, if their role is one of `allowed`, and their audit identity.
-fn caller<T>(request: &Request<T>, allowed: &[Role]) -> Result<(Identity, Actor), Status> {
-    let who = Identity::of(request)?;
-    who.require_role(allowed)?;
-    let actor = Actor::of(&who);
-    Ok((who, actor))
-}
-
-fn done<T>(errors: FieldViolations, value: Option<T>) -> Result<T, Error> {
-    errors.into_result()?;
-    value.ok_or_else(|| Error::Corrupt("a parsed request lost a field".into()))
 }

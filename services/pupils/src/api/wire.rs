@@ -1,34 +1,17 @@
-//! Wire ↔ domain for the pupils service. Every bad field is recorded under its
-//! path in the request, so the caller learns all problems at once and nothing is
-//! written when any field is bad.
+//! Wire ↔ domain for the pupils service: the wire enums read into the domain's
+//! (unspecified is absent, an unknown number an error to name against the field)
+//! and every reply built from the domain and the stored rows. Checking whole
+//! requests is [`super::requests`].
 
 use chrono::{NaiveDate, SecondsFormat};
-/// Required dates and the "as of" day, read the same way by every service.
-pub use sen_platform::dates::{as_of, required as date};
-use sen_platform::dates::{from_proto_opt, to_proto, to_proto_opt};
-use sen_platform::error::FieldViolations;
-use sen_platform::ids::Urn;
+use sen_platform::dates::{to_proto, to_proto_opt};
 use sen_proto::v1 as pb;
 
 use crate::domain::{
-    NcYear, NeedType, PhaseTransfer, Pupil, PupilDetails, Rag, ReviewDecision, SenRecord, SenStatus, SupportOutcome,
-    Upn, check_date_of_birth, clean_text, decision_due, optional_text, report_due, step,
+    NcYear, NeedType, PhaseTransfer, Pupil, Rag, ReviewDecision, SenStatus, SupportOutcome, decision_due, report_due,
+    step,
 };
 use crate::entity::{annual_review, audit_event, case_access, provision, pupil_history, support_cycle};
-use crate::store::NewEhcp;
-
-const NAME_MAX: usize = 100;
-/// Longest free-text field (outcomes, provision plans, notes).
-pub const TEXT_MAX: usize = 4000;
-
-fn field(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") }
-}
-
-/// An optional date; `Some(None)` when absent.
-pub fn optional_date(input: Option<&pb::Date>, name: &str, errors: &mut FieldViolations) -> Option<Option<NaiveDate>> {
-    errors.check(name, from_proto_opt(input))
-}
 
 /// SEN provision status: unspecified is absent.
 pub fn sen_status(value: i32) -> Result<Option<SenStatus>, String> {
@@ -64,78 +47,6 @@ fn need_to_proto(need: Option<&NeedType>) -> i32 {
 
 fn need_code_to_proto(code: Option<&str>) -> i32 {
     need_to_proto(code.and_then(|c| NeedType::parse(c).ok()))
-}
-
-/// Status and needs together, each field named on failure.
-pub fn sen_record(status: i32, primary: i32, secondary: i32, errors: &mut FieldViolations) -> Option<SenRecord> {
-    let status = errors.check("sen_status", sen_status(status).and_then(|s| s.ok_or_else(|| "is required".into())));
-    let primary = errors.check("primary_need", need(primary));
-    let secondary = errors.check("secondary_need", need(secondary));
-    let (status, primary, secondary) = (status?, primary?, secondary?);
-    match SenRecord::new(status, primary, secondary) {
-        Ok(record) => Some(record),
-        Err((field, message)) => {
-            errors.add(field, message);
-            None
-        }
-    }
-}
-
-/// The pupil's details under `prefix`.
-pub fn pupil_details(
-    input: Option<&pb::PupilFields>,
-    prefix: &str,
-    today: NaiveDate,
-    errors: &mut FieldViolations,
-) -> Option<PupilDetails> {
-    let Some(input) = input else {
-        errors.add(prefix, "is required");
-        return None;
-    };
-    let f = |name| field(prefix, name);
-    let upn = errors.check(&f("upn"), Upn::parse(&input.upn));
-    let legal_forename = errors.check(&f("legal_forename"), clean_text(&input.legal_forename, NAME_MAX));
-    let legal_surname = errors.check(&f("legal_surname"), clean_text(&input.legal_surname, NAME_MAX));
-    let preferred_forename = errors.check(&f("preferred_forename"), optional_text(&input.preferred_forename, NAME_MAX));
-    let preferred_surname = errors.check(&f("preferred_surname"), optional_text(&input.preferred_surname, NAME_MAX));
-    let date_of_birth = date(input.date_of_birth.as_ref(), &f("date_of_birth"), errors)
-        .and_then(|dob| errors.check(&f("date_of_birth"), check_date_of_birth(dob, today)));
-    let school_urn = errors.check(&f("school_urn"), Urn::parse(&input.school_urn));
-    let nc_year_override = if input.nc_year_override.trim().is_empty() {
-        Some(None)
-    } else {
-        errors.check(&f("nc_year_override"), NcYear::parse(&input.nc_year_override).map(Some))
-    };
-    Some(PupilDetails {
-        upn: upn?,
-        legal_forename: legal_forename?,
-        legal_surname: legal_surname?,
-        preferred_forename: preferred_forename?,
-        preferred_surname: preferred_surname?,
-        date_of_birth: date_of_birth?,
-        school_urn: school_urn?,
-        nc_year_override: nc_year_override?,
-        looked_after: input.looked_after,
-    })
-}
-
-/// The plan a pupil moving to E starts with, under `prefix`.
-pub fn new_ehcp(
-    input: Option<&pb::EhcpFields>,
-    prefix: &str,
-    today: NaiveDate,
-    errors: &mut FieldViolations,
-) -> Option<NewEhcp> {
-    let Some(input) = input else {
-        errors.add(prefix, "is required when the status is E");
-        return None;
-    };
-    let issued_on = date(input.issued_on.as_ref(), &field(prefix, "issued_on"), errors);
-    if issued_on.is_some_and(|d| d > today) {
-        errors.add(field(prefix, "issued_on"), "is in the future");
-    }
-    let named_setting = errors.check(&field(prefix, "named_setting"), clean_text(&input.named_setting, 200));
-    Some(NewEhcp { issued_on: issued_on?, named_setting: named_setting? })
 }
 
 /// A support outcome: required.
@@ -341,9 +252,4 @@ pub fn audit_to_proto(e: &audit_event::Model) -> pb::AuditEvent {
         at: timestamp(e.at),
         trace_id: e.trace_id.clone().unwrap_or_default(),
     }
-}
-
-/// A required free-text field.
-pub fn text(value: &str, name: &str, errors: &mut FieldViolations) -> Option<String> {
-    errors.check(name, clean_text(value, TEXT_MAX))
 }

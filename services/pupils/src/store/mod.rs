@@ -30,7 +30,9 @@ use sea_orm::{
 };
 use sen_platform::config::PoolConfig;
 use sen_platform::error::on_unique;
-use sen_platform::identity::{Identity, Role, Scope};
+/// Who is acting, for the audit log: the platform's one definition.
+pub use sen_platform::identity::Actor;
+use sen_platform::identity::Scope;
 
 use crate::entity::{audit_event, case_access, pupil};
 use crate::error::{Error, Result};
@@ -47,28 +49,6 @@ impl Store {
     pub async fn connect(url: &str, pool: &PoolConfig) -> anyhow::Result<Self> {
         let db = sen_platform::db::connect_and_migrate::<Migrator>(url, pool).await?;
         Ok(Self { db })
-    }
-}
-
-/// Who is acting, for the audit log.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Actor {
-    /// Person id (or service name).
-    pub person: String,
-    /// Their role.
-    pub role: Role,
-    /// The request's trace.
-    pub trace_id: Option<String>,
-}
-
-impl Actor {
-    /// The verified caller of the current request.
-    pub fn of(who: &Identity) -> Self {
-        Self {
-            person: who.person().to_owned(),
-            role: who.role(),
-            trace_id: sen_platform::telemetry::current_trace_id(),
-        }
     }
 }
 

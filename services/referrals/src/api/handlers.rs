@@ -3,7 +3,9 @@
 use std::pin::Pin;
 
 use chrono::Datelike;
-use sen_platform::error::FieldViolations;
+use sen_platform::dates::{checked_as_of, past_date};
+use sen_platform::fields::{AllChecked, field, text, version};
+use sen_platform::identity::Identity;
 use sen_platform::ids::Urn;
 use sen_platform::paging::Page;
 use sen_proto::v1 as pb;
@@ -11,36 +13,18 @@ use sen_proto::v1::referrals_service_server::ReferralsService;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use super::{Change, READERS, ReferralsApi, SERVICES, SUBMITTERS, TEAM, WITHDRAWERS, WORKERS, caller, stats, wire};
+use super::{READERS, ReferralsApi, SERVICES, SUBMITTERS, TEAM, WITHDRAWERS, WORKERS, stats, wire};
 use crate::domain::{
-    AssessmentDecision, ClockException, Event, PlanDecision, ReferralKind, health, months_ending, note_required,
-    series_months, timeliness,
+    AssessmentDecision, ClockException, Event, PlanDecision, ReferralKind, check_on_roll, check_support_is_own,
+    event_note, health, months_ending, series_months, timeliness,
 };
-use crate::entity::{referral, referral_event};
+use crate::entity::referral;
 use crate::error::Error;
 use crate::store::{ReferralFilter, Store, clock_dates};
 
 type Reply<T> = Result<Response<T>, Status>;
 
 impl ReferralsApi {
-    /// Tells this process's watchers about a committed change (SQLite). On
-    /// PostgreSQL the change went to the outbox with the commit and reaches
-    /// watchers through the relay, once, so nothing is sent here. Never waits:
-    /// with nobody watching, or everyone behind, the send has no receiver to fill.
-    fn announce(&self, row: &referral::Model, entry: &referral_event::Model) -> Result<(), Error> {
-        if self.relay.is_some() {
-            return Ok(());
-        }
-        let change = Change {
-            tenant: row.la_code.clone(),
-            school: row.school_urn,
-            allocated_to: row.allocated_to.clone(),
-            message: super::change_message(row, entry, (self.today)())?,
-        };
-        let _ = self.changes.send(change);
-        Ok(())
-    }
-
     fn reply(&self, row: &referral::Model) -> Reply<pb::Referral> {
         Ok(Response::new(wire::referral_to_proto(row, (self.today)())?))
     }
@@ -50,96 +34,75 @@ impl ReferralsApi {
 impl ReferralsService for ReferralsApi {
     #[tracing::instrument(skip_all)]
     async fn submit_referral(&self, request: Request<pb::SubmitReferralRequest>) -> Reply<pb::Referral> {
-        let (who, actor) = caller(&request, SUBMITTERS)?;
+        let who = Identity::caller(&request, SUBMITTERS)?;
         let scope = who.scope()?;
         let req = request.get_ref();
         let today = (self.today)();
-        let mut errors = FieldViolations::new();
-        let body = wire::body(req.referral.as_ref(), "referral", today, &mut errors);
-        let key = wire::text(&req.idempotency_key, "idempotency_key", 200, &mut errors);
-        errors.into_result().map_err(Error::from)?;
-        let (Some(body), Some(key)) = (body, key) else { return Err(Error::Corrupt("lost a field".into()).into()) };
-        // The school must be the pupil's current school, and the caller must be
-        // able to see the pupil: the pupils service answers with the caller's scope.
-        match self.pupils.school_of(who.token(), body.pupil_id).await? {
-            None => return Err(Error::invalid("referral.pupil_id", "is not a pupil you can refer").into()),
-            Some(current) if current != body.school => {
-                return Err(Error::invalid(
-                    "referral.school_urn",
-                    format!("is not the pupil's current school ({current})"),
-                )
-                .into());
-            }
-            Some(_) => {}
+        let (new, key) = (
+            wire::new_referral(req.referral.as_ref(), "referral", today),
+            text(&req.idempotency_key, "idempotency_key", 200),
+        )
+            .all()?;
+        // The pupils service answers with the caller's scope: whether they can see
+        // the pupil, and where the pupil is on roll; then, if the referral cites
+        // any, the pupil's own support cycles and provision.
+        let on_roll_at = self.pupils.school_of(who.token(), new.pupil_id).await?;
+        check_on_roll(&new, on_roll_at).map_err(|refusal| wire::refused("referral", [refusal]))?;
+        if new.tried.cites_support() {
+            let (cycles, provision) = self.pupils.support_of(who.token(), new.pupil_id).await?;
+            check_support_is_own(&new.tried, &cycles, &provision)
+                .map_err(|refusals| wire::refused("referral", refusals))?;
         }
-        // Cycles and provision named as tried must be the pupil's own, as the pupils service records them.
-        if !body.tried.cycles.is_empty() || !body.tried.provisions.is_empty() {
-            let (cycles, provision) = self.pupils.support_of(who.token(), body.pupil_id).await?;
-            let mut errors = FieldViolations::new();
-            if let Some(id) = body.tried.cycles.iter().find(|id| !cycles.contains(id)) {
-                errors.add(
-                    "referral.graduated_approach.support_cycle_ids",
-                    format!("{id} is not a support cycle of this pupil"),
-                );
-            }
-            if let Some(id) = body.tried.provisions.iter().find(|id| !provision.contains(id)) {
-                errors.add("referral.graduated_approach.provision_ids", format!("{id} is not provision of this pupil"));
-            }
-            errors.into_result().map_err(Error::from)?;
-        }
-        let (row, entry) = self.store.submit(&scope, &actor, &body, &key, today).await?;
-        if let Some(entry) = entry {
+        let (row, entry) = self.store.submit(&scope, &who.actor(), &new, &key, today).await?;
+        if entry.is_some() {
             tracing::info!(referral_id = row.id, kind = %row.kind, "referral submitted");
-            self.announce(&row, &entry)?;
         }
         self.reply(&row)
     }
 
     async fn resubmit_referral(&self, request: Request<pb::ResubmitReferralRequest>) -> Reply<pb::Referral> {
-        let (who, actor) = caller(&request, SUBMITTERS)?;
+        let who = Identity::caller(&request, SUBMITTERS)?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let concern = wire::text(&req.concern, "concern", wire::TEXT_MAX, &mut errors);
-        let tried = wire::tried(req.graduated_approach.as_ref(), "graduated_approach", &mut errors);
-        let note = wire::text(&req.note, "note", wire::TEXT_MAX, &mut errors);
-        errors.into_result().map_err(Error::from)?;
-        let (Some(concern), Some(tried), Some(note)) = (concern, tried, note) else {
-            return Err(Error::Corrupt("lost a field".into()).into());
-        };
-        let (row, entry) =
-            self.store.resubmit(&who.scope()?, &actor, req.id, req.version, (&concern, &tried), &note).await?;
-        self.announce(&row, &entry)?;
+        let (concern, tried, note) = (
+            text(&req.concern, "concern", wire::TEXT_MAX),
+            wire::tried(req.graduated_approach.as_ref(), "graduated_approach"),
+            text(&req.note, "note", wire::TEXT_MAX),
+        )
+            .all()?;
+        let (row, _) =
+            self.store.resubmit(&who.scope()?, &who.actor(), req.id, req.version, (&concern, &tried), &note).await?;
         self.reply(&row)
     }
 
     async fn get_referral(&self, request: Request<pb::GetReferralRequest>) -> Reply<pb::Referral> {
-        let (who, _) = caller(&request, READERS)?;
+        let who = Identity::caller(&request, READERS)?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let today = wire::as_of(req.as_of.as_ref(), (self.today)(), &mut errors);
-        errors.into_result().map_err(Error::from)?;
+        let today = checked_as_of(req.as_of.as_ref(), (self.today)())?;
         let row = self.store.get(&who.scope()?, req.id).await?;
         Ok(Response::new(wire::referral_to_proto(&row, today)?))
     }
 
     async fn list_referrals(&self, request: Request<pb::ListReferralsRequest>) -> Reply<pb::ListReferralsResponse> {
-        let (who, _) = caller(&request, READERS)?;
+        let who = Identity::caller(&request, READERS)?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let page = Page::parse(req.page.as_ref(), "page", &mut errors);
-        let today = wire::as_of(req.as_of.as_ref(), (self.today)(), &mut errors);
+        let (page, today, school, kind, status) = (
+            Page::checked(req.page.as_ref(), "page"),
+            checked_as_of(req.as_of.as_ref(), (self.today)()),
+            field(
+                "school_urn",
+                if req.school_urn.is_empty() { Ok(None) } else { Urn::parse(&req.school_urn).map(Some) },
+            ),
+            field("kind", if req.kind.is_empty() { Ok(None) } else { ReferralKind::parse(&req.kind).map(Some) }),
+            field("status", wire::status(req.status)),
+        )
+            .all()?;
         let filter = ReferralFilter {
-            school: if req.school_urn.is_empty() {
-                None
-            } else {
-                errors.check("school_urn", Urn::parse(&req.school_urn))
-            },
-            kind: if req.kind.is_empty() { None } else { errors.check("kind", ReferralKind::parse(&req.kind)) },
-            status: errors.check("status", wire::status(req.status)).flatten(),
+            school,
+            kind,
+            status,
             submitted_by: (req.older_than_days > 0).then(|| Store::submitted_before(today, req.older_than_days)),
             overdue_on: req.overdue.then_some(today),
         };
-        errors.into_result().map_err(Error::from)?;
         let (rows, next_page_token) = self.store.list(&who.scope()?, &filter, &page).await?;
         let referrals = rows.iter().map(|r| wire::referral_to_proto(r, today)).collect::<Result<Vec<_>, Error>>()?;
         Ok(Response::new(pb::ListReferralsResponse { referrals, next_page_token }))
@@ -147,47 +110,29 @@ impl ReferralsService for ReferralsApi {
 
     async fn change_referral_status(&self, request: Request<pb::ChangeReferralStatusRequest>) -> Reply<pb::Referral> {
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let event = errors.check("event", wire::event(req.event));
+        let event = field("event", wire::event(req.event));
         let allowed = match event {
-            Some(Event::Withdraw) => WITHDRAWERS,
-            Some(Event::Start | Event::Close) => WORKERS,
+            Ok(Event::Withdraw) => WITHDRAWERS,
+            Ok(Event::Start | Event::Close) => WORKERS,
             _ => TEAM,
         };
-        let (who, actor) = caller(&request, allowed)?;
-        if req.version < 1 {
-            errors.add("version", "is required: send the version you read");
-        }
-        let note = match event.and_then(note_required) {
-            Some(what) if req.note.trim().is_empty() => {
-                errors.add("note", format!("is required: {what}"));
-                None
-            }
-            _ => Some(req.note.trim().to_owned()),
+        let who = Identity::caller(&request, allowed)?;
+        let note = match &event {
+            Ok(event) => field("note", event_note(*event, &req.note)),
+            Err(_) => Ok(String::new()),
         };
-        errors.into_result().map_err(Error::from)?;
-        let (Some(event), Some(note)) = (event, note) else { return Err(Error::Corrupt("lost a field".into()).into()) };
-        let note = if note.is_empty() { event.name().to_owned() } else { note };
-        let (row, entry) = self.store.change_status(&who.scope()?, &actor, req.id, req.version, event, &note).await?;
-        self.announce(&row, &entry)?;
+        let (event, version, note) = (event, version(req.version, "version"), note).all()?;
+        let (row, _) = self.store.change_status(&who.scope()?, &who.actor(), req.id, version, event, &note).await?;
         self.reply(&row)
     }
 
     async fn mark_allocated(&self, request: Request<pb::MarkAllocatedRequest>) -> Reply<pb::Referral> {
-        let (who, actor) = caller(&request, SERVICES)?;
+        let who = Identity::caller(&request, SERVICES)?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let professional = wire::text(&req.professional, "professional", 200, &mut errors);
-        let case_ref = wire::text(&req.case_ref, "case_ref", 100, &mut errors);
-        errors.into_result().map_err(Error::from)?;
-        let (Some(professional), Some(case_ref)) = (professional, case_ref) else {
-            return Err(Error::Corrupt("lost a field".into()).into());
-        };
-        let (row, entry) =
-            self.store.mark_allocated(&who.tenant_scope()?, &actor, req.id, &professional, &case_ref).await?;
-        if let Some(entry) = entry {
-            self.announce(&row, &entry)?;
-        }
+        let (professional, case_ref) =
+            (text(&req.professional, "professional", 200), text(&req.case_ref, "case_ref", 100)).all()?;
+        let (row, _) =
+            self.store.mark_allocated(&who.tenant_scope()?, &who.actor(), req.id, &professional, &case_ref).await?;
         self.reply(&row)
     }
 
@@ -195,7 +140,7 @@ impl ReferralsService for ReferralsApi {
         &self,
         request: Request<pb::GetReferralTimelineRequest>,
     ) -> Reply<pb::ReferralTimeline> {
-        let (who, _) = caller(&request, READERS)?;
+        let who = Identity::caller(&request, READERS)?;
         let entries = self.store.timeline(&who.scope()?, request.get_ref().id).await?;
         Ok(Response::new(pb::ReferralTimeline { entries: entries.iter().map(wire::entry_to_proto).collect() }))
     }
@@ -203,48 +148,36 @@ impl ReferralsService for ReferralsApi {
     type WatchReferralsStream = Pin<Box<dyn Stream<Item = Result<pb::ReferralChange, Status>> + Send + 'static>>;
 
     async fn watch_referrals(&self, request: Request<pb::WatchReferralsRequest>) -> Reply<Self::WatchReferralsStream> {
-        let (who, _) = caller(&request, READERS)?;
-        let scope = who.scope()?;
-        let changes = self.changes.subscribe();
-        if let Some(relay) = &self.relay {
-            relay.ready().await?;
-        }
-        let stream = super::watch(changes, scope);
-        Ok(Response::new(Box::pin(stream)))
+        let who = Identity::caller(&request, READERS)?;
+        Ok(Response::new(self.feed.watch(who.scope()?).await?))
     }
 
     async fn record_assessment_decision(
         &self,
         request: Request<pb::RecordAssessmentDecisionRequest>,
     ) -> Reply<pb::Referral> {
-        let (who, actor) = caller(&request, TEAM)?;
+        let who = Identity::caller(&request, TEAM)?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let decision = errors.check("decision", AssessmentDecision::parse(&req.decision));
-        let on = wire::date(req.decided_on.as_ref(), "decided_on", &mut errors);
-        future_check(on, (self.today)(), "decided_on", &mut errors);
-        errors.into_result().map_err(Error::from)?;
-        let (Some(decision), Some(on)) = (decision, on) else {
-            return Err(Error::Corrupt("lost a field".into()).into());
-        };
-        let (row, entry) = self.store.record_assessment_decision(&who.scope()?, &actor, req.id, decision, on).await?;
-        self.announce(&row, &entry)?;
+        let today = (self.today)();
+        let (decision, on) = (
+            field("decision", AssessmentDecision::parse(&req.decision)),
+            past_date(req.decided_on.as_ref(), "decided_on", today),
+        )
+            .all()?;
+        let (row, _) = self.store.record_assessment_decision(&who.scope()?, &who.actor(), req.id, decision, on).await?;
         self.reply(&row)
     }
 
     async fn record_plan_decision(&self, request: Request<pb::RecordPlanDecisionRequest>) -> Reply<pb::Referral> {
-        let (who, actor) = caller(&request, TEAM)?;
+        let who = Identity::caller(&request, TEAM)?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let decision = errors.check("decision", PlanDecision::parse(&req.decision));
-        let on = wire::date(req.decided_on.as_ref(), "decided_on", &mut errors);
-        future_check(on, (self.today)(), "decided_on", &mut errors);
-        errors.into_result().map_err(Error::from)?;
-        let (Some(decision), Some(on)) = (decision, on) else {
-            return Err(Error::Corrupt("lost a field".into()).into());
-        };
-        let (row, entry) = self.store.record_plan_decision(&who.scope()?, &actor, req.id, decision, on).await?;
-        self.announce(&row, &entry)?;
+        let today = (self.today)();
+        let (decision, on) = (
+            field("decision", PlanDecision::parse(&req.decision)),
+            past_date(req.decided_on.as_ref(), "decided_on", today),
+        )
+            .all()?;
+        let (row, _) = self.store.record_plan_decision(&who.scope()?, &who.actor(), req.id, decision, on).await?;
         self.reply(&row)
     }
 
@@ -252,31 +185,22 @@ impl ReferralsService for ReferralsApi {
         &self,
         request: Request<pb::RecordFinalPlanIssuedRequest>,
     ) -> Reply<pb::Referral> {
-        let (who, actor) = caller(&request, TEAM)?;
+        let who = Identity::caller(&request, TEAM)?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let on = wire::date(req.issued_on.as_ref(), "issued_on", &mut errors);
-        future_check(on, (self.today)(), "issued_on", &mut errors);
-        errors.into_result().map_err(Error::from)?;
-        let Some(on) = on else { return Err(Error::Corrupt("lost a field".into()).into()) };
-        let (row, entry) = self.store.record_final_plan_issued(&who.scope()?, &actor, req.id, on).await?;
-        self.announce(&row, &entry)?;
+        let on = past_date(req.issued_on.as_ref(), "issued_on", (self.today)())?;
+        let (row, _) = self.store.record_final_plan_issued(&who.scope()?, &who.actor(), req.id, on).await?;
         self.reply(&row)
     }
 
     async fn record_clock_exception(&self, request: Request<pb::RecordClockExceptionRequest>) -> Reply<pb::Referral> {
-        let (who, actor) = caller(&request, TEAM)?;
+        let who = Identity::caller(&request, TEAM)?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
         let exception = if req.exception.is_empty() {
-            Some(None)
+            None
         } else {
-            errors.check("exception", ClockException::parse(&req.exception).map(Some))
+            Some(field("exception", ClockException::parse(&req.exception))?)
         };
-        errors.into_result().map_err(Error::from)?;
-        let Some(exception) = exception else { return Err(Error::Corrupt("lost a field".into()).into()) };
-        let (row, entry) = self.store.record_clock_exception(&who.scope()?, &actor, req.id, exception).await?;
-        self.announce(&row, &entry)?;
+        let (row, _) = self.store.record_clock_exception(&who.scope()?, &who.actor(), req.id, exception).await?;
         self.reply(&row)
     }
 
@@ -284,15 +208,20 @@ impl ReferralsService for ReferralsApi {
         &self,
         request: Request<pb::GetStatutoryClockReportRequest>,
     ) -> Reply<pb::StatutoryClockReport> {
-        let (who, _) = caller(&request, TEAM)?;
+        let who = Identity::caller(&request, TEAM)?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let today = wire::as_of(req.as_of.as_ref(), (self.today)(), &mut errors);
-        let year = if req.year == 0 { today.year() } else { req.year };
-        if !(2014..=2200).contains(&year) {
-            errors.add("year", "is not a calendar year since the 2014 Regulations");
-        }
-        errors.into_result().map_err(Error::from)?;
+        let clock_today = (self.today)();
+        let as_of = checked_as_of(req.as_of.as_ref(), clock_today);
+        let year = if req.year == 0 { as_of.as_ref().map_or(clock_today, |day| *day).year() } else { req.year };
+        let year = field(
+            "year",
+            if (2014..=2200).contains(&year) {
+                Ok(year)
+            } else {
+                Err("is not a calendar year since the 2014 Regulations".into())
+            },
+        );
+        let (today, year) = (as_of, year).all()?;
         let rows = self.store.statutory_requests(&who.tenant_scope()?).await?;
         let mut report = pb::StatutoryClockReport { year, ..Default::default() };
         let mut all = Vec::with_capacity(rows.len());
@@ -326,13 +255,10 @@ impl ReferralsService for ReferralsApi {
     }
 
     async fn get_referral_stats(&self, request: Request<pb::GetReferralStatsRequest>) -> Reply<pb::ReferralStats> {
-        let (who, _) = caller(&request, TEAM)?;
+        let who = Identity::caller(&request, TEAM)?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let today = wire::as_of(req.as_of.as_ref(), (self.today)(), &mut errors);
-        let months = errors.check("months", series_months(req.months));
-        errors.into_result().map_err(Error::from)?;
-        let Some(months) = months else { return Err(Error::Corrupt("lost a field".into()).into()) };
+        let (today, months) =
+            (checked_as_of(req.as_of.as_ref(), (self.today)()), field("months", series_months(req.months))).all()?;
         let tenant = who.tenant_scope()?;
         let months = months_ending(today, months);
         let (Some(first), Some(last)) = (months.first(), months.last()) else {
@@ -349,11 +275,5 @@ impl ReferralsService for ReferralsApi {
             plans.extend(clock_dates(row)?);
         }
         Ok(Response::new(stats::referral_stats(&counts, &months, &submitted, &plans)))
-    }
-}
-
-fn future_check(on: Option<chrono::NaiveDate>, today: chrono::NaiveDate, field: &str, errors: &mut FieldViolations) {
-    if on.is_some_and(|d| d > today) {
-        errors.add(field, "is in the future");
     }
 }

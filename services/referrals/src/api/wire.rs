@@ -1,112 +1,81 @@
 //! Wire ↔ domain for the referrals service; every bad field is named.
 
 use chrono::{NaiveDate, SecondsFormat};
-use sen_platform::dates::{to_proto, to_proto_opt};
+use sen_platform::dates::{date, to_proto, to_proto_opt};
 use sen_platform::error::FieldViolations;
+use sen_platform::fields::{AllChecked, Checked, field, path, text};
 use sen_platform::ids::Urn;
 use sen_proto::v1 as pb;
 
 use crate::domain::{
-    BroadArea, ClockDates, Consent, ConsentMethod, Event, Priority, ReferralKind, Status, days_left, health,
-    next_deadline, stage, weeks_elapsed,
+    BroadArea, ClockDates, Consent, ConsentMethod, Event, NewReferral, Priority, ReferralKind, Refusal, Status, Tried,
+    days_left, health, next_deadline, stage, weeks_elapsed,
 };
 use crate::entity::{referral, referral_event};
-use crate::error::Result;
-use crate::store::{NewReferral, Tried, clock_dates};
-pub use sen_platform::dates::{as_of, required as date};
+use crate::error::{Error, Result};
+use crate::store::clock_dates;
 
 /// Longest free text (concern, what was tried, notes).
 pub const TEXT_MAX: usize = 4000;
 
-/// Trimmed, non-blank, bounded text.
-pub fn text(value: &str, field: &str, max: usize, errors: &mut FieldViolations) -> Option<String> {
-    let value = value.trim();
-    let checked = match value.chars().count() {
-        0 => Err("is required".to_owned()),
-        n if n > max => Err(format!("is {n} characters; at most {max}")),
-        _ => Ok(value.to_owned()),
-    };
-    errors.check(field, checked)
-}
-
 /// What the school has tried, under `prefix`.
-pub fn tried(input: Option<&pb::GraduatedApproach>, prefix: &str, errors: &mut FieldViolations) -> Option<Tried> {
+pub fn tried(input: Option<&pb::GraduatedApproach>, prefix: &str) -> Checked<Tried> {
     let Some(input) = input else {
-        errors.add(prefix, "is required: say what the graduated approach has tried");
-        return None;
+        return Err(FieldViolations::one(prefix, "is required: say what the graduated approach has tried"));
     };
-    let summary = text(&input.summary, &format!("{prefix}.summary"), TEXT_MAX, errors)?;
-    Some(Tried { summary, cycles: input.support_cycle_ids.clone(), provisions: input.provision_ids.clone() })
+    let summary = text(&input.summary, &path(prefix, "summary"), TEXT_MAX)?;
+    Ok(Tried { summary, cycles: input.support_cycle_ids.clone(), provisions: input.provision_ids.clone() })
 }
 
-/// The referral body under `prefix`.
-pub fn body(
-    input: Option<&pb::ReferralBody>,
-    prefix: &str,
-    today: NaiveDate,
-    errors: &mut FieldViolations,
-) -> Option<NewReferral> {
-    let Some(input) = input else {
-        errors.add(prefix, "is required");
-        return None;
-    };
-    let f = |name: &str| format!("{prefix}.{name}");
-    if input.pupil_id < 1 {
-        errors.add(f("pupil_id"), "is required");
-    }
-    let school = errors.check(&f("school_urn"), Urn::parse(&input.school_urn));
-    let kind = errors.check(&f("kind"), ReferralKind::parse(&input.kind));
+/// The referral body under `prefix`, checked on `today`.
+pub fn new_referral(input: Option<&pb::ReferralBody>, prefix: &str, today: NaiveDate) -> Checked<NewReferral> {
+    let Some(input) = input else { return Err(FieldViolations::one(prefix, "is required")) };
+    let f = |name| path(prefix, name);
+    let pupil_id =
+        field(&f("pupil_id"), if input.pupil_id < 1 { Err("is required".into()) } else { Ok(input.pupil_id) });
     let broad_areas = if input.broad_areas.is_empty() {
-        errors.add(f("broad_areas"), "name at least one of the four broad areas of need");
-        None
+        Err("name at least one of the four broad areas of need".to_owned())
     } else {
-        errors.check(
-            &f("broad_areas"),
-            input.broad_areas.iter().map(|a| BroadArea::parse(a)).collect::<Result<Vec<_>, _>>(),
-        )
+        input.broad_areas.iter().map(|a| BroadArea::parse(a)).collect::<Result<Vec<_>, _>>()
     };
-    let concern = text(&input.concern, &f("concern"), TEXT_MAX, errors);
-    let tried = tried(input.graduated_approach.as_ref(), &f("graduated_approach"), errors);
-    let consent = consent(input.consent.as_ref(), &f("consent"), today, errors);
-    let priority = if input.priority.is_empty() {
-        Some(Priority::Routine)
-    } else {
-        errors.check(&f("priority"), Priority::parse(&input.priority))
-    };
-    Some(NewReferral {
-        pupil_id: input.pupil_id,
-        school: school?,
-        kind: kind?,
-        broad_areas: broad_areas?,
-        concern: concern?,
-        tried: tried?,
-        consent: consent?,
-        priority: priority?,
-    })
+    let priority = if input.priority.is_empty() { Ok(Priority::Routine) } else { Priority::parse(&input.priority) };
+    let (pupil_id, school, kind, broad_areas, concern, tried, consent, priority) = (
+        pupil_id,
+        field(&f("school_urn"), Urn::parse(&input.school_urn)),
+        field(&f("kind"), ReferralKind::parse(&input.kind)),
+        field(&f("broad_areas"), broad_areas),
+        text(&input.concern, &f("concern"), TEXT_MAX),
+        tried(input.graduated_approach.as_ref(), &f("graduated_approach")),
+        consent(input.consent.as_ref(), &f("consent"), today),
+        field(&f("priority"), priority),
+    )
+        .all()?;
+    Ok(NewReferral { pupil_id, school, kind, broad_areas, concern, tried, consent, priority })
 }
 
-fn consent(
-    input: Option<&pb::ParentalConsent>,
-    prefix: &str,
-    today: NaiveDate,
-    errors: &mut FieldViolations,
-) -> Option<Consent> {
+fn consent(input: Option<&pb::ParentalConsent>, prefix: &str, today: NaiveDate) -> Checked<Consent> {
     let Some(input) = input else {
-        errors.add(
+        return Err(FieldViolations::one(
             prefix,
             "parental consent is required before a referral can be made: record who gave it, when and how",
-        );
-        return None;
+        ));
     };
-    let given_on = date(input.given_on.as_ref(), &format!("{prefix}.given_on"), errors);
-    let method = errors.check(&format!("{prefix}.method"), ConsentMethod::parse(&input.method));
-    match Consent::new(&input.given_by, given_on?, method?, today) {
-        Ok(consent) => Some(consent),
-        Err((field, message)) => {
-            errors.add(format!("{prefix}.{field}"), message);
-            None
-        }
+    let (given_on, method) = (
+        date(input.given_on.as_ref(), &path(prefix, "given_on")),
+        field(&path(prefix, "method"), ConsentMethod::parse(&input.method)),
+    )
+        .all()?;
+    Consent::new(&input.given_by, given_on, method, today)
+        .map_err(|(name, message)| FieldViolations::one(path(prefix, name), message))
+}
+
+/// The domain's refusals of fields of the message under `prefix`, as bad input.
+pub fn refused(prefix: &str, refusals: impl IntoIterator<Item = Refusal>) -> Error {
+    let mut violations = FieldViolations::new();
+    for (name, message) in refusals {
+        violations.add(path(prefix, name), message);
     }
+    Error::Invalid(violations)
 }
 
 /// A lifecycle event from the wire.

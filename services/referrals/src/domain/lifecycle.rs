@@ -220,6 +220,18 @@ pub fn note_required(event: Event) -> Option<&'static str> {
     }
 }
 
+/// The note `event` is recorded with: `note` trimmed, or the event's name when
+/// it is blank and the event needs none; what is wrong when the event needs a
+/// note ([`note_required`]) and it is blank.
+pub fn event_note(event: Event, note: &str) -> Result<String, String> {
+    let note = note.trim();
+    match note_required(event) {
+        Some(what) if note.is_empty() => Err(format!("is required: {what}")),
+        _ if note.is_empty() => Ok(event.name().to_owned()),
+        _ => Ok(note.to_owned()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,6 +322,16 @@ mod tests {
         for event in [E::Accept, E::Resubmit, E::Allocate, E::Start, E::Withdraw] {
             assert_eq!(note_required(event), None, "{event:?}");
         }
+    }
+
+    #[test]
+    fn an_event_is_recorded_with_its_note_or_its_name() {
+        assert_eq!(event_note(E::Decline, "  Not an EP matter "), Ok("Not an EP matter".to_owned()));
+        assert_eq!(event_note(E::Decline, " "), Err("is required: reason".to_owned()));
+        assert_eq!(event_note(E::Close, ""), Err("is required: outcome".to_owned()));
+        assert_eq!(event_note(E::Accept, "  "), Ok("accept".to_owned()), "no note needed: the event's name");
+        assert_eq!(event_note(E::Start, ""), Ok("start work on".to_owned()));
+        assert_eq!(event_note(E::Withdraw, "Family moved away"), Ok("Family moved away".to_owned()));
     }
 
     #[test]

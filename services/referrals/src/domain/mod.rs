@@ -1,14 +1,17 @@
 //! The referrals domain: what a school refers a pupil for and the consent behind
 //! it (`kind`), the referral's life from submission to closure as a state
 //! machine (`lifecycle`), the statutory clock of an EHC needs assessment
-//! request (`clock`) and the calendar months of the council's overview
-//! (`months`), all as pure functions with "today" passed in. No I/O here; the
-//! service's API parses wire input into these types and its store persists them.
+//! request (`clock`), the calendar months of the council's overview
+//! (`months`), and a referral as submitted with the checks it must pass against
+//! the pupils service's answers (`referral`), all as pure functions with "today"
+//! passed in. No I/O here; the service's API parses wire input into these types
+//! and its store persists them.
 
 mod clock;
 mod kind;
 mod lifecycle;
 mod months;
+mod referral;
 
 pub use clock::{
     ADVICE_WEEKS, AT_RISK_DAYS, AssessmentDecision, ClockDates, ClockException, ClockHealth, DECISION_WEEKS, Deadline,
@@ -20,5 +23,6 @@ pub use kind::{
     BroadArea, CONSENT_GIVEN_BY_MAX_CHARS, CONSENT_VALID_MONTHS, Consent, ConsentMethod, Priority, ReferralKind,
     Specialism,
 };
-pub use lifecycle::{Event, IllegalTransition, Status, allowed_events, next_status, note_required};
+pub use lifecycle::{Event, IllegalTransition, Status, allowed_events, event_note, next_status, note_required};
 pub use months::{CalendarMonth, DEFAULT_SERIES_MONTHS, MAX_SERIES_MONTHS, months_ending, series_months};
+pub use referral::{NewReferral, Refusal, Tried, check_on_roll, check_support_is_own};

@@ -3,9 +3,9 @@
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
-use sen_platform::identity::{Scope, TenantScope};
+use sen_platform::identity::{Actor, Scope, TenantScope};
 
-use super::{Actor, Store, load_visible, status_of};
+use super::{Store, load_visible, status_of};
 use crate::domain::{AssessmentDecision, ClockDates, ClockException, PlanDecision, ReferralKind, Stage, stage};
 use crate::entity::{referral, referral_event};
 use crate::error::{Error, Result};
@@ -166,6 +166,7 @@ impl Store {
         let status = status_of(&updated)?;
         let entry = self.record(&txn, &updated, actor, Some(status), status, &note).await?;
         txn.commit().await?;
+        self.committed(&updated, &entry);
         Ok((updated, entry))
     }
 

@@ -1,61 +1,94 @@
 //! Persistence of the referrals service. Every function takes the caller's
 //! [`Scope`]: the council sees the tenant's referrals, a SENCO their school's, a
 //! professional those allocated to them; anything else is not found. Every change
-//! writes a timeline entry in the same transaction, and on PostgreSQL its outbox
-//! row (see [`changes`]).
+//! writes a timeline entry in the same transaction, and is handed to the store's
+//! [`Publish`] (the live feed, `crate::feed`) inside that transaction and again
+//! once it has committed.
 
-mod changes;
 mod clock;
 mod referrals;
 mod seed;
 mod stats;
 
-pub use changes::{CHANNEL, Describe};
 pub use clock::clock_dates;
-pub use referrals::{NewReferral, ReferralFilter, Tried};
+pub use referrals::ReferralFilter;
 pub use seed::SeedReferral;
 pub use stats::DaySubmissions;
 
+use std::fmt;
+use std::sync::Arc;
+
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, Set,
 };
 use sen_platform::config::PoolConfig;
-use sen_platform::identity::{Identity, Role, Scope};
+use sen_platform::identity::{Actor, Scope};
 
 use crate::domain::Status;
 use crate::entity::{referral, referral_event};
 use crate::error::{Error, Result};
 use crate::migration::Migrator;
 
+/// Where the store hands each change it makes: the referral as changed and its
+/// timeline entry, inside the change's transaction and again once it has
+/// committed. Domain data only; how watchers are told is the receiver's business.
+#[async_trait::async_trait]
+pub trait Publish: Send + Sync {
+    /// The change, inside its transaction `txn`: an error here undoes the change.
+    async fn in_transaction(
+        &self,
+        txn: &DatabaseTransaction,
+        row: &referral::Model,
+        entry: &referral_event::Model,
+    ) -> Result<()>;
+
+    /// The change, once committed. Never waits and cannot fail the change.
+    fn committed(&self, row: &referral::Model, entry: &referral_event::Model);
+}
+
+/// The [`Publish`] a store was given.
+#[derive(Clone)]
+struct Publisher(Arc<dyn Publish>);
+
+impl fmt::Debug for Publisher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Publisher")
+    }
+}
+
 /// The referrals service's database.
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
-    outbox: Option<changes::Outbox>,
+    publisher: Option<Publisher>,
 }
 
 impl Store {
     /// Connects to `url` and brings the schema up to date.
     pub async fn connect(url: &str, pool: &PoolConfig) -> anyhow::Result<Self> {
         let db = sen_platform::db::connect_and_migrate::<Migrator>(url, pool).await?;
-        Ok(Self { db, outbox: None })
+        Ok(Self { db, publisher: None })
     }
-}
 
-/// Who is acting, for the timeline.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Actor {
-    /// Person id (or service name).
-    pub person: String,
-    /// Their role.
-    pub role: Role,
-}
+    /// This store, handing every change it makes to `publish` (in place of any before).
+    pub fn publishing_to(mut self, publish: Arc<dyn Publish>) -> Self {
+        self.publisher = Some(Publisher(publish));
+        self
+    }
 
-impl Actor {
-    /// The verified caller.
-    pub fn of(who: &Identity) -> Self {
-        Self { person: who.person().to_owned(), role: who.role() }
+    /// The database itself, for the live feed's outbox: its rows are read across
+    /// tenants by design, since each watcher filters by its own scope.
+    pub(crate) fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Tells the publisher, if any, that a change committed.
+    fn committed(&self, row: &referral::Model, entry: &referral_event::Model) {
+        if let Some(Publisher(publish)) = &self.publisher {
+            publish.committed(row, entry);
+        }
     }
 }
 
@@ -81,10 +114,10 @@ async fn load_visible(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Resu
 }
 
 impl Store {
-    /// Writes one timeline entry, and on PostgreSQL the change for watchers.
+    /// Writes one timeline entry, and hands the change to the publisher, in `txn`.
     async fn record(
         &self,
-        db: &impl ConnectionTrait,
+        txn: &DatabaseTransaction,
         row: &referral::Model,
         actor: &Actor,
         from: Option<Status>,
@@ -102,9 +135,11 @@ impl Store {
             note: Set(note.to_owned()),
             ..Default::default()
         }
-        .insert(db)
+        .insert(txn)
         .await?;
-        self.publish(db, row, &entry).await?;
+        if let Some(Publisher(publish)) = &self.publisher {
+            publish.in_transaction(txn, row, &entry).await?;
+        }
         Ok(entry)
     }
 }

@@ -7,49 +7,17 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use sen_platform::error::on_unique;
-use sen_platform::identity::{Scope, TenantScope};
+use sen_platform::identity::{Actor, Scope, TenantScope};
 use sen_platform::ids::Urn;
 use sen_platform::paging::Page;
 
-use super::{Actor, Store, load_visible, status_of, visible};
+use super::{Store, load_visible, status_of, visible};
 use crate::domain::{
-    BroadArea, Consent, Event, Priority, ReferralKind, Status, decision_due, final_plan_due, next_status,
+    BroadArea, Event, NewReferral, ReferralKind, Status, Tried, decision_due, final_plan_due, next_status,
     no_plan_notice_due,
 };
 use crate::entity::{referral, referral_event};
 use crate::error::{Error, Result};
-
-/// What the school has tried.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Tried {
-    /// In the school's words.
-    pub summary: String,
-    /// Support cycles (pupils service ids).
-    pub cycles: Vec<i64>,
-    /// Provision (pupils service ids).
-    pub provisions: Vec<i64>,
-}
-
-/// A referral as submitted, validated.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewReferral {
-    /// The pupil.
-    pub pupil_id: i64,
-    /// Their current school.
-    pub school: Urn,
-    /// Kind.
-    pub kind: ReferralKind,
-    /// Broad areas of need concerned.
-    pub broad_areas: Vec<BroadArea>,
-    /// The concern.
-    pub concern: String,
-    /// The graduated approach so far.
-    pub tried: Tried,
-    /// Parental consent.
-    pub consent: Consent,
-    /// Priority.
-    pub priority: Priority,
-}
 
 /// What `list` narrows to.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -159,6 +127,7 @@ impl Store {
         };
         let entry = self.record(&txn, &row, actor, None, Status::Submitted, "submitted").await?;
         txn.commit().await?;
+        self.committed(&row, &entry);
         Ok((row, Some(entry)))
     }
 
@@ -313,6 +282,7 @@ impl Store {
             .ok_or_else(|| Error::NotFound(format!("referral {id}")))?;
         let entry = self.record(&txn, &row, actor, Some(from), to, note).await?;
         txn.commit().await?;
+        self.committed(&row, &entry);
         Ok((row, entry))
     }
 

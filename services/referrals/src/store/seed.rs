@@ -7,8 +7,8 @@ use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
 use sen_platform::identity::TenantScope;
 
 use super::Store;
-use super::referrals::{NewReferral, areas, fingerprint, ids};
-use crate::domain::{ClockDates, Status, decision_due, final_plan_due, no_plan_notice_due};
+use super::referrals::{areas, fingerprint, ids};
+use crate::domain::{ClockDates, NewReferral, Status, decision_due, final_plan_due, no_plan_notice_due};
 use crate::entity::{referral, referral_event};
 use crate::error::Result;
 

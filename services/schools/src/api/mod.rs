@@ -17,10 +17,9 @@
 
 mod wire;
 
-use std::sync::Arc;
-
-use chrono::{NaiveDate, Utc};
+use sen_platform::dates::{Clock, checked_as_of, date, not_future_saying, system_clock};
 use sen_platform::error::FieldViolations;
+use sen_platform::fields::{AllChecked, field, version};
 use sen_platform::identity::{Identity, Role};
 use sen_platform::ids::LaCode;
 use sen_platform::paging::Page;
@@ -41,9 +40,6 @@ pub const MAX_IMPORT_BYTES: usize = 256 * 1024 * 1024;
 /// "Due soon" window of the compliance report when the caller gives none.
 const DEFAULT_DUE_WITHIN_DAYS: u32 = 90;
 
-/// Today's date; a parameter so tests can fix it.
-pub type Clock = Arc<dyn Fn() -> NaiveDate + Send + Sync>;
-
 /// The gRPC service.
 #[derive(Clone)]
 pub struct SchoolsApi {
@@ -54,7 +50,7 @@ pub struct SchoolsApi {
 impl SchoolsApi {
     /// A service over `store`, judging dates against the system clock.
     pub fn new(store: Store) -> Self {
-        Self::with_clock(store, Arc::new(|| Utc::now().date_naive()))
+        Self::with_clock(store, system_clock())
     }
 
     /// A service with its own notion of today.
@@ -63,19 +59,8 @@ impl SchoolsApi {
     }
 }
 
-fn caller<T>(request: &Request<T>, allowed: &[Role]) -> Result<Identity, Status> {
-    let who = Identity::of(request)?;
-    who.require_role(allowed)?;
-    Ok(who)
-}
-
 fn tenant_of(who: &Identity) -> Result<LaCode, Status> {
     Ok(who.tenant_scope()?.la_code())
-}
-
-fn done<T>(errors: FieldViolations, value: Option<T>) -> Result<T, Error> {
-    errors.into_result()?;
-    value.ok_or_else(|| Error::Corrupt("a parsed request lost a field".into()))
 }
 
 #[tonic::async_trait]
@@ -85,12 +70,11 @@ impl SchoolsService for SchoolsApi {
         &self,
         request: Request<pb::CreateAuthorityRequest>,
     ) -> Result<Response<pb::Authority>, Status> {
-        caller(&request, &[Role::PlatformOperator])?;
+        Identity::caller(&request, &[Role::PlatformOperator])?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let la_code = errors.check("la_code", LaCode::parse(&req.la_code));
-        let name = errors.check("name", crate::domain::clean_text(&req.name, 120));
-        let (la_code, name) = done(errors, la_code.zip(name))?;
+        let (la_code, name) =
+            (field("la_code", LaCode::parse(&req.la_code)), field("name", crate::domain::clean_text(&req.name, 120)))
+                .all()?;
         let authority = self.store.create_authority(la_code, &name).await?;
         Ok(Response::new(wire::authority_to_proto(&authority)))
     }
@@ -112,40 +96,35 @@ impl SchoolsService for SchoolsApi {
 
     #[tracing::instrument(skip_all, fields(urn = %request.get_ref().urn))]
     async fn create_school(&self, request: Request<pb::CreateSchoolRequest>) -> Result<Response<pb::School>, Status> {
-        let who = caller(&request, MANAGERS)?;
+        let who = Identity::caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let urn = wire::urn(&req.urn, "urn", &mut errors);
-        let fields = wire::school_fields(req.school.as_ref(), tenant.la_code(), "school", &mut errors);
-        let (urn, fields) = done(errors, urn.zip(fields))?;
+        let (urn, fields) =
+            (wire::urn(&req.urn, "urn"), wire::school_fields(req.school.as_ref(), tenant.la_code(), "school")).all()?;
         let school = self.store.create_school(&tenant, urn, &fields).await?;
         Ok(Response::new(wire::school_to_proto(&school)))
     }
 
     #[tracing::instrument(skip_all, fields(urn = %request.get_ref().urn))]
     async fn get_school(&self, request: Request<pb::GetSchoolRequest>) -> Result<Response<pb::School>, Status> {
-        let who = caller(&request, READERS)?;
-        let mut errors = FieldViolations::new();
-        let urn = wire::urn(&request.get_ref().urn, "urn", &mut errors);
-        let urn = done(errors, urn)?;
+        let who = Identity::caller(&request, READERS)?;
+        let urn = wire::urn(&request.get_ref().urn, "urn")?;
         let school = self.store.get_school(&who.scope()?, urn).await?;
         Ok(Response::new(wire::school_to_proto(&school)))
     }
 
     #[tracing::instrument(skip_all, fields(urn = %request.get_ref().urn))]
     async fn update_school(&self, request: Request<pb::UpdateSchoolRequest>) -> Result<Response<pb::School>, Status> {
-        let who = caller(&request, MANAGERS)?;
+        let who = Identity::caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let urn = wire::urn(&req.urn, "urn", &mut errors);
-        if req.version < 1 {
-            errors.add("version", "is required: send the version you read");
-        }
-        let fields = wire::school_fields(req.school.as_ref(), tenant.la_code(), "school", &mut errors);
-        let (urn, fields) = done(errors, urn.zip(fields))?;
-        let school = self.store.update_school(&tenant, urn, req.version, &fields).await?;
+        let (urn, version, fields) = (
+            wire::urn(&req.urn, "urn"),
+            version(req.version, "version"),
+            wire::school_fields(req.school.as_ref(), tenant.la_code(), "school"),
+        )
+            .all()?;
+        let school = self.store.update_school(&tenant, urn, version, &fields).await?;
         Ok(Response::new(wire::school_to_proto(&school)))
     }
 
@@ -153,28 +132,26 @@ impl SchoolsService for SchoolsApi {
         &self,
         request: Request<pb::ListSchoolsRequest>,
     ) -> Result<Response<pb::ListSchoolsResponse>, Status> {
-        let who = caller(&request, READERS)?;
+        let who = Identity::caller(&request, READERS)?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let page = Page::parse(req.page.as_ref(), "page", &mut errors);
-        let phase = errors.check("phase", wire::phase(req.phase)).flatten();
-        let type_code = match req.establishment_type_code {
-            Some(code) => {
-                errors.check("establishment_type_code", u16::try_from(code).map_err(|_| "is not a type code".into()))
-            }
-            None => None,
-        };
+        let type_code = req
+            .establishment_type_code
+            .map(|code| u16::try_from(code).map_err(|_| "is not a type code".to_owned()))
+            .transpose();
         let open = match pb::OpenFilter::try_from(req.open) {
-            Ok(pb::OpenFilter::Any) => OpenFilter::Any,
-            Ok(pb::OpenFilter::Open) => OpenFilter::Open,
-            Ok(pb::OpenFilter::Closed) => OpenFilter::Closed,
-            Err(_) => {
-                errors.add("open", format!("{} is not an open filter", req.open));
-                OpenFilter::Any
-            }
+            Ok(pb::OpenFilter::Any) => Ok(OpenFilter::Any),
+            Ok(pb::OpenFilter::Open) => Ok(OpenFilter::Open),
+            Ok(pb::OpenFilter::Closed) => Ok(OpenFilter::Closed),
+            Err(_) => Err(format!("{} is not an open filter", req.open)),
         };
-        let today = wire::as_of(req.as_of.as_ref(), (self.today)(), &mut errors);
-        errors.into_result().map_err(Error::from)?;
+        let (page, phase, type_code, open, today) = (
+            Page::checked(req.page.as_ref(), "page"),
+            field("phase", wire::phase(req.phase)),
+            field("establishment_type_code", type_code),
+            field("open", open),
+            checked_as_of(req.as_of.as_ref(), (self.today)()),
+        )
+            .all()?;
         let filter = SchoolFilter {
             phase,
             type_code,
@@ -196,7 +173,7 @@ impl SchoolsService for SchoolsApi {
         &self,
         request: Request<Streaming<pb::ImportSchoolsRequest>>,
     ) -> Result<Response<pb::ImportSchoolsResponse>, Status> {
-        let who = caller(&request, MANAGERS)?;
+        let who = Identity::caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
         let mut stream = request.into_inner();
         let mut bytes = Vec::new();
@@ -246,20 +223,20 @@ impl SchoolsService for SchoolsApi {
         &self,
         request: Request<pb::AppointSencoRequest>,
     ) -> Result<Response<pb::SencoAppointment>, Status> {
-        let who = caller(&request, MANAGERS)?;
+        let who = Identity::caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
         let req = request.get_ref();
         let today = (self.today)();
-        let mut errors = FieldViolations::new();
-        let urn = wire::urn(&req.urn, "urn", &mut errors);
-        let details = wire::senco_details(req.senco.as_ref(), "senco", today, &mut errors);
-        let appointed_on = wire::date(req.appointed_on.as_ref(), "appointed_on", &mut errors);
-        if let Some(d) = appointed_on
-            && d > today + chrono::Duration::days(366)
-        {
-            errors.add("appointed_on", format!("{d} is more than a year ahead"));
-        }
-        let (urn, (details, appointed_on)) = done(errors, urn.zip(details.zip(appointed_on)))?;
+        let appointed_on = date(req.appointed_on.as_ref(), "appointed_on").and_then(|d| {
+            if d > today + chrono::Duration::days(366) {
+                Err(FieldViolations::one("appointed_on", format!("{d} is more than a year ahead")))
+            } else {
+                Ok(d)
+            }
+        });
+        let (urn, details, appointed_on) =
+            (wire::urn(&req.urn, "urn"), wire::senco_details(req.senco.as_ref(), "senco", today), appointed_on)
+                .all()?;
         let new = NewAppointment {
             details,
             appointed_on,
@@ -274,16 +251,13 @@ impl SchoolsService for SchoolsApi {
         &self,
         request: Request<pb::UpdateSencoAppointmentRequest>,
     ) -> Result<Response<pb::SencoAppointment>, Status> {
-        let who = caller(&request, MANAGERS)?;
+        let who = Identity::caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        if req.version < 1 {
-            errors.add("version", "is required: send the version you read");
-        }
-        let details = wire::senco_details(req.senco.as_ref(), "senco", (self.today)(), &mut errors);
-        let details = done(errors, details)?;
-        let appointment = self.store.update_senco(&tenant, req.id, req.version, &details).await?;
+        let (version, details) =
+            (version(req.version, "version"), wire::senco_details(req.senco.as_ref(), "senco", (self.today)()))
+                .all()?;
+        let appointment = self.store.update_senco(&tenant, req.id, version, &details).await?;
         Ok(Response::new(wire::appointment_to_proto(&appointment)))
     }
 
@@ -292,24 +266,23 @@ impl SchoolsService for SchoolsApi {
         &self,
         request: Request<pb::EndSencoAppointmentRequest>,
     ) -> Result<Response<pb::SencoAppointment>, Status> {
-        let who = caller(&request, MANAGERS)?;
+        let who = Identity::caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
         let req = request.get_ref();
         let today = (self.today)();
-        let mut errors = FieldViolations::new();
-        let ended_on = wire::date(req.ended_on.as_ref(), "ended_on", &mut errors);
-        if let Some(d) = ended_on
-            && d > today
-        {
-            errors.add("ended_on", format!("{d} is in the future; record the end when it happens"));
-        }
+        let ended_on = date(req.ended_on.as_ref(), "ended_on").and_then(|d| {
+            not_future_saying(d, today, "ended_on", |d| format!("{d} is in the future; record the end when it happens"))
+        });
         let reason = req.reason.trim();
-        if reason.is_empty() {
-            errors.add("reason", "is required");
-        } else if reason.chars().count() > 500 {
-            errors.add("reason", "is longer than 500 characters");
-        }
-        let ended_on = done(errors, ended_on)?;
+        let reason = field(
+            "reason",
+            match reason.chars().count() {
+                0 => Err("is required".to_owned()),
+                n if n > 500 => Err("is longer than 500 characters".to_owned()),
+                _ => Ok(reason),
+            },
+        );
+        let (ended_on, reason) = (ended_on, reason).all()?;
         let appointment = self.store.end_senco(&tenant, req.id, ended_on, reason).await?;
         Ok(Response::new(wire::appointment_to_proto(&appointment)))
     }
@@ -319,10 +292,8 @@ impl SchoolsService for SchoolsApi {
         &self,
         request: Request<pb::ListSencoAppointmentsRequest>,
     ) -> Result<Response<pb::ListSencoAppointmentsResponse>, Status> {
-        let who = caller(&request, READERS)?;
-        let mut errors = FieldViolations::new();
-        let urn = wire::urn(&request.get_ref().urn, "urn", &mut errors);
-        let urn = done(errors, urn)?;
+        let who = Identity::caller(&request, READERS)?;
+        let urn = wire::urn(&request.get_ref().urn, "urn")?;
         let history = self.store.senco_history(&who.scope()?, urn).await?;
         Ok(Response::new(pb::ListSencoAppointmentsResponse {
             appointments: history.iter().map(wire::appointment_to_proto).collect(),
@@ -333,16 +304,16 @@ impl SchoolsService for SchoolsApi {
         &self,
         request: Request<pb::ListSencoComplianceRequest>,
     ) -> Result<Response<pb::SencoComplianceReport>, Status> {
-        let who = caller(&request, COMPLIANCE_READERS)?;
+        let who = Identity::caller(&request, COMPLIANCE_READERS)?;
         let tenant = who.tenant_scope()?;
         let req = request.get_ref();
-        let mut errors = FieldViolations::new();
-        let today = wire::as_of(req.as_of.as_ref(), (self.today)(), &mut errors);
-        let within = if req.due_within_days == 0 { DEFAULT_DUE_WITHIN_DAYS } else { req.due_within_days };
-        if within > 3 * 366 {
-            errors.add("due_within_days", "is more than three years");
-        }
-        errors.into_result().map_err(Error::from)?;
+        let within = match req.due_within_days {
+            0 => Ok(DEFAULT_DUE_WITHIN_DAYS),
+            days if days > 3 * 366 => Err("is more than three years".to_owned()),
+            days => Ok(days),
+        };
+        let (today, within) =
+            (checked_as_of(req.as_of.as_ref(), (self.today)()), field("due_within_days", within)).all()?;
         let report = self.store.compliance(&tenant, today, within).await?;
         Ok(Response::new(pb::SencoComplianceReport {
             as_of: Some(sen_platform::dates::to_proto(today)),

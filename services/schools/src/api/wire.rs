@@ -1,12 +1,12 @@
-//! Wire ↔ domain. Requests are parsed field by field, every bad field recorded
-//! under its path in the request, so the caller learns all problems at once and
-//! nothing is written when any field is bad.
+//! Wire ↔ domain. Each request field is checked on its own and the checks are
+//! joined ([`AllChecked::all`]), so the caller learns every bad field, named by
+//! its path in the request, at once, and a handler gets every parsed value or
+//! none: nothing is written when any field is bad.
 
 use chrono::NaiveDate;
-/// Required dates and the "as of" day, read the same way by every service.
-pub use sen_platform::dates::{as_of, required as date};
-use sen_platform::dates::{from_proto_opt, to_proto, to_proto_opt};
+use sen_platform::dates::{optional_date, to_proto, to_proto_opt};
 use sen_platform::error::FieldViolations;
+use sen_platform::fields::{AllChecked, Checked, field, path};
 use sen_platform::ids::{LaCode, Urn};
 use sen_proto::v1 as pb;
 
@@ -16,13 +16,9 @@ use crate::domain::{
 };
 use crate::store::{Authority, ComplianceItem};
 
-fn field(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") }
-}
-
 /// A required URN.
-pub fn urn(value: &str, name: &str, errors: &mut FieldViolations) -> Option<Urn> {
-    errors.check(name, Urn::parse(value))
+pub fn urn(value: &str, name: &str) -> Checked<Urn> {
+    field(name, Urn::parse(value))
 }
 
 /// The phase enum: unspecified is absent.
@@ -43,58 +39,61 @@ fn status(value: i32) -> Result<EstablishmentStatus, String> {
 }
 
 /// The editable school fields under `prefix`.
-pub fn school_fields(
-    input: Option<&pb::SchoolFields>,
-    tenant: LaCode,
-    prefix: &str,
-    errors: &mut FieldViolations,
-) -> Option<SchoolFields> {
-    let Some(input) = input else {
-        errors.add(prefix, "is required");
-        return None;
-    };
-    let f = |name| field(prefix, name);
-    let laestab = errors.check(&f("laestab"), Laestab::parse(&input.laestab, tenant));
-    let name = errors.check(&f("name"), SchoolName::parse(&input.name));
-    let establishment_type = errors.check(
+pub fn school_fields(input: Option<&pb::SchoolFields>, tenant: LaCode, prefix: &str) -> Checked<SchoolFields> {
+    let input = input.ok_or_else(|| FieldViolations::one(prefix, "is required"))?;
+    let f = |name| path(prefix, name);
+    let establishment_type = field(
         &f("establishment_type_code"),
         u16::try_from(input.establishment_type_code)
             .map_err(|_| "is not a type code".to_owned())
             .and_then(EstablishmentType::known),
     );
-    let phase = errors.check(&f("phase"), phase(input.phase).and_then(|p| p.ok_or_else(|| "is required".into())));
     let ages = match (input.statutory_low_age, input.statutory_high_age) {
-        (Some(low), Some(high)) => errors.check(&f("statutory_high_age"), AgeRange::new(low, high).map(Some)),
-        (None, None) => Some(None),
-        (Some(_), None) => errors.check(&f("statutory_high_age"), Err("is required with statutory_low_age".into())),
-        (None, Some(_)) => errors.check(&f("statutory_low_age"), Err("is required with statutory_high_age".into())),
+        (Some(low), Some(high)) => field(&f("statutory_high_age"), AgeRange::new(low, high).map(Some)),
+        (None, None) => Ok(None),
+        (Some(_), None) => field(&f("statutory_high_age"), Err("is required with statutory_low_age".into())),
+        (None, Some(_)) => field(&f("statutory_low_age"), Err("is required with statutory_high_age".into())),
     };
     let number_on_roll = match input.number_on_roll {
-        Some(n) if n > 10_000 => errors.check(&f("number_on_roll"), Err(format!("{n} is more than any school's roll"))),
-        n => Some(n),
+        Some(n) if n > 10_000 => field(&f("number_on_roll"), Err(format!("{n} is more than any school's roll"))),
+        n => Ok(n),
     };
     let postcode = if input.postcode.trim().is_empty() {
-        Some(None)
+        Ok(None)
     } else {
-        errors.check(&f("postcode"), Postcode::parse(&input.postcode).map(Some))
+        field(&f("postcode"), Postcode::parse(&input.postcode).map(Some))
     };
-    let status = errors.check(&f("status"), status(input.status));
-    let open_date = errors.check(&f("open_date"), from_proto_opt(input.open_date.as_ref()));
-    let close_date = errors.check(&f("close_date"), from_proto_opt(input.close_date.as_ref()));
-    if let (Some(open), Some(close)) = (open_date, close_date) {
-        errors.check(&f("close_date"), SchoolFields::check_dates(open, close));
-    }
-    Some(SchoolFields {
-        laestab: laestab?,
-        name: name?,
-        establishment_type: establishment_type?,
-        phase: phase?,
-        ages: ages?,
-        number_on_roll: number_on_roll?,
-        postcode: postcode?,
-        status: status?,
-        open_date: open_date?,
-        close_date: close_date?,
+    let dates = (
+        optional_date(input.open_date.as_ref(), &f("open_date")),
+        optional_date(input.close_date.as_ref(), &f("close_date")),
+    )
+        .all()
+        .and_then(|(open, close)| {
+            field(&f("close_date"), SchoolFields::check_dates(open, close)).map(|()| (open, close))
+        });
+    let (laestab, name, establishment_type, phase, ages, number_on_roll, postcode, status, (open_date, close_date)) = (
+        field(&f("laestab"), Laestab::parse(&input.laestab, tenant)),
+        field(&f("name"), SchoolName::parse(&input.name)),
+        establishment_type,
+        field(&f("phase"), phase(input.phase).and_then(|p| p.ok_or_else(|| "is required".into()))),
+        ages,
+        number_on_roll,
+        postcode,
+        field(&f("status"), status(input.status)),
+        dates,
+    )
+        .all()?;
+    Ok(SchoolFields {
+        laestab,
+        name,
+        establishment_type,
+        phase,
+        ages,
+        number_on_roll,
+        postcode,
+        status,
+        open_date,
+        close_date,
     })
 }
 
@@ -118,32 +117,26 @@ fn award_to_proto(award: SencoAward) -> pb::SencoAward {
     }
 }
 
-/// The SENCO's details under `prefix`.
-pub fn senco_details(
-    input: Option<&pb::SencoFields>,
-    prefix: &str,
-    today: NaiveDate,
-    errors: &mut FieldViolations,
-) -> Option<SencoDetails> {
-    let Some(input) = input else {
-        errors.add(prefix, "is required");
-        return None;
-    };
-    let f = |name| field(prefix, name);
-    let person_name = errors.check(&f("person_name"), PersonName::parse(&input.person_name));
-    let email = errors.check(&f("email"), Email::parse(&input.email));
-    let award = errors.check(&f("award"), award(input.award));
-    let achieved = errors.check(&f("award_achieved_on"), from_proto_opt(input.award_achieved_on.as_ref()));
-    if let (Some(award), Some(achieved)) = (award, achieved) {
-        errors.check(&f("award_achieved_on"), SencoDetails::check_award(award, achieved, today));
-    }
-    Some(SencoDetails {
-        person_name: person_name?,
-        email: email?,
-        qualified_teacher: input.qualified_teacher,
-        award: award?,
-        award_achieved_on: achieved?,
-    })
+/// The SENCO's details under `prefix`, the award judged on `today`.
+pub fn senco_details(input: Option<&pb::SencoFields>, prefix: &str, today: NaiveDate) -> Checked<SencoDetails> {
+    let input = input.ok_or_else(|| FieldViolations::one(prefix, "is required"))?;
+    let f = |name| path(prefix, name);
+    let award = (
+        field(&f("award"), award(input.award)),
+        optional_date(input.award_achieved_on.as_ref(), &f("award_achieved_on")),
+    )
+        .all()
+        .and_then(|(award, achieved)| {
+            field(&f("award_achieved_on"), SencoDetails::check_award(award, achieved, today))
+                .map(|()| (award, achieved))
+        });
+    let (person_name, email, (award, award_achieved_on)) = (
+        field(&f("person_name"), PersonName::parse(&input.person_name)),
+        field(&f("email"), Email::parse(&input.email)),
+        award,
+    )
+        .all()?;
+    Ok(SencoDetails { person_name, email, qualified_teacher: input.qualified_teacher, award, award_achieved_on })
 }
 
 /// Wire form of an authority.

@@ -47,18 +47,10 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
 }
 
-/// A school has SENCO appointments.
+/// Relations run one way, from the appointment to its school
+/// ([`super::senco_appointment::Relation::School`]), so the two tables' modules
+/// never import each other.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    /// Its SENCOs, past and present.
-    #[sea_orm(has_many = "super::senco_appointment::Entity")]
-    SencoAppointment,
-}
-
-impl Related<super::senco_appointment::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::SencoAppointment.def()
-    }
-}
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}

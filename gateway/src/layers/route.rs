@@ -1,0 +1,59 @@
+//! The route a request is counted and named under: the gRPC method, the JSON
+//! route's template, or one of a few fixed paths, so that ids (pupil numbers,
+//! referral ids) never become metric labels or span names.
+
+use crate::policy::RULES;
+
+/// The route a request is counted under: the gRPC method, the JSON route's
+/// template, or one of a few fixed paths, so that ids never become labels.
+pub fn route_label(path: &str, grpc: bool) -> String {
+    if grpc {
+        if path.starts_with("/sen.v1.") || path.starts_with("/grpc.") {
+            return path.to_owned();
+        }
+        return "other".into();
+    }
+    // Literal segments win over placeholders: `/referrals/watch` is not `/referrals/{id}`.
+    let best = RULES
+        .iter()
+        .filter_map(|r| r.http)
+        .map(|(_, t)| t)
+        .filter(|t| template_matches(t, path))
+        .min_by_key(|t| t.matches('{').count());
+    if let Some(template) = best {
+        return template.to_owned();
+    }
+    match path {
+        "/healthz" | "/readyz" | "/metrics" | "/api/v1/openapi.json" => path.to_owned(),
+        _ if path.starts_with("/api/") => "/api/other".into(),
+        _ => "other".into(),
+    }
+}
+
+fn template_matches(template: &str, path: &str) -> bool {
+    let mut t = template.split('/');
+    let mut p = path.split('/');
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(ts), Some(ps)) if ts.starts_with('{') || ts == ps => {}
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_never_become_metric_labels() {
+        assert_eq!(route_label("/api/v1/pupils/123", false), "/api/v1/pupils/{id}");
+        assert_eq!(route_label("/api/v1/pupils/123/history", false), "/api/v1/pupils/{pupil_id}/history");
+        assert_eq!(route_label("/api/v1/referrals/watch", false), "/api/v1/referrals/watch");
+        assert_eq!(route_label("/api/v1/nothing/here/at/all", false), "/api/other");
+        assert_eq!(route_label("/wp-admin", false), "other");
+        assert_eq!(route_label("/sen.v1.PupilsService/GetPupil", true), "/sen.v1.PupilsService/GetPupil");
+        assert_eq!(route_label("/evil/path", true), "other");
+    }
+}

@@ -1,0 +1,96 @@
+//! The caseloads service as the platform describes every service: its part name,
+//! its migrations, its routes, and the three services an allocation spans (it
+//! calls them as itself, with its own identity, for the writes).
+
+use sen_platform::config::PoolConfig;
+use sen_platform::demo::{DemoBook, DemoGrant, DemoPerson};
+use sen_platform::identity::{Grant, Role};
+use sen_platform::ids::LaCode;
+use sen_platform::service::{PlatformService, Wiring};
+use tonic::service::Routes;
+
+use crate::peers::Peers;
+use crate::{CaseloadsApi, PART, SERVICE_NAME, Store};
+
+/// The caseloads service.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Description;
+
+#[tonic::async_trait]
+impl PlatformService for Description {
+    fn part(&self) -> &'static str {
+        PART
+    }
+
+    fn url_variable(&self) -> &'static str {
+        "SEN_CASELOADS_URL"
+    }
+
+    fn grpc_name(&self) -> &'static str {
+        SERVICE_NAME
+    }
+
+    fn about(&self) -> &'static str {
+        "EP and advisory teacher caseloads, allocation and the time-allocation model."
+    }
+
+    fn peers(&self) -> &'static [&'static str] {
+        &["schools", "pupils", "referrals"]
+    }
+
+    async fn migrate(&self, database_url: &str, pool: &PoolConfig) -> anyhow::Result<()> {
+        // Connecting runs the migrations.
+        Store::connect(database_url, pool).await.map(drop)
+    }
+
+    async fn add_routes(&self, routes: Routes, wiring: &Wiring<'_>) -> anyhow::Result<Routes> {
+        let store = Store::connect(&wiring.database_url, &wiring.config.pool).await?;
+        let peers = Peers {
+            schools: wiring.peer("schools")?,
+            pupils: wiring.peer("pupils")?,
+            referrals: wiring.peer("referrals")?,
+            identity: wiring.service_identity(PART)?,
+        };
+        Ok(routes
+            .add_service(crate::service(CaseloadsApi::with_clock(store, peers, wiring.clock.clone()), wiring.verifier)))
+    }
+
+    async fn load_demo(&self, wiring: &Wiring<'_>, book: &mut DemoBook) -> anyhow::Result<()> {
+        let store = Store::connect(&wiring.database_url, &wiring.config.pool).await?;
+        if book.load && store.is_empty().await? {
+            for (tenant, _) in book.authorities.clone() {
+                let scope = book.loader_scope(tenant)?;
+                let schools: Vec<i32> =
+                    book.open_schools_of(tenant).filter_map(|s| i32::try_from(s.urn).ok()).collect();
+                let allocated: Vec<crate::demo::AllocatedReferral> = book
+                    .allocations
+                    .get(tenant)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|a| {
+                        let (id, pupil, urn) = (a.referral_id, a.pupil_id, a.school_urn);
+                        (id, pupil, urn, a.kind.clone(), a.received_on, a.professional.clone(), a.open)
+                    })
+                    .collect();
+                let grants = crate::demo::seed(&store, &scope, &schools, &allocated, book.today).await?;
+                let grants =
+                    grants.into_iter().map(|(pupil_id, person, case_ref)| DemoGrant { pupil_id, person, case_ref });
+                book.grants.insert(tenant, grants.collect());
+            }
+            tracing::info!("loaded the demo caseloads: teams, link schools, cases, activity and this term's model");
+        }
+        // The EPs and advisory teachers who carry the demo cases, in each authority.
+        for (tenant, _) in &book.authorities {
+            let la = LaCode::parse(tenant).map_err(anyhow::Error::msg)?;
+            for (id, professional) in crate::demo::people() {
+                let role = if id.starts_with("ep-") { Role::EducationalPsychologist } else { Role::AdvisoryTeacher };
+                book.people.push(DemoPerson {
+                    grant: Grant { person: id.to_owned(), role, tenant: Some(la), school: None },
+                    description: professional.to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+}

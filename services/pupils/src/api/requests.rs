@@ -1,0 +1,291 @@
+//! Reading requests: each field is checked on its own and the checks are joined
+//! ([`AllChecked::all`]), so the caller learns every bad field, named by its path
+//! in the request, at once, and a handler gets every parsed value or none: nothing
+//! is written when any field is bad. Rules across fields (a review date after the
+//! start, a decision with its date) are judged on the fields that parsed.
+
+use chrono::NaiveDate;
+use sen_platform::dates::{checked_as_of, date, not_future, optional_date, past_date};
+use sen_platform::error::FieldViolations;
+use sen_platform::fields::{AllChecked, Checked, field, none_of, path, version};
+use sen_platform::ids::Urn;
+use sen_platform::paging::Page;
+use sen_proto::v1 as pb;
+
+use super::wire;
+use crate::domain::{
+    NcYear, PupilDetails, ReviewDecision, SenRecord, SenStatus, SupportOutcome, Upn, check_date_of_birth, clean_text,
+    minutes_per_week, optional_text,
+};
+use crate::store::{AnnualReviewInput, NewCycle, NewEhcp, NewProvision, PupilFilter, SenChange};
+
+const NAME_MAX: usize = 100;
+/// Longest free-text field (outcomes, provision plans, notes).
+const TEXT_MAX: usize = 4000;
+
+/// A new pupil: their details, status and needs, and the plan when the status is E.
+pub fn new_pupil(
+    req: &pb::CreatePupilRequest,
+    today: NaiveDate,
+) -> Checked<(PupilDetails, SenRecord, Option<NewEhcp>)> {
+    let sen = sen_record(req.sen_status, req.primary_need, req.secondary_need);
+    let plan = match &sen {
+        Ok(sen) if sen.status == SenStatus::EhcPlan => new_ehcp(req.ehcp.as_ref(), "ehcp", today).map(Some),
+        _ => Ok(None),
+    };
+    (pupil_details(req.pupil.as_ref(), "pupil", today), sen, plan).all()
+}
+
+/// A pupil's new details, with the version the caller read.
+pub fn pupil_update(req: &pb::UpdatePupilRequest, today: NaiveDate) -> Checked<(i64, PupilDetails)> {
+    (version(req.version, "version"), pupil_details(req.pupil.as_ref(), "pupil", today)).all()
+}
+
+/// The page and filter of a register list.
+pub fn pupil_filter(req: &pb::ListPupilsRequest) -> Checked<(Page, PupilFilter)> {
+    let (page, school, status, primary_need, nc_year, upn) = (
+        Page::checked(req.page.as_ref(), "page"),
+        filter(&req.school_urn, "school_urn", Urn::parse),
+        field("sen_status", wire::sen_status(req.sen_status)),
+        field("primary_need", wire::need(req.primary_need)),
+        filter(&req.nc_year, "nc_year", NcYear::parse),
+        filter(&req.upn, "upn", Upn::parse),
+    )
+        .all()?;
+    Ok((page, PupilFilter { school, status, primary_need, nc_year, looked_after: req.looked_after, upn }))
+}
+
+/// A change of SEN status, with the version the caller read.
+pub fn sen_change(req: &pb::ChangeSenStatusRequest, today: NaiveDate) -> Checked<(i64, SenChange)> {
+    let sen = sen_record(req.sen_status, req.primary_need, req.secondary_need);
+    // A plan is optional here: moving to E may keep the plan already on record.
+    let plan = match (&sen, req.ehcp.as_ref()) {
+        (Ok(sen), Some(_)) if sen.status == SenStatus::EhcPlan => new_ehcp(req.ehcp.as_ref(), "ehcp", today).map(Some),
+        _ => Ok(None),
+    };
+    let (version, sen, effective_on, reason, ehcp) = (
+        version(req.version, "version"),
+        sen,
+        past_date(req.effective_on.as_ref(), "effective_on", today),
+        text(&req.reason, "reason"),
+        plan,
+    )
+        .all()?;
+    Ok((version, SenChange { sen, effective_on, reason, ehcp }))
+}
+
+/// A new cycle of SEN support, its review after its start.
+pub fn new_cycle(req: &pb::AddSupportCycleRequest) -> Checked<NewCycle> {
+    let dates = (date(req.started_on.as_ref(), "started_on"), date(req.review_due.as_ref(), "review_due"))
+        .all()
+        .and_then(|(start, due)| match due <= start {
+            true => Err(FieldViolations::one("review_due", format!("{due} is not after the start on {start}"))),
+            false => Ok((start, due)),
+        });
+    let ((started_on, review_due), outcomes_sought, planned_provision) =
+        (dates, text(&req.outcomes_sought, "outcomes_sought"), text(&req.planned_provision, "planned_provision"))
+            .all()?;
+    Ok(NewCycle { started_on, outcomes_sought, planned_provision, review_due })
+}
+
+/// A support cycle's review: when (by `today`), its outcome and notes.
+pub fn support_review(
+    req: &pb::RecordSupportReviewRequest,
+    today: NaiveDate,
+) -> Checked<(NaiveDate, SupportOutcome, Option<String>)> {
+    (
+        past_date(req.reviewed_on.as_ref(), "reviewed_on", today),
+        field("outcome", wire::outcome(req.outcome)),
+        field("review_notes", optional_text(&req.review_notes, TEXT_MAX)),
+    )
+        .all()
+}
+
+/// New provision, ending (if it does) after its start.
+pub fn new_provision(req: &pb::AddProvisionRequest) -> Checked<NewProvision> {
+    let dates = (date(req.start_on.as_ref(), "start_on"), optional_date(req.end_on.as_ref(), "end_on")).all().and_then(
+        |(start, end)| match end {
+            Some(end) if end < start => {
+                Err(FieldViolations::one("end_on", format!("{end} is before the start on {start}")))
+            }
+            _ => Ok((start, end)),
+        },
+    );
+    let (provision_type, provider, minutes_per_week, (start_on, end_on)) = (
+        field("provision_type", clean_text(&req.provision_type, 200)),
+        field("provider", clean_text(&req.provider, 200)),
+        field("hours_per_week", minutes_per_week(req.hours_per_week)),
+        dates,
+    )
+        .all()?;
+    Ok(NewProvision { provision_type, provider, minutes_per_week, start_on, end_on })
+}
+
+/// An annual review's meeting, report and decision, judged on `today`.
+pub fn annual_review(req: &pb::RecordAnnualReviewRequest, today: NaiveDate) -> Checked<AnnualReviewInput> {
+    let meeting_on = date(req.meeting_on.as_ref(), "meeting_on");
+    let report_sent_on = optional_date(req.report_sent_on.as_ref(), "report_sent_on");
+    let decision = field("decision", wire::decision(req.decision));
+    let decision_on = optional_date(req.decision_on.as_ref(), "decision_on");
+    // Judged on what parsed, so a bad date and a decision without one are both named.
+    let timing = review_timing(
+        meeting_on.as_ref().ok().copied(),
+        report_sent_on.as_ref().ok().copied().flatten(),
+        decision.as_ref().ok().copied().flatten(),
+        decision_on.as_ref().ok().copied().flatten(),
+        today,
+    );
+    let (meeting_on, report_sent_on, decision, decision_on, ()) =
+        (meeting_on, report_sent_on, decision, decision_on, none_of(timing)).all()?;
+    Ok(AnnualReviewInput { meeting_on, report_sent_on, decision, decision_on })
+}
+
+/// The next setting named at a phase transfer and the day the amended plan was issued.
+pub fn transfer_decision(req: &pb::RecordTransferDecisionRequest, today: NaiveDate) -> Checked<(String, NaiveDate)> {
+    (
+        field("next_setting", clean_text(&req.next_setting, 200)),
+        past_date(req.amended_plan_issued_on.as_ref(), "amended_plan_issued_on", today),
+    )
+        .all()
+}
+
+/// The day a report is judged on, its page, and its window (`default_days` when unset).
+pub fn window_report(
+    as_of: Option<&pb::Date>,
+    page_request: Option<&pb::PageRequest>,
+    days: u32,
+    default_days: u32,
+    today: NaiveDate,
+) -> Checked<(NaiveDate, Page, u32)> {
+    (checked_as_of(as_of, today), Page::checked(page_request, "page"), window_days(days, default_days)).all()
+}
+
+/// The day a list is judged on and its page.
+pub fn dated_page(
+    as_of: Option<&pb::Date>,
+    page_request: Option<&pb::PageRequest>,
+    today: NaiveDate,
+) -> Checked<(NaiveDate, Page)> {
+    (checked_as_of(as_of, today), Page::checked(page_request, "page")).all()
+}
+
+/// A filter's value: empty is no filter.
+fn filter<T>(value: &str, name: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Checked<Option<T>> {
+    if value.is_empty() { Ok(None) } else { field(name, parse(value).map(Some)) }
+}
+
+/// Required free text (outcomes, plans, reasons) of at most [`TEXT_MAX`] characters.
+fn text(value: &str, name: &str) -> Checked<String> {
+    field(name, clean_text(value, TEXT_MAX))
+}
+
+/// Status and needs together, each field named on failure.
+fn sen_record(status: i32, primary: i32, secondary: i32) -> Checked<SenRecord> {
+    let (status, primary, secondary) = (
+        field("sen_status", wire::sen_status(status).and_then(|s| s.ok_or_else(|| "is required".into()))),
+        field("primary_need", wire::need(primary)),
+        field("secondary_need", wire::need(secondary)),
+    )
+        .all()?;
+    SenRecord::new(status, primary, secondary).map_err(|(name, message)| FieldViolations::one(name, message))
+}
+
+/// The pupil's details under `prefix`.
+fn pupil_details(input: Option<&pb::PupilFields>, prefix: &str, today: NaiveDate) -> Checked<PupilDetails> {
+    let input = input.ok_or_else(|| FieldViolations::one(prefix, "is required"))?;
+    let f = |name| path(prefix, name);
+    let date_of_birth = date(input.date_of_birth.as_ref(), &f("date_of_birth"))
+        .and_then(|dob| field(&f("date_of_birth"), check_date_of_birth(dob, today)));
+    let nc_year_override = if input.nc_year_override.trim().is_empty() {
+        Ok(None)
+    } else {
+        field(&f("nc_year_override"), NcYear::parse(&input.nc_year_override).map(Some))
+    };
+    let (
+        upn,
+        legal_forename,
+        legal_surname,
+        preferred_forename,
+        preferred_surname,
+        date_of_birth,
+        school_urn,
+        nc_year_override,
+    ) = (
+        field(&f("upn"), Upn::parse(&input.upn)),
+        field(&f("legal_forename"), clean_text(&input.legal_forename, NAME_MAX)),
+        field(&f("legal_surname"), clean_text(&input.legal_surname, NAME_MAX)),
+        field(&f("preferred_forename"), optional_text(&input.preferred_forename, NAME_MAX)),
+        field(&f("preferred_surname"), optional_text(&input.preferred_surname, NAME_MAX)),
+        date_of_birth,
+        field(&f("school_urn"), Urn::parse(&input.school_urn)),
+        nc_year_override,
+    )
+        .all()?;
+    Ok(PupilDetails {
+        upn,
+        legal_forename,
+        legal_surname,
+        preferred_forename,
+        preferred_surname,
+        date_of_birth,
+        school_urn,
+        nc_year_override,
+        looked_after: input.looked_after,
+    })
+}
+
+/// The plan a pupil moving to E starts with, under `prefix`.
+fn new_ehcp(input: Option<&pb::EhcpFields>, prefix: &str, today: NaiveDate) -> Checked<NewEhcp> {
+    let input = input.ok_or_else(|| FieldViolations::one(prefix, "is required when the status is E"))?;
+    let (issued_on, named_setting) = (
+        past_date(input.issued_on.as_ref(), &path(prefix, "issued_on"), today),
+        field(&path(prefix, "named_setting"), clean_text(&input.named_setting, 200)),
+    )
+        .all()?;
+    Ok(NewEhcp { issued_on, named_setting })
+}
+
+/// What is wrong with an annual review's dates and decision taken together, judged
+/// on `today`: nothing in the future, nothing before the meeting, and a decision
+/// only with its date.
+fn review_timing(
+    meeting_on: Option<NaiveDate>,
+    report_sent_on: Option<NaiveDate>,
+    decision: Option<ReviewDecision>,
+    decision_on: Option<NaiveDate>,
+    today: NaiveDate,
+) -> FieldViolations {
+    let mut violations = FieldViolations::new();
+    for (name, when) in [("meeting_on", meeting_on), ("report_sent_on", report_sent_on), ("decision_on", decision_on)] {
+        if let Some(Err(ahead)) = when.map(|day| not_future(day, today, name)) {
+            violations.extend(ahead);
+        }
+    }
+    if let Some(meeting) = meeting_on {
+        for (name, when) in [("report_sent_on", report_sent_on), ("decision_on", decision_on)] {
+            if when.is_some_and(|d| d < meeting) {
+                violations.add(name, format!("is before the meeting on {meeting}"));
+            }
+        }
+    }
+    match (decision, decision_on) {
+        (Some(_), None) => violations.add("decision_on", "is required with a decision"),
+        (None, Some(_)) => violations.add("decision", "is required with a decision date"),
+        _ => {}
+    }
+    violations
+}
+
+/// A report's window in days: `default` when unset, at most ten years.
+fn window_days(days: u32, default: u32) -> Checked<u32> {
+    match days {
+        0 => Ok(default),
+        days if days > 3660 => Err(FieldViolations::one("window_days", "is more than ten years")),
+        days => Ok(days),
+    }
+}
+
+/// The person and case a case access grant is for.
+pub fn case_access(person: &str, case_ref: &str) -> Checked<(String, String)> {
+    (field("person", clean_text(person, 200)), field("case_ref", clean_text(case_ref, 100))).all()
+}

@@ -1,0 +1,80 @@
+//! The referrals service as the platform describes every service: its part name,
+//! its migrations, its routes, and the pupils service it asks about pupils.
+
+use sen_platform::config::PoolConfig;
+use sen_platform::demo::{DemoAllocation, DemoBook};
+use sen_platform::service::{PlatformService, Wiring};
+use tonic::service::Routes;
+
+use crate::pupils::Pupils;
+use crate::{PART, ReferralsApi, SERVICE_NAME, Store};
+
+/// The referrals service.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Description;
+
+#[tonic::async_trait]
+impl PlatformService for Description {
+    fn part(&self) -> &'static str {
+        PART
+    }
+
+    fn url_variable(&self) -> &'static str {
+        "SEN_REFERRALS_URL"
+    }
+
+    fn grpc_name(&self) -> &'static str {
+        SERVICE_NAME
+    }
+
+    fn about(&self) -> &'static str {
+        "Referrals and the EHC needs assessment statutory clock."
+    }
+
+    fn peers(&self) -> &'static [&'static str] {
+        &["pupils"]
+    }
+
+    async fn migrate(&self, database_url: &str, pool: &PoolConfig) -> anyhow::Result<()> {
+        // Connecting runs the migrations.
+        Store::connect(database_url, pool).await.map(drop)
+    }
+
+    async fn add_routes(&self, routes: Routes, wiring: &Wiring<'_>) -> anyhow::Result<Routes> {
+        let store = Store::connect(&wiring.database_url, &wiring.config.pool).await?;
+        let pupils = Pupils::new(wiring.peer("pupils")?);
+        Ok(routes.add_service(crate::service(
+            ReferralsApi::with_clock(store, pupils, wiring.clock.clone()),
+            wiring.verifier,
+        )))
+    }
+
+    async fn load_demo(&self, wiring: &Wiring<'_>, book: &mut DemoBook) -> anyhow::Result<()> {
+        let store = Store::connect(&wiring.database_url, &wiring.config.pool).await?;
+        if book.load && store.is_empty().await? {
+            for (tenant, _) in &book.authorities {
+                let register = book.registers.get(tenant).map(Vec::as_slice).unwrap_or_default();
+                let pupils: Vec<(i64, i32, String)> =
+                    register.iter().map(|p| (p.id, p.school_urn, p.sen_status.clone())).collect();
+                crate::demo::seed(&store, book.issuer(), tenant, &pupils, book.today).await?;
+            }
+            tracing::info!("loaded the demo referrals: every kind and state over the last 18 months");
+        }
+        for (tenant, _) in book.authorities.clone() {
+            let allocated = store.allocated_referrals(&book.loader_scope(tenant)?).await?;
+            let allocations = allocated.into_iter().filter_map(|r| {
+                Some(DemoAllocation {
+                    referral_id: i64::from(r.id),
+                    pupil_id: r.pupil_id,
+                    school_urn: r.school_urn,
+                    open: matches!(r.status.as_str(), "allocated" | "in_progress"),
+                    kind: r.kind,
+                    received_on: r.submitted_on,
+                    professional: r.allocated_to?,
+                })
+            });
+            book.allocations.insert(tenant, allocations.collect());
+        }
+        Ok(())
+    }
+}

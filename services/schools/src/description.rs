@@ -1,0 +1,90 @@
+//! The schools service as the platform describes every service: its part name,
+//! its migrations, its routes; it calls no other service.
+
+use sen_platform::config::PoolConfig;
+use sen_platform::demo::{DemoBook, DemoPerson, DemoSchool};
+use sen_platform::identity::{Grant, Role};
+use sen_platform::ids::{LaCode, Urn};
+use sen_platform::service::{PlatformService, Wiring};
+use tonic::service::Routes;
+
+use crate::demo::{AUTHORITIES, SCHOOLS};
+use crate::{PART, SERVICE_NAME, SchoolsApi, Store};
+
+/// The schools service.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Description;
+
+#[tonic::async_trait]
+impl PlatformService for Description {
+    fn part(&self) -> &'static str {
+        PART
+    }
+
+    fn url_variable(&self) -> &'static str {
+        "SEN_SCHOOLS_URL"
+    }
+
+    fn grpc_name(&self) -> &'static str {
+        SERVICE_NAME
+    }
+
+    fn about(&self) -> &'static str {
+        "Authorities, schools and SENCOs."
+    }
+
+    async fn migrate(&self, database_url: &str, pool: &PoolConfig) -> anyhow::Result<()> {
+        // Connecting runs the migrations.
+        Store::connect(database_url, pool).await.map(drop)
+    }
+
+    async fn add_routes(&self, routes: Routes, wiring: &Wiring<'_>) -> anyhow::Result<Routes> {
+        let store = Store::connect(&wiring.database_url, &wiring.config.pool).await?;
+        Ok(routes.add_service(crate::service(SchoolsApi::with_clock(store, wiring.clock.clone()), wiring.verifier)))
+    }
+
+    async fn load_demo(&self, wiring: &Wiring<'_>, book: &mut DemoBook) -> anyhow::Result<()> {
+        let store = Store::connect(&wiring.database_url, &wiring.config.pool).await?;
+        if book.load && crate::demo::seed_if_empty(&store, book.issuer(), book.today).await? {
+            tracing::info!("loaded demo data: authorities 990 (Northmoor) and 991 (Eastwold)");
+        }
+        book.authorities = AUTHORITIES.to_vec();
+        book.schools = SCHOOLS
+            .iter()
+            .map(|&(tenant, urn, establishment_number, name, type_code, phase_code, ages, roll, _, status)| {
+                DemoSchool {
+                    tenant,
+                    urn,
+                    establishment_number,
+                    name,
+                    type_code,
+                    phase_code,
+                    ages,
+                    roll,
+                    open: status == 1,
+                }
+            })
+            .collect();
+        // Each authority's SEN manager and case officer, and the SENCOs of its first schools.
+        for (tenant, name) in AUTHORITIES {
+            let la = LaCode::parse(tenant).map_err(anyhow::Error::msg)?;
+            let person = |id: String, role: Role, school: Option<Urn>, description: String| DemoPerson {
+                grant: Grant { person: format!("{id}-{tenant}"), role, tenant: Some(la), school },
+                description,
+            };
+            book.people.push(person("manager".into(), Role::LaManager, None, format!("the SEN manager of {name}")));
+            book.people.push(person(
+                "officer".into(),
+                Role::CaseOfficer,
+                None,
+                format!("a SEN case officer of {name}"),
+            ));
+            for school in book.schools.iter().filter(|s| s.tenant == tenant && s.open).take(3) {
+                let urn = Urn::parse(&school.urn.to_string()).map_err(anyhow::Error::msg)?;
+                let description = format!("the SENCO of {}", school.name);
+                book.people.push(person(format!("senco-{}", school.urn), Role::Senco, Some(urn), description));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,198 @@
+//! The facts every referral carries besides its kind: where it is in its life,
+//! how soon the school needs the service to act, and how the parent gave consent
+//! (SEND Code of Practice 6.44–6.45: no referral without it). The referrals
+//! service owns the rules that move a referral on; these are the words for it.
+
+use crate::either_of;
+
+/// Where a referral is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReferralStatus {
+    /// Sent by the school, waiting for the service to triage it.
+    Submitted,
+    /// Accepted by the service, waiting for a professional.
+    Accepted,
+    /// Sent back to the school for more information.
+    Returned,
+    /// Declined by the service, with a reason (closed).
+    Declined,
+    /// Allocated to a professional, work not yet started.
+    Allocated,
+    /// The professional is working with the pupil.
+    InProgress,
+    /// Work finished, with an outcome (closed).
+    Closed,
+    /// Withdrawn by the school before allocation (closed).
+    Withdrawn,
+}
+
+impl ReferralStatus {
+    /// Every status, in the order a referral usually meets them.
+    pub const ALL: [ReferralStatus; 8] = [
+        Self::Submitted,
+        Self::Accepted,
+        Self::Returned,
+        Self::Declined,
+        Self::Allocated,
+        Self::InProgress,
+        Self::Closed,
+        Self::Withdrawn,
+    ];
+
+    /// Stable snake_case code, for storage, the wire and the command line.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Submitted => "submitted",
+            Self::Accepted => "accepted",
+            Self::Returned => "returned",
+            Self::Declined => "declined",
+            Self::Allocated => "allocated",
+            Self::InProgress => "in_progress",
+            Self::Closed => "closed",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// For people; reads after "a referral that is …".
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Submitted => "submitted",
+            Self::Accepted => "accepted",
+            Self::Returned => "returned for more information",
+            Self::Declined => "declined",
+            Self::Allocated => "allocated",
+            Self::InProgress => "in progress",
+            Self::Closed => "closed",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// What the status means, in a phrase for a list of choices.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Submitted => "Waiting for the council to look at it",
+            Self::Accepted => "Accepted, waiting for allocation",
+            Self::Returned => "Sent back to the school for more information",
+            Self::Declined => "Declined, with a reason",
+            Self::Allocated => "Allocated to a professional",
+            Self::InProgress => "Work under way",
+            Self::Closed => "Finished, with an outcome",
+            Self::Withdrawn => "Withdrawn by the school",
+        }
+    }
+
+    /// From the stable code.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let code = s.trim();
+        Self::ALL
+            .into_iter()
+            .find(|status| status.code() == code)
+            .ok_or_else(|| format!("'{code}' is not a referral status"))
+    }
+
+    /// True until the referral is declined, closed or withdrawn; nothing moves it on after that.
+    pub fn is_open(self) -> bool {
+        !matches!(self, Self::Declined | Self::Closed | Self::Withdrawn)
+    }
+}
+
+/// How soon the school needs the service to act.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Priority {
+    /// In the service's usual order.
+    Routine,
+    /// Ahead of routine work, e.g. a pupil at risk of exclusion.
+    Urgent,
+}
+
+impl Priority {
+    /// Both priorities.
+    pub const ALL: [Priority; 2] = [Self::Routine, Self::Urgent];
+
+    /// `routine` or `urgent`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Routine => "routine",
+            Self::Urgent => "urgent",
+        }
+    }
+
+    /// From the code.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let code = s.trim();
+        Self::ALL
+            .into_iter()
+            .find(|priority| priority.code() == code)
+            .ok_or_else(|| format!("'{code}' is not a priority ({})", either_of(Self::ALL.map(Self::code))))
+    }
+}
+
+/// How the parent (or the young person) gave consent to the referral.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConsentMethod {
+    /// The council's consent form, signed.
+    SignedForm,
+    /// An email from the parent.
+    Email,
+    /// Said to a member of staff, who recorded it.
+    Verbal,
+    /// A letter from the parent.
+    Letter,
+}
+
+impl ConsentMethod {
+    /// Every method.
+    pub const ALL: [ConsentMethod; 4] = [Self::SignedForm, Self::Email, Self::Verbal, Self::Letter];
+
+    /// `signed_form`, `email`, `verbal` or `letter`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::SignedForm => "signed_form",
+            Self::Email => "email",
+            Self::Verbal => "verbal",
+            Self::Letter => "letter",
+        }
+    }
+
+    /// From the code.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let code = s.trim();
+        Self::ALL.into_iter().find(|method| method.code() == code).ok_or_else(|| {
+            format!("'{code}' is not a way of giving consent ({})", either_of(Self::ALL.map(Self::code)))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_and_three_are_closed() {
+        for status in ReferralStatus::ALL {
+            assert_eq!(ReferralStatus::parse(status.code()), Ok(status));
+            assert_eq!(
+                status.is_open(),
+                !matches!(status, ReferralStatus::Declined | ReferralStatus::Closed | ReferralStatus::Withdrawn)
+            );
+        }
+        assert_eq!(ReferralStatus::InProgress.code(), "in_progress");
+        assert_eq!(ReferralStatus::Returned.name(), "returned for more information");
+        assert_eq!(ReferralStatus::parse("lost").unwrap_err(), "'lost' is not a referral status");
+    }
+
+    #[test]
+    fn priorities_and_consent_methods_round_trip_and_name_the_choices_when_refused() {
+        for priority in Priority::ALL {
+            assert_eq!(Priority::parse(priority.code()), Ok(priority));
+        }
+        assert_eq!(Priority::parse("soon").unwrap_err(), "'soon' is not a priority (routine or urgent)");
+        for method in ConsentMethod::ALL {
+            assert_eq!(ConsentMethod::parse(method.code()), Ok(method));
+        }
+        assert_eq!(
+            ConsentMethod::parse(" text ").unwrap_err(),
+            "'text' is not a way of giving consent (signed_form, email, verbal or letter)"
+        );
+    }
+}

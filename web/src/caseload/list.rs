@@ -1,0 +1,173 @@
+//! A professional's own caseload (`/caseload`): their open cases with the next
+//! deadline of each, soonest first, sortable and as CSV.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use maud::{Markup, html};
+use sen_platform::identity::Role;
+use sen_proto::v1 as pb;
+
+use crate::layout::{Tone, page, tag};
+use crate::lists::{Column, ListQuery, csv_link, csv_response, sort_headers};
+use crate::lookups::pupil_names;
+use crate::refusals::{self, PageResult};
+use crate::session::Session;
+use crate::state::Web;
+use crate::wording::{days_left, iso_date, kind_name, long_date};
+
+/// Who has a caseload (`GetMyCaseload`).
+pub const PROFESSIONALS: &[Role] = &[Role::EducationalPsychologist, Role::AdvisoryTeacher];
+
+const COLUMNS: &[Column] = &[
+    Column::text("case", "Case"),
+    Column::text("referral", "Referral"),
+    Column::text("pupil", "Pupil"),
+    Column::text("school", "School (URN)"),
+    Column::text("kind", "Kind"),
+    Column::text("deadline", "Next deadline"),
+    Column::number("sessions", "Sessions used"),
+];
+
+/// The caseload's route.
+pub(super) fn routes() -> Router<Arc<Web>> {
+    Router::new().route("/caseload", get(caseload))
+}
+
+/// One row of the caseload table.
+struct Row {
+    case: pb::Case,
+    pupil: String,
+    deadline: Option<(String, pb::Date, i32)>,
+}
+
+async fn caseload(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -> PageResult {
+    session.require(PROFESSIONALS)?;
+    let backend = web.backend(&session);
+    let entries = backend
+        .caseloads()
+        .map_err(|s| refusals::from_status(&session, &s))?
+        .get_my_caseload(backend.request(pb::GetMyCaseloadRequest { as_of: None }))
+        .await
+        .map_err(|s| refusals::from_status(&session, &s))?
+        .into_inner()
+        .cases;
+    let names = pupil_names(&backend, entries.iter().filter_map(|e| e.case.as_ref().map(|c| c.pupil_id))).await;
+    let mut rows: Vec<Row> = entries
+        .into_iter()
+        .filter_map(|entry| {
+            let case = entry.case?;
+            let deadline = entry.next_deadline_on.map(|d| (entry.next_deadline, d, entry.days_left));
+            let pupil = names.get(&case.pupil_id).cloned().unwrap_or_else(|| format!("Pupil {}", case.pupil_id));
+            Some(Row { case, pupil, deadline })
+        })
+        .collect();
+    match query.sort() {
+        Some("case") => query.sort_rows(&mut rows, |r| r.case.id),
+        Some("referral") => query.sort_rows(&mut rows, |r| r.case.referral_id),
+        Some("pupil") => query.sort_rows(&mut rows, |r| r.pupil.to_lowercase()),
+        Some("school") => query.sort_rows(&mut rows, |r| r.case.school_urn.clone()),
+        Some("kind") => query.sort_rows(&mut rows, |r| r.case.kind.clone()),
+        Some("deadline") => query.sort_rows(&mut rows, |r| (r.deadline.is_none(), r.deadline.as_ref().map(|d| d.2))),
+        Some("sessions") => query.sort_rows(&mut rows, |r| r.case.sessions_used),
+        _ => {}
+    }
+    if query.wants_csv() {
+        let headers = [
+            "Case",
+            "Referral",
+            "Pupil id",
+            "Pupil",
+            "School URN",
+            "Kind",
+            "Next deadline",
+            "Due on",
+            "Days left",
+            "Sessions used",
+        ];
+        let csv_rows = rows.iter().map(|r| {
+            let (what, on, left) = match &r.deadline {
+                Some((what, on, left)) => (what.clone(), iso_date(Some(on)), left.to_string()),
+                None => (String::new(), String::new(), String::new()),
+            };
+            vec![
+                r.case.id.to_string(),
+                r.case.referral_id.to_string(),
+                r.case.pupil_id.to_string(),
+                r.pupil.clone(),
+                r.case.school_urn.clone(),
+                kind_name(&r.case.kind),
+                what,
+                on,
+                left,
+                r.case.sessions_used.to_string(),
+            ]
+        });
+        return Ok(csv_response("my-caseload.csv", &headers, csv_rows));
+    }
+    let body = html! {
+        h1 class="heading-l" { "My caseload" }
+        @if rows.is_empty() {
+            p class="body" { "You have no open cases. Cases appear here when the SEN manager allocates a referral to you." }
+        } @else {
+            div class="table-wrapper" {
+                table class="table" {
+                    caption { "Your open cases (" (rows.len()) "), soonest deadline first" }
+                    (sort_headers(&query, "/caseload", COLUMNS))
+                    tbody {
+                        @for row in &rows {
+                            tr {
+                                td { a href={ "/cases/" (row.case.id) } { "Case " (row.case.id) } }
+                                td { a href={ "/referrals/" (row.case.referral_id) } { "Referral " (row.case.referral_id) } }
+                                td { a href={ "/pupils/" (row.case.pupil_id) } { (row.pupil) } }
+                                td { (row.case.school_urn) }
+                                td { (kind_name(&row.case.kind)) }
+                                td { (deadline_cell(row.deadline.as_ref())) }
+                                td class="numeric" { (row.case.sessions_used) }
+                            }
+                        }
+                    }
+                }
+            }
+            (csv_link(&query, "/caseload", "your caseload"))
+        }
+    };
+    Ok(page(&session, "My caseload", "/caseload", body).into_response())
+}
+
+fn deadline_cell(deadline: Option<&(String, pb::Date, i32)>) -> Markup {
+    html! {
+        @match deadline {
+            None => { "None set" }
+            Some((what, on, left)) => {
+                (what) ": " (long_date(Some(on)))
+                br;
+                @if *left < 0 {
+                    (tag("Overdue", Tone::Red)) " " (days_left(*left))
+                } @else if *left == 0 {
+                    (tag("Due today", Tone::Yellow))
+                } @else {
+                    span class={ @if *left <= 7 { "deadline deadline--soon" } @else { "deadline" } } { (days_left(*left)) }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_overdue_deadline_says_so_in_words() {
+        let html = deadline_cell(Some(&("Advice".into(), pb::Date { year: 2026, month: 1, day: 2 }, -3))).into_string();
+        assert!(
+            html.contains("Overdue") && html.contains("3 days overdue") && html.contains("2 January 2026"),
+            "{html}"
+        );
+        assert_eq!(deadline_cell(None).into_string(), "None set");
+    }
+}

@@ -1,0 +1,381 @@
+//! The council's deadline lists, each behind a dashboard figure: phase
+//! transfers due (`/transitions`), annual reviews due (`/annual-reviews-due`),
+//! and open EHC needs assessment requests on the statutory clock
+//! (`/statutory-clock`). Each is
+//! filterable, sortable, paged and exportable as CSV with the list toolkit; the
+//! services scope the rows (a SENCO sees their own school's transfers and reviews).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use maud::{Markup, html};
+use sen_platform::identity::Role;
+use sen_proto::v1 as pb;
+
+use crate::backend::Backend;
+use crate::layout::{Tone, page, select, tag};
+use crate::lists::{self, Column, ListQuery, csv_link, csv_response, pager, sort_headers};
+use crate::lookups::{pupil_names, school_names};
+use crate::refusals::{PageResult, Refused, from_status};
+use crate::session::Session;
+use crate::state::Web;
+use crate::wording::{self, days_left, iso_date, long_date, pupil_link, school_link};
+
+const TEAM: &[Role] = &[Role::LaManager, Role::CaseOfficer];
+/// Who may list transfers and reviews due (as `ListTransitionsDue`, `ListAnnualReviewsDue`).
+const REGISTER_EDITORS: &[Role] = &[Role::LaManager, Role::CaseOfficer, Role::Senco];
+
+/// The deadline lists' routes.
+pub(super) fn routes() -> Router<Arc<Web>> {
+    Router::new()
+        .route("/transitions", get(transitions_page))
+        .route("/annual-reviews-due", get(reviews_page))
+        .route("/statutory-clock", get(clock_page))
+}
+
+/// Every phase transfer due in the next year (`None` when the service did not answer).
+pub(super) async fn transitions(backend: &Backend) -> Option<Vec<pb::TransitionDue>> {
+    let client = backend.pupils().ok()?;
+    lists::fetch_all(|page| {
+        let mut client = client.clone();
+        let request = backend.request(pb::ListTransitionsDueRequest { window_days: 0, as_of: None, page: Some(page) });
+        async move {
+            let answer = client.list_transitions_due(request).await?.into_inner();
+            Ok::<_, tonic::Status>((answer.transitions, answer.next_page_token))
+        }
+    })
+    .await
+    .ok()
+}
+
+/// Every annual review due in the next 60 days or overdue (`None` when the service did not answer).
+pub(super) async fn reviews_due(backend: &Backend) -> Option<Vec<pb::ReviewDue>> {
+    let client = backend.pupils().ok()?;
+    lists::fetch_all(|page| {
+        let mut client = client.clone();
+        let request =
+            backend.request(pb::ListAnnualReviewsDueRequest { window_days: 0, as_of: None, page: Some(page) });
+        async move {
+            let answer = client.list_annual_reviews_due(request).await?.into_inner();
+            Ok::<_, tonic::Status>((answer.reviews, answer.next_page_token))
+        }
+    })
+    .await
+    .ok()
+}
+
+fn unavailable(session: &Session) -> Refused {
+    from_status(session, &tonic::Status::unavailable("a service did not answer")).into()
+}
+
+fn school_filter(query: &ListQuery, schools: &HashMap<String, String>) -> Markup {
+    let mut options: Vec<(String, String)> = schools.iter().map(|(u, n)| (u.clone(), n.clone())).collect();
+    options.sort_by(|a, b| a.1.cmp(&b.1));
+    options.insert(0, (String::new(), "Any school".into()));
+    html! { @if schools.len() > 1 { (select("school", "School", &options, query.filter("school"), None)) } }
+}
+
+fn apply() -> Markup {
+    html! { div class="form-group" { button class="button button--secondary" type="submit" { "Apply filters" } } }
+}
+
+fn name_of(schools: &HashMap<String, String>, urn: &str) -> String {
+    schools.get(urn).cloned().unwrap_or_default()
+}
+
+const TRANSITION_COLUMNS: &[Column] = &[
+    Column::text("pupil", "Pupil"),
+    Column::text("school", "School"),
+    Column::text("kind", "Transfer"),
+    Column::text("deadline", "Deadline"),
+    Column::text("setting", "Named setting"),
+    Column::text("rag", "Rating"),
+];
+
+/// A table of phase transfers (as on the list and a school's page).
+pub(super) fn transitions_table(rows: &[pb::TransitionDue], schools: &HashMap<String, String>) -> Markup {
+    transitions_rows(rows, schools, None)
+}
+
+fn transitions_rows(
+    rows: &[pb::TransitionDue],
+    schools: &HashMap<String, String>,
+    query: Option<&ListQuery>,
+) -> Markup {
+    html! {
+        @if rows.is_empty() { p class="body" { "No phase transfers due." } } @else {
+            div class="table-wrapper" { table class="table" {
+                caption class=[query.is_none().then_some("visually-hidden")] { "Phase transfers due" }
+                @match query {
+                    Some(q) => (sort_headers(q, "/transitions", TRANSITION_COLUMNS)),
+                    None => (sort_headers(&ListQuery::default(), "/transitions", &TRANSITION_COLUMNS.iter().map(|c| Column::plain(c.label)).collect::<Vec<_>>())),
+                }
+                tbody { @for t in rows {
+                    @let pupil = t.pupil.clone().unwrap_or_default();
+                    @let transfer = t.transfer.clone().unwrap_or_default();
+                    tr {
+                        td { (pupil_link(pupil.id, &pupil.display_name)) }
+                        td { (school_link(&pupil.school_urn, &name_of(schools, &pupil.school_urn))) }
+                        td { (transfer.kind.replace('_', " ")) }
+                        td { (long_date(transfer.deadline.as_ref())) br; span class="secondary" { (days_left(transfer.days_left)) } }
+                        td { @if transfer.next_setting.is_empty() { (tag("None yet", Tone::Yellow)) } @else { (transfer.next_setting) } }
+                        td { (wording::rag_tag(transfer.rag)) }
+                    }
+                } }
+            } }
+        }
+    }
+}
+
+async fn transitions_page(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -> PageResult {
+    session.require(REGISTER_EDITORS)?;
+    let backend = web.backend(&session);
+    let (rows, schools) = tokio::join!(transitions(&backend), school_names(&backend, session.role()));
+    let mut rows = rows.ok_or_else(|| unavailable(&session))?;
+    let school = query.filter("school");
+    rows.retain(|t| school.is_empty() || t.pupil.as_ref().is_some_and(|p| p.school_urn == school));
+    let transfer = |t: &pb::TransitionDue| t.transfer.clone().unwrap_or_default();
+    if query.filter("setting") == "none" {
+        rows.retain(|t| transfer(t).next_setting.is_empty());
+    }
+    match query.sort() {
+        Some("pupil") => query.sort_rows(&mut rows, |t| t.pupil.as_ref().map(|p| p.display_name.clone())),
+        Some("school") => query.sort_rows(&mut rows, |t| t.pupil.as_ref().map(|p| name_of(&schools, &p.school_urn))),
+        Some("kind") => query.sort_rows(&mut rows, |t| transfer(t).kind),
+        Some("deadline") => query.sort_rows(&mut rows, |t| iso_date(transfer(t).deadline.as_ref())),
+        Some("setting") => query.sort_rows(&mut rows, |t| transfer(t).next_setting),
+        Some("rag") => query.sort_rows(&mut rows, |t| transfer(t).rag),
+        _ => {}
+    }
+    if query.wants_csv() {
+        let headers = [
+            "Pupil ID",
+            "Pupil",
+            "School URN",
+            "School",
+            "Transfer",
+            "Deadline",
+            "Days left",
+            "Named setting",
+            "Rating",
+        ];
+        let lines = rows.iter().map(|t| {
+            let (p, tr) = (t.pupil.clone().unwrap_or_default(), transfer(t));
+            vec![
+                p.id.to_string(),
+                p.display_name,
+                p.school_urn.clone(),
+                name_of(&schools, &p.school_urn),
+                tr.kind,
+                iso_date(tr.deadline.as_ref()),
+                tr.days_left.to_string(),
+                tr.next_setting,
+                wording::rag_name(tr.rag).to_owned(),
+            ]
+        });
+        return Ok(csv_response("phase-transfers.csv", &headers, lines));
+    }
+    let (shown, next) = query.paginate(rows);
+    let settings = [(String::new(), "Any".to_owned()), ("none".to_owned(), "No named setting yet".to_owned())];
+    let body = html! {
+        h1 class="heading-l" { "Phase transfers due" }
+        p class="body" { "Pupils with an EHC plan moving school: the amended plan naming the next setting is due by 15 February (31 March for post-16)." }
+        form class="filters" method="get" action="/transitions" aria-label="Filter phase transfers" {
+            (school_filter(&query, &schools))
+            (select("setting", "Named setting", &settings, query.filter("setting"), None))
+            (apply())
+        }
+        (csv_link(&query, "/transitions", "these transfers"))
+        (transitions_rows(&shown, &schools, Some(&query)))
+        (pager(&query, "/transitions", &next))
+    };
+    Ok(page(&session, "Phase transfers due", "/transitions", body).into_response())
+}
+
+const REVIEW_COLUMNS: &[Column] = &[
+    Column::text("pupil", "Pupil"),
+    Column::text("school", "School"),
+    Column::text("due", "Review due"),
+    Column::plain("Status"),
+];
+
+async fn reviews_page(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -> PageResult {
+    session.require(REGISTER_EDITORS)?;
+    let backend = web.backend(&session);
+    let (rows, schools) = tokio::join!(reviews_due(&backend), school_names(&backend, session.role()));
+    let mut rows = rows.ok_or_else(|| unavailable(&session))?;
+    let school = query.filter("school");
+    rows.retain(|r| school.is_empty() || r.pupil.as_ref().is_some_and(|p| p.school_urn == school));
+    if query.filter("overdue") == "yes" {
+        rows.retain(|r| r.overdue);
+    }
+    match query.sort() {
+        Some("pupil") => query.sort_rows(&mut rows, |r| r.pupil.as_ref().map(|p| p.display_name.clone())),
+        Some("school") => query.sort_rows(&mut rows, |r| r.pupil.as_ref().map(|p| name_of(&schools, &p.school_urn))),
+        Some("due") => query.sort_rows(&mut rows, |r| iso_date(r.next_review_due.as_ref())),
+        _ => {}
+    }
+    if query.wants_csv() {
+        let headers = ["Pupil ID", "Pupil", "School URN", "School", "Review due", "Days left", "Overdue"];
+        let lines = rows.iter().map(|r| {
+            let p = r.pupil.clone().unwrap_or_default();
+            vec![
+                p.id.to_string(),
+                p.display_name,
+                p.school_urn.clone(),
+                name_of(&schools, &p.school_urn),
+                iso_date(r.next_review_due.as_ref()),
+                r.days_left.to_string(),
+                if r.overdue { "yes" } else { "no" }.to_owned(),
+            ]
+        });
+        return Ok(csv_response("annual-reviews-due.csv", &headers, lines));
+    }
+    let total = rows.len();
+    let (shown, next) = query.paginate(rows);
+    let overdue = [(String::new(), "Due or overdue".to_owned()), ("yes".to_owned(), "Overdue only".to_owned())];
+    let body = html! {
+        h1 class="heading-l" { "Annual reviews due" }
+        p class="body" { "EHC plans whose annual review falls due in the next 60 days or is overdue (a plan is reviewed at least every 12 months)." }
+        form class="filters" method="get" action="/annual-reviews-due" aria-label="Filter annual reviews" {
+            (school_filter(&query, &schools))
+            (select("overdue", "Show", &overdue, query.filter("overdue"), None))
+            (apply())
+        }
+        (csv_link(&query, "/annual-reviews-due", "these reviews"))
+        @if shown.is_empty() { p class="body" { "No annual reviews due." } } @else {
+            div class="table-wrapper" { table class="table" {
+                caption { "Annual reviews due (" (total) ")" }
+                (sort_headers(&query, "/annual-reviews-due", REVIEW_COLUMNS))
+                tbody { @for r in &shown {
+                    @let p = r.pupil.clone().unwrap_or_default();
+                    tr {
+                        td { (pupil_link(p.id, &p.display_name)) }
+                        td { (school_link(&p.school_urn, &name_of(&schools, &p.school_urn))) }
+                        td { (long_date(r.next_review_due.as_ref())) }
+                        td { @if r.overdue { (tag("Overdue", Tone::Red)) " " } (days_left(r.days_left)) }
+                    }
+                } }
+            } }
+        }
+        (pager(&query, "/annual-reviews-due", &next))
+    };
+    Ok(page(&session, "Annual reviews due", "/transitions", body).into_response())
+}
+
+const CLOCK_COLUMNS: &[Column] = &[
+    Column::number("referral", "Request"),
+    Column::text("pupil", "Pupil"),
+    Column::text("school", "School"),
+    Column::text("received", "Received"),
+    Column::text("stage", "Stage"),
+    Column::text("deadline", "Next deadline"),
+    Column::text("health", "Health"),
+];
+
+async fn clock_page(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -> PageResult {
+    session.require(TEAM)?;
+    let backend = web.backend(&session);
+    let report = match backend.referrals() {
+        Ok(mut client) => {
+            client
+                .get_statutory_clock_report(
+                    backend.request(pb::GetStatutoryClockReportRequest { as_of: None, year: 0 }),
+                )
+                .await
+        }
+        Err(status) => Err(status),
+    }
+    .map_err(|s| from_status(&session, &s))?
+    .into_inner();
+    let schools = school_names(&backend, session.role()).await;
+    let clock = |r: &pb::OpenRequest| r.clock.clone().unwrap_or_default();
+    let mut rows = report.open.clone();
+    let (health, school) = (query.filter("health"), query.filter("school"));
+    rows.retain(|r| (health.is_empty() || clock(r).health == health) && (school.is_empty() || r.school_urn == school));
+    match query.sort() {
+        Some("referral") => query.sort_rows(&mut rows, |r| r.referral_id),
+        Some("pupil") => query.sort_rows(&mut rows, |r| r.pupil_id),
+        Some("school") => query.sort_rows(&mut rows, |r| name_of(&schools, &r.school_urn)),
+        Some("received") => query.sort_rows(&mut rows, |r| iso_date(clock(r).received_on.as_ref())),
+        Some("stage") => query.sort_rows(&mut rows, |r| clock(r).stage),
+        Some("deadline") => query.sort_rows(&mut rows, |r| iso_date(clock(r).next_deadline_on.as_ref())),
+        Some("health") => query.sort_rows(&mut rows, |r| clock(r).health),
+        _ => {}
+    }
+    if query.wants_csv() {
+        let headers = [
+            "Referral",
+            "Pupil ID",
+            "School URN",
+            "School",
+            "Received",
+            "Stage",
+            "Next deadline",
+            "Due",
+            "Days left",
+            "Weeks elapsed",
+            "Health",
+        ];
+        let lines = rows.iter().map(|r| {
+            let c = clock(r);
+            vec![
+                r.referral_id.to_string(),
+                r.pupil_id.to_string(),
+                r.school_urn.clone(),
+                name_of(&schools, &r.school_urn),
+                iso_date(c.received_on.as_ref()),
+                c.stage,
+                c.next_deadline,
+                iso_date(c.next_deadline_on.as_ref()),
+                c.days_left.to_string(),
+                c.weeks_elapsed.to_string(),
+                c.health,
+            ]
+        });
+        return Ok(csv_response("statutory-clock.csv", &headers, lines));
+    }
+    let total = rows.len();
+    let (shown, next) = query.paginate(rows);
+    let names = pupil_names(&backend, shown.iter().map(|r| r.pupil_id)).await;
+    let healths = [("", "Any"), ("at_risk", "At risk"), ("breached", "Breached"), ("on_track", "On track")]
+        .map(|(c, n)| (c.to_owned(), n.to_owned()));
+    let timeliness =
+        report.percent_within_20_weeks.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "no plans issued yet".into());
+    let body = html! {
+        h1 class="heading-l" { "EHC needs assessments: the statutory clock" }
+        p class="body" { (report.at_risk) " at risk and " (report.breached) " past a deadline. In " (report.year) ", "
+            (report.issued_within_20_weeks) " of " (report.plans_issued) " final plans were issued within 20 weeks (" (timeliness) "; "
+            (report.excluded_exceptions) " exception cases left out)." }
+        form class="filters" method="get" action="/statutory-clock" aria-label="Filter requests" {
+            (select("health", "Health", &healths, health, None))
+            (school_filter(&query, &schools))
+            (apply())
+        }
+        (csv_link(&query, "/statutory-clock", "these requests"))
+        @if shown.is_empty() { p class="body" { "No open requests match these filters." } } @else {
+            div class="table-wrapper" { table class="table" {
+                caption { "Open requests (" (total) ")" }
+                (sort_headers(&query, "/statutory-clock", CLOCK_COLUMNS))
+                tbody { @for r in &shown {
+                    @let c = clock(r);
+                    tr {
+                        td class="numeric" { a href={ "/referrals/" (r.referral_id) } { "Request " (r.referral_id) } }
+                        td { (pupil_link(r.pupil_id, names.get(&r.pupil_id).map(String::as_str).unwrap_or(""))) }
+                        td { (school_link(&r.school_urn, &name_of(&schools, &r.school_urn))) }
+                        td { (long_date(c.received_on.as_ref())) br; span class="secondary" { "Week " (c.weeks_elapsed) } }
+                        td { (wording::stage_name(&c.stage)) }
+                        td { (c.next_deadline.replace('_', " ")) br; (long_date(c.next_deadline_on.as_ref())) " (" (days_left(c.days_left)) ")" }
+                        td { (wording::health_tag(&c.health)) }
+                    }
+                } }
+            } }
+        }
+        (pager(&query, "/statutory-clock", &next))
+    };
+    Ok(page(&session, "Statutory clock", "/dashboard", body).into_response())
+}

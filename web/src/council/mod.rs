@@ -1,0 +1,34 @@
+//! The council area, the pages of the council SEN team (and of the platform
+//! operator): the dashboard with its headline figures and charts
+//! ([`dashboard`], drawn by [`charts`]), the deadline lists behind its figures
+//! ([`deadlines`]), the schools and one school's page ([`schools`]), SENCO
+//! compliance ([`senco_compliance`]), the caseload balance ([`professionals`]),
+//! and the operator's authorities ([`authorities`]).
+//!
+//! Within the area imports run one way: `dashboard` and `schools` use
+//! `deadlines`; `dashboard` and `professionals` use `charts`.
+
+pub mod authorities;
+pub mod charts;
+pub mod dashboard;
+pub mod deadlines;
+pub mod professionals;
+pub mod schools;
+pub mod senco_compliance;
+
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::state::Web;
+
+/// The council team's routes, and the operator's.
+pub(crate) fn routes() -> Router<Arc<Web>> {
+    Router::new()
+        .merge(dashboard::routes())
+        .merge(deadlines::routes())
+        .merge(schools::routes())
+        .merge(senco_compliance::routes())
+        .merge(professionals::routes())
+        .merge(authorities::routes())
+}

@@ -1,0 +1,272 @@
+//! What the register, pupil and referral forms share: reading a posted form,
+//! dates in and out of date inputs, the census codes' names, and turning a
+//! service's field violations (`google.rpc.BadRequest`) into errors against the
+//! form's own inputs, so every problem shows at once beside its field.
+
+use maud::{Markup, html};
+use ring::rand::SecureRandom;
+use sen_proto::v1 as pb;
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
+
+use crate::layout::{FieldError, Tone, tag};
+
+/// A posted form, every value as sent (repeated names kept, e.g. checkboxes).
+#[derive(Clone, Debug, Default)]
+pub struct Posted(pub Vec<(String, String)>);
+
+impl Posted {
+    /// The first value of `name`, or `""`.
+    pub fn get(&self, name: &str) -> &str {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+
+    /// Every value of `name`, in order.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(n, _)| n == name).map(|(_, v)| v.clone()).collect()
+    }
+
+    /// The CSRF token sent.
+    pub fn csrf(&self) -> Option<&str> {
+        self.0.iter().find(|(n, _)| n == crate::session::CSRF_FIELD).map(|(_, v)| v.as_str())
+    }
+
+    /// Whether a checkbox `name` was ticked.
+    pub fn ticked(&self, name: &str) -> bool {
+        !self.get(name).is_empty()
+    }
+}
+
+/// Adds `message` against input `id` unless that input already has an error.
+pub fn add_error(errors: &mut Vec<FieldError>, id: &str, message: impl Into<String>) {
+    if !errors.iter().any(|e| e.id == id) {
+        errors.push(FieldError { id: id.to_owned(), message: message.into() });
+    }
+}
+
+/// A date input's value (`YYYY-MM-DD`, `""` for none). A malformed date is an
+/// error against `id` (browsers without date inputs let people type anything).
+pub fn date_from(value: &str, id: &str, label: &str, errors: &mut Vec<FieldError>) -> Option<pb::Date> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    match chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        Ok(date) => Some(sen_platform::dates::to_proto(date)),
+        Err(_) => {
+            add_error(errors, id, format!("{label} must be a real date, for example 2026-11-24"));
+            None
+        }
+    }
+}
+
+/// An RFC 3339 time for people, e.g. "24 November 2026 at 14:05" (as given when unreadable).
+pub fn long_time(at: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .map(|t| t.with_timezone(&chrono::Utc).format("%-d %B %Y at %H:%M").to_string())
+        .unwrap_or_else(|_| at.to_owned())
+}
+
+/// A fresh idempotency key for one form as first shown: a retry or double submit
+/// of that form sends the same key, so the service makes one record.
+pub fn new_key() -> String {
+    let mut bytes = [0u8; 16];
+    if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
+        // Unreachable on supported systems; a time-based key still differs per form.
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        return format!("web-{nanos:x}");
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where a service's field path goes on a form: `(path, input id, label)`. A
+/// violation of `path` or of a field under it is shown against the input.
+pub type FieldMap<'a> = &'a [(&'a str, &'a str, &'a str)];
+
+/// The errors of a refused request against the form's inputs, or `None` when the
+/// status is not bad input. Paths the map does not know go against `fallback`.
+pub fn field_errors(status: &Status, map: FieldMap<'_>, fallback: &str) -> Option<Vec<FieldError>> {
+    if status.code() != Code::InvalidArgument {
+        return None;
+    }
+    let mut errors = Vec::new();
+    let violations = status.get_details_bad_request().map(|b| b.field_violations).unwrap_or_default();
+    if violations.is_empty() {
+        add_error(&mut errors, fallback, sentence(status.message()));
+    }
+    for violation in violations {
+        let path = violation.field.as_str();
+        let found = map
+            .iter()
+            .filter(|(p, _, _)| path == *p || path.starts_with(&format!("{p}.")))
+            .max_by_key(|(p, _, _)| p.len());
+        match found {
+            Some((_, id, label)) => add_error(&mut errors, id, message(label, &violation.description)),
+            None => add_error(&mut errors, fallback, format!("{path}: {}", violation.description)),
+        }
+    }
+    Some(errors)
+}
+
+/// "Concern" + "is required" → "Concern is required"; a description that is a
+/// sentence of its own keeps its words.
+pub fn message(label: &str, description: &str) -> String {
+    const CONTINUES: [&str; 7] = ["is ", "must ", "contains ", "cannot ", "has ", "are ", "needs "];
+    if CONTINUES.iter().any(|start| description.starts_with(start)) {
+        format!("{label} {description}")
+    } else if description.starts_with(|c: char| c.is_ascii_lowercase()) {
+        sentence(description)
+    } else {
+        format!("{label}: {description}")
+    }
+}
+
+/// `text` with a capital first letter.
+pub fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// SEN provision: `(proto value, census code, name)`.
+pub const SEN_STATUSES: [(pb::SenProvision, &str, &str); 3] = [
+    (pb::SenProvision::NoSen, "N", "No special educational need"),
+    (pb::SenProvision::SenSupport, "K", "SEN support"),
+    (pb::SenProvision::EhcPlan, "E", "Education, health and care plan"),
+];
+
+/// The census types of need: `(proto value, code, name)`.
+pub const NEEDS: [(pb::NeedType, &str, &str); 14] = [
+    (pb::NeedType::Spld, "SPLD", "Specific learning difficulty"),
+    (pb::NeedType::Mld, "MLD", "Moderate learning difficulty"),
+    (pb::NeedType::Sld, "SLD", "Severe learning difficulty"),
+    (pb::NeedType::Pmld, "PMLD", "Profound and multiple learning difficulty"),
+    (pb::NeedType::Semh, "SEMH", "Social, emotional and mental health"),
+    (pb::NeedType::Slcn, "SLCN", "Speech, language and communication needs"),
+    (pb::NeedType::Asd, "ASD", "Autistic spectrum disorder"),
+    (pb::NeedType::Hi, "HI", "Hearing impairment"),
+    (pb::NeedType::Vi, "VI", "Vision impairment"),
+    (pb::NeedType::Msi, "MSI", "Multi-sensory impairment"),
+    (pb::NeedType::Pd, "PD", "Physical disability"),
+    (pb::NeedType::Oth, "OTH", "Other difficulty or disability"),
+    (pb::NeedType::Nsa, "NSA", "SEN support, no specialist assessment of need"),
+    (pb::NeedType::Ds, "DS", "Down syndrome"),
+];
+
+/// National curriculum year codes, in order.
+pub const NC_YEARS: [&str; 18] =
+    ["N1", "N2", "R", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "X"];
+
+/// The census code of a status value (`""` when unset).
+pub fn status_code(value: i32) -> &'static str {
+    SEN_STATUSES.iter().find(|(s, _, _)| *s as i32 == value).map_or("", |(_, code, _)| code)
+}
+
+/// The status value of a census code (unspecified when unknown or empty).
+pub fn status_value(code: &str) -> i32 {
+    SEN_STATUSES.iter().find(|(_, c, _)| c.eq_ignore_ascii_case(code.trim())).map_or(0, |(s, _, _)| *s as i32)
+}
+
+/// The status of a value as a tag: "SEN support (K)".
+pub fn status_tag(value: i32) -> Markup {
+    match SEN_STATUSES.iter().find(|(s, _, _)| *s as i32 == value) {
+        Some((pb::SenProvision::EhcPlan, code, name)) => tag(&format!("{name} ({code})"), Tone::Blue),
+        Some((pb::SenProvision::SenSupport, code, name)) => tag(&format!("{name} ({code})"), Tone::Green),
+        Some((_, code, name)) => tag(&format!("{name} ({code})"), Tone::Grey),
+        None => html! { "Not recorded" },
+    }
+}
+
+/// The census code of a need value (`""` when unset).
+pub fn need_code(value: i32) -> &'static str {
+    NEEDS.iter().find(|(n, _, _)| *n as i32 == value).map_or("", |(_, code, _)| code)
+}
+
+/// "Autistic spectrum disorder (ASD)", or `""` when unset.
+pub fn need_name(value: i32) -> String {
+    NEEDS
+        .iter()
+        .find(|(n, _, _)| *n as i32 == value)
+        .map(|(_, code, name)| format!("{name} ({code})"))
+        .unwrap_or_default()
+}
+
+/// The need value of a census code (unspecified when unknown or empty).
+pub fn need_value(code: &str) -> i32 {
+    NEEDS.iter().find(|(_, c, _)| c.eq_ignore_ascii_case(code.trim())).map_or(0, |(n, _, _)| *n as i32)
+}
+
+/// Select options of the statuses, after a first option `none`.
+pub fn status_options(none: &str) -> Vec<(String, String)> {
+    let mut options = vec![(String::new(), none.to_owned())];
+    options.extend(SEN_STATUSES.iter().map(|(_, code, name)| ((*code).to_owned(), format!("{name} ({code})"))));
+    options
+}
+
+/// Select options of the needs, after a first option `none`.
+pub fn need_options(none: &str) -> Vec<(String, String)> {
+    let mut options = vec![(String::new(), none.to_owned())];
+    options.extend(NEEDS.iter().map(|(_, code, name)| ((*code).to_owned(), format!("{name} ({code})"))));
+    options
+}
+
+/// A pupil's name as they use it: preferred where given, else legal.
+pub fn pupil_name(pupil: &pb::Pupil) -> String {
+    let forename = if pupil.preferred_forename.is_empty() { &pupil.legal_forename } else { &pupil.preferred_forename };
+    let surname = if pupil.preferred_surname.is_empty() { &pupil.legal_surname } else { &pupil.preferred_surname };
+    format!("{forename} {surname}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn violations_land_on_the_deepest_mapped_input() {
+        let mut details = tonic_types::ErrorDetails::new();
+        details.add_bad_request_violation("referral.consent.given_on", "is required");
+        details.add_bad_request_violation("referral.consent", "parental consent is required");
+        details.add_bad_request_violation("referral.graduated_approach.summary", "is required");
+        details.add_bad_request_violation("idempotency_key", "is required");
+        let status = Status::with_error_details(Code::InvalidArgument, "bad", details);
+        let map: FieldMap<'_> = &[
+            ("referral.consent", "consent_given_by", "Who gave consent"),
+            ("referral.consent.given_on", "consent_given_on", "Date consent was given"),
+            ("referral.graduated_approach", "graduated_approach", "What the school has tried"),
+        ];
+        let errors = field_errors(&status, map, "pupil_id").unwrap();
+        let pairs: Vec<(&str, &str)> = errors.iter().map(|e| (e.id.as_str(), e.message.as_str())).collect();
+        assert_eq!(
+            pairs,
+            [
+                ("consent_given_on", "Date consent was given is required"),
+                ("consent_given_by", "Parental consent is required"),
+                ("graduated_approach", "What the school has tried is required"),
+                ("pupil_id", "idempotency_key: is required"),
+            ]
+        );
+        assert!(field_errors(&Status::not_found("x"), map, "x").is_none());
+    }
+
+    #[test]
+    fn dates_read_and_show_as_people_write_them() {
+        let mut errors = Vec::new();
+        let date = date_from("2026-11-24", "d", "Date", &mut errors);
+        assert_eq!(date, Some(pb::Date { year: 2026, month: 11, day: 24 }));
+        assert_eq!(date_from("", "d", "Date", &mut errors), None);
+        assert!(errors.is_empty());
+        assert_eq!(date_from("24/11/2026", "d", "Date", &mut errors), None);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(long_time("2026-11-24T14:05:00Z"), "24 November 2026 at 14:05");
+    }
+
+    #[test]
+    fn census_codes_round_trip() {
+        for (need, code, _) in NEEDS {
+            assert_eq!(need_value(code), need as i32);
+            assert_eq!(need_code(need as i32), code);
+        }
+        assert_eq!(status_value("k"), pb::SenProvision::SenSupport as i32);
+        assert_eq!(status_code(pb::SenProvision::EhcPlan as i32), "E");
+        assert_ne!(new_key(), new_key());
+    }
+}

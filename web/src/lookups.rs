@@ -1,0 +1,63 @@
+//! What the pages of several areas read from the services to fill their tables:
+//! the authority's school names, pupils' names, and every referral a list request
+//! matches. Each asks as the signed-in person, so a name the reader may not see
+//! is simply left out.
+
+use std::collections::HashMap;
+
+use sen_platform::identity::Role;
+use sen_proto::v1 as pb;
+
+use crate::backend::Backend;
+use crate::fields::pupil_name;
+use crate::lists;
+
+/// The authority's school names by URN, for whoever may list schools (none otherwise).
+pub async fn school_names(backend: &Backend, role: Role) -> HashMap<String, String> {
+    if !matches!(role, Role::LaManager | Role::CaseOfficer | Role::Senco) {
+        return HashMap::new();
+    }
+    let Ok(client) = backend.schools() else { return HashMap::new() };
+    let schools = lists::fetch_all(|page| {
+        let mut client = client.clone();
+        let request = backend.request(pb::ListSchoolsRequest { page: Some(page), ..Default::default() });
+        async move {
+            let answer = client.list_schools(request).await?.into_inner();
+            Ok::<_, tonic::Status>((answer.schools, answer.next_page_token))
+        }
+    })
+    .await;
+    schools.unwrap_or_default().into_iter().map(|s| (s.urn, s.name)).collect()
+}
+
+/// The names of the pupils `ids`, asked one by one (a page shows a few dozen);
+/// a pupil the service does not show the reader is left out.
+pub async fn pupil_names(backend: &Backend, ids: impl IntoIterator<Item = i64>) -> HashMap<i64, String> {
+    let Ok(client) = backend.pupils() else { return HashMap::new() };
+    let mut ids: Vec<i64> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let lookups = ids.into_iter().map(|id| {
+        let mut client = client.clone();
+        let request = backend.request(pb::GetPupilRequest { id });
+        async move { client.get_pupil(request).await.ok().map(|p| p.into_inner()) }
+    });
+    futures::future::join_all(lookups).await.into_iter().flatten().map(|p| (p.id, pupil_name(&p))).collect()
+}
+
+/// Every referral `filter` matches (paging added here), as the reader may see them.
+pub async fn referrals(
+    backend: &Backend,
+    filter: pb::ListReferralsRequest,
+) -> Result<Vec<pb::Referral>, tonic::Status> {
+    let client = backend.referrals()?;
+    lists::fetch_all(|page| {
+        let mut client = client.clone();
+        let request = backend.request(pb::ListReferralsRequest { page: Some(page), ..filter.clone() });
+        async move {
+            let answer = client.list_referrals(request).await?.into_inner();
+            Ok::<_, tonic::Status>((answer.referrals, answer.next_page_token))
+        }
+    })
+    .await
+}

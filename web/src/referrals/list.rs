@@ -1,0 +1,232 @@
+//! The referrals list (`/referrals`) and its live feed (`/referrals/live`).
+//!
+//! Everyone who may list referrals sees this page; the referrals service scopes
+//! the rows (the council team the authority's, a SENCO their school's, an EP or
+//! advisory teacher those allocated to them), so the page never filters for
+//! safety itself. Filters: `status` (a status code, or `open`), `kind`,
+//! `school` (URN) and `overdue=yes` (statutory deadlines passed). The whole
+//! filtered list is fetched, sorted and paged here so that sorting covers every
+//! row and the CSV holds them all.
+//!
+//! Live: the table region names `/referrals/live`, a server-sent-events stream
+//! relaying `WatchReferrals` for the signed-in person (event `referral`, data
+//! the referral's id only: the page fetches itself again to show the change,
+//! so nothing the person may not see is ever in the event).
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use maud::{Markup, html};
+use sen_platform::identity::Role;
+use sen_proto::v1 as pb;
+
+use crate::backend::Backend;
+use crate::layout::{page, select};
+use crate::lists::{Column, ListQuery, csv_link, csv_response, pager, sort_headers};
+use crate::lookups::{self, pupil_names, school_names};
+use crate::refusals::{PageResult, from_status};
+use crate::session::Session;
+use crate::state::Web;
+use crate::wording::{self, long_date, pupil_link, school_link};
+
+/// Who may list referrals (as `ListReferrals`).
+const READERS: &[Role] =
+    &[Role::LaManager, Role::CaseOfficer, Role::Senco, Role::EducationalPsychologist, Role::AdvisoryTeacher];
+const PATH: &str = "/referrals";
+
+const COLUMNS: &[Column] = &[
+    Column::number("id", "Referral"),
+    Column::text("pupil", "Pupil"),
+    Column::text("school", "School"),
+    Column::text("kind", "Kind"),
+    Column::text("status", "Status"),
+    Column::text("submitted", "Submitted"),
+    Column::text("deadline", "Next statutory deadline"),
+];
+
+/// The list's routes.
+pub(super) fn routes() -> Router<Arc<Web>> {
+    Router::new().route(PATH, get(list)).route("/referrals/live", get(live))
+}
+
+/// The service's request for the page's filters (paging is added per call).
+fn request_for(query: &ListQuery) -> pb::ListReferralsRequest {
+    let status = match query.filter("status") {
+        "open" | "" => pb::ReferralStatus::Unspecified,
+        code => wording::status_from_code(code).unwrap_or(pb::ReferralStatus::Unspecified),
+    };
+    pb::ListReferralsRequest {
+        page: None,
+        school_urn: query.filter("school").to_owned(),
+        kind: query.filter("kind").to_owned(),
+        status: status as i32,
+        older_than_days: 0,
+        overdue: query.filter("overdue") == "yes",
+        as_of: None,
+    }
+}
+
+/// Every referral matching the filters, as the caller may see them.
+async fn fetch(backend: &Backend, query: &ListQuery) -> Result<Vec<pb::Referral>, tonic::Status> {
+    let mut rows = lookups::referrals(backend, request_for(query)).await?;
+    if query.filter("status") == "open" {
+        rows.retain(|r| wording::is_open(r.status));
+    }
+    Ok(rows)
+}
+
+async fn list(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -> PageResult {
+    session.require(READERS)?;
+    let backend = web.backend(&session);
+    let mut rows = fetch(&backend, &query).await.map_err(|s| from_status(&session, &s))?;
+    let schools = school_names(&backend, session.role()).await;
+    let school = |urn: &str| schools.get(urn).cloned().unwrap_or_default();
+    let deadline = |r: &pb::Referral| r.clock.as_ref().map(|c| wording::iso_date(c.next_deadline_on.as_ref()));
+    match query.sort() {
+        Some("id") => query.sort_rows(&mut rows, |r| r.id),
+        Some("pupil") => query.sort_rows(&mut rows, |r| r.body.as_ref().map(|b| b.pupil_id)),
+        Some("school") => query.sort_rows(&mut rows, |r| r.body.as_ref().map(|b| school(&b.school_urn))),
+        Some("kind") => query.sort_rows(&mut rows, |r| r.body.as_ref().map(|b| b.kind.clone())),
+        Some("status") => query.sort_rows(&mut rows, |r| wording::status_name(r.status)),
+        Some("submitted") => query.sort_rows(&mut rows, |r| wording::iso_date(r.submitted_on.as_ref())),
+        Some("deadline") => query.sort_rows(&mut rows, |r| deadline(r).filter(|d| !d.is_empty())),
+        _ => {}
+    }
+    if query.wants_csv() {
+        return Ok(csv(&rows, &schools));
+    }
+    let total = rows.len();
+    let (shown, next) = query.paginate(rows);
+    let names = pupil_names(&backend, shown.iter().filter_map(|r| r.body.as_ref().map(|b| b.pupil_id))).await;
+    let body = html! {
+        h1 class="heading-l" { "Referrals" }
+        @if session.role() == Role::Senco { p class="body" { a class="button" href="/referrals/new" { "Make a referral" } } }
+        (filters(&session, &query, &schools))
+        (csv_link(&query, PATH, "these referrals"))
+        p id="live-status" class="body-s secondary" aria-live="polite" role="status" {}
+        div id="referral-rows" data-live="/referrals/live" data-live-status="live-status" {
+            @if shown.is_empty() {
+                p class="body" { "No referrals match these filters." }
+            } @else {
+                div class="table-wrapper" {
+                    table class="table" {
+                        caption { "Referrals (" (total) ")" }
+                        (sort_headers(&query, PATH, COLUMNS))
+                        tbody { @for r in &shown { (row(r, &names, &school)) } }
+                    }
+                }
+            }
+            (pager(&query, PATH, &next))
+        }
+    };
+    Ok(page(&session, "Referrals", PATH, body).into_response())
+}
+
+fn row(r: &pb::Referral, names: &HashMap<i64, String>, school: &impl Fn(&str) -> String) -> Markup {
+    let body = r.body.clone().unwrap_or_default();
+    html! {
+        tr {
+            td class="numeric" { a href={ "/referrals/" (r.id) } { "Referral " (r.id) } }
+            td { (pupil_link(body.pupil_id, names.get(&body.pupil_id).map(String::as_str).unwrap_or(""))) }
+            td { (school_link(&body.school_urn, &school(&body.school_urn))) }
+            td { (wording::kind_name(&body.kind)) }
+            td { (wording::status_tag(r.status)) }
+            td { (long_date(r.submitted_on.as_ref())) }
+            td {
+                @if let Some(clock) = r.clock.as_ref().filter(|c| !c.next_deadline.is_empty()) {
+                    (long_date(clock.next_deadline_on.as_ref())) " "
+                    (wording::health_tag(&clock.health))
+                }
+            }
+        }
+    }
+}
+
+fn filters(session: &Session, query: &ListQuery, schools: &HashMap<String, String>) -> Markup {
+    let any = |text: &str| (String::new(), text.to_owned());
+    let mut statuses = vec![any("Any status"), ("open".to_owned(), "Any open status".to_owned())];
+    statuses.extend(wording::REFERRAL_STATUSES.iter().map(|(_, code, name)| (code.to_string(), name.to_string())));
+    let mut kinds = vec![any("Any kind")];
+    kinds.extend(wording::kind_options());
+    let mut school_options: Vec<(String, String)> = schools.iter().map(|(u, n)| (u.clone(), n.clone())).collect();
+    school_options.sort_by(|a, b| a.1.cmp(&b.1));
+    school_options.insert(0, any("Any school"));
+    let team = matches!(session.role(), Role::LaManager | Role::CaseOfficer);
+    html! {
+        form class="filters" method="get" action=(PATH) aria-label="Filter referrals" {
+            (select("status", "Status", &statuses, query.filter("status"), None))
+            (select("kind", "Kind", &kinds, query.filter("kind"), None))
+            @if team && schools.len() > 1 { (select("school", "School", &school_options, query.filter("school"), None)) }
+            div class="form-group" {
+                div class="checkboxes__item" {
+                    input class="checkboxes__input" id="overdue" name="overdue" type="checkbox" value="yes"
+                        checked[query.filter("overdue") == "yes"];
+                    label class="checkboxes__label" for="overdue" { "Only past a statutory deadline" }
+                }
+            }
+            div class="form-group" { button class="button button--secondary" type="submit" { "Apply filters" } }
+        }
+    }
+}
+
+fn csv(rows: &[pb::Referral], schools: &HashMap<String, String>) -> Response {
+    let headers = [
+        "Referral",
+        "Pupil ID",
+        "School URN",
+        "School",
+        "Kind",
+        "Status",
+        "Submitted on",
+        "Priority",
+        "Allocated to",
+        "Next statutory deadline",
+        "Deadline date",
+        "Clock health",
+    ];
+    let lines = rows.iter().map(|r| {
+        let body = r.body.clone().unwrap_or_default();
+        let clock = r.clock.clone().unwrap_or_default();
+        vec![
+            r.id.to_string(),
+            body.pupil_id.to_string(),
+            body.school_urn.clone(),
+            schools.get(&body.school_urn).cloned().unwrap_or_default(),
+            wording::kind_name(&body.kind),
+            wording::status_name(r.status).to_owned(),
+            wording::iso_date(r.submitted_on.as_ref()),
+            body.priority,
+            r.allocated_to.clone(),
+            clock.next_deadline,
+            wording::iso_date(clock.next_deadline_on.as_ref()),
+            clock.health,
+        ]
+    });
+    csv_response("referrals.csv", &headers, lines)
+}
+
+/// Relays the caller's `WatchReferrals` stream as server-sent events.
+async fn live(State(web): State<Arc<Web>>, session: Session) -> PageResult {
+    session.require(READERS)?;
+    let backend = web.backend(&session);
+    let mut request = backend.request(pb::WatchReferralsRequest {});
+    // A watch lasts as long as the page is open: no call deadline.
+    request.metadata_mut().remove("grpc-timeout");
+    let stream = match backend.referrals() {
+        Ok(mut client) => client.watch_referrals(request).await.map(|s| s.into_inner()),
+        Err(status) => Err(status),
+    }
+    .map_err(|s| from_status(&session, &s))?;
+    let events = futures::stream::unfold(stream, |mut stream| async move {
+        let change = stream.message().await.ok()??;
+        let id = change.referral.map(|r| r.id).unwrap_or_default();
+        Some((Ok::<_, Infallible>(Event::default().event("referral").data(id.to_string())), stream))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+}

@@ -1,0 +1,165 @@
+//! A school's SEN register (`/register`): every pupil recorded at the school,
+//! filtered by SEN status, need and year group, sortable, paged, and as CSV.
+//!
+//! A SENCO sees their own school's register; the council SEN team picks a school
+//! (`?school=URN`, from the schools list). The pupils service scopes the rows, so
+//! a school outside the reader's reach shows nothing.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::get;
+use maud::html;
+use sen_platform::identity::Role;
+use sen_proto::v1 as pb;
+
+use super::access::{REGISTER_ROLES, school_name, school_of};
+use crate::fields::{self, NC_YEARS};
+use crate::layout::{page, select};
+use crate::lists::{self, Column, ListQuery};
+use crate::refusals::{self, PageResult};
+use crate::session::{Session, url_encode};
+use crate::state::Web;
+use crate::wording;
+
+/// The register's route.
+pub(super) fn routes() -> Router<Arc<Web>> {
+    Router::new().route("/register", get(register))
+}
+
+const COLUMNS: &[Column] = &[
+    Column::text("name", "Name"),
+    Column::text("upn", "UPN"),
+    Column::text("year", "Year"),
+    Column::text("status", "SEN status"),
+    Column::text("need", "Primary need"),
+    Column::plain("Looked after"),
+];
+
+fn year_rank(code: &str) -> usize {
+    NC_YEARS.iter().position(|y| *y == code).unwrap_or(NC_YEARS.len())
+}
+
+async fn register(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -> PageResult {
+    session.require(REGISTER_ROLES)?;
+    let Some(urn) = school_of(&session, query.filter("school")) else {
+        let body = html! {
+            h1 class="heading-l" { "School registers" }
+            p class="body" { "Each school has its own register. " a href="/schools" { "Choose a school from the list of schools" } " to see its register." }
+        };
+        return Ok(page(&session, "School registers", "/register", body).into_response());
+    };
+    if session.role() == Role::Senco && !query.filter("school").is_empty() && query.filter("school") != urn {
+        // A SENCO's register is their own school's, whatever the address says.
+        return Ok(Redirect::to("/register").into_response());
+    }
+    let name = school_name(&web, &session, &urn).await?;
+    let backend = web.backend(&session);
+    let filter = pb::ListPupilsRequest {
+        page: None,
+        school_urn: urn.clone(),
+        sen_status: fields::status_value(query.filter("sen_status")),
+        primary_need: fields::need_value(query.filter("need")),
+        nc_year: Some(query.filter("year")).filter(|y| NC_YEARS.contains(y)).unwrap_or("").to_owned(),
+        looked_after: None,
+        upn: String::new(),
+    };
+    let mut rows = lists::fetch_all(|page| {
+        let request = backend.request(pb::ListPupilsRequest { page: Some(page), ..filter.clone() });
+        let backend = backend.clone();
+        async move {
+            let response = backend.pupils()?.list_pupils(request).await?.into_inner();
+            Ok::<_, tonic::Status>((response.pupils, response.next_page_token))
+        }
+    })
+    .await
+    .map_err(|status| refusals::from_status(&session, &status))?;
+    match query.sort() {
+        Some("upn") => query.sort_rows(&mut rows, |p| p.upn.clone()),
+        Some("year") => query.sort_rows(&mut rows, |p| year_rank(&p.nc_year)),
+        Some("status") => query.sort_rows(&mut rows, |p| fields::status_code(p.sen_status)),
+        Some("need") => query.sort_rows(&mut rows, |p| fields::need_code(p.primary_need)),
+        _ => query.sort_rows(&mut rows, |p| (p.legal_surname.to_lowercase(), p.legal_forename.to_lowercase())),
+    }
+    if query.wants_csv() {
+        return Ok(csv(&urn, &rows));
+    }
+    let count = rows.len();
+    let (shown, next) = query.paginate(rows);
+    let path = "/register";
+    let school_param =
+        if session.role() == Role::Senco { String::new() } else { format!("?school={}", url_encode(&urn)) };
+    let years: Vec<(String, String)> = std::iter::once((String::new(), "Any year".to_owned()))
+        .chain(NC_YEARS.iter().map(|y| ((*y).to_owned(), format!("Year {y}"))))
+        .collect();
+    let title = format!("Register: {name}");
+    let body = html! {
+        span class="caption" { (name) " (URN " (urn) ")" }
+        h1 class="heading-l" { "SEN register" }
+        p class="body" { a class="button" href={ "/register/new" (school_param) } { "Add a pupil" } }
+        form method="get" action=(path) class="filters" {
+            @if session.role() != Role::Senco { input type="hidden" name="school" value=(urn); }
+            (select("sen_status", "SEN status", &fields::status_options("Any status"), query.filter("sen_status"), None))
+            (select("need", "Primary need", &fields::need_options("Any need"), query.filter("need"), None))
+            (select("year", "Year group", &years, query.filter("year"), None))
+            div class="form-group" { button type="submit" class="button button--secondary" { "Filter" } }
+        }
+        p class="body" { (count) @if count == 1 { " pupil" } @else { " pupils" } }
+        div class="table-wrapper" {
+            table class="table" {
+                caption { "Pupils on the register of " (name) }
+                (lists::sort_headers(&query, path, COLUMNS))
+                tbody {
+                    @for pupil in &shown {
+                        tr {
+                            td { a href={ "/pupils/" (pupil.id) } { (fields::pupil_name(pupil)) } }
+                            td { (pupil.upn) }
+                            td { (pupil.nc_year) }
+                            td { (fields::status_tag(pupil.sen_status)) }
+                            td { (fields::need_name(pupil.primary_need)) }
+                            td { @if pupil.looked_after { "Yes" } @else { "No" } }
+                        }
+                    }
+                }
+            }
+        }
+        @if shown.is_empty() { p class="body" { "No pupils match." } }
+        (lists::pager(&query, path, &next))
+        (lists::csv_link(&query, path, "the register"))
+    };
+    Ok(page(&session, &title, "/register", body).into_response())
+}
+
+fn csv(urn: &str, rows: &[pb::Pupil]) -> axum::response::Response {
+    let headers = [
+        "Pupil id",
+        "UPN",
+        "Legal forename",
+        "Legal surname",
+        "Preferred name",
+        "Date of birth",
+        "Year",
+        "SEN status",
+        "Primary need",
+        "Secondary need",
+        "Looked after",
+    ];
+    let lines = rows.iter().map(|p| {
+        vec![
+            p.id.to_string(),
+            p.upn.clone(),
+            p.legal_forename.clone(),
+            p.legal_surname.clone(),
+            fields::pupil_name(p),
+            wording::iso_date(p.date_of_birth.as_ref()),
+            p.nc_year.clone(),
+            fields::status_code(p.sen_status).to_owned(),
+            fields::need_code(p.primary_need).to_owned(),
+            fields::need_code(p.secondary_need).to_owned(),
+            if p.looked_after { "yes".to_owned() } else { "no".to_owned() },
+        ]
+    });
+    lists::csv_response(&format!("register-{urn}.csv"), &headers, lines)
+}

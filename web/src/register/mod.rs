@@ -1,0 +1,29 @@
+//! The register area: a school's SEN register ([`list`]), the pupil page
+//! ([`pupil`]), adding and editing a pupil ([`pupil_form`]), and the forms that
+//! change a pupil's SEN record ([`pupil_changes`]), all built on who may see
+//! and change what ([`access`]).
+
+pub mod access;
+pub mod list;
+pub mod pupil;
+pub mod pupil_changes;
+pub mod pupil_form;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::state::Web;
+
+/// The register and pupil routes.
+pub(crate) fn routes() -> Router<Arc<Web>> {
+    Router::new()
+        .merge(list::routes())
+        .route("/register/new", get(pupil_form::new_pupil).post(pupil_form::create_pupil))
+        .route("/pupils/{id}", get(pupil::pupil_page))
+        .route("/pupils/{id}/edit", get(pupil_form::edit_pupil).post(pupil_form::update_pupil))
+        .route("/pupils/{id}/status", get(pupil_changes::status_form).post(pupil_changes::change_status))
+        .route("/pupils/{id}/support-cycles/new", get(pupil_changes::cycle_form).post(pupil_changes::add_cycle))
+        .route("/pupils/{id}/provision/new", get(pupil_changes::provision_form).post(pupil_changes::add_provision))
+}

@@ -1,0 +1,205 @@
+//! How the council's pages say things: dates as people write them, the names
+//! of referral statuses, kinds, phases and stages, and the status tags (each
+//! with its meaning in words, never colour alone), so that the dashboard and
+//! the lists behind it use the same words.
+
+use maud::{Markup, html};
+use sen_proto::v1 as pb;
+
+use crate::layout::{Tone, tag};
+
+/// A date for people, e.g. "24 November 2026" (`""` when unset or invalid).
+pub fn long_date(date: Option<&pb::Date>) -> String {
+    date.and_then(|d| sen_platform::dates::from_proto(d).ok())
+        .map(|d| d.format("%-d %B %Y").to_string())
+        .unwrap_or_default()
+}
+
+/// A date sortable as text, `YYYY-MM-DD` (`""` when unset), for sorting and CSV.
+pub fn iso_date(date: Option<&pb::Date>) -> String {
+    date.and_then(|d| sen_platform::dates::from_proto(d).ok()).map(|d| d.to_string()).unwrap_or_default()
+}
+
+/// Every referral status, with its query code and name.
+pub const REFERRAL_STATUSES: [(pb::ReferralStatus, &str, &str); 8] = [
+    (pb::ReferralStatus::Submitted, "submitted", "Submitted"),
+    (pb::ReferralStatus::Accepted, "accepted", "Accepted"),
+    (pb::ReferralStatus::Returned, "returned", "Returned for more information"),
+    (pb::ReferralStatus::Declined, "declined", "Declined"),
+    (pb::ReferralStatus::Allocated, "allocated", "Allocated"),
+    (pb::ReferralStatus::InProgress, "in_progress", "In progress"),
+    (pb::ReferralStatus::Closed, "closed", "Closed"),
+    (pb::ReferralStatus::Withdrawn, "withdrawn", "Withdrawn"),
+];
+
+/// The query code of a referral status (`""` for unknown).
+pub fn status_code(status: i32) -> &'static str {
+    REFERRAL_STATUSES.iter().find(|(s, _, _)| *s as i32 == status).map(|(_, code, _)| *code).unwrap_or("")
+}
+
+/// The status a query code names, if any.
+pub fn status_from_code(code: &str) -> Option<pb::ReferralStatus> {
+    REFERRAL_STATUSES.iter().find(|(_, c, _)| *c == code).map(|(s, _, _)| *s)
+}
+
+/// A referral status for people.
+pub fn status_name(status: i32) -> &'static str {
+    REFERRAL_STATUSES.iter().find(|(s, _, _)| *s as i32 == status).map(|(_, _, name)| *name).unwrap_or("Unknown")
+}
+
+/// Whether a referral in this status is still open (not declined, closed or withdrawn).
+pub fn is_open(status: i32) -> bool {
+    !matches!(
+        pb::ReferralStatus::try_from(status),
+        Ok(pb::ReferralStatus::Declined | pb::ReferralStatus::Closed | pb::ReferralStatus::Withdrawn)
+    )
+}
+
+/// A referral's status as a tag.
+pub fn status_tag(status: i32) -> Markup {
+    let tone = match pb::ReferralStatus::try_from(status) {
+        Ok(pb::ReferralStatus::Submitted) => Tone::Blue,
+        Ok(pb::ReferralStatus::Returned) => Tone::Yellow,
+        Ok(pb::ReferralStatus::Allocated | pb::ReferralStatus::InProgress | pb::ReferralStatus::Accepted) => {
+            Tone::Green
+        }
+        _ => Tone::Grey,
+    };
+    tag(status_name(status), tone)
+}
+
+/// A referral kind for people, e.g. "Advisory teacher (autism)".
+pub fn kind_name(code: &str) -> String {
+    match sen_vocabulary::ReferralKind::parse(code) {
+        Ok(kind) => capitalise(&kind.name()),
+        Err(_) => code.to_owned(),
+    }
+}
+
+/// The referral kinds people filter by: `(code, name)`.
+pub fn kind_options() -> Vec<(String, String)> {
+    use sen_vocabulary::{ReferralKind, Specialism};
+    let mut kinds = vec![ReferralKind::EducationalPsychology, ReferralKind::EhcNeedsAssessment];
+    kinds.extend(Specialism::ALL.into_iter().map(ReferralKind::AdvisoryTeacher));
+    kinds.into_iter().map(|k| (k.code(), capitalise(&k.name()))).collect()
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// A school phase for people.
+pub fn phase_name(phase: i32) -> &'static str {
+    match pb::Phase::try_from(phase) {
+        Ok(pb::Phase::Nursery) => "Nursery",
+        Ok(pb::Phase::Primary) => "Primary",
+        Ok(pb::Phase::MiddleDeemedPrimary) => "Middle (primary)",
+        Ok(pb::Phase::Secondary) => "Secondary",
+        Ok(pb::Phase::MiddleDeemedSecondary) => "Middle (secondary)",
+        Ok(pb::Phase::SixteenPlus) => "16 plus",
+        Ok(pb::Phase::AllThrough) => "All-through",
+        _ => "Not applicable",
+    }
+}
+
+/// A statutory clock's health (`on_track`, `at_risk`, `breached`) as a tag.
+pub fn health_tag(health: &str) -> Markup {
+    match health {
+        "breached" => tag("Breached", Tone::Red),
+        "at_risk" => tag("At risk", Tone::Yellow),
+        "on_track" => tag("On track", Tone::Green),
+        _ => tag("Closed", Tone::Grey),
+    }
+}
+
+/// A statutory clock's stage for people.
+pub fn stage_name(stage: &str) -> String {
+    match stage {
+        "awaiting_assessment_decision" => "Awaiting the decision to assess".into(),
+        "assessing" => "Assessing".into(),
+        "awaiting_final_plan" => "Awaiting the final plan".into(),
+        "not_assessing" => "Decided not to assess".into(),
+        "not_issuing" => "Decided not to issue a plan".into(),
+        "plan_issued" => "Plan issued".into(),
+        other => capitalise(&other.replace('_', " ")),
+    }
+}
+
+/// A red/amber/green rating in words, and as a tag.
+pub fn rag_name(rag: i32) -> &'static str {
+    match pb::Rag::try_from(rag) {
+        Ok(pb::Rag::Red) => "Red",
+        Ok(pb::Rag::Amber) => "Amber",
+        Ok(pb::Rag::Green) => "Green",
+        _ => "Not rated",
+    }
+}
+
+/// A red/amber/green rating as a tag.
+pub fn rag_tag(rag: i32) -> Markup {
+    let tone = match pb::Rag::try_from(rag) {
+        Ok(pb::Rag::Red) => Tone::Red,
+        Ok(pb::Rag::Amber) => Tone::Yellow,
+        Ok(pb::Rag::Green) => Tone::Green,
+        _ => Tone::Grey,
+    };
+    tag(rag_name(rag), tone)
+}
+
+/// "N days left" / "N days overdue" / "Due today".
+pub fn days_left(days: i32) -> String {
+    match days {
+        0 => "Due today".into(),
+        1 => "1 day left".into(),
+        -1 => "1 day overdue".into(),
+        d if d > 0 => format!("{d} days left"),
+        d => format!("{} days overdue", -d),
+    }
+}
+
+/// A link to a pupil's page, by name (or `Pupil <id>` without one).
+pub fn pupil_link(id: i64, name: &str) -> Markup {
+    html! {
+        a href={ "/pupils/" (id) } {
+            @if name.is_empty() { "Pupil " (id) } @else { (name) }
+        }
+    }
+}
+
+/// A link to a school's page, by name (or URN without one).
+pub fn school_link(urn: &str, name: &str) -> Markup {
+    html! { a href={ "/schools/" (urn) } { @if name.is_empty() { "School " (urn) } @else { (name) } } }
+}
+
+/// A whole number with thousands separators, e.g. "12,400".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_numbers_and_deadlines_read_as_people_write_them() {
+        let date = pb::Date { year: 2026, month: 11, day: 4 };
+        assert_eq!(long_date(Some(&date)), "4 November 2026");
+        assert_eq!(long_date(None), "");
+        assert_eq!(iso_date(Some(&date)), "2026-11-04");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(12), "12");
+        assert_eq!(days_left(-3), "3 days overdue");
+        assert_eq!(kind_name("ehc_needs_assessment"), "EHC needs assessment request");
+        assert_eq!(status_from_code("in_progress"), Some(pb::ReferralStatus::InProgress));
+        assert!(!is_open(pb::ReferralStatus::Closed as i32) && is_open(pb::ReferralStatus::Returned as i32));
+    }
+}
