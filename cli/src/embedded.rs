@@ -31,13 +31,13 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let mut wirings = Vec::new();
     for service in SERVICES {
         let mut peers = std::collections::BTreeMap::new();
-        for peer in service.peers() {
+        for peer in service.info().peers {
             let url = config.service_url(peer).unwrap_or(&own);
             peers.insert(*peer, sen_platform::client::channel(url, config)?);
         }
         wirings.push(Wiring {
             config,
-            database_url: config.database_url_for(service.part()),
+            database_url: config.database_url_for(service.info().part),
             verifier: &issuer.verifier,
             clock: sen_platform::dates::system_clock(),
             own_signer: Some(issuer.signer.clone()),
@@ -77,7 +77,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     );
     println!("SEN oversight platform: {shown}");
     let options = sen_platform::serve::ServeOptions { tls: None, shutdown_grace: config.shutdown_grace, admin: None };
-    let names: Vec<&str> = SERVICES.iter().map(|service| service.grpc_name()).collect();
+    let names: Vec<&str> = SERVICES.iter().map(|service| service.info().grpc_name).collect();
     let services =
         sen_platform::serve::serve(listener, routes, &names, options, sen_platform::serve::shutdown_signal());
     let gateway = std::sync::Arc::new(sen_gateway::Gateway::new(authn, upstreams, &settings));

@@ -52,7 +52,8 @@ enum Command {
 fn parts(with_gateway: bool) -> PossibleValuesParser {
     let gateway =
         PossibleValue::new(GATEWAY).help("The front door: authentication, policy, gRPC proxy, JSON API, web pages.");
-    let services = services::SERVICES.iter().map(|service| PossibleValue::new(service.part()).help(service.about()));
+    let services =
+        services::SERVICES.iter().map(|service| PossibleValue::new(service.info().part).help(service.info().about));
     PossibleValuesParser::new(with_gateway.then_some(gateway).into_iter().chain(services))
 }
 

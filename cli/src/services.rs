@@ -12,12 +12,12 @@ pub const SERVICES: [&dyn PlatformService; 4] =
 
 /// The service whose part name is `part`.
 pub fn by_part(part: &str) -> Option<&'static dyn PlatformService> {
-    SERVICES.into_iter().find(|service| service.part() == part)
+    SERVICES.into_iter().find(|service| service.info().part == part)
 }
 
 /// Each service's gRPC name and part, as the gateway routes calls.
 pub fn routing() -> Vec<sen_gateway::Fronted> {
-    SERVICES.iter().map(|service| (service.grpc_name(), service.part())).collect()
+    SERVICES.iter().map(|service| (service.info().grpc_name, service.info().part)).collect()
 }
 
 /// Each service's part and `SEN_<PART>_URL` variable, as the configuration reads them.
@@ -32,17 +32,21 @@ mod tests {
     #[test]
     fn every_service_starts_after_the_services_it_calls() {
         for (position, service) in SERVICES.iter().enumerate() {
-            for peer in service.peers() {
-                let at = SERVICES.iter().position(|s| s.part() == *peer);
-                assert!(at.is_some_and(|at| at < position), "{} calls {peer}, which starts after it", service.part());
+            for peer in service.info().peers {
+                let at = SERVICES.iter().position(|s| s.info().part == *peer);
+                assert!(
+                    at.is_some_and(|at| at < position),
+                    "{} calls {peer}, which starts after it",
+                    service.info().part
+                );
             }
         }
     }
 
     #[test]
     fn part_names_and_grpc_names_are_unique() {
-        let mut parts: Vec<&str> = SERVICES.iter().map(|s| s.part()).collect();
-        let mut names: Vec<&str> = SERVICES.iter().map(|s| s.grpc_name()).collect();
+        let mut parts: Vec<&str> = SERVICES.iter().map(|s| s.info().part).collect();
+        let mut names: Vec<&str> = SERVICES.iter().map(|s| s.info().grpc_name).collect();
         parts.sort();
         parts.dedup();
         names.sort();

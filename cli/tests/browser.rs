@@ -12,7 +12,7 @@
 //!
 //! Needs `/usr/bin/chromium`, `/usr/bin/chromedriver` (Debian's `chromium` and
 //! `chromium-driver`) and `cli/tests/browser/node_modules/axe-core` (`npm ci` in
-//! `cli/tests/browser`); `.ci/run` installs them. Without them the test fails
+//! `cli/tests/browser`); `scripts/test` installs them. Without them the test fails
 //! and says so: it never skips.
 
 mod support;
@@ -58,7 +58,7 @@ fn tools() -> String {
     }
     assert!(
         missing.is_empty(),
-        "the browser tests need Debian's chromium and chromium-driver and axe-core; install them as .ci/run does. Missing: {}",
+        "the browser tests need Debian's chromium and chromium-driver and axe-core; run scripts/test, which installs them. Missing: {}",
         missing.join(", ")
     );
     std::fs::read_to_string(AXE).expect("axe-core is readable")

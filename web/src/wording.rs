@@ -5,6 +5,7 @@
 
 use maud::{Markup, html};
 use sen_proto::v1 as pb;
+use sen_vocabulary::{ReferralKind, ReferralStatus, Specialism};
 
 use crate::layout::{Tone, tag};
 
@@ -20,39 +21,41 @@ pub fn iso_date(date: Option<&pb::Date>) -> String {
     date.and_then(|d| sen_platform::dates::from_proto(d).ok()).map(|d| d.to_string()).unwrap_or_default()
 }
 
-/// Every referral status, with its query code and name.
-pub const REFERRAL_STATUSES: [(pb::ReferralStatus, &str, &str); 8] = [
-    (pb::ReferralStatus::Submitted, "submitted", "Submitted"),
-    (pb::ReferralStatus::Accepted, "accepted", "Accepted"),
-    (pb::ReferralStatus::Returned, "returned", "Returned for more information"),
-    (pb::ReferralStatus::Declined, "declined", "Declined"),
-    (pb::ReferralStatus::Allocated, "allocated", "Allocated"),
-    (pb::ReferralStatus::InProgress, "in_progress", "In progress"),
-    (pb::ReferralStatus::Closed, "closed", "Closed"),
-    (pb::ReferralStatus::Withdrawn, "withdrawn", "Withdrawn"),
-];
+/// The vocabulary's status of a wire value: referrals.proto numbers the statuses
+/// in [`ReferralStatus::ALL`] order from 1, as the referrals service sends them.
+fn referral_status(status: i32) -> Option<ReferralStatus> {
+    usize::try_from(status).ok()?.checked_sub(1).and_then(|i| ReferralStatus::ALL.get(i).copied())
+}
+
+/// The wire value of one of the vocabulary's statuses.
+fn wire_status(status: ReferralStatus) -> pb::ReferralStatus {
+    let place = ReferralStatus::ALL.iter().position(|s| *s == status).map_or(0, |i| i + 1);
+    i32::try_from(place).ok().and_then(|value| pb::ReferralStatus::try_from(value).ok()).unwrap_or_default()
+}
 
 /// The query code of a referral status (`""` for unknown).
 pub fn status_code(status: i32) -> &'static str {
-    REFERRAL_STATUSES.iter().find(|(s, _, _)| *s as i32 == status).map(|(_, code, _)| *code).unwrap_or("")
+    referral_status(status).map_or("", ReferralStatus::code)
 }
 
 /// The status a query code names, if any.
 pub fn status_from_code(code: &str) -> Option<pb::ReferralStatus> {
-    REFERRAL_STATUSES.iter().find(|(_, c, _)| *c == code).map(|(s, _, _)| *s)
+    ReferralStatus::ALL.into_iter().find(|s| s.code() == code).map(wire_status)
 }
 
-/// A referral status for people.
-pub fn status_name(status: i32) -> &'static str {
-    REFERRAL_STATUSES.iter().find(|(s, _, _)| *s as i32 == status).map(|(_, _, name)| *name).unwrap_or("Unknown")
+/// A referral status for people, e.g. "Returned for more information".
+pub fn status_name(status: i32) -> String {
+    referral_status(status).map_or_else(|| "Unknown".to_owned(), |s| capitalise(s.name()))
+}
+
+/// Every referral status people filter by: `(query code, name)`.
+pub fn status_options() -> Vec<(String, String)> {
+    ReferralStatus::ALL.into_iter().map(|s| (s.code().to_owned(), capitalise(s.name()))).collect()
 }
 
 /// Whether a referral in this status is still open (not declined, closed or withdrawn).
 pub fn is_open(status: i32) -> bool {
-    !matches!(
-        pb::ReferralStatus::try_from(status),
-        Ok(pb::ReferralStatus::Declined | pb::ReferralStatus::Closed | pb::ReferralStatus::Withdrawn)
-    )
+    referral_status(status).is_none_or(ReferralStatus::is_open)
 }
 
 /// A referral's status as a tag.
@@ -65,12 +68,12 @@ pub fn status_tag(status: i32) -> Markup {
         }
         _ => Tone::Grey,
     };
-    tag(status_name(status), tone)
+    tag(&status_name(status), tone)
 }
 
 /// A referral kind for people, e.g. "Advisory teacher (autism)".
 pub fn kind_name(code: &str) -> String {
-    match sen_vocabulary::ReferralKind::parse(code) {
+    match ReferralKind::parse(code) {
         Ok(kind) => capitalise(&kind.name()),
         Err(_) => code.to_owned(),
     }
@@ -78,7 +81,6 @@ pub fn kind_name(code: &str) -> String {
 
 /// The referral kinds people filter by: `(code, name)`.
 pub fn kind_options() -> Vec<(String, String)> {
-    use sen_vocabulary::{ReferralKind, Specialism};
     let mut kinds = vec![ReferralKind::EducationalPsychology, ReferralKind::EhcNeedsAssessment];
     kinds.extend(Specialism::ALL.into_iter().map(ReferralKind::AdvisoryTeacher));
     kinds.into_iter().map(|k| (k.code(), capitalise(&k.name()))).collect()
@@ -201,5 +203,19 @@ mod tests {
         assert_eq!(kind_name("ehc_needs_assessment"), "EHC needs assessment request");
         assert_eq!(status_from_code("in_progress"), Some(pb::ReferralStatus::InProgress));
         assert!(!is_open(pb::ReferralStatus::Closed as i32) && is_open(pb::ReferralStatus::Returned as i32));
+    }
+
+    #[test]
+    fn the_vocabulary_statuses_are_numbered_as_the_wire_numbers_them() {
+        for status in ReferralStatus::ALL {
+            let wire = wire_status(status);
+            assert_eq!(wire.as_str_name(), format!("REFERRAL_STATUS_{}", status.code().to_uppercase()));
+            assert_eq!(referral_status(wire as i32), Some(status));
+        }
+        assert_eq!(referral_status(0), None);
+        assert_eq!(status_name(pb::ReferralStatus::Returned as i32), "Returned for more information");
+        assert_eq!(status_name(99), "Unknown");
+        assert_eq!(status_code(pb::ReferralStatus::InProgress as i32), "in_progress");
+        assert!(is_open(0), "an unknown status is not closed");
     }
 }

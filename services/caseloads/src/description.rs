@@ -6,7 +6,7 @@ use sen_platform::config::PoolConfig;
 use sen_platform::demo::{DemoBook, DemoGrant, DemoPerson};
 use sen_platform::identity::{Grant, Role};
 use sen_platform::ids::LaCode;
-use sen_platform::service::{PlatformService, Wiring};
+use sen_platform::service::{PlatformService, ServiceInfo, Wiring};
 use tonic::service::Routes;
 
 use crate::peers::Peers;
@@ -16,26 +16,19 @@ use crate::{CaseloadsApi, PART, SERVICE_NAME, Store};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Description;
 
+/// Its names, address and peers.
+const INFO: ServiceInfo = ServiceInfo {
+    part: PART,
+    grpc_name: SERVICE_NAME,
+    url_variable: "SEN_CASELOADS_URL",
+    about: "EP and advisory teacher caseloads, allocation and the time-allocation model.",
+    peers: &["schools", "pupils", "referrals"],
+};
+
 #[tonic::async_trait]
 impl PlatformService for Description {
-    fn part(&self) -> &'static str {
-        PART
-    }
-
-    fn url_variable(&self) -> &'static str {
-        "SEN_CASELOADS_URL"
-    }
-
-    fn grpc_name(&self) -> &'static str {
-        SERVICE_NAME
-    }
-
-    fn about(&self) -> &'static str {
-        "EP and advisory teacher caseloads, allocation and the time-allocation model."
-    }
-
-    fn peers(&self) -> &'static [&'static str] {
-        &["schools", "pupils", "referrals"]
+    fn info(&self) -> &'static ServiceInfo {
+        &INFO
     }
 
     async fn migrate(&self, database_url: &str, pool: &PoolConfig) -> anyhow::Result<()> {

@@ -53,7 +53,7 @@ pub fn version(value: i64, name: &str) -> Checked<i64> {
     field(name, if value < 1 { Err("is required: send the version you read".to_owned()) } else { Ok(value) })
 }
 
-/// `Ok` when `violations` is empty, for checks that parse nothing (a version present, a range ordered).
+/// `Ok` when `violations` is empty, for checks that parse nothing (dates in order, a decision with its date).
 pub fn none_of(violations: FieldViolations) -> Checked<()> {
     violations.into_result()
 }

@@ -2,9 +2,10 @@
 //! serves, migrates or fronts services loops over one list of them, and a new
 //! service is one entry in that list (the `sen` binary's `services` table).
 //!
-//! A service crate implements [`PlatformService`]: its part name (`sen serve
-//! <part>`, its database file, its `SEN_<PART>_URL`), its gRPC service name, the
-//! parts it calls, its migrations and its routes. [`serve`] runs any one of them
+//! A service crate implements [`PlatformService`]: its [`ServiceInfo`] (part
+//! name for `sen serve <part>` and its database file, gRPC service name,
+//! `SEN_<PART>_URL`, the parts it calls), its migrations, its routes and its demo
+//! data. [`serve`] runs any one of them
 //! alone as configured; the embedded platform and the test platform build their
 //! routes from the same description with their own [`Wiring`].
 
@@ -35,7 +36,7 @@ pub struct Wiring<'a> {
 }
 
 impl Wiring<'_> {
-    /// The channel to `part`, one of the service's [`PlatformService::peers`].
+    /// The channel to `part`, one of the service's [`ServiceInfo::peers`].
     pub fn peer(&self, part: &str) -> anyhow::Result<Channel> {
         self.peers.get(part).cloned().ok_or_else(|| anyhow::anyhow!("no channel to the {part} service was wired"))
     }
@@ -49,21 +50,26 @@ impl Wiring<'_> {
     }
 }
 
+/// What the platform knows of a service before it runs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServiceInfo {
+    /// Its short name: `sen serve <part>`, its database file.
+    pub part: &'static str,
+    /// Its fully-qualified gRPC service name (`sen.v1.…Service`).
+    pub grpc_name: &'static str,
+    /// The variable saying where it answers, for the parts that call it (`SEN_<PART>_URL`).
+    pub url_variable: &'static str,
+    /// What it owns, in a line (`sen serve --help`).
+    pub about: &'static str,
+    /// The parts it calls.
+    pub peers: &'static [&'static str],
+}
+
 /// One service of the platform.
 #[tonic::async_trait]
 pub trait PlatformService: Send + Sync {
-    /// Its short name: `sen serve <part>`, its database file.
-    fn part(&self) -> &'static str;
-    /// The variable saying where it answers, for the parts that call it (`SEN_<PART>_URL`).
-    fn url_variable(&self) -> &'static str;
-    /// Its fully-qualified gRPC service name (`sen.v1.…Service`).
-    fn grpc_name(&self) -> &'static str;
-    /// What it owns, in a line (`sen serve --help`).
-    fn about(&self) -> &'static str;
-    /// The parts it calls.
-    fn peers(&self) -> &'static [&'static str] {
-        &[]
-    }
+    /// Its names, its address variable and the parts it calls.
+    fn info(&self) -> &'static ServiceInfo;
     /// Brings its database schema up to date.
     async fn migrate(&self, database_url: &str, pool: &PoolConfig) -> anyhow::Result<()>;
     /// `routes` with its identity-checked gRPC service added, over its store.
@@ -79,14 +85,15 @@ pub trait PlatformService: Send + Sync {
 
 /// Each of `services` as the configuration knows it: part and URL variable.
 pub fn addresses(services: &[&dyn PlatformService]) -> Vec<crate::config::ServiceAddress> {
-    services.iter().map(|service| (service.part(), service.url_variable())).collect()
+    services.iter().map(|service| (service.info().part, service.info().url_variable)).collect()
 }
 
 /// Runs `service` alone, as configured (`sen serve <part>`), until SIGTERM or Ctrl-C.
 pub async fn serve(service: &dyn PlatformService, config: &Config) -> anyhow::Result<()> {
-    let part = service.part();
+    let info = service.info();
+    let part = info.part;
     let mut peers = BTreeMap::new();
-    for peer in service.peers() {
+    for peer in info.peers {
         let url = config.service_url(peer).ok_or_else(|| {
             let variable = config.url_variable(peer).unwrap_or("the URL of that service");
             anyhow::anyhow!("{variable} is required: the {part} service calls the {peer} service")
@@ -105,12 +112,13 @@ pub async fn serve(service: &dyn PlatformService, config: &Config) -> anyhow::Re
     let routes = service.add_routes(Routes::default(), &wiring).await?;
     let listener = crate::serve::bind(config).await?;
     tracing::info!(address = %listener.local_addr()?, tls = config.tls.is_some(), "{part} service listening");
-    crate::serve::run(listener, config, routes, &[service.grpc_name()]).await
+    crate::serve::run(listener, config, routes, &[info.grpc_name]).await
 }
 
 /// Brings `service`'s schema up to date, as configured (`sen migrate <part>`).
 pub async fn migrate(service: &dyn PlatformService, config: &Config) -> anyhow::Result<()> {
-    service.migrate(&config.database_url_for(service.part()), &config.pool).await?;
-    tracing::info!(service = service.part(), "the database schema is up to date");
+    let part = service.info().part;
+    service.migrate(&config.database_url_for(part), &config.pool).await?;
+    tracing::info!(service = part, "the database schema is up to date");
     Ok(())
 }

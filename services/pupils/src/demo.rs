@@ -1,6 +1,7 @@
 //! The embedded mode's demo register: every pupil on the roll of every open demo
-//! school, with SEN support and EHCPs in the national proportions of DOMAIN.md
-//! (14.2 % and 5.3 % in mainstream schools; nearly all pupils of special schools
+//! school, with SEN support and EHCPs in the national proportions (DfE, "Special
+//! educational needs in England", January 2025: 14.2 % and 5.3 % in mainstream
+//! schools; nearly all pupils of special schools
 //! have a plan), needs drawn from the national mix, plans with annual reviews in
 //! time, due and overdue, transfers ahead with and without an amended plan, and
 //! support cycles with some reviews overdue. Generated from a fixed seed, so every
@@ -79,7 +80,7 @@ impl SchoolKind {
     }
 }
 
-/// Primary needs of EHC plans, per mille (DOMAIN.md, January 2025).
+/// Primary needs of EHC plans, per mille (DfE, "Special educational needs in England", January 2025).
 const EHCP_NEEDS: &[(&str, u32)] = &[
     ("ASD", 315),
     ("SLCN", 213),

@@ -4,7 +4,7 @@
 use sen_platform::config::PoolConfig;
 use sen_platform::demo::{DemoBook, DemoPupil};
 use sen_platform::identity::{Actor, Role};
-use sen_platform::service::{PlatformService, Wiring};
+use sen_platform::service::{PlatformService, ServiceInfo, Wiring};
 use tonic::service::Routes;
 
 use crate::schools::Schools;
@@ -14,26 +14,19 @@ use crate::{PART, PupilsApi, SERVICE_NAME, Store};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Description;
 
+/// Its names, address and peers.
+const INFO: ServiceInfo = ServiceInfo {
+    part: PART,
+    grpc_name: SERVICE_NAME,
+    url_variable: "SEN_PUPILS_URL",
+    about: "The SEN register, support, EHCPs, reviews and transfers.",
+    peers: &["schools"],
+};
+
 #[tonic::async_trait]
 impl PlatformService for Description {
-    fn part(&self) -> &'static str {
-        PART
-    }
-
-    fn url_variable(&self) -> &'static str {
-        "SEN_PUPILS_URL"
-    }
-
-    fn grpc_name(&self) -> &'static str {
-        SERVICE_NAME
-    }
-
-    fn about(&self) -> &'static str {
-        "The SEN register, support, EHCPs, reviews and transfers."
-    }
-
-    fn peers(&self) -> &'static [&'static str] {
-        &["schools"]
+    fn info(&self) -> &'static ServiceInfo {
+        &INFO
     }
 
     async fn migrate(&self, database_url: &str, pool: &PoolConfig) -> anyhow::Result<()> {

@@ -186,7 +186,8 @@ fn clock(dice: &mut Dice, received: NaiveDate, today: NaiveDate, status: Status)
         return dates;
     }
     dates.plan_decision = Some((PlanDecision::Issue, on(plan_day)));
-    // Nationally under half of plans are issued within 20 weeks (DOMAIN.md, 2024).
+    // Nationally under half of plans are issued within 20 weeks (46.4 % in 2024:
+    // DfE, "Education, health and care plans").
     let issue_day = if dice.below(100) < 50 { 120 + dice.below(19) as i64 } else { 141 + dice.below(80) as i64 };
     if received + Duration::days(issue_day) <= today {
         dates.final_plan_issued_on = Some(on(issue_day));

@@ -3,7 +3,7 @@
 
 use sen_platform::config::PoolConfig;
 use sen_platform::demo::{DemoAllocation, DemoBook};
-use sen_platform::service::{PlatformService, Wiring};
+use sen_platform::service::{PlatformService, ServiceInfo, Wiring};
 use tonic::service::Routes;
 
 use crate::pupils::Pupils;
@@ -13,26 +13,19 @@ use crate::{PART, ReferralsApi, SERVICE_NAME, Store};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Description;
 
+/// Its names, address and peers.
+const INFO: ServiceInfo = ServiceInfo {
+    part: PART,
+    grpc_name: SERVICE_NAME,
+    url_variable: "SEN_REFERRALS_URL",
+    about: "Referrals and the EHC needs assessment statutory clock.",
+    peers: &["pupils"],
+};
+
 #[tonic::async_trait]
 impl PlatformService for Description {
-    fn part(&self) -> &'static str {
-        PART
-    }
-
-    fn url_variable(&self) -> &'static str {
-        "SEN_REFERRALS_URL"
-    }
-
-    fn grpc_name(&self) -> &'static str {
-        SERVICE_NAME
-    }
-
-    fn about(&self) -> &'static str {
-        "Referrals and the EHC needs assessment statutory clock."
-    }
-
-    fn peers(&self) -> &'static [&'static str] {
-        &["pupils"]
+    fn info(&self) -> &'static ServiceInfo {
+        &INFO
     }
 
     async fn migrate(&self, database_url: &str, pool: &PoolConfig) -> anyhow::Result<()> {

@@ -5,7 +5,7 @@ use sen_platform::config::PoolConfig;
 use sen_platform::demo::{DemoBook, DemoPerson, DemoSchool};
 use sen_platform::identity::{Grant, Role};
 use sen_platform::ids::{LaCode, Urn};
-use sen_platform::service::{PlatformService, Wiring};
+use sen_platform::service::{PlatformService, ServiceInfo, Wiring};
 use tonic::service::Routes;
 
 use crate::demo::{AUTHORITIES, SCHOOLS};
@@ -15,22 +15,19 @@ use crate::{PART, SERVICE_NAME, SchoolsApi, Store};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Description;
 
+/// Its names, address and peers.
+const INFO: ServiceInfo = ServiceInfo {
+    part: PART,
+    grpc_name: SERVICE_NAME,
+    url_variable: "SEN_SCHOOLS_URL",
+    about: "Authorities, schools and SENCOs.",
+    peers: &[],
+};
+
 #[tonic::async_trait]
 impl PlatformService for Description {
-    fn part(&self) -> &'static str {
-        PART
-    }
-
-    fn url_variable(&self) -> &'static str {
-        "SEN_SCHOOLS_URL"
-    }
-
-    fn grpc_name(&self) -> &'static str {
-        SERVICE_NAME
-    }
-
-    fn about(&self) -> &'static str {
-        "Authorities, schools and SENCOs."
+    fn info(&self) -> &'static ServiceInfo {
+        &INFO
     }
 
     async fn migrate(&self, database_url: &str, pool: &PoolConfig) -> anyhow::Result<()> {

@@ -12,10 +12,11 @@ use http::StatusCode;
 use maud::{Markup, html};
 use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
+use sen_vocabulary::ActivityKind;
 use tonic::Status;
 
 use super::list::PROFESSIONALS;
-use crate::fields::{FieldMap, date_from, field_errors};
+use crate::fields::{FieldMap, date_from, field_errors, sentence};
 use crate::layout::{
     FieldError, Tone, back_link, banner, csrf_field, error_for, error_summary, input_of, page, select, summary_card,
     tag, textarea,
@@ -32,15 +33,14 @@ const CASE_READERS: &[Role] =
 /// Who may read a case's activity, record a visit and close it.
 const CASE_WORKERS: &[Role] = &[Role::LaManager, Role::EducationalPsychologist, Role::AdvisoryTeacher];
 
-/// The kinds of recorded activity, as the caseloads service names them.
-const ACTIVITY_KINDS: &[(&str, &str)] = &[
-    ("consultation", "Consultation"),
-    ("observation", "Observation"),
-    ("assessment", "Assessment"),
-    ("statutory_advice", "Statutory advice"),
-    ("training", "Training"),
-    ("report", "Report"),
-];
+/// A kind of recorded activity as the page names it: the vocabulary's name as
+/// a sentence, but "Report" for report writing, as the page has always said.
+fn activity_label(kind: ActivityKind) -> String {
+    match kind {
+        ActivityKind::Report => "Report".to_owned(),
+        other => sentence(other.name()),
+    }
+}
 
 /// What was typed into the forms of a case page, and what is wrong with it.
 #[derive(Default)]
@@ -162,7 +162,7 @@ async fn render_case(
 fn visit_form(session: &Session, id: i64, values: &HashMap<String, String>, errors: &[FieldError]) -> Markup {
     let value = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
     let kinds: Vec<(String, String)> = std::iter::once(("".to_owned(), "Choose the kind of visit".to_owned()))
-        .chain(ACTIVITY_KINDS.iter().map(|(v, t)| ((*v).to_owned(), (*t).to_owned())))
+        .chain(ActivityKind::ALL.map(|kind| (kind.code().to_owned(), activity_label(kind))))
         .collect();
     html! {
         section class="case-form" aria-labelledby="record-visit-title" {
@@ -209,7 +209,7 @@ pub(super) async fn record_visit(
     if on.is_none() && field("on").is_empty() {
         errors.push(error("on", "Enter the date of the visit"));
     }
-    if !ACTIVITY_KINDS.iter().any(|(k, _)| *k == field("kind")) {
+    if ActivityKind::parse(field("kind")).is_err() {
         errors.push(error("kind", "Choose the kind of visit"));
     }
     // A value that is no whole number is sent as 0, which the service refuses too:
@@ -278,9 +278,9 @@ const VISIT_FIELDS: FieldMap<'static> = &[
     ("note", "note", "Note"),
 ];
 
-/// An activity kind as people say it.
-fn activity_name(code: &str) -> &str {
-    ACTIVITY_KINDS.iter().find(|(c, _)| *c == code).map_or(code, |(_, name)| name)
+/// An activity kind as people say it (the code itself when it names none).
+fn activity_name(code: &str) -> String {
+    ActivityKind::ALL.into_iter().find(|kind| kind.code() == code).map_or_else(|| code.to_owned(), activity_label)
 }
 
 fn error(id: &str, message: &str) -> FieldError {

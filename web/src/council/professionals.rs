@@ -11,6 +11,7 @@ use axum::routing::get;
 use maud::html;
 use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
+use sen_vocabulary::CapacityKind;
 
 use super::charts::{self, Bar, Reference, Unit};
 use crate::layout::{Tone, page, tag};
@@ -45,7 +46,7 @@ fn status(p: &pb::ProfessionalLoad) -> (&'static str, Tone) {
 }
 
 fn capacity(p: &pb::ProfessionalLoad) -> String {
-    let unit = if p.capacity_kind == "sessions_per_term" { "sessions a term" } else { "cases" };
+    let unit = if p.capacity_kind == CapacityKind::SessionsPerTerm.code() { "sessions a term" } else { "cases" };
     format!("{} {unit}", p.capacity)
 }
 

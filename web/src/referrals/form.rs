@@ -16,7 +16,7 @@ use axum::routing::get;
 use maud::{Markup, html};
 use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
-use sen_vocabulary::BroadArea;
+use sen_vocabulary::{BroadArea, ConsentMethod, Priority};
 use tonic::Code;
 
 use crate::fields::{self, FieldMap, Posted, add_error};
@@ -31,13 +31,15 @@ use crate::{lists, wording};
 /// Who may make a referral.
 const SUBMITTERS: &[Role] = &[Role::Senco, Role::CaseOfficer];
 
-/// How parents' consent may be recorded (the referrals service's codes).
-const CONSENT_METHODS: [(&str, &str); 4] = [
-    ("signed_form", "Signed consent form"),
-    ("email", "Email from the parent or carer"),
-    ("verbal", "Said to a member of staff, who recorded it"),
-    ("letter", "Letter from the parent or carer"),
-];
+/// How parents' consent may be recorded, as the form offers it.
+fn consent_label(method: ConsentMethod) -> &'static str {
+    match method {
+        ConsentMethod::SignedForm => "Signed consent form",
+        ConsentMethod::Email => "Email from the parent or carer",
+        ConsentMethod::Verbal => "Said to a member of staff, who recorded it",
+        ConsentMethod::Letter => "Letter from the parent or carer",
+    }
+}
 
 /// The form's inputs, in the order they appear (the error summary follows it).
 const ORDER: [&str; 10] = [
@@ -108,10 +110,18 @@ fn form(session: &Session, values: &Posted, pupils: &[(String, String)], errors:
     let areas: Vec<(String, String)> =
         BroadArea::ALL.iter().map(|a| (a.code().to_owned(), fields::sentence(a.name()))).collect();
     let methods: Vec<(String, String)> =
-        CONSENT_METHODS.iter().map(|(c, n)| ((*c).to_owned(), (*n).to_owned())).collect();
-    let priorities = vec![("routine".to_owned(), "Routine".to_owned()), ("urgent".to_owned(), "Urgent".to_owned())];
-    let method = if values.get("consent_method").is_empty() { "signed_form" } else { values.get("consent_method") };
-    let priority = if values.get("priority").is_empty() { "routine" } else { values.get("priority") };
+        ConsentMethod::ALL.iter().map(|m| (m.code().to_owned(), consent_label(*m).to_owned())).collect();
+    // A priority's code is one word, which the form shows as its name.
+    let priorities: Vec<(String, String)> =
+        Priority::ALL.iter().map(|p| (p.code().to_owned(), fields::sentence(p.code()))).collect();
+    let method = match values.get("consent_method") {
+        "" => ConsentMethod::SignedForm.code(),
+        method => method,
+    };
+    let priority = match values.get("priority") {
+        "" => Priority::Routine.code(),
+        priority => priority,
+    };
     html! {
         (error_summary(errors))
         form method="post" action="/referrals/new" novalidate {

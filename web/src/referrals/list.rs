@@ -151,7 +151,7 @@ fn row(r: &pb::Referral, names: &HashMap<i64, String>, school: &impl Fn(&str) ->
 fn filters(session: &Session, query: &ListQuery, schools: &HashMap<String, String>) -> Markup {
     let any = |text: &str| (String::new(), text.to_owned());
     let mut statuses = vec![any("Any status"), ("open".to_owned(), "Any open status".to_owned())];
-    statuses.extend(wording::REFERRAL_STATUSES.iter().map(|(_, code, name)| (code.to_string(), name.to_string())));
+    statuses.extend(wording::status_options());
     let mut kinds = vec![any("Any kind")];
     kinds.extend(wording::kind_options());
     let mut school_options: Vec<(String, String)> = schools.iter().map(|(u, n)| (u.clone(), n.clone())).collect();
@@ -199,7 +199,7 @@ fn csv(rows: &[pb::Referral], schools: &HashMap<String, String>) -> Response {
             body.school_urn.clone(),
             schools.get(&body.school_urn).cloned().unwrap_or_default(),
             wording::kind_name(&body.kind),
-            wording::status_name(r.status).to_owned(),
+            wording::status_name(r.status),
             wording::iso_date(r.submitted_on.as_ref()),
             body.priority,
             r.allocated_to.clone(),

@@ -15,7 +15,7 @@ use axum::response::IntoResponse;
 use maud::{Markup, html};
 use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
-use sen_vocabulary::BroadArea;
+use sen_vocabulary::{BroadArea, Priority};
 
 use super::actions::{Extra, actions, suggestions};
 use crate::backend::Backend;
@@ -190,7 +190,7 @@ fn details(
         ("Areas of need", html! { (areas.join("; ")) }),
         (
             "Priority",
-            if body.priority == "urgent" {
+            if body.priority == Priority::Urgent.code() {
                 tag("Urgent", Tone::Red)
             } else {
                 html! { "Routine" }

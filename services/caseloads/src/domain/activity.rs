@@ -2,71 +2,15 @@
 //! sessions (half-days) it took, and a short note. The sessions feed two
 //! figures: the professional's load, when their limit is sessions a term, and
 //! the school's use of its time allocation, except for statutory advice, which
-//! the council funds separately (see [`ActivityKind::counts_against_school_allocation`]).
+//! the council funds separately (see [`counts_against_school_allocation`]).
 
-/// The kind of work recorded against a case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ActivityKind {
-    /// A consultation with the SENCO, teachers or parents.
-    Consultation,
-    /// Observing the pupil in class or at play.
-    Observation,
-    /// Direct assessment of the pupil.
-    Assessment,
-    /// Writing the advice for an EHC needs assessment.
-    StatutoryAdvice,
-    /// Training for the school's staff.
-    Training,
-    /// Writing a report for the school and parents.
-    Report,
-}
+pub use sen_vocabulary::ActivityKind;
 
-impl ActivityKind {
-    /// Every kind.
-    pub const ALL: [ActivityKind; 6] =
-        [Self::Consultation, Self::Observation, Self::Assessment, Self::StatutoryAdvice, Self::Training, Self::Report];
-
-    /// Stable snake_case code, for storage and the wire.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Consultation => "consultation",
-            Self::Observation => "observation",
-            Self::Assessment => "assessment",
-            Self::StatutoryAdvice => "statutory_advice",
-            Self::Training => "training",
-            Self::Report => "report",
-        }
-    }
-
-    /// For people.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Consultation => "consultation",
-            Self::Observation => "observation",
-            Self::Assessment => "assessment",
-            Self::StatutoryAdvice => "statutory advice",
-            Self::Training => "training",
-            Self::Report => "report writing",
-        }
-    }
-
-    /// From the stable code.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let code = s.trim();
-        Self::ALL.into_iter().find(|kind| kind.code() == code).ok_or_else(|| {
-            format!(
-                "'{code}' is not a kind of activity \
-                 (consultation, observation, assessment, statutory_advice, training or report)"
-            )
-        })
-    }
-
-    /// Whether its sessions come out of the school's time allocation. Statutory
-    /// advice for an EHC needs assessment does not: the council funds it, so a
-    /// school's core allocation is not spent on the council's legal duty.
-    pub fn counts_against_school_allocation(self) -> bool {
-        self != Self::StatutoryAdvice
-    }
+/// Whether the kind's sessions come out of the school's time allocation.
+/// Statutory advice for an EHC needs assessment does not: the council funds it,
+/// so a school's core allocation is not spent on the council's legal duty.
+pub fn counts_against_school_allocation(kind: ActivityKind) -> bool {
+    kind != ActivityKind::StatutoryAdvice
 }
 
 /// Most sessions one activity may record: two working weeks of half-days.
@@ -118,7 +62,7 @@ mod tests {
     #[test]
     fn only_statutory_advice_is_funded_outside_the_schools_allocation() {
         for kind in ActivityKind::ALL {
-            assert_eq!(kind.counts_against_school_allocation(), kind != ActivityKind::StatutoryAdvice, "{kind:?}");
+            assert_eq!(counts_against_school_allocation(kind), kind != ActivityKind::StatutoryAdvice, "{kind:?}");
         }
     }
 

@@ -10,6 +10,7 @@
 
 use chrono::{NaiveDate, TimeDelta};
 
+use sen_vocabulary::CapacityKind;
 pub use sen_vocabulary::{ReferralKind, Specialism};
 
 /// The grade of an educational psychologist, least senior first (the derived order is seniority).
@@ -139,12 +140,9 @@ impl Capacity {
     /// From its kind (`open_cases` or `sessions_per_term`) and amount: 1 to 200
     /// open cases, or 1 to 400 sessions a term.
     pub fn new(kind: &str, amount: u32) -> Result<Capacity, String> {
-        let (capacity, max) = match kind.trim() {
-            "open_cases" => (Self::OpenCases(amount), MAX_OPEN_CASES),
-            "sessions_per_term" => (Self::SessionsPerTerm(amount), MAX_SESSIONS_PER_TERM),
-            other => {
-                return Err(format!("'{other}' is not a kind of capacity (open_cases or sessions_per_term)"));
-            }
+        let (capacity, max) = match CapacityKind::parse(kind)? {
+            CapacityKind::OpenCases => (Self::OpenCases(amount), MAX_OPEN_CASES),
+            CapacityKind::SessionsPerTerm => (Self::SessionsPerTerm(amount), MAX_SESSIONS_PER_TERM),
         };
         if !(1..=max).contains(&amount) {
             return Err(format!("a capacity of {amount} {}: give between 1 and {max}", capacity.unit()));
@@ -155,9 +153,10 @@ impl Capacity {
     /// `open_cases` or `sessions_per_term`.
     pub fn kind(self) -> &'static str {
         match self {
-            Self::OpenCases(_) => "open_cases",
-            Self::SessionsPerTerm(_) => "sessions_per_term",
+            Self::OpenCases(_) => CapacityKind::OpenCases,
+            Self::SessionsPerTerm(_) => CapacityKind::SessionsPerTerm,
         }
+        .code()
     }
 
     /// The number of open cases or sessions.

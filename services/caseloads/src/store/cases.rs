@@ -14,7 +14,7 @@ use sea_orm::{
 use sen_platform::identity::{Scope, TenantScope};
 
 use super::{Store, on_unique};
-use crate::domain::{ActivityKind, CaseEvent, CaseStatus, next_case_status};
+use crate::domain::{ActivityKind, CaseEvent, CaseStatus, counts_against_school_allocation, next_case_status};
 use crate::entity::{allocation_model, case, case_activity, professional};
 use crate::error::{Error, Result};
 
@@ -345,7 +345,7 @@ impl Store {
         for row in rows {
             let sessions = u32::try_from(row.sessions).unwrap_or(0);
             *by_case.entry(row.case_id).or_default() += sessions;
-            if ActivityKind::parse(&row.kind).is_ok_and(ActivityKind::counts_against_school_allocation) {
+            if ActivityKind::parse(&row.kind).is_ok_and(counts_against_school_allocation) {
                 by_school.entry(row.school_urn).or_default().counted += sessions;
             }
         }

@@ -21,7 +21,7 @@ pub const REPORT_DAYS: i64 = 14;
 /// Days after the meeting for the LA's decision to maintain, amend or cease (reg. 22; CoP 9.176).
 pub const DECISION_DAYS: i64 = 28;
 
-/// Weeks after the meeting by which an amended plan is final (R (L) v Devon CC [2022]).
+/// Weeks after the meeting by which an amended plan is final (R (L) v Devon CC \[2022\]).
 pub const AMENDED_PLAN_WEEKS: i64 = 12;
 
 /// The date the next annual review is due: 12 months on, and 28 February when

@@ -9,75 +9,7 @@
 
 use chrono::{Months, NaiveDate};
 
-pub use sen_vocabulary::{BroadArea, ReferralKind, Specialism};
-
-/// How soon the school needs the service to act.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Priority {
-    /// In the service's usual order.
-    Routine,
-    /// Ahead of routine work, e.g. a pupil at risk of exclusion.
-    Urgent,
-}
-
-impl Priority {
-    /// Both priorities.
-    pub const ALL: [Priority; 2] = [Self::Routine, Self::Urgent];
-
-    /// `routine` or `urgent`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Routine => "routine",
-            Self::Urgent => "urgent",
-        }
-    }
-
-    /// From the code.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let code = s.trim();
-        Self::ALL
-            .into_iter()
-            .find(|priority| priority.code() == code)
-            .ok_or_else(|| format!("'{code}' is not a priority (routine or urgent)"))
-    }
-}
-
-/// How the parent (or the young person) gave consent to the referral.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ConsentMethod {
-    /// The council's consent form, signed.
-    SignedForm,
-    /// An email from the parent.
-    Email,
-    /// Said to a member of staff, who recorded it.
-    Verbal,
-    /// A letter from the parent.
-    Letter,
-}
-
-impl ConsentMethod {
-    /// Every method.
-    pub const ALL: [ConsentMethod; 4] = [Self::SignedForm, Self::Email, Self::Verbal, Self::Letter];
-
-    /// `signed_form`, `email`, `verbal` or `letter`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::SignedForm => "signed_form",
-            Self::Email => "email",
-            Self::Verbal => "verbal",
-            Self::Letter => "letter",
-        }
-    }
-
-    /// From the code.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let code = s.trim();
-        Self::ALL
-            .into_iter()
-            .find(|method| method.code() == code)
-            .ok_or_else(|| format!("'{code}' is not a way of giving consent (signed_form, email, verbal or letter)"))
-    }
-}
+pub use sen_vocabulary::{BroadArea, ConsentMethod, Priority, ReferralKind, Specialism};
 
 /// Longest `given_by` accepted, in characters.
 pub const CONSENT_GIVEN_BY_MAX_CHARS: usize = 120;

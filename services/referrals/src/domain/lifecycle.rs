@@ -24,82 +24,9 @@
 
 use thiserror::Error;
 
-/// Where a referral is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Status {
-    /// Sent by the school, waiting for the service to triage it.
-    Submitted,
-    /// Accepted by the service, waiting for a professional.
-    Accepted,
-    /// Sent back to the school for more information.
-    Returned,
-    /// Declined by the service, with a reason (closed).
-    Declined,
-    /// Allocated to a professional, work not yet started.
-    Allocated,
-    /// The professional is working with the pupil.
-    InProgress,
-    /// Work finished, with an outcome (closed).
-    Closed,
-    /// Withdrawn by the school before allocation (closed).
-    Withdrawn,
-}
-
-impl Status {
-    /// Every status, in the order a referral usually meets them.
-    pub const ALL: [Status; 8] = [
-        Self::Submitted,
-        Self::Accepted,
-        Self::Returned,
-        Self::Declined,
-        Self::Allocated,
-        Self::InProgress,
-        Self::Closed,
-        Self::Withdrawn,
-    ];
-
-    /// Stable snake_case code, for storage and the wire.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Submitted => "submitted",
-            Self::Accepted => "accepted",
-            Self::Returned => "returned",
-            Self::Declined => "declined",
-            Self::Allocated => "allocated",
-            Self::InProgress => "in_progress",
-            Self::Closed => "closed",
-            Self::Withdrawn => "withdrawn",
-        }
-    }
-
-    /// For people; reads after "a referral that is …".
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Submitted => "submitted",
-            Self::Accepted => "accepted",
-            Self::Returned => "returned for more information",
-            Self::Declined => "declined",
-            Self::Allocated => "allocated",
-            Self::InProgress => "in progress",
-            Self::Closed => "closed",
-            Self::Withdrawn => "withdrawn",
-        }
-    }
-
-    /// From the stable code.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let code = s.trim();
-        Self::ALL
-            .into_iter()
-            .find(|status| status.code() == code)
-            .ok_or_else(|| format!("'{code}' is not a referral status"))
-    }
-
-    /// True until the referral is declined, closed or withdrawn; no event moves it on after that.
-    pub fn is_open(self) -> bool {
-        !matches!(self, Self::Declined | Self::Closed | Self::Withdrawn)
-    }
-}
+/// Where a referral is in its life: the vocabulary's status, whose codes and
+/// names every service and page shares; this module adds how it moves on.
+pub use sen_vocabulary::ReferralStatus as Status;
 
 /// Something that happens to a referral.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -1,6 +1,6 @@
 //! `sen.v1.SchoolsService`: decode, authorise, call the store, encode.
 //!
-//! Who may call what (DESIGN.md roles). Row-level scope comes from the caller's
+//! Who may call what (the roles of docs/ARCHITECTURE.md). Row-level scope comes from the caller's
 //! identity in the store; this table is the role check in front of it.
 //!
 //! | method | roles |

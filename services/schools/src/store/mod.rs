@@ -1,5 +1,5 @@
 //! Persistence of the schools service. Every function touching tenant data takes a
-//! [`TenantScope`] or [`Scope`] made from the caller's verified identity and filters
+//! [`TenantScope`] or [`Scope`](sen_platform::identity::Scope) made from the caller's verified identity and filters
 //! on it; a record outside the scope is reported as not found, exactly as a record
 //! that does not exist.
 
