@@ -123,18 +123,31 @@ async fn a_referral_needs_consent_and_the_pupils_own_school() {
     assert_eq!(denied.code(), Code::PermissionDenied);
 }
 
+/// Each (body, key) submitted by the SENCO of 100001 at once, each on its own
+/// connection; the answers in the order given.
+async fn submit_at_once(
+    platform: &TestPlatform,
+    requests: Vec<(pb::ReferralBody, String)>,
+) -> Vec<Result<pb::Referral, tonic::Status>> {
+    let mut calls = Vec::new();
+    for (body, key) in requests {
+        let mut client = platform.referrals(Role::Senco, Some("886"), Some(100001)).await;
+        calls.push(tokio::spawn(async move { submit(&mut client, body, &key).await }));
+    }
+    let mut answers = Vec::new();
+    for call in calls {
+        answers.push(call.await.expect("joined"));
+    }
+    answers
+}
+
 async fn many_parallel_submits_with_one_key_make_one_referral(engine: Engine) {
     let platform = TestPlatform::start(engine).await.unwrap();
     let (a, _) = setup(&platform).await;
-    let mut calls = Vec::new();
-    for _ in 0..12 {
-        let mut client = platform.referrals(Role::Senco, Some("886"), Some(100001)).await;
-        let body = body(a, "100001", "advisory_teacher:communication_and_interaction");
-        calls.push(tokio::spawn(async move { submit(&mut client, body, "retry-key-1").await }));
-    }
+    let retry = (body(a, "100001", "advisory_teacher:communication_and_interaction"), "retry-key-1".to_owned());
     let mut ids = Vec::new();
-    for call in calls {
-        ids.push(call.await.expect("joined").expect("every retry answers with the referral").id);
+    for answer in submit_at_once(&platform, vec![retry; 12]).await {
+        ids.push(answer.expect("every retry answers with the referral").id);
     }
     ids.dedup();
     assert_eq!(ids.len(), 1, "{ids:?}");
@@ -157,6 +170,34 @@ async fn many_parallel_submits_with_one_key_make_one_referral_on_sqlite() {
 async fn many_parallel_submits_with_one_key_make_one_referral_on_postgres() {
     many_parallel_submits_with_one_key_make_one_referral(Engine::Postgres).await;
 }
+
+async fn only_one_of_many_ehc_requests_for_a_pupil_sent_at_once_is_accepted(engine: Engine) {
+    let platform = TestPlatform::start(engine).await.unwrap();
+    let (a, _) = setup(&platform).await;
+    let requests = (0..8).map(|n| (body(a, "100001", "ehc_needs_assessment"), format!("ehc-{n}"))).collect();
+    let (mut accepted, mut refused) = (Vec::new(), Vec::new());
+    for answer in submit_at_once(&platform, requests).await {
+        match answer {
+            Ok(referral) => accepted.push(referral),
+            Err(status) => refused.push(status),
+        }
+    }
+    assert_eq!(accepted.len(), 1, "exactly one request is open: {refused:?}");
+    let open = &accepted[0];
+    let expected = format!("referral {} is an open EHC needs assessment request for this pupil", open.id);
+    for status in &refused {
+        assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+        assert!(status.message().contains(&expected), "{}", status.message());
+    }
+    let mut officer = platform.referrals(Role::CaseOfficer, Some("886"), None).await;
+    assert_eq!(count(&mut officer).await, 1, "nothing else was written");
+    let mut senco = platform.referrals(Role::Senco, Some("886"), Some(100001)).await;
+    change(&mut senco, open, pb::ReferralEvent::Withdraw, "").await.unwrap();
+    let next = submit(&mut senco, body(a, "100001", "ehc_needs_assessment"), "ehc-after").await.unwrap();
+    assert_ne!(next.id, open.id, "once withdrawn, a new request is accepted");
+}
+
+sen_platform::on_both_engines!(only_one_of_many_ehc_requests_for_a_pupil_sent_at_once_is_accepted);
 
 async fn the_lifecycle_allows_only_legal_moves_and_keeps_a_timeline(engine: Engine) {
     let platform = TestPlatform::start(engine).await.unwrap();

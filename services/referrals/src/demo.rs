@@ -1,8 +1,9 @@
 //! The embedded mode's demo referrals: about one pupil in four on the register is
 //! referred over the last 18 months, across every kind and every state, with EHC
 //! needs assessment requests at every stage of the clock: plans mostly issued in
-//! time, some late, some requests at risk and some breached. Generated from a
-//! fixed seed; no real child is in it.
+//! time, some late, some requests at risk and some breached; never two open
+//! requests for one pupil, which the database refuses. Generated from a fixed
+//! seed; no real child is in it.
 
 use std::time::Duration as StdDuration;
 
@@ -56,6 +57,12 @@ pub async fn seed(
     let grant = Grant { person: "demo-loader".into(), role: Role::Service, tenant: Some(la), school: None };
     let token = issuer.signer.mint(&grant, StdDuration::from_secs(60)).map_err(anyhow::Error::msg)?;
     let scope = issuer.verifier.verify(&token)?.tenant_scope()?;
+    store.load_referrals(&scope, "demo-loader", &referrals(la, pupils, today)).await?;
+    Ok(true)
+}
+
+/// The demo referrals of authority `la`'s pupils, the same on every start.
+fn referrals(la: LaCode, pupils: &[(i64, i32, String)], today: NaiveDate) -> Vec<SeedReferral> {
     let mut dice = Dice(u64::from(la.get()) * 7919);
     let mut seeds = Vec::new();
     for (pupil, urn, status) in pupils {
@@ -67,8 +74,14 @@ pub async fn seed(
             seeds.push(seed);
         }
     }
-    // However the dice fall, the clock report shows a request at risk and one breached.
-    let on_register: Vec<_> = pupils.iter().filter(|p| p.2 != "N").take(2).collect();
+    // However the dice fall, the clock report shows a request at risk and one
+    // breached, each for a pupil with no open request yet: a pupil has at most one.
+    let has_open_request = |pupil: i64| {
+        seeds
+            .iter()
+            .any(|s| s.new.pupil_id == pupil && s.new.kind == ReferralKind::EhcNeedsAssessment && s.status().is_open())
+    };
+    let on_register: Vec<_> = pupils.iter().filter(|p| p.2 != "N" && !has_open_request(p.0)).take(2).collect();
     for ((pupil, urn, _), days_ago) in on_register.into_iter().zip([33, 50]) {
         let Ok(school) = Urn::from_stored(*urn) else { continue };
         if let Some(mut seed) = referral(&mut dice, *pupil, school, today) {
@@ -87,8 +100,7 @@ pub async fn seed(
             seeds.push(seed);
         }
     }
-    store.load_referrals(&scope, "demo-loader", &seeds).await?;
-    Ok(true)
+    seeds
 }
 
 fn kind(dice: &mut Dice) -> ReferralKind {
@@ -193,4 +205,27 @@ fn clock(dice: &mut Dice, received: NaiveDate, today: NaiveDate, status: Status)
         dates.final_plan_issued_on = Some(on(issue_day));
     }
     dates
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn the_demo_never_makes_two_open_ehc_requests_for_one_pupil() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let pupils: Vec<(i64, i32, String)> =
+            (1..=60).map(|n| (n, 100_001 + (n % 3) as i32, if n % 5 == 0 { "N" } else { "K" }.to_owned())).collect();
+        for code in 201..=999 {
+            let la = LaCode::parse(&code.to_string()).unwrap();
+            let mut open = HashSet::new();
+            for seed in referrals(la, &pupils, today) {
+                if seed.new.kind == ReferralKind::EhcNeedsAssessment && seed.status().is_open() {
+                    assert!(open.insert(seed.new.pupil_id), "authority {la}: pupil {}", seed.new.pupil_id);
+                }
+            }
+        }
+    }
 }

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use sen_platform::identity::{Actor, DevIssuer, Grant, Role, Scope};
 use sen_platform::ids::{LaCode, Urn};
 use sen_platform::paging::Page;
@@ -13,13 +15,14 @@ use sen_referrals::domain::{
     AssessmentDecision, BroadArea, Consent, ConsentMethod, Event, NewReferral, PlanDecision, Priority, ReferralKind,
     Status, Tried,
 };
+use sen_referrals::entity::referral;
 use sen_referrals::error::Error;
 use sen_referrals::store::{ReferralFilter, Store};
 
 struct World {
     store: Store,
     issuer: DevIssuer,
-    _db: TestDatabase,
+    db: TestDatabase,
 }
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -39,11 +42,16 @@ fn new(kind: &str, school: u32) -> NewReferral {
     }
 }
 
+/// An EHC needs assessment request for `pupil` at school 100001.
+fn ehc_request(pupil: i64) -> NewReferral {
+    NewReferral { pupil_id: pupil, ..new("ehc_needs_assessment", 100001) }
+}
+
 impl World {
     async fn new(engine: Engine) -> Self {
         let db = TestDatabase::create(engine).await.unwrap();
         let store = Store::connect(&db.url, &Default::default()).await.unwrap();
-        Self { store, issuer: DevIssuer::generate().unwrap(), _db: db }
+        Self { store, issuer: DevIssuer::generate().unwrap(), db }
     }
 
     fn who(&self, person: &str, role: Role, tenant: &str, school: Option<u32>) -> (Scope, Actor) {
@@ -58,12 +66,11 @@ impl World {
         (identity.scope().unwrap(), identity.actor())
     }
 
-    /// An EHC needs assessment request of 886 received on `received`, both
-    /// decisions taken that day, and its final plan issued on `issued`; its id.
-    async fn plan_issued(&self, key: &str, received: NaiveDate, issued: NaiveDate) -> i32 {
+    /// An EHC needs assessment request of 886 for `pupil` received on `received`,
+    /// both decisions taken that day, and its final plan issued on `issued`; its id.
+    async fn plan_issued(&self, pupil: i64, key: &str, received: NaiveDate, issued: NaiveDate) -> i32 {
         let (officer, actor) = self.who("o", Role::CaseOfficer, "886", None);
-        let (r, _) =
-            self.store.submit(&officer, &actor, &new("ehc_needs_assessment", 100001), key, received).await.unwrap();
+        let (r, _) = self.store.submit(&officer, &actor, &ehc_request(pupil), key, received).await.unwrap();
         let id = i64::from(r.id);
         self.store
             .record_assessment_decision(&officer, &actor, id, AssessmentDecision::Assess, received)
@@ -185,10 +192,9 @@ async fn the_overview_counts_the_tenants_referrals_by_status_day_and_kind(engine
 async fn plans_issued_in_a_window_are_the_tenants_ehc_requests_issued_on_its_days(engine: Engine) {
     let w = World::new(engine).await;
     let (officer, actor) = w.who("o", Role::CaseOfficer, "886", None);
-    let october = w.plan_issued("a", d(2026, 6, 1), d(2026, 10, 31)).await;
-    let november = w.plan_issued("b", d(2026, 7, 1), d(2026, 11, 1)).await;
-    let (open, _) =
-        w.store.submit(&officer, &actor, &new("ehc_needs_assessment", 100001), "c", d(2026, 10, 2)).await.unwrap();
+    let october = w.plan_issued(7, "a", d(2026, 6, 1), d(2026, 10, 31)).await;
+    let november = w.plan_issued(8, "b", d(2026, 7, 1), d(2026, 11, 1)).await;
+    let (open, _) = w.store.submit(&officer, &actor, &ehc_request(9), "c", d(2026, 10, 2)).await.unwrap();
     let issued = w.store.plans_issued_in(officer.tenant(), d(2026, 10, 1)..=d(2026, 10, 31)).await.unwrap();
     assert_eq!(issued.iter().map(|r| r.id).collect::<Vec<_>>(), [october], "not November's, not the open request");
     let issued = w.store.plans_issued_in(officer.tenant(), d(2026, 10, 1)..=d(2026, 11, 30)).await.unwrap();
@@ -198,10 +204,150 @@ async fn plans_issued_in_a_window_are_the_tenants_ehc_requests_issued_on_its_day
     assert!(w.store.plans_issued_in(medway.tenant(), d(2026, 1, 1)..=d(2026, 12, 31)).await.unwrap().is_empty());
 }
 
+/// Referrals of the tenant, as many as there are (up to a page).
+async fn count(w: &World, scope: &Scope) -> usize {
+    let page = Page { size: 50, after: None };
+    w.store.list(scope, &ReferralFilter::default(), &page).await.unwrap().0.len()
+}
+
+/// A body whose free text holds `|`: concern "a|b", tried "c"; and the one the
+/// fingerprint of old, joining fields with `|`, could not tell from it.
+fn bodies_that_joined_alike() -> (NewReferral, NewReferral) {
+    let with = |concern: &str, summary: &str| NewReferral {
+        concern: concern.into(),
+        tried: Tried { summary: summary.into(), cycles: vec![], provisions: vec![] },
+        ..new("educational_psychology", 100001)
+    };
+    (with("a|b", "c"), with("a", "b|c"))
+}
+
+async fn a_retry_with_another_body_is_refused_even_when_its_text_joins_alike(engine: Engine) {
+    let w = World::new(engine).await;
+    let (senco, actor) = w.who("s", Role::Senco, "886", Some(100001));
+    let (first_body, other_body) = bodies_that_joined_alike();
+    let (first, _) = w.store.submit(&senco, &actor, &first_body, "k", d(2026, 11, 24)).await.unwrap();
+    let other = w.store.submit(&senco, &actor, &other_body, "k", d(2026, 11, 24)).await;
+    assert!(matches!(&other, Err(Error::AlreadyExists(m)) if m.contains(&first.id.to_string())), "{other:?}");
+    assert_eq!(count(&w, &senco).await, 1, "nothing written");
+    assert_eq!(w.store.timeline(&senco, i64::from(first.id)).await.unwrap().len(), 1);
+    let (again, entry) = w.store.submit(&senco, &actor, &first_body, "k", d(2026, 11, 24)).await.unwrap();
+    assert_eq!((again.id, entry), (first.id, None), "a true retry still finds the first referral");
+}
+
+/// Gives referral `id` the fingerprint it was stored with before the upgrade:
+/// every field of its body joined with `|`.
+async fn stored_before_the_upgrade(w: &World, id: i32, old_fingerprint: &str) {
+    let db = sea_orm::Database::connect(&w.db.url).await.unwrap();
+    referral::Entity::update_many()
+        .col_expr(referral::Column::Fingerprint, Expr::value(old_fingerprint))
+        .filter(referral::Column::Id.eq(id))
+        .exec(&db)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+}
+
+async fn a_retry_of_a_referral_submitted_before_the_upgrade_is_still_recognised(engine: Engine) {
+    let w = World::new(engine).await;
+    let (senco, actor) = w.who("s", Role::Senco, "886", Some(100001));
+    let plain = new("educational_psychology", 100001);
+    let (first, _) = w.store.submit(&senco, &actor, &plain, "plain", d(2026, 11, 24)).await.unwrap();
+    let old = "7|100001|educational_psychology|cognition_and_learning|Reading well below peers despite support|\
+               Phonics catch-up|3,4||Father, Tomasz Nowak|2026-11-01|email|routine";
+    stored_before_the_upgrade(&w, first.id, old).await;
+    let (again, entry) = w.store.submit(&senco, &actor, &plain, "plain", d(2026, 11, 24)).await.unwrap();
+    assert_eq!((again.id, entry), (first.id, None));
+    let changed = NewReferral { concern: "Another concern".into(), ..plain };
+    let other = w.store.submit(&senco, &actor, &changed, "plain", d(2026, 11, 24)).await;
+    assert!(matches!(other, Err(Error::AlreadyExists(_))), "{other:?}");
+
+    let (piped, joined_alike) = bodies_that_joined_alike();
+    let (first, _) = w.store.submit(&senco, &actor, &piped, "piped", d(2026, 11, 24)).await.unwrap();
+    let old =
+        "7|100001|educational_psychology|cognition_and_learning|a|b|c|||Father, Tomasz Nowak|2026-11-01|email|routine";
+    stored_before_the_upgrade(&w, first.id, old).await;
+    let (again, entry) = w.store.submit(&senco, &actor, &piped, "piped", d(2026, 11, 24)).await.unwrap();
+    assert_eq!((again.id, entry), (first.id, None));
+    let other = w.store.submit(&senco, &actor, &joined_alike, "piped", d(2026, 11, 24)).await;
+    assert!(matches!(other, Err(Error::AlreadyExists(_))), "{other:?}");
+    assert_eq!(count(&w, &senco).await, 2, "nothing written");
+}
+
+async fn a_pupil_has_one_open_ehc_request_at_a_time_and_may_have_another_once_it_ends(engine: Engine) {
+    let w = World::new(engine).await;
+    let (officer, actor) = w.who("o", Role::CaseOfficer, "886", None);
+    let today = d(2026, 11, 24);
+    let (open, _) = w.store.submit(&officer, &actor, &ehc_request(7), "r1", today).await.unwrap();
+    let second = w.store.submit(&officer, &actor, &ehc_request(7), "r2", today).await;
+    let expected = format!("referral {} is an open EHC needs assessment request for this pupil", open.id);
+    assert!(matches!(&second, Err(Error::FailedPrecondition(m)) if m.contains(&expected)), "{second:?}");
+    assert_eq!(count(&w, &officer).await, 1, "nothing written");
+    w.store.submit(&officer, &actor, &new("educational_psychology", 100001), "ep", today).await.unwrap();
+    w.store.submit(&officer, &actor, &ehc_request(8), "other-pupil", today).await.unwrap();
+    let (medway, medway_actor) = w.who("m", Role::CaseOfficer, "887", None);
+    w.store.submit(&medway, &medway_actor, &ehc_request(7), "r1", today).await.unwrap();
+
+    // Once a request ends (withdrawn, declined, closed) the pupil may have another.
+    let id = i64::from(open.id);
+    w.store.change_status(&officer, &actor, id, 1, Event::Withdraw, "").await.unwrap();
+    let (declined, _) = w.store.submit(&officer, &actor, &ehc_request(7), "r3", today).await.unwrap();
+    let id = i64::from(declined.id);
+    w.store.change_status(&officer, &actor, id, 1, Event::Decline, "Needs met at SEN support").await.unwrap();
+    let (closed, _) = w.store.submit(&officer, &actor, &ehc_request(7), "r4", today).await.unwrap();
+    let id = i64::from(closed.id);
+    w.store.change_status(&officer, &actor, id, 1, Event::Accept, "").await.unwrap();
+    let (service, service_actor) = w.who("caseloads", Role::Service, "886", None);
+    w.store.mark_allocated(service.tenant(), &service_actor, id, "ep-jones", "C-1").await.unwrap();
+    w.store.change_status(&officer, &actor, id, 3, Event::Close, "Advice given").await.unwrap();
+    let (last, entry) = w.store.submit(&officer, &actor, &ehc_request(7), "r5", today).await.unwrap();
+    assert!(entry.is_some() && last.id > closed.id);
+}
+
+/// Takes the database back to before the rule of one open EHC needs assessment
+/// request per pupil, with two open requests for pupil 7.
+async fn two_open_requests_from_before_the_rule(w: &World) -> (i32, i32) {
+    let (officer, actor) = w.who("o", Role::CaseOfficer, "886", None);
+    let (first, _) = w.store.submit(&officer, &actor, &ehc_request(7), "r1", d(2026, 10, 1)).await.unwrap();
+    let (second, _) = w.store.submit(&officer, &actor, &ehc_request(8), "r2", d(2026, 10, 3)).await.unwrap();
+    let db = sea_orm::Database::connect(&w.db.url).await.unwrap();
+    db.execute_unprepared("DROP INDEX ux_referrals_open_ehc_request").await.unwrap();
+    db.execute_unprepared("DELETE FROM seaql_migrations_referrals WHERE version LIKE '%one_open_ehc_request%'")
+        .await
+        .unwrap();
+    db.execute_unprepared("UPDATE referrals SET pupil_id = 7").await.unwrap();
+    db.close().await.unwrap();
+    (first.id, second.id)
+}
+
+async fn an_upgrade_over_two_open_requests_for_one_pupil_names_them_and_changes_nothing(engine: Engine) {
+    let w = World::new(engine).await;
+    let (first, second) = two_open_requests_from_before_the_rule(&w).await;
+    let refused = Store::connect(&w.db.url, &Default::default()).await.unwrap_err().to_string();
+    for needed in [
+        "more than one open EHC needs assessment request".to_owned(),
+        format!(
+            "authority 886, pupil 7: referrals {first} (submitted, received 2026-10-01), {second} (submitted, received 2026-10-03)"
+        ),
+        "decline or withdraw".to_owned(),
+        "sen migrate referrals".to_owned(),
+    ] {
+        assert!(refused.contains(&needed), "{needed:?} not in: {refused}");
+    }
+    let (officer, actor) = w.who("o", Role::CaseOfficer, "886", None);
+    w.store.change_status(&officer, &actor, i64::from(second), 1, Event::Withdraw, "Duplicate").await.unwrap();
+    let upgraded = Store::connect(&w.db.url, &Default::default()).await.unwrap();
+    let again = upgraded.submit(&officer, &actor, &ehc_request(7), "r3", d(2026, 11, 24)).await;
+    assert!(matches!(again, Err(Error::FailedPrecondition(_))), "the rule holds once the upgrade ran: {again:?}");
+}
+
 sen_platform::on_both_engines!(
     a_retry_finds_the_first_referral_and_another_body_is_refused,
     illegal_moves_name_the_state_and_change_nothing,
     the_clock_takes_its_steps_in_order_and_lists_the_overdue,
     the_overview_counts_the_tenants_referrals_by_status_day_and_kind,
     plans_issued_in_a_window_are_the_tenants_ehc_requests_issued_on_its_days,
+    a_retry_with_another_body_is_refused_even_when_its_text_joins_alike,
+    a_retry_of_a_referral_submitted_before_the_upgrade_is_still_recognised,
+    a_pupil_has_one_open_ehc_request_at_a_time_and_may_have_another_once_it_ends,
+    an_upgrade_over_two_open_requests_for_one_pupil_names_them_and_changes_nothing,
 );

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_referrals;
 mod m20261124_000002_create_referral_changes;
+mod m20261201_000003_one_open_ehc_request_per_pupil;
 
 /// The referrals service's migrations, oldest first.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_create_referrals::Migration),
             Box::new(m20261124_000002_create_referral_changes::Migration),
+            Box::new(m20261201_000003_one_open_ehc_request_per_pupil::Migration),
         ]
     }
 

@@ -6,6 +6,7 @@
 //! once it has committed.
 
 mod clock;
+mod fingerprint;
 mod referrals;
 mod seed;
 mod stats;
@@ -26,7 +27,7 @@ use sea_orm::{
 use sen_platform::config::PoolConfig;
 use sen_platform::identity::{Actor, Scope};
 
-use crate::domain::Status;
+use crate::domain::{BroadArea, Status};
 use crate::entity::{referral, referral_event};
 use crate::error::{Error, Result};
 use crate::migration::Migrator;
@@ -142,6 +143,16 @@ impl Store {
         }
         Ok(entry)
     }
+}
+
+/// Ids as stored: comma-separated.
+fn ids(list: &[i64]) -> String {
+    list.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// Broad areas of need as stored: their codes, comma-separated.
+fn areas(list: &[BroadArea]) -> String {
+    list.iter().map(|a| a.code()).collect::<Vec<_>>().join(",")
 }
 
 /// A stored status.

@@ -11,10 +11,10 @@ use sen_platform::identity::{Actor, Scope, TenantScope};
 use sen_platform::ids::Urn;
 use sen_platform::paging::Page;
 
-use super::{Store, load_visible, status_of, visible};
+use super::fingerprint::{fingerprint, is_same_body};
+use super::{Store, areas, ids, load_visible, status_of, visible};
 use crate::domain::{
-    BroadArea, Event, NewReferral, ReferralKind, Status, Tried, decision_due, final_plan_due, next_status,
-    no_plan_notice_due,
+    Event, NewReferral, ReferralKind, Status, Tried, decision_due, final_plan_due, next_status, no_plan_notice_due,
 };
 use crate::entity::{referral, referral_event};
 use crate::error::{Error, Result};
@@ -34,37 +34,13 @@ pub struct ReferralFilter {
     pub overdue_on: Option<NaiveDate>,
 }
 
-pub(super) fn ids(list: &[i64]) -> String {
-    list.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-}
-
-pub(super) fn areas(list: &[BroadArea]) -> String {
-    list.iter().map(|a| a.code()).collect::<Vec<_>>().join(",")
-}
-
-/// Everything a retry must repeat exactly, as text.
-pub(super) fn fingerprint(new: &NewReferral) -> String {
-    format!(
-        "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
-        new.pupil_id,
-        new.school,
-        new.kind.code(),
-        areas(&new.broad_areas),
-        new.concern,
-        new.tried.summary,
-        ids(&new.tried.cycles),
-        ids(&new.tried.provisions),
-        new.consent.given_by,
-        new.consent.given_on,
-        new.consent.method.code(),
-        new.priority.code()
-    )
-}
-
 impl Store {
     /// Submits a referral under the client's `key`, with its timeline entry. A retry
     /// with the same key and body returns the first referral and no new entry; another body under the key is
     /// ALREADY_EXISTS. Parallel submits with one key: the unique index lets one in.
+    /// An EHC needs assessment request while the pupil has one open in the authority
+    /// is FAILED_PRECONDITION naming it; of parallel requests, the database's
+    /// partial unique index (see the migrations) lets one in.
     pub async fn submit(
         &self,
         scope: &Scope,
@@ -76,10 +52,10 @@ impl Store {
         if !scope.reaches(new.school) {
             return Err(Error::NotFound(format!("school {}", new.school)));
         }
-        let print = fingerprint(new);
         if let Some(first) = self.by_key(scope, key).await? {
-            return same_request(first, &print, key).map(|row| (row, None));
+            return same_request(first, new, key).map(|row| (row, None));
         }
+        self.no_open_request(scope.tenant(), new).await?;
         let txn = self.db.begin().await?;
         let now = Utc::now();
         let statutory = new.kind.is_statutory();
@@ -101,7 +77,7 @@ impl Store {
             submitted_on: Set(today),
             submitted_by: Set(actor.person.clone()),
             idempotency_key: Set(key.to_owned()),
-            fingerprint: Set(print.clone()),
+            fingerprint: Set(fingerprint(new)),
             // The statutory dates are fixed when the request is received and stored,
             // never recomputed from the clock at read.
             decision_due: Set(statutory.then(|| decision_due(today))),
@@ -112,16 +88,19 @@ impl Store {
             updated_at: Set(now),
             ..Default::default()
         };
-        // The unique key settles a race with a parallel submit: the first one wins,
-        // and this one answers as a retry of it.
+        // A unique index settles a race with a parallel submit: the first one wins,
+        // and this one answers as a retry of it (the same key) or is refused (an
+        // EHC needs assessment request while the winner is open).
         let inserted = model.insert(&txn).await.map_err(|e| on_unique(e, || Error::AlreadyExists(key.to_owned())));
         let row = match inserted {
             Ok(row) => row,
             Err(Error::AlreadyExists(_)) => {
                 drop(txn);
-                let first =
-                    self.by_key(scope, key).await?.ok_or_else(|| Error::Aborted("retry the submission".into()))?;
-                return same_request(first, &print, key).map(|row| (row, None));
+                if let Some(first) = self.by_key(scope, key).await? {
+                    return same_request(first, new, key).map(|row| (row, None));
+                }
+                self.no_open_request(scope.tenant(), new).await?;
+                return Err(Error::Aborted("retry the submission".into()));
             }
             Err(e) => return Err(e),
         };
@@ -129,6 +108,29 @@ impl Store {
         txn.commit().await?;
         self.committed(&row, &entry);
         Ok((row, Some(entry)))
+    }
+
+    /// Refuses an EHC needs assessment request while the pupil has one open in the
+    /// tenant: SEN2 counts requests, and a second would count twice.
+    async fn no_open_request(&self, tenant: &TenantScope, new: &NewReferral) -> Result<()> {
+        if new.kind != ReferralKind::EhcNeedsAssessment {
+            return Ok(());
+        }
+        let open = referral::Entity::find()
+            .filter(referral::Column::LaCode.eq(tenant.key()))
+            .filter(referral::Column::PupilId.eq(new.pupil_id))
+            .filter(referral::Column::Kind.eq(new.kind.code()))
+            .filter(referral::Column::Status.is_in(Status::ALL.into_iter().filter(|s| s.is_open()).map(Status::code)))
+            .one(&self.db)
+            .await?;
+        match open {
+            None => Ok(()),
+            Some(open) => Err(Error::FailedPrecondition(format!(
+                "referral {} is an open EHC needs assessment request for this pupil ({}); another can be made once it has ended",
+                open.id,
+                status_of(&open)?.name()
+            ))),
+        }
     }
 
     async fn by_key(&self, scope: &Scope, key: &str) -> Result<Option<referral::Model>> {
@@ -303,8 +305,8 @@ impl Store {
     }
 }
 
-fn same_request(first: referral::Model, print: &str, key: &str) -> Result<referral::Model> {
-    if first.fingerprint == print {
+fn same_request(first: referral::Model, new: &NewReferral, key: &str) -> Result<referral::Model> {
+    if is_same_body(&first, new) {
         Ok(first)
     } else {
         Err(Error::AlreadyExists(format!(

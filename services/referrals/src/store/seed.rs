@@ -6,8 +6,8 @@ use chrono::{Duration, NaiveDate, NaiveTime, Utc};
 use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
 use sen_platform::identity::TenantScope;
 
-use super::Store;
-use super::referrals::{areas, fingerprint, ids};
+use super::fingerprint::fingerprint;
+use super::{Store, areas, ids};
 use crate::domain::{ClockDates, NewReferral, Status, decision_due, final_plan_due, no_plan_notice_due};
 use crate::entity::{referral, referral_event};
 use crate::error::Result;
@@ -29,13 +29,20 @@ pub struct SeedReferral {
     pub clock: Option<ClockDates>,
 }
 
+impl SeedReferral {
+    /// Where it stands: the last status of its path.
+    pub fn status(&self) -> Status {
+        self.path.last().map_or(Status::Submitted, |step| step.0)
+    }
+}
+
 impl Store {
     /// Loads referrals into the tenant in one transaction.
     pub async fn load_referrals(&self, tenant: &TenantScope, by: &str, referrals: &[SeedReferral]) -> Result<usize> {
         let txn = self.db.begin().await?;
         let now = Utc::now();
         for (n, seed) in referrals.iter().enumerate() {
-            let status = seed.path.last().map_or(Status::Submitted, |step| step.0);
+            let status = seed.status();
             let statutory = seed.new.kind.is_statutory();
             let clock = seed.clock.as_ref();
             let row = referral::ActiveModel {
