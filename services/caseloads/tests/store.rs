@@ -92,6 +92,103 @@ async fn one_open_case_per_referral_and_abandoning_returns_capacity(engine: Engi
     );
 }
 
+/// The professional's open-case count and the cases still open to them (pending or active).
+async fn held_and_open(store: &Store, tenant: &TenantScope, professional_id: i32, keys: &[String]) -> (i32, usize) {
+    let held = store.professional(tenant, i64::from(professional_id)).await.unwrap().open_cases;
+    let mut open = 0;
+    for key in keys {
+        open += usize::from(store.case_by_key(tenant, key).await.unwrap().is_some_and(|c| c.status != "closed"));
+    }
+    (held, open)
+}
+
+async fn an_undo_after_or_racing_a_completion_frees_no_capacity(engine: Engine) {
+    let (store, tenant, _db) = world(engine).await;
+    let p = store.create_professional(&tenant, &ep("ep-3", 20)).await.unwrap();
+    let today = d(2026, 11, 24);
+    // The first attempt's copy of the case, still pending, is undone after a retry completed it.
+    let completed = store.begin_allocation(&tenant, &draft(1), p.id, None, "done", today).await.unwrap();
+    store.confirm_allocation(&tenant, completed.id).await.unwrap();
+    assert!(!store.abandon_allocation(&tenant, &completed).await.unwrap(), "nothing pending to undo");
+    assert_eq!(store.case(&tenant, i64::from(completed.id)).await.unwrap().status, "active");
+    assert_eq!(
+        store.professional(&tenant, i64::from(p.id)).await.unwrap().open_cases,
+        1,
+        "the completed case still holds its place"
+    );
+    // Undoing the same pending case twice gives its place back once.
+    let undone = store.begin_allocation(&tenant, &draft(2), p.id, None, "undone", today).await.unwrap();
+    assert!(store.abandon_allocation(&tenant, &undone).await.unwrap());
+    assert!(!store.abandon_allocation(&tenant, &undone).await.unwrap());
+    assert_eq!(
+        store.professional(&tenant, i64::from(p.id)).await.unwrap().open_cases,
+        1,
+        "a second undo frees nothing"
+    );
+    // Undo and completion at once: whichever wins, the count is the cases left open.
+    let mut keys = vec!["done".to_owned()];
+    for n in 3..11 {
+        let key = format!("race-{n}");
+        let pending = store.begin_allocation(&tenant, &draft(n), p.id, None, &key, today).await.unwrap();
+        let _ =
+            tokio::join!(store.confirm_allocation(&tenant, pending.id), store.abandon_allocation(&tenant, &pending));
+        keys.push(key);
+    }
+    let (held, open) = held_and_open(&store, &tenant, p.id, &keys).await;
+    assert_eq!(usize::try_from(held).unwrap(), open, "capacity held matches the cases left open");
+}
+
+async fn parallel_allocations_cannot_take_a_professional_past_their_sessions_this_term(engine: Engine) {
+    let (store, tenant, _db) = world(engine).await;
+    let today = d(2026, 11, 24);
+    let sessions = |person: &str| NewProfessional { capacity: Capacity::SessionsPerTerm(12), ..ep(person, 1) };
+    // `used` sessions recorded this term on one active case, and 5 last term, which do not count.
+    let with_sessions_used = |person: &'static str, referral: i64, used: u32| {
+        let (store, tenant) = (store.clone(), tenant.clone());
+        async move {
+            let p = store.create_professional(&tenant, &sessions(person)).await.unwrap();
+            let key = format!("{person}-first");
+            let row = store.begin_allocation(&tenant, &draft(referral), p.id, None, &key, today).await.unwrap();
+            let row = store.confirm_allocation(&tenant, row.id).await.unwrap();
+            for (on, sessions) in [(d(2026, 11, 10), used), (d(2026, 8, 20), 5)] {
+                let activity = NewActivity { on, kind: ActivityKind::Assessment, sessions, note: String::new() };
+                store.record_activity(&tenant, &row, &activity, person).await.unwrap();
+            }
+            p
+        }
+    };
+    let allocate_all_at_once = |professional_id: i32, first_referral: i64| {
+        let (store, tenant) = (store.clone(), tenant.clone());
+        async move {
+            let attempts = (first_referral..first_referral + 8).map(|referral| {
+                let (store, tenant) = (store.clone(), tenant.clone());
+                async move {
+                    let key = format!("k-{referral}");
+                    store.begin_allocation(&tenant, &draft(referral), professional_id, None, &key, today).await
+                }
+            });
+            futures::future::join_all(attempts).await
+        }
+    };
+
+    let full = with_sessions_used("ep-full", 1, 12).await;
+    for refused in allocate_all_at_once(full.id, 100).await {
+        assert!(
+            matches!(&refused, Err(Error::FailedPrecondition(m))
+                if m == "ep-full has used 12 of 12 sessions this term: give an override reason to allocate anyway"),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(store.professional(&tenant, i64::from(full.id)).await.unwrap().open_cases, 1, "nothing was reserved");
+    assert!(store.case_by_key(&tenant, "k-100").await.unwrap().is_none());
+    store.begin_allocation(&tenant, &draft(200), full.id, Some("urgent"), "forced", today).await.expect("overridden");
+
+    let room = with_sessions_used("ep-room", 2, 11).await;
+    let taken = allocate_all_at_once(room.id, 300).await;
+    assert!(taken.iter().all(Result::is_ok), "allocating uses no sessions, so all fit: {taken:?}");
+    assert_eq!(store.professional(&tenant, i64::from(room.id)).await.unwrap().open_cases, 9);
+}
+
 /// The read scope of `person` in `role` of `tenant`.
 fn scope_of(person: &str, role: Role, tenant: &str) -> Scope {
     let issuer = DevIssuer::generate().unwrap();
@@ -130,4 +227,6 @@ sen_platform::on_both_engines!(
     capacity_is_reserved_once_under_parallel_allocations,
     one_open_case_per_referral_and_abandoning_returns_capacity,
     a_professional_reads_only_their_own_case_and_the_council_any,
+    an_undo_after_or_racing_a_completion_frees_no_capacity,
+    parallel_allocations_cannot_take_a_professional_past_their_sessions_this_term,
 );

@@ -3,14 +3,10 @@
 use sen_platform::identity::{Identity, TenantScope};
 
 use super::CaseloadsApi;
-use crate::domain::{AcademicTerm, Candidate, Capacity, ProfessionalRole};
+use crate::domain::{AcademicTerm, Candidate, ProfessionalRole};
 use crate::entity::{case, professional};
 use crate::error::Error;
-
-/// A professional's capacity as stored.
-pub(super) fn capacity_of(p: &professional::Model) -> Capacity {
-    Capacity::new(&p.capacity_kind, u32::try_from(p.capacity).unwrap_or(0)).unwrap_or(Capacity::OpenCases(1))
-}
+use crate::store::capacity_of;
 
 /// The reference a case is known by in the other services.
 pub(super) fn case_ref(row: &case::Model) -> String {
@@ -24,18 +20,10 @@ impl CaseloadsApi {
         tenant: &TenantScope,
         school: i32,
     ) -> Result<Vec<(professional::Model, Candidate)>, Error> {
-        let today = (self.today)();
-        let term = AcademicTerm::containing(today);
-        let (by_case, _) = self.store.sessions_between(tenant, term.starts_on(), term.ends_on()).await?;
-        let cases = self.store.open_cases(tenant, None).await?;
+        let used = self.store.sessions_used(tenant, AcademicTerm::containing((self.today)())).await?;
         let mut rows = Vec::new();
         for (p, links) in self.store.professionals(tenant, true).await? {
             let Ok(role) = ProfessionalRole::parse(&p.role) else { continue };
-            let used: u32 = cases
-                .iter()
-                .filter(|c| c.professional_id == p.id)
-                .map(|c| by_case.get(&c.id).copied().unwrap_or(0))
-                .sum();
             let candidate = Candidate {
                 id: i64::from(p.id),
                 name: p.name.clone(),
@@ -43,7 +31,7 @@ impl CaseloadsApi {
                 active: p.active,
                 open_cases: u32::try_from(p.open_cases).unwrap_or(0),
                 capacity: capacity_of(&p),
-                sessions_used_this_term: used,
+                sessions_used_this_term: used.get(&p.id).copied().unwrap_or(0),
                 linked_to_school: links.contains(&school),
             };
             rows.push((p, candidate));
@@ -90,14 +78,18 @@ impl CaseloadsApi {
             Ok(()) => self.store.abandon_allocation(tenant, row).await,
             Err(e) => Err(e),
         };
-        tracing::warn!(case_id = row.id, undone = undone.is_ok(), error = %failure, "allocation could not be completed");
+        // Only an undo that removed the pending case itself may say nothing was
+        // allocated: one that found it gone or no longer pending raced another
+        // attempt under the same key, which the caller's retry will find.
+        let undone = matches!(undone, Ok(true));
+        tracing::warn!(case_id = row.id, undone, error = %failure, "allocation could not be completed");
         match (undone, failure) {
-            (Ok(()), Error::Unavailable(_)) => Error::Incomplete(
+            (true, Error::Unavailable(_)) => Error::Incomplete(
                 "another service did not answer, so nothing was allocated: try again with the same idempotency key"
                     .into(),
             ),
-            (Ok(()), other) => other,
-            (Err(_), _) => Error::Incomplete(format!(
+            (true, other) => other,
+            (false, _) => Error::Incomplete(format!(
                 "the allocation of case {} is incomplete: try again with the same idempotency key to complete it",
                 row.id
             )),

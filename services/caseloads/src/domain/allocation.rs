@@ -5,10 +5,13 @@
 //! The referral must be accepted (triaged, and waiting for a professional); the
 //! professional must take its kind ([`super::can_take`]); and a professional
 //! whose limit is sessions a term must have sessions left this term, unless the
-//! manager gives a reason to go past it. A limit in open cases is not judged
-//! here: the store takes the case onto the professional's count in one
-//! conditional statement, so two allocations at once cannot both pass a full
-//! professional.
+//! manager gives a reason to go past it ([`check_sessions_left`]). The api asks
+//! this before it reserves anything, on figures it read a moment earlier; the
+//! store asks [`check_sessions_left`] again on figures read inside the
+//! transaction that reserves the case, which is what holds when allocations
+//! run at once. A limit in open cases is not judged here: the store takes the
+//! case onto the professional's count in one conditional statement, so two
+//! allocations at once cannot both pass a full professional.
 //!
 //! The case is dated from when the council received the referral (for an EHC
 //! needs assessment request, the day its statutory clock started), and the
@@ -100,18 +103,27 @@ pub fn check_allocation(
     if !can_take(to.role, referral.kind) {
         return Err(AllocationRefused::NotTheirWork { name: to.name.clone(), role: to.role, kind: referral.kind });
     }
-    if let Capacity::SessionsPerTerm(sessions) = to.capacity
-        && to.sessions_used_this_term >= sessions
-        && !overridden
-    {
-        return Err(AllocationRefused::SessionsUsedUp {
-            name: to.name.clone(),
-            used: to.sessions_used_this_term,
-            sessions,
-        });
-    }
+    check_sessions_left(&to.name, to.capacity, to.sessions_used_this_term, overridden)?;
     let received_on = referral.received_on.unwrap_or(today);
     Ok(CaseDates { received_on, advice_due: advice_due(referral.kind, received_on) })
+}
+
+/// Whether the professional `name`, with `capacity` and `used` sessions recorded
+/// this term, may take another case: refused when their limit is sessions a
+/// term and those are all used, unless `overridden`. A limit in open cases
+/// always passes here (the store's reservation judges it).
+pub fn check_sessions_left(
+    name: &str,
+    capacity: Capacity,
+    used: u32,
+    overridden: bool,
+) -> Result<(), AllocationRefused> {
+    match capacity {
+        Capacity::SessionsPerTerm(sessions) if used >= sessions && !overridden => {
+            Err(AllocationRefused::SessionsUsedUp { name: name.to_owned(), used, sessions })
+        }
+        Capacity::SessionsPerTerm(_) | Capacity::OpenCases(_) => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,9 @@ pub use activity::{
     ActivityKind, MAX_SESSIONS_PER_ACTIVITY, NOTE_MAX_CHARS, check_note, check_sessions,
     counts_against_school_allocation,
 };
-pub use allocation::{AllocationRefused, CaseDates, OfferedReferral, ReferralState, check_allocation};
+pub use allocation::{
+    AllocationRefused, CaseDates, OfferedReferral, ReferralState, check_allocation, check_sessions_left,
+};
 pub use allocation_model::{
     AcademicTerm, MAX_SESSIONS_AVAILABLE, ModelSettings, SchoolAllocation, SchoolFigures, Term, Weights, allocate,
     balance,

@@ -1,9 +1,7 @@
 //! Cases: the allocation's local half (reserve capacity and record the case,
 //! then confirm or undo it once the other services have answered), reading one
-//! within the caller's scope, reassignment, closure, activity, and the figures
-//! behind caseload balance and school use.
-
-use std::collections::HashMap;
+//! within the caller's scope, reassignment, closure, activity, open cases and
+//! the term's model. The sessions recorded are counted in `super::sessions`.
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
@@ -13,8 +11,9 @@ use sea_orm::{
 };
 use sen_platform::identity::{Scope, TenantScope};
 
+use super::sessions::check_sessions_within;
 use super::{Store, on_unique};
-use crate::domain::{ActivityKind, CaseEvent, CaseStatus, counts_against_school_allocation, next_case_status};
+use crate::domain::{ActivityKind, CaseEvent, CaseStatus, next_case_status};
 use crate::entity::{allocation_model, case, case_activity, professional};
 use crate::error::{Error, Result};
 
@@ -46,13 +45,6 @@ pub struct NewActivity {
     pub sessions: u32,
     /// A short note.
     pub note: String,
-}
-
-/// Sessions a school has used, by kind of work counted.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SchoolUse {
-    /// Sessions counted against the school's allocation.
-    pub counted: u32,
 }
 
 /// A case's stored status.
@@ -128,7 +120,8 @@ impl Store {
     }
 
     /// Reserves the professional's capacity and records the case as pending, in
-    /// one transaction.
+    /// one transaction, refusing a professional at capacity (open cases or
+    /// sessions this term) unless overridden.
     pub async fn begin_allocation(
         &self,
         tenant: &TenantScope,
@@ -140,6 +133,17 @@ impl Store {
     ) -> Result<case::Model> {
         let txn = self.db.begin().await?;
         reserve(&txn, tenant, professional_id, override_reason.is_some()).await?;
+        // The sessions are read after `reserve` has written the professional's
+        // row, so the check and the case are one step on both engines. On
+        // PostgreSQL that UPDATE holds the row's lock to commit: an allocation
+        // to the same professional, or a change of their limit, waits for it and
+        // then reads what it committed (the lock a SELECT … FOR UPDATE would take,
+        // which SQLite does not have). On SQLite the UPDATE makes this the
+        // database's one writer, and reads in a write transaction see the latest
+        // state. Read before the first write, as the api's check is, the figures
+        // could be stale by the time the case is recorded. A refusal drops the
+        // transaction, which rolls back the reservation.
+        check_sessions_within(&txn, tenant, professional_id, override_reason.is_some(), today).await?;
         let now = Utc::now();
         let referral = draft.referral_id;
         let row = case::ActiveModel {
@@ -178,18 +182,25 @@ impl Store {
     }
 
     /// Undoes a pending case that could not be completed: the case goes and the
-    /// professional's capacity comes back, as if nothing had happened.
-    pub async fn abandon_allocation(&self, tenant: &TenantScope, row: &case::Model) -> Result<()> {
+    /// professional's capacity comes back, as if nothing had happened. True when
+    /// this call removed it; false when it was no longer pending (a retry
+    /// completed it, or another undo removed it first), and then nothing is
+    /// released: the capacity is the completed case's, or was given back already.
+    pub async fn abandon_allocation(&self, tenant: &TenantScope, row: &case::Model) -> Result<bool> {
         let txn = self.db.begin().await?;
-        case::Entity::delete_many()
+        let removed = case::Entity::delete_many()
             .filter(case::Column::Id.eq(row.id))
             .filter(case::Column::LaCode.eq(tenant.key()))
             .filter(case::Column::Status.eq(CaseStatus::Pending.code()))
             .exec(&txn)
-            .await?;
-        release(&txn, row.professional_id).await?;
+            .await?
+            .rows_affected
+            == 1;
+        if removed {
+            release(&txn, row.professional_id).await?;
+        }
         txn.commit().await?;
-        Ok(())
+        Ok(removed)
     }
 
     /// One case of the tenant.
@@ -324,32 +335,6 @@ impl Store {
             query = query.filter(case::Column::ProfessionalId.eq(id));
         }
         Ok(query.order_by_asc(case::Column::AllocatedOn).order_by_asc(case::Column::Id).all(&self.db).await?)
-    }
-
-    /// Sessions recorded between `from` and `to` (inclusive): per case, and per
-    /// school counting only work that uses the school's allocation.
-    pub async fn sessions_between(
-        &self,
-        tenant: &TenantScope,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<(HashMap<i32, u32>, HashMap<i32, SchoolUse>)> {
-        let rows = case_activity::Entity::find()
-            .filter(case_activity::Column::LaCode.eq(tenant.key()))
-            .filter(case_activity::Column::On.gte(from))
-            .filter(case_activity::Column::On.lte(to))
-            .all(&self.db)
-            .await?;
-        let mut by_case: HashMap<i32, u32> = HashMap::new();
-        let mut by_school: HashMap<i32, SchoolUse> = HashMap::new();
-        for row in rows {
-            let sessions = u32::try_from(row.sessions).unwrap_or(0);
-            *by_case.entry(row.case_id).or_default() += sessions;
-            if ActivityKind::parse(&row.kind).is_ok_and(counts_against_school_allocation) {
-                by_school.entry(row.school_urn).or_default().counted += sessions;
-            }
-        }
-        Ok((by_case, by_school))
     }
 
     /// Sets the term's model.

@@ -1,13 +1,16 @@
 //! Persistence of the caseloads service, always scoped to the caller's tenant.
-//! The capacity check and the allocation are one conditional update of the
-//! professional's open-case count, so two managers allocating at once cannot both
-//! take a professional past capacity.
+//! The capacity check and the allocation are one transaction that begins with a
+//! conditional update of the professional's open-case count, so two managers
+//! allocating at once cannot both take a professional past capacity, whether it
+//! is counted in open cases or in sessions a term.
 
 mod cases;
 mod professionals;
+mod sessions;
 
-pub use cases::{CaseDraft, NewActivity, SchoolUse, case_status};
-pub use professionals::NewProfessional;
+pub use cases::{CaseDraft, NewActivity, case_status};
+pub use professionals::{NewProfessional, capacity_of};
+pub use sessions::SchoolUse;
 
 use sea_orm::DatabaseConnection;
 use sen_platform::config::PoolConfig;

@@ -28,6 +28,11 @@ pub struct NewProfessional {
     pub active: bool,
 }
 
+/// A professional's capacity as stored.
+pub fn capacity_of(p: &professional::Model) -> Capacity {
+    Capacity::new(&p.capacity_kind, u32::try_from(p.capacity).unwrap_or(0)).unwrap_or(Capacity::OpenCases(1))
+}
+
 fn columns(model: &mut professional::ActiveModel, p: &NewProfessional) {
     model.person = Set(p.person.clone());
     model.name = Set(p.name.clone());
