@@ -22,8 +22,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use tower::{Layer, Service};
 
-use crate::layers::route::route_label;
-use crate::proxy::is_grpc;
+use crate::layers::route::Route;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -273,8 +272,7 @@ where
 
     fn call(&mut self, request: Request) -> Self::Future {
         let started = Instant::now();
-        let grpc = is_grpc(request.headers());
-        let route = route_label(request.uri().path(), grpc);
+        let Route { label: route, grpc } = Route::of(&request);
         let metrics = self.metrics.clone();
         let answer = self.inner.call(request);
         Box::pin(async move { Ok(observe(&metrics, route, grpc, started, answer.await?)) })

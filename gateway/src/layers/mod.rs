@@ -4,6 +4,7 @@
 //! | layer | from | what it does |
 //! | --- | --- | --- |
 //! | [`request_id::drop_unsafe_id`] | tower `MapRequest` | drops a caller's request id that could inject text into logs |
+//! | [`route::label`] | tower `MapRequest` | works out the request's route once, for the span and the metrics |
 //! | `SetRequestId` / `PropagateRequestId` | tower-http | keeps the caller's `x-request-id` or makes one ([`request_id`]), and echoes it on the answer |
 //! | `SetSensitiveRequestHeaders` | tower-http | marks bearer tokens and session cookies so no log or span shows them |
 //! | `Trace` | tower-http | the request's span ([`span`]), parented on the caller's trace |
@@ -60,7 +61,13 @@ pub type Front = Stack<
             SetSensitiveRequestHeadersLayer,
             Stack<
                 PropagateRequestIdLayer,
-                Stack<SetRequestIdLayer<request_id::MakeIds>, Stack<MapRequestLayer<fn(Request) -> Request>, Identity>>,
+                Stack<
+                    SetRequestIdLayer<request_id::MakeIds>,
+                    Stack<
+                        MapRequestLayer<fn(Request) -> Request>,
+                        Stack<MapRequestLayer<fn(Request) -> Request>, Identity>,
+                    >,
+                >,
             >,
         >,
     >,
@@ -71,6 +78,7 @@ pub fn front(metrics: Arc<Metrics>) -> ServiceBuilder<Front> {
     let id = HeaderName::from_static(REQUEST_ID);
     ServiceBuilder::new()
         .layer(MapRequestLayer::new(request_id::drop_unsafe_id as fn(Request) -> Request))
+        .layer(MapRequestLayer::new(route::label as fn(Request) -> Request))
         .layer(SetRequestIdLayer::new(id.clone(), request_id::MakeIds::default()))
         .layer(PropagateRequestIdLayer::new(id))
         .layer(SetSensitiveRequestHeadersLayer::new([http::header::AUTHORIZATION, http::header::COOKIE]))

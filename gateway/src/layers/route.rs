@@ -2,7 +2,39 @@
 //! route's template, or one of a few fixed paths, so that ids (pupil numbers,
 //! referral ids) never become metric labels or span names.
 
+use axum::extract::Request;
+
 use crate::policy::RULES;
+use crate::proxy::is_grpc;
+
+/// A request's route, worked out once at the front of the stack ([`label`]) and
+/// read by the span and the metrics after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// The route's label ([`route_label`]).
+    pub label: String,
+    /// Whether the request is a gRPC call.
+    pub grpc: bool,
+}
+
+impl Route {
+    /// The route of `request`: the one [`label`] recorded, or worked out now.
+    pub fn of(request: &Request) -> Route {
+        request.extensions().get::<Route>().cloned().unwrap_or_else(|| Route::work_out(request))
+    }
+
+    fn work_out(request: &Request) -> Route {
+        let grpc = is_grpc(request.headers());
+        Route { label: route_label(request.uri().path(), grpc), grpc }
+    }
+}
+
+/// Records the request's [`Route`] in its extensions, once.
+pub fn label(mut request: Request) -> Request {
+    let route = Route::work_out(&request);
+    request.extensions_mut().insert(route);
+    request
+}
 
 /// The route a request is counted under: the gRPC method, the JSON route's
 /// template, or one of a few fixed paths, so that ids never become labels.

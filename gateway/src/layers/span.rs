@@ -7,12 +7,11 @@ use axum::extract::Request;
 use tracing::Span;
 
 use crate::layers::request_id::REQUEST_ID;
-use crate::layers::route::route_label;
-use crate::proxy::is_grpc;
+use crate::layers::route::Route;
 
 /// The span of one request.
 pub fn request_span(request: &Request) -> Span {
-    let route = route_label(request.uri().path(), is_grpc(request.headers()));
+    let route = Route::of(request).label;
     let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let span = tracing::info_span!(
         "gateway",
@@ -39,6 +38,6 @@ mod tests {
         // Without a subscriber the span is disabled, but building it must not need one.
         let span = request_span(&request);
         assert!(span.is_disabled() || span.metadata().is_some_and(|m| m.name() == "gateway"));
-        assert_eq!(route_label(request.uri().path(), false), "/api/v1/pupils/{id}");
+        assert_eq!(Route::of(&request).label, "/api/v1/pupils/{id}");
     }
 }

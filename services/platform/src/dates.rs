@@ -19,11 +19,6 @@ pub fn system_clock() -> Clock {
     Arc::new(|| Utc::now().date_naive())
 }
 
-/// A clock that always says `day`.
-pub fn fixed_clock(day: NaiveDate) -> Clock {
-    Arc::new(move || day)
-}
-
 /// The wire form of a date.
 pub fn to_proto(date: NaiveDate) -> Date {
     Date { year: date.year(), month: date.month() as i32, day: date.day() as i32 }

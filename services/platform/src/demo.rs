@@ -139,13 +139,8 @@ impl DemoBook {
     /// The whole of `tenant`, as the platform's demo loader (a service identity)
     /// sees it: writes go through the same scoped store calls as any other.
     pub fn loader_scope(&self, tenant: &str) -> anyhow::Result<TenantScope> {
-        self.scope_of(tenant, "demo-loader", Role::Service)
-    }
-
-    /// The whole of `tenant` as `person` in `role` (one of the council's roles).
-    pub fn scope_of(&self, tenant: &str, person: &str, role: Role) -> anyhow::Result<TenantScope> {
         let la = LaCode::parse(tenant).map_err(anyhow::Error::msg)?;
-        let grant = Grant { person: person.to_owned(), role, tenant: Some(la), school: None };
+        let grant = Grant { person: "demo-loader".to_owned(), role: Role::Service, tenant: Some(la), school: None };
         let token = self.issuer.signer.mint(&grant, Duration::from_secs(60)).map_err(anyhow::Error::msg)?;
         Ok(self.issuer.verifier.verify(&token)?.tenant_scope()?)
     }

@@ -104,19 +104,6 @@ all_checked!(A, B, C, D, E, F, G, H, I, J);
 all_checked!(A, B, C, D, E, F, G, H, I, J, K);
 all_checked!(A, B, C, D, E, F, G, H, I, J, K, L);
 
-/// A list of checks joined: every value, or every violation.
-pub fn all_of<T>(checks: impl IntoIterator<Item = Checked<T>>) -> Checked<Vec<T>> {
-    let mut values = Vec::new();
-    let mut violations = FieldViolations::new();
-    for check in checks {
-        match check {
-            Ok(value) => values.push(value),
-            Err(found) => violations.extend(found),
-        }
-    }
-    violations.into_result().map(|()| values)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,11 +137,5 @@ mod tests {
     fn a_path_joins_prefix_and_name_unless_at_the_top() {
         assert_eq!(path("school", "postcode"), "school.postcode");
         assert_eq!(path("", "urn"), "urn");
-    }
-
-    #[test]
-    fn a_list_keeps_every_violation() {
-        let checked = all_of([text("", "x[0]", 3), text("ok", "x[1]", 3), text("", "x[2]", 3)]);
-        assert_eq!(checked.unwrap_err().iter().count(), 2);
     }
 }

@@ -26,7 +26,6 @@ pub mod store;
 use sen_platform::identity::{IdentityVerifier, VerifyIdentity};
 use sen_proto::v1::pupils_service_server::PupilsServiceServer;
 use tonic::server::NamedService;
-use tonic::service::Routes;
 use tonic::service::interceptor::InterceptedService;
 
 pub use api::PupilsApi;
@@ -44,9 +43,4 @@ pub fn service(
     verifier: &IdentityVerifier,
 ) -> InterceptedService<PupilsServiceServer<PupilsApi>, VerifyIdentity> {
     InterceptedService::new(PupilsServiceServer::new(api), verifier.interceptor())
-}
-
-/// The service's routes alone.
-pub fn routes(api: PupilsApi, verifier: &IdentityVerifier) -> Routes {
-    Routes::new(service(api, verifier))
 }

@@ -27,7 +27,6 @@ pub mod store;
 use sen_platform::identity::{IdentityVerifier, VerifyIdentity};
 use sen_proto::v1::referrals_service_server::ReferralsServiceServer;
 use tonic::server::NamedService;
-use tonic::service::Routes;
 use tonic::service::interceptor::InterceptedService;
 
 pub use api::ReferralsApi;
@@ -45,9 +44,4 @@ pub fn service(
     verifier: &IdentityVerifier,
 ) -> InterceptedService<ReferralsServiceServer<ReferralsApi>, VerifyIdentity> {
     InterceptedService::new(ReferralsServiceServer::new(api), verifier.interceptor())
-}
-
-/// The service's routes alone.
-pub fn routes(api: ReferralsApi, verifier: &IdentityVerifier) -> Routes {
-    Routes::new(service(api, verifier))
 }

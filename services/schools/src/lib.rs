@@ -23,7 +23,6 @@ pub mod store;
 use sen_platform::identity::{IdentityVerifier, VerifyIdentity};
 use sen_proto::v1::schools_service_server::SchoolsServiceServer;
 use tonic::server::NamedService;
-use tonic::service::Routes;
 use tonic::service::interceptor::InterceptedService;
 
 pub use api::SchoolsApi;
@@ -46,9 +45,4 @@ pub fn service(
         SchoolsServiceServer::new(api).max_decoding_message_size(MAX_MESSAGE_BYTES),
         verifier.interceptor(),
     )
-}
-
-/// The service's routes alone.
-pub fn routes(api: SchoolsApi, verifier: &IdentityVerifier) -> Routes {
-    Routes::new(service(api, verifier))
 }

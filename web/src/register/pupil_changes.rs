@@ -109,6 +109,21 @@ fn current_status(pupil: &pb::Pupil) -> Posted {
     ])
 }
 
+/// A form posted about pupil `id` by someone who may change the register, with
+/// this session's CSRF token: what was sent, and the pupil as the poster sees it.
+async fn posted_for(
+    web: &Web,
+    session: &Session,
+    id: i64,
+    posted: Vec<(String, String)>,
+) -> Result<(Posted, pb::Pupil), Refused> {
+    session.require(EDITORS)?;
+    let values = Posted(posted);
+    session.check_csrf(values.csrf())?;
+    let pupil = get_pupil(web, session, id).await?;
+    Ok((values, pupil))
+}
+
 /// `GET /pupils/{id}/status`.
 pub(super) async fn status_form(State(web): State<Arc<Web>>, session: Session, Path(id): Path<i64>) -> PageResult {
     session.require(EDITORS)?;
@@ -124,10 +139,7 @@ pub(super) async fn change_status(
     Path(id): Path<i64>,
     Form(posted): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    session.require(EDITORS)?;
-    let values = Posted(posted);
-    session.check_csrf(values.csrf())?;
-    let pupil = get_pupil(&web, &session, id).await?;
+    let (values, pupil) = posted_for(&web, &session, id, posted).await?;
     let mut errors = Vec::new();
     let effective_on = fields::date_from(values.get("effective_on"), "effective_on", "Date of the change", &mut errors);
     let status = fields::status_value(values.get("sen_status"));
@@ -204,10 +216,7 @@ pub(super) async fn add_cycle(
     Path(id): Path<i64>,
     Form(posted): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    session.require(EDITORS)?;
-    let values = Posted(posted);
-    session.check_csrf(values.csrf())?;
-    let pupil = get_pupil(&web, &session, id).await?;
+    let (values, pupil) = posted_for(&web, &session, id, posted).await?;
     let mut errors = Vec::new();
     let started_on = fields::date_from(values.get("started_on"), "started_on", "Start date", &mut errors);
     let review_due = fields::date_from(values.get("review_due"), "review_due", "Review date", &mut errors);
@@ -267,10 +276,7 @@ pub(super) async fn add_provision(
     Path(id): Path<i64>,
     Form(posted): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    session.require(EDITORS)?;
-    let values = Posted(posted);
-    session.check_csrf(values.csrf())?;
-    let pupil = get_pupil(&web, &session, id).await?;
+    let (values, pupil) = posted_for(&web, &session, id, posted).await?;
     let mut errors = Vec::new();
     let start_on = fields::date_from(values.get("start_on"), "start_on", "Start date", &mut errors);
     let end_on = fields::date_from(values.get("end_on"), "end_on", "End date", &mut errors);
