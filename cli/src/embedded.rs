@@ -29,6 +29,8 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     // port, unless a URL says otherwise.
     let own = format!("http://{}", listener.local_addr()?);
     let mut wirings = Vec::new();
+    // One registry for the services of this process.
+    let metrics = sen_platform::metrics::Metrics::default();
     for service in SERVICES {
         let mut peers = std::collections::BTreeMap::new();
         for peer in service.info().peers {
@@ -42,6 +44,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
             clock: sen_platform::dates::system_clock(),
             own_signer: Some(issuer.signer.clone()),
             peers,
+            metrics: metrics.clone(),
         });
     }
     let mut book = DemoBook::new(issuer.clone(), config.demo_data, Utc::now().date_naive());
@@ -60,7 +63,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     // The gateway's key, loaded once: its internal tokens and the pages' keys are made from it.
     let key = sen_gateway::signing_key::SigningKey::from_config(config, &settings)?;
     let authn = sen_gateway::authn_from_config(config, &settings, &key)?;
-    let internal = tonic::transport::Endpoint::from_shared(own)?.connect_lazy();
+    let internal = tonic::transport::Endpoint::from_shared(own)?.tcp_nodelay(true).connect_lazy();
     let upstreams = services::routing()
         .into_iter()
         .map(|(service, part)| (service, part, sen_gateway::upstream::boxed(internal.clone())))
@@ -76,16 +79,30 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         config.data_dir.display(),
     );
     println!("SEN oversight platform: {shown}");
-    let options = sen_platform::serve::ServeOptions { tls: None, shutdown_grace: config.shutdown_grace, admin: None };
+    let options = sen_platform::serve::ServeOptions {
+        tls: None,
+        shutdown_grace: config.shutdown_grace,
+        admin: None,
+        metrics: metrics.clone(),
+    };
     let names: Vec<&str> = SERVICES.iter().map(|service| service.info().grpc_name).collect();
-    let services =
-        sen_platform::serve::serve(listener, routes, &names, options, sen_platform::serve::shutdown_signal());
+    // The services stop only once the gateway has drained: a call still in flight
+    // there may need another service (an allocation opens the pupil's access and
+    // marks the referral), and in one process there is no other replica to ask.
+    let (gateway_stopped, services_stop) = tokio::sync::oneshot::channel::<()>();
+    let services = sen_platform::serve::serve(listener, routes, &names, options, async move {
+        let _ = services_stop.await;
+    });
     let gateway = std::sync::Arc::new(sen_gateway::Gateway::new(authn, upstreams, &settings));
     // The sign-in page lists each authority's people together, as each service named them.
     let mut people = book.people;
     people.sort_by_key(|person| person.grant.tenant);
     let pages = sen_web::demo_pages(config, gateway.upstreams(), &key, people)?;
-    let gateway = sen_gateway::run(front, config, gateway, Some(pages));
+    let gateway = async move {
+        let stopped = sen_gateway::run(front, config, gateway, Some(pages)).await;
+        let _ = gateway_stopped.send(());
+        stopped
+    };
     tokio::try_join!(services, gateway)?;
     Ok(())
 }

@@ -7,9 +7,14 @@
 //! - `sen migrate <part>` brings one service's database schema up to date and
 //!   exits (the migration Job before a rollout).
 //! - `sen token …` mints a development identity token for the embedded mode.
+//! - `sen generate` fills PostgreSQL with an England-shaped dataset, one
+//!   database per service, to measure the platform at national scale.
+//! - `sen backup --to DIR` / `sen restore --from DIR` copy the embedded data
+//!   folder while it runs, and put a copy back into an empty one.
 //! - `sen caseload`, `sen case …`, `sen referrals …`, `sen overview`: the client
 //!   for professionals, SENCOs and school systems, talking gRPC to the gateway.
 
+mod backup;
 mod client;
 mod embedded;
 mod front;
@@ -44,6 +49,12 @@ enum Command {
     },
     /// Mint a development identity token (embedded mode only).
     Token(token::TokenArgs),
+    /// Fill PostgreSQL with an England-shaped dataset, one database per service (for measuring at scale).
+    Generate(sen_cli::generate::command::GenerateArgs),
+    /// Copy the embedded platform's data folder (SEN_DATA_DIR), safely while it runs, into an empty folder.
+    Backup(backup::BackupArgs),
+    /// Put a copy made by `sen backup` into an empty data folder (SEN_DATA_DIR).
+    Restore(backup::RestoreArgs),
     #[command(flatten)]
     Client(client::ClientCommand),
 }
@@ -65,7 +76,11 @@ fn main() -> std::process::ExitCode {
     match &cli.command {
         // Minting needs only the mode and the data folder, not a servable configuration.
         Some(Command::Token(args)) => return exit(token::run(args)),
+        Some(Command::Generate(args)) => return exit(sen_cli::generate::command::run(args)),
         Some(Command::Client(command)) => return client::run(command),
+        // The data folder's files are all these need; the platform need not be configured.
+        Some(Command::Backup(args)) => return exit(offline(backup::backup(args))),
+        Some(Command::Restore(args)) => return exit(offline(backup::restore(args))),
         _ => {}
     }
     let serving = match &cli.command {
@@ -80,7 +95,9 @@ fn main() -> std::process::ExitCode {
         }
     };
     let result = match cli.command {
-        Some(Command::Token(_) | Command::Client(_)) => Ok(()),
+        Some(
+            Command::Token(_) | Command::Generate(_) | Command::Client(_) | Command::Backup(_) | Command::Restore(_),
+        ) => Ok(()),
         Some(Command::Migrate { part }) => match services::by_part(&part) {
             Some(service) => runtime(&config, "sen-migrate", |config| async move {
                 sen_platform::service::migrate(service, &config).await
@@ -109,6 +126,11 @@ fn exit(result: anyhow::Result<()>) -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Runs a command that needs an async runtime but no telemetry or configuration.
+fn offline(body: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(body)
 }
 
 /// Starts telemetry and the async runtime, then runs `body`.

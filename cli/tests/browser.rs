@@ -332,6 +332,7 @@ async fn the_pages_work_in_a_real_browser_for_every_role() {
         j.capture("sign-in", "the foundation's").await;
         j.axe_finds_a_planted_violation().await;
     }
+    a_crafted_return_address_keeps_the_browser_on_the_platform(&mut j).await;
     manager_sees_the_council(&mut j).await;
     case_officer_sees_the_council(&mut j).await;
     let referral = senco_refers(&mut j).await;
@@ -350,6 +351,25 @@ async fn the_pages_work_in_a_real_browser_for_every_role() {
     support::stop(running).await;
     println!("browser journeys took {:?}", started.elapsed());
     assert!(j.problems.is_empty(), "{} problem(s) in the browser:\n- {}", j.problems.len(), j.problems.join("\n- "));
+}
+
+/// A sign-in link whose return address a browser would read as another host
+/// (a tab between the slashes, which browsers strip) ends on the platform.
+async fn a_crafted_return_address_keeps_the_browser_on_the_platform(j: &mut Journey) {
+    let step = async {
+        j.goto("/sign-in?next=/%09/evil.example/").await?;
+        let xpath = "//h2[normalize-space()='Authority 990']/following-sibling::ul[1]//form[span[normalize-space()='SEN manager']]/button";
+        let button = j.find(Locator::XPath(xpath), "sign-in").await?;
+        button.click().await.map_err(|e| format!("cannot sign in: {e}"))?;
+        j.wait_until_away_from("/sign-in").await?;
+        j.client.current_url().await.map_err(|e| e.to_string())
+    };
+    let landed = step.await;
+    if let Some(url) = j.record(landed) {
+        let origin = url.origin().ascii_serialization();
+        j.check(origin == j.base, format!("signing in with a crafted return address ended on {url}"));
+        let _ = j.sign_out().await;
+    }
 }
 
 async fn manager_sees_the_council(j: &mut Journey) {

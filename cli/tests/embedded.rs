@@ -50,6 +50,38 @@ fn bad_configuration_names_the_variable_and_starts_nothing() {
     assert!(!data.path().join("schools.db").exists(), "nothing was created");
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_folder_and_every_file_in_it_are_private_to_the_account_running_sen() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().expect("temp dir");
+    let data = parent.path().join("data");
+    let running = start(&data);
+    let mode = |path: &std::path::Path| std::fs::metadata(path).expect("exists").permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "the data folder");
+    let files: Vec<_> = std::fs::read_dir(&data).expect("listed").map_while(Result::ok).map(|e| e.path()).collect();
+    assert!(files.iter().any(|f| f.ends_with("pupils.db")), "{files:?}");
+    assert!(files.iter().any(|f| f.to_string_lossy().ends_with("pupils.db-wal")), "{files:?}");
+    for file in &files {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
+    stop(running).await;
+}
+
+#[cfg(unix)]
+#[test]
+fn sen_refuses_a_data_folder_other_accounts_can_read_and_says_how_to_fix_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut sen = sen(data.path());
+    std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let output = sen.output().expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("chmod 700"), "{stderr}");
+    assert!(!data.path().join("pupils.db").exists(), "nothing was written to the open folder");
+}
+
 #[tokio::test]
 async fn the_demo_register_has_pupils_plans_reviews_and_transfers_in_realistic_numbers() {
     use sen_proto::v1 as pb;

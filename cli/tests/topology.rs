@@ -4,262 +4,12 @@
 //! gateway in front. A SENCO refers, a manager allocates, an EP works the case
 //! with the `sen` client, and the overview shows it.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod support;
+
 use std::time::{Duration, Instant};
 
-use ed25519_dalek::SigningKey;
-use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
-use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey};
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-use sen_gateway::oidc::testing::StubProvider;
-use sen_platform::testing::{Engine, TestDatabase};
-use serde_json::{Value, json};
-
-const AUDIENCE: &str = "api://sen-platform";
-const PARTS: [&str; 4] = ["schools", "pupils", "referrals", "caseloads"];
-
-/// A child process killed when the test ends, whatever happens.
-struct Process {
-    name: String,
-    child: Child,
-    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Process {
-    fn log(&self) -> String {
-        self.log.lock().map(|l| l.join("\n")).unwrap_or_default()
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
-
-fn spawn(name: &str, args: &[&str], vars: &HashMap<String, String>) -> Process {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sen"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(vars)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sen starts");
-    let stderr = child.stderr.take().expect("piped");
-    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Ok(mut log) = sink.lock() {
-                log.push(line);
-            }
-        }
-    });
-    Process { name: name.to_owned(), child, log }
-}
-
-/// Certificates for every part from one CA, and the two Ed25519 signing keys.
-fn material(dir: &Path) -> PathBuf {
-    let ca_key = KeyPair::generate().expect("key");
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_cert = ca_params.self_signed(&ca_key).expect("CA");
-    let issuer = Issuer::new(ca_params, ca_key);
-    std::fs::write(dir.join("ca.pem"), ca_cert.pem()).expect("write");
-    for name in PARTS.iter().chain(&["gateway"]) {
-        let key = KeyPair::generate().expect("key");
-        let cert = CertificateParams::new(vec!["localhost".to_owned()])
-            .expect("params")
-            .signed_by(&key, &issuer)
-            .expect("cert");
-        std::fs::write(dir.join(format!("{name}.pem")), cert.pem()).expect("write");
-        std::fs::write(dir.join(format!("{name}-key.pem")), key.serialize_pem()).expect("write");
-    }
-    for signer in ["gateway-signing", "service-signing"] {
-        let key = SigningKey::generate(&mut rand_core::OsRng);
-        let private = key.to_pkcs8_pem(LineEnding::LF).expect("pem");
-        let public = key.verifying_key().to_public_key_pem(LineEnding::LF).expect("pem");
-        std::fs::write(dir.join(format!("{signer}.pem")), private.as_bytes()).expect("write");
-        std::fs::write(dir.join(format!("{signer}.pub.pem")), public).expect("write");
-    }
-    dir.join("ca.pem")
-}
-
-fn path(dir: &Path, file: &str) -> String {
-    dir.join(file).display().to_string()
-}
-
-/// The whole platform, as a cluster runs it.
-struct Cluster {
-    _dir: tempfile::TempDir,
-    _databases: Vec<TestDatabase>,
-    processes: Vec<Process>,
-    oidc: StubProvider,
-    gateway: String,
-    admin: String,
-    ca: PathBuf,
-    http: reqwest::Client,
-}
-
-impl Cluster {
-    async fn start() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let ca = material(dir.path());
-        let oidc = StubProvider::start().await;
-        let ports: HashMap<&str, u16> = PARTS.iter().map(|p| (*p, free_port())).collect();
-        let url = |part: &str| format!("https://localhost:{}", ports[part]);
-        let mut databases = Vec::new();
-        let mut processes = Vec::new();
-        for part in PARTS {
-            let database = TestDatabase::create(Engine::Postgres).await.expect("a PostgreSQL database");
-            let mut vars: HashMap<String, String> = [
-                ("SEN_MODE", "production".to_owned()),
-                ("SEN_LOG", "warn".to_owned()),
-                ("SEN_LISTEN", format!("127.0.0.1:{}", ports[part])),
-                ("SEN_DATABASE_URL", database.url.clone()),
-                ("SEN_TLS_CERT_FILE", path(dir.path(), &format!("{part}.pem"))),
-                ("SEN_TLS_KEY_FILE", path(dir.path(), &format!("{part}-key.pem"))),
-                ("SEN_TLS_CLIENT_CA_FILE", path(dir.path(), "ca.pem")),
-                ("SEN_UPSTREAM_CA_FILE", path(dir.path(), "ca.pem")),
-                (
-                    "SEN_IDENTITY_PUBLIC_KEY_FILES",
-                    format!(
-                        "{},{}",
-                        path(dir.path(), "gateway-signing.pub.pem"),
-                        path(dir.path(), "service-signing.pub.pem")
-                    ),
-                ),
-                ("SEN_SHUTDOWN_GRACE_SECONDS", "1".to_owned()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
-            let calls: &[&str] = match part {
-                "pupils" => &["schools"],
-                "referrals" => &["pupils"],
-                "caseloads" => &["schools", "pupils", "referrals"],
-                _ => &[],
-            };
-            for called in calls {
-                vars.insert(format!("SEN_{}_URL", called.to_uppercase()), url(called));
-            }
-            if part == "caseloads" {
-                vars.insert("SEN_SERVICE_SIGNING_KEY_FILE".into(), path(dir.path(), "service-signing.pem"));
-            }
-            processes.push(spawn(part, &["serve", part], &vars));
-            databases.push(database);
-        }
-        let (front, admin) = (free_port(), free_port());
-        let mut vars: HashMap<String, String> = [
-            ("SEN_MODE", "production".to_owned()),
-            ("SEN_LOG", "warn".to_owned()),
-            ("SEN_LISTEN", format!("127.0.0.1:{front}")),
-            ("SEN_ADMIN_LISTEN", format!("127.0.0.1:{admin}")),
-            ("SEN_TLS_CERT_FILE", path(dir.path(), "gateway.pem")),
-            ("SEN_TLS_KEY_FILE", path(dir.path(), "gateway-key.pem")),
-            ("SEN_UPSTREAM_CA_FILE", path(dir.path(), "ca.pem")),
-            ("SEN_GATEWAY_SIGNING_KEY_FILE", path(dir.path(), "gateway-signing.pem")),
-            ("SEN_OIDC_ISSUER", oidc.issuer()),
-            ("SEN_OIDC_AUDIENCE", AUDIENCE.to_owned()),
-            ("SEN_SHUTDOWN_GRACE_SECONDS", "1".to_owned()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-        for part in PARTS {
-            vars.insert(format!("SEN_{}_URL", part.to_uppercase()), url(part));
-        }
-        processes.push(spawn("gateway", &["serve", "gateway"], &vars));
-        let ca_pem = std::fs::read(&ca).expect("CA");
-        let http = reqwest::Client::builder()
-            .add_root_certificate(reqwest::Certificate::from_pem(&ca_pem).expect("CA"))
-            .build()
-            .expect("client");
-        let cluster = Self {
-            _dir: dir,
-            _databases: databases,
-            processes,
-            oidc,
-            gateway: format!("https://localhost:{front}"),
-            admin: format!("http://127.0.0.1:{admin}"),
-            ca,
-            http,
-        };
-        cluster.wait_until_ready().await;
-        cluster
-    }
-
-    /// Waits until the gateway says every service answers.
-    async fn wait_until_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            if let Ok(response) = self.http.get(format!("{}/readyz", self.admin)).send().await
-                && response.status() == 200
-            {
-                return;
-            }
-            for process in &self.processes {
-                assert!(
-                    Instant::now() < deadline,
-                    "the cluster did not become ready; {} said:\n{}",
-                    process.name,
-                    process.log()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    fn token(&self, person: &str, role: &str, tenant: Option<&str>, school: Option<&str>) -> String {
-        self.oidc.token(&self.oidc.claims(person, role, tenant, school, AUDIENCE, Duration::from_secs(600)))
-    }
-
-    async fn post(&self, token: &str, route: &str, body: Value) -> (u16, Value) {
-        let response = self
-            .http
-            .post(format!("{}{route}", self.gateway))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .expect("POST");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, token: &str, route: &str) -> (u16, Value) {
-        let response = self.http.get(format!("{}{route}", self.gateway)).bearer_auth(token).send().await.expect("GET");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Runs the `sen` client against the gateway as `token`.
-    async fn sen(&self, token: &str, args: &[&str]) -> Output {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sen"));
-        command
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("SEN_GATEWAY_URL", &self.gateway)
-            .env("SEN_CA_FILE", &self.ca)
-            .env("SEN_TOKEN", token);
-        tokio::task::spawn_blocking(move || command.output().expect("sen runs")).await.expect("joined")
-    }
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
+use serde_json::json;
+use support::cluster::{AUDIENCE, Cluster, text};
 
 #[tokio::test]
 async fn a_referral_goes_from_senco_to_ep_and_back_to_the_overview_across_the_production_topology() {
@@ -441,9 +191,7 @@ async fn tokens_that_are_expired_for_another_audience_unknown_or_from_the_develo
     let (status, _) = cluster.get(&stranger, "/api/v1/schools").await;
     assert_eq!(status, 403);
     // The gateway reports itself unready when a service stops.
-    let mut cluster = cluster;
-    let referrals = cluster.processes.iter().position(|p| p.name == "referrals").expect("referrals");
-    drop(cluster.processes.remove(referrals));
+    cluster.kill("referrals");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let ready = cluster.http.get(format!("{}/readyz", cluster.admin)).send().await.expect("readyz");
@@ -459,4 +207,11 @@ async fn tokens_that_are_expired_for_another_audience_unknown_or_from_the_develo
     let metrics = cluster.http.get(format!("{}/metrics", cluster.admin)).send().await.expect("metrics");
     let metrics = metrics.text().await.expect("text");
     assert!(metrics.contains("sen_gateway_upstream_up{service=\"referrals\"} 0"), "{metrics}");
+    // The caseloads service serves its own counters on its admin port.
+    let caseloads = &cluster.service_admins["caseloads"];
+    let metrics = cluster.http.get(format!("{caseloads}/metrics")).send().await.expect("metrics");
+    assert_eq!(metrics.status(), 200);
+    let metrics = metrics.text().await.expect("text");
+    assert!(metrics.contains("sen_caseloads_reconcile_passes_total{result=\"ok\"}"), "{metrics}");
+    assert!(metrics.contains("sen_caseloads_reconciled_allocations_total{outcome=\"undone\"} 0"), "{metrics}");
 }

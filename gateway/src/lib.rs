@@ -8,12 +8,15 @@
 //! internal identity token that the services verify, signed with the gateway's
 //! key ([`signing_key`], loaded once; the pages make their keys from it too).
 //! Around it all: a request id, a span in the caller's trace, Prometheus
-//! metrics, load shedding at the concurrency limit, and a rate limit per tenant
-//! ([`layers`]).
+//! metrics, limits on each person, authority and (for callers without an
+//! identity) client address, bodies read within a time limit before work is
+//! taken on, and load shedding at the concurrency limit ([`layers`]); beneath
+//! it, time limits on slow connections ([`server`]).
 
 pub mod authn;
 pub mod caller;
 pub mod config;
+pub mod drain;
 pub mod json;
 pub mod layers;
 pub mod oidc;
@@ -40,7 +43,7 @@ use sen_platform::identity::DevIssuer;
 use crate::authn::{Authenticator, Authn, Refusal};
 use crate::caller::Caller;
 use crate::config::GatewaySettings;
-use crate::layers::{Metrics, RateLimiter};
+use crate::layers::{CallerLimits, Limits, Metrics, SessionCheck, Slots};
 use crate::proxy::{Proxy, is_grpc, status_response};
 use crate::readiness::Readiness;
 use crate::signing_key::SigningKey;
@@ -54,6 +57,16 @@ pub const PART: &str = "gateway";
 /// services says which there are; the gateway itself lists none.
 pub type Fronted = (&'static str, &'static str);
 
+/// The web pages the gateway serves: their routes, and how to recognise a
+/// signed-in page session from a request's headers (so that page requests are
+/// held to their person's limits, not a stranger's).
+pub struct Pages {
+    /// The pages' routes.
+    pub routes: Router,
+    /// Who a request's session cookie signs in, if anyone.
+    pub sessions: SessionCheck,
+}
+
 /// Everything a request needs on its way through.
 #[derive(Debug)]
 pub struct Gateway {
@@ -61,8 +74,9 @@ pub struct Gateway {
     proxy: Arc<Proxy>,
     upstreams: Upstreams,
     metrics: Arc<Metrics>,
-    limiter: RateLimiter,
-    max_concurrent: usize,
+    limits: Limits,
+    slots: Slots,
+    connections: server::ConnectionSettings,
     readiness: Readiness,
 }
 
@@ -73,7 +87,9 @@ impl Gateway {
         services: Vec<(&'static str, &'static str, GrpcService)>,
         settings: &GatewaySettings,
     ) -> Self {
-        let readiness = Readiness::new(services.iter().map(|(_, part, endpoint)| (*part, endpoint.clone())).collect());
+        let slots = Slots::new(settings.max_concurrent);
+        let readiness = Readiness::new(services.iter().map(|(_, part, endpoint)| (*part, endpoint.clone())).collect())
+            .with_slots(slots.clone());
         let own = overview::OverviewApi::new(Upstreams::new(services.clone())).into_service();
         let mut all = services;
         all.push(("sen.v1.GatewayService", PART, upstream::boxed(own)));
@@ -83,8 +99,9 @@ impl Gateway {
             proxy: Arc::new(Proxy { upstreams: upstreams.clone(), timeout: settings.request_timeout }),
             upstreams,
             metrics: Arc::new(Metrics::default()),
-            limiter: RateLimiter::new(settings.rate_per_tenant, settings.rate_burst),
-            max_concurrent: settings.max_concurrent,
+            limits: settings.limits.clone(),
+            slots,
+            connections: settings.connections,
             readiness,
         }
     }
@@ -99,15 +116,22 @@ impl Gateway {
         self.metrics.clone()
     }
 
-    /// Authenticates the request and takes it from its tenant's rate limit.
-    async fn admit(&self, headers: &http::HeaderMap) -> Result<Caller, Status> {
-        let caller = self.authn.authenticate(headers).await.map_err(refusal_status)?;
-        let tenant = caller.grant.tenant.map_or_else(|| "-".to_owned(), |t| t.to_string());
-        if !self.limiter.allow(&tenant) {
-            self.metrics.rate_limited(&tenant);
-            return Err(Status::resource_exhausted("too many requests for this authority; try again shortly"));
+    /// How the front port's connections are held to time limits, for [`server::serve_with`].
+    pub fn connections(&self) -> server::Connections {
+        server::Connections { settings: self.connections, metrics: self.metrics.clone() }
+    }
+
+    /// The caller of an authenticated request. The limits layer has already
+    /// checked its bearer token and left the caller (or the refusal) in it; the
+    /// token is checked here only for a request that did not come through it.
+    async fn admit(&self, extensions: &http::Extensions, headers: &http::HeaderMap) -> Result<Caller, Status> {
+        if let Some(caller) = extensions.get::<Caller>() {
+            return Ok(caller.clone());
         }
-        Ok(caller)
+        if let Some(refusal) = extensions.get::<Refusal>() {
+            return Err(refusal_status(refusal.clone()));
+        }
+        self.authn.authenticate(headers).await.map_err(refusal_status)
     }
 }
 
@@ -125,10 +149,13 @@ fn refusal_status(refusal: Refusal) -> Status {
 
 /// The front port's routes and layers. With `admin_separate`, `/metrics` is left
 /// to the admin port; with `pages` (the web's routes), the pages are served too.
-pub fn app(gateway: Arc<Gateway>, admin_separate: bool, pages: Option<Router>) -> Router {
+pub fn app(gateway: Arc<Gateway>, admin_separate: bool, pages: Option<Pages>) -> Router {
     let (health_reporter, health) = tonic_health::server::health_reporter();
+    let drained = gateway.readiness.drained();
     tokio::spawn(async move {
         health_reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
+        drained.await;
+        health_reporter.set_service_status("", tonic_health::ServingStatus::NotServing).await;
     });
     // The probes answer however busy the gateway is: they are outside admission.
     let mut probes = Router::new()
@@ -139,7 +166,7 @@ pub fn app(gateway: Arc<Gateway>, admin_separate: bool, pages: Option<Router>) -
         probes = probes.route("/metrics", get(metrics));
     }
     let probes: Router = probes.with_state(gateway.clone());
-    let api = json::router(gateway.upstreams.clone())
+    let api = json::router_within(gateway.upstreams.clone(), gateway.proxy.timeout)
         .layer(middleware::from_fn_with_state(gateway.clone(), authenticate_api));
     let mut work: Router = Router::new()
         .route_service("/grpc.reflection.v1.ServerReflection/{*method}", reflection_v1())
@@ -147,10 +174,15 @@ pub fn app(gateway: Arc<Gateway>, admin_separate: bool, pages: Option<Router>) -
         .fallback(grpc_or_not_found)
         .with_state(gateway.clone())
         .merge(api);
+    let mut sessions = None;
     if let Some(pages) = pages {
-        work = work.merge(pages);
+        work = work.merge(pages.routes);
+        sessions = Some(pages.sessions);
     }
-    let work = work.layer(layers::admission(gateway.metrics(), gateway.max_concurrent));
+    let limits = Arc::new(CallerLimits::new(&gateway.limits, gateway.authn.clone(), sessions, gateway.metrics()));
+    let work = work
+        .layer(layers::admission(limits, gateway.limits.body_timeout, gateway.metrics(), &gateway.slots))
+        .layer(middleware::from_fn_with_state(gateway.readiness.clone(), drain::refuse_while_draining));
     probes.merge(work).layer(layers::front(gateway.metrics()))
 }
 
@@ -204,7 +236,7 @@ async fn authenticate_api(State(gateway): State<Arc<Gateway>>, mut request: Requ
     if request.uri().path() == "/api/v1/openapi.json" {
         return next.run(request).await;
     }
-    match gateway.admit(request.headers()).await {
+    match gateway.admit(request.extensions(), request.headers()).await {
         Ok(caller) => {
             request.extensions_mut().insert(caller);
             next.run(request).await
@@ -218,7 +250,7 @@ async fn grpc_or_not_found(State(gateway): State<Arc<Gateway>>, mut request: Req
     if !is_grpc(request.headers()) {
         return json::error_response(&Status::not_found("there is nothing at this address"));
     }
-    let caller = match gateway.admit(request.headers()).await {
+    let caller = match gateway.admit(request.extensions(), request.headers()).await {
         Ok(caller) => caller,
         Err(status) => return status_response(status.code(), status.message()),
     };
@@ -261,14 +293,21 @@ pub fn gateway_from_config(
     Ok(Gateway::new(authn, services, settings))
 }
 
+/// Whether `/metrics` is served on the front port: only in the embedded mode
+/// without an admin port. In production the metrics (route by route, authority
+/// by authority) are for the cluster's monitoring alone, on the admin port.
+pub fn metrics_on_front_port(config: &Config) -> bool {
+    config.mode == Mode::Embedded && config.admin_listen.is_none()
+}
+
 /// Serves `gateway` on `listener` until SIGTERM or Ctrl-C, with the admin port
-/// when configured, and with `pages` (the web's routes, which the caller makes
+/// when configured, and with `pages` (the web's pages, which the caller makes
 /// from [`Gateway::upstreams`]) when given.
 pub async fn run(
     listener: tokio::net::TcpListener,
     config: &Config,
     gateway: Arc<Gateway>,
-    pages: Option<Router>,
+    pages: Option<Pages>,
 ) -> anyhow::Result<()> {
     let tls = match &config.tls {
         Some(files) => Some(server::tls_config(&files.cert, &files.key)?),
@@ -282,20 +321,40 @@ pub async fn run(
                 .await
                 .map_err(|e| anyhow::anyhow!("SEN_ADMIN_LISTEN: cannot listen on {admin}: {e}"))?;
             let app = admin_app(gateway.clone());
+            // Small answers go out at once (TCP_NODELAY), as on the front port.
+            let admin_listener = axum::serve::ListenerExt::tap_io(admin_listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             Some(AbortOnDrop(tokio::spawn(async move {
                 if let Err(e) = axum::serve(admin_listener, app).await {
                     tracing::error!(error = %e, "the admin port stopped");
                 }
             })))
         }
-        None => None,
+        None => {
+            if config.mode == Mode::Production {
+                tracing::warn!(
+                    "SEN_ADMIN_LISTEN is not set: /metrics is not served (production serves it on the admin port only)"
+                );
+            }
+            None
+        }
     };
     let _watch = AbortOnDrop(tokio::spawn(readiness::watch(gateway.readiness.clone(), gateway.metrics())));
     tracing::info!(
         "gateway listening on {scheme}://{address} (gRPC, JSON API at /api/v1, OpenAPI at /api/v1/openapi.json)"
     );
-    let app = app(gateway, config.admin_listen.is_some(), pages);
-    server::serve(listener, tls, app, config.shutdown_grace, sen_platform::serve::shutdown_signal()).await
+    let readiness = gateway.readiness.clone();
+    let connections = gateway.connections();
+    let app = app(gateway, !metrics_on_front_port(config), pages);
+    // Readiness drops first, then the listener stops and the calls in flight finish.
+    let signal = sen_platform::serve::shutdown_signal();
+    let stop = async move {
+        signal.await;
+        tracing::info!("stopping: not ready from now on; finishing the calls in flight");
+        readiness.drain();
+    };
+    server::serve_with(listener, tls, app, &connections, config.shutdown_grace, stop).await
 }
 
 /// A spawned task that stops when its handle is dropped.

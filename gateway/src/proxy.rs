@@ -121,6 +121,11 @@ impl Proxy {
         };
         match tokio::time::timeout(wait, upstream.oneshot(request)).await {
             Ok(Ok(response)) => response.map(Body::new),
+            // The channel's own time limit ran out: the call may still be running
+            // there, so it is not a refusal to retry at once.
+            Ok(Err(e)) if timed_out(&e) => {
+                status_response(Code::DeadlineExceeded, &format!("the {part} service did not answer in time"))
+            }
             Ok(Err(e)) => {
                 tracing::warn!(service = rule.service, error = %e, "upstream call failed");
                 status_response(Code::Unavailable, &format!("the {part} service is unavailable"))
@@ -128,6 +133,18 @@ impl Proxy {
             Err(_) => status_response(Code::DeadlineExceeded, &format!("the {part} service did not answer in time")),
         }
     }
+}
+
+/// Whether `error`, or an error it was caused by, is a channel's time limit running out.
+fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<tonic::TimeoutExpired>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// Removes everything a caller might use to speak for someone else and adds the
@@ -181,6 +198,14 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_channel_time_limit_is_told_apart_from_a_lost_service() {
+        let late: tower::BoxError = Box::new(tonic::TimeoutExpired(()));
+        assert!(super::timed_out(late.as_ref()));
+        let refused: tower::BoxError = Box::new(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(!super::timed_out(refused.as_ref()));
+    }
+
     use super::*;
 
     #[test]

@@ -11,3 +11,7 @@ pub mod v1 {
 
 /// The encoded `FileDescriptorSet` of every `sen.v1` file, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sen_descriptor.bin"));
+
+/// The response metadata of `WatchReferrals` that says the position the watch
+/// begins after: the one to resume with when no change has arrived yet.
+pub const WATCH_POSITION_METADATA: &str = "sen-watch-position";

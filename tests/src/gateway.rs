@@ -9,6 +9,8 @@ use std::time::Duration;
 use sen_gateway::Gateway;
 use sen_gateway::authn::{Authenticator, Authn};
 use sen_gateway::config::GatewaySettings;
+use sen_gateway::layers::{Limits, Rate};
+use sen_gateway::server::ConnectionSettings;
 use sen_gateway::upstream::GrpcService;
 use sen_platform::identity::{AttachBearer, Grant, Role};
 use sen_platform::ids::{LaCode, Urn};
@@ -27,17 +29,38 @@ use crate::platform::TestPlatform;
 pub struct GatewayOptions {
     /// Parts whose service is unreachable (pointed at a closed port).
     pub down: Vec<&'static str>,
-    /// Requests handled at once.
+    /// Requests at work at once.
     pub max_concurrent: usize,
     /// Requests a second per tenant, and the burst.
     pub rate: (u32, u32),
     /// The unary call timeout.
     pub request_timeout: Duration,
+    /// The limits on people, strangers and bodies; `rate` sets the tenant's.
+    /// By default every limit but the tenant's is far beyond what a test makes.
+    pub limits: Limits,
+    /// The limits on connections.
+    pub connections: ConnectionSettings,
 }
 
 impl Default for GatewayOptions {
     fn default() -> Self {
-        Self { down: Vec::new(), max_concurrent: 64, rate: (10_000, 10_000), request_timeout: Duration::from_secs(10) }
+        let unlimited = Rate { per_second: 1_000_000, burst: 1_000_000 };
+        Self {
+            down: Vec::new(),
+            max_concurrent: 64,
+            rate: (10_000, 10_000),
+            request_timeout: Duration::from_secs(10),
+            limits: Limits {
+                per_person: unlimited,
+                per_address: unlimited,
+                person_at_once: 100_000,
+                anonymous_at_once: 100_000,
+                address_at_once: 100_000,
+                body_timeout: Duration::from_secs(30),
+                ..Limits::default()
+            },
+            connections: ConnectionSettings::default(),
+        }
     }
 }
 
@@ -53,32 +76,7 @@ pub struct TestGateway {
 impl TestGateway {
     /// Starts a gateway in front of `platform`.
     pub async fn start(platform: &TestPlatform, options: GatewayOptions) -> anyhow::Result<Self> {
-        let settings = GatewaySettings {
-            signing_key: None,
-            oidc: None,
-            request_timeout: options.request_timeout,
-            max_concurrent: options.max_concurrent,
-            rate_per_tenant: options.rate.0,
-            rate_burst: options.rate.1,
-        };
-        let authn =
-            Authn::new(Authenticator::Development(platform.issuer.verifier.clone()), platform.issuer.signer.clone());
-        let live = Endpoint::from_shared(format!("http://{}", platform.addr))?.connect_lazy();
-        // A port that was open a moment ago and is closed now: connections are refused.
-        let closed = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-            listener.local_addr()?
-        };
-        let dead =
-            Endpoint::from_shared(format!("http://{closed}"))?.connect_timeout(Duration::from_secs(1)).connect_lazy();
-        let services: Vec<(&'static str, &'static str, GrpcService)> = sen_cli::services::routing()
-            .into_iter()
-            .map(|(service, part)| {
-                let channel = if options.down.contains(&part) { dead.clone() } else { live.clone() };
-                (service, part, sen_gateway::upstream::boxed(channel))
-            })
-            .collect();
-        let gateway = std::sync::Arc::new(Gateway::new(authn, services, &settings));
+        let gateway = std::sync::Arc::new(gateway_before(platform, &options)?);
         let sessions = {
             use ed25519_dalek::pkcs8::EncodePrivateKey;
             let key = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
@@ -93,12 +91,16 @@ impl TestGateway {
         });
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let pages = sen_web::router(web, Login::Demo(demo_people()));
+        let pages = sen_web::pages(web, Login::Demo(demo_people()));
+        let connections = gateway.connections();
         let app = sen_gateway::app(gateway, false, Some(pages));
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(sen_gateway::server::serve(listener, None, app, Duration::from_secs(5), async {
-            let _ = stopped.await;
-        }));
+        let server = tokio::spawn(async move {
+            sen_gateway::server::serve_with(listener, None, app, &connections, Duration::from_secs(5), async {
+                let _ = stopped.await;
+            })
+            .await
+        });
         Ok(Self { addr, sessions, stop: Some(stop), server: Some(server) })
     }
 
@@ -183,6 +185,41 @@ impl Drop for TestGateway {
             let _ = stop.send(());
         }
     }
+}
+
+/// The gateway a [`TestGateway`] serves, before it is served: in front of
+/// `platform`, trusting its development issuer, set up as `options` say (for a
+/// test that serves it itself, e.g. with `sen_gateway::run`).
+pub fn gateway_before(platform: &TestPlatform, options: &GatewayOptions) -> anyhow::Result<Gateway> {
+    let settings = GatewaySettings {
+        signing_key: None,
+        oidc: None,
+        request_timeout: options.request_timeout,
+        max_concurrent: options.max_concurrent,
+        limits: Limits {
+            per_tenant: Rate { per_second: options.rate.0, burst: options.rate.1 },
+            ..options.limits.clone()
+        },
+        connections: options.connections,
+    };
+    let authn =
+        Authn::new(Authenticator::Development(platform.issuer.verifier.clone()), platform.issuer.signer.clone());
+    let live = Endpoint::from_shared(format!("http://{}", platform.addr))?.connect_lazy();
+    // A port that was open a moment ago and is closed now: connections are refused.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.local_addr()?
+    };
+    let dead =
+        Endpoint::from_shared(format!("http://{closed}"))?.connect_timeout(Duration::from_secs(1)).connect_lazy();
+    let services: Vec<(&'static str, &'static str, GrpcService)> = sen_cli::services::routing()
+        .into_iter()
+        .map(|(service, part)| {
+            let channel = if options.down.contains(&part) { dead.clone() } else { live.clone() };
+            (service, part, sen_gateway::upstream::boxed(channel))
+        })
+        .collect();
+    Ok(Gateway::new(authn, services, &settings))
 }
 
 /// The people the test gateway's sign-in page offers.

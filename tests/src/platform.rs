@@ -45,15 +45,24 @@ pub struct TestPlatform {
     pub issuer: DevIssuer,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
-    _db: TestDatabase,
-    _pupils_db: TestDatabase,
-    _referrals_db: TestDatabase,
-    _caseloads_db: TestDatabase,
+    _databases: Vec<TestDatabase>,
     /// The caseloads service's store, to build a second caseloads service over
     /// the same data (for failure tests).
     pub caseloads_store: sen_caseloads::Store,
     /// The referrals service's store, likewise.
     pub referrals_store: sen_referrals::Store,
+}
+
+/// The four services' stores a platform runs over.
+pub struct Stores {
+    /// The schools service's.
+    pub schools: Store,
+    /// The pupils service's.
+    pub pupils: sen_pupils::Store,
+    /// The referrals service's.
+    pub referrals: sen_referrals::Store,
+    /// The caseloads service's.
+    pub caseloads: sen_caseloads::Store,
 }
 
 /// Starting options.
@@ -82,10 +91,18 @@ impl TestPlatform {
         let referrals_db = TestDatabase::create(engine).await?;
         let referrals = sen_referrals::Store::connect(&referrals_db.url, &Default::default()).await?;
         let caseloads_db = TestDatabase::create(engine).await?;
-        let caseloads_store = sen_caseloads::Store::connect(&caseloads_db.url, &Default::default()).await?;
+        let caseloads = sen_caseloads::Store::connect(&caseloads_db.url, &Default::default()).await?;
         for (code, name) in [("886", "Kent"), ("887", "Medway")] {
             store.create_authority(LaCode::parse(code).map_err(anyhow::Error::msg)?, name).await?;
         }
+        let stores = Stores { schools: store, pupils, referrals, caseloads };
+        Self::over(stores, vec![db, pupils_db, referrals_db, caseloads_db], options).await
+    }
+
+    /// Starts the services over `stores`, whatever their databases hold (a
+    /// generated dataset, say); `databases` live as long as the platform.
+    pub async fn over(stores: Stores, databases: Vec<TestDatabase>, options: Options) -> anyhow::Result<Self> {
+        let Stores { schools: store, pupils, referrals, caseloads: caseloads_store } = stores;
         let issuer = DevIssuer::generate().map_err(anyhow::Error::msg)?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -122,6 +139,7 @@ impl TestPlatform {
             tls: options.tls,
             shutdown_grace: options.shutdown_grace.unwrap_or(Duration::from_secs(5)),
             admin: None,
+            metrics: Default::default(),
         };
         let server = tokio::spawn(async move {
             let names = [
@@ -140,10 +158,7 @@ impl TestPlatform {
             issuer,
             stop: Some(stop),
             server: Some(server),
-            _db: db,
-            _pupils_db: pupils_db,
-            _referrals_db: referrals_db,
-            _caseloads_db: caseloads_db,
+            _databases: databases,
             caseloads_store,
             referrals_store: referrals,
         })

@@ -207,6 +207,17 @@ async fn another_authority_and_another_school_see_nothing_through_either_face() 
         let body: serde_json::Value = response.json().await.expect("error body");
         assert_eq!(body["error"]["code"], "NOT_FOUND");
     }
+    // The pupil's own council reads them over JSON, and no cache keeps the answer.
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/pupils/{}", gateway.url(), created.id))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .expect("json");
+    assert_eq!(response.status(), 200);
+    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    assert_eq!(header("cache-control").as_deref(), Some("no-store"), "a pupil's record is never cached");
+    assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
     // An EP with no case of this pupil sees nothing either.
     let ep = platform.token(EducationalPsychologist, Some("886"), None);
     let mut pupils = PupilsServiceClient::new(gateway.bearer(&ep).await.expect("gateway"));

@@ -101,7 +101,7 @@ async fn every_referrals_method_admits_exactly_the_roles_of_its_policy() {
     check!(p, referrals, get_referral, pb::GetReferralRequest { id: 1, as_of: None }, readers);
     check!(p, referrals, list_referrals, pb::ListReferralsRequest::default(), readers);
     check!(p, referrals, get_referral_timeline, pb::GetReferralTimelineRequest { id: 1 }, readers);
-    check!(p, referrals, watch_referrals, pb::WatchReferralsRequest {}, readers);
+    check!(p, referrals, watch_referrals, pb::WatchReferralsRequest::default(), readers);
     let event =
         |e: pb::ReferralEvent| pb::ChangeReferralStatusRequest { id: 1, version: 1, event: e as i32, note: "n".into() };
     check!(p, referrals, change_referral_status, event(pb::ReferralEvent::Accept), team);

@@ -166,6 +166,15 @@ async fn bad_input_names_every_field_and_writes_nothing() {
     let elsewhere =
         pb::CreatePupilRequest { pupil: Some(fields(3, 999999, (2017, 1, 1))), sen_status: 1, ..Default::default() };
     assert_eq!(bad_fields(&officer.create_pupil(elsewhere).await.unwrap_err()), ["pupil.school_urn"]);
+    // A name that would display as another (a right-to-left override, a
+    // zero-width space) is refused, naming the field and the character.
+    let mut disguised = fields(5, 100001, (2017, 1, 1));
+    disguised.legal_forename = "Ada\u{202E}ecalevoL".into();
+    disguised.preferred_surname = "Love\u{200B}lace".into();
+    let disguised = pb::CreatePupilRequest { pupil: Some(disguised), sen_status: 1, ..Default::default() };
+    let refused = officer.create_pupil(disguised).await.unwrap_err();
+    assert_eq!(bad_fields(&refused), ["pupil.legal_forename", "pupil.preferred_surname"]);
+    assert!(refused.message().contains("U+202E") && refused.message().contains("U+200B"), "{}", refused.message());
     assert!(visible(&mut officer).await.is_empty(), "nothing was written");
 
     let pupil =
@@ -177,6 +186,20 @@ async fn bad_input_names_every_field_and_writes_nothing() {
         Code::AlreadyExists,
         "UPNs are unique in the authority"
     );
+    // A SENCO of another school adding the same pupil learns only that they cannot.
+    platform.school_886(100002, "2002", pb::Phase::Primary, (4, 11), 200).await;
+    let mut senco = platform.pupils(Role::Senco, Some("886"), Some(100002)).await;
+    let elsewhere =
+        pb::CreatePupilRequest { pupil: Some(fields(4, 100002, (2017, 1, 1))), sen_status: 1, ..Default::default() };
+    let refused = senco.create_pupil(elsewhere).await.unwrap_err();
+    assert_eq!(refused.code(), Code::AlreadyExists);
+    let upn = fields(4, 100001, (2017, 1, 1)).upn;
+    assert!(
+        !refused.message().contains(&upn) && !refused.message().contains("authority's register"),
+        "the school is not told the pupil is known elsewhere: {}",
+        refused.message()
+    );
+    assert!(refused.message().contains("ask the council"), "{}", refused.message());
     let nsa_with_plan = pb::ChangeSenStatusRequest {
         pupil_id: pupil.id,
         version: pupil.version,

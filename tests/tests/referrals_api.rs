@@ -470,9 +470,9 @@ async fn watchers_get_each_change_in_order_and_only_within_their_scope() {
     let mut manager = platform.referrals(Role::LaManager, Some("886"), None).await;
     let mut other_school = platform.referrals(Role::Senco, Some("886"), Some(100002)).await;
     let mut medway = platform.referrals(Role::LaManager, Some("887"), None).await;
-    let mut all = manager.watch_referrals(pb::WatchReferralsRequest {}).await.unwrap().into_inner();
-    let mut theirs = other_school.watch_referrals(pb::WatchReferralsRequest {}).await.unwrap().into_inner();
-    let mut elsewhere = medway.watch_referrals(pb::WatchReferralsRequest {}).await.unwrap().into_inner();
+    let mut all = manager.watch_referrals(pb::WatchReferralsRequest::default()).await.unwrap().into_inner();
+    let mut theirs = other_school.watch_referrals(pb::WatchReferralsRequest::default()).await.unwrap().into_inner();
+    let mut elsewhere = medway.watch_referrals(pb::WatchReferralsRequest::default()).await.unwrap().into_inner();
 
     let mut senco = platform.referrals(Role::Senco, Some("886"), Some(100001)).await;
     let mut officer = platform.referrals(Role::CaseOfficer, Some("886"), None).await;
@@ -529,7 +529,7 @@ async fn a_watcher_that_does_not_read_does_not_hold_up_writers() {
     let platform = TestPlatform::start_with(Engine::Sqlite, options).await.unwrap();
     let (a, _) = setup(&platform).await;
     let mut manager = platform.referrals(Role::LaManager, Some("886"), None).await;
-    let mut stalled = manager.watch_referrals(pb::WatchReferralsRequest {}).await.unwrap().into_inner();
+    let mut stalled = manager.watch_referrals(pb::WatchReferralsRequest::default()).await.unwrap().into_inner();
     let mut senco = platform.referrals(Role::Senco, Some("886"), Some(100001)).await;
     for n in 0..12 {
         submit(&mut senco, body(a, "100001", "educational_psychology"), &format!("burst-{n}"))
@@ -538,8 +538,8 @@ async fn a_watcher_that_does_not_read_does_not_hold_up_writers() {
     }
     let mut officer = platform.referrals(Role::CaseOfficer, Some("886"), None).await;
     assert_eq!(count(&mut officer).await, 12);
-    // What the transport buffered for the watcher arrives in order; had it fallen
-    // further behind it would be told so (the api's own test shows that).
+    // Every change arrives, in order: had the watcher fallen further behind the
+    // broadcast it would have caught up from the outbox (the feed's own tests).
     let mut previous = 0;
     while let Some(Ok(change)) = stalled.next().await {
         let id = change.referral.map_or(0, |r| r.id);

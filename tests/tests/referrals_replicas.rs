@@ -1,7 +1,9 @@
 //! The referrals service as production runs it on PostgreSQL: several replicas
 //! over one database. A watcher connected to one replica sees every change made
 //! through any of them, once and in commit order, within its own scope, and
-//! misses nothing while its replica reconnects to the database.
+//! misses nothing while its replica reconnects to the database. Positions mean
+//! the same on every replica: a watcher resumes on another replica from the last
+//! position the first gave it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,8 +59,20 @@ impl Replicas {
     }
 
     async fn watch(&self, n: usize, role: Role, school: Option<u32>) -> Streaming<pb::ReferralChange> {
+        self.watch_after(n, role, school, None).await
+    }
+
+    /// A watch on replica `n` resuming after `after`.
+    async fn watch_after(
+        &self,
+        n: usize,
+        role: Role,
+        school: Option<u32>,
+        after: Option<i64>,
+    ) -> Streaming<pb::ReferralChange> {
         let mut client = self.client(n, role, school).await;
-        client.watch_referrals(pb::WatchReferralsRequest {}).await.unwrap().into_inner()
+        let request = pb::WatchReferralsRequest { after_position: after };
+        client.watch_referrals(request).await.unwrap().into_inner()
     }
 
     /// Cuts every replica's listening connection, as a network failure would.
@@ -141,6 +155,16 @@ async fn next(stream: &mut Streaming<pb::ReferralChange>) -> (i64, i32) {
     (change.referral.map_or(0, |r| r.id), change.change.map_or(0, |c| c.to))
 }
 
+/// The next change with its position: (position, referral id, status it moved to).
+async fn next_at(stream: &mut Streaming<pb::ReferralChange>) -> (i64, i64, i32) {
+    let change = tokio::time::timeout(Duration::from_secs(20), stream.next())
+        .await
+        .expect("a change within 20 s")
+        .expect("stream open")
+        .expect("change");
+    (change.position, change.referral.map_or(0, |r| r.id), change.change.map_or(0, |c| c.to))
+}
+
 use pb::ReferralStatus::{Accepted, Submitted};
 
 #[tokio::test]
@@ -194,4 +218,97 @@ async fn a_watcher_misses_nothing_while_the_replicas_reconnect_to_the_database()
 
     assert_eq!(next(&mut on_first).await, (during.id, Submitted as i32));
     assert_eq!(next(&mut on_first).await, (during.id, Accepted as i32), "once each");
+}
+
+#[tokio::test]
+async fn a_watcher_resumes_on_another_replica_from_the_position_the_first_gave_it() {
+    let replicas = Replicas::start().await;
+    let [a, _] = pupils(&replicas.platform).await;
+    let mut on_first = replicas.watch(0, Role::LaManager, None).await;
+    let mut senco_on_second = replicas.client(1, Role::Senco, Some(100001)).await;
+    let first = submit(&mut senco_on_second, a, 100001, "first").await;
+    let (last, id, _) = next_at(&mut on_first).await;
+    assert_eq!(id, first.id);
+    drop(on_first);
+
+    // Four changes, through both replicas, while the watcher is away.
+    let mut officer_on_first = replicas.client(0, Role::CaseOfficer, None).await;
+    let mut senco_on_first = replicas.client(0, Role::Senco, Some(100001)).await;
+    let second = submit(&mut senco_on_first, a, 100001, "second").await;
+    accept(&mut officer_on_first, &first).await;
+    let third = submit(&mut senco_on_second, a, 100001, "third").await;
+    accept(&mut officer_on_first, &second).await;
+
+    let mut on_second = replicas.watch_after(1, Role::LaManager, None, Some(last)).await;
+    let mut missed = Vec::new();
+    for _ in 0..4 {
+        missed.push(next_at(&mut on_second).await);
+    }
+    let what: Vec<(i64, i32)> = missed.iter().map(|m| (m.1, m.2)).collect();
+    assert_eq!(
+        what,
+        [
+            (second.id, Submitted as i32),
+            (first.id, Accepted as i32),
+            (third.id, Submitted as i32),
+            (second.id, Accepted as i32)
+        ]
+    );
+    assert!(missed.windows(2).all(|p| p[0].0 < p[1].0) && missed[0].0 > last, "{missed:?}");
+    let live = accept(&mut officer_on_first, &third).await;
+    assert_eq!(next_at(&mut on_second).await.1, live.id, "then live, nothing replayed twice");
+}
+
+#[tokio::test]
+async fn every_replica_gives_the_same_positions_in_the_same_order_under_writes_through_both() {
+    const EACH: usize = 8;
+    let replicas = Arc::new(Replicas::start().await);
+    let [a, _] = pupils(&replicas.platform).await;
+    let mut watchers = [replicas.watch(0, Role::LaManager, None).await, replicas.watch(1, Role::LaManager, None).await];
+    // A third watcher hops from replica to replica every three changes.
+    let mut hopping_stream = replicas.watch(0, Role::LaManager, None).await;
+    let mut writers = Vec::new();
+    for replica in 0..2 {
+        for w in 0..2 {
+            let replicas = replicas.clone();
+            writers.push(tokio::spawn(async move {
+                let mut senco = replicas.client(replica, Role::Senco, Some(100001)).await;
+                let mut officer = replicas.client(1 - replica, Role::CaseOfficer, None).await;
+                for n in 0..EACH {
+                    let r = submit(&mut senco, a, 100001, &format!("r{replica}-w{w}-{n}")).await;
+                    accept(&mut officer, &r).await;
+                }
+            }));
+        }
+    }
+    let total = 4 * EACH * 2;
+    let mut hopping = Vec::new();
+    let mut replica = 0;
+    loop {
+        for _ in 0..3.min(total - hopping.len()) {
+            hopping.push(next_at(&mut hopping_stream).await);
+        }
+        let Some(&(last, _, _)) = hopping.last().filter(|_| hopping.len() < total) else { break };
+        replica = 1 - replica;
+        hopping_stream = replicas.watch_after(replica, Role::LaManager, None, Some(last)).await;
+    }
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    let mut sequences = Vec::new();
+    for watcher in &mut watchers {
+        let mut seen = Vec::new();
+        for _ in 0..total {
+            seen.push(next_at(watcher).await);
+        }
+        sequences.push(seen);
+    }
+    assert!(sequences[0].windows(2).all(|p| p[0].0 < p[1].0), "positions only go up: {:?}", sequences[0]);
+    assert_eq!(
+        sequences[0], sequences[1],
+        "both replicas tell the same changes at the same positions, in the same order"
+    );
+    let distinct: std::collections::BTreeSet<(i64, i32)> = sequences[0].iter().map(|s| (s.1, s.2)).collect();
+    assert_eq!(distinct.len(), total, "each change once");
+    assert_eq!(hopping, sequences[0], "a watcher resuming on either replica sees exactly the same");
 }

@@ -481,3 +481,101 @@ async fn allocating_past_capacity_asks_for_the_reason_and_keeps_the_referral_wai
     let (_, html) = w.get(&manager, &location(&response)).await;
     assert!(html.contains("Allocated to Dr Full"));
 }
+
+/// The demo sign-in page's form for the first SENCO it lists: the token cookie
+/// it set and the form's fields.
+async fn demo_sign_in_form(w: &World, next: &str) -> (String, Vec<(String, String)>) {
+    let plain = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let response =
+        plain.get(format!("{}/sign-in?next={next}", w.gateway.url())).send().await.expect("the sign-in page");
+    let cookie = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("sen_sign_in="))
+        .and_then(|v| v.split(';').next())
+        .expect("the sign-in form's cookie")
+        .to_owned();
+    let page = response.text().await.expect("the page");
+    let field = |name: &str| {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = page.find(&marker).map(|at| at + marker.len()).expect("the field");
+        page[start..].split('"').next().unwrap_or_default().to_owned()
+    };
+    let fields = ["person", "next", "csrf"].iter().map(|name| ((*name).to_owned(), field(name))).collect();
+    (cookie, fields)
+}
+
+async fn post_sign_in(w: &World, cookie: Option<&str>, fields: &[(String, String)]) -> reqwest::Response {
+    let plain = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let mut request = plain.post(format!("{}/sign-in", w.gateway.url())).form(fields);
+    if let Some(cookie) = cookie {
+        request = request.header(reqwest::header::COOKIE, cookie);
+    }
+    request.send().await.expect("an answer")
+}
+
+fn signs_in(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.starts_with("sen_session=") && !v.starts_with("sen_session=;"))
+}
+
+#[tokio::test]
+async fn the_demo_sign_in_form_signs_in_only_when_posted_from_its_own_page() {
+    let w = world().await;
+    let (cookie, fields) = demo_sign_in_form(&w, "").await;
+    let forged = post_sign_in(&w, None, &fields).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN, "another site's form carries no token cookie");
+    assert!(!signs_in(&forged));
+    let mut wrong = fields.clone();
+    wrong[2].1 = "forged".into();
+    let forged = post_sign_in(&w, Some(&cookie), &wrong).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(!signs_in(&forged));
+    let signed_in = post_sign_in(&w, Some(&cookie), &fields).await;
+    assert!(signed_in.status().is_redirection() && signs_in(&signed_in), "{:?}", signed_in.status());
+}
+
+#[tokio::test]
+async fn after_signing_in_a_return_address_on_another_site_is_never_followed() {
+    let w = world().await;
+    for crafted in ["/%09/evil.example", "//evil.example", "/%5C/evil.example", "/%2F/evil.example", "/%0D%0A/evil"] {
+        let (cookie, fields) = demo_sign_in_form(&w, crafted).await;
+        assert_eq!(fields[1].1, "", "{crafted}: the form does not carry it");
+        let mut carried = fields.clone();
+        carried[1].1 = urlencoding_decode(crafted);
+        let response = post_sign_in(&w, Some(&cookie), &carried).await;
+        let location = response.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert!(response.status().is_redirection(), "{crafted}: {:?}", response.status());
+        assert!(location.starts_with('/') && !location.starts_with("//"), "{crafted} went to {location:?}");
+        assert!(!location.contains("evil"), "{crafted} went to {location:?}");
+    }
+}
+
+/// `%XX` escapes decoded, as a browser's form would send the value.
+fn urlencoding_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match (
+            bytes[i],
+            bytes.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()),
+        ) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

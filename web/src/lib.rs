@@ -52,6 +52,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use http::HeaderValue;
+use sen_gateway::Pages;
 use sen_gateway::config::GatewaySettings;
 use sen_gateway::signing_key::SigningKey;
 use sen_gateway::upstream::Upstreams;
@@ -79,15 +80,25 @@ pub fn router(web: Arc<Web>, login: Login) -> Router {
         .layer(middleware::from_fn(security_headers))
 }
 
+/// The pages as the gateway mounts them: [`router`]'s routes, and the check of
+/// the session cookie by which the gateway holds a page request to its
+/// person's limits rather than a stranger's.
+pub fn pages(web: Arc<Web>, login: Login) -> Pages {
+    let keys = web.sessions.clone();
+    let sessions: sen_gateway::layers::SessionCheck =
+        Arc::new(move |headers| session::cookie_in(headers).and_then(|value| keys.check(value)));
+    Pages { routes: router(web, login), sessions }
+}
+
 /// The pages of the embedded mode: the demo people sign in.
 pub fn demo_pages(
     config: &Config,
     upstreams: Upstreams,
     key: &SigningKey,
     people: Vec<DemoPerson>,
-) -> anyhow::Result<Router> {
+) -> anyhow::Result<Pages> {
     let web = Web::from_config(config, upstreams, key)?;
-    Ok(router(Arc::new(web), Login::Demo(people)))
+    Ok(pages(Arc::new(web), Login::Demo(people)))
 }
 
 /// The pages of `sen serve gateway`: served only when a web client of the
@@ -98,13 +109,13 @@ pub fn provider_pages(
     settings: &GatewaySettings,
     upstreams: Upstreams,
     key: &SigningKey,
-) -> anyhow::Result<Option<Router>> {
+) -> anyhow::Result<Option<Pages>> {
     let login = match (LoginSettings::from_env(settings.oidc.as_ref())?, &settings.oidc) {
         (Some(login), Some(oidc)) => ProviderLogin::new(login, oidc, key.pem())?,
         _ => return Ok(None),
     };
     let web = Web::from_config(config, upstreams, key)?;
-    Ok(Some(router(Arc::new(web), Login::Provider(Arc::new(login)))))
+    Ok(Some(pages(Arc::new(web), Login::Provider(Arc::new(login)))))
 }
 
 async fn home(session: Option<Session>) -> Response {

@@ -93,7 +93,8 @@ impl Session {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Whether `a` and `b` are equal, taking the same time wherever they differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -105,8 +106,12 @@ pub fn csrf_of(cookie: &str) -> String {
 
 /// The session cookie's value in a request, if any.
 pub fn cookie(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
+    cookie_in(&parts.headers)
+}
+
+/// The session cookie's value among `headers`, if any.
+pub fn cookie_in(headers: &http::HeaderMap) -> Option<&str> {
+    headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

@@ -20,6 +20,7 @@ mod overview;
 mod referrals;
 mod submit;
 mod table;
+mod watch;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -38,7 +39,7 @@ Exit codes:
   4  your role may not do this
   5  not found, or not yours to see
   6  input rejected (each bad field is named)
-  7  conflict: stale version, wrong state or duplicate
+  7  conflict: stale version, wrong state or duplicate; a watch position no longer kept
   8  the gateway, or a service behind it, is unavailable or too slow
 
 Connection: --gateway / SEN_GATEWAY_URL (default http://127.0.0.1:8080), --token / SEN_TOKEN,
@@ -54,7 +55,7 @@ pub enum ClientCommand {
     /// One of your cases: show it, log a visit or piece of work, close it.
     #[command(subcommand, after_help = EXIT_CODES)]
     Case(case::CaseCommand),
-    /// Referrals: list those you may see, or submit one (SENCOs, school systems).
+    /// Referrals: list those you may see, submit one (SENCOs, school systems), or watch them change.
     #[command(subcommand, after_help = EXIT_CODES)]
     Referrals(referrals::ReferralsCommand),
     /// The council overview: register, referrals, statutory clock, SENCOs, transfers, caseloads.
@@ -130,6 +131,7 @@ mod tests {
             vec!["case", "close"],
             vec!["referrals", "list"],
             vec!["referrals", "submit"],
+            vec!["referrals", "watch"],
             vec!["overview"],
         ];
         for path in leaves {
@@ -170,6 +172,8 @@ mod tests {
             vec!["sen", "caseload", "--as-of", "1/3/2026"],
             vec!["sen", "referrals", "list", "--status", "lost"],
             vec!["sen", "referrals", "list", "--page-size", "501"],
+            vec!["sen", "referrals", "watch", "--after", "-1"],
+            vec!["sen", "referrals", "watch", "--count", "0"],
             vec!["sen", "overview", "--gateway", "127.0.0.1:8080"],
         ] {
             let error = Sen::try_parse_from(&bad).err().unwrap_or_else(|| panic!("{bad:?} parses"));

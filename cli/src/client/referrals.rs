@@ -1,7 +1,7 @@
-//! `sen referrals list | submit`: the referrals the caller may see (the council
-//! team: the authority's; a SENCO: their school's; a professional: those
-//! allocated to them), page by page or all of them, and submitting one
-//! ([`super::submit`]).
+//! `sen referrals list | submit | watch`: the referrals the caller may see (the
+//! council team: the authority's; a SENCO: their school's; a professional: those
+//! allocated to them), page by page or all of them, submitting one
+//! ([`super::submit`]), and following their changes live ([`super::watch`]).
 
 use clap::{Args, Subcommand};
 use sen_proto::v1 as pb;
@@ -12,6 +12,7 @@ use super::connection::{ConnectionArgs, Gateway};
 use super::failure::{Call, Failure};
 use super::submit::SubmitArgs;
 use super::table::{Align, Table};
+use super::watch::WatchArgs;
 use super::{dates, json, plural, print};
 
 /// `sen referrals …`.
@@ -23,6 +24,10 @@ pub enum ReferralsCommand {
     /// Submit a referral with parental consent (SENCOs for their school, case officers).
     #[command(after_help = super::EXIT_CODES)]
     Submit(Box<SubmitArgs>),
+    /// Follow changes to the referrals you may see as they happen, one line each;
+    /// a dropped stream is resumed from the last position printed, so none is missed.
+    #[command(after_help = super::EXIT_CODES)]
+    Watch(WatchArgs),
 }
 
 /// `sen referrals list`.
@@ -61,6 +66,7 @@ pub async fn run(command: &ReferralsCommand) -> Result<(), Failure> {
     match command {
         ReferralsCommand::List(args) => list(args).await,
         ReferralsCommand::Submit(args) => super::submit::run(args).await,
+        ReferralsCommand::Watch(args) => super::watch::run(args).await,
     }
 }
 

@@ -2,6 +2,13 @@
 
 #![allow(dead_code)]
 
+pub mod certificates;
+pub mod check;
+pub mod cluster;
+pub mod faults;
+pub mod load;
+pub mod proxy;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -20,7 +27,15 @@ pub struct Running {
     pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
+/// `sen` on `data_dir`, made private first as `sen` requires of its data
+/// folder (a test's temporary folder is readable by everyone under the usual umask).
 pub fn sen(data_dir: &Path) -> Command {
+    #[cfg(unix)]
+    if data_dir.exists() {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))
+            .expect("the data folder made private");
+    }
     let mut command = Command::new(env!("CARGO_BIN_EXE_sen"));
     command
         .env_clear()

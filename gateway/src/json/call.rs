@@ -74,6 +74,8 @@ pub struct Call {
     codec: DynamicCodec,
     identity: MetadataValue<tonic::metadata::Ascii>,
     caller: Caller,
+    /// The longest the call may take, sent upstream as its `grpc-timeout`.
+    deadline: Option<std::time::Duration>,
 }
 
 impl Call {
@@ -93,7 +95,14 @@ impl Call {
             codec: DynamicCodec { answer: method.output() },
             identity,
             caller: caller.clone(),
+            deadline: None,
         })
+    }
+
+    /// The same call, given at most `deadline` to answer.
+    pub fn within(mut self, deadline: std::time::Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
     }
 
     fn request<T>(&self, message: T) -> tonic::Request<T> {
@@ -103,6 +112,9 @@ impl Call {
         // The gateway's own service, served in-process, reads the caller from here;
         // a network hop drops it.
         request.extensions_mut().insert(self.caller.clone());
+        if let Some(deadline) = self.deadline {
+            request.set_timeout(deadline);
+        }
         request
     }
 
@@ -117,14 +129,16 @@ impl Call {
     pub async fn unary(mut self, message: DynamicMessage) -> Result<DynamicMessage, Status> {
         self.ready().await?;
         let request = self.request(Ok(message));
-        Ok(self.grpc.unary(request, self.path.clone(), self.codec.clone()).await?.into_inner())
+        let answer = self.grpc.unary(request, self.path.clone(), self.codec.clone()).await;
+        Ok(answer.map_err(lost_connection_is_unavailable)?.into_inner())
     }
 
     /// A server-streaming call: the answers as they come.
     pub async fn server_streaming(mut self, message: DynamicMessage) -> Result<Streaming<DynamicMessage>, Status> {
         self.ready().await?;
         let request = self.request(Ok(message));
-        Ok(self.grpc.server_streaming(request, self.path.clone(), self.codec.clone()).await?.into_inner())
+        let answer = self.grpc.server_streaming(request, self.path.clone(), self.codec.clone()).await;
+        Ok(answer.map_err(lost_connection_is_unavailable)?.into_inner())
     }
 
     /// A client-streaming call: sends `messages` as they come, then reads the answer.
@@ -134,6 +148,62 @@ impl Call {
     {
         self.ready().await?;
         let request = self.request(messages);
-        Ok(self.grpc.client_streaming(request, self.path.clone(), self.codec.clone()).await?.into_inner())
+        let answer = self.grpc.client_streaming(request, self.path.clone(), self.codec.clone()).await;
+        Ok(answer.map_err(lost_connection_is_unavailable)?.into_inner())
+    }
+}
+
+/// A call whose connection failed under it (the service stopped or was killed
+/// mid-call, or reset the stream) comes back from tonic as UNKNOWN or CANCELLED
+/// carrying the transport error as its source, where a service's own answer never
+/// has one. It is UNAVAILABLE, as the gRPC proxy answers the same failure: the
+/// client may send the call again (a write with its idempotency key, so that it
+/// is done once).
+fn lost_connection_is_unavailable(status: Status) -> Status {
+    let source = std::error::Error::source(&status);
+    let mut cause = source;
+    while let Some(error) = cause {
+        if error.is::<tonic::TimeoutExpired>() {
+            return Status::deadline_exceeded("the service did not answer in time");
+        }
+        cause = error.source();
+    }
+    let lost = matches!(status.code(), tonic::Code::Unknown | tonic::Code::Cancelled);
+    if lost && source.is_some() {
+        tracing::warn!(error = %status, "the connection to the service failed during the call");
+        return Status::unavailable("the service stopped answering during the call");
+    }
+    status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_lost_mid_call_is_unavailable_and_a_services_own_unknown_is_kept() {
+        let lost = Status::from_error(Box::new(std::io::Error::other("connection reset")));
+        assert_eq!(lost.code(), tonic::Code::Unknown, "as tonic reports it");
+        assert_eq!(lost_connection_is_unavailable(lost).code(), tonic::Code::Unavailable);
+        let answered = Status::unknown("the service said so");
+        assert_eq!(lost_connection_is_unavailable(answered).code(), tonic::Code::Unknown);
+        let refused = Status::not_found("referral 9 not found");
+        assert_eq!(lost_connection_is_unavailable(refused).code(), tonic::Code::NotFound);
+        let late = Status::from_error(Box::new(tonic::TimeoutExpired(())));
+        assert_eq!(lost_connection_is_unavailable(late).code(), tonic::Code::DeadlineExceeded);
+        #[derive(Debug)]
+        struct Wrapped(tonic::TimeoutExpired);
+        impl std::fmt::Display for Wrapped {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "transport: {}", self.0)
+            }
+        }
+        impl std::error::Error for Wrapped {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let wrapped = Status::from_error(Box::new(Wrapped(tonic::TimeoutExpired(()))));
+        assert_eq!(lost_connection_is_unavailable(wrapped).code(), tonic::Code::DeadlineExceeded);
     }
 }

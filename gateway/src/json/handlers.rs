@@ -51,6 +51,8 @@ pub struct Endpoint {
     pub method: MethodDescriptor,
     /// The services behind the gateway.
     pub upstreams: Upstreams,
+    /// The longest a unary call may take (`SEN_REQUEST_TIMEOUT_SECONDS`).
+    pub deadline: std::time::Duration,
 }
 
 /// A unary method: path + query or body in, one JSON answer out.
@@ -62,7 +64,7 @@ pub async fn unary(endpoint: Arc<Endpoint>, request: Request) -> Response {
             Err(error) => return error.into_response(),
         };
         let answer = match Call::new(&endpoint.upstreams, &endpoint.method, &caller) {
-            Ok(call) => call.unary(message).await,
+            Ok(call) => call.within(endpoint.deadline).unary(message).await,
             Err(status) => Err(status),
         };
         match answer {

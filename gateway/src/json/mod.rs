@@ -59,12 +59,21 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 /// At start-up, if a rule names a method the descriptors do not have (the
 /// policy tests prevent this).
 pub fn router(upstreams: Upstreams) -> Router {
+    router_within(upstreams, DEFAULT_DEADLINE)
+}
+
+/// The longest a unary call may take when the gateway is not told otherwise.
+pub const DEFAULT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// As [`router`], each unary call given at most `deadline` to answer (the
+/// gateway's `SEN_REQUEST_TIMEOUT_SECONDS`), which the service is told too.
+pub fn router_within(upstreams: Upstreams, deadline: std::time::Duration) -> Router {
     let mut router = Router::new();
     for rule in RULES {
         let Some((verb, path)) = rule.http else { continue };
         let method = descriptors::method(rule)
             .unwrap_or_else(|| panic!("policy rule {} names a method sen.v1 does not have", rule.grpc_path()));
-        let endpoint = Arc::new(Endpoint { rule, method, upstreams: upstreams.clone() });
+        let endpoint = Arc::new(Endpoint { rule, method, upstreams: upstreams.clone(), deadline });
         let filter = match verb {
             Verb::Get => MethodFilter::GET,
             Verb::Post => MethodFilter::POST,
@@ -87,5 +96,16 @@ pub fn router(upstreams: Upstreams) -> Router {
         router = router.route(path, route);
     }
     let document = Arc::new(openapi());
-    router.route(OPENAPI_PATH, get(move || async move { axum::Json(document.as_ref().clone()) }))
+    router
+        .route(OPENAPI_PATH, get(move || async move { axum::Json(document.as_ref().clone()) }))
+        .layer(axum::middleware::map_response(private_answer))
+}
+
+/// Every answer may carry children's records: no browser or proxy cache keeps
+/// it, and no browser reads it as anything but what its content type says.
+async fn private_answer(mut response: axum::response::Response) -> axum::response::Response {
+    let headers = response.headers_mut();
+    headers.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    headers.insert(http::header::X_CONTENT_TYPE_OPTIONS, http::HeaderValue::from_static("nosniff"));
+    response
 }

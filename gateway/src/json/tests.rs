@@ -274,7 +274,8 @@ async fn an_upstream_internal_error_leaks_nothing() {
 
 #[tokio::test]
 async fn watching_referrals_streams_events_and_ends_with_an_error_event() {
-    let change = v1::ReferralChange { referral: Some(referral()), change: Some(v1::TimelineEntry::default()) };
+    let change =
+        v1::ReferralChange { referral: Some(referral()), change: Some(v1::TimelineEntry::default()), position: 7 };
     let answer = Answer {
         messages: vec![change.encode_to_vec(), change.encode_to_vec()],
         status: Some(Status::unavailable("referrals database gone")),

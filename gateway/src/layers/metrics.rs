@@ -38,8 +38,16 @@ struct RouteLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct TenantLabels {
+struct LimitLabels {
+    /// Which limit: `person`, `tenant`, `address`, `person_at_once`, `address_at_once`.
+    limit: &'static str,
+    /// The authority of a signed-in caller (tokens are signed, so these are few); `-` otherwise.
     tenant: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StageLabels {
+    stage: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -58,7 +66,10 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     duration: Family<RouteLabels, Histogram, fn() -> Histogram>,
     shed: Counter,
-    rate_limited: Family<TenantLabels, Counter>,
+    anonymous_shed: Counter,
+    rate_limited: Family<LimitLabels, Counter>,
+    slow_clients: Family<StageLabels, Counter>,
+    reading_bodies: Gauge,
     upstream_up: Family<ServiceLabels, Gauge>,
 }
 
@@ -74,7 +85,10 @@ impl Default for Metrics {
         let requests = Family::<RequestLabels, Counter>::default();
         let duration = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
         let shed = Counter::default();
-        let rate_limited = Family::<TenantLabels, Counter>::default();
+        let anonymous_shed = Counter::default();
+        let rate_limited = Family::<LimitLabels, Counter>::default();
+        let slow_clients = Family::<StageLabels, Counter>::default();
+        let reading_bodies = Gauge::default();
         let upstream_up = Family::<ServiceLabels, Gauge>::default();
         registry.register(
             "sen_gateway_requests",
@@ -88,16 +102,41 @@ impl Default for Metrics {
         );
         registry.register("sen_gateway_requests_shed", "Requests refused at the concurrency limit", shed.clone());
         registry.register(
+            "sen_gateway_anonymous_shed",
+            "Requests without an identity refused because the places kept for them were all taken",
+            anonymous_shed.clone(),
+        );
+        registry.register(
             "sen_gateway_rate_limited",
-            "Requests refused by a tenant's rate limit",
+            "Requests refused by a rate limit or a cap on requests at once, by limit and tenant",
             rate_limited.clone(),
+        );
+        registry.register(
+            "sen_gateway_slow_clients",
+            "Connections or requests cut off because the client sent its headers or body too slowly",
+            slow_clients.clone(),
+        );
+        registry.register(
+            "sen_gateway_requests_reading_body",
+            "Requests whose body is being read, before they take a working place",
+            reading_bodies.clone(),
         );
         registry.register(
             "sen_gateway_upstream_up",
             "Whether each service answered its last health check (1) or not (0)",
             upstream_up.clone(),
         );
-        Self { registry, requests, duration, shed, rate_limited, upstream_up }
+        Self {
+            registry,
+            requests,
+            duration,
+            shed,
+            anonymous_shed,
+            rate_limited,
+            slow_clients,
+            reading_bodies,
+            upstream_up,
+        }
     }
 }
 
@@ -116,9 +155,25 @@ impl Metrics {
         self.shed.inc();
     }
 
-    /// Records one request refused by `tenant`'s rate limit.
-    pub fn rate_limited(&self, tenant: &str) {
-        self.rate_limited.get_or_create(&TenantLabels { tenant: tenant.to_owned() }).inc();
+    /// Records one request without an identity refused for want of a place.
+    pub fn anonymous_shed(&self) {
+        self.anonymous_shed.inc();
+    }
+
+    /// Records one request refused by `limit` (of [`LimitLabels`]), for a caller of `tenant` (`-`: none).
+    pub fn rate_limited(&self, limit: &'static str, tenant: &str) {
+        self.rate_limited.get_or_create(&LimitLabels { limit, tenant: tenant.to_owned() }).inc();
+    }
+
+    /// Records one client cut off at `stage` (`headers` or `body`) for sending too slowly.
+    pub fn slow_client(&self, stage: &'static str) {
+        self.slow_clients.get_or_create(&StageLabels { stage }).inc();
+    }
+
+    /// Counts a request whose body is being read, until the guard is dropped.
+    pub fn reading_body(self: &Arc<Self>) -> ReadingBody {
+        self.reading_bodies.inc();
+        ReadingBody(self.clone())
     }
 
     /// Records the outcome of a health check of `service`.
@@ -131,6 +186,16 @@ impl Metrics {
             .get_or_create(&RequestLabels { route: route.to_owned(), status: status.to_owned(), protocol })
             .inc();
         self.duration.get_or_create(&RouteLabels { route: route.to_owned(), protocol }).observe(seconds);
+    }
+}
+
+/// A request counted in `sen_gateway_requests_reading_body` until dropped.
+#[derive(Debug)]
+pub struct ReadingBody(Arc<Metrics>);
+
+impl Drop for ReadingBody {
+    fn drop(&mut self) {
+        self.0.reading_bodies.dec();
     }
 }
 
@@ -288,14 +353,18 @@ mod tests {
         let metrics = Arc::new(Metrics::default());
         metrics.record("/sen.v1.PupilsService/GetPupil", "grpc", "Ok", 0.01);
         metrics.shed();
-        metrics.rate_limited("990");
+        metrics.rate_limited("person", "990");
+        metrics.slow_client("body");
+        metrics.anonymous_shed();
         metrics.upstream("pupils", true);
         let text = metrics.encode();
         for name in [
             "sen_gateway_requests_total{route=\"/sen.v1.PupilsService/GetPupil\",status=\"Ok\",protocol=\"grpc\"} 1",
             "sen_gateway_request_duration_seconds_bucket",
             "sen_gateway_requests_shed_total 1",
-            "sen_gateway_rate_limited_total{tenant=\"990\"} 1",
+            "sen_gateway_rate_limited_total{limit=\"person\",tenant=\"990\"} 1",
+            "sen_gateway_slow_clients_total{stage=\"body\"} 1",
+            "sen_gateway_anonymous_shed_total 1",
             "sen_gateway_upstream_up{service=\"pupils\"} 1",
         ] {
             assert!(text.contains(name), "{name} missing from:\n{text}");

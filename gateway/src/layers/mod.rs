@@ -11,20 +11,28 @@
 //! | [`metrics::MetricsLayer`] | here | counts the answer by route, status and protocol when it ends |
 //!
 //! Then, for every request but the probes (`/healthz`, `/readyz`, `/metrics`,
-//! gRPC health), which must answer however busy the gateway is:
+//! gRPC health), which must answer however busy the gateway is (and, ahead of
+//! these, the drain's refusal, `crate::drain`):
 //!
 //! | layer | from | what it does |
 //! | --- | --- | --- |
-//! | [`busy::BusyLayer`] | here | a refusal below becomes UNAVAILABLE / 503, counted |
-//! | `LoadShed` | tower | refuses at once instead of queueing when no permit is free |
-//! | `GlobalConcurrencyLimit` | tower | at most `SEN_MAX_CONCURRENT_REQUESTS` requests in the gateway at once, across every route |
+//! | [`limits::LimitsLayer`] | here | recognises the caller from the headers; holds a person to their own and their authority's rate, anyone else to their address's rate and requests at once and to the places kept for strangers; 429 / 503 with `Retry-After` |
+//! | [`body::BodyLayer`] | here | reads the body within `SEN_REQUEST_BODY_TIMEOUT_SECONDS` (408 otherwise) before any working place is taken; uploads must keep sending |
+//! | [`busy::BusyLayer`] | here | a refusal below becomes UNAVAILABLE / 503 with `Retry-After`, counted, and remembered for readiness |
+//! | `LoadShed` | tower | refuses at once instead of queueing when no working place is free |
+//! | `GlobalConcurrencyLimit` | tower | at most `SEN_MAX_CONCURRENT_REQUESTS` requests at work at once, across every route ([`busy::Slots`]) |
 //!
-//! The per-authority rate limit ([`rate_limit`]) needs the caller, so it is taken
-//! after authentication, in admission, not here.
+//! Slow clients are also held to time limits on the connection itself (the
+//! headers, HTTP/2 pings: `crate::server`), before any of this.
 
+pub mod address;
+pub mod body;
 pub mod busy;
+pub mod in_flight;
+pub mod limits;
 pub mod metrics;
 pub mod rate_limit;
+pub mod refusal;
 pub mod request_id;
 pub mod route;
 pub mod span;
@@ -43,14 +51,19 @@ use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
 
-pub use busy::BusyLayer;
+pub use body::BodyLayer;
+pub use busy::{BusyLayer, Slots};
+pub use limits::{CallerLimits, Limits, LimitsLayer, SessionCheck};
 pub use metrics::{Metrics, MetricsLayer};
-pub use rate_limit::RateLimiter;
+pub use rate_limit::{Rate, RateLimiter};
 pub use request_id::{REQUEST_ID, RequestIds};
 pub use route::route_label;
 
 /// The layers in front of the work, outermost first (see the second table above).
-pub type Admission = Stack<GlobalConcurrencyLimitLayer, Stack<LoadShedLayer, Stack<BusyLayer, Identity>>>;
+pub type Admission = Stack<
+    GlobalConcurrencyLimitLayer,
+    Stack<LoadShedLayer, Stack<BusyLayer, Stack<BodyLayer, Stack<LimitsLayer, Identity>>>>,
+>;
 
 /// The layers in front of everything, outermost first (see the table above).
 pub type Front = Stack<
@@ -94,13 +107,21 @@ pub fn front(metrics: Arc<Metrics>) -> ServiceBuilder<Front> {
         .layer(MetricsLayer::new(metrics))
 }
 
-/// The layers in front of the work (everything but the probes): at most `max`
-/// requests at once, the rest refused at once.
-pub fn admission(metrics: Arc<Metrics>, max: usize) -> ServiceBuilder<Admission> {
+/// The layers in front of the work (everything but the probes): the callers'
+/// `limits`, the body read within `body_timeout`, then one of the `slots`, the
+/// rest refused at once.
+pub fn admission(
+    limits: Arc<CallerLimits>,
+    body_timeout: std::time::Duration,
+    metrics: Arc<Metrics>,
+    slots: &Slots,
+) -> ServiceBuilder<Admission> {
     ServiceBuilder::new()
-        .layer(BusyLayer::new(metrics))
+        .layer(LimitsLayer::new(limits))
+        .layer(BodyLayer::new(body_timeout, metrics.clone()))
+        .layer(BusyLayer::new(metrics, slots.clone()))
         .layer(LoadShedLayer::new())
-        .layer(GlobalConcurrencyLimitLayer::new(max))
+        .layer(GlobalConcurrencyLimitLayer::with_semaphore(slots.semaphore()))
 }
 
 #[cfg(test)]

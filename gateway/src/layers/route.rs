@@ -1,6 +1,12 @@
 //! The route a request is counted and named under: the gRPC method, the JSON
 //! route's template, or one of a few fixed paths, so that ids (pupil numbers,
-//! referral ids) never become metric labels or span names.
+//! referral ids) never become metric labels or span names. Only methods the
+//! gateway serves are labels (every `sen.v1` method in the policy table, health
+//! and reflection): any other gRPC path, however it was made up, is `unknown`,
+//! so a caller cannot add a metric series by inventing paths.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use axum::extract::Request;
 
@@ -36,14 +42,28 @@ pub fn label(mut request: Request) -> Request {
     request
 }
 
+/// The label of every gRPC call not to a method the gateway serves.
+pub const UNKNOWN_GRPC: &str = "unknown";
+
+/// The gRPC methods the gateway serves besides the policy table's.
+const OWN_METHODS: &[&str] = &[
+    "/grpc.health.v1.Health/Check",
+    "/grpc.health.v1.Health/Watch",
+    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+];
+
+/// Every gRPC path that is a label of its own.
+static KNOWN_METHODS: LazyLock<HashSet<String>> = LazyLock::new(|| {
+    RULES.iter().map(|rule| rule.grpc_path()).chain(OWN_METHODS.iter().map(|&m| m.to_owned())).collect()
+});
+
 /// The route a request is counted under: the gRPC method, the JSON route's
-/// template, or one of a few fixed paths, so that ids never become labels.
+/// template, or one of a few fixed labels, so that neither ids nor made-up
+/// paths become labels.
 pub fn route_label(path: &str, grpc: bool) -> String {
     if grpc {
-        if path.starts_with("/sen.v1.") || path.starts_with("/grpc.") {
-            return path.to_owned();
-        }
-        return "other".into();
+        return if KNOWN_METHODS.contains(path) { path.to_owned() } else { UNKNOWN_GRPC.to_owned() };
     }
     // Literal segments win over placeholders: `/referrals/watch` is not `/referrals/{id}`.
     let best = RULES
@@ -86,6 +106,17 @@ mod tests {
         assert_eq!(route_label("/api/v1/nothing/here/at/all", false), "/api/other");
         assert_eq!(route_label("/wp-admin", false), "other");
         assert_eq!(route_label("/sen.v1.PupilsService/GetPupil", true), "/sen.v1.PupilsService/GetPupil");
-        assert_eq!(route_label("/evil/path", true), "other");
+        assert_eq!(route_label("/evil/path", true), "unknown");
+    }
+
+    #[test]
+    fn only_methods_the_gateway_serves_are_labels() {
+        for rule in RULES {
+            assert_eq!(route_label(&rule.grpc_path(), true), rule.grpc_path());
+        }
+        assert_eq!(route_label("/grpc.health.v1.Health/Check", true), "/grpc.health.v1.Health/Check");
+        assert_eq!(route_label("/sen.v1.PupilsService/NoSuchMethod", true), "unknown");
+        assert_eq!(route_label("/sen.v1.X7f3/Y9", true), "unknown");
+        assert_eq!(route_label("/grpc.anything/At/All", true), "unknown");
     }
 }

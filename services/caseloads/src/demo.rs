@@ -8,9 +8,10 @@ use chrono::{Duration, NaiveDate};
 use sen_platform::identity::TenantScope;
 use sen_platform::ids::Urn;
 
+use crate::completion::CLAIM_LEASE;
 use crate::domain::{AcademicTerm, ActivityKind, Capacity, EpGrade, ProfessionalRole, ReferralKind, Specialism};
 use crate::entity::allocation_model;
-use crate::store::{CaseDraft, NewActivity, NewProfessional, Store};
+use crate::store::{CaseDraft, Claim, NewActivity, NewProfessional, Store};
 
 /// An allocated demo referral: (referral id, pupil id, school URN, kind code,
 /// received on, professional's person id, still open).
@@ -83,19 +84,14 @@ pub async fn seed(
             kind: kind.clone(),
             received_on: *received,
             advice_due,
+            idempotency_key: format!("demo-{referral}"),
         };
         let allocated_on = (*received + Duration::days(9)).min(today);
-        let row = store
-            .begin_allocation(
-                tenant,
-                &draft,
-                *professional,
-                Some("demo caseload"),
-                &format!("demo-{referral}"),
-                allocated_on,
-            )
-            .await?;
-        let row = store.confirm_allocation(tenant, row.id).await?;
+        // The other services learn of these cases from the demo book, so each is confirmed at once.
+        let claim = Claim::new("demo", chrono::Utc::now(), CLAIM_LEASE);
+        let row =
+            store.begin_allocation(tenant, &draft, *professional, Some("demo caseload"), allocated_on, &claim).await?;
+        let row = store.confirm_allocation(tenant, row.id, &claim, None).await?;
         let reference = format!("CASE-{}", row.id);
         let visits = [(ActivityKind::Consultation, 1), (ActivityKind::Observation, 1), (ActivityKind::Assessment, 2)];
         for (k, (activity, sessions)) in visits.iter().enumerate().take(1 + n % 3) {

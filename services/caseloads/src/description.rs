@@ -2,6 +2,8 @@
 //! its migrations, its routes, and the three services an allocation spans (it
 //! calls them as itself, with its own identity, for the writes).
 
+use std::sync::Arc;
+
 use sen_platform::config::PoolConfig;
 use sen_platform::demo::{DemoBook, DemoGrant, DemoPerson};
 use sen_platform::identity::{Grant, Role};
@@ -9,7 +11,10 @@ use sen_platform::ids::LaCode;
 use sen_platform::service::{PlatformService, ServiceInfo, Wiring};
 use tonic::service::Routes;
 
+use crate::metrics::Metrics;
 use crate::peers::Peers;
+use crate::reconcile::settings::ReconcileSettings;
+use crate::reconcile::{Reconciler, system_now};
 use crate::{CaseloadsApi, PART, SERVICE_NAME, Store};
 
 /// The caseloads service.
@@ -37,6 +42,7 @@ impl PlatformService for Description {
     }
 
     async fn add_routes(&self, routes: Routes, wiring: &Wiring<'_>) -> anyhow::Result<Routes> {
+        let settings = ReconcileSettings::from_env()?;
         let store = Store::connect(&wiring.database_url, &wiring.config.pool).await?;
         let peers = Peers {
             schools: wiring.peer("schools")?,
@@ -44,8 +50,13 @@ impl PlatformService for Description {
             referrals: wiring.peer("referrals")?,
             identity: wiring.service_identity(PART)?,
         };
-        Ok(routes
-            .add_service(crate::service(CaseloadsApi::with_clock(store, peers, wiring.clock.clone()), wiring.verifier)))
+        let mut api = CaseloadsApi::with_clock(store.clone(), peers.clone(), wiring.clock.clone());
+        // The reconciler runs beside the service on every replica and stops with it.
+        if let Some(every) = settings.every {
+            let reconciler = Reconciler::new(store, peers, Arc::new(Metrics::registered_in(&wiring.metrics)))?;
+            api = api.with_reconciler(reconciler.spawn(every, system_now(), sen_platform::serve::shutdown_signal()));
+        }
+        Ok(routes.add_service(crate::service(api, wiring.verifier)))
     }
 
     async fn load_demo(&self, wiring: &Wiring<'_>, book: &mut DemoBook) -> anyhow::Result<()> {

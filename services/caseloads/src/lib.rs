@@ -7,17 +7,25 @@
 //! referrals service for the referral, marks it allocated there and opens the
 //! professional's access to the pupil in the pupils service, all or nothing.
 //!
+//! An allocation nobody came back to finish is finished by the service itself:
+//! `completion` holds the allocation's steps across services, which the api's
+//! calls and the background `reconcile`r both take.
+//!
 //! Rooms: `domain` (roles, ranking, activity, the allocation formula; no I/O),
-//! `store`, `entity` and `migration`, `peers` (the other services), `api`, `demo`.
+//! `store`, `entity` and `migration`, `peers` (the other services),
+//! `completion`, `reconcile` and `metrics`, `api`, `demo`.
 
 pub mod api;
+pub mod completion;
 pub mod demo;
 pub mod description;
 pub mod domain;
 pub mod entity;
 pub mod error;
+pub mod metrics;
 pub mod migration;
 pub mod peers;
+pub mod reconcile;
 pub mod store;
 
 use sen_platform::identity::{IdentityVerifier, VerifyIdentity};

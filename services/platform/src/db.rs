@@ -13,7 +13,9 @@ use crate::config::PoolConfig;
 ///
 /// SQLite gets a single connection in write-ahead-log mode: writes are serialised
 /// by the pool rather than failing with SQLITE_BUSY when two transactions try to
-/// upgrade their locks at once, and readers never block on a writer's file lock.
+/// upgrade their locks at once, and readers never block on a writer's file lock
+/// ([`Db`] adds read-only connections beside it for reads). (Every statement still crosses to the connection's own thread and back; that
+/// hand-over, not SQLite, is most of a read's cost: see docs/PERFORMANCE.md.)
 pub async fn connect(url: &str, pool: &PoolConfig) -> anyhow::Result<DatabaseConnection> {
     let is_sqlite = url.starts_with("sqlite:");
     if is_sqlite {
@@ -22,7 +24,10 @@ pub async fn connect(url: &str, pool: &PoolConfig) -> anyhow::Result<DatabaseCon
     let mut options = ConnectOptions::new(url.to_owned());
     options.connect_timeout(pool.connect_timeout).acquire_timeout(pool.acquire_timeout).sqlx_logging(false);
     if is_sqlite {
-        options.max_connections(1).min_connections(1);
+        // A local file's connection cannot have gone away, so it is not pinged
+        // before each query: on SQLite a ping is a round trip to the connection's
+        // own thread, as costly as the query it precedes.
+        options.max_connections(1).min_connections(1).test_before_acquire(false);
     } else {
         options.max_connections(pool.max_connections).min_connections(pool.min_connections);
     }
@@ -42,17 +47,79 @@ pub async fn connect_and_migrate<M: MigratorTrait>(url: &str, pool: &PoolConfig)
     Ok(db)
 }
 
+/// A service's database, opened for changes and for reads.
+///
+/// `write` takes every change, and the reads inside a change's transaction;
+/// `read` answers the reads outside one. On PostgreSQL both are the one pool. On
+/// SQLite `write` is the single connection that serialises writes, and `read` a
+/// few read-only connections beside it, so reads neither queue behind one
+/// another on one connection nor wait for a write: in WAL mode a statement sees
+/// every transaction committed before it starts, so a read begun after a write
+/// was acknowledged sees that write (read-your-writes holds for a caller).
+#[derive(Clone, Debug)]
+pub struct Db {
+    /// Changes, and reads that must see a transaction's own writes.
+    pub write: DatabaseConnection,
+    /// Reads outside a transaction.
+    pub read: DatabaseConnection,
+}
+
+impl Db {
+    /// Opens the database at `url`, brings the schema up to date with migrator
+    /// `M`, then (SQLite on a file) opens the read-only connections.
+    pub async fn connect_and_migrate<M: MigratorTrait>(url: &str, pool: &PoolConfig) -> anyhow::Result<Self> {
+        let write = connect_and_migrate::<M>(url, pool).await?;
+        if write.get_database_backend() != DatabaseBackend::Sqlite || is_sqlite_memory(url) {
+            return Ok(Self::single(write));
+        }
+        let readers = sqlite_readers();
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .connect_timeout(pool.connect_timeout)
+            .acquire_timeout(pool.acquire_timeout)
+            .sqlx_logging(false)
+            .max_connections(readers)
+            .min_connections(readers)
+            .test_before_acquire(false)
+            // Read-only: a statement that tried to write here would fail, never
+            // slip past the writer's serialisation.
+            .map_sqlx_sqlite_opts(|o| o.read_only(true).create_if_missing(false));
+        let read = Database::connect(options)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open the database {} for reading: {e}", redact(url)))?;
+        Ok(Self { write, read })
+    }
+
+    /// One pool for both reads and writes: PostgreSQL, or a connection a caller
+    /// opened itself (a test watching every statement).
+    pub fn single(db: DatabaseConnection) -> Self {
+        Self { read: db.clone(), write: db }
+    }
+}
+
+/// How many read-only SQLite connections: one per core, two to four. Each has
+/// its own thread in sqlx, so more than the cores only adds switching.
+fn sqlite_readers() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    u32::try_from(cores.clamp(2, 4)).unwrap_or(2)
+}
+
+/// An in-memory SQLite database lives in its one connection; others would see another.
+fn is_sqlite_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
 fn ensure_sqlite_folder(url: &str) -> anyhow::Result<()> {
     let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let path = path.split('?').next().unwrap_or_default();
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }
-    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| anyhow::anyhow!("cannot create the data folder {}: {e}", parent.display()))?;
+    // The folder holds pupils' records: private to this account, or no start.
+    if let Some(folder) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        crate::private::private_folder(folder).map_err(anyhow::Error::msg)?;
     }
-    Ok(())
+    crate::private::private_file(Path::new(path)).map_err(anyhow::Error::msg)
 }
 
 /// The URL without its password, for messages.
@@ -78,5 +145,40 @@ mod tests {
         assert_eq!(redact("postgres://sen:s3cret@db:5432/schools"), "postgres://sen:***@db:5432/schools");
         assert_eq!(redact("postgres://postgres@127.0.0.1/x"), "postgres://postgres@127.0.0.1/x");
         assert_eq!(redact("sqlite://./data/schools.db?mode=rwc"), "sqlite://./data/schools.db?mode=rwc");
+    }
+
+    /// No migrations: the tests make their own table.
+    struct NoMigrations;
+
+    impl MigratorTrait for NoMigrations {
+        fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+            Vec::new()
+        }
+    }
+
+    async fn count(db: &DatabaseConnection) -> i64 {
+        let row = db
+            .query_one(sea_orm::Statement::from_string(DatabaseBackend::Sqlite, "SELECT count(*) AS n FROM notes"))
+            .await
+            .expect("the count")
+            .expect("a row");
+        row.try_get("", "n").expect("a number")
+    }
+
+    #[tokio::test]
+    async fn sqlite_reads_see_every_acknowledged_write_and_cannot_write() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let url = crate::config::sqlite_url(&dir.path().join("data").join("notes.db"));
+        let db = Db::connect_and_migrate::<NoMigrations>(&url, &PoolConfig::default()).await.expect("opened");
+        db.write.execute_unprepared("CREATE TABLE notes (id INTEGER PRIMARY KEY)").await.expect("a table");
+        for n in 1..=20 {
+            db.write.execute_unprepared("INSERT INTO notes DEFAULT VALUES").await.expect("a write");
+            // Every reader, whichever the pool hands out, sees the write just acknowledged.
+            let seen = futures::future::join_all((0..4).map(|_| count(&db.read))).await;
+            assert!(seen.iter().all(|&c| c == n), "after write {n} the readers saw {seen:?}");
+        }
+        let refused = db.read.execute_unprepared("INSERT INTO notes DEFAULT VALUES").await;
+        assert!(refused.is_err(), "a read connection wrote");
+        assert_eq!(count(&db.read).await, 20);
     }
 }

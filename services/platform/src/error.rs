@@ -171,8 +171,39 @@ impl From<ServiceError> for Status {
                 Status::unavailable("a service this call depends on is unavailable; try again shortly")
             }
             ServiceError::Corrupt(m) => internal("stored data failed validation", &m),
+            ServiceError::Database(db) if is_connection_failure(&db) => {
+                // Nothing the caller sent was wrong and the pool replaces the
+                // connection: the same call (a write with its idempotency key) may
+                // succeed at once, which UNAVAILABLE tells a client; INTERNAL would not.
+                tracing::warn!(error = %db, "the database connection failed");
+                Status::unavailable("the database is unavailable; try again shortly")
+            }
             ServiceError::Database(db) => internal("database error", &db),
         }
+    }
+}
+
+/// Whether the database failed as a connection rather than as a statement: the
+/// connection was lost or closed under the call (a failover, a restart, an
+/// administrator's `pg_terminate_backend`: SQLSTATE classes 08 and 57P), or no
+/// connection could be had in time (`SEN_DB_ACQUIRE_TIMEOUT_SECONDS`).
+pub fn is_connection_failure(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr, sqlx};
+    let cause = match e {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(cause))
+        | DbErr::Exec(RuntimeErr::SqlxError(cause))
+        | DbErr::Query(RuntimeErr::SqlxError(cause)) => cause,
+        _ => return false,
+    };
+    match cause {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
     }
 }
 
@@ -209,6 +240,26 @@ mod tests {
         let status = handler(Err(FieldViolations::one("version", "is required"))).unwrap_err();
         assert_eq!(status.code(), Code::InvalidArgument);
         assert_eq!(status.message(), "invalid request: version: is required");
+    }
+
+    #[test]
+    fn a_lost_or_unobtainable_database_connection_is_unavailable_and_a_failed_statement_internal() {
+        use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr, sqlx};
+        let lost = |cause: sqlx::Error| ServiceError::Database(DbErr::Exec(RuntimeErr::SqlxError(cause)));
+        let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset by peer");
+        for error in [
+            lost(sqlx::Error::Io(reset)),
+            lost(sqlx::Error::PoolTimedOut),
+            ServiceError::Database(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
+        ] {
+            let status = Status::from(error);
+            assert_eq!(status.code(), Code::Unavailable);
+            assert!(!status.message().contains("reset"), "no detail leaks: {}", status.message());
+        }
+        let statement = ServiceError::Database(DbErr::Query(RuntimeErr::Internal("syntax error".into())));
+        assert_eq!(Status::from(statement).code(), Code::Internal);
+        let row_not_found = lost(sqlx::Error::RowNotFound);
+        assert_eq!(Status::from(row_not_found).code(), Code::Internal);
     }
 
     #[test]

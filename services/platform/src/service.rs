@@ -33,6 +33,8 @@ pub struct Wiring<'a> {
     pub own_signer: Option<IdentitySigner>,
     /// Channels to the parts it calls, by part name.
     pub peers: BTreeMap<&'static str, Channel>,
+    /// Where it registers its own metrics (served on the admin port).
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl Wiring<'_> {
@@ -108,11 +110,12 @@ pub async fn serve(service: &dyn PlatformService, config: &Config) -> anyhow::Re
         clock: crate::dates::system_clock(),
         own_signer: None,
         peers,
+        metrics: crate::metrics::Metrics::default(),
     };
     let routes = service.add_routes(Routes::default(), &wiring).await?;
     let listener = crate::serve::bind(config).await?;
     tracing::info!(address = %listener.local_addr()?, tls = config.tls.is_some(), "{part} service listening");
-    crate::serve::run(listener, config, routes, &[info.grpc_name]).await
+    crate::serve::run(listener, config, routes, &[info.grpc_name], wiring.metrics.clone()).await
 }
 
 /// Brings `service`'s schema up to date, as configured (`sen migrate <part>`).

@@ -33,6 +33,19 @@ pub fn postgres_admin_url() -> String {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// A temporary folder only this account may open, as the platform requires of
+/// a data folder (a plain temporary folder is readable by everyone under the
+/// usual umask).
+pub fn private_tempdir() -> std::io::Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(dir)
+}
+
 impl TestDatabase {
     /// Creates an empty database on `engine`.
     pub async fn create(engine: Engine) -> anyhow::Result<Self> {
@@ -42,7 +55,7 @@ impl TestDatabase {
         let name = format!("sen_test_{}_{n}_{nanos}", std::process::id());
         match engine {
             Engine::Sqlite => {
-                let dir = tempfile::tempdir()?;
+                let dir = private_tempdir()?;
                 let url = crate::config::sqlite_url(&dir.path().join(format!("{name}.db")));
                 Ok(Self { url, engine, admin_url: String::new(), name, _dir: Some(dir) })
             }

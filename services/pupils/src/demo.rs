@@ -81,7 +81,8 @@ impl SchoolKind {
 }
 
 /// Primary needs of EHC plans, per mille (DfE, "Special educational needs in England", January 2025).
-const EHCP_NEEDS: &[(&str, u32)] = &[
+/// The national-scale generator (`sen generate`) draws from the same tables.
+pub const EHCP_NEEDS: &[(&str, u32)] = &[
     ("ASD", 315),
     ("SLCN", 213),
     ("SEMH", 207),
@@ -97,7 +98,7 @@ const EHCP_NEEDS: &[(&str, u32)] = &[
 ];
 
 /// Primary needs of pupils on SEN support, per mille (approximately the national mix).
-const SUPPORT_NEEDS: &[(&str, u32)] = &[
+pub const SUPPORT_NEEDS: &[(&str, u32)] = &[
     ("SLCN", 248),
     ("SEMH", 211),
     ("MLD", 186),
@@ -113,17 +114,20 @@ const SUPPORT_NEEDS: &[(&str, u32)] = &[
     ("DS", 2),
 ];
 
-const FORENAMES: &[&str] = &[
+/// Forenames of the demo pupils (and of the generated national dataset).
+pub const FORENAMES: &[&str] = &[
     "Amara", "Oliver", "Zainab", "Harry", "Maya", "Leo", "Aisha", "Jack", "Sofia", "Noah", "Ivy", "Musa", "Freya",
     "Ethan", "Chloe", "Yusuf", "Ella", "Tomasz", "Isla", "Kofi", "Ruby", "Arjun", "Grace", "Finn", "Hana", "Oscar",
     "Layla", "Jacob", "Nia", "Alfie", "Mila", "Dev", "Poppy", "Ibrahim", "Lily", "Callum", "Evie", "Rhys", "Zara",
 ];
-const SURNAMES: &[&str] = &[
+/// Surnames, likewise.
+pub const SURNAMES: &[&str] = &[
     "Smith", "Khan", "Jones", "Patel", "Williams", "Nowak", "Brown", "Ahmed", "Taylor", "Okafor", "Davies", "Singh",
     "Evans", "Begum", "Wilson", "Kowalski", "Thomas", "Hussain", "Roberts", "Mensah", "Walker", "Ali", "Wright",
     "Chen", "Robinson", "Hughes", "Edwards", "Green", "Hall", "Lewis", "Clarke", "Murphy", "Adeyemi", "Price",
 ];
-const PROVISION: &[(&str, &str, f64)] = &[
+/// Provision: (type, provider, hours a week).
+pub const PROVISION: &[(&str, &str, f64)] = &[
     ("Speech and language therapy", "NHS speech and language therapy", 0.5),
     ("Small-group literacy", "School", 2.0),
     ("Social skills group", "School", 1.0),

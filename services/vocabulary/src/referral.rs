@@ -94,6 +94,13 @@ impl ReferralStatus {
     pub fn is_open(self) -> bool {
         !matches!(self, Self::Declined | Self::Closed | Self::Withdrawn)
     }
+
+    /// The statuses in which nothing moves a referral on: the professional it
+    /// was allocated to no longer reads it, as their access to the pupil ended
+    /// with the case.
+    pub fn finished() -> impl Iterator<Item = ReferralStatus> {
+        Self::ALL.into_iter().filter(|status| !status.is_open())
+    }
 }
 
 /// How soon the school needs the service to act.

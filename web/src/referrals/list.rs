@@ -1,4 +1,4 @@
-//! The referrals list (`/referrals`) and its live feed (`/referrals/live`).
+//! The referrals list (`/referrals`), kept live by [`super::live`].
 //!
 //! Everyone who may list referrals sees this page; the referrals service scopes
 //! the rows (the council team the authority's, a SENCO their school's, an EP or
@@ -8,18 +8,14 @@
 //! filtered list is fetched, sorted and paged here so that sorting covers every
 //! row and the CSV holds them all.
 //!
-//! Live: the table region names `/referrals/live`, a server-sent-events stream
-//! relaying `WatchReferrals` for the signed-in person (event `referral`, data
-//! the referral's id only: the page fetches itself again to show the change,
-//! so nothing the person may not see is ever in the event).
+//! Live: the table region names `/referrals/live` (see [`super::live`]); on each
+//! change the page fetches itself again and swaps the region in.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::{Markup, html};
@@ -52,7 +48,7 @@ const COLUMNS: &[Column] = &[
 
 /// The list's routes.
 pub(super) fn routes() -> Router<Arc<Web>> {
-    Router::new().route(PATH, get(list)).route("/referrals/live", get(live))
+    Router::new().route(PATH, get(list))
 }
 
 /// The service's request for the page's filters (paging is added per call).
@@ -209,24 +205,4 @@ fn csv(rows: &[pb::Referral], schools: &HashMap<String, String>) -> Response {
         ]
     });
     csv_response("referrals.csv", &headers, lines)
-}
-
-/// Relays the caller's `WatchReferrals` stream as server-sent events.
-async fn live(State(web): State<Arc<Web>>, session: Session) -> PageResult {
-    session.require(READERS)?;
-    let backend = web.backend(&session);
-    let mut request = backend.request(pb::WatchReferralsRequest {});
-    // A watch lasts as long as the page is open: no call deadline.
-    request.metadata_mut().remove("grpc-timeout");
-    let stream = match backend.referrals() {
-        Ok(mut client) => client.watch_referrals(request).await.map(|s| s.into_inner()),
-        Err(status) => Err(status),
-    }
-    .map_err(|s| from_status(&session, &s))?;
-    let events = futures::stream::unfold(stream, |mut stream| async move {
-        let change = stream.message().await.ok()??;
-        let id = change.referral.map(|r| r.id).unwrap_or_default();
-        Some((Ok::<_, Infallible>(Event::default().event("referral").data(id.to_string())), stream))
-    });
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
 }

@@ -49,11 +49,56 @@ pub(crate) fn routes(login: Login) -> Router<Arc<Web>> {
 }
 
 /// A return address on this site, or none.
+///
+/// Only an absolute path of this origin is taken back to after signing in: `/`
+/// alone, or `/` followed by a letter or digit (every page of the site starts
+/// so), made only of printable ASCII with no backslash. That refuses every
+/// shape a browser reads as another host: `//host`, `/\host`, and the same
+/// with a tab, newline or other control character between the slashes (which
+/// browsers strip from URLs, so `/%09/host` arrives as `/\t/host` and would
+/// become `//host`), as well as encoded slashes such as `/%2F/host`, which
+/// some servers and proxies decode.
 fn local(next: Option<&String>) -> Option<&str> {
-    next.map(String::as_str).filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+    next.map(String::as_str).filter(|next| is_local_path(next))
+}
+
+fn is_local_path(next: &str) -> bool {
+    let Some(rest) = next.strip_prefix('/') else {
+        return false;
+    };
+    let starts_a_page = rest.chars().next().is_none_or(|c| c.is_ascii_alphanumeric());
+    let printable = rest.chars().all(|c| c.is_ascii_graphic() && c != '\\');
+    starts_a_page && printable
+}
+
+/// The cookie that carries the demo sign-in form's token (a double-submitted
+/// token: a page of another site can post the form but can neither read nor
+/// set this cookie, so it cannot sign a visitor in as someone of its choosing).
+const SIGN_IN_COOKIE: &str = "sen_sign_in";
+
+/// A fresh random token for one sign-in form.
+fn sign_in_token() -> String {
+    use base64::Engine;
+    use rand_core::RngCore;
+    let mut bytes = [0u8; 32];
+    rand_core::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The sign-in form's token cookie in `headers`, if any.
+fn sign_in_cookie(headers: &http::HeaderMap) -> Option<&str> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SIGN_IN_COOKIE)
+        .map(|(_, value)| value)
 }
 
 async fn sign_in_page(
+    State(web): State<Arc<Web>>,
     Extension(login): Extension<Arc<Login>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
@@ -61,6 +106,11 @@ async fn sign_in_page(
         Login::Provider(login) => oidc_login::start(login, local(query.get("next"))).await,
         Login::Demo(people) => {
             let next = local(query.get("next")).unwrap_or("");
+            let token = sign_in_token();
+            let cookie = format!(
+                "{SIGN_IN_COOKIE}={token}; Path=/sign-in; HttpOnly; SameSite=Strict; Max-Age=3600{}",
+                if web.secure_cookies { "; Secure" } else { "" }
+            );
             let mut tenants: Vec<String> =
                 people.iter().filter_map(|p| p.grant.tenant.map(|t| t.to_string())).collect();
             tenants.dedup();
@@ -78,6 +128,7 @@ async fn sign_in_page(
                                 form method="post" action="/sign-in" {
                                     input type="hidden" name="person" value=(n);
                                     input type="hidden" name="next" value=(next);
+                                    input type="hidden" name=(CSRF_FIELD) value=(token);
                                     button type="submit" class="button button--secondary" {
                                         "Sign in as " (person.description)
                                     }
@@ -88,7 +139,7 @@ async fn sign_in_page(
                     }
                 }
             };
-            public_page("Sign in", body).into_response()
+            ([(http::header::SET_COOKIE, cookie)], public_page("Sign in", body)).into_response()
         }
     }
 }
@@ -96,10 +147,23 @@ async fn sign_in_page(
 async fn sign_in(
     State(web): State<Arc<Web>>,
     Extension(login): Extension<Arc<Login>>,
+    headers: http::HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     match login.as_ref() {
         Login::Demo(people) => {
+            let sent = form.get(CSRF_FIELD).map(String::as_str).unwrap_or_default();
+            let expected = sign_in_cookie(&headers).unwrap_or_default();
+            if expected.is_empty() || !crate::session::constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
+                let body = html! {
+                    h1 class="heading-l" { "Sign in again" }
+                    p class="body" {
+                        "This sign-in form has expired or did not come from this site, so nobody was signed in. "
+                        a class="link" href="/sign-in" { "Open the sign-in page" } " and choose again."
+                    }
+                };
+                return (StatusCode::FORBIDDEN, public_page("Sign in again", body)).into_response();
+            }
             let chosen = form.get("person").and_then(|n| n.parse::<usize>().ok()).and_then(|n| people.get(n));
             let Some(person) = chosen else {
                 return (StatusCode::BAD_REQUEST, Redirect::to("/sign-in")).into_response();
@@ -145,4 +209,46 @@ async fn sign_out(
     }
     tracing::info!(person = %session.caller.grant.person, "signed out");
     ([(http::header::SET_COOKIE, SessionKeys::sign_out(web.secure_cookies))], Redirect::to("/sign-in")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_path;
+
+    #[test]
+    fn a_return_address_on_this_site_is_kept() {
+        for next in [
+            "/",
+            "/council",
+            "/council/referrals?status=REFERRAL_STATUS_SUBMITTED&page=2",
+            "/school/100001/pupils/42",
+            "/caseload?q=a%2Fb",
+        ] {
+            assert!(is_local_path(next), "{next:?} is a page of this site");
+        }
+    }
+
+    #[test]
+    fn a_return_address_a_browser_would_take_to_another_site_is_refused() {
+        for next in [
+            "//evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/%09/evil.example",
+            "/%2F/evil.example",
+            "/%2f/evil.example",
+            "/%5C/evil.example",
+            "/ /evil.example",
+            "https://evil.example",
+            "evil.example",
+            "/council\r\nSet-Cookie: x=1",
+            "/council\\..\\evil",
+            "",
+        ] {
+            assert!(!is_local_path(next), "{next:?} must not be followed after signing in");
+        }
+    }
 }

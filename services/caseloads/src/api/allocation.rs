@@ -1,17 +1,14 @@
-//! The allocation's steps across services, and the lookups the handlers share.
+//! The allocation's answer to the client (its steps are `crate::completion`'s),
+//! and the lookups the handlers share.
 
 use sen_platform::identity::{Identity, TenantScope};
 
 use super::CaseloadsApi;
+use crate::completion::Finished;
 use crate::domain::{AcademicTerm, Candidate, ProfessionalRole};
 use crate::entity::{case, professional};
 use crate::error::Error;
-use crate::store::capacity_of;
-
-/// The reference a case is known by in the other services.
-pub(super) fn case_ref(row: &case::Model) -> String {
-    format!("CASE-{}", row.id)
-}
+use crate::store::{Claim, capacity_of};
 
 impl CaseloadsApi {
     /// The professionals of the tenant as ranking candidates, with sessions used this term.
@@ -54,45 +51,34 @@ impl CaseloadsApi {
             .ok_or_else(|| Error::NotFound(format!("professional {}", p.id)))
     }
 
-    /// Opens the access, marks the referral, confirms the case; undoes what it can
-    /// when a step fails before the referral is marked.
-    pub(super) async fn complete(
+    /// Finishes the pending case `row` (of the professional `person`) as the
+    /// holder of `claim`, answering as the client's call does: the active case, or
+    /// what happened and what to do. A case left pending is let go at once, so the
+    /// client's retry need not wait for the claim to run out.
+    pub(super) async fn finish(
         &self,
         tenant: &TenantScope,
-        row: case::Model,
+        row: &case::Model,
         person: &str,
+        claim: &Claim,
     ) -> Result<case::Model, Error> {
-        let la = tenant.la_code();
-        let reference = case_ref(&row);
-        if let Err(failure) = self.peers.grant(la, row.pupil_id, person, &reference).await {
-            return Err(self.undo(tenant, &row, person, failure).await);
-        }
-        if let Err(failure) = self.peers.mark_allocated(la, row.referral_id, person, &reference).await {
-            return Err(self.undo(tenant, &row, person, failure).await);
-        }
-        self.store.confirm_allocation(tenant, row.id).await
-    }
-
-    async fn undo(&self, tenant: &TenantScope, row: &case::Model, person: &str, failure: Error) -> Error {
-        let undone = match self.peers.revoke(tenant.la_code(), row.pupil_id, person, &case_ref(row)).await {
-            Ok(()) => self.store.abandon_allocation(tenant, row).await,
-            Err(e) => Err(e),
-        };
-        // Only an undo that removed the pending case itself may say nothing was
-        // allocated: one that found it gone or no longer pending raced another
-        // attempt under the same key, which the caller's retry will find.
-        let undone = matches!(undone, Ok(true));
-        tracing::warn!(case_id = row.id, undone, error = %failure, "allocation could not be completed");
-        match (undone, failure) {
-            (true, Error::Unavailable(_)) => Error::Incomplete(
+        match self.completion.finish(tenant, row, person, claim, None).await {
+            Finished::Completed(row) => Ok(row),
+            Finished::Undone(Error::Unavailable(_)) => Err(Error::Incomplete(
                 "another service did not answer, so nothing was allocated: try again with the same idempotency key"
                     .into(),
-            ),
-            (true, other) => other,
-            (false, _) => Error::Incomplete(format!(
-                "the allocation of case {} is incomplete: try again with the same idempotency key to complete it",
-                row.id
             )),
+            Finished::Undone(refused) => Err(refused),
+            Finished::LeftPending(_) => {
+                if let Err(e) = self.store.release_claim(tenant, row.id, claim).await {
+                    tracing::warn!(case_id = row.id, error = %e, "could not let go of the claim; it runs out by itself");
+                }
+                Err(Error::Incomplete(format!(
+                    "the allocation of case {} is incomplete: try again with the same idempotency key to complete it \
+                     (otherwise the service completes or undoes it by itself within minutes)",
+                    row.id
+                )))
+            }
         }
     }
 

@@ -9,8 +9,8 @@ use sen_proto::v1 as pb;
 use sen_proto::v1::caseloads_service_server::CaseloadsService;
 use tonic::{Request, Response, Status};
 
-use super::allocation::case_ref;
 use super::{CASE_READERS, CASE_WORKERS, CaseloadsApi, MANAGERS, PROFESSIONALS, TEAM, wire};
+use crate::completion::{CLAIM_LEASE, case_ref};
 use crate::domain::{
     ADVICE_DEADLINE, AcademicTerm, ActivityKind, Candidate, CaseEvent, CaseStatus, ModelSettings, ProfessionalRole,
     ReferralKind, Weights, can_take, check_allocation, check_note, check_sessions, days_left, is_advice_overdue, load,
@@ -18,7 +18,7 @@ use crate::domain::{
 };
 use crate::entity::allocation_model;
 use crate::error::Error;
-use crate::store::{CaseDraft, NewActivity, case_status};
+use crate::store::{CaseDraft, Claim, NewActivity, case_status};
 
 type Reply<T> = Result<Response<T>, Status>;
 
@@ -127,7 +127,26 @@ impl CaseloadsService for CaseloadsApi {
                 );
             }
             let row = if case_status(&existing)? == CaseStatus::Pending {
-                self.complete(&tenant, existing, &professional.person).await?
+                // One attempt at a time: a retry while the first attempt (or the
+                // reconciler) is still at it waits for that attempt's answer.
+                let now = chrono::Utc::now();
+                let claim = Claim::new("request", now, CLAIM_LEASE);
+                if self.store.claim_pending(&tenant, existing.id, &claim, now).await? {
+                    self.finish(&tenant, &existing, &professional.person, &claim).await?
+                } else {
+                    // Finished a moment ago (the answer stands), or still being finished.
+                    match self.store.case_by_key(&tenant, &key).await? {
+                        Some(done) if case_status(&done)? == CaseStatus::Active => done,
+                        _ => {
+                            return Err(Error::Incomplete(format!(
+                                "the allocation of case {} is being finished now: try again shortly with the same \
+                                 idempotency key",
+                                existing.id
+                            ))
+                            .into());
+                        }
+                    }
+                }
             } else {
                 existing
             };
@@ -147,12 +166,14 @@ impl CaseloadsService for CaseloadsApi {
             kind: body.kind,
             received_on: dates.received_on,
             advice_due: dates.advice_due,
+            idempotency_key: key,
         };
+        let claim = Claim::new("request", chrono::Utc::now(), CLAIM_LEASE);
         let pending = self
             .store
-            .begin_allocation(&tenant, &draft, professional.id, override_reason.as_deref(), &key, today)
+            .begin_allocation(&tenant, &draft, professional.id, override_reason.as_deref(), today, &claim)
             .await?;
-        let row = self.complete(&tenant, pending, &professional.person).await?;
+        let row = self.finish(&tenant, &pending, &professional.person, &claim).await?;
         tracing::info!(case_id = row.id, professional_id = professional.id, "case allocated");
         Ok(Response::new(wire::case_to_proto(&row, &professional.name, 0)))
     }
@@ -173,7 +194,7 @@ impl CaseloadsService for CaseloadsApi {
             );
         }
         // Local first (the capacity check), then the other services; each step can be repeated.
-        let row = self.store.reassign(&tenant, req.case_id, new.id, override_reason.as_deref()).await?;
+        let row = self.store.reassign(&tenant, req.case_id, new.id, override_reason.as_deref(), (self.today)()).await?;
         let la = tenant.la_code();
         let reference = case_ref(&row);
         self.peers.grant(la, row.pupil_id, &new.person, &reference).await?;

@@ -12,12 +12,14 @@
 //! | ListSchoolAllocations | la_manager, case_officer |
 //!
 //! Allocation spans three services. The case is recorded here first as pending,
-//! with the professional's capacity reserved; then the professional's access to
-//! the pupil is opened (pupils service) and the referral marked allocated
-//! (referrals service); then the case is confirmed. If a downstream call fails
-//! before the referral is marked, the access is closed again and the pending case
-//! removed: nothing happened. If undoing fails too, the case stays pending and a
-//! retry with the same idempotency key completes it; every step is repeatable.
+//! with the professional's capacity reserved and held by this attempt's claim;
+//! then the steps of `crate::completion` run: the professional's access to the
+//! pupil is opened (pupils service), the referral marked allocated (referrals
+//! service), and the case confirmed. If another service refuses before the
+//! referral is marked, the access is closed again and the pending case removed:
+//! nothing happened. Otherwise the case stays pending, and a retry with the same
+//! idempotency key completes it (or, if nobody retries, the reconciler does,
+//! `crate::reconcile`); every step is repeatable.
 
 mod allocation;
 mod handlers;
@@ -27,7 +29,9 @@ mod wire;
 use sen_platform::dates::{Clock, system_clock};
 use sen_platform::identity::Role;
 
+use crate::completion::Completion;
 use crate::peers::Peers;
+use crate::reconcile::Running;
 use crate::store::Store;
 
 const MANAGERS: &[Role] = &[Role::LaManager];
@@ -41,8 +45,12 @@ const CASE_READERS: &[Role] =
 #[derive(Clone)]
 pub struct CaseloadsApi {
     store: Store,
+    completion: Completion,
     peers: Peers,
     today: Clock,
+    /// The reconciler running beside the service, if any: it stops when the
+    /// service's routes are dropped (the server stopped).
+    reconciler: Option<std::sync::Arc<Running>>,
 }
 
 impl CaseloadsApi {
@@ -53,6 +61,13 @@ impl CaseloadsApi {
 
     /// A service with its own notion of today.
     pub fn with_clock(store: Store, peers: Peers, today: Clock) -> Self {
-        Self { store, peers, today }
+        let completion = Completion::new(store.clone(), peers.clone());
+        Self { store, completion, peers, today, reconciler: None }
+    }
+
+    /// The service with `reconciler` running beside it for as long as it is served.
+    pub fn with_reconciler(mut self, reconciler: Running) -> Self {
+        self.reconciler = Some(std::sync::Arc::new(reconciler));
+        self
     }
 }

@@ -30,16 +30,15 @@ pub fn check_sessions(sessions: u32) -> Result<u32, String> {
 pub const NOTE_MAX_CHARS: usize = 500;
 
 /// The note trimmed (it may be empty), or what is wrong with it: longer than 500
-/// characters, or control characters other than line breaks and tabs.
+/// characters, or a character that would not show as itself (control characters
+/// other than line breaks and tabs, direction overrides, zero-width characters).
 pub fn check_note(note: &str) -> Result<String, String> {
     let note = note.trim();
     let chars = note.chars().count();
     if chars > NOTE_MAX_CHARS {
         return Err(format!("is {chars} characters; at most {NOTE_MAX_CHARS}"));
     }
-    if note.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        return Err("contains control characters".into());
-    }
+    sen_platform::fields::visible(note)?;
     Ok(note.to_owned())
 }
 
@@ -89,8 +88,10 @@ mod tests {
     }
 
     #[test]
-    fn notes_with_control_characters_are_refused() {
-        assert_eq!(check_note("bell\u{7}").unwrap_err(), "contains control characters");
+    fn notes_with_characters_that_would_not_show_are_refused() {
+        assert!(check_note("bell\u{7}").unwrap_err().contains("(U+0007) at character 5"));
         assert!(check_note("a\u{0}b").is_err());
+        assert!(check_note("seen by \u{202E}spE").unwrap_err().contains("U+202E"));
+        assert_eq!(check_note("line one\nline two"), Ok("line one\nline two".to_owned()));
     }
 }

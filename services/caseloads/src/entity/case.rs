@@ -39,6 +39,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Last changed.
     pub updated_at: DateTimeUtc,
+    /// Who is finishing a pending case now (one attempt: a request or a
+    /// reconciler pass), so that two never run its steps at once.
+    pub claimed_by: Option<String>,
+    /// Until when that claim holds; after it, another attempt may take the case.
+    pub claimed_until: Option<DateTimeUtc>,
 }
 
 /// Relations are followed by explicit queries.

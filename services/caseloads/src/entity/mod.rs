@@ -1,6 +1,7 @@
 //! sea-orm entities of the caseloads service's own tables.
 
 pub mod allocation_model;
+pub mod audit_event;
 pub mod case;
 pub mod case_activity;
 pub mod professional;

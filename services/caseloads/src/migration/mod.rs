@@ -4,6 +4,8 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_caseloads;
+mod m20261201_000001_claim_pending_allocations;
+mod m20261222_000001_index_tenant_lists;
 
 /// The caseloads service's migrations, oldest first.
 pub struct Migrator;
@@ -11,7 +13,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_create_caseloads::Migration)]
+        vec![
+            Box::new(m20261124_000001_create_caseloads::Migration),
+            Box::new(m20261201_000001_claim_pending_allocations::Migration),
+            Box::new(m20261222_000001_index_tenant_lists::Migration),
+        ]
     }
 
     fn migration_table_name() -> DynIden {

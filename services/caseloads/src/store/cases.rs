@@ -1,7 +1,7 @@
-//! Cases: the allocation's local half (reserve capacity and record the case,
-//! then confirm or undo it once the other services have answered), reading one
-//! within the caller's scope, reassignment, closure, activity, open cases and
-//! the term's model. The sessions recorded are counted in `super::sessions`.
+//! Cases: taking a case onto a professional's count and off it again (which
+//! `super::allocations` begins and undoes a case with), reading one within the
+//! caller's scope, reassignment, closure, activity, open cases and the term's
+//! model. The sessions recorded are counted in `super::sessions`.
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
@@ -11,28 +11,11 @@ use sea_orm::{
 };
 use sen_platform::identity::{Scope, TenantScope};
 
+use super::Store;
 use super::sessions::check_sessions_within;
-use super::{Store, on_unique};
 use crate::domain::{ActivityKind, CaseEvent, CaseStatus, next_case_status};
 use crate::entity::{allocation_model, case, case_activity, professional};
 use crate::error::{Error, Result};
-
-/// What an allocation records about the referral.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CaseDraft {
-    /// The referral.
-    pub referral_id: i64,
-    /// The pupil.
-    pub pupil_id: i64,
-    /// The school.
-    pub school_urn: i32,
-    /// The referral's kind code.
-    pub kind: String,
-    /// When the referral was received.
-    pub received_on: NaiveDate,
-    /// EHC advice due, for statutory work.
-    pub advice_due: Option<NaiveDate>,
-}
 
 /// Work done on a case.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,7 +38,7 @@ pub fn case_status(row: &case::Model) -> Result<CaseStatus> {
 /// The status `event` moves a case of status `from` to; FAILED_PRECONDITION
 /// otherwise, saying the case is not active (every move but a confirmation
 /// needs an active case).
-fn move_case(case_id: i64, from: CaseStatus, event: CaseEvent) -> Result<CaseStatus> {
+pub(super) fn move_case(case_id: i64, from: CaseStatus, event: CaseEvent) -> Result<CaseStatus> {
     next_case_status(from, event)
         .map_err(|illegal| Error::FailedPrecondition(format!("case {case_id} is {}, not active", illegal.from)))
 }
@@ -63,7 +46,7 @@ fn move_case(case_id: i64, from: CaseStatus, event: CaseEvent) -> Result<CaseSta
 /// Takes one case onto the professional's count, refusing past capacity unless
 /// overridden. One statement, so concurrent allocations cannot both pass a full
 /// professional.
-async fn reserve(
+pub(super) async fn reserve(
     db: &impl ConnectionTrait,
     tenant: &TenantScope,
     professional_id: i32,
@@ -99,7 +82,7 @@ async fn reserve(
     )))
 }
 
-async fn release(db: &impl ConnectionTrait, professional_id: i32) -> Result<()> {
+pub(super) async fn release(db: &impl ConnectionTrait, professional_id: i32) -> Result<()> {
     professional::Entity::update_many()
         .col_expr(professional::Column::OpenCases, Expr::col(professional::Column::OpenCases).sub(1))
         .filter(professional::Column::Id.eq(professional_id))
@@ -110,99 +93,6 @@ async fn release(db: &impl ConnectionTrait, professional_id: i32) -> Result<()> 
 }
 
 impl Store {
-    /// The case recorded under `key`, if any.
-    pub async fn case_by_key(&self, tenant: &TenantScope, key: &str) -> Result<Option<case::Model>> {
-        Ok(case::Entity::find()
-            .filter(case::Column::LaCode.eq(tenant.key()))
-            .filter(case::Column::IdempotencyKey.eq(key))
-            .one(&self.db)
-            .await?)
-    }
-
-    /// Reserves the professional's capacity and records the case as pending, in
-    /// one transaction, refusing a professional at capacity (open cases or
-    /// sessions this term) unless overridden.
-    pub async fn begin_allocation(
-        &self,
-        tenant: &TenantScope,
-        draft: &CaseDraft,
-        professional_id: i32,
-        override_reason: Option<&str>,
-        key: &str,
-        today: NaiveDate,
-    ) -> Result<case::Model> {
-        let txn = self.db.begin().await?;
-        reserve(&txn, tenant, professional_id, override_reason.is_some()).await?;
-        // The sessions are read after `reserve` has written the professional's
-        // row, so the check and the case are one step on both engines. On
-        // PostgreSQL that UPDATE holds the row's lock to commit: an allocation
-        // to the same professional, or a change of their limit, waits for it and
-        // then reads what it committed (the lock a SELECT … FOR UPDATE would take,
-        // which SQLite does not have). On SQLite the UPDATE makes this the
-        // database's one writer, and reads in a write transaction see the latest
-        // state. Read before the first write, as the api's check is, the figures
-        // could be stale by the time the case is recorded. A refusal drops the
-        // transaction, which rolls back the reservation.
-        check_sessions_within(&txn, tenant, professional_id, override_reason.is_some(), today).await?;
-        let now = Utc::now();
-        let referral = draft.referral_id;
-        let row = case::ActiveModel {
-            la_code: Set(tenant.key()),
-            referral_id: Set(draft.referral_id),
-            pupil_id: Set(draft.pupil_id),
-            school_urn: Set(draft.school_urn),
-            kind: Set(draft.kind.clone()),
-            received_on: Set(draft.received_on),
-            advice_due: Set(draft.advice_due),
-            professional_id: Set(professional_id),
-            status: Set(CaseStatus::Pending.code().to_owned()),
-            allocated_on: Set(today),
-            outcome: Set(None),
-            override_reason: Set(override_reason.map(str::to_owned)),
-            idempotency_key: Set(key.to_owned()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| on_unique(e, || Error::AlreadyExists(format!("referral {referral} already has an open case"))))?;
-        txn.commit().await?;
-        Ok(row)
-    }
-
-    /// Marks a pending case active once the other services have recorded it.
-    pub async fn confirm_allocation(&self, tenant: &TenantScope, case_id: i32) -> Result<case::Model> {
-        let row = self.case(tenant, i64::from(case_id)).await?;
-        let status = move_case(i64::from(case_id), case_status(&row)?, CaseEvent::Confirm)?;
-        let mut model: case::ActiveModel = row.into();
-        model.status = Set(status.code().to_owned());
-        model.updated_at = Set(Utc::now());
-        Ok(model.update(&self.db).await?)
-    }
-
-    /// Undoes a pending case that could not be completed: the case goes and the
-    /// professional's capacity comes back, as if nothing had happened. True when
-    /// this call removed it; false when it was no longer pending (a retry
-    /// completed it, or another undo removed it first), and then nothing is
-    /// released: the capacity is the completed case's, or was given back already.
-    pub async fn abandon_allocation(&self, tenant: &TenantScope, row: &case::Model) -> Result<bool> {
-        let txn = self.db.begin().await?;
-        let removed = case::Entity::delete_many()
-            .filter(case::Column::Id.eq(row.id))
-            .filter(case::Column::LaCode.eq(tenant.key()))
-            .filter(case::Column::Status.eq(CaseStatus::Pending.code()))
-            .exec(&txn)
-            .await?
-            .rows_affected
-            == 1;
-        if removed {
-            release(&txn, row.professional_id).await?;
-        }
-        txn.commit().await?;
-        Ok(removed)
-    }
-
     /// One case of the tenant.
     pub async fn case(&self, tenant: &TenantScope, id: i64) -> Result<case::Model> {
         let row_id = i32::try_from(id).map_err(|_| Error::NotFound(format!("case {id}")))?;
@@ -240,32 +130,51 @@ impl Store {
         Ok((row, owner))
     }
 
-    /// Moves an active case to another professional: their capacity is taken, the
-    /// old professional's released, in one transaction.
+    /// Moves an active case to another professional: their capacity is taken
+    /// (refused past their open cases or their sessions for the term of `today`,
+    /// unless overridden, judged inside the transaction as an allocation's are),
+    /// the old professional's released, in one transaction.
     pub async fn reassign(
         &self,
         tenant: &TenantScope,
         case_id: i64,
         to: i32,
         override_reason: Option<&str>,
+        today: NaiveDate,
     ) -> Result<case::Model> {
         let row = self.case(tenant, case_id).await?;
         move_case(case_id, case_status(&row)?, CaseEvent::Reassign)?;
         if row.professional_id == to {
             return Ok(row);
         }
+        let overridden = override_reason.is_some();
         let txn = self.db.begin().await?;
-        reserve(&txn, tenant, to, override_reason.is_some()).await?;
-        release(&txn, row.professional_id).await?;
-        let mut model: case::ActiveModel = row.into();
-        model.professional_id = Set(to);
+        reserve(&txn, tenant, to, overridden).await?;
+        // After `reserve` wrote the new professional's row, as in `begin_allocation`,
+        // so the sessions read are the latest on both engines; and before the case
+        // moves, so its past sessions (the old professional's work) do not count.
+        check_sessions_within(&txn, tenant, to, overridden, today).await?;
+        // Guarded by what was read, so of two moves (or a move and a close) at once
+        // the second fails instead of releasing the old professional twice.
+        let mut moved = case::Entity::update_many()
+            .col_expr(case::Column::ProfessionalId, Expr::value(to))
+            .col_expr(case::Column::UpdatedAt, Expr::value(Utc::now()));
         if let Some(reason) = override_reason {
-            model.override_reason = Set(Some(reason.to_owned()));
+            moved = moved.col_expr(case::Column::OverrideReason, Expr::value(reason.to_owned()));
         }
-        model.updated_at = Set(Utc::now());
-        let row = model.update(&txn).await?;
+        let moved = moved
+            .filter(case::Column::Id.eq(row.id))
+            .filter(case::Column::LaCode.eq(tenant.key()))
+            .filter(case::Column::Status.eq(CaseStatus::Active.code()))
+            .filter(case::Column::ProfessionalId.eq(row.professional_id))
+            .exec(&txn)
+            .await?;
+        if moved.rows_affected == 0 {
+            return Err(Error::Aborted(format!("case {case_id} was changed by someone else: read it again")));
+        }
+        release(&txn, row.professional_id).await?;
         txn.commit().await?;
-        Ok(row)
+        self.case(tenant, case_id).await
     }
 
     /// Closes an active case with its outcome and releases the capacity.
@@ -274,17 +183,19 @@ impl Store {
         let from = case_status(&row)?;
         let to = move_case(case_id, from, CaseEvent::Close)?;
         let txn = self.db.begin().await?;
-        // Guarded by the status read, so of two closes at once the second fails.
+        // Guarded by the status and professional read, so of two closes at once (or
+        // a close and a reassignment) the second fails and releases nothing.
         let result = case::Entity::update_many()
             .col_expr(case::Column::Status, Expr::value(to.code()))
             .col_expr(case::Column::Outcome, Expr::value(outcome.to_owned()))
             .col_expr(case::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(case::Column::Id.eq(row.id))
             .filter(case::Column::Status.eq(from.code()))
+            .filter(case::Column::ProfessionalId.eq(row.professional_id))
             .exec(&txn)
             .await?;
         if result.rows_affected == 0 {
-            return Err(Error::FailedPrecondition(format!("case {case_id} was closed by someone else")));
+            return Err(Error::FailedPrecondition(format!("case {case_id} was closed or reassigned by someone else")));
         }
         release(&txn, row.professional_id).await?;
         txn.commit().await?;

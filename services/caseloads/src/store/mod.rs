@@ -2,13 +2,21 @@
 //! The capacity check and the allocation are one transaction that begins with a
 //! conditional update of the professional's open-case count, so two managers
 //! allocating at once cannot both take a professional past capacity, whether it
-//! is counted in open cases or in sessions a term.
+//! is counted in open cases or in sessions a term. A pending case is finished by
+//! one attempt at a time, the holder of its claim (`claims`); what the service
+//! does to an allocation by itself is kept in its audit trail (`audit`).
 
+mod allocations;
+mod audit;
 mod cases;
+mod claims;
 mod professionals;
 mod sessions;
 
-pub use cases::{CaseDraft, NewActivity, case_status};
+pub use allocations::CaseDraft;
+pub use audit::{AuditAction, AuditNote};
+pub use cases::{NewActivity, case_status};
+pub use claims::{Claim, PendingAllocation};
 pub use professionals::{NewProfessional, capacity_of};
 pub use sessions::SchoolUse;
 
@@ -29,5 +37,11 @@ impl Store {
     pub async fn connect(url: &str, pool: &PoolConfig) -> anyhow::Result<Self> {
         let db = sen_platform::db::connect_and_migrate::<Migrator>(url, pool).await?;
         Ok(Self { db })
+    }
+
+    /// A store over `db`, already opened and migrated: for callers that watch the
+    /// statements it runs (the query-plan test sets a metric callback on it).
+    pub fn from_connection(db: DatabaseConnection) -> Self {
+        Self { db }
     }
 }

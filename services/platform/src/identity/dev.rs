@@ -34,7 +34,7 @@ impl DevIssuer {
     pub fn load_or_create(data_dir: &Path) -> Result<Self, String> {
         let path = data_dir.join(Self::KEY_FILE);
         if !path.exists() {
-            std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+            crate::private::private_folder(data_dir)?;
             let key = SigningKey::generate(&mut rand_core::OsRng);
             let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| format!("cannot encode key: {e}"))?;
             write_private(&path, pem.as_bytes())?;
@@ -117,15 +117,16 @@ mod tests {
 
     #[test]
     fn the_development_key_is_created_once_and_reused() {
-        let dir = tempfile::tempdir().unwrap();
-        let first = DevIssuer::load_or_create(dir.path()).unwrap();
-        let second = DevIssuer::load_or_create(dir.path()).unwrap();
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("data");
+        let first = DevIssuer::load_or_create(&dir).unwrap();
+        let second = DevIssuer::load_or_create(&dir).unwrap();
         let token = first.signer.mint(&grant(Role::LaManager, Some("886"), None), Duration::from_secs(60)).unwrap();
         assert!(second.verifier.verify(&token).is_ok());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(DevIssuer::KEY_FILE)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.join(DevIssuer::KEY_FILE)).unwrap().permissions().mode();
             assert_eq!(mode & 0o077, 0, "the key is readable by its owner only");
         }
     }

@@ -8,10 +8,12 @@
 //! function takes. So a query that is not scoped to a verified caller does not
 //! compile.
 
+mod cache;
 mod dev;
 mod service;
 mod token;
 
+pub use cache::TokenCache;
 pub use dev::{DevIssuer, verifier_for};
 pub use service::ServiceIdentity;
 pub use token::{AttachBearer, AttachIdentity, IdentitySigner, IdentityVerifier, TokenError, VerifyIdentity};

@@ -9,6 +9,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use tonic::{Request, Status};
 
+use super::cache::TokenCache;
 use super::{AUDIENCE, Grant, IDENTITY_METADATA_KEY, Identity, LEEWAY_SECONDS, MAX_TOKEN_LIFETIME, Role};
 use crate::ids::{LaCode, Urn};
 
@@ -96,11 +97,19 @@ impl IdentitySigner {
     }
 }
 
+/// Tokens whose verification a verifier remembers at most (about 1 KiB each).
+const VERIFIED_CACHE_CAPACITY: usize = 4_096;
+
 /// Verifies identity tokens against the trusted public keys and issuers.
+///
+/// A token that verified is remembered (by its full text, until its own `exp`;
+/// see [`TokenCache`]) so that the caller's next calls skip the signature check.
+/// Clones share the memory; a verifier made with other keys has its own.
 #[derive(Clone)]
 pub struct IdentityVerifier {
     keys: Arc<Vec<DecodingKey>>,
     issuers: Vec<String>,
+    verified: Arc<TokenCache<(Identity, u64)>>,
 }
 
 impl fmt::Debug for IdentityVerifier {
@@ -120,11 +129,42 @@ impl IdentityVerifier {
             .iter()
             .map(|pem| DecodingKey::from_ed_pem(pem).map_err(|e| format!("not an Ed25519 public key: {e}")))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { keys: Arc::new(keys), issuers: issuers.iter().map(|s| (*s).to_owned()).collect() })
+        Ok(Self {
+            keys: Arc::new(keys),
+            issuers: issuers.iter().map(|s| (*s).to_owned()).collect(),
+            verified: Arc::new(TokenCache::new(VERIFIED_CACHE_CAPACITY)),
+        })
     }
 
     /// Checks signature, issuer, audience and expiry, then the claims' coherence.
     pub fn verify(&self, token: &str) -> Result<Identity, TokenError> {
+        self.verify_at(token, unix_now()).map(|(identity, _)| identity)
+    }
+
+    /// As [`IdentityVerifier::verify`], with the token's expiry (`exp`) as well.
+    pub fn verify_with_expiry(&self, token: &str) -> Result<(Identity, std::time::SystemTime), TokenError> {
+        let (identity, exp) = self.verify_at(token, unix_now())?;
+        Ok((identity, std::time::UNIX_EPOCH + Duration::from_secs(exp)))
+    }
+
+    /// Verifies `token` as at `now` (Unix seconds): the remembered answer while
+    /// `now` is before the token's `exp`, else the full check, remembered when it
+    /// passes. Returns the identity and the token's `exp`.
+    fn verify_at(&self, token: &str, now: u64) -> Result<(Identity, u64), TokenError> {
+        if let Some(known) = self.verified.get(token, now) {
+            return Ok(known);
+        }
+        let (identity, exp) = self.check_signature(token)?;
+        // The signature check reads the system clock; `now` must agree too.
+        if exp.saturating_add(LEEWAY_SECONDS) < now {
+            return Err(TokenError::Rejected(jsonwebtoken::errors::ErrorKind::ExpiredSignature.into()));
+        }
+        self.verified.insert(token, (identity.clone(), exp), exp, now);
+        Ok((identity, exp))
+    }
+
+    /// The full check: signature, issuer, audience, expiry, claims.
+    fn check_signature(&self, token: &str) -> Result<(Identity, u64), TokenError> {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_audience(&[AUDIENCE]);
         validation.set_issuer(&self.issuers);
@@ -133,7 +173,10 @@ impl IdentityVerifier {
         let mut last_error = None;
         for key in self.keys.iter() {
             match jsonwebtoken::decode::<Claims>(token, key, &validation) {
-                Ok(data) => return identity_from_claims(data.claims, token),
+                Ok(data) => {
+                    let exp = data.claims.exp;
+                    return identity_from_claims(data.claims, token).map(|identity| (identity, exp));
+                }
                 Err(e) => last_error = Some(e),
             }
         }
@@ -264,7 +307,11 @@ mod tests {
         assert!(dev.verifier.verify(&token).is_err());
         assert!(dev.verifier.verify("not.a.token").is_err());
 
-        let gateway_only = IdentityVerifier { issuers: vec![GATEWAY_ISSUER.into()], ..dev.verifier.clone() };
+        let gateway_only = IdentityVerifier {
+            issuers: vec![GATEWAY_ISSUER.into()],
+            verified: Arc::new(TokenCache::new(8)),
+            ..dev.verifier.clone()
+        };
         let dev_token = dev.signer.mint(&grant(Role::LaManager, Some("886"), None), Duration::from_secs(60)).unwrap();
         assert!(gateway_only.verify(&dev_token).is_err(), "development tokens are not gateway tokens");
     }
@@ -298,5 +345,57 @@ mod tests {
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &dev.signer.key).unwrap();
         assert!(dev.verifier.verify(&token).is_err());
+    }
+
+    #[test]
+    fn an_expired_token_is_refused_although_its_verification_was_remembered() {
+        let dev = DevIssuer::generate().unwrap();
+        let token = dev.signer.mint(&grant(Role::LaManager, Some("886"), None), Duration::from_secs(60)).unwrap();
+        let now = unix_now();
+        let (_, exp) = dev.verifier.verify_at(&token, now).unwrap();
+        assert_eq!(dev.verifier.verified.len(), 1, "the verification is remembered");
+        assert!(dev.verifier.verify_at(&token, exp - 1).is_ok());
+        assert!(dev.verifier.verify_at(&token, exp + LEEWAY_SECONDS + 1).is_err(), "refused once expired");
+
+        // A token that expired for real, remembered as if checked while it was good.
+        let claims = Claims {
+            iss: DEV_ISSUER.into(),
+            aud: AUDIENCE.into(),
+            sub: "p-1".into(),
+            role: "la_manager".into(),
+            tenant: Some("886".into()),
+            school: None,
+            iat: now - 600,
+            exp: now - LEEWAY_SECONDS - 1,
+        };
+        let stale = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &dev.signer.key).unwrap();
+        let who = Identity::verified("p-1".into(), Role::LaManager, LaCode::parse("886").ok(), None, &stale);
+        dev.verifier.verified.insert(&stale, (who, claims.exp), claims.exp, claims.exp - 60);
+        assert!(dev.verifier.verify(&stale).is_err());
+    }
+
+    #[test]
+    fn a_remembered_token_never_answers_for_another_caller() {
+        let dev = DevIssuer::generate().unwrap();
+        let senco = dev.signer.mint(&grant(Role::Senco, Some("886"), Some("100001")), Duration::from_secs(60)).unwrap();
+        let manager = dev.signer.mint(&grant(Role::LaManager, Some("887"), None), Duration::from_secs(60)).unwrap();
+        for _ in 0..3 {
+            let who = dev.verifier.verify(&senco).unwrap();
+            assert_eq!((who.role(), who.token()), (Role::Senco, senco.as_str()));
+            let who = dev.verifier.verify(&manager).unwrap();
+            assert_eq!((who.role(), who.tenant().map(|t| t.to_string())), (Role::LaManager, Some("887".into())));
+        }
+        let mut forged: Vec<String> = senco.split('.').map(str::to_owned).collect();
+        forged[2] = forged[2].chars().rev().collect();
+        assert!(dev.verifier.verify(&forged.join(".")).is_err(), "a remembered token's claims with another signature");
+    }
+
+    #[test]
+    fn a_verifier_trusting_other_keys_trusts_nothing_another_remembered() {
+        let old = DevIssuer::generate().unwrap();
+        let token = old.signer.mint(&grant(Role::LaManager, Some("886"), None), Duration::from_secs(60)).unwrap();
+        assert!(old.verifier.verify(&token).is_ok());
+        let rotated = DevIssuer::generate().unwrap();
+        assert!(rotated.verifier.verify(&token).is_err(), "the old key stops working with the new verifier");
     }
 }

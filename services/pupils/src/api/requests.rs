@@ -14,8 +14,8 @@ use sen_proto::v1 as pb;
 
 use super::wire;
 use crate::domain::{
-    NcYear, PupilDetails, ReviewDecision, SenRecord, SenStatus, SupportOutcome, Upn, check_date_of_birth, clean_text,
-    minutes_per_week, optional_text,
+    NcYear, PupilDetails, ReviewDecision, SenRecord, SenStatus, SupportOutcome, Upn, check_date_of_birth, clean_line,
+    clean_text, minutes_per_week, optional_line, optional_text,
 };
 use crate::store::{AnnualReviewInput, NewCycle, NewEhcp, NewProvision, PupilFilter, SenChange};
 
@@ -212,10 +212,10 @@ fn pupil_details(input: Option<&pb::PupilFields>, prefix: &str, today: NaiveDate
         nc_year_override,
     ) = (
         field(&f("upn"), Upn::parse(&input.upn)),
-        field(&f("legal_forename"), clean_text(&input.legal_forename, NAME_MAX)),
-        field(&f("legal_surname"), clean_text(&input.legal_surname, NAME_MAX)),
-        field(&f("preferred_forename"), optional_text(&input.preferred_forename, NAME_MAX)),
-        field(&f("preferred_surname"), optional_text(&input.preferred_surname, NAME_MAX)),
+        field(&f("legal_forename"), clean_line(&input.legal_forename, NAME_MAX)),
+        field(&f("legal_surname"), clean_line(&input.legal_surname, NAME_MAX)),
+        field(&f("preferred_forename"), optional_line(&input.preferred_forename, NAME_MAX)),
+        field(&f("preferred_surname"), optional_line(&input.preferred_surname, NAME_MAX)),
         date_of_birth,
         field(&f("school_urn"), Urn::parse(&input.school_urn)),
         nc_year_override,

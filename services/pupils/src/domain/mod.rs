@@ -13,8 +13,8 @@ mod year;
 
 pub use codes::{BroadArea, NATIONAL_EHC_PLAN, NATIONAL_SEN_SUPPORT, NationalFigure, NeedType, SenStatus, check_needs};
 pub use pupil::{
-    Pupil, PupilDetails, SenRecord, SupportOutcome, birth_cohort, check_date_of_birth, clean_text, cohort_in_year,
-    minutes_per_week, nc_year_of_cohort, optional_text,
+    Pupil, PupilDetails, SenRecord, SupportOutcome, birth_cohort, check_date_of_birth, clean_line, clean_text,
+    cohort_in_year, minutes_per_week, nc_year_of_cohort, optional_line, optional_text,
 };
 pub use review::{
     AMENDED_PLAN_WEEKS, DECISION_DAYS, REPORT_DAYS, REVIEW_INTERVAL_MONTHS, ReviewDecision, StepStatus,

@@ -6,22 +6,10 @@ use sen_platform::ids::Urn;
 
 use super::{NcYear, NeedType, SenStatus, Upn, academic_year_start, check_needs, nc_year_for};
 
-/// Free text as people type it: trimmed, not blank, at most `max` characters, no
-/// control characters.
-pub fn clean_text(s: &str, max: usize) -> Result<String, String> {
-    let s = s.trim();
-    match s.chars().count() {
-        0 => Err("is required".into()),
-        n if n > max => Err(format!("is {n} characters; at most {max}")),
-        _ if s.chars().any(|c| c.is_control() && c != '\n') => Err("contains control characters".into()),
-        _ => Ok(s.to_owned()),
-    }
-}
-
-/// Optional free text: blank is none.
-pub fn optional_text(s: &str, max: usize) -> Result<Option<String>, String> {
-    if s.trim().is_empty() { Ok(None) } else { clean_text(s, max).map(Some) }
-}
+/// Free text and names as people type them (the platform's one rule for text).
+pub use sen_platform::fields::{
+    clean_line, clean_optional_line as optional_line, clean_optional_text as optional_text, clean_text,
+};
 
 /// The year a pupil was born in for year-group purposes: births from 1 September
 /// count with the next calendar year, so every child of one school year shares

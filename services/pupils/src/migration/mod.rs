@@ -4,6 +4,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_pupils;
+mod m20261222_000002_index_tenant_lists;
 
 /// The pupils service's migrations, oldest first.
 pub struct Migrator;
@@ -11,7 +12,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_create_pupils::Migration)]
+        vec![
+            Box::new(m20261124_000001_create_pupils::Migration),
+            Box::new(m20261222_000002_index_tenant_lists::Migration),
+        ]
     }
 
     fn migration_table_name() -> DynIden {

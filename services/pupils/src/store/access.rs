@@ -95,7 +95,7 @@ impl Store {
         if let Some(id) = pupil_id {
             let id = i32::try_from(id).map_err(|_| Error::NotFound(format!("pupil {id}")))?;
             let known =
-                pupil::Entity::find_by_id(id).filter(pupil::Column::LaCode.eq(tenant.key())).one(&self.db).await?;
+                pupil::Entity::find_by_id(id).filter(pupil::Column::LaCode.eq(tenant.key())).one(&self.read).await?;
             if known.is_none() {
                 return Err(Error::NotFound(format!("pupil {id}")));
             }
@@ -106,7 +106,7 @@ impl Store {
                 after.parse().map_err(|_| Error::invalid("page.page_token", "not a token for this list"))?;
             query = query.filter(audit_event::Column::Id.lt(after));
         }
-        let rows = query.order_by_desc(audit_event::Column::Id).limit(page.fetch_limit()).all(&self.db).await?;
+        let rows = query.order_by_desc(audit_event::Column::Id).limit(page.fetch_limit()).all(&self.read).await?;
         Ok(page.finish(rows, |e| e.id.to_string()))
     }
 }

@@ -10,7 +10,7 @@ use sea_orm::{
 use sen_platform::identity::Scope;
 use sen_platform::paging::Page;
 
-use super::{Actor, Store, audit, audit_one, load_visible, visible};
+use super::{Actor, Store, audit_one, load_visible, visible};
 use crate::domain::{ReviewDecision, next_review_due};
 use crate::entity::{annual_review, ehcp, pupil};
 use crate::error::{Error, Result};
@@ -60,14 +60,14 @@ fn pupils_in(scope: &Scope) -> sea_orm::sea_query::SelectStatement {
 impl Store {
     /// A pupil's plan (active or ceased).
     pub async fn ehcp(&self, scope: &Scope, actor: &Actor, pupil_id: i64) -> Result<EhcpView> {
-        let pupil = load_visible(&self.db, scope, pupil_id).await?;
+        let pupil = load_visible(&self.read, scope, pupil_id).await?;
         let plan = ehcp::Entity::find()
             .filter(ehcp::Column::LaCode.eq(scope.tenant().key()))
             .filter(ehcp::Column::PupilId.eq(pupil.id))
-            .one(&self.db)
+            .one(&self.read)
             .await?
             .ok_or_else(|| Error::NotFound(format!("EHCP of pupil {pupil_id}")))?;
-        audit_one(&self.db, scope, actor, pupil.id, "ehcp.read").await?;
+        self.audit_read(scope, actor, &[pupil.id], "ehcp.read").await?;
         Ok(EhcpView { pupil, ehcp: plan })
     }
 
@@ -129,13 +129,13 @@ impl Store {
         actor: &Actor,
         pupil_id: i64,
     ) -> Result<Vec<annual_review::Model>> {
-        let pupil = load_visible(&self.db, scope, pupil_id).await?;
-        audit_one(&self.db, scope, actor, pupil.id, "ehcp.reviews_read").await?;
+        let pupil = load_visible(&self.read, scope, pupil_id).await?;
+        self.audit_read(scope, actor, &[pupil.id], "ehcp.reviews_read").await?;
         Ok(annual_review::Entity::find()
             .filter(annual_review::Column::LaCode.eq(scope.tenant().key()))
             .filter(annual_review::Column::PupilId.eq(pupil.id))
             .order_by_desc(annual_review::Column::MeetingOn)
-            .all(&self.db)
+            .all(&self.read)
             .await?)
     }
 
@@ -173,10 +173,13 @@ impl Store {
             .filter(ehcp::Column::LaCode.eq(scope.tenant().key()))
             .filter(ehcp::Column::Status.eq("active"))
             .filter(ehcp::Column::PupilId.in_subquery(pupils_in(scope)))
-            .all(&self.db)
+            .all(&self.read)
             .await?;
-        let pupils =
-            pupil::Entity::find().filter(visible(scope)).filter(pupil::Column::SenStatus.eq("E")).all(&self.db).await?;
+        let pupils = pupil::Entity::find()
+            .filter(visible(scope))
+            .filter(pupil::Column::SenStatus.eq("E"))
+            .all(&self.read)
+            .await?;
         let mut by_id: std::collections::HashMap<i32, pupil::Model> = pupils.into_iter().map(|p| (p.id, p)).collect();
         Ok(plans
             .into_iter()
@@ -216,12 +219,12 @@ impl Store {
             .order_by_asc(ehcp::Column::NextReviewDue)
             .order_by_asc(ehcp::Column::Id)
             .limit(page.fetch_limit())
-            .all(&self.db)
+            .all(&self.read)
             .await?;
         let (plans, token) = page.finish(plans, |p| format!("{}/{}", p.next_review_due, p.id));
         let ids: Vec<i32> = plans.iter().map(|p| p.pupil_id).collect();
-        let pupils = pupil::Entity::find().filter(pupil::Column::Id.is_in(ids.clone())).all(&self.db).await?;
-        audit(&self.db, scope, actor, &ids, "ehcp.reviews_due_list").await?;
+        let pupils = pupil::Entity::find().filter(pupil::Column::Id.is_in(ids.clone())).all(&self.read).await?;
+        self.audit_read(scope, actor, &ids, "ehcp.reviews_due_list").await?;
         let rows = plans
             .into_iter()
             .filter_map(|plan| {
@@ -234,6 +237,6 @@ impl Store {
     /// Audits reads the caller assembled itself (lists computed outside the store).
     pub async fn audit_reads(&self, scope: &Scope, actor: &Actor, pupil_ids: &[i64], action: &str) -> Result<()> {
         let ids: Vec<i32> = pupil_ids.iter().filter_map(|&id| i32::try_from(id).ok()).collect();
-        audit(&self.db, scope, actor, &ids, action).await
+        self.audit_read(scope, actor, &ids, action).await
     }
 }

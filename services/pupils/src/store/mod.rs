@@ -2,12 +2,15 @@
 //! (whole tenant, one school, or one professional's caseload) and an [`Actor`] for
 //! the audit log; a pupil outside the scope is not found, exactly as a missing one.
 //! Every read or change of a pupil's record writes an audit entry, in the same
-//! transaction as a change.
+//! transaction as a change; a read's entry is committed (with other reads'
+//! entries: [`read_audits`]) before the read is answered. Reads outside a
+//! transaction go to the database's read connections ([`Db`]).
 
 mod access;
 mod convert;
 mod ehcp;
 mod pupils;
+mod read_audits;
 mod seed;
 mod stats;
 mod support;
@@ -29,6 +32,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
 };
 use sen_platform::config::PoolConfig;
+use sen_platform::db::Db;
 use sen_platform::error::on_unique;
 /// Who is acting, for the audit log: the platform's one definition.
 pub use sen_platform::identity::Actor;
@@ -41,14 +45,36 @@ use crate::migration::Migrator;
 /// The pupils service's database.
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// Changes, and reads inside a change's transaction.
     db: DatabaseConnection,
+    /// Reads outside a transaction.
+    read: DatabaseConnection,
+    /// The writer of reads' audit entries.
+    read_audits: read_audits::ReadAudits,
 }
 
 impl Store {
-    /// Connects to `url` and brings the schema up to date.
+    /// Connects to `url` and brings the schema up to date. Must be called on a
+    /// tokio runtime (it starts the writer of reads' audit entries).
     pub async fn connect(url: &str, pool: &PoolConfig) -> anyhow::Result<Self> {
-        let db = sen_platform::db::connect_and_migrate::<Migrator>(url, pool).await?;
-        Ok(Self { db })
+        Ok(Self::over(Db::connect_and_migrate::<Migrator>(url, pool).await?))
+    }
+
+    /// A store over `db`, already opened and migrated, for reads and writes alike:
+    /// for callers that watch the statements it runs (the query-plan test sets a
+    /// metric callback on it). Must be called on a tokio runtime.
+    pub fn from_connection(db: DatabaseConnection) -> Self {
+        Self::over(Db::single(db))
+    }
+
+    fn over(db: Db) -> Self {
+        Self { read_audits: read_audits::ReadAudits::start(db.write.clone()), db: db.write, read: db.read }
+    }
+
+    /// Records that the caller read `pupils` (`action`), returning once the
+    /// entries are committed: a read is answered only after this succeeds.
+    async fn audit_read(&self, scope: &Scope, actor: &Actor, pupils: &[i32], action: &str) -> Result<()> {
+        self.read_audits.record(audit_entries(scope, actor, pupils, action)).await
     }
 }
 
@@ -85,13 +111,19 @@ async fn load_visible(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Resu
         .ok_or_else(|| Error::NotFound(format!("pupil {id}")))
 }
 
-/// Writes one audit entry per pupil for `action`.
+/// Writes one audit entry per pupil for `action`, in the caller's transaction.
 async fn audit(db: &impl ConnectionTrait, scope: &Scope, actor: &Actor, pupils: &[i32], action: &str) -> Result<()> {
-    if pupils.is_empty() {
-        return Ok(());
+    let rows = audit_entries(scope, actor, pupils, action);
+    for batch in rows.chunks(read_audits::ENTRIES_PER_INSERT) {
+        audit_event::Entity::insert_many(batch.to_vec()).exec(db).await?;
     }
+    Ok(())
+}
+
+/// One audit entry per pupil for `action`, by `actor`, now.
+fn audit_entries(scope: &Scope, actor: &Actor, pupils: &[i32], action: &str) -> Vec<audit_event::ActiveModel> {
     let at = Utc::now();
-    let rows: Vec<audit_event::ActiveModel> = pupils
+    pupils
         .iter()
         .map(|&pupil_id| audit_event::ActiveModel {
             la_code: Set(scope.tenant().key()),
@@ -103,11 +135,7 @@ async fn audit(db: &impl ConnectionTrait, scope: &Scope, actor: &Actor, pupils: 
             trace_id: Set(actor.trace_id.clone()),
             ..Default::default()
         })
-        .collect();
-    for batch in rows.chunks(500) {
-        audit_event::Entity::insert_many(batch.to_vec()).exec(db).await?;
-    }
-    Ok(())
+        .collect()
 }
 
 /// Writes one audit entry.

@@ -11,7 +11,7 @@ use sen_platform::identity::Scope;
 use sen_platform::ids::Urn;
 use sen_platform::paging::Page;
 
-use super::{Actor, Store, audit, audit_one, convert, insert, load_visible, visible};
+use super::{Actor, Store, audit_one, convert, insert, load_visible, visible};
 use crate::domain::{
     NcYear, NeedType, Pupil, PupilDetails, SenRecord, SenStatus, Upn, academic_year_start, birth_cohort,
     cohort_in_year, next_review_due,
@@ -173,10 +173,7 @@ impl Store {
         details_columns(&mut model, details);
         sen_columns(&mut model, sen);
         let upn = details.upn.clone();
-        let row = insert(&txn, model, || {
-            Error::AlreadyExists(format!("a pupil with UPN {upn} is already on this authority's register"))
-        })
-        .await?;
+        let row = insert(&txn, model, || taken_upn(scope, &upn)).await?;
         if let Some(plan) = plan.filter(|_| sen.status == SenStatus::EhcPlan) {
             open_ehcp(&txn, scope, row.id, plan).await?;
         }
@@ -195,8 +192,8 @@ impl Store {
 
     /// One pupil within `scope`.
     pub async fn get_pupil(&self, scope: &Scope, actor: &Actor, id: i64) -> Result<Pupil> {
-        let row = load_visible(&self.db, scope, id).await?;
-        audit_one(&self.db, scope, actor, row.id, "pupil.read").await?;
+        let row = load_visible(&self.read, scope, id).await?;
+        self.audit_read(scope, actor, &[row.id], "pupil.read").await?;
         convert::pupil(row)
     }
 
@@ -231,11 +228,7 @@ impl Store {
             .filter(pupil::Column::Version.eq(expected_version))
             .exec(&txn)
             .await
-            .map_err(|e| {
-                super::on_unique(e, || {
-                    Error::AlreadyExists(format!("a pupil with UPN {upn} is already on the register"))
-                })
-            })?;
+            .map_err(|e| super::on_unique(e, || taken_upn(scope, &upn)))?;
         if result.rows_affected == 0 {
             return Err(Error::Aborted(format!(
                 "pupil {id} was changed by someone else (now version {}, you sent {expected_version}); reload and try again",
@@ -304,11 +297,11 @@ impl Store {
             .filter(condition)
             .order_by_asc(pupil::Column::Id)
             .limit(page.fetch_limit())
-            .all(&self.db)
+            .all(&self.read)
             .await?;
         let (rows, token) = page.finish(rows, |row| row.id.to_string());
         let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-        audit(&self.db, scope, actor, &ids, "pupil.list").await?;
+        self.audit_read(scope, actor, &ids, "pupil.list").await?;
         let pupils = rows.into_iter().map(convert::pupil).collect::<Result<Vec<_>>>()?;
         Ok((pupils, token))
     }
@@ -380,13 +373,27 @@ impl Store {
     /// recorded first (each entry carries the date it took effect, which may be
     /// earlier than when it was recorded).
     pub async fn pupil_history(&self, scope: &Scope, actor: &Actor, id: i64) -> Result<Vec<pupil_history::Model>> {
-        let row = load_visible(&self.db, scope, id).await?;
-        audit_one(&self.db, scope, actor, row.id, "pupil.history").await?;
+        let row = load_visible(&self.read, scope, id).await?;
+        self.audit_read(scope, actor, &[row.id], "pupil.history").await?;
         Ok(pupil_history::Entity::find()
             .filter(pupil_history::Column::LaCode.eq(scope.tenant().key()))
             .filter(pupil_history::Column::PupilId.eq(row.id))
             .order_by_desc(pupil_history::Column::Id)
-            .all(&self.db)
+            .all(&self.read)
             .await?)
+    }
+}
+
+/// The refusal of a UPN another pupil of the authority has. The council's team
+/// is told which UPN; a school is told only that the pupil cannot be added
+/// there, since the pupil it clashes with may be at another school, which is
+/// not the school's to know: the council resolves it.
+fn taken_upn(scope: &Scope, upn: &impl std::fmt::Display) -> Error {
+    match scope {
+        Scope::School(_) => Error::AlreadyExists(
+            "this pupil cannot be added to your school's register: ask the council's SEN team, who can add or move them"
+                .to_owned(),
+        ),
+        _ => Error::AlreadyExists(format!("a pupil with UPN {upn} is already on this authority's register")),
     }
 }

@@ -43,7 +43,7 @@ impl Store {
             .group_by(pupil::Column::BirthCohort)
             .group_by(pupil::Column::NcYearOverride)
             .into_model::<RegisterCount>()
-            .all(&self.db)
+            .all(&self.read)
             .await?)
     }
 }

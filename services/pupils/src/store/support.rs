@@ -7,7 +7,7 @@ use sea_orm::{
 use sen_platform::identity::Scope;
 use sen_platform::paging::Page;
 
-use super::{Actor, Store, audit, audit_one, load_visible, visible};
+use super::{Actor, Store, audit_one, load_visible, visible};
 use crate::domain::SupportOutcome;
 use crate::entity::{provision, pupil, support_cycle};
 use crate::error::{Error, Result};
@@ -117,14 +117,14 @@ impl Store {
         actor: &Actor,
         pupil_id: i64,
     ) -> Result<Vec<support_cycle::Model>> {
-        let pupil = load_visible(&self.db, scope, pupil_id).await?;
-        audit_one(&self.db, scope, actor, pupil.id, "support.read").await?;
+        let pupil = load_visible(&self.read, scope, pupil_id).await?;
+        self.audit_read(scope, actor, &[pupil.id], "support.read").await?;
         Ok(support_cycle::Entity::find()
             .filter(support_cycle::Column::LaCode.eq(scope.tenant().key()))
             .filter(support_cycle::Column::PupilId.eq(pupil.id))
             .order_by_desc(support_cycle::Column::StartedOn)
             .order_by_desc(support_cycle::Column::Id)
-            .all(&self.db)
+            .all(&self.read)
             .await?)
     }
 
@@ -155,11 +155,11 @@ impl Store {
                 after.parse().map_err(|_| Error::invalid("page.page_token", "not a token for this list"))?;
             query = query.filter(support_cycle::Column::Id.gt(after));
         }
-        let cycles = query.order_by_asc(support_cycle::Column::Id).limit(page.fetch_limit()).all(&self.db).await?;
+        let cycles = query.order_by_asc(support_cycle::Column::Id).limit(page.fetch_limit()).all(&self.read).await?;
         let (cycles, token) = page.finish(cycles, |c| c.id.to_string());
         let ids: Vec<i32> = cycles.iter().map(|c| c.pupil_id).collect();
-        let pupils = pupil::Entity::find().filter(pupil::Column::Id.is_in(ids.clone())).all(&self.db).await?;
-        audit(&self.db, scope, actor, &ids, "support.overdue_list").await?;
+        let pupils = pupil::Entity::find().filter(pupil::Column::Id.is_in(ids.clone())).all(&self.read).await?;
+        self.audit_read(scope, actor, &ids, "support.overdue_list").await?;
         let rows = cycles
             .into_iter()
             .filter_map(|c| pupils.iter().find(|p| p.id == c.pupil_id).cloned().map(|p| (p, c)))
@@ -231,14 +231,14 @@ impl Store {
 
     /// A pupil's provision, current first.
     pub async fn provisions(&self, scope: &Scope, actor: &Actor, pupil_id: i64) -> Result<Vec<provision::Model>> {
-        let pupil = load_visible(&self.db, scope, pupil_id).await?;
-        audit_one(&self.db, scope, actor, pupil.id, "provision.read").await?;
+        let pupil = load_visible(&self.read, scope, pupil_id).await?;
+        self.audit_read(scope, actor, &[pupil.id], "provision.read").await?;
         Ok(provision::Entity::find()
             .filter(provision::Column::LaCode.eq(scope.tenant().key()))
             .filter(provision::Column::PupilId.eq(pupil.id))
             .order_by_desc(provision::Column::StartOn)
             .order_by_desc(provision::Column::Id)
-            .all(&self.db)
+            .all(&self.read)
             .await?)
     }
 }

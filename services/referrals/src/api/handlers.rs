@@ -4,7 +4,7 @@ use std::pin::Pin;
 
 use chrono::Datelike;
 use sen_platform::dates::{checked_as_of, past_date};
-use sen_platform::fields::{AllChecked, field, text, version};
+use sen_platform::fields::{AllChecked, MOST_DAYS, days, field, text, version};
 use sen_platform::identity::Identity;
 use sen_platform::ids::Urn;
 use sen_platform::paging::Page;
@@ -85,7 +85,7 @@ impl ReferralsService for ReferralsApi {
     async fn list_referrals(&self, request: Request<pb::ListReferralsRequest>) -> Reply<pb::ListReferralsResponse> {
         let who = Identity::caller(&request, READERS)?;
         let req = request.get_ref();
-        let (page, today, school, kind, status) = (
+        let (page, today, school, kind, status, older_than_days) = (
             Page::checked(req.page.as_ref(), "page"),
             checked_as_of(req.as_of.as_ref(), (self.today)()),
             field(
@@ -94,13 +94,14 @@ impl ReferralsService for ReferralsApi {
             ),
             field("kind", if req.kind.is_empty() { Ok(None) } else { ReferralKind::parse(&req.kind).map(Some) }),
             field("status", wire::status(req.status)),
+            days(req.older_than_days, "older_than_days", MOST_DAYS),
         )
             .all()?;
         let filter = ReferralFilter {
             school,
             kind,
             status,
-            submitted_by: (req.older_than_days > 0).then(|| Store::submitted_before(today, req.older_than_days)),
+            submitted_by: (older_than_days > 0).then(|| Store::submitted_before(today, older_than_days)),
             overdue_on: req.overdue.then_some(today),
         };
         let (rows, next_page_token) = self.store.list(&who.scope()?, &filter, &page).await?;
@@ -149,7 +150,12 @@ impl ReferralsService for ReferralsApi {
 
     async fn watch_referrals(&self, request: Request<pb::WatchReferralsRequest>) -> Reply<Self::WatchReferralsStream> {
         let who = Identity::caller(&request, READERS)?;
-        Ok(Response::new(self.feed.watch(who.scope()?).await?))
+        let start = wire::watch_start(request.get_ref())?;
+        let watching = self.feed.watch(who.scope()?, start).await?;
+        let mut response = Response::new(watching.changes);
+        // The position to resume from before any change has arrived.
+        response.metadata_mut().insert(sen_proto::WATCH_POSITION_METADATA, watching.after.get().into());
+        Ok(response)
     }
 
     async fn record_assessment_decision(

@@ -24,7 +24,7 @@ use sen_platform::dates::{Clock, system_clock};
 use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
 
-use crate::feed::{self, Describe, Feed};
+use crate::feed::{Describe, Feed};
 use crate::pupils::Pupils;
 use crate::store::Store;
 
@@ -35,7 +35,8 @@ const TEAM: &[Role] = &[Role::LaManager, Role::CaseOfficer];
 const WORKERS: &[Role] = &[Role::LaManager, Role::CaseOfficer, Role::EducationalPsychologist, Role::AdvisoryTeacher];
 const WITHDRAWERS: &[Role] = &[Role::Senco, Role::CaseOfficer];
 const SERVICES: &[Role] = &[Role::Service];
-/// Changes a watcher may fall behind by before it is told to reconnect.
+/// Changes a watcher may fall behind the live broadcast by before it catches up
+/// from the outbox instead.
 const WATCH_BUFFER: usize = 1024;
 
 /// What watchers receive for a change: the referral as changed on the day it
@@ -45,6 +46,8 @@ fn describe(today: Clock) -> Describe {
         Ok(pb::ReferralChange {
             referral: Some(wire::referral_to_proto(row, today())?),
             change: Some(wire::entry_to_proto(entry)),
+            // Given by the feed once the change has its place (see `crate::feed`).
+            position: 0,
         })
     })
 }
@@ -55,7 +58,7 @@ pub struct ReferralsApi {
     store: Store,
     pupils: Pupils,
     today: Clock,
-    feed: Arc<dyn Feed>,
+    feed: Arc<Feed>,
 }
 
 impl ReferralsApi {
@@ -71,14 +74,15 @@ impl ReferralsApi {
         Self::with_feed(store, pupils, today, WATCH_BUFFER)
     }
 
-    /// How many changes a watcher may fall behind by before it is told to reconnect.
+    /// How many changes a watcher may fall behind the live broadcast by before it
+    /// catches up from the outbox.
     pub fn with_watch_buffer(self, changes: usize) -> Self {
         // A new feed takes the store's hand; the old one (and its relay) stops when dropped.
         Self::with_feed(self.store, self.pupils, self.today, changes)
     }
 
     fn with_feed(store: Store, pupils: Pupils, today: Clock, buffer: usize) -> Self {
-        let feed = feed::start(&store, describe(today.clone()), buffer);
+        let feed = Feed::start(&store, describe(today.clone()), buffer);
         let store = store.publishing_to(feed.clone());
         Self { store, pupils, today, feed }
     }

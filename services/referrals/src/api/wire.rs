@@ -13,6 +13,7 @@ use crate::domain::{
 };
 use crate::entity::{referral, referral_event};
 use crate::error::{Error, Result};
+use crate::feed::{Position, RESUME_FIELD, Start};
 use crate::store::clock_dates;
 
 /// Longest free text (concern, what was tried, notes).
@@ -25,6 +26,14 @@ pub fn tried(input: Option<&pb::GraduatedApproach>, prefix: &str) -> Checked<Tri
     };
     let summary = text(&input.summary, &path(prefix, "summary"), TEXT_MAX)?;
     Ok(Tried { summary, cycles: input.support_cycle_ids.clone(), provisions: input.provision_ids.clone() })
+}
+
+/// Where a watch begins: after the position the watcher resumes from, or now.
+pub fn watch_start(request: &pb::WatchReferralsRequest) -> Result<Start> {
+    match request.after_position {
+        None => Ok(Start::Now),
+        Some(after) => Position::parse(after).map(Start::After).map_err(|e| Error::invalid(RESUME_FIELD, e)),
+    }
 }
 
 /// The referral body under `prefix`, checked on `today`.

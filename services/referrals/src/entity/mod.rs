@@ -2,4 +2,5 @@
 
 pub mod referral;
 pub mod referral_change;
+pub mod referral_change_horizon;
 pub mod referral_event;

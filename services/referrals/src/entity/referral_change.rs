@@ -1,5 +1,6 @@
-//! `referral_changes`: the outbox through which committed changes reach the
-//! watchers of every replica (PostgreSQL only).
+//! `referral_changes`: the outbox through which committed changes reach
+//! watchers, on every replica, and from which a resuming watcher is given what
+//! it missed (see `crate::feed`).
 
 use sea_orm::entity::prelude::*;
 
@@ -7,7 +8,7 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "referral_changes")]
 pub struct Model {
-    /// Change id, in the order the changes were written.
+    /// Change id: its position in the feed, increasing in the order changes commit.
     #[sea_orm(primary_key)]
     pub id: i64,
     /// Tenant.

@@ -6,6 +6,8 @@ use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_referrals;
 mod m20261124_000002_create_referral_changes;
 mod m20261201_000003_one_open_ehc_request_per_pupil;
+mod m20261215_000004_keep_referral_changes;
+mod m20261222_000005_page_referrals_by_tenant;
 
 /// The referrals service's migrations, oldest first.
 pub struct Migrator;
@@ -17,6 +19,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_referrals::Migration),
             Box::new(m20261124_000002_create_referral_changes::Migration),
             Box::new(m20261201_000003_one_open_ehc_request_per_pupil::Migration),
+            Box::new(m20261215_000004_keep_referral_changes::Migration),
+            Box::new(m20261222_000005_page_referrals_by_tenant::Migration),
         ]
     }
 

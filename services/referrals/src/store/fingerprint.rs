@@ -33,8 +33,8 @@ use crate::entity::referral;
 /// The prefix of a version 2 fingerprint.
 const V2: &str = "v2:";
 
-/// The fingerprint a submission is stored with.
-pub(super) fn fingerprint(new: &NewReferral) -> String {
+/// The fingerprint a submission is stored with (bulk loaders store the same).
+pub fn fingerprint(new: &NewReferral) -> String {
     let mut body = Canonical::default();
     body.text(&new.pupil_id.to_string());
     body.text(&new.school.to_string());

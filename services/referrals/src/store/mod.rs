@@ -12,6 +12,7 @@ mod seed;
 mod stats;
 
 pub use clock::clock_dates;
+pub use fingerprint::fingerprint;
 pub use referrals::ReferralFilter;
 pub use seed::SeedReferral;
 pub use stats::DaySubmissions;
@@ -73,6 +74,12 @@ impl Store {
         Ok(Self { db, publisher: None })
     }
 
+    /// A store over `db`, already opened and migrated: for callers that watch the
+    /// statements it runs (the query-plan test sets a metric callback on it).
+    pub fn from_connection(db: DatabaseConnection) -> Self {
+        Self { db, publisher: None }
+    }
+
     /// This store, handing every change it makes to `publish` (in place of any before).
     pub fn publishing_to(mut self, publish: Arc<dyn Publish>) -> Self {
         self.publisher = Some(Publisher(publish));
@@ -99,7 +106,10 @@ fn visible(scope: &Scope) -> Condition {
     match scope {
         Scope::Tenant(_) => condition,
         Scope::School(school) => condition.add(referral::Column::SchoolUrn.eq(school.urn().as_i32())),
-        Scope::Caseload(caseload) => condition.add(referral::Column::AllocatedTo.eq(caseload.person())),
+        // A professional reads a referral while their case is open: access ends when the case ends.
+        Scope::Caseload(caseload) => condition
+            .add(referral::Column::AllocatedTo.eq(caseload.person()))
+            .add(referral::Column::Status.is_not_in(Status::finished().map(Status::code))),
     }
 }
 

@@ -19,7 +19,7 @@ mod wire;
 
 use sen_platform::dates::{Clock, checked_as_of, date, not_future_saying, system_clock};
 use sen_platform::error::FieldViolations;
-use sen_platform::fields::{AllChecked, field, version};
+use sen_platform::fields::{AllChecked, MOST_DAYS, days, field, version};
 use sen_platform::identity::{Identity, Role};
 use sen_platform::ids::LaCode;
 use sen_platform::paging::Page;
@@ -144,12 +144,13 @@ impl SchoolsService for SchoolsApi {
             Ok(pb::OpenFilter::Closed) => Ok(OpenFilter::Closed),
             Err(_) => Err(format!("{} is not an open filter", req.open)),
         };
-        let (page, phase, type_code, open, today) = (
+        let (page, phase, type_code, open, today, _) = (
             Page::checked(req.page.as_ref(), "page"),
             field("phase", wire::phase(req.phase)),
             field("establishment_type_code", type_code),
             field("open", open),
             checked_as_of(req.as_of.as_ref(), (self.today)()),
+            days(req.senco_award_due_within_days.unwrap_or_default(), "senco_award_due_within_days", MOST_DAYS),
         )
             .all()?;
         let filter = SchoolFilter {

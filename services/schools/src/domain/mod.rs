@@ -16,17 +16,9 @@ pub use senco::{
 use chrono::NaiveDate;
 use sen_platform::ids::Urn;
 
-/// Free text as people type it: trimmed, not blank, at most `max` characters, no
-/// control characters. Names of schools, people and authorities.
-pub fn clean_text(s: &str, max: usize) -> Result<String, String> {
-    let s = s.trim();
-    match s.chars().count() {
-        0 => Err("is required".into()),
-        n if n > max => Err(format!("is {n} characters; at most {max}")),
-        _ if s.chars().any(char::is_control) => Err("contains control characters".into()),
-        _ => Ok(s.to_owned()),
-    }
-}
+/// Names of schools, people and authorities: trimmed, not blank, at most `max`
+/// characters, on one line, every character visible.
+pub use sen_platform::fields::clean_line as clean_text;
 
 /// Everything the council records about a school, validated.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -13,6 +13,7 @@ pub use sencos::{ComplianceItem, ComplianceReport, NewAppointment};
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, Set};
 use sen_platform::config::PoolConfig;
+use sen_platform::db::Db;
 use sen_platform::error::on_unique;
 use sen_platform::identity::TenantScope;
 use sen_platform::ids::LaCode;
@@ -33,14 +34,24 @@ pub struct Authority {
 /// The schools service's database.
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// Changes, and reads inside a change's transaction.
     db: DatabaseConnection,
+    /// Reads outside a transaction ([`Db`]).
+    read: DatabaseConnection,
 }
 
 impl Store {
     /// Connects to `url` and brings the schema up to date.
     pub async fn connect(url: &str, pool: &PoolConfig) -> anyhow::Result<Self> {
-        let db = sen_platform::db::connect_and_migrate::<Migrator>(url, pool).await?;
-        Ok(Self { db })
+        let db = Db::connect_and_migrate::<Migrator>(url, pool).await?;
+        Ok(Self { db: db.write, read: db.read })
+    }
+
+    /// A store over `db`, already opened and migrated, for reads and writes alike:
+    /// for callers that watch the statements it runs (the query-plan test sets a
+    /// metric callback on it).
+    pub fn from_connection(db: DatabaseConnection) -> Self {
+        Self { read: db.clone(), db }
     }
 
     /// Registers an authority (platform operators only; checked by the caller).
@@ -63,7 +74,7 @@ impl Store {
     pub async fn list_authorities(&self) -> Result<Vec<Authority>> {
         authority::Entity::find()
             .order_by_asc(authority::Column::LaCode)
-            .all(&self.db)
+            .all(&self.read)
             .await?
             .into_iter()
             .map(convert::authority)
@@ -72,6 +83,6 @@ impl Store {
 
     /// The caller's own authority, if registered.
     pub async fn own_authority(&self, tenant: &TenantScope) -> Result<Option<Authority>> {
-        authority::Entity::find_by_id(tenant.key()).one(&self.db).await?.map(convert::authority).transpose()
+        authority::Entity::find_by_id(tenant.key()).one(&self.read).await?.map(convert::authority).transpose()
     }
 }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait, Set, TransactionTrait,
 };
 use sen_platform::identity::{Scope, TenantScope};
 use sen_platform::ids::Urn;
@@ -152,14 +152,23 @@ impl Store {
         if !scope.reaches(urn) {
             return Err(Error::NotFound(format!("school {urn}")));
         }
-        let row = school::Entity::find()
+        // The school and its current SENCO in one statement: on SQLite each
+        // statement is a round trip to the connection's thread, most of a read's cost.
+        let tenant_key = scope.tenant().key();
+        let current_senco = senco_appointment::Relation::School.def().rev().on_condition(move |_, _| {
+            Condition::all()
+                .add(Expr::col((senco_appointment::Entity, senco_appointment::Column::LaCode)).eq(tenant_key.clone()))
+                .add(Expr::col((senco_appointment::Entity, senco_appointment::Column::EndedOn)).is_null())
+        });
+        let (row, senco) = school::Entity::find()
+            .select_also(senco_appointment::Entity)
+            .join(JoinType::LeftJoin, current_senco)
             .filter(scoped(scope))
             .filter(school::Column::Urn.eq(urn.as_i32()))
-            .one(&self.db)
+            .one(&self.read)
             .await?
             .ok_or_else(|| Error::NotFound(format!("school {urn}")))?;
-        let mut current = current_sencos(&self.db, scope.tenant(), &[row.id]).await?;
-        convert::school(row.clone(), current.remove(&row.id))
+        convert::school(row, senco.map(convert::appointment).transpose()?)
     }
 
     /// Replaces a school's fields if nobody changed it since `expected_version`.
@@ -242,11 +251,11 @@ impl Store {
             .filter(condition)
             .order_by_asc(school::Column::Urn)
             .limit(page.fetch_limit())
-            .all(&self.db)
+            .all(&self.read)
             .await?;
         let (rows, token) = page.finish(rows, |row| row.urn.to_string());
         let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-        let mut current = current_sencos(&self.db, scope.tenant(), &ids).await?;
+        let mut current = current_sencos(&self.read, scope.tenant(), &ids).await?;
         let schools = rows
             .into_iter()
             .map(|row| {

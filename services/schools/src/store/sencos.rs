@@ -190,7 +190,7 @@ impl Store {
             .filter(senco_appointment::Column::Urn.eq(urn.as_i32()))
             .order_by_desc(senco_appointment::Column::AppointedOn)
             .order_by_desc(senco_appointment::Column::Id)
-            .all(&self.db)
+            .all(&self.read)
             .await?
             .into_iter()
             .map(convert::appointment)
@@ -208,10 +208,10 @@ impl Store {
             .filter(school::Column::LaCode.eq(tenant.key()))
             .filter(school::Column::StatusCode.is_in([1i16, 3]))
             .order_by_asc(school::Column::Urn)
-            .all(&self.db)
+            .all(&self.read)
             .await?;
         let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-        let mut current = super::schools::current_sencos(&self.db, tenant, &ids).await?;
+        let mut current = super::schools::current_sencos(&self.read, tenant, &ids).await?;
         let mut report = ComplianceReport::default();
         for row in rows {
             let senco = current.remove(&row.id);

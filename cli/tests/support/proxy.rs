@@ -1,0 +1,175 @@
+//! A TCP proxy on loopback that a test puts on the link between two parts, to
+//! cut the link (open connections dropped, new ones closed at once), slow it
+//! (each chunk held back before it is passed on) or hold it (nothing passed on
+//! until released, so a call is known to be in flight). Bytes pass as they are,
+//! so TLS between the parts is untouched.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+struct State {
+    cut: AtomicBool,
+    delay_ms: AtomicU64,
+    /// While true, chunks wait before they are passed on.
+    held: watch::Sender<bool>,
+    /// While true, chunks from the upstream (its answers) wait before they are passed on.
+    held_answers: watch::Sender<bool>,
+    /// Chunks waiting now.
+    waiting: AtomicUsize,
+    /// Bumped on each cut: every open connection watching it closes.
+    generation: watch::Sender<u64>,
+    connections: AtomicUsize,
+}
+
+/// A proxy to one upstream address, stopped when dropped.
+pub struct LinkProxy {
+    port: u16,
+    state: Arc<State>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for LinkProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+        self.state.generation.send_modify(|g| *g += 1);
+    }
+}
+
+impl LinkProxy {
+    /// Listens on an ephemeral loopback port and passes connections to `upstream`.
+    pub async fn start(upstream: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("proxy binds");
+        let port = listener.local_addr().expect("address").port();
+        let state = Arc::new(State {
+            cut: AtomicBool::new(false),
+            delay_ms: AtomicU64::new(0),
+            held: watch::channel(false).0,
+            held_answers: watch::channel(false).0,
+            waiting: AtomicUsize::new(0),
+            generation: watch::channel(0).0,
+            connections: AtomicUsize::new(0),
+        });
+        let shared = state.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((inbound, _)) = listener.accept().await else { continue };
+                if shared.cut.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let state = shared.clone();
+                tokio::spawn(async move {
+                    let Ok(outbound) = TcpStream::connect(upstream).await else { return };
+                    let _ = inbound.set_nodelay(true);
+                    let _ = outbound.set_nodelay(true);
+                    state.connections.fetch_add(1, Ordering::SeqCst);
+                    let mut cut = state.generation.subscribe();
+                    let (mut in_read, mut in_write) = inbound.into_split();
+                    let (mut out_read, mut out_write) = outbound.into_split();
+                    let up = pass(&mut in_read, &mut out_write, &state, false);
+                    let down = pass(&mut out_read, &mut in_write, &state, true);
+                    tokio::select! {
+                        _ = up => {},
+                        _ = down => {},
+                        _ = cut.changed() => {},
+                    }
+                    state.connections.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        Self { port, state, task }
+    }
+
+    /// The port callers connect to.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Drops every open connection and closes new ones at once, until [`Self::restore`].
+    pub fn cut(&self) {
+        self.state.cut.store(true, Ordering::SeqCst);
+        self.state.generation.send_modify(|g| *g += 1);
+    }
+
+    /// Lets connections through again.
+    pub fn restore(&self) {
+        self.state.cut.store(false, Ordering::SeqCst);
+    }
+
+    /// Holds back each chunk, in each direction, for `delay` before passing it on.
+    pub fn set_delay(&self, delay: Duration) {
+        self.state.delay_ms.store(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), Ordering::SeqCst);
+    }
+
+    /// Holds every chunk from now on until [`Self::release`].
+    pub fn hold(&self) {
+        self.state.held.send_replace(true);
+    }
+
+    /// Holds every chunk the upstream answers with from now on, until
+    /// [`Self::release`]: what the caller sent is done, the answer does not come.
+    pub fn hold_answers(&self) {
+        self.state.held_answers.send_replace(true);
+    }
+
+    /// Passes the held chunks on, and every chunk after them.
+    pub fn release(&self) {
+        self.state.held.send_replace(false);
+        self.state.held_answers.send_replace(false);
+    }
+
+    /// Waits until a chunk is being held: something is in flight over the link.
+    pub async fn wait_for_held(&self, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.state.waiting.load(Ordering::SeqCst) == 0 {
+            assert!(tokio::time::Instant::now() < deadline, "nothing went over the link within {within:?}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Connections open through the proxy now.
+    pub fn open_connections(&self) -> usize {
+        self.state.connections.load(Ordering::SeqCst)
+    }
+}
+
+async fn pass(
+    from: &mut tokio::net::tcp::OwnedReadHalf,
+    to: &mut tokio::net::tcp::OwnedWriteHalf,
+    state: &State,
+    answers: bool,
+) -> std::io::Result<()> {
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let read = from.read(&mut buffer).await?;
+        if read == 0 {
+            return to.shutdown().await;
+        }
+        let hold = if answers { &state.held_answers } else { &state.held };
+        if *state.held.borrow() || *hold.borrow() {
+            // Counted while it waits, even when a cut drops it waiting.
+            struct Waiting<'a>(&'a AtomicUsize);
+            impl Drop for Waiting<'_> {
+                fn drop(&mut self) {
+                    self.0.fetch_sub(1, Ordering::SeqCst);
+                }
+            }
+            state.waiting.fetch_add(1, Ordering::SeqCst);
+            let _waiting = Waiting(&state.waiting);
+            let (mut all, mut these) = (state.held.subscribe(), hold.subscribe());
+            let _ = all.wait_for(|held| !*held).await;
+            let _ = these.wait_for(|held| !*held).await;
+        }
+        let delay = state.delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
+        to.write_all(&buffer[..read]).await?;
+    }
+}

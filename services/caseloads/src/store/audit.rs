@@ -1,0 +1,89 @@
+//! The caseloads service's audit trail: what was done to an allocation, by whom
+//! (a person, or the service itself as the `service` role), when and under which
+//! trace. The reconciler writes an entry for each allocation it acts on, in the
+//! same transaction as the change when there is one. Entries name cases,
+//! referrals and statuses, never a pupil.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sen_platform::identity::{Actor, TenantScope};
+
+use super::Store;
+use crate::entity::{audit_event, case};
+use crate::error::Result;
+
+/// What an audit entry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    /// A pending allocation was completed: access opened, referral marked, case active.
+    AllocationCompleted,
+    /// A pending allocation was undone: access closed, case removed, capacity given back.
+    AllocationUndone,
+    /// An attempt could neither complete nor undo it; it stays pending for the next.
+    AllocationLeftPending,
+}
+
+impl AuditAction {
+    /// Every action.
+    pub const ALL: [AuditAction; 3] = [Self::AllocationCompleted, Self::AllocationUndone, Self::AllocationLeftPending];
+
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::AllocationCompleted => "allocation.completed",
+            Self::AllocationUndone => "allocation.undone",
+            Self::AllocationLeftPending => "allocation.left_pending",
+        }
+    }
+}
+
+/// An entry to write about a case: who acted, what, and why.
+#[derive(Clone, Copy, Debug)]
+pub struct AuditNote<'a> {
+    /// Who acted.
+    pub actor: &'a Actor,
+    /// What was done.
+    pub action: AuditAction,
+    /// Why, in the service's words.
+    pub detail: &'a str,
+}
+
+/// Writes `note` about `row` through `db` (the change's own transaction, when it has one).
+pub(super) async fn write(
+    db: &impl ConnectionTrait,
+    tenant: &TenantScope,
+    row: &case::Model,
+    note: &AuditNote<'_>,
+) -> Result<()> {
+    audit_event::ActiveModel {
+        la_code: Set(tenant.key()),
+        person: Set(note.actor.person.clone()),
+        role: Set(note.actor.role.as_str().to_owned()),
+        case_id: Set(Some(row.id)),
+        referral_id: Set(Some(row.referral_id)),
+        action: Set(note.action.code().to_owned()),
+        detail: Set(note.detail.chars().take(1000).collect()),
+        at: Set(Utc::now()),
+        trace_id: Set(note.actor.trace_id.clone()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Writes `note` about `row`, on its own.
+    pub async fn audit(&self, tenant: &TenantScope, row: &case::Model, note: &AuditNote<'_>) -> Result<()> {
+        write(&self.db, tenant, row, note).await
+    }
+
+    /// The tenant's audit entries, oldest first.
+    pub async fn audit_events(&self, tenant: &TenantScope) -> Result<Vec<audit_event::Model>> {
+        Ok(audit_event::Entity::find()
+            .filter(audit_event::Column::LaCode.eq(tenant.key()))
+            .order_by_asc(audit_event::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+}
