@@ -667,7 +667,11 @@ def test_the_demo_is_one_embedded_pod_on_a_volume(rendered, build):
     assert env["SEN_TLS_CERT_FILE"] and env["SEN_TLS_KEY_FILE"], "embedded mode needs TLS off loopback"
     mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
     volumes = {v["name"]: v for v in spec["volumes"]}
-    data = volumes[mounts[env["SEN_DATA_DIR"]]]
+    # The data lives in a folder of its own on the volume: the volume's root is
+    # group-writable under fsGroup, and the platform refuses a folder others can open.
+    data_mount = os.path.dirname(env["SEN_DATA_DIR"].rstrip("/"))
+    assert data_mount in mounts and env["SEN_DATA_DIR"] != data_mount, "SEN_DATA_DIR is a folder on the data volume"
+    data = volumes[mounts[data_mount]]
     claim = named(objects, "PersistentVolumeClaim", data["persistentVolumeClaim"]["claimName"])
     assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
     tls_dir = os.path.dirname(env["SEN_TLS_CERT_FILE"])
