@@ -3,7 +3,7 @@
 //! the audit log; a pupil outside the scope is not found, exactly as a missing one.
 //! Every read or change of a pupil's record writes an audit entry, in the same
 //! transaction as a change; a read's entry is committed (with other reads'
-//! entries: [`read_audits`]) before the read is answered. Reads outside a
+//! entries: `read_audits`) before the read is answered. Reads outside a
 //! transaction go to the database's read connections ([`Db`]).
 
 mod access;
