@@ -4,13 +4,15 @@ Dockerfile and the runbook, checked without a cluster.
 Every Kustomize build is rendered with `kubectl kustomize` (by `deploy/check`,
 which passes the folder in SEN_DEPLOY_RENDERED, or here when run alone:
 `python -m pytest deploy/test_deploy.py`). The tests then read the YAML and check
-what issue 8 asks of it: every container non-root, without privilege escalation
-or capabilities, on a read-only root with the RuntimeDefault seccomp profile;
-every Deployment with probes, requests and limits and a drain that fits its
-grace period; every workload selected by a NetworkPolicy, and the policies
-allowing exactly the calls the architecture makes; Secrets referenced, never
-written; one migration Job per service with its service's image and settings;
-production with two or more replicas and a PodDisruptionBudget.
+what a production installation needs of it: every container non-root, without
+privilege escalation or capabilities, on a read-only root with the RuntimeDefault
+seccomp profile; every Deployment with probes, requests and limits and a drain
+that fits its grace period; every workload selected by a NetworkPolicy, and the
+policies allowing exactly the calls the architecture makes; Secrets referenced,
+never written; a database per service and one for the gateway's web sessions,
+each URL from a mounted Secret, each with its migration Job running its part's
+image and settings; production with two or more replicas and a
+PodDisruptionBudget.
 
 `python deploy/test_deploy.py --render DIR` only renders (used by deploy/check).
 """
@@ -52,6 +54,7 @@ CALLS = {
 # Optional components, enabled the way the runbook says: uncommenting their lines.
 COMPONENT_SWITCHES = {
     "components/cert-manager": "overlays/production/release/kustomization.yaml",
+    "components/monitoring": "overlays/production/kustomization.yaml",
     "components/demo-certificate": "overlays/demo/kustomization.yaml",
 }
 
@@ -59,19 +62,21 @@ COMPONENT_SWITCHES = {
 BUILDS = {
     "production": ("overlays/production", False),
     "production-migrations": ("overlays/production/migrations", False),
+    "production-gateway-api": ("overlays/production-gateway-api", False),
     "demo": ("overlays/demo", False),
-    "production-cert-manager": ("overlays/production", True),
-    "production-migrations-cert-manager": ("overlays/production/migrations", True),
+    "production-components": ("overlays/production", True),
+    "production-migrations-components": ("overlays/production/migrations", True),
     "demo-certificate": ("overlays/demo", True),
 }
 PRODUCTION_BUILDS = [b for b in BUILDS if b.startswith("production")]
-APP_BUILDS = ["production", "production-cert-manager"]
-MIGRATION_BUILDS = ["production-migrations", "production-migrations-cert-manager"]
+APP_BUILDS = ["production", "production-components", "production-gateway-api"]
+INGRESS_BUILDS = ["production", "production-components"]
+MIGRATION_BUILDS = ["production-migrations", "production-migrations-components"]
 DEMO_BUILDS = ["demo", "demo-certificate"]
-COMPONENT_BUILDS = ["production-cert-manager", "production-migrations-cert-manager", "demo-certificate"]
+COMPONENT_BUILDS = ["production-components", "production-migrations-components", "demo-certificate"]
 
 # Secrets and ConfigMaps the operator makes (docs/OPERATIONS.md says how).
-OPERATOR_CONFIGMAPS = {"sen-identity-public-keys"}
+OPERATOR_CONFIGMAPS = {"sen-identity-public-keys", "sen-postgres-ca", "sen-gateway-backend-ca"}
 
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "ReplicaSet"}
 
@@ -80,10 +85,14 @@ WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "P
 
 
 def enable_component(kustomization: Path, component: str) -> None:
-    """Uncomments `# components:` / `#   - …/<component>` in a kustomization."""
+    """Uncomments `# components:` / `#   - …/<component>` in a kustomization, or
+    `  # - …/<component>` under an uncommented `components:`."""
     text = kustomization.read_text()
     pattern = re.compile(r"^# components:\n#(   - \S*" + re.escape(component) + r")\n", re.M)
     new, count = pattern.subn(lambda m: "components:\n" + m.group(1)[1:] + "\n", text)
+    if count == 0:
+        pattern = re.compile(r"^  # (- \S*" + re.escape(component) + r")\n", re.M)
+        new, count = pattern.subn(lambda m: "  " + m.group(1) + "\n", text)
     if count != 1:
         raise RuntimeError(f"{kustomization}: no commented 'components:' entry for {component}")
     kustomization.write_text(new)
@@ -173,6 +182,38 @@ def environment(objects: list[dict], container: dict) -> dict[str, object]:
     for item in container.get("env", []):
         env[item["name"]] = item.get("value", item.get("valueFrom"))
     return env
+
+
+def mounted_from(workload: dict, container: dict, path: str) -> tuple[tuple[str, str], str]:
+    """Where the file at `path` in `container` comes from: (("secret" or
+    "configMap", its name), the key), following the volume mounts and items,
+    and the sources of a projected volume."""
+    volumes = {v["name"]: v for v in pod_spec(workload).get("volumes", [])}
+    for mount in container.get("volumeMounts", []):
+        folder = mount["mountPath"].rstrip("/") + "/"
+        if not path.startswith(folder):
+            continue
+        relative = path[len(folder) :]
+        volume = volumes[mount["name"]]
+        if "projected" in volume:
+            sources = volume["projected"]["sources"]
+            for source in sources:
+                for kind, projection in source.items():
+                    items = {i["path"]: i["key"] for i in projection.get("items", [])}
+                    if relative in items:
+                        return (kind, projection["name"]), items[relative]
+            whole = [(kind, projection) for s in sources for kind, projection in s.items() if not projection.get("items")]
+            assert len(whole) == 1, f"{ident(workload)}: which source of volume {mount['name']} holds {path} is unclear"
+            kind, projection = whole[0]
+            return (kind, projection["name"]), relative
+        for kind, name_field in (("secret", "secretName"), ("configMap", "name")):
+            if kind in volume:
+                source = volume[kind]
+                items = {i["path"]: i["key"] for i in source.get("items", [])}
+                key = items.get(relative, relative) if items else relative
+                assert not items or relative in items, f"{ident(workload)}: {path} is not among the items of volume {mount['name']}"
+                return (kind, source[name_field]), key
+    raise AssertionError(f"{ident(workload)}: nothing is mounted at {path}")
 
 
 def part_of(workload: dict) -> str:
@@ -290,7 +331,7 @@ def test_no_secret_is_written_in_a_manifest(rendered, build):
             text = str(value)
             assert "-----BEGIN" not in text, f"{ident(config_map)} {key}: key material in a ConfigMap"
             assert not re.search(r"://[^/\s:@]+:[^/\s@]+@", text), f"{ident(config_map)} {key}: a URL with a password"
-            assert "DATABASE_URL" not in key, f"{ident(config_map)}: database URLs belong in a Secret"
+            assert not key.endswith("DATABASE_URL"), f"{ident(config_map)}: database URLs belong in a Secret"
     for workload in workloads(objects):
         for container in all_containers(pod_spec(workload)):
             for item in container.get("env", []):
@@ -483,9 +524,16 @@ def test_production_runs_each_part_in_its_own_deployment(rendered, build):
         if part in SERVICES:
             assert env["SEN_TLS_CLIENT_CA_FILE"], f"{part}: mutual TLS"
             assert env["SEN_IDENTITY_PUBLIC_KEY_FILES"], f"{part}: trusted identity keys"
-            assert env["SEN_DATABASE_URL"]["secretKeyRef"] == {"name": f"sen-{part}-database", "key": "url"}
+            assert "SEN_DATABASE_URL" not in env, f"{part}: the URL and its password come from a file, not the environment"
+            secret, key = mounted_from(deployments[f"sen-{part}"], container, env["SEN_DATABASE_URL_FILE"])
+            assert (secret, key) == (("secret", f"sen-{part}-database"), "url"), f"{part}: SEN_DATABASE_URL_FILE"
         else:
-            assert "SEN_DATABASE_URL" not in env, "the gateway holds no data"
+            # The gateway's only data is its web sessions' store, whose URL and
+            # password come from a mounted file, never an environment variable.
+            assert "SEN_DATABASE_URL" not in env and "SEN_DATABASE_URL_FILE" not in env, "the gateway has no service's database"
+            assert "SEN_GATEWAY_DATABASE_URL" not in env, "the session store's URL comes from a file, not the environment"
+            secret, key = mounted_from(deployments["sen-gateway"], container, env["SEN_GATEWAY_DATABASE_URL_FILE"])
+            assert (secret, key) == (("secret", "sen-gateway-database"), "url"), "SEN_GATEWAY_DATABASE_URL_FILE"
             assert env["SEN_OIDC_ISSUER"].startswith("https://"), "the gateway trusts the council's provider"
 
 
@@ -533,7 +581,9 @@ def test_the_network_allows_exactly_the_architectures_calls(rendered, build):
 @pytest.mark.parametrize("build", APP_BUILDS)
 def test_only_the_gateway_is_reachable_from_outside_the_namespace(rendered, build):
     objects = rendered[build]
-    for deployment in of_kind(objects, "Deployment"):
+    prometheus: set[str] = set()
+    deployments = sorted(of_kind(objects, "Deployment"), key=lambda d: part_of(d) != "gateway")
+    for deployment in deployments:
         outside = set()
         for policy in policies_selecting(objects, pod_labels(deployment), "Ingress"):
             for rule in policy["spec"].get("ingress", []):
@@ -545,6 +595,10 @@ def test_only_the_gateway_is_reachable_from_outside_the_namespace(rendered, buil
         if part_of(deployment) == "gateway":
             # One namespace (the ingress controller's) on the TLS port, one (Prometheus's) on the admin port.
             assert sorted(port for _, port in outside) == [8443, 9090], f"{ident(deployment)}: reachable from {outside}"
+            prometheus = {namespace for namespace, port in outside if port == 9090}
+        elif of_kind(objects, "ServiceMonitor"):
+            # With the monitoring component: Prometheus's namespace, on the admin port only.
+            assert outside == {(namespace, 9090) for namespace in prometheus}, f"{ident(deployment)}: reachable from {outside}"
         else:
             assert outside == set(), f"{ident(deployment)}: reachable from outside the namespace: {outside}"
 
@@ -569,7 +623,7 @@ def test_egress_goes_only_where_the_part_needs(rendered, build):
         collectors = {d for d in destinations if d[1] == 4317}
         assert len(collectors) == 1 and "address" not in next(iter(collectors)), f"{ident(workload)}: one OTLP collector namespace"
         expected = {("kube-system", 53), *collectors}
-        if part in SERVICES or part.endswith("-migrate"):
+        if part in SERVICES or part == "gateway" or part.endswith("-migrate"):
             expected.add(("address", 5432))
         if part == "gateway":
             expected.add(("address", 443))
@@ -587,7 +641,7 @@ def test_the_namespace_enforces_the_restricted_pod_security_standard(rendered, b
             assert o["metadata"].get("namespace") == "sen", f"{ident(o)} is outside the namespace"
 
 
-@pytest.mark.parametrize("build", APP_BUILDS)
+@pytest.mark.parametrize("build", INGRESS_BUILDS)
 def test_the_ingress_sends_only_to_the_gateway_over_tls(rendered, build):
     objects = rendered[build]
     ingresses = of_kind(objects, "Ingress")
@@ -619,23 +673,33 @@ def test_the_ingress_sends_only_to_the_gateway_over_tls(rendered, build):
 
 
 @pytest.mark.parametrize("build", MIGRATION_BUILDS)
-def test_one_migration_job_per_service_with_the_services_image_and_settings(rendered, build):
+def test_one_migration_job_per_database_with_its_parts_image_and_settings(rendered, build):
+    """A Job per service, and one for the gateway's session store, each running
+    its part's image with its part's settings and files."""
     jobs = {j["metadata"]["name"]: j for j in of_kind(rendered[build], "Job")}
-    assert set(jobs) == {f"sen-{s}-migrate" for s in SERVICES}
+    assert set(jobs) == {f"sen-{p}-migrate" for p in PARTS}
     app = rendered[build.replace("-migrations", "")]
-    for service in SERVICES:
-        job, deployment = jobs[f"sen-{service}-migrate"], named(app, "Deployment", f"sen-{service}")
+    for part in PARTS:
+        job, deployment = jobs[f"sen-{part}-migrate"], named(app, "Deployment", f"sen-{part}")
         job_pod, app_pod = pod_spec(job), pod_spec(deployment)
         container, served = job_pod["containers"][0], app_pod["containers"][0]
-        assert container["args"] == ["migrate", service]
+        assert container["args"] == ["migrate", part]
         assert job_pod["restartPolicy"] == "Never"
         assert job["spec"]["backoffLimit"] <= 5 and job["spec"]["activeDeadlineSeconds"] > 0
-        assert container["image"] == served["image"], f"{service}: the Job runs the Deployment's image"
+        assert container["image"] == served["image"], f"{part}: the Job runs the Deployment's image"
         # Same ConfigMap name means same content: the name carries the content's hash.
-        assert container["envFrom"] == served["envFrom"], f"{service}: the Job reads the service's settings"
-        assert container["env"] == served["env"], f"{service}: the same database Secret"
-        assert job_pod["volumes"] == [v for v in app_pod["volumes"]], f"{service}: the same mounted files"
-        assert container["volumeMounts"] == served["volumeMounts"]
+        assert container["envFrom"] == served["envFrom"], f"{part}: the Job reads the part's settings"
+        assert container.get("env") == served.get("env"), f"{part}: the same variables"
+        if part in SERVICES:
+            assert job_pod["volumes"] == [v for v in app_pod["volumes"]], f"{part}: the same mounted files"
+            assert container["volumeMounts"] == served["volumeMounts"]
+        else:
+            # The gateway's files but the web sign-in's client secret, which migrating does not read.
+            served_volumes = {v["name"]: v for v in app_pod["volumes"]}
+            for volume in job_pod["volumes"]:
+                assert served_volumes.get(volume["name"]) == volume, f"{part}: volume {volume['name']} as the Deployment's"
+            assert set(served_volumes) - {v["name"] for v in job_pod["volumes"]} <= {"oidc-client"}, f"{part}: a file missing"
+            assert container["volumeMounts"] == [m for m in served["volumeMounts"] if m["name"] != "oidc-client"]
         assert pod_labels(job)["egress.sen/postgresql"] == "true"
 
 
@@ -703,12 +767,14 @@ def test_every_object_has_a_schema(rendered, build):
                 pytest.fail(f"{ident(obj)} ({obj['apiVersion']}): no schema, add one to deploy/k8s/schemas")
 
 
-@pytest.mark.parametrize("build", COMPONENT_BUILDS)
-def test_cert_manager_objects_match_their_schemas(rendered, build):
+@pytest.mark.parametrize("build", BUILDS)
+def test_objects_of_other_apis_match_their_schemas(rendered, build):
+    """cert-manager, Prometheus Operator and Gateway API objects, against deploy/k8s/schemas."""
     import jsonschema
 
-    found = [o for o in rendered[build] if o["apiVersion"].startswith("cert-manager.io/")]
-    assert found, "the component adds cert-manager objects"
+    found = [o for o in rendered[build] if local_schema(o) is not None]
+    if build in COMPONENT_BUILDS:
+        assert any(o["apiVersion"].startswith("cert-manager.io/") for o in found), "the component adds cert-manager objects"
     for obj in found:
         schema = local_schema(obj)
         assert schema is not None, f"{ident(obj)}: no schema in deploy/k8s/schemas"
@@ -740,6 +806,207 @@ def test_cert_manager_makes_every_tls_secret_the_pods_mount(rendered, build):
             assert needed <= set(spec["usages"]), f"{name}: usages {needed}"
 
 
+# --- web sign-in, database TLS ----------------------------------------------------
+
+
+def public_host(objects: list[dict]) -> str:
+    """The one host name the public entrance (Ingresses or Gateway listeners) serves."""
+    hosts = {r["host"] for i in of_kind(objects, "Ingress") for r in i["spec"]["rules"]}
+    hosts |= {l["hostname"] for g in of_kind(objects, "Gateway") for l in g["spec"]["listeners"]}
+    assert len(hosts) == 1, f"one public host name, found {sorted(hosts)}"
+    return hosts.pop()
+
+
+@pytest.mark.parametrize("build", APP_BUILDS)
+def test_the_production_gateway_serves_the_web_sign_in(rendered, build):
+    """Without SEN_OIDC_CLIENT_ID and SEN_PUBLIC_URL the gateway serves no web pages in
+    production (404 at /): both are set, the public URL is the entrance's host, and
+    the client secret is a file from the Secret sen-oidc-client."""
+    objects = rendered[build]
+    gateway = named(objects, "Deployment", "sen-gateway")
+    container = pod_spec(gateway)["containers"][0]
+    env = environment(objects, container)
+    assert env.get("SEN_OIDC_CLIENT_ID"), "SEN_OIDC_CLIENT_ID: the web sign-in's client id"
+    assert env.get("SEN_PUBLIC_URL") == f"https://{public_host(objects)}", (
+        f"SEN_PUBLIC_URL {env.get('SEN_PUBLIC_URL')!r} must be https:// and the public host (the redirect URI is registered at the provider)"
+    )
+    secret_file = env.get("SEN_OIDC_CLIENT_SECRET_FILE")
+    assert secret_file, "SEN_OIDC_CLIENT_SECRET_FILE: the confidential client's secret"
+    source, key = mounted_from(gateway, container, secret_file)
+    assert source == ("secret", "sen-oidc-client") and key == "client-secret", f"{secret_file} comes from {source} {key}"
+
+
+@pytest.mark.parametrize("build", APP_BUILDS)
+def test_the_production_gateway_keeps_its_web_sessions_in_a_database_of_its_own(rendered, build):
+    """With web sign-in the production gateway does not start without its session
+    store: SEN_GATEWAY_DATABASE_URL_FILE is the `url` of the Secret
+    sen-gateway-database, mounted as a file, with the server's CA bundle beside
+    it, and the network lets the gateway reach PostgreSQL as it lets the
+    services. The earlier key of a rotation (docs/OPERATIONS.md, section 11) is an
+    optional item of the identity Secret, mounted only while the Secret holds it."""
+    objects = rendered[build]
+    gateway = named(objects, "Deployment", "sen-gateway")
+    container = pod_spec(gateway)["containers"][0]
+    env = environment(objects, container)
+    assert env.get("SEN_OIDC_CLIENT_ID"), "web sign-in, which needs the session store"
+    assert "SEN_GATEWAY_DATABASE_URL" not in env, "the URL and its password come from a file, not the environment"
+    url_file = env.get("SEN_GATEWAY_DATABASE_URL_FILE")
+    assert url_file, "SEN_GATEWAY_DATABASE_URL_FILE: required in production with SEN_OIDC_CLIENT_ID"
+    assert mounted_from(gateway, container, url_file) == (("secret", "sen-gateway-database"), "url")
+    assert mounted_from(gateway, container, "/etc/sen/postgres/ca.pem") == (("configMap", "sen-postgres-ca"), "ca.pem")
+
+    def database_egress(workload: dict) -> list[tuple[str, str]]:
+        return sorted(
+            (policy["metadata"]["name"], json.dumps(rule, sort_keys=True))
+            for policy in policies_selecting(objects, pod_labels(workload), "Egress")
+            for rule in policy["spec"].get("egress", [])
+            if rule.get("ports") and port_allowed(rule, 5432) and all("ipBlock" in peer for peer in rule["to"])
+        )
+
+    assert pod_labels(gateway).get("egress.sen/postgresql") == "true", "the label sen-allow-postgresql selects"
+    reaches = database_egress(gateway)
+    assert reaches and reaches == database_egress(named(objects, "Deployment", "sen-pupils")), (
+        f"the gateway reaches PostgreSQL as the services do: {reaches}"
+    )
+
+    signing_key = env["SEN_GATEWAY_SIGNING_KEY_FILE"]
+    assert mounted_from(gateway, container, signing_key) == (("secret", "sen-gateway-identity-key"), "gateway-identity.key.pem")
+    previous = f"{os.path.dirname(signing_key)}/gateway-other.key.pem"
+    assert mounted_from(gateway, container, previous) == (("secret", "sen-gateway-identity-key"), "gateway-other.key.pem")
+    optional = {
+        item["path"]: bool(source["secret"].get("optional"))
+        for volume in pod_spec(gateway)["volumes"]
+        for source in volume.get("projected", {}).get("sources", [])
+        if "secret" in source
+        for item in source["secret"].get("items", [])
+    }
+    assert optional == {"gateway-identity.key.pem": False, "gateway-other.key.pem": True}, (
+        "the signing key is required, the earlier key optional"
+    )
+    assert f"SEN_GATEWAY_PREVIOUS_KEY_FILES={previous}" in RUNBOOK.read_text(), "the rotation steps name the mounted file"
+
+
+@pytest.mark.parametrize("build", [*APP_BUILDS, *MIGRATION_BUILDS])
+def test_the_services_check_the_database_servers_certificate(rendered, build):
+    """The database URLs say sslmode=verify-full&sslrootcert=/etc/sen/postgres/ca.pem
+    (docs/OPERATIONS.md); every pod that connects has that bundle mounted."""
+    objects = rendered[build]
+    for workload in workloads(objects):
+        if pod_labels(workload).get("egress.sen/postgresql") != "true":
+            continue
+        container = pod_spec(workload)["containers"][0]
+        assert mounted_from(workload, container, "/etc/sen/postgres/ca.pem") == (("configMap", "sen-postgres-ca"), "ca.pem")
+    runbook = RUNBOOK.read_text()
+    assert "sslmode=verify-full&sslrootcert=/etc/sen/postgres/ca.pem" in runbook
+    script = (ROOT / "deploy" / "postgres" / "create-databases.sh").read_text()
+    assert "sslmode=verify-full&sslrootcert=/etc/sen/postgres/ca.pem" in script, "the script writes the same URLs"
+
+
+# --- monitoring ------------------------------------------------------------------------
+
+
+def registered_metrics() -> set[str]:
+    """Every metric name the code registers, with the suffixes Prometheus adds."""
+    names = set()
+    for folder in ("services", "gateway", "web", "cli"):
+        for source in (ROOT / folder).rglob("*.rs"):
+            names |= set(re.findall(r"register\(\s*\"(sen_[a-z0-9_]+)\"", source.read_text()))
+    assert {"sen_gateway_requests", "sen_caseloads_reconcile_passes"} <= names, f"registrations not found: {names}"
+    exposed = set(names)
+    for name in names:
+        exposed |= {f"{name}{suffix}" for suffix in ("_total", "_bucket", "_sum", "_count", "_created")}
+    return exposed
+
+
+def metrics_named(text: str) -> set[str]:
+    return set(re.findall(r"\b(sen_[a-z0-9_]+)", text)) - {"sen_tenant", "sen_school"}
+
+
+def test_the_monitoring_component_scrapes_every_part_and_alerts_on_the_platforms_slos(rendered):
+    objects = rendered["production-components"]
+    monitors = {m["metadata"]["name"]: m["spec"] for m in of_kind(objects, "ServiceMonitor")}
+    assert set(monitors) == {f"sen-{p}" for p in PARTS}, f"one ServiceMonitor per part: {sorted(monitors)}"
+    for part in PARTS:
+        service = named(objects, "Service", f"sen-{part}")
+        assert selector_matches(monitors[f"sen-{part}"]["selector"], service["metadata"]["labels"])
+        ports = {p["name"]: p for p in service["spec"]["ports"]}
+        for endpoint in monitors[f"sen-{part}"]["endpoints"]:
+            assert endpoint["port"] == "admin" and endpoint["path"] == "/metrics", f"sen-{part}: /metrics on the admin port"
+            assert ports["admin"]["port"] == 9090
+    (rule,) = of_kind(objects, "PrometheusRule")
+    alerts = {r["alert"]: r["expr"] for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r}
+    needed = {
+        "the gateway's error ratio": "sen_gateway_requests_total",
+        "the gateway's latency": "sen_gateway_request_duration_seconds_bucket",
+        "a service down": "sen_gateway_upstream_up",
+        "the caseloads reconciler failing": "sen_caseloads_reconciled_allocations_total",
+        "the caseloads reconciler stopped": "sen_caseloads_reconcile_passes_total",
+        "a certificate ending within 14 days": "sen_tls_certificate_expiry_timestamp_seconds",
+    }
+    for what, metric in needed.items():
+        assert any(metric in expr for expr in alerts.values()), f"no alert on {what} ({metric})"
+    assert any("14 * 86400" in expr for expr in alerts.values()), "certificates: 14 days"
+    for alert in alerts:
+        assert alert in RUNBOOK.read_text(), f"docs/OPERATIONS.md does not say what to do about {alert}"
+
+
+def test_every_metric_in_the_alerts_and_the_dashboard_is_one_the_code_registers(rendered):
+    """A renamed or removed metric would leave an alert that never fires and an empty
+    panel: the names in the rules and the dashboard must be the code's."""
+    exposed = registered_metrics()
+    objects = rendered["production-components"]
+    used = {}
+    for rule in of_kind(objects, "PrometheusRule"):
+        for group in rule["spec"]["groups"]:
+            for r in group["rules"]:
+                used[f"{ident(rule)} {r.get('alert', r.get('record'))}"] = metrics_named(r["expr"])
+    dashboards = [c for c in of_kind(objects, "ConfigMap") if c["metadata"].get("labels", {}).get("grafana_dashboard") == "1"]
+    assert len(dashboards) == 1, "one Grafana dashboard ConfigMap"
+    for key, text in dashboards[0]["data"].items():
+        dashboard = json.loads(text)
+        for panel in dashboard["panels"]:
+            targets = panel.get("targets", [])
+            assert targets, f"{key}: panel {panel['title']!r} has no query"
+            used[f"{key} {panel['title']!r}"] = set().union(*(metrics_named(t["expr"]) for t in targets))
+            assert used[f"{key} {panel['title']!r}"], f"{key}: panel {panel['title']!r} shows no platform metric"
+    unknown = {where: sorted(names - exposed) for where, names in used.items() if names - exposed}
+    assert not unknown, f"metrics the code does not register: {unknown}"
+
+
+# --- Gateway API -----------------------------------------------------------------------
+
+
+def test_the_gateway_api_overlay_replaces_the_ingresses_with_routes_to_the_gateway_over_tls(rendered):
+    objects = rendered["production-gateway-api"]
+    assert of_kind(objects, "Ingress") == [], "the routes replace the Ingresses"
+    host = public_host(objects)
+    assert host == public_host(rendered["production"]), "the same host name as the production overlay's"
+    (gateway,) = of_kind(objects, "Gateway")
+    (listener,) = gateway["spec"]["listeners"]
+    assert listener["protocol"] == "HTTPS" and listener["tls"]["mode"] == "Terminate"
+    assert [r["name"] for r in listener["tls"]["certificateRefs"]] == ["sen-gateway-public-tls"]
+    routes = of_kind(objects, "HTTPRoute") + of_kind(objects, "GRPCRoute")
+    assert {r["kind"] for r in routes} == {"HTTPRoute", "GRPCRoute"}
+    for route in routes:
+        assert route["spec"]["hostnames"] == [host], f"{ident(route)}: the public host"
+        assert [(p["name"], p.get("sectionName")) for p in route["spec"]["parentRefs"]] == [(gateway["metadata"]["name"], listener["name"])]
+        for rule in route["spec"]["rules"]:
+            assert rule["backendRefs"] == [{"name": "sen-gateway", "port": 8443}], f"{ident(route)}: only the gateway's TLS port"
+    (grpc,) = of_kind(objects, "GRPCRoute")
+    routed = {m["method"]["service"] for rule in grpc["spec"]["rules"] for m in rule["matches"]}
+    services = set()
+    for proto in (ROOT / "proto").rglob("*.proto"):
+        text = proto.read_text()
+        package = re.search(r"^package\s+([\w.]+);", text, re.M).group(1)
+        services |= {f"{package}.{s}" for s in re.findall(r"^service\s+(\w+)", text, re.M)}
+    assert services and services <= routed, f"gRPC services missing from the GRPCRoute: {sorted(services - routed)}"
+    (policy,) = of_kind(objects, "BackendTLSPolicy")
+    assert policy["spec"]["targetRefs"] == [{"group": "", "kind": "Service", "name": "sen-gateway", "sectionName": "https"}]
+    assert policy["spec"]["validation"]["hostname"] == "sen-gateway", "the name in the gateway's internal certificate"
+    assert [r["name"] for r in policy["spec"]["validation"]["caCertificateRefs"]] == ["sen-gateway-backend-ca"]
+    assert "sen-gateway-backend-ca" in RUNBOOK.read_text()
+
+
 # --- documentation and image ------------------------------------------------------
 
 
@@ -748,7 +1015,7 @@ def test_the_runbook_names_every_setting_and_every_secret(rendered):
     variables = set()
     for objects in rendered.values():
         for config_map in of_kind(objects, "ConfigMap"):
-            variables |= set(config_map.get("data", {}))
+            variables |= {k for k in config_map.get("data", {}) if re.fullmatch(r"[A-Z][A-Z0-9_]*", k)}
     for example in (ROOT / "deploy").glob("*.env.example"):
         variables |= {line.split("=", 1)[0] for line in example.read_text().splitlines() if re.match(r"^[A-Z_]+=", line)}
     missing = sorted(v for v in variables if f"`{v}`" not in runbook)
@@ -781,7 +1048,11 @@ def test_the_dockerfile_builds_one_locked_binary_for_a_non_root_user(rendered):
     for stage in stages:
         image = stage.split()[1]
         if image not in names:
-            assert ":" in image and not image.endswith(":latest"), f"{stage}: a pinned base image"
+            # A release tag, and a digest once deploy/pin-base-images has read it from the
+            # registry; a digest that was never read (all zeros) would only break the build.
+            pinned = re.fullmatch(r"[^@:]+(?::\d+)?/[^@]+:(?P<tag>[\w.-]+)(?:@sha256:(?P<digest>[0-9a-f]{64}))?", image)
+            assert pinned and pinned["tag"] != "latest", f"{stage}: a base image named by a release tag"
+            assert pinned["digest"] != "0" * 64, f"{stage}: a made-up digest"
     builder = dockerfile.index("FROM chef AS builder")
     cook, copy_all = dockerfile.index("cargo chef cook", builder), dockerfile.index("COPY . .", builder)
     assert cook < copy_all, "dependencies are built before the sources are copied (their own layer)"
@@ -790,6 +1061,12 @@ def test_the_dockerfile_builds_one_locked_binary_for_a_non_root_user(rendered):
     user = re.search(r"^USER (\d+)(?::(\d+))?$", runtime, re.M)
     assert user and int(user.group(1)) != 0, "the runtime stage runs as a numeric non-root user"
     assert 'ENTRYPOINT ["/usr/local/bin/sen"]' in runtime
+    labels = set(re.findall(r"(org\.opencontainers\.image\.[a-z.]+)=", runtime))
+    needed = {f"org.opencontainers.image.{k}" for k in ("title", "description", "version", "revision", "licenses", "base.name")}
+    assert needed <= labels, f"OCI labels missing from the runtime image: {sorted(needed - labels)}"
+    cargo = (ROOT / "Cargo.toml").read_text()
+    release = cargo[cargo.index("[profile.release]") :]
+    assert re.search(r'^strip = ("symbols"|true)$', release.split("\n[", 1)[0], re.M), "the release binary is stripped"
     assert not re.search(r"^(ENV|ARG)\s+\S*(PASSWORD|SECRET|TOKEN|KEY)", dockerfile, re.M), "no secrets in the image"
     for objects in rendered.values():
         for workload in workloads(objects):
@@ -798,6 +1075,31 @@ def test_the_dockerfile_builds_one_locked_binary_for_a_non_root_user(rendered):
             )
     ignored = (ROOT / "deploy" / "Dockerfile.dockerignore").read_text().split()
     assert {"target", ".git", "data"} <= set(ignored), "target/, .git and data/ stay out of the build context"
+
+
+def test_the_sbom_lists_what_the_binary_is_built_from(tmp_path):
+    """deploy/sbom.py: a CycloneDX document of the crates compiled into `sen`, each
+    with the checksum Cargo.lock records, and nothing only the tests use."""
+    assert shutil.which("cargo"), "cargo is needed to read the dependency graph (cargo metadata --offline)"
+    out = tmp_path / "sen.cdx.json"
+    subprocess.run([sys.executable, str(ROOT / "deploy" / "sbom.py"), "--out", str(out)], check=True)
+    bom = json.loads(out.read_text())
+    assert (bom["bomFormat"], bom["specVersion"]) == ("CycloneDX", "1.6")
+    assert bom["metadata"]["component"]["name"] == "sen"
+    components = {c["name"]: c for c in bom["components"]}
+    for crate in ("tokio", "tonic", "rustls", "sea-orm", "sen-platform"):
+        assert crate in components, f"{crate} is compiled into the binary"
+    for test_only in ("fantoccini", "proptest", "rcgen"):
+        assert test_only not in components, f"{test_only} is used by tests only"
+    for component in components.values():
+        if "purl" in component:
+            assert component["purl"] == f"pkg:cargo/{component['name']}@{component['version']}"
+            assert re.fullmatch(r"[0-9a-f]{64}", component["hashes"][0]["content"]), f"{component['name']}: its checksum"
+    refs = {c["bom-ref"] for c in bom["components"]} | {bom["metadata"]["component"]["bom-ref"]}
+    for dependency in bom["dependencies"]:
+        assert dependency["ref"] in refs and set(dependency["dependsOn"]) <= refs, f"{dependency['ref']}: a dangling reference"
+    subprocess.run([sys.executable, str(ROOT / "deploy" / "sbom.py"), "--out", str(tmp_path / "again.json")], check=True)
+    assert (tmp_path / "again.json").read_text() == out.read_text(), "the same Cargo.lock gives the same SBOM"
 
 
 if __name__ == "__main__":

@@ -59,9 +59,12 @@ fn database_files() -> Vec<String> {
 
 /// The embedded data folder, or a refusal when the services use other databases.
 fn data_dir() -> anyhow::Result<PathBuf> {
-    if std::env::var("SEN_DATABASE_URL").is_ok_and(|url| !url.trim().is_empty()) {
+    let database = ["SEN_DATABASE_URL", "SEN_DATABASE_URL_FILE"]
+        .into_iter()
+        .find(|variable| std::env::var(variable).is_ok_and(|value| !value.trim().is_empty()));
+    if let Some(variable) = database {
         bail!(
-            "SEN_DATABASE_URL is set: `sen backup` and `sen restore` work on the embedded platform's data folder \
+            "{variable} is set: `sen backup` and `sen restore` work on the embedded platform's data folder \
              (SEN_DATA_DIR). Back up PostgreSQL databases with pg_dump and restore them with pg_restore, \
              as docs/OPERATIONS.md section 10 says"
         );

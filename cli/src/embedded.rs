@@ -97,7 +97,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     // The sign-in page lists each authority's people together, as each service named them.
     let mut people = book.people;
     people.sort_by_key(|person| person.grant.tenant);
-    let pages = sen_web::demo_pages(config, gateway.upstreams(), &key, people)?;
+    let pages = sen_web::demo_pages(config, gateway.upstreams(), &key, people).await?;
     let gateway = async move {
         let stopped = sen_gateway::run(front, config, gateway, Some(pages)).await;
         let _ = gateway_stopped.send(());

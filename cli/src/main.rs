@@ -11,6 +11,12 @@
 //!   database per service, to measure the platform at national scale.
 //! - `sen backup --to DIR` / `sen restore --from DIR` copy the embedded data
 //!   folder while it runs, and put a copy back into an empty one.
+//! - `sen sessions end --person ID` ends a person's web sessions on every
+//!   gateway replica at once.
+//! - `sen retention run [--dry-run]` erases now the pupils past their
+//!   authority's retention period, as the caseloads service does on its interval.
+//! - `sen login` / `sen logout`: sign the client in with the council's identity
+//!   provider (the device code flow) and out again.
 //! - `sen caseload`, `sen case …`, `sen referrals …`, `sen overview`: the client
 //!   for professionals, SENCOs and school systems, talking gRPC to the gateway.
 
@@ -18,6 +24,8 @@ mod backup;
 mod client;
 mod embedded;
 mod front;
+mod retention;
+mod sessions;
 mod token;
 
 use clap::builder::{PossibleValue, PossibleValuesParser};
@@ -41,10 +49,10 @@ enum Command {
         #[arg(value_parser = parts(true))]
         part: String,
     },
-    /// Bring one service's database schema up to date, then exit.
+    /// Bring one service's database schema (or the gateway's session store) up to date, then exit.
     Migrate {
-        /// Which service.
-        #[arg(value_parser = parts(false))]
+        /// Which service, or the gateway.
+        #[arg(value_parser = parts(true))]
         part: String,
     },
     /// Mint a development identity token (embedded mode only).
@@ -55,11 +63,15 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Put a copy made by `sen backup` into an empty data folder (SEN_DATA_DIR).
     Restore(backup::RestoreArgs),
+    /// End a person's web sessions on every gateway replica (the gateway's SEN_* variables).
+    Sessions(sessions::SessionsArgs),
+    /// Erase pupils past their authority's retention period now (the caseloads service's SEN_* variables).
+    Retention(retention::RetentionArgs),
     #[command(flatten)]
     Client(client::ClientCommand),
 }
 
-/// The part names `sen serve` (with the gateway) or `sen migrate` takes, with what each does.
+/// The part names `sen serve` or `sen migrate` takes, with what each does (the gateway migrates its sessions).
 fn parts(with_gateway: bool) -> PossibleValuesParser {
     let gateway =
         PossibleValue::new(GATEWAY).help("The front door: authentication, policy, gRPC proxy, JSON API, web pages.");
@@ -85,6 +97,8 @@ fn main() -> std::process::ExitCode {
     }
     let serving = match &cli.command {
         Some(Command::Serve { part }) if part == GATEWAY => Serving::Gateway,
+        Some(Command::Sessions(_)) => Serving::Gateway,
+        Some(Command::Migrate { part }) if part == GATEWAY => Serving::Gateway,
         _ => Serving::Service,
     };
     let config = match Config::from_env_for(serving, &services::addresses()) {
@@ -98,6 +112,9 @@ fn main() -> std::process::ExitCode {
         Some(
             Command::Token(_) | Command::Generate(_) | Command::Client(_) | Command::Backup(_) | Command::Restore(_),
         ) => Ok(()),
+        Some(Command::Migrate { part }) if part == GATEWAY => {
+            runtime(&config, "sen-migrate", |config| async move { sessions::migrate(&config).await })
+        }
         Some(Command::Migrate { part }) => match services::by_part(&part) {
             Some(service) => runtime(&config, "sen-migrate", |config| async move {
                 sen_platform::service::migrate(service, &config).await
@@ -106,6 +123,12 @@ fn main() -> std::process::ExitCode {
         },
         Some(Command::Serve { part }) if part == GATEWAY => {
             runtime(&config, "sen-gateway", |config| async move { front::serve(&config).await })
+        }
+        Some(Command::Sessions(args)) => {
+            runtime(&config, "sen-sessions", |config| async move { sessions::run(&args, &config).await })
+        }
+        Some(Command::Retention(args)) => {
+            runtime(&config, "sen-retention", |config| async move { retention::run(&args, &config).await })
         }
         Some(Command::Serve { part }) => match services::by_part(&part) {
             Some(service) => runtime(&config, &format!("sen-{part}"), |config| async move {

@@ -58,7 +58,7 @@ async fn a_service_killed_mid_load_and_started_again_loses_nothing_and_stores_no
     for part in PARTS {
         let fault = Instant::now();
         cluster.kill(part);
-        assert!(!cluster.ready().await, "the gateway is not ready while {part} is down");
+        assert!(!cluster.ready().await, "the gateway reports {part} down");
         cluster.restart(part);
         cluster.wait_until_ready(Duration::from_secs(60)).await;
         load.wait_for_every_caller(Duration::from_secs(120)).await;

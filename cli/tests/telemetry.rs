@@ -1,6 +1,8 @@
 //! Telemetry as an operator sees it: with `OTEL_EXPORTER_OTLP_ENDPOINT` set, the
-//! request spans reach an OTLP collector, continuing the trace the caller sent in
-//! `traceparent`; with `SEN_LOG_FORMAT=json`, every log line is a JSON object.
+//! request spans reach an OTLP collector, each outside request in a trace of the
+//! platform's own that links to the trace the caller sent in `traceparent` (so a
+//! caller can find its call, but never chooses the trace id the audit records);
+//! with `SEN_LOG_FORMAT=json`, every log line is a JSON object.
 
 mod support;
 
@@ -17,7 +19,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 #[tokio::test]
-async fn request_spans_reach_the_collector_in_the_callers_trace() {
+async fn request_spans_reach_the_collector_in_a_trace_of_their_own_linked_to_the_callers() {
     let (collector, mut received) = support::collector().await;
 
     let data = tempfile::tempdir().expect("temp dir");
@@ -42,7 +44,9 @@ async fn request_spans_reach_the_collector_in_the_callers_trace() {
     request.metadata_mut().insert("traceparent", format!("00-{TRACE_ID}-00f067aa0ba902b7-01").parse().expect("ascii"));
     client.list_schools(request).await.expect("listed");
 
-    // The gateway's span is parented on the caller's; the service's span on the gateway's.
+    // The gateway's span starts a trace of its own, linked to the caller's span;
+    // the service's span is parented on the gateway's.
+    let caller_span = "00f067aa0ba902b7";
     let (gateway, service_span, service) = tokio::time::timeout(Duration::from_secs(30), async {
         let mut spans = Vec::new();
         let mut service = None;
@@ -55,13 +59,15 @@ async fn request_spans_reach_the_collector_in_the_callers_trace() {
                     .find(|kv| kv.key == "service.name")
                     .and_then(|kv| kv.value.clone());
                 for scope in resource.scope_spans {
-                    for span in scope.spans.into_iter().filter(|s| hex(&s.trace_id) == TRACE_ID) {
+                    for span in scope.spans {
                         service = service.or(name.clone());
                         spans.push(span);
                     }
                 }
             }
-            let front = spans.iter().find(|s| hex(&s.parent_span_id) == "00f067aa0ba902b7");
+            let front = spans.iter().find(|s| {
+                s.links.iter().any(|link| hex(&link.trace_id) == TRACE_ID && hex(&link.span_id) == caller_span)
+            });
             if let Some(front) = front
                 && let Some(inner) = spans.iter().find(|s| s.parent_span_id == front.span_id)
             {
@@ -71,9 +77,11 @@ async fn request_spans_reach_the_collector_in_the_callers_trace() {
         None
     })
     .await
-    .expect("spans in the caller's trace are exported within 30 s")
+    .expect("spans linked to the caller's trace are exported within 30 s")
     .expect("the collector kept receiving");
-    assert_eq!(hex(&gateway.parent_span_id), "00f067aa0ba902b7", "parented on the caller's span");
+    assert_ne!(hex(&gateway.trace_id), TRACE_ID, "the caller does not choose the platform's trace");
+    assert!(gateway.parent_span_id.is_empty(), "the gateway's span is the root of its trace");
+    assert_eq!(service_span.trace_id, gateway.trace_id, "the service's span is in the gateway's trace");
     assert!(!service_span.name.is_empty());
     assert!(format!("{service:?}").contains("\"sen\""), "{service:?}");
     support::stop(running).await;

@@ -7,7 +7,9 @@
 //! authorised method by method ([`policy`]), and passed on with a short-lived
 //! internal identity token that the services verify, signed with the gateway's
 //! key ([`signing_key`], loaded once; the pages make their keys from it too).
-//! Around it all: a request id, a span in the caller's trace, Prometheus
+//! The web pages' sessions are kept in a store of the gateway's own, which every
+//! replica shares ([`sessions`]).
+//! Around it all: a request id, a span starting the platform's own trace, Prometheus
 //! metrics, limits on each person, authority and (for callers without an
 //! identity) client address, bodies read within a time limit before work is
 //! taken on, and load shedding at the concurrency limit ([`layers`]); beneath
@@ -25,6 +27,7 @@ pub mod policy;
 pub mod proxy;
 pub mod readiness;
 pub mod server;
+pub mod sessions;
 pub mod signing_key;
 pub mod upstream;
 
@@ -37,6 +40,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http::StatusCode;
+use sen_platform::audit::{RefusalLimits, RefusalTrail};
 use sen_platform::config::{Config, Mode};
 use sen_platform::identity::DevIssuer;
 
@@ -78,6 +82,8 @@ pub struct Gateway {
     slots: Slots,
     connections: server::ConnectionSettings,
     readiness: Readiness,
+    /// The trail of refused requests (`audit` log lines).
+    refusals: Arc<RefusalTrail>,
 }
 
 impl Gateway {
@@ -94,11 +100,13 @@ impl Gateway {
         let mut all = services;
         all.push(("sen.v1.GatewayService", PART, upstream::boxed(own)));
         let upstreams = Upstreams::new(all);
+        let refusals = RefusalTrail::new(PART, None, RefusalLimits::default());
         Self {
             authn,
             proxy: Arc::new(Proxy { upstreams: upstreams.clone(), timeout: settings.request_timeout }),
             upstreams,
-            metrics: Arc::new(Metrics::default()),
+            metrics: Arc::new(Metrics::default().with_refusals(&refusals)),
+            refusals,
             limits: settings.limits.clone(),
             slots,
             connections: settings.connections,
@@ -147,22 +155,44 @@ fn refusal_status(refusal: Refusal) -> Status {
     }
 }
 
-/// The front port's routes and layers. With `admin_separate`, `/metrics` is left
-/// to the admin port; with `pages` (the web's routes), the pages are served too.
+/// What the front port serves besides the work: the probes and the metrics are
+/// for the cluster alone, so in production they are on the admin port only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrontPort {
+    /// `/healthz`, `/readyz`, `/readyz/upstreams` and `grpc.health.v1`.
+    pub probes: bool,
+    /// `/metrics`.
+    pub metrics: bool,
+}
+
+impl FrontPort {
+    /// As configured: the embedded platform keeps its probes on the front port
+    /// (and its metrics, without an admin port); production keeps both off it.
+    pub fn for_config(config: &Config) -> Self {
+        Self { probes: config.mode == Mode::Embedded, metrics: metrics_on_front_port(config) }
+    }
+}
+
+/// The front port's routes and layers, with the probes. With `admin_separate`,
+/// `/metrics` is left to the admin port; with `pages` (the web's routes), the
+/// pages are served too.
 pub fn app(gateway: Arc<Gateway>, admin_separate: bool, pages: Option<Pages>) -> Router {
-    let (health_reporter, health) = tonic_health::server::health_reporter();
-    let drained = gateway.readiness.drained();
-    tokio::spawn(async move {
-        health_reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
-        drained.await;
-        health_reporter.set_service_status("", tonic_health::ServingStatus::NotServing).await;
-    });
+    front_app(gateway, FrontPort { probes: true, metrics: !admin_separate }, pages)
+}
+
+/// The front port's routes and layers, serving what `front` says besides the
+/// work, and `pages` (the web's routes) when given.
+pub fn front_app(gateway: Arc<Gateway>, front: FrontPort, pages: Option<Pages>) -> Router {
     // The probes answer however busy the gateway is: they are outside admission.
-    let mut probes = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route_service("/grpc.health.v1.Health/{*method}", health);
-    if !admin_separate {
+    let mut probes = Router::new();
+    if front.probes {
+        probes = probes
+            .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz))
+            .route("/readyz/upstreams", get(upstreams))
+            .route_service("/grpc.health.v1.Health/{*method}", gateway.readiness.grpc_health());
+    }
+    if front.metrics {
         probes = probes.route("/metrics", get(metrics));
     }
     let probes: Router = probes.with_state(gateway.clone());
@@ -181,17 +211,22 @@ pub fn app(gateway: Arc<Gateway>, admin_separate: bool, pages: Option<Pages>) ->
     }
     let limits = Arc::new(CallerLimits::new(&gateway.limits, gateway.authn.clone(), sessions, gateway.metrics()));
     let work = work
+        .layer(layers::RefusalsLayer::new(gateway.refusals.clone(), gateway.limits.trusted_proxies.clone()))
         .layer(layers::admission(limits, gateway.limits.body_timeout, gateway.metrics(), &gateway.slots))
         .layer(middleware::from_fn_with_state(gateway.readiness.clone(), drain::refuse_while_draining));
     probes.merge(work).layer(layers::front(gateway.metrics()))
 }
 
-/// The admin port's routes: probes and metrics, no authentication, no data.
+/// The admin port's routes: the probes (HTTP and `grpc.health.v1`), each
+/// service's state and the metrics; no authentication, no data.
 pub fn admin_app(gateway: Arc<Gateway>) -> Router {
+    let health = gateway.readiness.grpc_health();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/readyz/upstreams", get(upstreams))
         .route("/metrics", get(metrics))
+        .route_service("/grpc.health.v1.Health/{*method}", health)
         .with_state(gateway)
 }
 
@@ -218,8 +253,15 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(gateway): State<Arc<Gateway>>) -> Response {
-    let report = gateway.readiness.check(&gateway.metrics).await;
+    let report = gateway.readiness.check();
     let status = if report.ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, axum::Json(report)).into_response()
+}
+
+/// Each service's health, for operators; never a probe's business (see [`readiness`]).
+async fn upstreams(State(gateway): State<Arc<Gateway>>) -> Response {
+    let report = gateway.readiness.upstreams(&gateway.metrics).await;
+    let status = if report.serving { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, axum::Json(report)).into_response()
 }
 
@@ -288,7 +330,7 @@ pub fn gateway_from_config(
             let variable = config.url_variable(part).unwrap_or("the service's URL");
             anyhow::anyhow!("{variable} is required: where the {part} service answers")
         })?;
-        services.push((service, part, upstream::boxed(sen_platform::client::channel(url, config)?)));
+        services.push((service, part, upstream::boxed(sen_platform::client::balanced(url, config)?)));
     }
     Ok(Gateway::new(authn, services, settings))
 }
@@ -310,7 +352,14 @@ pub async fn run(
     pages: Option<Pages>,
 ) -> anyhow::Result<()> {
     let tls = match &config.tls {
-        Some(files) => Some(server::tls_config(&files.cert, &files.key)?),
+        Some(files) => {
+            // The front port asks no client for a certificate, whatever SEN_TLS_CLIENT_CA_FILE says.
+            let files = sen_platform::config::TlsFiles { client_ca: None, ..files.clone() };
+            let tls = sen_platform::tls::ServerTls::load(&files)?
+                .with_alpn(&[b"h2", b"http/1.1"])
+                .with_expiry_gauge(gateway.metrics.certificate_expiry("front"));
+            Some(tls.config())
+        }
         None => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -334,7 +383,8 @@ pub async fn run(
         None => {
             if config.mode == Mode::Production {
                 tracing::warn!(
-                    "SEN_ADMIN_LISTEN is not set: /metrics is not served (production serves it on the admin port only)"
+                    "SEN_ADMIN_LISTEN is not set: the probes (/healthz, /readyz, grpc.health.v1) and /metrics are \
+                     not served (production serves them on the admin port only)"
                 );
             }
             None
@@ -346,7 +396,7 @@ pub async fn run(
     );
     let readiness = gateway.readiness.clone();
     let connections = gateway.connections();
-    let app = app(gateway, !metrics_on_front_port(config), pages);
+    let app = front_app(gateway, FrontPort::for_config(config), pages);
     // Readiness drops first, then the listener stops and the calls in flight finish.
     let signal = sen_platform::serve::shutdown_signal();
     let stop = async move {

@@ -129,6 +129,9 @@ pub const RULES: &[Rule] = &[
     rule(PUPILS, "GrantCaseAccess", NOBODY, None),
     rule(PUPILS, "RevokeCaseAccess", NOBODY, None),
     rule(PUPILS, "ListAuditEvents", MANAGER, Some((Get, "/api/v1/audit-events"))),
+    // Erasure at the end of the retention period: the caseloads service as itself, never a person.
+    rule(PUPILS, "TakeErasures", NOBODY, None),
+    rule(PUPILS, "ErasePupil", NOBODY, None),
     // Referrals.
     rule(REFERRALS, "SubmitReferral", SUBMITTERS, Some((Post, "/api/v1/referrals"))),
     rule(REFERRALS, "ResubmitReferral", SUBMITTERS, Some((Post, "/api/v1/referrals/{id}/resubmit"))),
@@ -138,6 +141,8 @@ pub const RULES: &[Rule] = &[
     rule(REFERRALS, "ChangeReferralStatus", READERS, Some((Post, "/api/v1/referrals/{id}/status"))),
     // Made by the caseloads service as itself when a case is allocated.
     rule(REFERRALS, "MarkAllocated", NOBODY, None),
+    // Made by the caseloads service as itself when a pupil is erased at the end of their retention period.
+    rule(REFERRALS, "ForgetPupil", NOBODY, None),
     rule(REFERRALS, "GetReferralTimeline", READERS, Some((Get, "/api/v1/referrals/{id}/timeline"))),
     // Server-streaming: the JSON API sends server-sent events.
     rule(REFERRALS, "WatchReferrals", READERS, Some((Get, "/api/v1/referrals/watch"))),

@@ -4,13 +4,15 @@
 //! deadline capped.
 
 use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::response::Response;
 use http::{HeaderMap, HeaderValue, Request};
-use http_body_util::BodyExt;
 use tonic::Code;
 use tower::ServiceExt;
 
@@ -107,9 +109,8 @@ impl Proxy {
             cap_deadline(request.headers_mut(), self.timeout);
         }
         let limit = if shape.client_streaming { MAX_STREAMED_BODY } else { MAX_UNARY_BODY };
-        let request = request.map(|body| {
-            tonic::body::Body::new(http_body_util::Limited::new(body, limit).map_err(tower::BoxError::from))
-        });
+        let over_limit = Arc::new(AtomicBool::new(false));
+        let request = request.map(|body| tonic::body::Body::new(Capped::new(body, limit, over_limit.clone())));
         // A server stream answers its headers at once and then runs as long as the
         // caller listens; an upload is answered once it is all read; unary calls get the cap.
         let wait = if shape.client_streaming {
@@ -119,7 +120,16 @@ impl Proxy {
         } else {
             self.timeout
         };
-        match tokio::time::timeout(wait, upstream.oneshot(request)).await {
+        let answer = tokio::time::timeout(wait, upstream.oneshot(request)).await;
+        // Cutting the upload off resets the call upstream, which would otherwise
+        // read as the service being lost: the caller is told the limit instead.
+        if over_limit.load(Ordering::Acquire) {
+            return status_response(
+                Code::ResourceExhausted,
+                &format!("the request is larger than the {} MiB the gateway accepts for {}", limit >> 20, rule.method),
+            );
+        }
+        match answer {
             Ok(Ok(response)) => response.map(Body::new),
             // The channel's own time limit ran out: the call may still be running
             // there, so it is not a refusal to retry at once.
@@ -132,6 +142,44 @@ impl Proxy {
             }
             Err(_) => status_response(Code::DeadlineExceeded, &format!("the {part} service did not answer in time")),
         }
+    }
+}
+
+/// A request body cut off past `limit` bytes, remembering in `over` that it was.
+struct Capped {
+    inner: http_body_util::Limited<Body>,
+    over: Arc<AtomicBool>,
+}
+
+impl Capped {
+    fn new(body: Body, limit: usize, over: Arc<AtomicBool>) -> Self {
+        Self { inner: http_body_util::Limited::new(body, limit), over }
+    }
+}
+
+impl http_body::Body for Capped {
+    type Data = bytes::Bytes;
+    type Error = tower::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let frame = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Err(error))) = &frame
+            && error.is::<http_body_util::LengthLimitError>()
+        {
+            self.over.store(true, Ordering::Release);
+        }
+        frame
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 

@@ -1,6 +1,8 @@
 //! Serving one port with HTTP/1.1 and HTTP/2 (so browsers, JSON clients and gRPC
-//! share it), over TLS when configured, with a graceful stop: no new
-//! connections after the signal, in-flight requests finish within the grace.
+//! share it), over TLS when configured (a rustls configuration that serves the
+//! certificate files as they are renewed: `sen_platform::tls::ServerTls`), with
+//! a graceful stop: no new connections after the signal, in-flight requests
+//! finish within the grace.
 //!
 //! A connection is held to time limits before any request reaches the layers
 //! ([`ConnectionSettings`]): its first request must arrive within the header
@@ -13,7 +15,6 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,8 +23,6 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::Watcher;
 use hyper_util::service::TowerToHyperService;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
@@ -60,22 +59,6 @@ pub struct Connections {
     pub settings: ConnectionSettings,
     /// Counts `sen_gateway_slow_clients_total{stage="headers"}`.
     pub metrics: Arc<Metrics>,
-}
-
-/// A rustls server configuration offering HTTP/2 and HTTP/1.1.
-pub fn tls_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::ServerConfig>> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .and_then(|certs| certs.collect::<Result<_, _>>())
-        .map_err(|e| anyhow::anyhow!("SEN_TLS_CERT_FILE: {}: {e}", cert.display()))?;
-    let key =
-        PrivateKeyDer::from_pem_file(key).map_err(|e| anyhow::anyhow!("SEN_TLS_KEY_FILE: {}: {e}", key.display()))?;
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| anyhow::anyhow!("SEN_TLS_CERT_FILE / SEN_TLS_KEY_FILE: {e}"))?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
 }
 
 /// Serves `app` on `listener` with the default [`ConnectionSettings`] until

@@ -1,8 +1,9 @@
 //! The gateway's own private key, loaded once into one value.
 //!
 //! It signs the internal identity tokens the services trust ([`crate::authn`]),
-//! and the web pages make their keys from the same value: the session cookie's
-//! signer and verifier, the internal token of each page request, and the
+//! and the web pages make their keys from the same value: the key that signs
+//! session cookies ([`crate::sessions::keys`], beside the earlier keys still
+//! accepted after a rotation), the internal token of each page request, and the
 //! sign-in cookie's key. In production it is `SEN_GATEWAY_SIGNING_KEY_FILE`
 //! (issuer `sen-gateway`, the key the services' `SEN_IDENTITY_PUBLIC_KEY_FILES`
 //! trust); in the embedded mode, unless that is set, the development issuer's

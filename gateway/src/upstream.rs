@@ -1,8 +1,10 @@
 //! The services behind the gateway, by the `sen.v1` service names they own.
 //!
-//! Each is a gRPC channel (TLS, mutual TLS when configured); the gateway's own
-//! `GatewayService` is served in-process behind the same interface, so the proxy
-//! and the JSON API reach every method the same way.
+//! Each is a gRPC channel (TLS, mutual TLS when configured) spread over the
+//! service's replicas: the host name of its URL is resolved to every address
+//! and each call goes to one of them ([`sen_platform::balance`]). The gateway's
+//! own `GatewayService` is served in-process behind the same interface, so the
+//! proxy and the JSON API reach every method the same way.
 
 use std::collections::HashMap;
 use std::sync::Arc;

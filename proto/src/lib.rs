@@ -3,10 +3,13 @@
 //! Every service and client speaks these types; the descriptor set lets the servers
 //! answer gRPC reflection so standard tools (grpcurl, Postman) can discover the API.
 
+pub mod codec;
+
 /// Messages, clients and servers of package `sen.v1`.
 pub mod v1 {
     #![allow(clippy::all, missing_docs)]
     tonic::include_proto!("sen.v1");
+    include!(concat!(env!("OUT_DIR"), "/clients/sen.v1.rs"));
 }
 
 /// The encoded `FileDescriptorSet` of every `sen.v1` file, for gRPC reflection.

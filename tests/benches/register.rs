@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use sen_platform::identity::{DevIssuer, Grant, Role};
 use sen_platform::ids::{LaCode, Urn};
 use sen_platform::testing::{Engine, TestDatabase};
-use sen_pupils::domain::{NeedType, PupilDetails, SenRecord, SenStatus, Upn};
+use sen_pupils::domain::{NeedType, PupilDetails, SenRecord, SenStatus, Upn, academic_year_start, transfer_cohorts};
 use sen_pupils::store::{SeedPlan, SeedPupil, Store};
 
 const PUPILS: u32 = 60_000;
@@ -93,7 +93,8 @@ async fn main() -> anyhow::Result<()> {
             rows = store.register_counts(&scope).await?.len();
             counts.push(started.elapsed());
             let started = Instant::now();
-            active = store.transfer_candidates(&scope).await?.len();
+            let cohorts = transfer_cohorts([], academic_year_start(today));
+            active = store.transfer_candidates(&scope, &cohorts).await?.len();
             plans.push(started.elapsed());
         }
         println!(

@@ -11,10 +11,11 @@ use sen_gateway::authn::{Authenticator, Authn};
 use sen_gateway::config::GatewaySettings;
 use sen_gateway::layers::{Limits, Rate};
 use sen_gateway::server::ConnectionSettings;
+use sen_gateway::sessions::{self, SessionKey, SessionKeySet, SessionSettings};
 use sen_gateway::upstream::GrpcService;
 use sen_platform::identity::{AttachBearer, Grant, Role};
 use sen_platform::ids::{LaCode, Urn};
-use sen_web::session::SessionKeys;
+use sen_web::session::Sessions;
 use sen_web::{DemoPerson, Login, Web};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -40,6 +41,13 @@ pub struct GatewayOptions {
     pub limits: Limits,
     /// The limits on connections.
     pub connections: ConnectionSettings,
+    /// The session store's URL, to share one with another gateway (or to keep
+    /// sessions on PostgreSQL); none: a SQLite file of this gateway's own.
+    pub session_store: Option<String>,
+    /// The gateway key (PKCS#8 PEM) that signs session cookies; none: a fresh one.
+    pub session_key: Option<String>,
+    /// Earlier gateway keys whose session cookies are still accepted.
+    pub previous_session_keys: Vec<String>,
 }
 
 impl Default for GatewayOptions {
@@ -60,15 +68,27 @@ impl Default for GatewayOptions {
                 ..Limits::default()
             },
             connections: ConnectionSettings::default(),
+            session_store: None,
+            session_key: None,
+            previous_session_keys: Vec::new(),
         }
     }
+}
+
+/// A fresh gateway key, PKCS#8 PEM.
+pub fn gateway_key_pem() -> anyhow::Result<String> {
+    use ed25519_dalek::pkcs8::EncodePrivateKey;
+    let key = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
+    Ok(key.to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)?.to_string())
 }
 
 /// A running gateway, with its web pages.
 pub struct TestGateway {
     /// Where it listens.
     pub addr: SocketAddr,
-    sessions: SessionKeys,
+    sessions: Sessions,
+    session_store: String,
+    _session_folder: Option<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -77,12 +97,7 @@ impl TestGateway {
     /// Starts a gateway in front of `platform`.
     pub async fn start(platform: &TestPlatform, options: GatewayOptions) -> anyhow::Result<Self> {
         let gateway = std::sync::Arc::new(gateway_before(platform, &options)?);
-        let sessions = {
-            use ed25519_dalek::pkcs8::EncodePrivateKey;
-            let key = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
-            let pem = key.to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)?;
-            SessionKeys::from_pem(pem.as_bytes()).map_err(anyhow::Error::msg)?
-        };
+        let (sessions, session_store, session_folder) = sessions_for(&options).await?;
         let web = std::sync::Arc::new(Web {
             upstreams: gateway.upstreams(),
             internal: platform.issuer.signer.clone(),
@@ -101,17 +116,34 @@ impl TestGateway {
             })
             .await
         });
-        Ok(Self { addr, sessions, stop: Some(stop), server: Some(server) })
+        Ok(Self {
+            addr,
+            sessions,
+            session_store,
+            _session_folder: session_folder,
+            stop: Some(stop),
+            server: Some(server),
+        })
+    }
+
+    /// The sessions of this gateway's pages (to end them as an operator would).
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    /// The session store's URL, for another gateway to share.
+    pub fn session_store(&self) -> &str {
+        &self.session_store
     }
 
     /// A browser-like client signed in as `role` in `tenant` (and `school`), as
     /// person `test-<role>`: it sends the session cookie and follows no redirects.
-    pub fn web_client(&self, role: Role, tenant: Option<&str>, school: Option<u32>) -> reqwest::Client {
-        self.web_client_for(&format!("test-{role}"), role, tenant, school)
+    pub async fn web_client(&self, role: Role, tenant: Option<&str>, school: Option<u32>) -> reqwest::Client {
+        self.web_client_for(&format!("test-{role}"), role, tenant, school).await
     }
 
     /// As [`Self::web_client`], for a named person.
-    pub fn web_client_for(
+    pub async fn web_client_for(
         &self,
         person: &str,
         role: Role,
@@ -124,7 +156,7 @@ impl TestGateway {
             tenant: tenant.and_then(|t| LaCode::parse(t).ok()),
             school: school.and_then(|u| Urn::parse(&u.to_string()).ok()),
         };
-        let cookie = self.sessions.sign_in(&grant, false).unwrap_or_default();
+        let cookie = self.sessions.sign_in(&grant, false).await.unwrap_or_default();
         let value = cookie.split(';').next().unwrap_or_default().to_owned();
         let mut headers = http::HeaderMap::new();
         if let Ok(value) = http::HeaderValue::from_str(&value) {
@@ -185,6 +217,39 @@ impl Drop for TestGateway {
             let _ = stop.send(());
         }
     }
+}
+
+/// The sessions of a test gateway: in the store `options` name or a fresh
+/// SQLite file, opened as the gateway opens it (sessions signed by keys no
+/// longer in the set end), with the keys `options` give or a fresh one.
+async fn sessions_for(options: &GatewayOptions) -> anyhow::Result<(Sessions, String, Option<tempfile::TempDir>)> {
+    let (url, folder) = match &options.session_store {
+        Some(url) => (url.clone(), None),
+        None => {
+            let folder = sen_platform::testing::private_tempdir()?;
+            (sen_platform::config::sqlite_url(&folder.path().join("gateway.db")), Some(folder))
+        }
+    };
+    let current = match &options.session_key {
+        Some(pem) => SessionKey::from_pem(pem.as_bytes()),
+        None => SessionKey::from_pem(gateway_key_pem()?.as_bytes()),
+    }
+    .map_err(anyhow::Error::msg)?;
+    let previous = options
+        .previous_session_keys
+        .iter()
+        .map(|pem| SessionKey::from_pem(pem.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    let keys = SessionKeySet::new(current, previous);
+    let config = sen_platform::config::Config::from_lookup(&|_| None)?;
+    let settings = SessionSettings {
+        database_url: Some(url.clone()),
+        previous_keys: Vec::new(),
+        recheck: Duration::from_secs(3600),
+    };
+    let store = sessions::open(&config, &settings, &keys, sen_web::session::now()).await?;
+    Ok((Sessions::new(keys, store, None), url, folder))
 }
 
 /// The gateway a [`TestGateway`] serves, before it is served: in front of

@@ -3,3 +3,5 @@
 pub mod gateway;
 pub mod gias;
 pub mod platform;
+pub mod raw;
+pub mod referral_steps;

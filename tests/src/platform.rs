@@ -69,11 +69,13 @@ pub struct Stores {
 #[derive(Default)]
 pub struct Options {
     /// TLS for the port.
-    pub tls: Option<tonic::transport::ServerTlsConfig>,
+    pub tls: Option<sen_platform::tls::ServerTls>,
     /// Time in-flight calls get after the stop signal.
     pub shutdown_grace: Option<Duration>,
     /// Changes a referrals watcher may fall behind by.
     pub watch_buffer: Option<usize>,
+    /// How many refusals the services record one by one (their default otherwise).
+    pub refusal_limits: Option<sen_platform::audit::RefusalLimits>,
 }
 
 impl TestPlatform {
@@ -117,21 +119,26 @@ impl TestPlatform {
             identity: sen_platform::identity::ServiceIdentity::new(issuer.signer.clone(), sen_caseloads::PART),
         };
         let pupils_client = sen_referrals::pupils::Pupils::new(own);
+        let limits = options.refusal_limits.unwrap_or_default();
+        let schools_refusals = sen_platform::audit::RefusalTrail::new(sen_schools::PART, None, limits);
         let routes = tonic::service::Routes::new(sen_schools::service(
             SchoolsApi::with_clock(store, Arc::new(today)),
             &issuer.verifier,
+            schools_refusals,
         ))
         .add_service(sen_pupils::service(
-            sen_pupils::PupilsApi::with_clock(pupils, schools, Arc::new(today)),
+            sen_pupils::PupilsApi::with_clock(pupils, schools, Arc::new(today)).with_refusal_limits(limits),
             &issuer.verifier,
         ))
         .add_service(sen_caseloads::service(
-            sen_caseloads::CaseloadsApi::with_clock(caseloads_store.clone(), peers, Arc::new(today)),
+            sen_caseloads::CaseloadsApi::with_clock(caseloads_store.clone(), peers, Arc::new(today))
+                .with_refusal_limits(limits),
             &issuer.verifier,
         ))
         .add_service(sen_referrals::service(
             sen_referrals::ReferralsApi::with_clock(referrals.clone(), pupils_client, Arc::new(today))
-                .with_watch_buffer(options.watch_buffer.unwrap_or(1024)),
+                .with_watch_buffer(options.watch_buffer.unwrap_or(1024))
+                .with_refusal_limits(limits),
             &issuer.verifier,
         ));
         let (stop, stopped) = oneshot::channel::<()>();

@@ -70,6 +70,8 @@ async fn every_pupils_method_admits_exactly_the_roles_of_its_policy() {
     check!(p, pupils, grant_case_access, pb::GrantCaseAccessRequest::default(), &[Service]);
     check!(p, pupils, revoke_case_access, pb::RevokeCaseAccessRequest::default(), &[Service]);
     check!(p, pupils, list_audit_events, pb::ListAuditEventsRequest::default(), &[LaManager]);
+    check!(p, pupils, take_erasures, pb::TakeErasuresRequest::default(), &[Service]);
+    check!(p, pupils, erase_pupil, pb::ErasePupilRequest::default(), &[Service]);
 }
 
 #[tokio::test]
@@ -112,6 +114,7 @@ async fn every_referrals_method_admits_exactly_the_roles_of_its_policy() {
     check!(p, referrals, change_referral_status, event(pb::ReferralEvent::Start), workers);
     check!(p, referrals, change_referral_status, event(pb::ReferralEvent::Close), workers);
     check!(p, referrals, mark_allocated, pb::MarkAllocatedRequest::default(), &[Service]);
+    check!(p, referrals, forget_pupil, pb::ForgetPupilRequest::default(), &[Service]);
     check!(p, referrals, record_assessment_decision, pb::RecordAssessmentDecisionRequest::default(), team);
     check!(p, referrals, record_plan_decision, pb::RecordPlanDecisionRequest::default(), team);
     check!(p, referrals, record_final_plan_issued, pb::RecordFinalPlanIssuedRequest::default(), team);

@@ -185,11 +185,15 @@ async fn every_page_list_and_count_is_served_from_an_index_at_scale() {
     let professional_role =
         if professional.starts_with("at-") { Role::AdvisoryTeacher } else { Role::EducationalPsychologist };
     let visits = [
-        (gateway.web_client(Role::LaManager, Some("886"), None), "manager", &team[..]),
+        (gateway.web_client(Role::LaManager, Some("886"), None).await, "manager", &team[..]),
         // The professionals' page is the manager's alone.
-        (gateway.web_client(Role::CaseOfficer, Some("886"), None), "case officer", &team[..team.len() - 1]),
-        (gateway.web_client(Role::Senco, Some("886"), Some(school)), "SENCO", &senco[..]),
-        (gateway.web_client_for(&professional, professional_role, Some("886"), None), "professional", &caseworker[..]),
+        (gateway.web_client(Role::CaseOfficer, Some("886"), None).await, "case officer", &team[..team.len() - 1]),
+        (gateway.web_client(Role::Senco, Some("886"), Some(school)).await, "SENCO", &senco[..]),
+        (
+            gateway.web_client_for(&professional, professional_role, Some("886"), None).await,
+            "professional",
+            &caseworker[..],
+        ),
     ];
     let mut refused = Vec::new();
     for (client, who, paths) in &visits {

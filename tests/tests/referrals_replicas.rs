@@ -14,6 +14,7 @@ use sen_platform::testing::{Engine, TestDatabase};
 use sen_proto::v1 as pb;
 use sen_proto::v1::referrals_service_client::ReferralsServiceClient;
 use sen_tests::platform::{ReferralsClient, TestPlatform, today};
+use sen_tests::referral_steps::{accept, submit};
 use tokio_stream::StreamExt;
 use tonic::Streaming;
 use tonic::transport::Endpoint;
@@ -112,38 +113,6 @@ async fn pupils(platform: &TestPlatform) -> [i64; 2] {
     ids
 }
 
-async fn submit(client: &mut ReferralsClient, pupil: i64, urn: u32, key: &str) -> pb::Referral {
-    let body = pb::ReferralBody {
-        pupil_id: pupil,
-        school_urn: urn.to_string(),
-        kind: "educational_psychology".into(),
-        broad_areas: vec!["communication_and_interaction".into()],
-        concern: "Speech is hard to understand".into(),
-        graduated_approach: Some(pb::GraduatedApproach {
-            summary: "Small-group language work".into(),
-            ..Default::default()
-        }),
-        consent: Some(pb::ParentalConsent {
-            given_by: "Mother, Amina Ali".into(),
-            given_on: Some(pb::Date { year: 2026, month: 11, day: 10 }),
-            method: "signed_form".into(),
-        }),
-        priority: "routine".into(),
-    };
-    let request = pb::SubmitReferralRequest { referral: Some(body), idempotency_key: key.into() };
-    client.submit_referral(request).await.expect("submitted").into_inner()
-}
-
-async fn accept(client: &mut ReferralsClient, r: &pb::Referral) -> pb::Referral {
-    let request = pb::ChangeReferralStatusRequest {
-        id: r.id,
-        version: r.version,
-        event: pb::ReferralEvent::Accept as i32,
-        note: String::new(),
-    };
-    client.change_referral_status(request).await.expect("accepted").into_inner()
-}
-
 /// The next change on `stream`: (referral id, status it moved to). A change that
 /// never arrives fails the test rather than hanging it.
 async fn next(stream: &mut Streaming<pb::ReferralChange>) -> (i64, i32) {
@@ -175,7 +144,7 @@ async fn a_watcher_on_one_replica_sees_each_change_made_through_another_once_in_
     let mut on_second = replicas.watch(1, Role::LaManager, None).await;
 
     let mut senco_on_second = replicas.client(1, Role::Senco, Some(100001)).await;
-    let r = submit(&mut senco_on_second, a, 100001, "k1").await;
+    let r = submit(&mut senco_on_second, a, "100001", "k1").await;
     let mut officer_on_first = replicas.client(0, Role::CaseOfficer, None).await;
     accept(&mut officer_on_first, &r).await;
 
@@ -194,9 +163,9 @@ async fn a_watcher_on_another_replica_sees_only_its_scope() {
     let mut other_school = replicas.watch(0, Role::Senco, Some(100002)).await;
 
     let mut senco_on_second = replicas.client(1, Role::Senco, Some(100001)).await;
-    submit(&mut senco_on_second, a, 100001, "not-theirs").await;
+    submit(&mut senco_on_second, a, "100001", "not-theirs").await;
     let mut theirs_on_second = replicas.client(1, Role::Senco, Some(100002)).await;
-    let own = submit(&mut theirs_on_second, b, 100002, "theirs").await;
+    let own = submit(&mut theirs_on_second, b, "100002", "theirs").await;
 
     assert_eq!(next(&mut other_school).await, (own.id, Submitted as i32), "nothing of the other school first");
 }
@@ -208,11 +177,11 @@ async fn a_watcher_misses_nothing_while_the_replicas_reconnect_to_the_database()
     let mut on_first = replicas.watch(0, Role::LaManager, None).await;
     let _ready = replicas.watch(1, Role::LaManager, None).await;
     let mut senco_on_second = replicas.client(1, Role::Senco, Some(100001)).await;
-    let before = submit(&mut senco_on_second, a, 100001, "before").await;
+    let before = submit(&mut senco_on_second, a, "100001", "before").await;
     assert_eq!(next(&mut on_first).await, (before.id, Submitted as i32));
 
     replicas.cut_listeners().await;
-    let during = submit(&mut senco_on_second, a, 100001, "during").await;
+    let during = submit(&mut senco_on_second, a, "100001", "during").await;
     let mut officer_on_first = replicas.client(0, Role::CaseOfficer, None).await;
     accept(&mut officer_on_first, &during).await;
 
@@ -226,7 +195,7 @@ async fn a_watcher_resumes_on_another_replica_from_the_position_the_first_gave_i
     let [a, _] = pupils(&replicas.platform).await;
     let mut on_first = replicas.watch(0, Role::LaManager, None).await;
     let mut senco_on_second = replicas.client(1, Role::Senco, Some(100001)).await;
-    let first = submit(&mut senco_on_second, a, 100001, "first").await;
+    let first = submit(&mut senco_on_second, a, "100001", "first").await;
     let (last, id, _) = next_at(&mut on_first).await;
     assert_eq!(id, first.id);
     drop(on_first);
@@ -234,9 +203,9 @@ async fn a_watcher_resumes_on_another_replica_from_the_position_the_first_gave_i
     // Four changes, through both replicas, while the watcher is away.
     let mut officer_on_first = replicas.client(0, Role::CaseOfficer, None).await;
     let mut senco_on_first = replicas.client(0, Role::Senco, Some(100001)).await;
-    let second = submit(&mut senco_on_first, a, 100001, "second").await;
+    let second = submit(&mut senco_on_first, a, "100001", "second").await;
     accept(&mut officer_on_first, &first).await;
-    let third = submit(&mut senco_on_second, a, 100001, "third").await;
+    let third = submit(&mut senco_on_second, a, "100001", "third").await;
     accept(&mut officer_on_first, &second).await;
 
     let mut on_second = replicas.watch_after(1, Role::LaManager, None, Some(last)).await;
@@ -275,7 +244,7 @@ async fn every_replica_gives_the_same_positions_in_the_same_order_under_writes_t
                 let mut senco = replicas.client(replica, Role::Senco, Some(100001)).await;
                 let mut officer = replicas.client(1 - replica, Role::CaseOfficer, None).await;
                 for n in 0..EACH {
-                    let r = submit(&mut senco, a, 100001, &format!("r{replica}-w{w}-{n}")).await;
+                    let r = submit(&mut senco, a, "100001", &format!("r{replica}-w{w}-{n}")).await;
                     accept(&mut officer, &r).await;
                 }
             }));

@@ -12,6 +12,7 @@ use sen_platform::on_both_engines;
 use sen_platform::testing::Engine;
 use sen_proto::v1 as pb;
 use sen_tests::platform::{ReferralsClient, TestPlatform};
+use sen_tests::referral_steps::{accept, submit};
 use tokio_stream::StreamExt;
 use tonic::{Code, Streaming};
 use tonic_types::StatusExt;
@@ -28,41 +29,6 @@ async fn setup(platform: &TestPlatform) -> (i64, i64) {
     let a = platform.pupil_on_support("886", 1, 100001, ("Musa", "Ali")).await;
     let b = platform.pupil_on_support("886", 2, 100002, ("Ivy", "Green")).await;
     (a, b)
-}
-
-fn body(pupil: i64, urn: &str) -> pb::ReferralBody {
-    pb::ReferralBody {
-        pupil_id: pupil,
-        school_urn: urn.into(),
-        kind: "educational_psychology".into(),
-        broad_areas: vec!["communication_and_interaction".into()],
-        concern: "Speech is hard to understand".into(),
-        graduated_approach: Some(pb::GraduatedApproach {
-            summary: "Small-group language work".into(),
-            ..Default::default()
-        }),
-        consent: Some(pb::ParentalConsent {
-            given_by: "Mother, Amina Ali".into(),
-            given_on: Some(pb::Date { year: 2026, month: 11, day: 10 }),
-            method: "signed_form".into(),
-        }),
-        priority: "routine".into(),
-    }
-}
-
-async fn submit(client: &mut ReferralsClient, pupil: i64, urn: &str, key: &str) -> pb::Referral {
-    let request = pb::SubmitReferralRequest { referral: Some(body(pupil, urn)), idempotency_key: key.into() };
-    client.submit_referral(request).await.expect("submitted").into_inner()
-}
-
-async fn accept(client: &mut ReferralsClient, r: &pb::Referral) -> pb::Referral {
-    let request = pb::ChangeReferralStatusRequest {
-        id: r.id,
-        version: r.version,
-        event: pb::ReferralEvent::Accept as i32,
-        note: String::new(),
-    };
-    client.change_referral_status(request).await.expect("accepted").into_inner()
 }
 
 async fn allocate(platform: &TestPlatform, r: &pb::Referral, professional: &str) -> pb::Referral {

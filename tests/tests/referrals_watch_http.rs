@@ -96,7 +96,7 @@ async fn the_live_list_resumes_after_the_last_event_id_and_reloads_when_it_canno
     platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
     let pupil = platform.pupil_on_support("886", 1, 100001, ("Pupil1", "Tester")).await;
     let gateway = TestGateway::start(&platform, GatewayOptions::default()).await.expect("gateway");
-    let manager = gateway.web_client(Role::LaManager, Some("886"), None);
+    let manager = gateway.web_client(Role::LaManager, Some("886"), None).await;
 
     // The stream opens with where it begins, then one event per change.
     let mut events = Events::open(&manager, &gateway, None).await;

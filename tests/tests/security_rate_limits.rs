@@ -88,7 +88,7 @@ async fn every_refusal_for_too_many_requests_says_when_to_try_again() {
     assert_eq!(body["error"]["code"], "RESOURCE_EXHAUSTED");
 
     // Pages (a quick one, so that both requests fall within the same second).
-    let officer = gateway.web_client(Role::CaseOfficer, Some("886"), None);
+    let officer = gateway.web_client(Role::CaseOfficer, Some("886"), None).await;
     let page = format!("{}/sign-in", gateway.url());
     let _ = officer.get(&page).send().await.expect("page");
     let refused = officer.get(&page).send().await.expect("page");

@@ -118,7 +118,7 @@ async fn another_council_is_served(platform: &TestPlatform, gateway: &TestGatewa
     let mut schools = SchoolsServiceClient::new(gateway.bearer(&manager).await.expect("gateway"));
     let listed = schools.list_schools(pb::ListSchoolsRequest::default()).await;
     assert!(listed.is_ok(), "gRPC serves another council during the attack: {listed:?}");
-    let pages = gateway.web_client(Role::LaManager, Some("887"), None);
+    let pages = gateway.web_client(Role::LaManager, Some("887"), None).await;
     let page = pages.get(format!("{}/dashboard", gateway.url())).send().await.expect("page");
     assert_eq!(page.status(), 200, "the pages serve another council during the attack");
 }

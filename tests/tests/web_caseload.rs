@@ -61,8 +61,8 @@ async fn world() -> World {
 }
 
 impl World {
-    fn ana(&self) -> Client {
-        self.gateway.web_client_for("ep-ana", Role::EducationalPsychologist, Some("886"), None)
+    async fn ana(&self) -> Client {
+        self.gateway.web_client_for("ep-ana", Role::EducationalPsychologist, Some("886"), None).await
     }
 
     async fn get(&self, client: &Client, path: &str) -> (StatusCode, String) {
@@ -79,7 +79,7 @@ impl World {
 #[tokio::test]
 async fn an_ep_sees_their_own_cases_with_deadlines_and_not_another_eps() {
     let w = world().await;
-    let (status, html) = w.get(&w.ana(), "/caseload").await;
+    let (status, html) = w.get(&w.ana().await, "/caseload").await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("My caseload"));
     assert!(html.contains(&format!("href=\"/cases/{}\"", w.ana_case.id)), "her case is listed: {html}");
@@ -89,10 +89,10 @@ async fn an_ep_sees_their_own_cases_with_deadlines_and_not_another_eps() {
     assert!(!html.contains(&format!("href=\"/cases/{}\"", w.bo_case.id)), "Bo's case is not hers");
     assert!(!html.contains("Maya"), "nor is Bo's pupil");
 
-    let (status, html) = w.get(&w.ana(), &format!("/cases/{}", w.bo_case.id)).await;
+    let (status, html) = w.get(&w.ana().await, &format!("/cases/{}", w.bo_case.id)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("Page not found") && !html.contains("Maya"), "{html}");
-    let (status, html) = w.get(&w.ana(), &format!("/cases/{}", w.ana_case.id)).await;
+    let (status, html) = w.get(&w.ana().await, &format!("/cases/{}", w.ana_case.id)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Record a visit") && html.contains("Close the case") && html.contains("Finn Hall"), "{html}");
 }
@@ -100,10 +100,10 @@ async fn an_ep_sees_their_own_cases_with_deadlines_and_not_another_eps() {
 #[tokio::test]
 async fn the_caseload_sorts_and_downloads_as_csv() {
     let w = world().await;
-    let (status, html) = w.get(&w.ana(), "/caseload?sort=pupil&dir=desc").await;
+    let (status, html) = w.get(&w.ana().await, "/caseload?sort=pupil&dir=desc").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("aria-sort=\"descending\""), "{html}");
-    let response = w.ana().get(format!("{}/caseload?format=csv", w.gateway.url())).send().await.expect("a CSV");
+    let response = w.ana().await.get(format!("{}/caseload?format=csv", w.gateway.url())).send().await.expect("a CSV");
     assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
     assert!(response.headers()["content-disposition"].to_str().unwrap_or_default().contains("my-caseload.csv"));
     let csv = response.text().await.expect("text");
@@ -117,22 +117,22 @@ async fn the_caseload_sorts_and_downloads_as_csv() {
 #[tokio::test]
 async fn only_professionals_have_a_caseload_and_the_team_reads_any_case() {
     let w = world().await;
-    let senco = w.gateway.web_client(Role::Senco, Some("886"), Some(100001));
+    let senco = w.gateway.web_client(Role::Senco, Some("886"), Some(100001)).await;
     let (status, html) = w.get(&senco, "/caseload").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(html.contains("You cannot see this page"));
     let (status, _) = w.get(&senco, &format!("/cases/{}", w.ana_case.id)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
-    let officer = w.gateway.web_client(Role::CaseOfficer, Some("886"), None);
+    let officer = w.gateway.web_client(Role::CaseOfficer, Some("886"), None).await;
     let (status, html) = w.get(&officer, &format!("/cases/{}", w.bo_case.id)).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("Dr ep-bo") && !html.contains("Record a visit"), "a case officer reads, does not record");
-    let manager = w.gateway.web_client(Role::LaManager, Some("886"), None);
+    let manager = w.gateway.web_client(Role::LaManager, Some("886"), None).await;
     let (status, html) = w.get(&manager, &format!("/cases/{}", w.bo_case.id)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Record a visit"));
-    let other_council = w.gateway.web_client(Role::LaManager, Some("887"), None);
+    let other_council = w.gateway.web_client(Role::LaManager, Some("887"), None).await;
     let (status, html) = w.get(&other_council, &format!("/cases/{}", w.bo_case.id)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(!html.contains("Maya") && !html.contains("ep-bo"));
@@ -141,7 +141,7 @@ async fn only_professionals_have_a_caseload_and_the_team_reads_any_case() {
 #[tokio::test]
 async fn recording_a_visit_appears_in_the_activity_log() {
     let w = world().await;
-    let ana = w.ana();
+    let ana = w.ana().await;
     let path = format!("/cases/{}", w.ana_case.id);
     let csrf = w.gateway.csrf(&ana, &path).await;
     let form = [
@@ -167,7 +167,7 @@ async fn recording_a_visit_appears_in_the_activity_log() {
 #[tokio::test]
 async fn a_bad_visit_is_shown_against_its_fields_with_what_was_typed_kept() {
     let w = world().await;
-    let ana = w.ana();
+    let ana = w.ana().await;
     let path = format!("/cases/{}", w.ana_case.id);
     let csrf = w.gateway.csrf(&ana, &path).await;
     let form = [
@@ -197,7 +197,7 @@ async fn a_bad_visit_is_shown_against_its_fields_with_what_was_typed_kept() {
 #[tokio::test]
 async fn forms_without_the_csrf_token_are_refused_and_write_nothing() {
     let w = world().await;
-    let ana = w.ana();
+    let ana = w.ana().await;
     let path = format!("/cases/{}", w.ana_case.id);
     let visit = [("on", "2026-11-20"), ("kind", "consultation"), ("sessions", "1"), ("note", "")];
     assert_eq!(w.post(&ana, &format!("{path}/activity"), &visit).await.status(), StatusCode::FORBIDDEN);
@@ -210,7 +210,7 @@ async fn forms_without_the_csrf_token_are_refused_and_write_nothing() {
 #[tokio::test]
 async fn closing_a_case_needs_an_outcome_and_then_ends_it() {
     let w = world().await;
-    let ana = w.ana();
+    let ana = w.ana().await;
     let path = format!("/cases/{}", w.ana_case.id);
     let csrf = w.gateway.csrf(&ana, &path).await;
     let response = w.post(&ana, &format!("{path}/close"), &[("csrf", csrf.as_str()), ("outcome", " ")]).await;

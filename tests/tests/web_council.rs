@@ -97,8 +97,8 @@ async fn world() -> World {
 }
 
 impl World {
-    fn client(&self, role: Role, tenant: &str, school: Option<u32>) -> Client {
-        self.gateway.web_client(role, Some(tenant), school)
+    async fn client(&self, role: Role, tenant: &str, school: Option<u32>) -> Client {
+        self.gateway.web_client(role, Some(tenant), school).await
     }
 
     async fn get(&self, client: &Client, path: &str) -> (StatusCode, String) {
@@ -120,7 +120,7 @@ fn referral_link(id: i64) -> String {
 #[tokio::test]
 async fn the_managers_dashboard_shows_the_figures_and_four_charts_with_data() {
     let world = world().await;
-    let manager = world.client(Role::LaManager, "886", None);
+    let manager = world.client(Role::LaManager, "886", None).await;
     let (status, html) = world.get(&manager, "/dashboard").await;
     assert_eq!(status, StatusCode::OK, "{html}");
     for text in ["Pupils on SEN support", "Pupils with an EHC plan", "Open referrals", "Schools with no SENCO"] {
@@ -141,7 +141,7 @@ async fn the_managers_dashboard_shows_the_figures_and_four_charts_with_data() {
 #[tokio::test]
 async fn a_case_officers_dashboard_names_the_caseload_balance_as_unavailable() {
     let world = world().await;
-    let officer = world.client(Role::CaseOfficer, "886", None);
+    let officer = world.client(Role::CaseOfficer, "886", None).await;
     let (status, html) = world.get(&officer, "/dashboard").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Caseload balance is not available"), "{html}");
@@ -153,9 +153,9 @@ async fn a_case_officers_dashboard_names_the_caseload_balance_as_unavailable() {
 async fn schools_professionals_and_the_operator_may_not_see_the_dashboard() {
     let world = world().await;
     for client in [
-        world.client(Role::Senco, "886", Some(100001)),
-        world.client(Role::EducationalPsychologist, "886", None),
-        world.gateway.web_client(Role::PlatformOperator, None, None),
+        world.client(Role::Senco, "886", Some(100001)).await,
+        world.client(Role::EducationalPsychologist, "886", None).await,
+        world.gateway.web_client(Role::PlatformOperator, None, None).await,
     ] {
         let (status, html) = world.get(&client, "/dashboard").await;
         assert_eq!(status, StatusCode::FORBIDDEN);
@@ -166,7 +166,7 @@ async fn schools_professionals_and_the_operator_may_not_see_the_dashboard() {
 #[tokio::test]
 async fn a_senco_lists_only_their_schools_referrals_and_another_authority_none_of_886s() {
     let world = world().await;
-    let senco = world.client(Role::Senco, "886", Some(100001));
+    let senco = world.client(Role::Senco, "886", Some(100001)).await;
     let (status, html) = world.get(&senco, "/referrals").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(&referral_link(world.from_100001)));
@@ -174,12 +174,12 @@ async fn a_senco_lists_only_their_schools_referrals_and_another_authority_none_o
     assert!(html.contains("id=\"referral-rows\"") && html.contains("data-live=\"/referrals/live\""));
     assert!(html.contains("id=\"live-status\"") && html.contains("aria-live=\"polite\""));
 
-    let medway = world.client(Role::LaManager, "887", None);
+    let medway = world.client(Role::LaManager, "887", None).await;
     let (_, html) = world.get(&medway, "/referrals").await;
     assert!(html.contains(&referral_link(world.medway)));
     assert!(!html.contains(&referral_link(world.from_100001)) && !html.contains(&referral_link(world.from_100002)));
 
-    let manager = world.client(Role::LaManager, "886", None);
+    let manager = world.client(Role::LaManager, "886", None).await;
     let (_, html) = world.get(&manager, "/referrals?kind=ehc_needs_assessment").await;
     assert!(html.contains(&referral_link(world.from_100002)) && !html.contains(&referral_link(world.from_100001)));
     let (_, html) = world.get(&manager, "/referrals?status=closed").await;
@@ -193,7 +193,7 @@ async fn a_senco_lists_only_their_schools_referrals_and_another_authority_none_o
 #[tokio::test]
 async fn the_referrals_csv_has_a_header_and_a_row_per_referral() {
     let world = world().await;
-    let manager = world.client(Role::LaManager, "886", None);
+    let manager = world.client(Role::LaManager, "886", None).await;
     let response = manager.get(format!("{}/referrals?format=csv", world.gateway.url())).send().await.expect("answered");
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
@@ -209,7 +209,7 @@ async fn the_referrals_csv_has_a_header_and_a_row_per_referral() {
 #[tokio::test]
 async fn a_school_page_shows_that_school_and_is_not_found_for_another_schools_senco() {
     let world = world().await;
-    let senco = world.client(Role::Senco, "886", Some(100001));
+    let senco = world.client(Role::Senco, "886", Some(100001)).await;
     let response = senco.get(format!("{}/school", world.gateway.url())).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/schools/100001");
@@ -219,18 +219,18 @@ async fn a_school_page_shows_that_school_and_is_not_found_for_another_schools_se
     let (status, html) = world.get(&senco, "/schools/100002").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(!html.contains("School 2002"));
-    let manager = world.client(Role::LaManager, "886", None);
+    let manager = world.client(Role::LaManager, "886", None).await;
     let (status, html) = world.get(&manager, "/schools").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("href=\"/schools/100001\"") && html.contains("href=\"/schools/100002\""));
-    let (status, _) = world.get(&world.client(Role::LaManager, "887", None), "/schools/100001").await;
+    let (status, _) = world.get(&world.client(Role::LaManager, "887", None).await, "/schools/100001").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "another authority's school");
 }
 
 #[tokio::test]
 async fn the_live_feed_answers_an_event_stream() {
     let world = world().await;
-    let senco = world.client(Role::Senco, "886", Some(100001));
+    let senco = world.client(Role::Senco, "886", Some(100001)).await;
     let mut response = senco.get(format!("{}/referrals/live", world.gateway.url())).send().await.expect("answered");
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
@@ -248,7 +248,7 @@ async fn the_live_feed_answers_an_event_stream() {
 #[tokio::test]
 async fn the_deadline_lists_and_the_caseload_balance_render_for_the_manager() {
     let world = world().await;
-    let manager = world.client(Role::LaManager, "886", None);
+    let manager = world.client(Role::LaManager, "886", None).await;
     for (path, text) in [
         ("/transitions", "Phase transfers due"),
         ("/annual-reviews-due", "Annual reviews due"),
@@ -261,7 +261,7 @@ async fn the_deadline_lists_and_the_caseload_balance_render_for_the_manager() {
         assert_eq!(status, StatusCode::OK, "{path}");
         assert!(html.contains(text), "{path} shows {text}");
     }
-    let (status, _) = world.get(&world.client(Role::CaseOfficer, "886", None), "/professionals").await;
+    let (status, _) = world.get(&world.client(Role::CaseOfficer, "886", None).await, "/professionals").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "the caseload balance is the manager's");
     let response = manager.get(format!("{}/schools?format=csv", world.gateway.url())).send().await.unwrap();
     assert_eq!(response.text().await.unwrap().lines().count(), 3, "a header and two schools");
@@ -270,7 +270,7 @@ async fn the_deadline_lists_and_the_caseload_balance_render_for_the_manager() {
 #[tokio::test]
 async fn creating_an_authority_needs_the_csrf_token_and_names_a_bad_code() {
     let world = world().await;
-    let operator = world.gateway.web_client(Role::PlatformOperator, None, None);
+    let operator = world.gateway.web_client(Role::PlatformOperator, None, None).await;
     let url = format!("{}/authorities", world.gateway.url());
     let refused = operator.post(&url).form(&[("la_code", "889"), ("name", "Somewhere")]).send().await.unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);

@@ -35,8 +35,8 @@ async fn world() -> World {
 }
 
 impl World {
-    fn senco(&self) -> Client {
-        self.gateway.web_client(Role::Senco, Some("886"), Some(100001))
+    async fn senco(&self) -> Client {
+        self.gateway.web_client(Role::Senco, Some("886"), Some(100001)).await
     }
 
     async fn get(&self, client: &Client, path: &str) -> (StatusCode, String) {
@@ -77,7 +77,7 @@ fn location(response: &reqwest::Response) -> String {
 #[tokio::test]
 async fn a_senco_sees_their_schools_register_and_not_another_schools_pupils() {
     let w = world().await;
-    let senco = w.senco();
+    let senco = w.senco().await;
     let (status, html) = w.get(&senco, "/register").await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains(&format!("href=\"/pupils/{}\"", w.musa)) && html.contains("Musa Ali"), "{html}");
@@ -94,13 +94,13 @@ async fn a_senco_sees_their_schools_register_and_not_another_schools_pupils() {
 #[tokio::test]
 async fn the_team_chooses_a_school_and_an_ep_without_the_case_gets_404_on_the_pupil_page() {
     let w = world().await;
-    let officer = w.gateway.web_client(Role::CaseOfficer, Some("886"), None);
+    let officer = w.gateway.web_client(Role::CaseOfficer, Some("886"), None).await;
     let (status, html) = w.get(&officer, "/register").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("href=\"/schools\""), "without a school the team is sent to the list: {html}");
     let (_, html) = w.get(&officer, "/register?school=100002").await;
     assert!(html.contains("Zara Khan") && !html.contains("Musa"));
-    let ep = w.gateway.web_client(Role::EducationalPsychologist, Some("886"), None);
+    let ep = w.gateway.web_client(Role::EducationalPsychologist, Some("886"), None).await;
     let (status, html) = w.get(&ep, &format!("/pupils/{}", w.musa)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(!html.contains("Musa"));
@@ -115,7 +115,8 @@ async fn the_team_chooses_a_school_and_an_ep_without_the_case_gets_404_on_the_pu
 async fn the_register_csv_has_one_row_per_pupil() {
     let w = world().await;
     w.platform.pupil_on_support("886", 3, 100001, ("Ada", "Obi")).await;
-    let response = w.senco().get(format!("{}/register?format=csv", w.gateway.url())).send().await.expect("answer");
+    let response =
+        w.senco().await.get(format!("{}/register?format=csv", w.gateway.url())).send().await.expect("answer");
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
     assert!(response.headers()["content-disposition"].to_str().unwrap_or_default().starts_with("attachment"));
@@ -129,7 +130,7 @@ async fn the_register_csv_has_one_row_per_pupil() {
 #[tokio::test]
 async fn adding_a_pupil_with_a_bad_upn_shows_the_error_against_the_upn_field_and_writes_nothing() {
     let w = world().await;
-    let senco = w.senco();
+    let senco = w.senco().await;
     let mut form = vec![
         ("upn", "NOT-A-UPN"),
         ("legal_forename", "Jamal"),
@@ -180,7 +181,7 @@ fn pairs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)>
 #[tokio::test]
 async fn the_referral_form_without_consent_shows_every_error_and_keeps_what_was_typed() {
     let w = world().await;
-    let senco = w.senco();
+    let senco = w.senco().await;
     let (status, html) = w.get(&senco, "/referrals/new").await;
     assert_eq!(status, StatusCode::OK);
     for id in [
@@ -215,7 +216,7 @@ async fn the_referral_form_without_consent_shows_every_error_and_keeps_what_was_
 #[tokio::test]
 async fn with_consent_the_referral_is_sent_once_and_its_page_says_so() {
     let w = world().await;
-    let senco = w.senco();
+    let senco = w.senco().await;
     let mut form = referral_form(&w.musa.to_string());
     form[7].1 = "Mother, Amina Ali".into();
     form[8].1 = "2026-11-10".into();
@@ -234,7 +235,7 @@ async fn with_consent_the_referral_is_sent_once_and_its_page_says_so() {
 #[tokio::test]
 async fn a_form_without_the_csrf_token_is_refused() {
     let w = world().await;
-    let senco = w.senco();
+    let senco = w.senco().await;
     let mut form = referral_form(&w.musa.to_string());
     form[7].1 = "Mother".into();
     form[8].1 = "2026-11-10".into();
@@ -269,18 +270,18 @@ async fn the_manager_allocates_an_accepted_referral_in_one_click_and_others_see_
     let id = w.accepted_referral("grpc-1").await;
     let page = format!("/referrals/{id}");
 
-    let manager = w.gateway.web_client(Role::LaManager, Some("886"), None);
+    let manager = w.gateway.web_client(Role::LaManager, Some("886"), None).await;
     let (status, html) = w.get(&manager, &page).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Allocate to Dr Ana Silva") && html.contains("1. Dr Ana Silva"), "{html}");
 
-    let senco = w.senco();
+    let senco = w.senco().await;
     let (status, html) = w.get(&senco, &page).await;
     assert_eq!(status, StatusCode::OK, "the SENCO sees their referral");
     assert!(html.contains("Timeline") && html.contains("Accepted"));
     assert!(!html.contains("Allocate to") && !html.contains("/allocate"), "but no allocation controls");
 
-    let other_authority = w.gateway.web_client(Role::LaManager, Some("887"), None);
+    let other_authority = w.gateway.web_client(Role::LaManager, Some("887"), None).await;
     let (status, html) = w.get(&other_authority, &page).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(!html.contains("Musa"));
@@ -303,7 +304,7 @@ async fn the_manager_allocates_an_accepted_referral_in_one_click_and_others_see_
 #[tokio::test]
 async fn the_pupil_page_records_status_changes_support_cycles_and_provision() {
     let w = world().await;
-    let senco = w.senco();
+    let senco = w.senco().await;
     let base = format!("/pupils/{}", w.musa);
     let (_, html) = w.get(&senco, &base).await;
     let sections = ["Status history", "Support cycles", "Provision", "Referrals"];
@@ -391,7 +392,7 @@ async fn the_team_returns_a_referral_only_with_what_is_needed_and_the_senco_send
     let request = pb::SubmitReferralRequest { referral: Some(body), idempotency_key: "grpc-2".into() };
     let referral = senco.submit_referral(request).await.expect("submitted").into_inner();
     let page = format!("/referrals/{}", referral.id);
-    let officer = w.gateway.web_client(Role::CaseOfficer, Some("886"), None);
+    let officer = w.gateway.web_client(Role::CaseOfficer, Some("886"), None).await;
     let (_, html) = w.get(&officer, &page).await;
     assert!(
         html.contains("Statutory clock") && html.contains("Accept referral") && html.contains("Return to the school")
@@ -408,7 +409,7 @@ async fn the_team_returns_a_referral_only_with_what_is_needed_and_the_senco_send
     assert!(html.contains("Returned for more information") && html.contains("Attach the last two IEPs"));
 
     // The SENCO sees what was asked for and sends it back; without a note, nothing is sent.
-    let school = w.gateway.web_client(Role::Senco, Some("886"), Some(100001));
+    let school = w.gateway.web_client(Role::Senco, Some("886"), Some(100001)).await;
     let (_, html) = w.get(&school, &page).await;
     assert!(html.contains("Send referral again") && html.contains("Not progressing"), "{html}");
     let version = (referral.version + 1).to_string();
@@ -428,8 +429,9 @@ async fn the_team_returns_a_referral_only_with_what_is_needed_and_the_senco_send
     assert_eq!(location(&response), format!("{page}?done=resubmitted"));
     let (_, html) = w.get(&school, &format!("{page}?done=resubmitted")).await;
     assert!(html.contains("Referral sent again") && html.contains("reading age two years behind"), "{html}");
-    let refused =
-        w.post(&w.gateway.web_client(Role::LaManager, Some("886"), None), &format!("{page}/resubmit"), &form).await;
+    let refused = w
+        .post(&w.gateway.web_client(Role::LaManager, Some("886"), None).await, &format!("{page}/resubmit"), &form)
+        .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN, "the manager does not resubmit for a school");
 }
 
@@ -458,7 +460,7 @@ async fn allocating_past_capacity_asks_for_the_reason_and_keeps_the_referral_wai
     caseloads.allocate_case(allocation).await.expect("allocated");
     let second = w.accepted_referral("grpc-b").await;
     let page = format!("/referrals/{second}");
-    let manager = w.gateway.web_client(Role::LaManager, Some("886"), None);
+    let manager = w.gateway.web_client(Role::LaManager, Some("886"), None).await;
     let (_, html) = w.get(&manager, &page).await;
     let reason_id = format!("override_reason-{professional}");
     assert!(html.contains("Over capacity") && html.contains(&format!("id=\"{reason_id}\"")), "{html}");

@@ -4,10 +4,10 @@
 //!
 //! Pages are HTML built on the server (maud) in the manner of the GOV.UK Design
 //! System, with a little JavaScript for live updates; every page works without
-//! it. Sign-in makes a signed session cookie ([`session`]); every form carries a
-//! CSRF token bound to it. Pages call the services with typed clients as the
-//! signed-in person ([`backend`]), so the services' own scoping applies: a page
-//! shows only what its reader may see.
+//! it. Sign-in starts a session the gateway keeps, carried by a signed cookie
+//! ([`session`]); every form carries a CSRF token bound to it. Pages call the
+//! services with typed clients as the signed-in person ([`backend`]), so the
+//! services' own scoping applies: a page shows only what its reader may see.
 //!
 //! One folder per area of the product, each owning its routes, forms and views:
 //!
@@ -56,7 +56,7 @@ use sen_gateway::Pages;
 use sen_gateway::config::GatewaySettings;
 use sen_gateway::signing_key::SigningKey;
 use sen_gateway::upstream::Upstreams;
-use sen_platform::config::Config;
+use sen_platform::config::{Config, Mode};
 
 pub use crate::signin::{DemoPerson, Login};
 pub use crate::state::Web;
@@ -84,27 +84,32 @@ pub fn router(web: Arc<Web>, login: Login) -> Router {
 /// the session cookie by which the gateway holds a page request to its
 /// person's limits rather than a stranger's.
 pub fn pages(web: Arc<Web>, login: Login) -> Pages {
-    let keys = web.sessions.clone();
+    let signed = web.sessions.clone();
+    // The signature alone: it decides whose allowance a request uses; the page
+    // itself asks the store whether the session is live.
     let sessions: sen_gateway::layers::SessionCheck =
-        Arc::new(move |headers| session::cookie_in(headers).and_then(|value| keys.check(value)));
+        Arc::new(move |headers| session::cookie_in(headers).and_then(|value| signed.grant_of(value)));
     Pages { routes: router(web, login), sessions }
 }
 
 /// The pages of the embedded mode: the demo people sign in.
-pub fn demo_pages(
+pub async fn demo_pages(
     config: &Config,
     upstreams: Upstreams,
     key: &SigningKey,
     people: Vec<DemoPerson>,
 ) -> anyhow::Result<Pages> {
-    let web = Web::from_config(config, upstreams, key)?;
+    let web = Web::from_config(config, upstreams, key, false).await?;
     Ok(pages(Arc::new(web), Login::Demo(people)))
 }
 
-/// The pages of `sen serve gateway`: served only when a web client of the
-/// authority's identity provider is configured (`SEN_OIDC_CLIENT_ID`), signing
-/// people in there; `None` otherwise.
-pub fn provider_pages(
+/// The pages of `sen serve gateway`: when a web client of the authority's
+/// identity provider is configured (`SEN_OIDC_CLIENT_ID`), people sign in
+/// there. Without one, production serves no pages (`None`), while the
+/// embedded (development) mode serves them with the demo sign-in and no demo
+/// people of its own: this gateway runs alone, and a session is opened with
+/// `sen sessions open` (for measuring or scripting the pages as any role).
+pub async fn gateway_pages(
     config: &Config,
     settings: &GatewaySettings,
     upstreams: Upstreams,
@@ -112,9 +117,10 @@ pub fn provider_pages(
 ) -> anyhow::Result<Option<Pages>> {
     let login = match (LoginSettings::from_env(settings.oidc.as_ref())?, &settings.oidc) {
         (Some(login), Some(oidc)) => ProviderLogin::new(login, oidc, key.pem())?,
+        _ if config.mode == Mode::Embedded => return demo_pages(config, upstreams, key, Vec::new()).await.map(Some),
         _ => return Ok(None),
     };
-    let web = Web::from_config(config, upstreams, key)?;
+    let web = Web::from_config(config, upstreams, key, true).await?;
     Ok(Some(pages(Arc::new(web), Login::Provider(Arc::new(login)))))
 }
 
@@ -156,6 +162,8 @@ async fn security_headers(request: Request, next: Next) -> Response {
     headers.insert(http::header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(http::header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(http::header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Browsers heed this only over HTTPS, so it is safe on the embedded mode's HTTP.
+    headers.insert(http::header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     if !headers.contains_key(http::header::CACHE_CONTROL) {
         // Pages carry children's information: never kept by a shared or back-button cache.
         headers.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

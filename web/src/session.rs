@@ -1,27 +1,37 @@
-//! Web sessions: a signed cookie naming the person, role, authority and school,
-//! made at sign-in and checked on every page; and the CSRF token every form
-//! carries, bound to the session.
+//! Web sessions: made at sign-in, checked on every page, ended for real; and
+//! the CSRF token every form carries, bound to the session.
 //!
-//! The cookie is a token signed with the gateway's key under its own issuer
-//! (`sen-web-session`), so any replica of the gateway can check it and no
-//! service accepts it. It is `HttpOnly`, `SameSite=Lax`, `Path=/`, and `Secure`
-//! whenever the gateway serves TLS or runs in production. A form's CSRF token is
-//! a digest of the session cookie: a page of another site can neither read the
-//! cookie nor so compute the token.
+//! Each sign-in is a row in the gateway's session store
+//! ([`sen_gateway::sessions`]), shared by every replica; the cookie carries the
+//! session's random id with who signed in and when the session expires, signed
+//! with the gateway's session key set, so a forged or expired cookie is refused
+//! before the store is asked. Every page request then asks the store whether the
+//! session is still live: signing out, `sen sessions end`, a failed re-check at
+//! the identity provider or a key taken out of the set ends it on every replica
+//! at the next request. (The limits of the front door recognise the person from
+//! the signed cookie alone, [`Sessions::grant_of`]; that only decides whose
+//! allowance a request uses, never what it may see.)
+//!
+//! The cookie is `HttpOnly`, `SameSite=Lax`, `Path=/`, and `Secure` whenever the
+//! gateway serves TLS or runs in production. A form's CSRF token is a digest of
+//! the session cookie: a page of another site can neither read the cookie nor so
+//! compute the token.
 //!
 //! A handler gets its [`Session`] as an extractor ([`crate::state`]); the checks
 //! that refuse with a page (the role, the CSRF token) are with the pages they
 //! answer ([`crate::refusals`]).
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::request::Parts;
 use sen_gateway::caller::Caller;
-use sen_platform::identity::{Grant, IdentitySigner, IdentityVerifier, Role};
+use sen_gateway::sessions::{self, EndReason, NewSession, SessionKeySet, SessionStore};
+use sen_platform::identity::{Grant, Role};
+use sen_platform::ids::{LaCode, Urn};
+use serde::{Deserialize, Serialize};
 
-/// The issuer of session cookies; no service trusts it.
-pub const SESSION_ISSUER: &str = "sen-web-session";
 /// How long a sign-in lasts: a working day.
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(9 * 3600);
 /// The session cookie's name.
@@ -29,46 +39,178 @@ pub const COOKIE: &str = "sen_session";
 /// The form field carrying the CSRF token.
 pub const CSRF_FIELD: &str = "csrf";
 
-/// Signs and checks session cookies.
-#[derive(Clone, Debug)]
-pub struct SessionKeys {
-    signer: IdentitySigner,
-    verifier: IdentityVerifier,
+/// What a session cookie says, signed.
+#[derive(Debug, Deserialize, Serialize)]
+struct Claims {
+    /// The session's id (base64url of 32 random bytes).
+    sid: String,
+    /// The person.
+    p: String,
+    /// Their role.
+    r: String,
+    /// Their authority.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    t: Option<String>,
+    /// Their school.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    s: Option<String>,
+    /// When the session expires (Unix seconds).
+    exp: i64,
 }
 
-impl SessionKeys {
-    /// Keys from the gateway's Ed25519 private key (PKCS#8 PEM).
-    pub fn from_pem(pem: &[u8]) -> Result<Self, String> {
-        let (signer, verifier) = IdentitySigner::with_own_verifier(pem, SESSION_ISSUER)?;
-        Ok(Self { signer, verifier })
+impl Claims {
+    fn grant(&self) -> Option<Grant> {
+        Some(Grant {
+            person: self.p.clone(),
+            role: Role::parse(&self.r).ok()?,
+            tenant: self.t.as_deref().map(LaCode::parse).transpose().ok()?,
+            school: self.s.as_deref().map(Urn::parse).transpose().ok()?,
+        })
+    }
+}
+
+/// A session the store says is live.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveSession {
+    /// Who signed in, as what (as the store has it).
+    pub grant: Grant,
+    /// The digest under which the store keeps it.
+    pub id_digest: String,
+    /// When the identity provider last confirmed it (Unix seconds).
+    pub checked_at: i64,
+}
+
+/// Whether a session must be confirmed at the identity provider again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recheck {
+    /// Confirmed recently enough.
+    NotDue,
+    /// Due: a page load goes by the provider first.
+    Due,
+    /// Long overdue: nothing is done until it is confirmed.
+    Overdue,
+}
+
+/// Makes, checks and ends web sessions.
+#[derive(Clone, Debug)]
+pub struct Sessions {
+    keys: SessionKeySet,
+    store: SessionStore,
+    recheck: Option<Duration>,
+}
+
+/// Now, in Unix seconds.
+pub fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
+}
+
+impl Sessions {
+    /// Sessions signed with `keys`, kept in `store`; a provider sign-in is
+    /// confirmed again every `recheck` (none: the demo people, never).
+    pub fn new(keys: SessionKeySet, store: SessionStore, recheck: Option<Duration>) -> Self {
+        Self { keys, store, recheck }
     }
 
-    /// The `Set-Cookie` value that signs `grant` in.
-    pub fn sign_in(&self, grant: &Grant, secure: bool) -> Result<String, String> {
-        let token = self.signer.mint(grant, SESSION_LIFETIME)?;
+    /// The store the sessions are kept in.
+    pub fn store(&self) -> &SessionStore {
+        &self.store
+    }
+
+    /// Starts a session for `grant`: its row in the store, and the `Set-Cookie`
+    /// value that carries it.
+    pub async fn sign_in(&self, grant: &Grant, secure: bool) -> Result<String, String> {
+        let id = sessions::new_id()?;
+        let id_digest = sessions::digest(&id);
+        let created_at = now();
+        let expires_at = created_at + SESSION_LIFETIME.as_secs() as i64;
+        let claims = Claims {
+            sid: URL_SAFE_NO_PAD.encode(id),
+            p: grant.person.clone(),
+            r: grant.role.as_str().to_owned(),
+            t: grant.tenant.map(|t| t.to_string()),
+            s: grant.school.map(|s| s.to_string()),
+            exp: expires_at,
+        };
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).map_err(|e| e.to_string())?);
+        let session =
+            NewSession { id_digest: &id_digest, grant, key_id: self.keys.current_id(), created_at, expires_at };
+        self.store.begin(session).await.map_err(|e| format!("cannot record the session: {e:#}"))?;
         Ok(format!(
-            "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+            "{COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+            self.keys.sign(&payload),
             SESSION_LIFETIME.as_secs(),
             if secure { "; Secure" } else { "" }
         ))
     }
 
-    /// The `Set-Cookie` value that signs out.
+    /// The `Set-Cookie` value that clears the session cookie.
     pub fn sign_out(secure: bool) -> String {
         format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}", if secure { "; Secure" } else { "" })
     }
 
-    /// The grant of a session cookie's value, if this gateway's key signed it and
-    /// it has not expired.
-    pub fn check(&self, token: &str) -> Option<Grant> {
-        let identity = self.verifier.verify(token).ok()?;
-        let grant = Grant {
-            person: identity.person().to_owned(),
-            role: identity.role(),
-            tenant: identity.tenant(),
-            school: identity.scope().ok().and_then(|s| s.school()),
-        };
-        (grant.role != Role::Service).then_some(grant)
+    /// The claims of a cookie a key of the set signed and that has not expired.
+    fn claims(&self, value: &str, now: i64) -> Option<Claims> {
+        let (payload, _) = self.keys.verify(value)?;
+        let claims: Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        (claims.exp > now).then_some(claims)
+    }
+
+    /// Who a cookie signs in, from the signature alone (the store is not asked):
+    /// for the front door's limits, never for access.
+    pub fn grant_of(&self, value: &str) -> Option<Grant> {
+        self.claims(value, now())?.grant().filter(|grant| grant.role != Role::Service)
+    }
+
+    /// The digest under which the store keeps a signed cookie's session.
+    pub fn digest_of(&self, value: &str) -> Option<String> {
+        let claims = self.claims(value, now())?;
+        Some(sessions::digest(&URL_SAFE_NO_PAD.decode(claims.sid).ok()?))
+    }
+
+    /// The live session of a cookie's value: signed by a key of the set, not
+    /// expired, and live in the store. `Ok(None)` for any cookie that is not;
+    /// `Err` only when the store cannot answer.
+    pub async fn check(&self, value: &str) -> anyhow::Result<Option<LiveSession>> {
+        let now = now();
+        let Some(claims) = self.claims(value, now) else { return Ok(None) };
+        let Ok(id) = URL_SAFE_NO_PAD.decode(&claims.sid) else { return Ok(None) };
+        let id_digest = sessions::digest(&id);
+        let Some(stored) = self.store.find(&id_digest).await? else { return Ok(None) };
+        if !stored.is_live(now) || stored.grant.role == Role::Service {
+            return Ok(None);
+        }
+        Ok(Some(LiveSession { grant: stored.grant, id_digest, checked_at: stored.checked_at }))
+    }
+
+    /// Whether `session` must be confirmed at the identity provider at `now`:
+    /// due after the re-check interval, overdue after twice it (a form sent
+    /// from a page loaded just before the interval ran out still goes through).
+    pub fn recheck(&self, session: &LiveSession, now: i64) -> Recheck {
+        let Some(interval) = self.recheck else { return Recheck::NotDue };
+        let age = now.saturating_sub(session.checked_at);
+        let interval = interval.as_secs() as i64;
+        if age >= 2 * interval {
+            Recheck::Overdue
+        } else if age >= interval {
+            Recheck::Due
+        } else {
+            Recheck::NotDue
+        }
+    }
+
+    /// Records that the identity provider confirmed `session` just now.
+    pub async fn confirmed(&self, session: &LiveSession) -> anyhow::Result<bool> {
+        self.store.confirmed(&session.id_digest, now()).await
+    }
+
+    /// Ends one session.
+    pub async fn end(&self, session: &LiveSession, reason: EndReason) -> anyhow::Result<bool> {
+        self.store.end(&session.id_digest, now(), reason).await
+    }
+
+    /// Ends every session of the person of `grant` in their authority.
+    pub async fn end_person(&self, grant: &Grant, reason: EndReason) -> anyhow::Result<u64> {
+        self.store.end_person(&grant.person, grant.tenant, now(), reason).await
     }
 }
 
@@ -135,26 +277,73 @@ pub fn url_encode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sen_platform::ids::LaCode;
 
-    fn keys() -> SessionKeys {
+    pub(crate) fn key_pem() -> String {
         use ed25519_dalek::pkcs8::EncodePrivateKey;
         let key = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
-        let pem = key.to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF).unwrap();
-        SessionKeys::from_pem(pem.as_bytes()).unwrap()
+        key.to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF).unwrap().to_string()
     }
 
-    #[test]
-    fn a_signed_in_cookie_checks_out_to_the_same_person_and_a_tampered_one_does_not() {
-        let keys = keys();
+    async fn sessions(dir: &std::path::Path, keys: SessionKeySet, recheck: Option<Duration>) -> Sessions {
+        let url = sen_platform::config::sqlite_url(&dir.join("data").join("gateway.db"));
+        let store = SessionStore::connect(&url, &Default::default()).await.unwrap();
+        Sessions::new(keys, store, recheck)
+    }
+
+    fn key_set() -> SessionKeySet {
+        SessionKeySet::new(sessions::SessionKey::from_pem(key_pem().as_bytes()).unwrap(), Vec::new())
+    }
+
+    fn value(set_cookie: &str) -> &str {
+        set_cookie.split(';').next().unwrap().strip_prefix("sen_session=").unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_signed_in_cookie_checks_out_to_the_same_person_until_the_session_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let sessions = sessions(dir.path(), key_set(), None).await;
         let grant =
             Grant { person: "mgr-1".into(), role: Role::LaManager, tenant: LaCode::parse("990").ok(), school: None };
-        let header = keys.sign_in(&grant, true).unwrap();
+        let header = sessions.sign_in(&grant, true).await.unwrap();
         assert!(header.contains("HttpOnly") && header.contains("SameSite=Lax") && header.contains("Secure"));
-        let value = header.split(';').next().unwrap().strip_prefix("sen_session=").unwrap();
-        assert_eq!(keys.check(value), Some(grant));
-        assert_eq!(keys.check(&format!("{value}x")), None);
-        assert_eq!(self::keys().check(value), None, "another gateway key does not accept it");
+        let value = value(&header);
+        let live = sessions.check(value).await.unwrap().expect("live");
+        assert_eq!(live.grant, grant);
+        assert_eq!(sessions.grant_of(value), Some(grant.clone()));
+        assert_eq!(sessions.digest_of(value).as_deref(), Some(live.id_digest.as_str()));
+        assert_eq!(sessions.check(&format!("{value}x")).await.unwrap(), None, "tampered");
+
+        assert!(sessions.end(&live, EndReason::SignedOut).await.unwrap());
+        assert_eq!(sessions.check(value).await.unwrap(), None, "an ended session's cookie no longer works");
+    }
+
+    #[tokio::test]
+    async fn another_gateway_key_does_not_accept_the_cookie() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = sessions(dir.path(), key_set(), None).await;
+        let theirs = Sessions::new(key_set(), ours.store().clone(), None);
+        let grant = Grant { person: "op".into(), role: Role::PlatformOperator, tenant: None, school: None };
+        let header = ours.sign_in(&grant, false).await.unwrap();
+        assert!(!header.contains("Secure"));
+        assert!(ours.check(value(&header)).await.unwrap().is_some());
+        assert_eq!(theirs.check(value(&header)).await.unwrap(), None);
+        assert_eq!(theirs.grant_of(value(&header)), None);
+    }
+
+    #[tokio::test]
+    async fn a_provider_sign_in_is_due_for_a_recheck_after_the_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let sessions = sessions(dir.path(), key_set(), Some(Duration::from_secs(3600))).await;
+        let live = LiveSession {
+            grant: Grant { person: "p".into(), role: Role::PlatformOperator, tenant: None, school: None },
+            id_digest: "d".into(),
+            checked_at: 1_000_000,
+        };
+        assert_eq!(sessions.recheck(&live, 1_000_000 + 3599), Recheck::NotDue);
+        assert_eq!(sessions.recheck(&live, 1_000_000 + 3600), Recheck::Due);
+        assert_eq!(sessions.recheck(&live, 1_000_000 + 7200), Recheck::Overdue);
+        let demo = Sessions::new(key_set(), sessions.store().clone(), None);
+        assert_eq!(demo.recheck(&live, 1_000_000 + 100_000), Recheck::NotDue, "the demo people are never re-checked");
     }
 
     #[test]

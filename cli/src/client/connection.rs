@@ -1,9 +1,11 @@
 //! The way to the gateway, shared by every client command: its URL, the bearer
-//! token, and for `https://` the CA to trust. The channel is connected before the
-//! first call so that "the gateway is not there" is told apart from "the gateway
-//! answered that a service is down".
+//! token (`--token` / `SEN_TOKEN`, or else the sign-in kept by `sen login`), and
+//! for `https://` the CA to trust. The channel is connected before the first call
+//! so that "the gateway is not there" is told apart from "the gateway answered
+//! that a service is down".
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use clap::Args;
@@ -15,6 +17,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
 use super::failure::{Exit, Failure};
+use super::signin::session;
 
 /// The embedded platform's front port.
 pub const DEFAULT_GATEWAY: &str = "http://127.0.0.1:8080";
@@ -29,8 +32,8 @@ pub struct ConnectionArgs {
     /// The gateway's URL (http:// or https://).
     #[arg(long, env = "SEN_GATEWAY_URL", default_value = DEFAULT_GATEWAY, value_name = "URL", value_parser = parse_gateway)]
     pub gateway: String,
-    /// Your identity token from the authority's sign-in. In the embedded platform:
-    /// `sen token --role educational_psychologist --tenant 990 --person <your id>`.
+    /// Your identity token; without it, the sign-in kept by `sen login` for this gateway.
+    /// In the embedded platform: `sen token --role educational_psychologist --tenant 990 --person <your id>`.
     #[arg(long, env = "SEN_TOKEN", value_name = "TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// A PEM file with the CA certificate to trust for an https:// gateway with a private CA.
@@ -47,39 +50,66 @@ pub struct Gateway {
     /// The URL, for messages.
     pub url: String,
     channel: Channel,
-    bearer: AttachBearer,
+    /// The token sent with each new client's calls; a stored sign-in's is
+    /// replaced when it is renewed (a long watch outlives an access token).
+    bearer: Arc<Mutex<AttachBearer>>,
+    /// Whether the token is the stored sign-in's.
+    stored: bool,
 }
 
 impl Gateway {
-    /// Connects to the gateway named by `args`, with the token checked for presence first.
+    /// Connects to the gateway named by `args`, with the token found first: the
+    /// one given, or the stored sign-in (renewed if it is about to expire).
     pub async fn connect(args: &ConnectionArgs) -> Result<Self, Failure> {
-        let token = args.token.as_deref().map(str::trim).filter(|t| !t.is_empty()).ok_or_else(Failure::no_token)?;
-        let bearer = AttachBearer::new(token)
-            .map_err(|e| Failure::new(Exit::NotSignedIn, format!("the token cannot be used: {e}")))?;
+        let (token, stored) = match args.token.as_deref().map(str::trim) {
+            Some(token) if !token.is_empty() => (token.to_owned(), false),
+            Some(_) => return Err(Failure::no_token()),
+            None => (session::stored_token(&args.gateway).await?, true),
+        };
+        let bearer = Arc::new(Mutex::new(bearer(&token)?));
         let url = args.gateway.clone();
         let endpoint = endpoint(&url, args.ca_file.as_deref())?;
         let channel = endpoint.connect().await.map_err(|e| Failure::unreachable(&url, &e))?;
-        Ok(Self { url, channel, bearer })
+        Ok(Self { url, channel, bearer, stored })
+    }
+
+    /// Renews a stored sign-in that is about to expire, for the calls made from
+    /// now on (a given `--token` is left as it is).
+    pub async fn renew_if_expiring(&self) -> Result<(), Failure> {
+        if self.stored {
+            let renewed = bearer(&session::stored_token(&self.url).await?)?;
+            *self.bearer.lock().unwrap_or_else(PoisonError::into_inner) = renewed;
+        }
+        Ok(())
+    }
+
+    fn bearer(&self) -> AttachBearer {
+        self.bearer.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// The caseloads service.
     pub fn caseloads(&self) -> CaseloadsServiceClient<Authed> {
-        CaseloadsServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
+        CaseloadsServiceClient::with_interceptor(self.channel.clone(), self.bearer())
     }
 
     /// The referrals service.
     pub fn referrals(&self) -> ReferralsServiceClient<Authed> {
-        ReferralsServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
+        ReferralsServiceClient::with_interceptor(self.channel.clone(), self.bearer())
     }
 
     /// The gateway's own composed views.
     pub fn composed(&self) -> GatewayServiceClient<Authed> {
-        GatewayServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
+        GatewayServiceClient::with_interceptor(self.channel.clone(), self.bearer())
     }
 }
 
+/// The interceptor sending `token`.
+fn bearer(token: &str) -> Result<AttachBearer, Failure> {
+    AttachBearer::new(token).map_err(|e| Failure::new(Exit::NotSignedIn, format!("the token cannot be used: {e}")))
+}
+
 /// Checks a `--gateway` value (a clap value parser, so a bad one is a usage error).
-fn parse_gateway(url: &str) -> Result<String, String> {
+pub(super) fn parse_gateway(url: &str) -> Result<String, String> {
     let url = url.trim().trim_end_matches('/');
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(format!("'{url}' must start with http:// or https://, like {DEFAULT_GATEWAY}"));

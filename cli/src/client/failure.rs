@@ -15,7 +15,7 @@ use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
 /// How to get a token, for the messages that need one.
-pub const TOKEN_HINT: &str = "get a new one from your authority's sign-in, or in the embedded platform with \
+pub const TOKEN_HINT: &str = "sign in again with `sen login`, or in the embedded platform get a new one with \
      `sen token --role educational_psychologist --tenant 990 --person <your id>`";
 
 /// The exit codes a script can rely on.
@@ -53,17 +53,34 @@ pub struct Failure {
     pub exit: Exit,
     /// What to tell the person, on one line.
     pub message: String,
+    /// Whether the gateway refused the token (so a stored sign-in may be renewed and the call made again).
+    token_refused: bool,
 }
 
 impl Failure {
     /// A failure with this exit code and message.
     pub fn new(exit: Exit, message: impl Into<String>) -> Self {
-        Self { exit, message: one_line(&message.into()) }
+        Self { exit, message: one_line(&message.into()), token_refused: false }
+    }
+
+    /// The same failure, marked as the gateway refusing the token.
+    pub fn token_refused(mut self) -> Self {
+        self.token_refused = true;
+        self
+    }
+
+    /// Whether the gateway refused the token.
+    pub fn is_token_refused(&self) -> bool {
+        self.token_refused
     }
 
     /// No token was given.
     pub fn no_token() -> Self {
-        Self::new(Exit::NotSignedIn, format!("not signed in: pass --token or set SEN_TOKEN; {TOKEN_HINT}"))
+        Self::new(
+            Exit::NotSignedIn,
+            "not signed in: run `sen login`, or pass --token / set SEN_TOKEN (in the embedded platform, mint one \
+             with `sen token --role educational_psychologist --tenant 990 --person <your id>`)",
+        )
     }
 
     /// The gateway could not be reached at all.
@@ -123,7 +140,8 @@ impl Call {
             Code::Unauthenticated => Failure::new(
                 Exit::NotSignedIn,
                 format!("your token was refused ({}); {TOKEN_HINT}", or(message, "expired or not valid")),
-            ),
+            )
+            .token_refused(),
             Code::PermissionDenied => Failure::new(
                 Exit::NotPermitted,
                 format!("your role may not {} ({})", self.action, or(message, "denied")),
@@ -251,7 +269,10 @@ mod tests {
         assert_eq!(failure.exit.code(), 3);
         assert!(failure.message.contains("the token is not valid or has expired"), "{}", failure.message);
         assert!(failure.message.contains("sen token --role"), "{}", failure.message);
+        assert!(failure.is_token_refused());
         assert_eq!(Failure::no_token().exit, Exit::NotSignedIn);
+        assert!(Failure::no_token().message.contains("sen login"));
+        assert!(!Failure::no_token().is_token_refused());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The `sen` client: what educational psychologists and advisory teachers use to
 //! work their caseload, SENCOs and school systems to submit and follow
 //! referrals, and the council team to read the overview — gRPC through the
-//! gateway, with the caller's bearer token.
+//! gateway, with the caller's bearer token: one given with `--token`, or the
+//! sign-in `sen login` keeps ([`signin`]).
 //!
 //! Each command connects ([`connection`]), makes its calls, and renders what came
 //! back as text for a person (pure functions, tested without a server) or, with
@@ -18,6 +19,7 @@ mod failure;
 mod json;
 mod overview;
 mod referrals;
+mod signin;
 mod submit;
 mod table;
 mod watch;
@@ -35,14 +37,15 @@ Exit codes:
   0  success
   1  unexpected failure
   2  bad command line
-  3  not signed in, or the token is expired or invalid (get a new one)
+  3  not signed in, the token is expired or invalid, or the sign-in was declined (run `sen login`)
   4  your role may not do this
   5  not found, or not yours to see
   6  input rejected (each bad field is named)
   7  conflict: stale version, wrong state or duplicate; a watch position no longer kept
   8  the gateway, or a service behind it, is unavailable or too slow
 
-Connection: --gateway / SEN_GATEWAY_URL (default http://127.0.0.1:8080), --token / SEN_TOKEN,
+Connection: --gateway / SEN_GATEWAY_URL (default http://127.0.0.1:8080), --token / SEN_TOKEN
+(without it, the sign-in `sen login` keeps for that gateway, renewed as it nears expiry),
 --ca-file / SEN_CA_FILE for an https:// gateway with a private CA. In the embedded platform,
 mint a token with `sen token --role educational_psychologist --tenant 990 --person <id>`.";
 
@@ -61,6 +64,16 @@ pub enum ClientCommand {
     /// The council overview: register, referrals, statutory clock, SENCOs, transfers, caseloads.
     #[command(after_help = EXIT_CODES)]
     Overview(overview::OverviewArgs),
+    /// Sign in at the council's identity provider with a code; the client commands then use the sign-in.
+    ///
+    /// Shows an address and a code: open the address on any device, enter the code and sign in as
+    /// usual. The sign-in is kept for this gateway in $XDG_CONFIG_HOME/sen/ (or ~/.config/sen/),
+    /// readable by you alone, and renewed as it nears expiry, until `sen logout`.
+    #[command(after_help = EXIT_CODES)]
+    Login(signin::commands::LoginArgs),
+    /// Sign out: revoke the stored refresh token (if the identity provider allows) and delete the sign-in.
+    #[command(after_help = EXIT_CODES)]
+    Logout(signin::commands::LogoutArgs),
 }
 
 /// Runs a client command; the exit code says how it went (see [`EXIT_CODES`]).
@@ -71,17 +84,23 @@ pub fn run(command: &ClientCommand) -> ExitCode {
     };
     // The platform judges dates in UTC; so does the client, so "today" agrees.
     let today = chrono::Utc::now().date_naive();
-    let outcome = runtime.block_on(async {
-        match command {
-            ClientCommand::Caseload(args) => caseload::run(args).await,
-            ClientCommand::Case(command) => case::run(command, today).await,
-            ClientCommand::Referrals(command) => referrals::run(command).await,
-            ClientCommand::Overview(args) => overview::run(args).await,
-        }
-    });
+    // A stored token the gateway refuses is renewed once and the command run again.
+    let outcome = runtime.block_on(signin::session::run_renewing_once(|| execute(command, today)));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => report(&failure),
+    }
+}
+
+/// Runs one client command.
+async fn execute(command: &ClientCommand, today: chrono::NaiveDate) -> Result<(), Failure> {
+    match command {
+        ClientCommand::Caseload(args) => caseload::run(args).await,
+        ClientCommand::Case(command) => case::run(command, today).await,
+        ClientCommand::Referrals(command) => referrals::run(command).await,
+        ClientCommand::Overview(args) => overview::run(args).await,
+        ClientCommand::Login(args) => signin::commands::login(args).await,
+        ClientCommand::Logout(args) => signin::commands::logout(args).await,
     }
 }
 
@@ -93,6 +112,7 @@ fn report(failure: &Failure) -> ExitCode {
 /// Writes `text` to standard output. A reader that went away (`sen … | head`)
 /// is not a failure of the command.
 fn print(text: &str) -> Result<(), Failure> {
+    signin::session::note_printed();
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -133,6 +153,8 @@ mod tests {
             vec!["referrals", "submit"],
             vec!["referrals", "watch"],
             vec!["overview"],
+            vec!["login"],
+            vec!["logout"],
         ];
         for path in leaves {
             let mut leaf = &mut command;

@@ -83,6 +83,8 @@ pub async fn run(args: &WatchArgs) -> Result<(), Failure> {
         eprintln!("sen: the watch was interrupted ({interrupted}); resuming {from} in {} s", pause.as_secs());
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(RETRY_MAX);
+        // A watch outlives an access token: a stored sign-in is renewed before resuming.
+        gateway.renew_if_expiring().await?;
     }
 }
 

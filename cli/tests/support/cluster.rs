@@ -268,10 +268,16 @@ impl Cluster {
         cluster
     }
 
-    /// Whether the gateway says every service answers.
+    /// Whether the gateway is ready and says every service answers (its own
+    /// readiness leaves the services out: `/readyz/upstreams` has them).
     pub async fn ready(&self) -> bool {
-        let answer = self.http.get(format!("{}/readyz", self.admin)).timeout(Duration::from_secs(5)).send().await;
-        answer.is_ok_and(|response| response.status() == 200)
+        for probe in ["/readyz", "/readyz/upstreams"] {
+            let answer = self.http.get(format!("{}{probe}", self.admin)).timeout(Duration::from_secs(5)).send().await;
+            if !answer.is_ok_and(|response| response.status() == 200) {
+                return false;
+            }
+        }
+        true
     }
 
     /// Waits until the gateway says every service answers, or fails naming what each part said.

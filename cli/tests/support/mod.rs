@@ -5,6 +5,7 @@
 pub mod certificates;
 pub mod check;
 pub mod cluster;
+pub mod device;
 pub mod faults;
 pub mod load;
 pub mod proxy;

@@ -1,8 +1,10 @@
 //! A TCP proxy on loopback that a test puts on the link between two parts, to
 //! cut the link (open connections dropped, new ones closed at once), slow it
-//! (each chunk held back before it is passed on) or hold it (nothing passed on
-//! until released, so a call is known to be in flight). Bytes pass as they are,
-//! so TLS between the parts is untouched.
+//! (each chunk held back before it is passed on), hold it (nothing passed on
+//! until released, so a call is known to be in flight) or blackhole it (the
+//! connections open now pass nothing more, ever, and are not closed: what a
+//! firewall or NAT that forgot them does; new connections pass). Bytes pass as
+//! they are, so TLS between the parts is untouched.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,6 +27,19 @@ struct State {
     /// Bumped on each cut: every open connection watching it closes.
     generation: watch::Sender<u64>,
     connections: AtomicUsize,
+    /// Connections made so far; each is numbered in order.
+    made: AtomicU64,
+    /// Connections numbered below this are blackholed.
+    blackholed_below: AtomicU64,
+    /// Blackholed connections that the caller, or the upstream, closed by itself.
+    closed_by_caller: AtomicUsize,
+    closed_by_upstream: AtomicUsize,
+}
+
+impl State {
+    fn blackholed(&self, connection: u64) -> bool {
+        connection < self.blackholed_below.load(Ordering::SeqCst)
+    }
 }
 
 /// A proxy to one upstream address, stopped when dropped.
@@ -54,6 +69,10 @@ impl LinkProxy {
             waiting: AtomicUsize::new(0),
             generation: watch::channel(0).0,
             connections: AtomicUsize::new(0),
+            made: AtomicU64::new(0),
+            blackholed_below: AtomicU64::new(0),
+            closed_by_caller: AtomicUsize::new(0),
+            closed_by_upstream: AtomicUsize::new(0),
         });
         let shared = state.clone();
         let task = tokio::spawn(async move {
@@ -69,14 +88,14 @@ impl LinkProxy {
                     let _ = inbound.set_nodelay(true);
                     let _ = outbound.set_nodelay(true);
                     state.connections.fetch_add(1, Ordering::SeqCst);
+                    let number = state.made.fetch_add(1, Ordering::SeqCst);
                     let mut cut = state.generation.subscribe();
                     let (mut in_read, mut in_write) = inbound.into_split();
                     let (mut out_read, mut out_write) = outbound.into_split();
-                    let up = pass(&mut in_read, &mut out_write, &state, false);
-                    let down = pass(&mut out_read, &mut in_write, &state, true);
+                    let up = pass(&mut in_read, &mut out_write, &state, false, number);
+                    let down = pass(&mut out_read, &mut in_write, &state, true, number);
                     tokio::select! {
-                        _ = up => {},
-                        _ = down => {},
+                        () = both_ways(up, down, &state, number) => {},
                         _ = cut.changed() => {},
                     }
                     state.connections.fetch_sub(1, Ordering::SeqCst);
@@ -133,10 +152,58 @@ impl LinkProxy {
         }
     }
 
+    /// From now on the connections open now pass nothing in either direction
+    /// and stay open (whatever arrives is read and dropped), until each end
+    /// gives up on its own; connections made later pass as usual.
+    pub fn blackhole(&self) {
+        self.state.blackholed_below.store(self.state.made.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+
+    /// Connections made through the proxy so far.
+    pub fn connections_made(&self) -> u64 {
+        self.state.made.load(Ordering::SeqCst)
+    }
+
+    /// Blackholed connections that the caller closed by itself, and that the
+    /// upstream closed by itself.
+    pub fn blackholed_closed(&self) -> (usize, usize) {
+        (self.state.closed_by_caller.load(Ordering::SeqCst), self.state.closed_by_upstream.load(Ordering::SeqCst))
+    }
+
     /// Connections open through the proxy now.
     pub fn open_connections(&self) -> usize {
         self.state.connections.load(Ordering::SeqCst)
     }
+}
+
+/// Passes both ways until either side closes; once the connection is
+/// blackholed, until each side has closed by itself (the other never learns of
+/// it), counting who closed.
+async fn both_ways(
+    up: impl std::future::Future<Output = std::io::Result<()>>,
+    down: impl std::future::Future<Output = std::io::Result<()>>,
+    state: &State,
+    number: u64,
+) {
+    tokio::pin!(up, down);
+    let caller_first = tokio::select! {
+        _ = &mut up => true,
+        _ = &mut down => false,
+    };
+    if !state.blackholed(number) {
+        return;
+    }
+    let counted = |caller: bool| {
+        let closed = if caller { &state.closed_by_caller } else { &state.closed_by_upstream };
+        closed.fetch_add(1, Ordering::SeqCst);
+    };
+    counted(caller_first);
+    if caller_first {
+        let _ = down.await;
+    } else {
+        let _ = up.await;
+    }
+    counted(!caller_first);
 }
 
 async fn pass(
@@ -144,12 +211,20 @@ async fn pass(
     to: &mut tokio::net::tcp::OwnedWriteHalf,
     state: &State,
     answers: bool,
+    number: u64,
 ) -> std::io::Result<()> {
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
         let read = from.read(&mut buffer).await?;
         if read == 0 {
+            if state.blackholed(number) {
+                // The other side must not learn of it: a blackhole says nothing.
+                return Ok(());
+            }
             return to.shutdown().await;
+        }
+        if state.blackholed(number) {
+            continue;
         }
         let hold = if answers { &state.held_answers } else { &state.held };
         if *state.held.borrow() || *hold.borrow() {

@@ -81,6 +81,18 @@ impl ApiError {
         }
     }
 
+    /// A body that does not say it is JSON: the API reads only `application/json`
+    /// (a form post or plain text from elsewhere is refused before it is read).
+    pub fn not_json(sent: &str) -> Self {
+        let sent = if sent.is_empty() { "no content type".to_owned() } else { format!("'{sent}'") };
+        Self {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code: code_name(Code::InvalidArgument),
+            message: format!("the request body must be application/json, not {sent}"),
+            fields: Vec::new(),
+        }
+    }
+
     /// A request body larger than the route takes. RESOURCE_EXHAUSTED is what gRPC
     /// itself answers for a message over the size limit; 413 is the HTTP word.
     pub fn too_large(limit: usize) -> Self {

@@ -276,6 +276,8 @@ async fn admitted_request(endpoint: &Endpoint, request: Request) -> Result<(Call
         merge_query(&mut message, &query_pairs(&parts)?)?;
         message
     } else {
+        let content_type =
+            parts.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = Bytes::from_request(Request::from_parts(parts, body), &()).await.map_err(|rejection| {
             if rejection.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::too_large(MAX_JSON_BODY)
@@ -286,6 +288,10 @@ async fn admitted_request(endpoint: &Endpoint, request: Request) -> Result<(Call
         if body.iter().all(u8::is_ascii_whitespace) {
             DynamicMessage::new(endpoint.method.input())
         } else {
+            let sent = content_type.unwrap_or_default();
+            if !is_json(&sent) {
+                return Err(ApiError::not_json(&sent));
+            }
             let json: serde_json::Value = serde_json::from_slice(&body)
                 .map_err(|e| ApiError::malformed(format!("the request body is not valid JSON: {e}")))?;
             message_from_json(&endpoint.method.input(), &json)?
@@ -293,6 +299,13 @@ async fn admitted_request(endpoint: &Endpoint, request: Request) -> Result<(Call
     };
     merge_path(&mut message, &path)?;
     Ok((caller, message))
+}
+
+/// Whether a `Content-Type` names JSON: `application/json` or a `+json` type,
+/// with any parameters (`; charset=utf-8`).
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// The authenticated caller, if the rule admits their role.

@@ -132,7 +132,12 @@ fn caller(role: Role) -> Caller {
 }
 
 fn request(method: &str, uri: &str, role: Option<Role>, body: impl Into<Body>) -> Request<Body> {
-    let mut request = Request::builder().method(method).uri(uri).body(body.into()).unwrap();
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(body.into())
+        .unwrap();
     if let Some(role) = role {
         request.extensions_mut().insert(caller(role));
     }
@@ -237,6 +242,28 @@ async fn bad_json_is_400_naming_the_field_and_nothing_is_sent() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(answer["error"]["fields"][0]["field"], "status");
     assert!(fake.sent().is_empty());
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_declared_json_is_415_and_nothing_is_sent() {
+    let fake = Fake::new(Answer::message(referral()));
+    let body = json!({"referral": {"kind": "educational_psychology"}}).to_string();
+    for sent in [None, Some("application/x-www-form-urlencoded"), Some("text/plain")] {
+        let mut request = request("POST", "/api/v1/referrals", Some(Role::Senco), body.clone());
+        match sent {
+            Some(kind) => request.headers_mut().insert("content-type", kind.parse().unwrap()),
+            None => request.headers_mut().remove("content-type"),
+        };
+        let (status, answer) = fake.json(request).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{sent:?}");
+        assert!(answer["error"]["message"].as_str().unwrap().contains("application/json"), "{answer}");
+    }
+    assert!(fake.sent().is_empty());
+
+    let mut request = request("POST", "/api/v1/referrals", Some(Role::Senco), body);
+    request.headers_mut().insert("content-type", "application/json; charset=utf-8".parse().unwrap());
+    let (status, _) = fake.json(request).await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 #[tokio::test]

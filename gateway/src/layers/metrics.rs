@@ -55,6 +55,11 @@ struct ServiceLabels {
     service: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PortLabels {
+    port: &'static str,
+}
+
 fn latency_histogram() -> Histogram {
     // 5 ms to about 40 s.
     Histogram::new(exponential_buckets(0.005, 2.0, 14))
@@ -71,6 +76,7 @@ pub struct Metrics {
     slow_clients: Family<StageLabels, Counter>,
     reading_bodies: Gauge,
     upstream_up: Family<ServiceLabels, Gauge>,
+    certificate_expiry: Family<PortLabels, Gauge>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -90,6 +96,7 @@ impl Default for Metrics {
         let slow_clients = Family::<StageLabels, Counter>::default();
         let reading_bodies = Gauge::default();
         let upstream_up = Family::<ServiceLabels, Gauge>::default();
+        let certificate_expiry = Family::<PortLabels, Gauge>::default();
         registry.register(
             "sen_gateway_requests",
             "Requests answered, by route, status (gRPC code or HTTP status) and protocol",
@@ -126,6 +133,11 @@ impl Default for Metrics {
             "Whether each service answered its last health check (1) or not (0)",
             upstream_up.clone(),
         );
+        registry.register(
+            "sen_tls_certificate_expiry_timestamp_seconds",
+            "When the TLS certificate served on a port ends, in seconds since the Unix epoch",
+            certificate_expiry.clone(),
+        );
         Self {
             registry,
             requests,
@@ -136,11 +148,25 @@ impl Default for Metrics {
             slow_clients,
             reading_bodies,
             upstream_up,
+            certificate_expiry,
         }
     }
 }
 
 impl Metrics {
+    /// These metrics with the counters of the gateway's refusal `trail`
+    /// (`sen_gateway_refusals_total{reason}`, `sen_gateway_refusals_suppressed_total`).
+    pub fn with_refusals(mut self, trail: &sen_platform::audit::RefusalTrail) -> Self {
+        trail.register_into(&mut self.registry);
+        self
+    }
+
+    /// Where the end of the certificate served on `port` is kept, as its files
+    /// change; a port without TLS has none.
+    pub fn certificate_expiry(&self, port: &'static str) -> Gauge {
+        self.certificate_expiry.get_or_create(&PortLabels { port }).clone()
+    }
+
     /// The text exposition format.
     pub fn encode(&self) -> String {
         let mut out = String::new();

@@ -7,7 +7,7 @@
 //! | [`route::label`] | tower `MapRequest` | works out the request's route once, for the span and the metrics |
 //! | `SetRequestId` / `PropagateRequestId` | tower-http | keeps the caller's `x-request-id` or makes one ([`request_id`]), and echoes it on the answer |
 //! | `SetSensitiveRequestHeaders` | tower-http | marks bearer tokens and session cookies so no log or span shows them |
-//! | `Trace` | tower-http | the request's span ([`span`]), parented on the caller's trace |
+//! | `Trace` | tower-http | the request's span ([`span`]), the root of a trace of the platform's own, linked to the caller's |
 //! | [`metrics::MetricsLayer`] | here | counts the answer by route, status and protocol when it ends |
 //!
 //! Then, for every request but the probes (`/healthz`, `/readyz`, `/metrics`,
@@ -21,11 +21,13 @@
 //! | [`busy::BusyLayer`] | here | a refusal below becomes UNAVAILABLE / 503 with `Retry-After`, counted, and remembered for readiness |
 //! | `LoadShed` | tower | refuses at once instead of queueing when no working place is free |
 //! | `GlobalConcurrencyLimit` | tower | at most `SEN_MAX_CONCURRENT_REQUESTS` requests at work at once, across every route ([`busy::Slots`]) |
+//! | [`audit::RefusalsLayer`] | here | an authentication or role refusal becomes an `audit` log line, limited per caller |
 //!
 //! Slow clients are also held to time limits on the connection itself (the
 //! headers, HTTP/2 pings: `crate::server`), before any of this.
 
 pub mod address;
+pub mod audit;
 pub mod body;
 pub mod busy;
 pub mod in_flight;
@@ -51,6 +53,7 @@ use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
 
+pub use audit::RefusalsLayer;
 pub use body::BodyLayer;
 pub use busy::{BusyLayer, Slots};
 pub use limits::{CallerLimits, Limits, LimitsLayer, SessionCheck};

@@ -76,7 +76,7 @@ pub fn route_label(path: &str, grpc: bool) -> String {
         return template.to_owned();
     }
     match path {
-        "/healthz" | "/readyz" | "/metrics" | "/api/v1/openapi.json" => path.to_owned(),
+        "/healthz" | "/readyz" | "/readyz/upstreams" | "/metrics" | "/api/v1/openapi.json" => path.to_owned(),
         _ if path.starts_with("/api/") => "/api/other".into(),
         _ => "other".into(),
     }

@@ -1,7 +1,9 @@
 //! The span each request runs in: named after its route (never after an id),
-//! carrying the request id, and parented on the caller's W3C trace context so
-//! the gateway's work joins the caller's trace. tower-http's `TraceLayer` opens
-//! it around the request and its body; this module only says what it holds.
+//! carrying the request id, and the root of a trace of the platform's own. A
+//! caller's W3C trace context is only linked to it, never continued: the trace
+//! id is written into audit entries, and a caller must not choose it
+//! (`sen_platform::telemetry`). tower-http's `TraceLayer` opens it around the
+//! request and its body; this module only says what it holds.
 
 use axum::extract::Request;
 use tracing::Span;
@@ -20,7 +22,7 @@ pub fn request_span(request: &Request) -> Span {
         http.request.method = %request.method(),
         request_id = %id,
     );
-    sen_platform::telemetry::set_parent_from_headers(&span, request.headers());
+    sen_platform::telemetry::external_request_span_links(&span, request.headers());
     span
 }
 

@@ -15,6 +15,8 @@ use crate::metrics::Metrics;
 use crate::peers::Peers;
 use crate::reconcile::settings::ReconcileSettings;
 use crate::reconcile::{Reconciler, system_now};
+use crate::retention::Eraser;
+use crate::retention::settings::RetentionSettings;
 use crate::{CaseloadsApi, PART, SERVICE_NAME, Store};
 
 /// The caseloads service.
@@ -43,6 +45,7 @@ impl PlatformService for Description {
 
     async fn add_routes(&self, routes: Routes, wiring: &Wiring<'_>) -> anyhow::Result<Routes> {
         let settings = ReconcileSettings::from_env()?;
+        let retention = RetentionSettings::from_env()?;
         let store = Store::connect(&wiring.database_url, &wiring.config.pool).await?;
         let peers = Peers {
             schools: wiring.peer("schools")?,
@@ -50,12 +53,22 @@ impl PlatformService for Description {
             referrals: wiring.peer("referrals")?,
             identity: wiring.service_identity(PART)?,
         };
+        let (store_for_retention, peers_for_retention) = (store.clone(), peers.clone());
         let mut api = CaseloadsApi::with_clock(store.clone(), peers.clone(), wiring.clock.clone());
         // The reconciler runs beside the service on every replica and stops with it.
         if let Some(every) = settings.every {
             let reconciler = Reconciler::new(store, peers, Arc::new(Metrics::registered_in(&wiring.metrics)))?;
             api = api.with_reconciler(reconciler.spawn(every, system_now(), sen_platform::serve::shutdown_signal()));
         }
+        // The retention pass likewise runs on every replica (each erasure is taken by one) and stops with the process.
+        if let Some(every) = retention.every {
+            let task = Eraser::new(store_for_retention, peers_for_retention)?.spawn(every, sen_platform::serve::shutdown_signal());
+            drop(tokio::spawn(async move {
+                sen_platform::serve::shutdown_signal().await;
+                task.stop().await;
+            }));
+        }
+        api.refusals().register_in(&wiring.metrics);
         Ok(routes.add_service(crate::service(api, wiring.verifier)))
     }
 

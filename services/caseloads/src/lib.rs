@@ -11,9 +11,13 @@
 //! `completion` holds the allocation's steps across services, which the api's
 //! calls and the background `reconcile`r both take.
 //!
+//! The same service runs the retention pass (`retention`): pupils past their
+//! authority's retention period, as the pupils service decides, are erased in
+//! every service, a pass at a time, an erasure cut off finished by the next.
+//!
 //! Rooms: `domain` (roles, ranking, activity, the allocation formula; no I/O),
 //! `store`, `entity` and `migration`, `peers` (the other services),
-//! `completion`, `reconcile` and `metrics`, `api`, `demo`.
+//! `completion`, `reconcile` and `metrics`, `retention`, `api`, `demo`.
 
 pub mod api;
 pub mod completion;
@@ -26,12 +30,13 @@ pub mod metrics;
 pub mod migration;
 pub mod peers;
 pub mod reconcile;
+pub mod retention;
 pub mod store;
 
-use sen_platform::identity::{IdentityVerifier, VerifyIdentity};
+use sen_platform::audit::Audited;
+use sen_platform::identity::IdentityVerifier;
 use sen_proto::v1::caseloads_service_server::CaseloadsServiceServer;
 use tonic::server::NamedService;
-use tonic::service::interceptor::InterceptedService;
 
 pub use api::CaseloadsApi;
 pub use description::Description;
@@ -43,10 +48,9 @@ pub const PART: &str = "caseloads";
 /// Fully-qualified gRPC service name.
 pub const SERVICE_NAME: &str = <CaseloadsServiceServer<CaseloadsApi> as NamedService>::NAME;
 
-/// The gRPC service behind identity verification, to serve beside others.
-pub fn service(
-    api: CaseloadsApi,
-    verifier: &IdentityVerifier,
-) -> InterceptedService<CaseloadsServiceServer<CaseloadsApi>, VerifyIdentity> {
-    InterceptedService::new(CaseloadsServiceServer::new(api), verifier.interceptor())
+/// The gRPC service behind identity verification, its refusals recorded in the
+/// api's trail, to serve beside others.
+pub fn service(api: CaseloadsApi, verifier: &IdentityVerifier) -> Audited<CaseloadsServiceServer<CaseloadsApi>> {
+    let refusals = api.refusals();
+    sen_platform::audit::audited(CaseloadsServiceServer::new(api), verifier, refusals)
 }

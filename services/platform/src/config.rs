@@ -93,7 +93,8 @@ pub struct Config {
     pub admin_listen: Option<SocketAddr>,
     /// Folder for SQLite files and the development key (embedded mode).
     pub data_dir: PathBuf,
-    /// `SEN_DATABASE_URL`, if set; the embedded default is a SQLite file per service.
+    /// `SEN_DATABASE_URL` (or the content of `SEN_DATABASE_URL_FILE`), if set;
+    /// the embedded default is a SQLite file per service.
     pub database_url: Option<String>,
     /// Pool settings.
     pub pool: PoolConfig,
@@ -121,6 +122,9 @@ pub struct Config {
     pub service_signing_key: Option<PathBuf>,
     /// CA that the services called over TLS must chain to (`SEN_UPSTREAM_CA_FILE`).
     pub upstream_ca: Option<PathBuf>,
+    /// How often the host name of a called service is resolved again to find its
+    /// replicas (`SEN_RESOLVE_INTERVAL_SECONDS`).
+    pub resolve_interval: Duration,
 }
 
 impl Config {
@@ -167,7 +171,8 @@ impl Config {
             }
         });
         let data_dir = PathBuf::from(r.raw("SEN_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into()));
-        let database_url = r.raw("SEN_DATABASE_URL");
+        // The URL holds the password: in Kubernetes it is a mounted Secret file (SEN_DATABASE_URL_FILE).
+        let database_url = r.value_or_file("SEN_DATABASE_URL", "SEN_DATABASE_URL_FILE");
         if let Some(url) = &database_url
             && !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
         {
@@ -240,6 +245,7 @@ impl Config {
             services.iter().filter_map(|&(part, variable)| r.service_url(variable).map(|url| (part, url))).collect();
         let service_signing_key = r.file("SEN_SERVICE_SIGNING_KEY_FILE");
         let upstream_ca = r.file("SEN_UPSTREAM_CA_FILE");
+        let resolve_interval = Duration::from_secs(r.number("SEN_RESOLVE_INTERVAL_SECONDS", 5, 1, 300));
         let any_https = service_urls.values().any(|url| url.starts_with("https://"));
         if any_https && upstream_ca.is_none() {
             r.problem("SEN_UPSTREAM_CA_FILE", "is required to call services over https://");
@@ -252,8 +258,11 @@ impl Config {
 
         match mode {
             Mode::Production => {
-                if database_url.is_none() && serving == Serving::Service {
-                    r.problem("SEN_DATABASE_URL", "is required in production mode (postgres://…)");
+                if database_url.is_none() && serving == Serving::Service && !r.has_problem_with("SEN_DATABASE_URL") {
+                    r.problem(
+                        "SEN_DATABASE_URL",
+                        "is required in production mode (postgres://…), or SEN_DATABASE_URL_FILE naming a file that holds it",
+                    );
                 }
                 if tls.is_none() && !r.has_problem_with("SEN_TLS_") {
                     r.problem(
@@ -299,6 +308,7 @@ impl Config {
             service_urls,
             service_signing_key,
             upstream_ca,
+            resolve_interval,
         })
     }
 
@@ -345,6 +355,7 @@ mod tests {
         assert_eq!(config.log_format, LogFormat::Human);
         assert!(config.demo_data);
         assert_eq!(config.database_url_for("schools"), "sqlite://./data/schools.db?mode=rwc");
+        assert_eq!(config.resolve_interval, Duration::from_secs(5));
     }
 
     #[test]
@@ -414,5 +425,32 @@ mod tests {
         assert_eq!(config.log_format, LogFormat::Json);
         assert!(!config.demo_data);
         assert_eq!(config.database_url_for("schools"), "postgres://db/schools");
+    }
+
+    #[test]
+    fn production_reads_the_database_url_from_a_mounted_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let pem = dir.path().join("x.pem");
+        std::fs::write(&pem, "x").unwrap();
+        let url = dir.path().join("url");
+        std::fs::write(&url, "postgres://sen_schools:pw@db:5432/sen_schools?sslmode=verify-full\n").unwrap();
+        let (pem, url) = (pem.to_str().unwrap(), url.to_str().unwrap());
+        let production = [
+            ("SEN_MODE", "production"),
+            ("SEN_LISTEN", "0.0.0.0:8443"),
+            ("SEN_TLS_CERT_FILE", pem),
+            ("SEN_TLS_KEY_FILE", pem),
+            ("SEN_IDENTITY_PUBLIC_KEY_FILES", pem),
+        ];
+        let config = load(&[&production[..], &[("SEN_DATABASE_URL_FILE", url)]].concat()).unwrap();
+        assert_eq!(
+            config.database_url_for("schools"),
+            "postgres://sen_schools:pw@db:5432/sen_schools?sslmode=verify-full"
+        );
+        let both =
+            [&production[..], &[("SEN_DATABASE_URL_FILE", url), ("SEN_DATABASE_URL", "postgres://db/x")]].concat();
+        assert_eq!(load(&both).unwrap_err().variables(), ["SEN_DATABASE_URL_FILE"]);
+        let unreadable = [&production[..], &[("SEN_DATABASE_URL_FILE", "/nonexistent/url")]].concat();
+        assert_eq!(load(&unreadable).unwrap_err().variables(), ["SEN_DATABASE_URL_FILE"]);
     }
 }

@@ -1,10 +1,10 @@
 //! Database connections: PostgreSQL in production, SQLite as the embedded default.
 //! Each service brings its own migrator; migrations run at start, before the
-//! service reports healthy.
+//! service reports healthy, one migrator at a time per database.
 
 use std::path::Path;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
 
 use crate::config::PoolConfig;
@@ -43,8 +43,33 @@ pub async fn connect(url: &str, pool: &PoolConfig) -> anyhow::Result<DatabaseCon
 /// Opens the pool and brings the schema up to date with migrator `M`.
 pub async fn connect_and_migrate<M: MigratorTrait>(url: &str, pool: &PoolConfig) -> anyhow::Result<DatabaseConnection> {
     let db = connect(url, pool).await?;
-    M::up(&db, None).await.map_err(|e| anyhow::anyhow!("migrating {} failed: {e}", redact(url)))?;
+    migrate::<M>(&db).await.map_err(|e| anyhow::anyhow!("migrating {} failed: {e}", redact(url)))?;
     Ok(db)
+}
+
+/// The PostgreSQL advisory lock every migrator of a database takes; one number
+/// for the whole platform, since each service has a database of its own.
+const MIGRATION_LOCK: i64 = 0x5345_4e5f_4d49_4752; // "SEN_MIGR"
+
+/// Applies `M`'s pending migrations, one migrator at a time per database.
+///
+/// Two pods starting together (two replicas, or a replica and the migration
+/// Job) would otherwise both find a migration pending and both run it: the
+/// second fails half-way on "relation already exists", or both create the
+/// migrations table at once. On PostgreSQL the migrations therefore run in one
+/// transaction that first takes a transaction-scoped advisory lock: the second
+/// migrator waits for the first to commit, then finds nothing pending. The lock
+/// goes with the transaction, so a migrator that dies releases it. SQLite needs
+/// no lock: its single writer already serialises them.
+async fn migrate<M: MigratorTrait>(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return M::up(db, None).await;
+    }
+    let transaction = db.begin().await?;
+    transaction.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")).await?;
+    // Inside a transaction the migrator works in a savepoint of it.
+    M::up(&transaction, None).await?;
+    transaction.commit().await
 }
 
 /// A service's database, opened for changes and for reads.

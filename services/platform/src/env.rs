@@ -107,6 +107,34 @@ impl<'a> EnvReader<'a> {
         Some(path)
     }
 
+    /// A secret-bearing value given either directly in `name` or, so that it is
+    /// a mounted file rather than an environment variable (which `kubectl
+    /// describe`, `/proc/<pid>/environ` and crash reporters show), as the path
+    /// in `file_name` (`SEN_DATABASE_URL_FILE`). The file's content is the
+    /// value, with surrounding whitespace (a final newline) removed. Both set,
+    /// an unreadable file or an empty one is a problem of `file_name`.
+    pub fn value_or_file(&mut self, name: &'static str, file_name: &'static str) -> Option<String> {
+        let direct = self.raw(name);
+        let Some(path) = self.raw(file_name).map(PathBuf::from) else {
+            return direct;
+        };
+        if direct.is_some() {
+            self.problem(file_name, format!("must not be set together with {name}: set one of the two"));
+            return None;
+        }
+        match std::fs::read_to_string(&path) {
+            Ok(content) if !content.trim().is_empty() => Some(content.trim().to_owned()),
+            Ok(_) => {
+                self.problem(file_name, format!("{} is empty: it must hold the value of {name}", path.display()));
+                None
+            }
+            Err(e) => {
+                self.problem(file_name, format!("cannot read {}: {e}", path.display()));
+                None
+            }
+        }
+    }
+
     /// The problems found so far, leaving none.
     pub fn take_problems(&mut self) -> Vec<ConfigProblem> {
         std::mem::take(&mut self.problems)
@@ -136,5 +164,56 @@ mod tests {
         assert_eq!(r.raw("C"), None, "a blank value is unset");
         let problems = r.finish(()).unwrap_err();
         assert_eq!(problems.variables(), ["A", "B"]);
+    }
+
+    fn read_secret(vars: &[(&str, String)]) -> (Option<String>, Vec<ConfigProblem>) {
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+        let lookup = move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let mut r = EnvReader::new(&lookup);
+        let value = r.value_or_file("SEN_DATABASE_URL", "SEN_DATABASE_URL_FILE");
+        (value, r.take_problems())
+    }
+
+    #[test]
+    fn a_secret_is_read_from_its_file_without_the_final_newline() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let file = dir.path().join("url");
+        std::fs::write(&file, "postgres://sen_pupils:s3cret@db:5432/sen_pupils\n").expect("written");
+        let (value, problems) = read_secret(&[("SEN_DATABASE_URL_FILE", file.display().to_string())]);
+        assert_eq!(value.as_deref(), Some("postgres://sen_pupils:s3cret@db:5432/sen_pupils"));
+        assert!(problems.is_empty(), "{problems:?}");
+        let (value, problems) = read_secret(&[("SEN_DATABASE_URL", "postgres://db/x".into())]);
+        assert_eq!(value.as_deref(), Some("postgres://db/x"), "the variable alone still works");
+        assert!(problems.is_empty());
+    }
+
+    #[test]
+    fn a_secret_given_both_ways_is_refused_naming_both() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let file = dir.path().join("url");
+        std::fs::write(&file, "postgres://db/x").expect("written");
+        let (value, problems) = read_secret(&[
+            ("SEN_DATABASE_URL", "postgres://db/y".into()),
+            ("SEN_DATABASE_URL_FILE", file.display().to_string()),
+        ]);
+        assert_eq!(value, None);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].variable, "SEN_DATABASE_URL_FILE");
+        assert!(problems[0].message.contains("SEN_DATABASE_URL"), "{}", problems[0].message);
+    }
+
+    #[test]
+    fn a_missing_or_empty_secret_file_is_named_with_its_path() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let missing = dir.path().join("nowhere");
+        let (value, problems) = read_secret(&[("SEN_DATABASE_URL_FILE", missing.display().to_string())]);
+        assert_eq!(value, None);
+        assert_eq!(problems[0].variable, "SEN_DATABASE_URL_FILE");
+        assert!(problems[0].message.contains("cannot read") && problems[0].message.contains("nowhere"));
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, "\n").expect("written");
+        let (value, problems) = read_secret(&[("SEN_DATABASE_URL_FILE", empty.display().to_string())]);
+        assert_eq!(value, None);
+        assert!(problems[0].message.contains("is empty"), "{}", problems[0].message);
     }
 }

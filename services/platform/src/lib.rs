@@ -7,6 +7,9 @@
 //! A service crate takes a [`identity::TenantScope`] or [`identity::Scope`] in
 //! every store function, so its queries cannot forget whose data they touch.
 
+pub mod accept;
+pub mod audit;
+pub mod balance;
 pub mod client;
 pub mod config;
 pub mod dates;
@@ -17,6 +20,7 @@ pub mod error;
 pub mod fields;
 pub mod identity;
 pub mod ids;
+pub mod keepalive;
 pub mod metrics;
 pub mod paging;
 pub mod private;

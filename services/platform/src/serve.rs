@@ -3,23 +3,31 @@
 //! on the caller's trace, optional TLS, and a graceful stop on SIGTERM / Ctrl-C
 //! that reports NOT_SERVING, lets in-flight calls finish within the grace period,
 //! then stops.
+//!
+//! TLS is accepted here rather than by tonic, through [`ServerTls`], so that a
+//! renewed certificate is served to new connections without a restart. Every
+//! connection is held to [`crate::keepalive`]: the server pings its callers
+//! over HTTP/2 and closes a connection whose pings go unanswered, so a caller
+//! that vanished behind a silent proxy does not hold it for good.
 
 use std::future::Future;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tonic::service::Routes;
-use tonic::transport::server::TcpIncoming;
-use tonic::transport::{Server, ServerTlsConfig};
+use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
+pub use crate::accept::incoming;
+use crate::keepalive;
 use crate::telemetry;
+use crate::tls::ServerTls;
 
 /// What to serve besides the routes themselves.
 #[derive(Clone, Debug, Default)]
 pub struct ServeOptions {
-    /// TLS for the port; plaintext when `None`.
-    pub tls: Option<ServerTlsConfig>,
+    /// TLS for the port, following its files; plaintext when `None`.
+    pub tls: Option<ServerTls>,
     /// How long in-flight calls may run after the stop signal.
     pub shutdown_grace: Duration,
     /// A plaintext port answering `grpc.health.v1`, for probes that cannot
@@ -83,9 +91,12 @@ pub async fn serve(
         None => None,
     };
 
-    let mut builder = Server::builder().trace_fn(telemetry::server_span);
-    if let Some(tls) = options.tls {
-        builder = builder.tls_config(tls).map_err(|e| anyhow::anyhow!("TLS configuration: {e}"))?;
+    let mut builder = Server::builder()
+        .trace_fn(telemetry::server_span)
+        .http2_keepalive_interval(Some(keepalive::HTTP2_INTERVAL))
+        .http2_keepalive_timeout(Some(keepalive::HTTP2_TIMEOUT));
+    if let Some(tls) = &options.tls {
+        tls.register(&options.metrics);
     }
     let routes = routes.add_service(health).add_service(reflection).add_service(reflection_alpha);
 
@@ -100,7 +111,12 @@ pub async fn serve(
         }
         let _ = stopping_tx.send(true);
     };
-    let server = builder.add_routes(routes).serve_with_incoming_shutdown(incoming(listener), signal);
+    let router = builder.add_routes(routes);
+    let server: std::pin::Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>> = match options.tls
+    {
+        Some(tls) => Box::pin(router.serve_with_incoming_shutdown(tls.incoming(listener), signal)),
+        None => Box::pin(router.serve_with_incoming_shutdown(incoming(listener), signal)),
+    };
     tokio::pin!(server);
     let grace = options.shutdown_grace;
     let deadline = async move {
@@ -117,17 +133,6 @@ pub async fn serve(
     };
     drop(admin);
     outcome
-}
-
-/// The connections accepted on `listener`, each with TCP_NODELAY set.
-///
-/// Without it a small gRPC answer written in pieces (headers, then data and
-/// trailers) waits in the kernel for the acknowledgement of the first piece,
-/// which the caller delays by up to 40 ms (Nagle's algorithm meeting delayed
-/// ACKs): one call in ten took 40 ms more on loopback. tonic sets it only when it
-/// binds the port itself, never for a listener it is handed.
-pub fn incoming(listener: TcpListener) -> TcpIncoming {
-    TcpIncoming::from(listener).with_nodelay(Some(true))
 }
 
 /// A spawned task that stops when its handle is dropped.
@@ -206,7 +211,7 @@ pub async fn run(
     services: &[&str],
     metrics: crate::metrics::Metrics,
 ) -> anyhow::Result<()> {
-    let tls = config.tls.as_ref().map(crate::tls::server_tls).transpose()?;
+    let tls = config.tls.as_ref().map(ServerTls::load).transpose()?;
     let options = ServeOptions { tls, shutdown_grace: config.shutdown_grace, admin: config.admin_listen, metrics };
     serve(listener, routes, services, options, shutdown_signal()).await
 }

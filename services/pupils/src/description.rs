@@ -37,8 +37,13 @@ impl PlatformService for Description {
     async fn add_routes(&self, routes: Routes, wiring: &Wiring<'_>) -> anyhow::Result<Routes> {
         let store = Store::connect(&wiring.database_url, &wiring.config.pool).await?;
         let schools = Schools::new(wiring.peer("schools")?);
-        Ok(routes
-            .add_service(crate::service(PupilsApi::with_clock(store, schools, wiring.clock.clone()), wiring.verifier)))
+        let retention = crate::retention::Retention {
+            policy: crate::retention::settings::from_env()?,
+            metrics: std::sync::Arc::new(crate::retention::metrics::RetentionMetrics::registered_in(&wiring.metrics)),
+        };
+        let api = PupilsApi::with_clock(store, schools, wiring.clock.clone()).with_retention(retention);
+        api.refusals().register_in(&wiring.metrics);
+        Ok(routes.add_service(crate::service(api, wiring.verifier)))
     }
 
     async fn load_demo(&self, wiring: &Wiring<'_>, book: &mut DemoBook) -> anyhow::Result<()> {

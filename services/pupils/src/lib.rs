@@ -11,7 +11,8 @@
 //!
 //! Rooms: `domain` (rules and types, no I/O), `store` (scoped, audited
 //! persistence), `entity` and `migration` (tables), `schools` (the schools client),
-//! `api` (the gRPC service), `demo` (the embedded mode's register).
+//! `api` (the gRPC service), `retention` (each authority's retention period and
+//! the erasures' metric), `demo` (the embedded mode's register).
 
 pub mod api;
 pub mod demo;
@@ -20,13 +21,14 @@ pub mod domain;
 pub mod entity;
 pub mod error;
 pub mod migration;
+pub mod retention;
 pub mod schools;
 pub mod store;
 
-use sen_platform::identity::{IdentityVerifier, VerifyIdentity};
+use sen_platform::audit::Audited;
+use sen_platform::identity::IdentityVerifier;
 use sen_proto::v1::pupils_service_server::PupilsServiceServer;
 use tonic::server::NamedService;
-use tonic::service::interceptor::InterceptedService;
 
 pub use api::PupilsApi;
 pub use description::Description;
@@ -37,10 +39,9 @@ pub const PART: &str = "pupils";
 /// Fully-qualified gRPC service name.
 pub const SERVICE_NAME: &str = <PupilsServiceServer<PupilsApi> as NamedService>::NAME;
 
-/// The gRPC service behind identity verification, to serve beside others.
-pub fn service(
-    api: PupilsApi,
-    verifier: &IdentityVerifier,
-) -> InterceptedService<PupilsServiceServer<PupilsApi>, VerifyIdentity> {
-    InterceptedService::new(PupilsServiceServer::new(api), verifier.interceptor())
+/// The gRPC service behind identity verification, its refusals recorded in the
+/// api's trail, to serve beside others.
+pub fn service(api: PupilsApi, verifier: &IdentityVerifier) -> Audited<PupilsServiceServer<PupilsApi>> {
+    let refusals = api.refusals();
+    sen_platform::audit::audited(PupilsServiceServer::new(api), verifier, refusals)
 }

@@ -186,7 +186,75 @@ async fn register_counts_come_from_one_grouped_query(engine: Engine) {
     assert_eq!(own, 100);
 }
 
+/// The register's counts as the statistics read them: (school, status, need) → pupils.
+async fn register_by_need(w: &World, scope: &Scope) -> Vec<(i32, String, Option<String>, i64)> {
+    let mut counts: Vec<_> = w
+        .store
+        .register_counts(scope)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.school_urn, c.sen_status, c.primary_need, c.pupils))
+        .collect();
+    counts.sort();
+    counts
+}
+
+async fn register_counts_follow_every_new_pupil_change_and_deletion(engine: Engine) {
+    let w = World::new(engine).await;
+    let (scope, actor) = w.officer();
+    let a = w.add(1, 100001, sen(SenStatus::SenSupport, Some("MLD"))).await;
+    w.add(2, 100001, sen(SenStatus::SenSupport, Some("MLD"))).await;
+    w.add(3, 100001, sen(SenStatus::NoSen, None)).await;
+    w.add(4, 100002, sen(SenStatus::NoSen, None)).await;
+    let k = || "K".to_owned();
+    let mld = || Some("MLD".to_owned());
+    assert_eq!(
+        register_by_need(&w, &scope).await,
+        [(100001, "K".into(), mld(), 2), (100001, "N".into(), None, 1), (100002, "N".into(), None, 1)]
+    );
+
+    // A plan: one pupil leaves SEN support for an EHC plan.
+    let plan = NewEhcp { issued_on: d(2026, 10, 1), named_setting: "School".into() };
+    let change = SenChange {
+        sen: sen(SenStatus::EhcPlan, Some("MLD")),
+        effective_on: d(2026, 10, 1),
+        reason: "plan".into(),
+        ehcp: Some(plan),
+    };
+    w.store.change_sen_status(&scope, &actor, a, 1, &change).await.unwrap();
+    // A move: the same pupil changes school within the authority.
+    let moved = details(1, 100002, d(2016, 1, 1));
+    w.store.update_pupil(&scope, &actor, a, 2, &moved, today()).await.unwrap();
+    assert_eq!(
+        register_by_need(&w, &scope).await,
+        [
+            (100001, k(), mld(), 1),
+            (100001, "N".into(), None, 1),
+            (100002, "E".into(), mld(), 1),
+            (100002, "N".into(), None, 1)
+        ]
+    );
+    let (senco, _) = w.who("s", Role::Senco, "886", Some(100002));
+    assert_eq!(register_by_need(&w, &senco).await, [(100002, "E".into(), mld(), 1), (100002, "N".into(), None, 1)]);
+    let (elsewhere, _) = w.who("other", Role::CaseOfficer, "201", None);
+    assert!(register_by_need(&w, &elsewhere).await.is_empty(), "another authority counts none of these pupils");
+
+    // Deleted rows (as an erasure deletes them) leave the counts in the same transaction.
+    let db = sea_orm::Database::connect(&w._db.url).await.unwrap();
+    for table in ["pupil_history", "ehcps", "support_cycles", "provisions", "annual_reviews", "case_access"] {
+        let sql = format!("DELETE FROM {table} WHERE pupil_id = {a}");
+        sea_orm::ConnectionTrait::execute_unprepared(&db, &sql).await.unwrap();
+    }
+    sea_orm::ConnectionTrait::execute_unprepared(&db, &format!("DELETE FROM pupils WHERE id = {a}")).await.unwrap();
+    assert_eq!(
+        register_by_need(&w, &scope).await,
+        [(100001, k(), mld(), 1), (100001, "N".into(), None, 1), (100002, "N".into(), None, 1)]
+    );
+}
+
 sen_platform::on_both_engines!(
+    register_counts_follow_every_new_pupil_change_and_deletion,
     scopes_reach_the_tenant_the_school_and_the_caseload,
     filters_find_pupils_by_status_need_year_and_school,
     a_plan_opens_with_e_and_ceases_when_the_status_leaves_e,

@@ -36,10 +36,9 @@ impl PlatformService for Description {
     async fn add_routes(&self, routes: Routes, wiring: &Wiring<'_>) -> anyhow::Result<Routes> {
         let store = Store::connect(&wiring.database_url, &wiring.config.pool).await?;
         let pupils = Pupils::new(wiring.peer("pupils")?);
-        Ok(routes.add_service(crate::service(
-            ReferralsApi::with_clock(store, pupils, wiring.clock.clone()),
-            wiring.verifier,
-        )))
+        let api = ReferralsApi::with_clock(store, pupils, wiring.clock.clone());
+        api.refusals().register_in(&wiring.metrics);
+        Ok(routes.add_service(crate::service(api, wiring.verifier)))
     }
 
     async fn load_demo(&self, wiring: &Wiring<'_>, book: &mut DemoBook) -> anyhow::Result<()> {

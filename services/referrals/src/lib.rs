@@ -24,10 +24,10 @@ pub mod migration;
 pub mod pupils;
 pub mod store;
 
-use sen_platform::identity::{IdentityVerifier, VerifyIdentity};
+use sen_platform::audit::Audited;
+use sen_platform::identity::IdentityVerifier;
 use sen_proto::v1::referrals_service_server::ReferralsServiceServer;
 use tonic::server::NamedService;
-use tonic::service::interceptor::InterceptedService;
 
 pub use api::ReferralsApi;
 pub use description::Description;
@@ -38,10 +38,9 @@ pub const PART: &str = "referrals";
 /// Fully-qualified gRPC service name.
 pub const SERVICE_NAME: &str = <ReferralsServiceServer<ReferralsApi> as NamedService>::NAME;
 
-/// The gRPC service behind identity verification, to serve beside others.
-pub fn service(
-    api: ReferralsApi,
-    verifier: &IdentityVerifier,
-) -> InterceptedService<ReferralsServiceServer<ReferralsApi>, VerifyIdentity> {
-    InterceptedService::new(ReferralsServiceServer::new(api), verifier.interceptor())
+/// The gRPC service behind identity verification, its refusals recorded in the
+/// api's trail, to serve beside others.
+pub fn service(api: ReferralsApi, verifier: &IdentityVerifier) -> Audited<ReferralsServiceServer<ReferralsApi>> {
+    let refusals = api.refusals();
+    sen_platform::audit::audited(ReferralsServiceServer::new(api), verifier, refusals)
 }

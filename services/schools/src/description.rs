@@ -37,7 +37,13 @@ impl PlatformService for Description {
 
     async fn add_routes(&self, routes: Routes, wiring: &Wiring<'_>) -> anyhow::Result<Routes> {
         let store = Store::connect(&wiring.database_url, &wiring.config.pool).await?;
-        Ok(routes.add_service(crate::service(SchoolsApi::with_clock(store, wiring.clock.clone()), wiring.verifier)))
+        let refusals = crate::refusals();
+        refusals.register_in(&wiring.metrics);
+        Ok(routes.add_service(crate::service(
+            SchoolsApi::with_clock(store, wiring.clock.clone()),
+            wiring.verifier,
+            refusals,
+        )))
     }
 
     async fn load_demo(&self, wiring: &Wiring<'_>, book: &mut DemoBook) -> anyhow::Result<()> {

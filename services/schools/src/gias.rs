@@ -4,7 +4,8 @@
 //! Real extracts hold ~50,000 rows of 139 columns for all of England, in
 //! Windows-1252 with `dd-mm-yyyy` dates and many empty cells. Columns are found by
 //! header name, never by position, because GIAS adds and reorders columns. Rows of
-//! other authorities are counted and left alone; each row of this authority either
+//! other authorities are counted and left alone (the import reports, by line, any
+//! that names one of this authority's own schools); each row of this authority either
 //! becomes a complete, validated [`GiasRow`] or is reported with its reason, so
 //! nothing is ever half-read.
 
@@ -53,6 +54,10 @@ const REQUIRED: [&str; 15] = [
     POSTCODE,
 ];
 
+/// The most rows an extract may hold: the national extract has about 50,000
+/// establishments (open and closed), so four times that is no real file.
+pub const MAX_ROWS: usize = 200_000;
+
 /// One establishment of this authority, fully validated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GiasRow {
@@ -75,6 +80,16 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// A row GIAS gives to another authority, kept by line and URN so a row naming
+/// one of this authority's own schools can be reported rather than silently counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Elsewhere {
+    /// Line in the file (header = 1).
+    pub line: u64,
+    /// The row's URN.
+    pub urn: Urn,
+}
+
 /// The authority's part of an extract.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Extract {
@@ -84,6 +99,8 @@ pub struct Extract {
     pub skipped: Vec<Skipped>,
     /// Rows of other authorities.
     pub other_authority_rows: u64,
+    /// Those of them with a readable URN.
+    pub elsewhere: Vec<Elsewhere>,
 }
 
 /// The file as a whole cannot be used.
@@ -98,6 +115,9 @@ pub enum ExtractError {
     /// The file is not CSV at all.
     #[error("the file cannot be read as CSV: {0}")]
     NotCsv(String),
+    /// More rows than any real extract, refused before any is used.
+    #[error("the file has more than {MAX_ROWS} rows, the most an import accepts")]
+    TooManyRows,
 }
 
 /// Decodes the file: UTF-8 when it is valid UTF-8 (with or without a byte-order
@@ -128,7 +148,10 @@ pub fn read_extract(bytes: &[u8], tenant: LaCode) -> Result<Extract, ExtractErro
     let mut extract = Extract::default();
     let mut first_line_of: HashMap<Urn, u64> = HashMap::new();
     let mut lines = LineCounter::new(&text);
-    for record in reader.records() {
+    for (read, record) in reader.records().enumerate() {
+        if read >= MAX_ROWS {
+            return Err(ExtractError::TooManyRows);
+        }
         let record = match record {
             Ok(r) => r,
             Err(e) => {
@@ -141,6 +164,9 @@ pub fn read_extract(bytes: &[u8], tenant: LaCode) -> Result<Extract, ExtractErro
         let cells = Cells { columns: &columns, record: &record };
         if cells.get(LA_CODE) != tenant_text {
             extract.other_authority_rows += 1;
+            if let Ok(urn) = Urn::parse(cells.get(URN)) {
+                extract.elsewhere.push(Elsewhere { line, urn });
+            }
             continue;
         }
         let urn_text = cells.get(URN).to_owned();
@@ -304,6 +330,7 @@ mod tests {
         );
         let extract = read_extract(csv.as_bytes(), la("886")).unwrap();
         assert_eq!(extract.other_authority_rows, 1);
+        assert_eq!(extract.elsewhere, [Elsewhere { line: 3, urn: Urn::parse("100002").unwrap() }]);
         assert!(extract.skipped.is_empty(), "{:?}", extract.skipped);
         assert_eq!(extract.rows.len(), 2);
         let oak = &extract.rows[0];
@@ -356,5 +383,14 @@ mod tests {
         let ExtractError::MissingColumns(missing) = err else { panic!("{err:?}") };
         assert!(missing.contains(&LA_CODE) && missing.contains(&POSTCODE));
         assert_eq!(read_extract(b"  \n", la("886")), Err(ExtractError::Empty));
+    }
+
+    #[test]
+    fn a_file_of_more_rows_than_any_extract_is_refused_whole() {
+        let row = "100001,887,Medway,2001,A School,1,Community school,G,1,Open,,,2,Primary,4,11,,\n";
+        let at_limit = format!("{HEADER}\n{}", row.repeat(MAX_ROWS));
+        assert_eq!(read_extract(at_limit.as_bytes(), la("886")).map(|e| e.other_authority_rows), Ok(MAX_ROWS as u64));
+        let over = format!("{at_limit}{row}");
+        assert_eq!(read_extract(over.as_bytes(), la("886")), Err(ExtractError::TooManyRows));
     }
 }

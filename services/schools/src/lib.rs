@@ -20,10 +20,12 @@ pub mod gias;
 pub mod migration;
 pub mod store;
 
-use sen_platform::identity::{IdentityVerifier, VerifyIdentity};
+use std::sync::Arc;
+
+use sen_platform::audit::{Audited, RefusalLimits, RefusalTrail};
+use sen_platform::identity::IdentityVerifier;
 use sen_proto::v1::schools_service_server::SchoolsServiceServer;
 use tonic::server::NamedService;
-use tonic::service::interceptor::InterceptedService;
 
 pub use api::SchoolsApi;
 pub use description::Description;
@@ -36,13 +38,23 @@ pub const SERVICE_NAME: &str = <SchoolsServiceServer<SchoolsApi> as NamedService
 /// Largest single message: import chunks are 1 MiB; this leaves room.
 const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
 
-/// The gRPC service behind identity verification, to serve beside others.
+/// The gRPC service behind identity verification, to serve beside others; its
+/// refusals are logged and counted (`audit` log lines, `sen_schools_refusals_total`)
+/// in `refusals`. The service holds no child's data, so they are not kept in a table.
 pub fn service(
     api: SchoolsApi,
     verifier: &IdentityVerifier,
-) -> InterceptedService<SchoolsServiceServer<SchoolsApi>, VerifyIdentity> {
-    InterceptedService::new(
+    refusals: Arc<RefusalTrail>,
+) -> Audited<SchoolsServiceServer<SchoolsApi>> {
+    sen_platform::audit::audited(
         SchoolsServiceServer::new(api).max_decoding_message_size(MAX_MESSAGE_BYTES),
-        verifier.interceptor(),
+        verifier,
+        refusals,
     )
+}
+
+/// The trail of the service's refusals: log lines and a counter, at most
+/// [`RefusalLimits::default`] a minute for each caller.
+pub fn refusals() -> Arc<RefusalTrail> {
+    RefusalTrail::new(PART, None, RefusalLimits::default())
 }

@@ -1,5 +1,5 @@
-//! The end of every sign-in, demo or provider: the session cookie set for the
-//! person and the browser sent on to where they were going.
+//! The end of every sign-in, demo or provider: a session started in the store,
+//! its cookie set, and the browser sent on to where they were going.
 
 use axum::response::{IntoResponse, Redirect, Response};
 use sen_platform::identity::Grant;
@@ -7,9 +7,9 @@ use sen_platform::identity::Grant;
 use crate::refusals;
 use crate::state::Web;
 
-/// Sets the session cookie for `grant` and goes to `next`.
-pub fn signed_in(web: &Web, grant: &Grant, next: &str) -> Response {
-    match web.sessions.sign_in(grant, web.secure_cookies) {
+/// Starts a session for `grant`, sets its cookie and goes to `next`.
+pub async fn signed_in(web: &Web, grant: &Grant, next: &str) -> Response {
+    match web.sessions.sign_in(grant, web.secure_cookies).await {
         Ok(cookie) => {
             tracing::info!(person = %grant.person, role = %grant.role, "signed in");
             ([(http::header::SET_COOKIE, cookie)], Redirect::to(next)).into_response()

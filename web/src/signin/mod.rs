@@ -1,8 +1,10 @@
 //! The sign-in area: signing in and out. In the embedded mode a page lists the
 //! demo people to sign in as (no identity provider needed); in production the
 //! authority's OpenID Connect provider signs people in ([`oidc_login`]:
-//! `/sign-in` sends them there, `/sign-in/callback` brings them back). Either way
-//! the sign-in ends in [`complete`], which sets the session cookie.
+//! `/sign-in` sends them there, `/sign-in/callback` brings them back; and
+//! `/sign-in/recheck` confirms a long sign-in there again without asking the
+//! person anything). Either way the sign-in ends in [`complete`], which starts
+//! the session; signing out ends it in the store, so its cookie no longer works.
 //!
 //! How people sign in ([`Login`]) is given to the routes when the pages are made
 //! and reaches the handlers as a request extension.
@@ -19,11 +21,12 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use http::StatusCode;
 use maud::html;
+use sen_gateway::sessions::EndReason;
 
 use self::complete::signed_in;
 use self::oidc_login::ProviderLogin;
 use crate::layout::{public_page, role_name, start_page};
-use crate::session::{CSRF_FIELD, Session, SessionKeys};
+use crate::session::{CSRF_FIELD, Session, Sessions, url_encode};
 use crate::state::Web;
 
 /// Someone the demo sign-in page offers (the embedded mode): each service of
@@ -44,6 +47,7 @@ pub(crate) fn routes(login: Login) -> Router<Arc<Web>> {
     Router::new()
         .route("/sign-in", get(sign_in_page).post(sign_in))
         .route("/sign-in/callback", get(callback))
+        .route("/sign-in/recheck", get(recheck))
         .route("/sign-out", post(sign_out))
         .layer(Extension(Arc::new(login)))
 }
@@ -103,7 +107,7 @@ async fn sign_in_page(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     match login.as_ref() {
-        Login::Provider(login) => oidc_login::start(login, local(query.get("next"))).await,
+        Login::Provider(login) => oidc_login::start(login, local(query.get("next")), oidc_login::Prompt::Login).await,
         Login::Demo(people) => {
             let next = local(query.get("next")).unwrap_or("");
             let token = sign_in_token();
@@ -114,6 +118,9 @@ async fn sign_in_page(
             let mut tenants: Vec<String> =
                 people.iter().filter_map(|p| p.grant.tenant.map(|t| t.to_string())).collect();
             tenants.dedup();
+            if people.is_empty() {
+                return public_page("Sign in", alone_page()).into_response();
+            }
             let body = html! {
                 h1 class="heading-l" { "Sign in to the demo" }
                 p class="body" {
@@ -144,6 +151,24 @@ async fn sign_in_page(
     }
 }
 
+/// The sign-in page of a development gateway that runs alone (`sen serve
+/// gateway` without an identity provider): it has no demo people to offer, so
+/// it says how a session is opened instead.
+fn alone_page() -> maud::Markup {
+    html! {
+        h1 class="heading-l" { "Sign in" }
+        p class="body" {
+            "This gateway runs alone in the development mode, with no identity provider and no demo people to sign in as. "
+            "A session is opened from the command line, with the gateway's data folder:"
+        }
+        pre class="body" { code { "sen sessions open --role la_manager --tenant 886" } }
+        p class="body" {
+            "It prints the session cookie (" code { "sen_session=…" } ") to send with each request. "
+            "In production, people sign in with their council account."
+        }
+    }
+}
+
 async fn sign_in(
     State(web): State<Arc<Web>>,
     Extension(login): Extension<Arc<Login>>,
@@ -169,7 +194,7 @@ async fn sign_in(
                 return (StatusCode::BAD_REQUEST, Redirect::to("/sign-in")).into_response();
             };
             let next = local(form.get("next")).unwrap_or(start_page(person.grant.role)).to_owned();
-            signed_in(&web, &person.grant, &next)
+            signed_in(&web, &person.grant, &next).await
         }
         // The provider's sign-in starts with a GET; a form posted here goes there.
         Login::Provider(_) => Redirect::to("/sign-in").into_response(),
@@ -193,7 +218,7 @@ async fn callback(
                 .filter_map(|pair| pair.trim().split_once('='))
                 .find(|(name, _)| *name == oidc_login::LOGIN_COOKIE)
                 .map(|(_, value)| value);
-            oidc_login::callback(&web, login, cookie, back).await
+            oidc_login::callback(&web, login, cookie, crate::session::cookie_in(&headers), back).await
         }
         Login::Demo(_) => StatusCode::NOT_FOUND.into_response(),
     }
@@ -202,13 +227,55 @@ async fn callback(
 async fn sign_out(
     State(web): State<Arc<Web>>,
     session: Session,
+    headers: http::HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     if let Err(refused) = session.check_csrf(form.get(CSRF_FIELD).map(String::as_str)) {
         return refused.into_response();
     }
+    let ended = match crate::session::cookie_in(&headers) {
+        Some(value) => match web.sessions.check(value).await {
+            Ok(Some(live)) => web.sessions.end(&live, EndReason::SignedOut).await.map(|_| ()),
+            Ok(None) => Ok(()),
+            Err(e) => Err(e),
+        },
+        None => Ok(()),
+    };
+    if let Err(e) = ended {
+        // The cookie stays, so that signing out can be tried again.
+        tracing::error!(error = %format!("{e:#}"), "cannot end a session");
+        return crate::refusals::unavailable();
+    }
     tracing::info!(person = %session.caller.grant.person, "signed out");
-    ([(http::header::SET_COOKIE, SessionKeys::sign_out(web.secure_cookies))], Redirect::to("/sign-in")).into_response()
+    ([(http::header::SET_COOKIE, Sessions::sign_out(web.secure_cookies))], Redirect::to("/sign-in")).into_response()
+}
+
+/// `GET /sign-in/recheck`: a signed-in person is confirmed at the provider
+/// again (no questions asked of them there) and comes back to `next`. Without a
+/// live session: the sign-in page.
+async fn recheck(
+    State(web): State<Arc<Web>>,
+    Extension(login): Extension<Arc<Login>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: http::HeaderMap,
+) -> Response {
+    let next = local(query.get("next"));
+    let live = match crate::session::cookie_in(&headers) {
+        Some(value) => web.sessions.check(value).await,
+        None => Ok(None),
+    };
+    match (login.as_ref(), live) {
+        (_, Err(e)) => {
+            tracing::error!(error = %format!("{e:#}"), "the session store did not answer");
+            crate::refusals::unavailable()
+        }
+        (Login::Provider(login), Ok(Some(_))) => oidc_login::start(login, next, oidc_login::Prompt::None).await,
+        (Login::Demo(_), Ok(Some(_))) => Redirect::to(next.unwrap_or("/")).into_response(),
+        (_, Ok(None)) => {
+            let again = next.map_or_else(|| "/sign-in".to_owned(), |n| format!("/sign-in?next={}", url_encode(n)));
+            Redirect::to(&again).into_response()
+        }
+    }
 }
 
 #[cfg(test)]

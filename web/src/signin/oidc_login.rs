@@ -11,13 +11,20 @@
 //! (with the client secret of a confidential client, and the verifier), and the
 //! chosen token (the ID token by default, whose audience is the client id and
 //! whose nonce must match) is verified by [`OidcVerifier`] and mapped to a
-//! [`Grant`](sen_platform::identity::Grant) exactly as a bearer token is. Then
-//! the session cookie is set ([`super::complete`]).
+//! [`Grant`] exactly as a bearer token is. Then the session starts
+//! ([`super::complete`]).
 //!
 //! Anything wrong (refused at the provider, a stale or forged state, a failed
 //! exchange, a token that grants no role) ends on a page saying so, with a link
 //! to try again; the reason goes to the log, never a token or a code.
+//!
+//! A session made here is confirmed at the provider again once it is older than
+//! the re-check interval (`SEN_SESSION_RECHECK_MINUTES`): the same flow with
+//! `prompt=none`, so the person is asked nothing while the provider still knows
+//! them (`recheck`). The role is read again from the fresh token; a re-check
+//! that fails, or finds another role, ends the session.
 
+mod recheck;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -38,6 +45,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use sen_gateway::oidc::{AuthError, OidcSettings, OidcVerifier};
+use sen_platform::identity::Grant;
 
 use super::complete::signed_in;
 use crate::layout::{public_page, start_page};
@@ -87,6 +95,19 @@ struct Pending {
     verifier: String,
     next: String,
     expires: u64,
+    /// A re-check of a live session rather than a new sign-in.
+    #[serde(default)]
+    recheck: bool,
+}
+
+/// Whether the provider may ask the person anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prompt {
+    /// A sign-in: the provider asks whatever it needs to.
+    Login,
+    /// A re-check of a live session (`prompt=none`): the provider answers at
+    /// once, from its own session, or with an error.
+    None,
 }
 
 impl ProviderLogin {
@@ -192,8 +213,9 @@ fn login_cookie(value: &str, max_age: u64) -> String {
     format!("{LOGIN_COOKIE}={value}; Path=/sign-in; HttpOnly; SameSite=Lax; Secure; Max-Age={max_age}")
 }
 
-/// `GET /sign-in`: off to the provider, `next` kept for afterwards.
-pub(super) async fn start(login: &ProviderLogin, next: Option<&str>) -> Response {
+/// `GET /sign-in` (and `/sign-in/recheck`, with [`Prompt::None`]): off to the
+/// provider, `next` kept for afterwards.
+pub(super) async fn start(login: &ProviderLogin, next: Option<&str>, prompt: Prompt) -> Response {
     let endpoints = match login.endpoints().await {
         Ok(endpoints) => endpoints,
         Err(reason) => {
@@ -217,12 +239,16 @@ pub(super) async fn start(login: &ProviderLogin, next: Option<&str>) -> Response
         .append_pair("nonce", &nonce)
         .append_pair("code_challenge", &code_challenge(&verifier))
         .append_pair("code_challenge_method", "S256");
+    if prompt == Prompt::None {
+        url.query_pairs_mut().append_pair("prompt", "none");
+    }
     let pending = Pending {
         state,
         nonce,
         verifier,
         next: next.unwrap_or("").to_owned(),
         expires: now() + LOGIN_LIFETIME.as_secs(),
+        recheck: prompt == Prompt::None,
     };
     match login.sign(&pending) {
         Ok(value) => {
@@ -250,14 +276,60 @@ struct TokenResponse {
     access_token: Option<String>,
 }
 
+/// Why the provider's answer named nobody with a role here.
+pub(super) struct NotSignedIn {
+    status: StatusCode,
+    message: &'static str,
+    /// The person was confirmed, with no role on this service.
+    no_role: bool,
+    /// The answer was not for this browser's flow (another tab's, or forged):
+    /// it says nothing of the person.
+    crossed: bool,
+}
+
+impl NotSignedIn {
+    fn new(status: StatusCode, message: &'static str) -> Self {
+        Self { status, message, no_role: false, crossed: false }
+    }
+
+    fn crossed() -> Self {
+        Self { crossed: true, ..Self::new(StatusCode::BAD_REQUEST, "Your sign-in could not be checked.") }
+    }
+}
+
 /// `GET /sign-in/callback`: checks the state, exchanges the code, verifies the
-/// token and signs the person in.
-pub(super) async fn callback(web: &Web, login: &ProviderLogin, cookie: Option<&str>, back: Callback) -> Response {
+/// token, and signs the person in (or, for a re-check, confirms their session:
+/// [`recheck::finish`]).
+pub(super) async fn callback(
+    web: &Web,
+    login: &ProviderLogin,
+    cookie: Option<&str>,
+    session: Option<&str>,
+    back: Callback,
+) -> Response {
     let Some(pending) = cookie.and_then(|c| login.open(c)) else {
         tracing::warn!("a sign-in callback without a valid login cookie (expired, or started elsewhere)");
         return failure(StatusCode::BAD_REQUEST, "Your sign-in took too long or was started in another browser.", None);
     };
     let next = Some(pending.next.as_str()).filter(|n| !n.is_empty());
+    let outcome = identify(login, &pending, &back).await;
+    let mut response = if pending.recheck {
+        recheck::finish(web, session, outcome, next).await
+    } else {
+        match outcome {
+            Ok(grant) => signed_in(web, &grant, next.unwrap_or(start_page(grant.role))).await,
+            Err(refused) => return failure(refused.status, refused.message, next),
+        }
+    };
+    if let Ok(clear) = http::HeaderValue::from_str(&login_cookie("", 0)) {
+        response.headers_mut().append(http::header::SET_COOKIE, clear);
+    }
+    response
+}
+
+/// Who the provider's answer names: the state checked, the code exchanged, the
+/// token verified and mapped to a grant exactly as a bearer token is.
+async fn identify(login: &ProviderLogin, pending: &Pending, back: &Callback) -> Result<Grant, NotSignedIn> {
     if let Some(error) = &back.error {
         tracing::info!(error = %error.chars().take(64).collect::<String>(), "the identity provider did not sign the person in");
         let message = if error == "access_denied" {
@@ -265,7 +337,7 @@ pub(super) async fn callback(web: &Web, login: &ProviderLogin, cookie: Option<&s
         } else {
             "Your council's sign-in service could not sign you in."
         };
-        return failure(StatusCode::FORBIDDEN, message, next);
+        return Err(NotSignedIn::new(StatusCode::FORBIDDEN, message));
     }
     let state_matches = back.state.as_deref().is_some_and(|s| {
         s.len() == pending.state.len()
@@ -273,43 +345,33 @@ pub(super) async fn callback(web: &Web, login: &ProviderLogin, cookie: Option<&s
     });
     let (true, Some(code)) = (state_matches, back.code.as_deref()) else {
         tracing::warn!("a sign-in callback whose state is not this browser's");
-        return failure(StatusCode::BAD_REQUEST, "Your sign-in could not be checked.", next);
+        return Err(NotSignedIn::crossed());
     };
-    let token = match exchange(login, code, &pending.verifier).await {
-        Ok(token) => token,
-        Err(reason) => {
-            tracing::warn!(%reason, "the sign-in code exchange failed");
-            return failure(
-                StatusCode::BAD_GATEWAY,
-                "Your council's sign-in service did not confirm who you are.",
-                next,
-            );
+    let token = exchange(login, code, &pending.verifier).await.map_err(|reason| {
+        tracing::warn!(%reason, "the sign-in code exchange failed");
+        NotSignedIn::new(StatusCode::BAD_GATEWAY, "Your council's sign-in service did not confirm who you are.")
+    })?;
+    let verified = login.verifier.verify(&token).await.map_err(|error| {
+        tracing::warn!(reason = %error, "the sign-in token was refused");
+        match error {
+            AuthError::NotPermitted(_) => NotSignedIn {
+                status: StatusCode::FORBIDDEN,
+                message: "Your account has no role on this service. Ask your SEN manager for access.",
+                no_role: true,
+                crossed: false,
+            },
+            _ => NotSignedIn::new(
+                StatusCode::FORBIDDEN,
+                "The answer from your council's sign-in service could not be verified.",
+            ),
         }
-    };
-    let verified = match login.verifier.verify(&token).await {
-        Ok(verified) => verified,
-        Err(error) => {
-            tracing::warn!(reason = %error, "the sign-in token was refused");
-            let message = match error {
-                AuthError::NotPermitted(_) => {
-                    "Your account has no role on this service. Ask your SEN manager for access."
-                }
-                _ => "The answer from your council's sign-in service could not be verified.",
-            };
-            return failure(StatusCode::FORBIDDEN, message, next);
-        }
-    };
+    })?;
     if login.settings.token == LoginToken::IdToken && claim(&token, "nonce").as_deref() != Some(pending.nonce.as_str())
     {
         tracing::warn!("the ID token's nonce is not this sign-in's");
-        return failure(StatusCode::BAD_REQUEST, "Your sign-in could not be checked.", next);
+        return Err(NotSignedIn::crossed());
     }
-    let target = next.unwrap_or(start_page(verified.grant.role)).to_owned();
-    let mut response = signed_in(web, &verified.grant, &target);
-    if let Ok(clear) = http::HeaderValue::from_str(&login_cookie("", 0)) {
-        response.headers_mut().append(http::header::SET_COOKIE, clear);
-    }
-    response
+    Ok(verified.grant)
 }
 
 /// Exchanges the code at the token endpoint; answers the token that carries the roles.

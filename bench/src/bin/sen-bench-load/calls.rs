@@ -21,6 +21,8 @@ pub enum Kind {
     JsonSchool,
     /// `ReferralsService/SubmitReferral`, a new idempotency key every call.
     SubmitReferral,
+    /// `GET` of any path (`--path`): a JSON route such as the overview, or a page.
+    Get,
 }
 
 impl Kind {
@@ -32,9 +34,10 @@ impl Kind {
             "get-pupil" => Kind::GetPupil,
             "json-school" => Kind::JsonSchool,
             "submit-referral" => Kind::SubmitReferral,
+            "get" => Kind::Get,
             other => {
                 return Err(format!(
-                    "'{other}' is not a call (echo, get-school, get-pupil, json-school, submit-referral)"
+                    "'{other}' is not a call (echo, get-school, get-pupil, json-school, submit-referral, get)"
                 ));
             }
         })
@@ -42,7 +45,7 @@ impl Kind {
 
     /// Whether the answer is gRPC (judged by `grpc-status`) or plain HTTP (by the status).
     pub fn is_grpc(self) -> bool {
-        self != Kind::JsonSchool
+        !matches!(self, Kind::JsonSchool | Kind::Get)
     }
 }
 
@@ -55,6 +58,8 @@ pub struct Targets {
     pub pupil: i64,
     /// The pupil's school's URN.
     pub pupil_urn: String,
+    /// The path of a `get` call, with its query.
+    pub path: String,
 }
 
 /// The method and path of a call.
@@ -65,6 +70,7 @@ pub fn path(kind: Kind, targets: &Targets) -> (http::Method, String) {
         Kind::GetPupil => (http::Method::POST, "/sen.v1.PupilsService/GetPupil".into()),
         Kind::JsonSchool => (http::Method::GET, format!("/api/v1/schools/{}", targets.urn)),
         Kind::SubmitReferral => (http::Method::POST, "/sen.v1.ReferralsService/SubmitReferral".into()),
+        Kind::Get => (http::Method::GET, targets.path.clone()),
     }
 }
 
@@ -74,7 +80,7 @@ pub fn body(kind: Kind, targets: &Targets, n: u64, run: &str) -> Bytes {
         Kind::Echo => frame(&vec![b'x'; 100]),
         Kind::GetSchool => frame(&pb::GetSchoolRequest { urn: targets.urn.clone() }),
         Kind::GetPupil => frame(&pb::GetPupilRequest { id: targets.pupil }),
-        Kind::JsonSchool => Bytes::new(),
+        Kind::JsonSchool | Kind::Get => Bytes::new(),
         Kind::SubmitReferral => frame(&pb::SubmitReferralRequest {
             referral: Some(referral(targets)),
             idempotency_key: format!("bench-{run}-{n}"),

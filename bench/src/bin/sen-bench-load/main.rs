@@ -14,6 +14,9 @@
 //! sen-bench-load run --url URL --call get-school --auth bearer --token T --urn 100001 \
 //!     --callers 32 --seconds 10 --warmup 2 --label "GetSchool via gateway"
 //! sen-bench-load run --url URL --call echo --callers 1 --calls 20000 --warmup-calls 2000
+//! sen-bench-load run --url URL --call get --path /api/v1/overview --auth bearer --token T \
+//!     --callers 8 --seconds 10 --label "overview"
+//! sen-bench-load run --url URL --call get --path /dashboard --auth cookie --token 'sen_session=…' …
 //! ```
 //!
 //! `run` prints a table row and a `RESULT key=value …` line for the script.
@@ -115,7 +118,8 @@ fn plan(options: &HashMap<String, String>) -> anyhow::Result<Plan> {
             let (name, value) = match how {
                 "bearer" => ("authorization", format!("Bearer {token}")),
                 "identity" => ("x-sen-identity", token.to_owned()),
-                other => anyhow::bail!("--auth: '{other}' is not bearer, identity or none"),
+                "cookie" => ("cookie", token.to_owned()),
+                other => anyhow::bail!("--auth: '{other}' is not bearer, identity, cookie or none"),
             };
             Some((http::HeaderName::from_static(name), http::HeaderValue::from_str(&value)?))
         }
@@ -124,7 +128,11 @@ fn plan(options: &HashMap<String, String>) -> anyhow::Result<Plan> {
         urn: options.get("urn").cloned().unwrap_or_default(),
         pupil: number(options, "pupil", 0)?,
         pupil_urn: options.get("pupil-urn").cloned().unwrap_or_default(),
+        path: options.get("path").cloned().unwrap_or_default(),
     };
+    if kind == Kind::Get && !targets.path.starts_with('/') {
+        anyhow::bail!("--path: a get call needs a path beginning with /");
+    }
     let stop = match (options.get("calls"), options.get("seconds")) {
         (Some(_), _) => Stop::Calls(number(options, "calls", 0)?),
         (None, Some(_)) => Stop::After(Duration::from_secs_f64(number(options, "seconds", 0.0)?)),

@@ -13,12 +13,12 @@ use super::{CASE_READERS, CASE_WORKERS, CaseloadsApi, MANAGERS, PROFESSIONALS, T
 use crate::completion::{CLAIM_LEASE, case_ref};
 use crate::domain::{
     ADVICE_DEADLINE, AcademicTerm, ActivityKind, Candidate, CaseEvent, CaseStatus, ModelSettings, ProfessionalRole,
-    ReferralKind, Weights, can_take, check_allocation, check_note, check_sessions, days_left, is_advice_overdue, load,
-    next_case_status, rank,
+    ReferralKind, Weights, can_take, check_allocation, check_note, check_sessions, days_left, load, next_case_status,
+    rank,
 };
 use crate::entity::allocation_model;
 use crate::error::Error;
-use crate::store::{CaseDraft, Claim, NewActivity, case_status};
+use crate::store::{CaseDraft, Claim, NewActivity, ReadAction, case_status};
 
 type Reply<T> = Result<Response<T>, Status>;
 
@@ -252,6 +252,7 @@ impl CaseloadsService for CaseloadsApi {
         let who = Identity::caller(&request, CASE_WORKERS)?;
         let (tenant, row, _) = self.own_case(&who, request.get_ref().case_id).await?;
         let activity = self.store.activity(&tenant, row.id).await?;
+        self.store.audit_reads(&tenant, &who.actor(), &[&row], ReadAction::Activity).await?;
         Ok(Response::new(pb::ListCaseActivityResponse {
             activity: activity.iter().map(wire::activity_to_proto).collect(),
         }))
@@ -267,6 +268,7 @@ impl CaseloadsService for CaseloadsApi {
         let scope = who.scope()?;
         let (row, owner) = self.store.case_within(&scope, case_id).await?;
         let used = self.sessions_on(scope.tenant(), row.id).await?;
+        self.store.audit_reads(scope.tenant(), &who.actor(), &[&row], ReadAction::Case).await?;
         Ok(Response::new(wire::case_to_proto(&row, &owner.name, used)))
     }
 
@@ -278,15 +280,17 @@ impl CaseloadsService for CaseloadsApi {
             return Ok(Response::new(pb::Caseload::default()));
         };
         let mut cases = Vec::new();
-        for row in self.store.open_cases(&tenant, Some(me.id)).await? {
+        let rows = self.store.open_cases(&tenant, Some(me.id)).await?;
+        for row in &rows {
             let used = self.sessions_on(&tenant, row.id).await?;
             cases.push(pb::CaseloadEntry {
                 next_deadline: row.advice_due.map(|_| ADVICE_DEADLINE.to_owned()).unwrap_or_default(),
                 next_deadline_on: row.advice_due.map(to_proto),
                 days_left: row.advice_due.map_or(0, |due| i32::try_from(days_left(due, today)).unwrap_or(i32::MIN)),
-                case: Some(wire::case_to_proto(&row, &me.name, used)),
+                case: Some(wire::case_to_proto(row, &me.name, used)),
             });
         }
+        self.store.audit_reads(&tenant, &who.actor(), &rows.iter().collect::<Vec<_>>(), ReadAction::Caseload).await?;
         cases.sort_by_key(|c| (c.next_deadline_on.is_none(), c.days_left));
         Ok(Response::new(pb::Caseload { cases }))
     }
@@ -298,15 +302,14 @@ impl CaseloadsService for CaseloadsApi {
         let who = Identity::caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
         let today = checked_as_of(request.get_ref().as_of.as_ref(), (self.today)())?;
-        let open = self.store.open_cases(&tenant, None).await?;
+        let overdue = self.store.overdue_advice_by_professional(&tenant, today).await?;
         let professionals = self
             .candidates(&tenant, 0)
             .await?
             .into_iter()
             .filter(|(p, _)| p.active)
             .map(|(p, candidate)| {
-                let overdue =
-                    open.iter().filter(|c| c.professional_id == p.id && is_advice_overdue(c.advice_due, today)).count();
+                let overdue = overdue.get(&p.id).copied().unwrap_or(0);
                 let load = load(&candidate);
                 pb::ProfessionalLoad {
                     professional_id: i64::from(p.id),
@@ -316,7 +319,7 @@ impl CaseloadsService for CaseloadsApi {
                     capacity_kind: p.capacity_kind.clone(),
                     capacity: u32::try_from(p.capacity).unwrap_or(0),
                     load,
-                    overdue: u32::try_from(overdue).unwrap_or(u32::MAX),
+                    overdue,
                     overloaded: load > 1.0,
                     idle: candidate.open_cases == 0,
                 }

@@ -11,6 +11,9 @@
 //! | GetMyCaseload | educational_psychologist, advisory_teacher |
 //! | ListSchoolAllocations | la_manager, case_officer |
 //!
+//! Reads of cases and their activity are audited (`crate::store::ReadAction`);
+//! refused requests go to the service's [`RefusalTrail`].
+//!
 //! Allocation spans three services. The case is recorded here first as pending,
 //! with the professional's capacity reserved and held by this attempt's claim;
 //! then the steps of `crate::completion` run: the professional's access to the
@@ -26,6 +29,9 @@ mod handlers;
 mod time;
 mod wire;
 
+use std::sync::Arc;
+
+use sen_platform::audit::{RefusalLimits, RefusalTrail};
 use sen_platform::dates::{Clock, system_clock};
 use sen_platform::identity::Role;
 
@@ -51,6 +57,8 @@ pub struct CaseloadsApi {
     /// The reconciler running beside the service, if any: it stops when the
     /// service's routes are dropped (the server stopped).
     reconciler: Option<std::sync::Arc<Running>>,
+    /// The trail of the requests this service refuses.
+    refusals: Arc<RefusalTrail>,
 }
 
 impl CaseloadsApi {
@@ -62,7 +70,19 @@ impl CaseloadsApi {
     /// A service with its own notion of today.
     pub fn with_clock(store: Store, peers: Peers, today: Clock) -> Self {
         let completion = Completion::new(store.clone(), peers.clone());
-        Self { store, completion, peers, today, reconciler: None }
+        let refusals = RefusalTrail::new(crate::PART, Some(store.refusal_log()), RefusalLimits::default());
+        Self { store, completion, peers, today, reconciler: None, refusals }
+    }
+
+    /// Records refusals one by one up to `limits` (the default: 20 a minute per caller).
+    pub fn with_refusal_limits(mut self, limits: RefusalLimits) -> Self {
+        self.refusals = RefusalTrail::new(crate::PART, Some(self.store.refusal_log()), limits);
+        self
+    }
+
+    /// The trail of the requests this service refuses.
+    pub fn refusals(&self) -> Arc<RefusalTrail> {
+        self.refusals.clone()
     }
 
     /// The service with `reconciler` running beside it for as long as it is served.

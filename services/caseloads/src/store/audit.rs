@@ -1,11 +1,18 @@
 //! The caseloads service's audit trail: what was done to an allocation, by whom
 //! (a person, or the service itself as the `service` role), when and under which
-//! trace. The reconciler writes an entry for each allocation it acts on, in the
-//! same transaction as the change when there is one. Entries name cases,
-//! referrals and statuses, never a pupil.
+//! trace; who read which case and its activity (visits, notes, outcomes: a
+//! child's casework); and which requests the service refused. The reconciler
+//! writes an entry for each allocation it acts on, in the same transaction as
+//! the change when there is one. A read's entries are committed, by group
+//! commit with other reads' ([`GroupCommit`]), before it is answered.
+//! Refusals come from the platform's trail ([`RefusalLog`]), already limited
+//! per caller. Entries name cases, referrals and statuses, never a pupil.
+
+use std::sync::Arc;
 
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sen_platform::audit::{GroupCommit, RefusalLog, RefusalRecord, WriteFuture};
 use sen_platform::identity::{Actor, TenantScope};
 
 use super::Store;
@@ -33,6 +40,31 @@ impl AuditAction {
             Self::AllocationCompleted => "allocation.completed",
             Self::AllocationUndone => "allocation.undone",
             Self::AllocationLeftPending => "allocation.left_pending",
+        }
+    }
+}
+
+/// The writer of reads' (and refusals') audit entries.
+pub(super) type Audits = GroupCommit<audit_event::ActiveModel>;
+
+/// What a read of cases was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadAction {
+    /// One case (`GetCase`).
+    Case,
+    /// A case's activity: visits, notes, outcomes (`ListCaseActivity`).
+    Activity,
+    /// A professional's own open cases (`GetMyCaseload`).
+    Caseload,
+}
+
+impl ReadAction {
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Case => "case.read",
+            Self::Activity => "case.activity_read",
+            Self::Caseload => "case.caseload_read",
         }
     }
 }
@@ -73,6 +105,39 @@ pub(super) async fn write(
 }
 
 impl Store {
+    /// Records that `actor` read `cases` (`action`), returning once the entries
+    /// are committed: a read is answered only after this succeeds.
+    pub async fn audit_reads(
+        &self,
+        tenant: &TenantScope,
+        actor: &Actor,
+        cases: &[&case::Model],
+        action: ReadAction,
+    ) -> Result<()> {
+        let at = Utc::now();
+        let entries = cases
+            .iter()
+            .map(|row| audit_event::ActiveModel {
+                la_code: Set(tenant.key()),
+                person: Set(actor.person.clone()),
+                role: Set(actor.role.as_str().to_owned()),
+                case_id: Set(Some(row.id)),
+                referral_id: Set(Some(row.referral_id)),
+                action: Set(action.code().to_owned()),
+                detail: Set(String::new()),
+                at: Set(at),
+                trace_id: Set(actor.trace_id.clone()),
+                ..Default::default()
+            })
+            .collect();
+        Ok(self.audits.record(entries).await?)
+    }
+
+    /// Where the service's refusal trail writes: this store's audit entries.
+    pub fn refusal_log(&self) -> Arc<dyn RefusalLog> {
+        Arc::new(Refusals(self.audits.clone()))
+    }
+
     /// Writes `note` about `row`, on its own.
     pub async fn audit(&self, tenant: &TenantScope, row: &case::Model, note: &AuditNote<'_>) -> Result<()> {
         write(&self.db, tenant, row, note).await
@@ -85,5 +150,30 @@ impl Store {
             .order_by_asc(audit_event::Column::Id)
             .all(&self.db)
             .await?)
+    }
+}
+
+/// The refusal trail's rows, in the audit entries.
+struct Refusals(Audits);
+
+impl RefusalLog for Refusals {
+    fn write(&self, record: RefusalRecord) -> WriteFuture<'_> {
+        Box::pin(async move {
+            let entry = audit_event::ActiveModel {
+                la_code: Set(record.tenant_key()),
+                person: Set(record.person()),
+                role: Set(record.role()),
+                case_id: Set(None),
+                referral_id: Set(None),
+                action: Set(record.action()),
+                detail: Set(record.detail()),
+                at: Set(record.at()),
+                trace_id: Set(record.trace_id()),
+                ..Default::default()
+            };
+            if let Err(error) = self.0.record(vec![entry]).await {
+                tracing::error!(%error, "a refusal could not be written to the audit trail");
+            }
+        })
     }
 }

@@ -10,13 +10,15 @@ mod allocations;
 mod audit;
 mod cases;
 mod claims;
+mod forget;
 mod professionals;
 mod sessions;
 
 pub use allocations::CaseDraft;
-pub use audit::{AuditAction, AuditNote};
+pub use audit::{AuditAction, AuditNote, ReadAction};
 pub use cases::{NewActivity, case_status};
 pub use claims::{Claim, PendingAllocation};
+pub use forget::Forgotten;
 pub use professionals::{NewProfessional, capacity_of};
 pub use sessions::SchoolUse;
 
@@ -30,18 +32,22 @@ use crate::migration::Migrator;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// The writer of reads' and refusals' audit entries.
+    audits: audit::Audits,
 }
 
 impl Store {
-    /// Connects to `url` and brings the schema up to date.
+    /// Connects to `url` and brings the schema up to date. Must be called on a
+    /// tokio runtime (it starts the writer of the audit entries).
     pub async fn connect(url: &str, pool: &PoolConfig) -> anyhow::Result<Self> {
         let db = sen_platform::db::connect_and_migrate::<Migrator>(url, pool).await?;
-        Ok(Self { db })
+        Ok(Self::from_connection(db))
     }
 
     /// A store over `db`, already opened and migrated: for callers that watch the
     /// statements it runs (the query-plan test sets a metric callback on it).
+    /// Must be called on a tokio runtime.
     pub fn from_connection(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self { audits: audit::Audits::start(db.clone()), db }
     }
 }

@@ -130,6 +130,9 @@ impl Grant {
             return Err("person id is empty".into());
         }
         match (self.role.has_tenant(), self.tenant) {
+            // A service may call about every tenant at once (the retention pass's
+            // listing); every tenant-scoped method still refuses it.
+            (true, None) if self.role == Role::Service => {}
             (true, None) => return Err(format!("role {} needs a tenant", self.role)),
             (false, Some(_)) => return Err(format!("role {} has no tenant", self.role)),
             _ => {}
@@ -228,11 +231,35 @@ impl Identity {
     }
 
     /// The verified caller of `request`, refused unless their role is one of `allowed`:
-    /// the first line of every handler.
+    /// the first line of every handler. A service token for every tenant at once
+    /// is refused here whatever the method, so no handler can mistake its missing
+    /// tenant for a platform operator's or reach past a tenant with it.
     pub fn caller<T>(request: &Request<T>, allowed: &[Role]) -> Result<Identity, Status> {
+        let who = Self::of(request)?;
+        if who.is_for_every_tenant() {
+            return Err(AccessDenied(
+                "a service token for every authority is taken by no method but TakeErasures".into(),
+            )
+            .into());
+        }
+        who.require_role(allowed)?;
+        Ok(who)
+    }
+
+    /// As [`Identity::caller`], also admitting a service token for every tenant
+    /// at once: for the one method that lists across authorities (the pupils
+    /// service's `TakeErasures`, the retention pass's work). Its handler must treat
+    /// [`Identity::tenant`] `None` as every authority and answer ids only.
+    pub fn caller_across_tenants<T>(request: &Request<T>, allowed: &[Role]) -> Result<Identity, Status> {
         let who = Self::of(request)?;
         who.require_role(allowed)?;
         Ok(who)
+    }
+
+    /// Whether this is a service's token for every tenant at once
+    /// ([`ServiceIdentity::token_for_every_tenant`]).
+    pub fn is_for_every_tenant(&self) -> bool {
+        self.role == Role::Service && self.tenant.is_none()
     }
 
     /// Who did it, for the audit trail and timelines.
@@ -397,6 +424,26 @@ mod tests {
         assert_eq!(caseload.person(), "ep-7");
         assert!(!Scope::Caseload(caseload).reaches(Urn::parse("100001").unwrap()));
         assert!(who.tenant_scope().is_err());
+    }
+
+    #[test]
+    fn a_service_token_for_every_tenant_is_refused_by_every_method_but_the_one_across_tenants() {
+        assert!(grant(Role::Service, None, None).validate().is_ok());
+        let who = Identity::verified("caseloads".into(), Role::Service, None, None, "t");
+        assert!(who.is_for_every_tenant());
+        assert!(who.scope().is_err() && who.tenant_scope().is_err(), "it holds no tenant's scope");
+        let mut request = Request::new(());
+        request.extensions_mut().insert(who);
+        let refused = Identity::caller(&request, &[Role::Service]).unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+        assert!(Identity::caller_across_tenants(&request, &[Role::Service]).is_ok());
+        assert!(Identity::caller_across_tenants(&request, &[Role::LaManager]).is_err(), "its role is still checked");
+
+        let one_tenant = Identity::verified("caseloads".into(), Role::Service, LaCode::parse("886").ok(), None, "t");
+        assert!(!one_tenant.is_for_every_tenant());
+        let mut request = Request::new(());
+        request.extensions_mut().insert(one_tenant);
+        assert!(Identity::caller(&request, &[Role::Service]).is_ok());
     }
 
     #[test]

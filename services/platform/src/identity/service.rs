@@ -48,4 +48,12 @@ impl ServiceIdentity {
         let grant = Grant { person: self.name.clone(), role: Role::Service, tenant: Some(tenant), school: None };
         self.signer.mint(&grant, LIFETIME)
     }
+
+    /// A token for one call about every tenant at once, for the few service-only
+    /// methods that take one (the retention pass listing what is due across
+    /// authorities); every tenant-scoped method refuses it.
+    pub fn token_for_every_tenant(&self) -> Result<String, String> {
+        let grant = Grant { person: self.name.clone(), role: Role::Service, tenant: None, school: None };
+        self.signer.mint(&grant, LIFETIME)
+    }
 }

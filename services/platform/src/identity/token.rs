@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use tonic::{Request, Status};
 
 use super::cache::TokenCache;
-use super::{AUDIENCE, Grant, IDENTITY_METADATA_KEY, Identity, LEEWAY_SECONDS, MAX_TOKEN_LIFETIME, Role};
+use super::{
+    AUDIENCE, GATEWAY_ISSUER, Grant, IDENTITY_METADATA_KEY, Identity, LEEWAY_SECONDS, MAX_TOKEN_LIFETIME, Role,
+};
 use crate::ids::{LaCode, Urn};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -78,6 +80,9 @@ impl IdentitySigner {
     /// Signs a token for `grant` lasting `lifetime` (at most [`MAX_TOKEN_LIFETIME`]).
     pub fn mint(&self, grant: &Grant, lifetime: Duration) -> Result<String, String> {
         grant.validate()?;
+        if grant.role == Role::Service && self.issuer == GATEWAY_ISSUER {
+            return Err("the gateway vouches for people only, never for one of the platform's services".into());
+        }
         if lifetime > MAX_TOKEN_LIFETIME || lifetime.is_zero() {
             return Err(format!("lifetime must be between 1 second and {}h", MAX_TOKEN_LIFETIME.as_secs() / 3600));
         }
@@ -270,6 +275,11 @@ impl tonic::service::Interceptor for AttachBearer {
 
 fn identity_from_claims(claims: Claims, token: &str) -> Result<Identity, TokenError> {
     let role = Role::parse(&claims.role).map_err(TokenError::Claims)?;
+    // What the gateway signs is a person's identity; a service's comes from the
+    // service's own key (or, embedded, the development issuer).
+    if role == Role::Service && claims.iss == GATEWAY_ISSUER {
+        return Err(TokenError::Claims("the gateway never vouches for a service".into()));
+    }
     let tenant = claims.tenant.as_deref().map(LaCode::parse).transpose().map_err(TokenError::Claims)?;
     let school = claims.school.as_deref().map(Urn::parse).transpose().map_err(TokenError::Claims)?;
     let grant = Grant { person: claims.sub, role, tenant, school };
@@ -284,7 +294,7 @@ fn unix_now() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::super::tests::grant;
-    use super::super::{DEV_ISSUER, DevIssuer, GATEWAY_ISSUER};
+    use super::super::{DEV_ISSUER, DevIssuer};
     use super::*;
 
     #[test]
@@ -314,6 +324,37 @@ mod tests {
         };
         let dev_token = dev.signer.mint(&grant(Role::LaManager, Some("886"), None), Duration::from_secs(60)).unwrap();
         assert!(gateway_only.verify(&dev_token).is_err(), "development tokens are not gateway tokens");
+    }
+
+    #[test]
+    fn the_gateway_neither_mints_nor_passes_a_service_token() {
+        let dev = DevIssuer::generate().unwrap();
+        let gateway = IdentitySigner { issuer: GATEWAY_ISSUER.into(), ..dev.signer.clone() };
+        let every_tenant = grant(Role::Service, None, None);
+        assert!(gateway.mint(&every_tenant, Duration::from_secs(60)).unwrap_err().contains("never"));
+        assert!(gateway.mint(&grant(Role::Service, Some("886"), None), Duration::from_secs(60)).is_err());
+        assert!(gateway.mint(&grant(Role::LaManager, Some("886"), None), Duration::from_secs(60)).is_ok());
+
+        // Signed with the gateway's key by other means, it is still refused.
+        let claims = Claims {
+            iss: GATEWAY_ISSUER.into(),
+            aud: AUDIENCE.into(),
+            sub: "caseloads".into(),
+            role: "service".into(),
+            tenant: None,
+            school: None,
+            iat: unix_now(),
+            exp: unix_now() + 60,
+        };
+        let forged = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &dev.signer.key).unwrap();
+        let trusting_the_gateway = IdentityVerifier {
+            issuers: vec![GATEWAY_ISSUER.into(), DEV_ISSUER.into()],
+            verified: Arc::new(TokenCache::new(8)),
+            ..dev.verifier.clone()
+        };
+        assert!(matches!(trusting_the_gateway.verify(&forged), Err(TokenError::Claims(_))));
+        let service = dev.signer.mint(&every_tenant, Duration::from_secs(60)).unwrap();
+        assert!(trusting_the_gateway.verify(&service).unwrap().is_for_every_tenant(), "the service's own issuer may");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use sen_proto::v1::pupils_service_server::PupilsService;
 use tonic::{Request, Response, Status};
 
 use super::{AUDITORS, EDITORS, PupilsApi, READERS, SERVICES, TEAM, reports, requests, wire};
-use crate::domain::{Pupil, is_review_overdue};
+use crate::domain::{Pupil, academic_year_start, is_review_overdue, transfer_cohorts};
 use crate::error::Error;
 use crate::store::EhcpView;
 
@@ -286,8 +286,9 @@ impl PupilsService for PupilsApi {
         let req = request.get_ref();
         let (today, page, window) =
             requests::window_report(req.as_of.as_ref(), req.page.as_ref(), req.window_days, 365, (self.today)())?;
-        let candidates = self.store.transfer_candidates(&scope).await?;
         let schools: HashMap<Urn, _> = self.schools.all(who.token()).await?.into_iter().map(|s| (s.urn, s)).collect();
+        let cohorts = transfer_cohorts(schools.values().map(|s| (s.urn.as_i32(), &s.stage)), academic_year_start(today));
+        let candidates = self.store.transfer_candidates(&scope, &cohorts).await?;
         let candidates = candidates
             .into_iter()
             .map(|c| Ok((Self::to_pupil(c.pupil.clone())?, c)))
@@ -360,6 +361,14 @@ impl PupilsService for PupilsApi {
         let (person, case_ref) = requests::case_access(&req.person, &req.case_ref)?;
         let row = self.store.revoke_case_access(&who.tenant_scope()?, &actor, req.pupil_id, &person, &case_ref).await?;
         Ok(Response::new(wire::access_to_proto(&row)))
+    }
+
+    async fn take_erasures(&self, request: Request<pb::TakeErasuresRequest>) -> Reply<pb::TakeErasuresResponse> {
+        self.take_erasures_for(request).await
+    }
+
+    async fn erase_pupil(&self, request: Request<pb::ErasePupilRequest>) -> Reply<pb::ErasePupilResponse> {
+        self.erase_pupil_for(request).await
     }
 
     async fn list_audit_events(

@@ -11,12 +11,15 @@
 //! | RecordAnnualReview, RecordTransferDecision | la_manager, case_officer |
 //! | GrantCaseAccess, RevokeCaseAccess | service (the caseloads service) |
 //! | ListAuditEvents | la_manager |
+//! | TakeErasures, ErasePupil | service (the caseloads service's retention pass) |
 
 mod handlers;
 mod reports;
 mod requests;
+mod retention;
 mod wire;
 
+use sen_platform::audit::{RefusalLimits, RefusalTrail};
 use sen_platform::dates::{Clock, system_clock};
 use sen_platform::identity::Role;
 
@@ -36,6 +39,10 @@ pub struct PupilsApi {
     store: Store,
     schools: Schools,
     today: Clock,
+    /// The trail of the requests this service refuses.
+    refusals: std::sync::Arc<RefusalTrail>,
+    /// Each authority's retention period, and the count of erasures.
+    retention: crate::retention::Retention,
 }
 
 impl PupilsApi {
@@ -46,6 +53,25 @@ impl PupilsApi {
 
     /// A service with its own notion of today.
     pub fn with_clock(store: Store, schools: Schools, today: Clock) -> Self {
-        Self { store, schools, today }
+        let refusals = RefusalTrail::new(crate::PART, Some(store.refusal_log()), RefusalLimits::default());
+        Self { store, schools, today, refusals, retention: Default::default() }
+    }
+
+    /// Records refusals one by one up to `limits` (the default: 20 a minute per caller).
+    pub fn with_refusal_limits(mut self, limits: RefusalLimits) -> Self {
+        self.refusals = RefusalTrail::new(crate::PART, Some(self.store.refusal_log()), limits);
+        self
+    }
+
+    /// Erases pupils past `retention`'s periods, counting them in its metrics
+    /// (the default: 31 years for every authority, counted in a registry of its own).
+    pub fn with_retention(mut self, retention: crate::retention::Retention) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// The trail of the requests this service refuses.
+    pub fn refusals(&self) -> std::sync::Arc<RefusalTrail> {
+        self.refusals.clone()
     }
 }

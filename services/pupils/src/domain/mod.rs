@@ -6,8 +6,10 @@
 
 mod codes;
 mod pupil;
+mod retention;
 mod review;
 mod transfer;
+mod transfer_cohorts;
 mod upn;
 mod year;
 
@@ -15,6 +17,9 @@ pub use codes::{BroadArea, NATIONAL_EHC_PLAN, NATIONAL_SEN_SUPPORT, NationalFigu
 pub use pupil::{
     Pupil, PupilDetails, SenRecord, SupportOutcome, birth_cohort, check_date_of_birth, clean_line, clean_text,
     cohort_in_year, minutes_per_week, nc_year_of_cohort, optional_line, optional_text,
+};
+pub use retention::{
+    DEFAULT_RETENTION_YEARS, MAX_RETENTION_YEARS, RetentionPolicy, is_past_retention, latest_birth_past, retention_ends,
 };
 pub use review::{
     AMENDED_PLAN_WEEKS, DECISION_DAYS, REPORT_DAYS, REVIEW_INTERVAL_MONTHS, ReviewDecision, StepStatus,
@@ -24,5 +29,6 @@ pub use transfer::{
     POST16_MOVE_NOTICE_MONTHS, PhaseTransfer, RAG_AMBER_WITHIN_DAYS, RAG_RED_WITHIN_DAYS, Rag, SchoolStage,
     TransferKind, days_left, next_transfer, post16_move_deadline, transfer_deadline, transfer_rag,
 };
+pub use transfer_cohorts::{TransferCohorts, UNKNOWN_SCHOOL_STAGE, transfer_cohorts};
 pub use upn::Upn;
 pub use year::{NcYear, academic_year_start, nc_year_for, nc_year_in};

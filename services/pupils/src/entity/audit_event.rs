@@ -1,4 +1,5 @@
-//! `audit_events`: who read or changed which pupil's record, and when.
+//! `audit_events`: who read or changed which pupil's record, and when; and
+//! which requests the service refused.
 
 use sea_orm::entity::prelude::*;
 
@@ -17,8 +18,10 @@ pub struct Model {
     pub role: String,
     /// The pupil concerned.
     pub pupil_id: Option<i32>,
-    /// What was done, e.g. `pupil.read`.
+    /// What was done, e.g. `pupil.read`, `refused.not_found`.
     pub action: String,
+    /// More about it: the method a refused request asked for (never its body).
+    pub detail: Option<String>,
     /// When.
     pub at: DateTimeUtc,
     /// Trace of the request.

@@ -5,6 +5,7 @@ pub mod annual_review;
 pub mod audit_event;
 pub mod case_access;
 pub mod ehcp;
+pub mod erasure;
 pub mod provision;
 pub mod pupil;
 pub mod pupil_history;

@@ -5,6 +5,9 @@ use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_pupils;
 mod m20261222_000002_index_tenant_lists;
+mod m20261230_000003_audit_detail;
+mod m20270105_000004_create_erasures;
+mod m20270108_000005_register_tallies;
 
 /// The pupils service's migrations, oldest first.
 pub struct Migrator;
@@ -15,6 +18,9 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_create_pupils::Migration),
             Box::new(m20261222_000002_index_tenant_lists::Migration),
+            Box::new(m20261230_000003_audit_detail::Migration),
+            Box::new(m20270105_000004_create_erasures::Migration),
+            Box::new(m20270108_000005_register_tallies::Migration),
         ]
     }
 

@@ -25,6 +25,7 @@ impl Store {
         let scope = Scope::Tenant(tenant.clone());
         let txn = self.db.begin().await?;
         let pupil = super::load_visible(&txn, &scope, pupil_id).await?;
+        Self::refuse_while_erasing(&txn, &tenant.key(), pupil.id).await?;
         if let Some(open) = self.open_grant(&txn, tenant, pupil.id, person, case_ref).await? {
             return Ok(open);
         }

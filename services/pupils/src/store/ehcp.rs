@@ -11,7 +11,7 @@ use sen_platform::identity::Scope;
 use sen_platform::paging::Page;
 
 use super::{Actor, Store, audit_one, load_visible, visible};
-use crate::domain::{ReviewDecision, next_review_due};
+use crate::domain::{ReviewDecision, TransferCohorts, next_review_due};
 use crate::entity::{annual_review, ehcp, pupil};
 use crate::error::{Error, Result};
 
@@ -166,20 +166,36 @@ impl Store {
         Ok(EhcpView { pupil, ehcp: plan })
     }
 
-    /// Every pupil within `scope` with an active plan, for the transfer list (the
-    /// caller audits the ones it shows).
-    pub async fn transfer_candidates(&self, scope: &Scope) -> Result<Vec<TransferCandidate>> {
-        let plans = ehcp::Entity::find()
-            .filter(ehcp::Column::LaCode.eq(scope.tenant().key()))
-            .filter(ehcp::Column::Status.eq("active"))
-            .filter(ehcp::Column::PupilId.in_subquery(pupils_in(scope)))
-            .all(&self.read)
-            .await?;
-        let pupils = pupil::Entity::find()
-            .filter(visible(scope))
-            .filter(pupil::Column::SenStatus.eq("E"))
-            .all(&self.read)
-            .await?;
+    /// Every pupil within `scope` with an active plan in a cohort of `cohorts`
+    /// (or whose year group was set by hand), for the transfer list (the caller
+    /// judges each by the transfer rule, and audits the ones it shows).
+    pub async fn transfer_candidates(
+        &self,
+        scope: &Scope,
+        cohorts: &TransferCohorts,
+    ) -> Result<Vec<TransferCandidate>> {
+        let moving = || {
+            let mut moving = Condition::any()
+                .add(pupil::Column::NcYearOverride.is_not_null())
+                .add(pupil::Column::BirthCohort.is_in(cohorts.everywhere.iter().copied()));
+            for (cohort, urns) in &cohorts.at_schools {
+                moving = moving.add(
+                    Condition::all()
+                        .add(pupil::Column::BirthCohort.eq(*cohort))
+                        .add(pupil::Column::SchoolUrn.is_in(urns.iter().copied())),
+                );
+            }
+            Condition::all().add(visible(scope)).add(pupil::Column::SenStatus.eq("E")).add(moving)
+        };
+        let candidates = Query::select().column(pupil::Column::Id).from(pupil::Entity).cond_where(moving()).to_owned();
+        let (plans, pupils) = tokio::try_join!(
+            ehcp::Entity::find()
+                .filter(ehcp::Column::LaCode.eq(scope.tenant().key()))
+                .filter(ehcp::Column::Status.eq("active"))
+                .filter(ehcp::Column::PupilId.in_subquery(candidates))
+                .all(&self.read),
+            pupil::Entity::find().filter(moving()).all(&self.read),
+        )?;
         let mut by_id: std::collections::HashMap<i32, pupil::Model> = pupils.into_iter().map(|p| (p.id, p)).collect();
         Ok(plans
             .into_iter()

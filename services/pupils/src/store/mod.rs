@@ -11,12 +11,14 @@ mod convert;
 mod ehcp;
 mod pupils;
 mod read_audits;
+mod retention;
 mod seed;
 mod stats;
 mod support;
 
 pub use ehcp::{AnnualReviewInput, EhcpView, ReviewDueRow, TransferCandidate};
 pub use pupils::{NewEhcp, PupilFilter, SenChange};
+pub use retention::{DueErasure, ERASED, ERASING, RETENTION_ACTOR, Removed};
 pub use seed::{SeedPlan, SeedPupil};
 pub use stats::RegisterCount;
 pub use support::{NewCycle, NewProvision};
@@ -74,7 +76,12 @@ impl Store {
     /// Records that the caller read `pupils` (`action`), returning once the
     /// entries are committed: a read is answered only after this succeeds.
     async fn audit_read(&self, scope: &Scope, actor: &Actor, pupils: &[i32], action: &str) -> Result<()> {
-        self.read_audits.record(audit_entries(scope, actor, pupils, action)).await
+        Ok(self.read_audits.record(audit_entries(scope, actor, pupils, action)).await?)
+    }
+
+    /// Where the service's refusal trail writes: this store's audit entries.
+    pub fn refusal_log(&self) -> std::sync::Arc<dyn sen_platform::audit::RefusalLog> {
+        read_audits::refusal_log(&self.read_audits)
     }
 }
 
@@ -114,7 +121,7 @@ async fn load_visible(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Resu
 /// Writes one audit entry per pupil for `action`, in the caller's transaction.
 async fn audit(db: &impl ConnectionTrait, scope: &Scope, actor: &Actor, pupils: &[i32], action: &str) -> Result<()> {
     let rows = audit_entries(scope, actor, pupils, action);
-    for batch in rows.chunks(read_audits::ENTRIES_PER_INSERT) {
+    for batch in rows.chunks(read_audits::entries_per_insert()) {
         audit_event::Entity::insert_many(batch.to_vec()).exec(db).await?;
     }
     Ok(())

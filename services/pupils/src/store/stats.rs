@@ -1,7 +1,13 @@
-//! Register counts for the statistics: one grouped query over the pupils table,
-//! never one per pupil.
+//! Register counts for the statistics. For a whole authority or one school they
+//! are read from `register_tallies`, which triggers keep in the same
+//! transaction as every change of a pupil (migration
+//! `m20270108_000005_register_tallies`): a few thousand rows rather than every
+//! pupil grouped on each request. A professional's caseload is a list of
+//! pupils, not a slice of the tallies, so it is grouped from the pupils table
+//! (one grouped query, never one per pupil).
 
-use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Alias, Expr, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, StatementBuilder};
 use sen_platform::identity::Scope;
 
 use super::{Store, visible};
@@ -25,9 +31,46 @@ pub struct RegisterCount {
     pub pupils: i64,
 }
 
+impl RegisterCount {
+    /// A tally row as a count: the tallies hold an empty need or year group
+    /// where the pupils table holds none.
+    fn from_tally(mut self) -> Self {
+        self.primary_need = self.primary_need.filter(|need| !need.is_empty());
+        self.nc_year_override = self.nc_year_override.filter(|year| !year.is_empty());
+        self
+    }
+}
+
 impl Store {
-    /// Pupils within `scope` grouped by school, status, primary need and cohort.
+    /// Pupils within `scope` grouped by school, status, primary need and cohort
+    /// (pupils not on the SEN register by school and status alone: their need
+    /// and year are not counted).
     pub async fn register_counts(&self, scope: &Scope) -> Result<Vec<RegisterCount>> {
+        let school = match scope {
+            Scope::Tenant(_) => None,
+            Scope::School(school) => Some(school.urn().as_i32()),
+            Scope::Caseload(_) => return self.grouped_pupils(scope).await,
+        };
+        let tallies = Alias::new("register_tallies");
+        let mut query = Query::select();
+        query
+            .columns(
+                ["school_urn", "sen_status", "primary_need", "birth_cohort", "nc_year_override", "pupils"]
+                    .map(Alias::new),
+            )
+            .from(tallies)
+            .and_where(Expr::col(Alias::new("la_code")).eq(scope.tenant().key()))
+            .and_where(Expr::col(Alias::new("pupils")).gt(0));
+        if let Some(urn) = school {
+            query.and_where(Expr::col(Alias::new("school_urn")).eq(urn));
+        }
+        let backend = self.read.get_database_backend();
+        let rows = RegisterCount::find_by_statement(StatementBuilder::build(&query, &backend)).all(&self.read).await?;
+        Ok(rows.into_iter().map(RegisterCount::from_tally).collect())
+    }
+
+    /// Pupils within `scope` grouped from the pupils table.
+    async fn grouped_pupils(&self, scope: &Scope) -> Result<Vec<RegisterCount>> {
         Ok(pupil::Entity::find()
             .select_only()
             .column(pupil::Column::SchoolUrn)

@@ -13,14 +13,14 @@ use sen_proto::v1::referrals_service_server::ReferralsService;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use super::{READERS, ReferralsApi, SERVICES, SUBMITTERS, TEAM, WITHDRAWERS, WORKERS, stats, wire};
+use super::{READERS, ReferralsApi, SERVICES, SUBMITTERS, TEAM, WITHDRAWERS, WORKERS, stats, watch_audit, wire};
 use crate::domain::{
     AssessmentDecision, ClockException, Event, PlanDecision, ReferralKind, check_on_roll, check_support_is_own,
     event_note, health, months_ending, series_months, timeliness,
 };
 use crate::entity::referral;
 use crate::error::Error;
-use crate::store::{ReferralFilter, Store, clock_dates};
+use crate::store::{ReadAction, ReferralFilter, Store, clock_dates};
 
 type Reply<T> = Result<Response<T>, Status>;
 
@@ -78,8 +78,11 @@ impl ReferralsService for ReferralsApi {
         let who = Identity::caller(&request, READERS)?;
         let req = request.get_ref();
         let today = checked_as_of(req.as_of.as_ref(), (self.today)())?;
-        let row = self.store.get(&who.scope()?, req.id).await?;
-        Ok(Response::new(wire::referral_to_proto(&row, today)?))
+        let scope = who.scope()?;
+        let row = self.store.get(&scope, req.id).await?;
+        let answer = wire::referral_to_proto(&row, today)?;
+        self.store.audit_reads(&scope, &who.actor(), &[row.id], ReadAction::Read, "").await?;
+        Ok(Response::new(answer))
     }
 
     async fn list_referrals(&self, request: Request<pb::ListReferralsRequest>) -> Reply<pb::ListReferralsResponse> {
@@ -104,8 +107,11 @@ impl ReferralsService for ReferralsApi {
             submitted_by: (older_than_days > 0).then(|| Store::submitted_before(today, older_than_days)),
             overdue_on: req.overdue.then_some(today),
         };
-        let (rows, next_page_token) = self.store.list(&who.scope()?, &filter, &page).await?;
+        let scope = who.scope()?;
+        let (rows, next_page_token) = self.store.list(&scope, &filter, &page).await?;
         let referrals = rows.iter().map(|r| wire::referral_to_proto(r, today)).collect::<Result<Vec<_>, Error>>()?;
+        let shown: Vec<i32> = rows.iter().map(|r| r.id).collect();
+        self.store.audit_reads(&scope, &who.actor(), &shown, ReadAction::List, "").await?;
         Ok(Response::new(pb::ListReferralsResponse { referrals, next_page_token }))
     }
 
@@ -137,12 +143,28 @@ impl ReferralsService for ReferralsApi {
         self.reply(&row)
     }
 
+    async fn forget_pupil(&self, request: Request<pb::ForgetPupilRequest>) -> Reply<pb::ForgetPupilResponse> {
+        let who = Identity::caller(&request, SERVICES)?;
+        let pupil_id = request.get_ref().pupil_id;
+        let forgotten = self.store.forget_pupil(&who.tenant_scope()?, pupil_id).await?;
+        tracing::info!(pupil_id, referrals = forgotten.referrals, "a pupil past retention forgotten");
+        let count = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+        Ok(Response::new(pb::ForgetPupilResponse {
+            referrals: count(forgotten.referrals),
+            timeline_entries: count(forgotten.timeline_entries),
+        }))
+    }
+
     async fn get_referral_timeline(
         &self,
         request: Request<pb::GetReferralTimelineRequest>,
     ) -> Reply<pb::ReferralTimeline> {
         let who = Identity::caller(&request, READERS)?;
-        let entries = self.store.timeline(&who.scope()?, request.get_ref().id).await?;
+        let scope = who.scope()?;
+        let entries = self.store.timeline(&scope, request.get_ref().id).await?;
+        if let Some(first) = entries.first() {
+            self.store.audit_reads(&scope, &who.actor(), &[first.referral_id], ReadAction::Timeline, "").await?;
+        }
         Ok(Response::new(pb::ReferralTimeline { entries: entries.iter().map(wire::entry_to_proto).collect() }))
     }
 
@@ -151,8 +173,10 @@ impl ReferralsService for ReferralsApi {
     async fn watch_referrals(&self, request: Request<pb::WatchReferralsRequest>) -> Reply<Self::WatchReferralsStream> {
         let who = Identity::caller(&request, READERS)?;
         let start = wire::watch_start(request.get_ref())?;
-        let watching = self.feed.watch(who.scope()?, start).await?;
-        let mut response = Response::new(watching.changes);
+        let scope = who.scope()?;
+        let watching = self.feed.watch(scope.clone(), start).await?;
+        let changes = watch_audit::audited(watching.changes, self.store.clone(), scope, who.actor());
+        let mut response = Response::new(changes);
         // The position to resume from before any change has arrived.
         response.metadata_mut().insert(sen_proto::WATCH_POSITION_METADATA, watching.after.get().into());
         Ok(response)

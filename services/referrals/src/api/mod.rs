@@ -9,17 +9,24 @@
 //! | ChangeReferralStatus: withdraw | senco (the submitting school), case_officer |
 //! | ChangeReferralStatus: start, close | the allocated professional, la_manager, case_officer |
 //! | MarkAllocated | service (the caseloads service) |
+//! | ForgetPupil | service (the caseloads service's retention pass) |
 //! | RecordAssessmentDecision, RecordPlanDecision, RecordFinalPlanIssued, RecordClockException, GetStatutoryClockReport, GetReferralStats | la_manager, case_officer |
 //!
 //! Every change reaches watchers through the live feed ([`crate::feed`]): the
 //! store hands it over, and `WatchReferrals` follows it.
+//!
+//! Every read is audited (`crate::store::ReadAction`): a referral, each referral
+//! of a list page, a timeline, and the referrals a watch delivered
+//! (`watch_audit`); refused requests go to the service's [`RefusalTrail`].
 
 mod handlers;
 mod stats;
+mod watch_audit;
 mod wire;
 
 use std::sync::Arc;
 
+use sen_platform::audit::{RefusalLimits, RefusalTrail};
 use sen_platform::dates::{Clock, system_clock};
 use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
@@ -59,6 +66,7 @@ pub struct ReferralsApi {
     pupils: Pupils,
     today: Clock,
     feed: Arc<Feed>,
+    refusals: Arc<RefusalTrail>,
 }
 
 impl ReferralsApi {
@@ -78,12 +86,25 @@ impl ReferralsApi {
     /// catches up from the outbox.
     pub fn with_watch_buffer(self, changes: usize) -> Self {
         // A new feed takes the store's hand; the old one (and its relay) stops when dropped.
-        Self::with_feed(self.store, self.pupils, self.today, changes)
+        let refusals = self.refusals;
+        Self { refusals, ..Self::with_feed(self.store, self.pupils, self.today, changes) }
+    }
+
+    /// Records refusals one by one up to `limits` (the default: 20 a minute per caller).
+    pub fn with_refusal_limits(mut self, limits: RefusalLimits) -> Self {
+        self.refusals = RefusalTrail::new(crate::PART, Some(self.store.refusal_log()), limits);
+        self
+    }
+
+    /// The trail of the requests this service refuses.
+    pub fn refusals(&self) -> Arc<RefusalTrail> {
+        self.refusals.clone()
     }
 
     fn with_feed(store: Store, pupils: Pupils, today: Clock, buffer: usize) -> Self {
         let feed = Feed::start(&store, describe(today.clone()), buffer);
         let store = store.publishing_to(feed.clone());
-        Self { store, pupils, today, feed }
+        let refusals = RefusalTrail::new(crate::PART, Some(store.refusal_log()), RefusalLimits::default());
+        Self { store, pupils, today, feed, refusals }
     }
 }

@@ -1,5 +1,6 @@
 //! sea-orm entities of the referrals service's own tables.
 
+pub mod audit_event;
 pub mod referral;
 pub mod referral_change;
 pub mod referral_change_horizon;

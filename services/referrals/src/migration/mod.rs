@@ -8,6 +8,7 @@ mod m20261124_000002_create_referral_changes;
 mod m20261201_000003_one_open_ehc_request_per_pupil;
 mod m20261215_000004_keep_referral_changes;
 mod m20261222_000005_page_referrals_by_tenant;
+mod m20261230_000006_create_audit_events;
 
 /// The referrals service's migrations, oldest first.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_one_open_ehc_request_per_pupil::Migration),
             Box::new(m20261215_000004_keep_referral_changes::Migration),
             Box::new(m20261222_000005_page_referrals_by_tenant::Migration),
+            Box::new(m20261230_000006_create_audit_events::Migration),
         ]
     }
 

@@ -5,14 +5,18 @@
 //! [`Publish`] (the live feed, `crate::feed`) inside that transaction and again
 //! once it has committed.
 
+mod audit;
 mod clock;
 mod fingerprint;
+mod forget;
 mod referrals;
 mod seed;
 mod stats;
 
+pub use audit::ReadAction;
 pub use clock::clock_dates;
 pub use fingerprint::fingerprint;
+pub use forget::Forgotten;
 pub use referrals::ReferralFilter;
 pub use seed::SeedReferral;
 pub use stats::DaySubmissions;
@@ -65,19 +69,23 @@ impl fmt::Debug for Publisher {
 pub struct Store {
     db: DatabaseConnection,
     publisher: Option<Publisher>,
+    /// The writer of the audit entries (`audit`).
+    audits: audit::Audits,
 }
 
 impl Store {
-    /// Connects to `url` and brings the schema up to date.
+    /// Connects to `url` and brings the schema up to date. Must be called on a
+    /// tokio runtime (it starts the writer of the audit entries).
     pub async fn connect(url: &str, pool: &PoolConfig) -> anyhow::Result<Self> {
         let db = sen_platform::db::connect_and_migrate::<Migrator>(url, pool).await?;
-        Ok(Self { db, publisher: None })
+        Ok(Self::from_connection(db))
     }
 
     /// A store over `db`, already opened and migrated: for callers that watch the
     /// statements it runs (the query-plan test sets a metric callback on it).
+    /// Must be called on a tokio runtime.
     pub fn from_connection(db: DatabaseConnection) -> Self {
-        Self { db, publisher: None }
+        Self { audits: audit::Audits::start(db.clone()), db, publisher: None }
     }
 
     /// This store, handing every change it makes to `publish` (in place of any before).

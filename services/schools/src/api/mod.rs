@@ -183,9 +183,10 @@ impl SchoolsService for SchoolsApi {
             let message = message?;
             dry_run.get_or_insert(message.dry_run);
             if bytes.len() + message.chunk.len() > MAX_IMPORT_BYTES {
-                return Err(
-                    Error::invalid("chunk", format!("the file is larger than {} MiB", MAX_IMPORT_BYTES >> 20)).into()
-                );
+                return Err(Status::resource_exhausted(format!(
+                    "the file is larger than the {} MiB an import accepts",
+                    MAX_IMPORT_BYTES >> 20
+                )));
             }
             bytes.extend_from_slice(&message.chunk);
         }
@@ -195,13 +196,22 @@ impl SchoolsService for SchoolsApi {
         let extract = tokio::task::spawn_blocking(move || gias::read_extract(&bytes, la_code))
             .await
             .map_err(|e| sen_platform::error::internal("import task failed", &e))?
-            .map_err(|e| Error::invalid("chunk", e.to_string()))?;
+            .map_err(|e| match e {
+                gias::ExtractError::TooManyRows => Status::resource_exhausted(e.to_string()),
+                e => Error::invalid("chunk", e.to_string()).into(),
+            })?;
         let counts = self.store.import_schools(&tenant, &extract.rows, dry_run).await?;
+        let placed_elsewhere = self.store.placed_elsewhere(&tenant, &extract.elsewhere).await?;
+        let other_authority_rows = extract.other_authority_rows.saturating_sub(placed_elsewhere.len() as u64);
+        let mut skipped = extract.skipped;
+        skipped.extend(counts.refused);
+        skipped.extend(placed_elsewhere);
+        skipped.sort_by_key(|row| row.line);
         tracing::info!(
             created = counts.created,
             updated = counts.updated,
             unchanged = counts.unchanged,
-            skipped = extract.skipped.len(),
+            skipped = skipped.len(),
             dry_run,
             "GIAS import"
         );
@@ -209,12 +219,11 @@ impl SchoolsService for SchoolsApi {
             created: counts.created,
             updated: counts.updated,
             unchanged: counts.unchanged,
-            skipped: extract
-                .skipped
+            skipped: skipped
                 .into_iter()
                 .map(|s| pb::SkippedRow { line: s.line, urn: s.urn, reason: s.reason })
                 .collect(),
-            other_authority_rows: extract.other_authority_rows,
+            other_authority_rows,
             dry_run,
         }))
     }

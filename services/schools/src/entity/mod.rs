@@ -2,5 +2,6 @@
 //! crate reads them; other services ask over gRPC.
 
 pub mod authority;
+pub mod gias_area;
 pub mod school;
 pub mod senco_appointment;

@@ -5,6 +5,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_schools;
+mod m20261205_000001_create_gias_areas;
 
 /// The schools service's migrations, oldest first.
 pub struct Migrator;
@@ -12,7 +13,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_create_schools::Migration)]
+        vec![
+            Box::new(m20261124_000001_create_schools::Migration),
+            Box::new(m20261205_000001_create_gias_areas::Migration),
+        ]
     }
 
     fn migration_table_name() -> DynIden {

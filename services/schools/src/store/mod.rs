@@ -3,6 +3,7 @@
 //! on it; a record outside the scope is reported as not found, exactly as a record
 //! that does not exist.
 
+mod areas;
 mod convert;
 mod schools;
 mod sencos;

@@ -13,11 +13,11 @@ use sen_platform::identity::{Scope, TenantScope};
 use sen_platform::ids::Urn;
 use sen_platform::paging::Page;
 
-use super::{Store, convert};
+use super::{Store, areas, convert};
 use crate::domain::{Phase, School, SchoolFields, SencoAppointment};
 use crate::entity::{school, senco_appointment};
 use crate::error::{Error, Result};
-use crate::gias::GiasRow;
+use crate::gias::{GiasRow, Skipped};
 
 /// Open or closed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -51,7 +51,7 @@ pub struct SchoolFilter {
 }
 
 /// What an import did (or, in a dry run, would do).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ImportCounts {
     /// New schools.
     pub created: u32,
@@ -59,6 +59,8 @@ pub struct ImportCounts {
     pub updated: u32,
     /// Schools already up to date.
     pub unchanged: u32,
+    /// Rows not imported because another authority holds their URN.
+    pub refused: Vec<Skipped>,
 }
 
 fn active(tenant: &TenantScope, urn: Urn, fields: &SchoolFields) -> school::ActiveModel {
@@ -139,6 +141,7 @@ impl Store {
         if exists.is_some() {
             return Err(Error::AlreadyExists(format!("school {urn} already exists")));
         }
+        areas::check(&self.db, tenant, urn).await?;
         // The unique index on (tenant, URN) settles a race between two creators.
         let row = active(tenant, urn, fields)
             .insert(&self.db)
@@ -266,8 +269,9 @@ impl Store {
         Ok((schools, token))
     }
 
-    /// Inserts or updates the tenant's schools from GIAS rows, all or nothing.
-    /// A dry run does the same work and rolls it back.
+    /// Inserts or updates the tenant's schools from GIAS rows, all or nothing, and
+    /// claims their URNs for the tenant; a row whose URN another authority holds is
+    /// refused and reported. A dry run does the same work and rolls it back.
     pub async fn import_schools(&self, tenant: &TenantScope, rows: &[GiasRow], dry_run: bool) -> Result<ImportCounts> {
         if self.own_authority(tenant).await?.is_none() {
             return Err(Error::FailedPrecondition(format!("authority {} is not registered", tenant.la_code())));
@@ -280,10 +284,22 @@ impl Store {
             .into_iter()
             .map(|row| (row.urn, row))
             .collect();
+        let urns: Vec<i32> = rows.iter().map(|row| row.urn.as_i32()).collect();
+        let (held_elsewhere, held) = areas::holders(&txn, tenant, &urns).await?;
         let mut counts = ImportCounts::default();
         let mut new_rows = Vec::new();
+        let mut claims = Vec::new();
         for row in rows {
-            match existing.get(&row.urn.as_i32()) {
+            let urn = row.urn.as_i32();
+            if held_elsewhere.contains(&urn) {
+                let reason = format!("{}; the row was not imported", areas::elsewhere(row.urn));
+                counts.refused.push(Skipped { line: row.line, urn: row.urn.to_string(), reason });
+                continue;
+            }
+            if !held.contains(&urn) {
+                claims.push(urn);
+            }
+            match existing.get(&urn) {
                 None => {
                     new_rows.push(active(tenant, row.urn, &row.fields));
                     counts.created += 1;
@@ -308,6 +324,7 @@ impl Store {
                 })
             })?;
         }
+        areas::claim(&txn, tenant, &claims).await?;
         if dry_run {
             txn.rollback().await?;
         } else {

@@ -5,11 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sen_gateway::oidc::testing::StubProvider;
+use sen_gateway::sessions::{SessionKey, SessionKeySet, SessionStore};
 use sen_gateway::upstream::Upstreams;
 use sen_platform::identity::{GATEWAY_ISSUER, IdentitySigner};
 
 use super::*;
-use crate::session::SessionKeys;
+use crate::session::Sessions;
 use crate::signin::Login;
 
 const CLIENT: &str = "sen-web";
@@ -19,7 +20,9 @@ struct Site {
     login: Arc<ProviderLogin>,
     client: reqwest::Client,
     provider: StubProvider,
+    web: Arc<Web>,
     server: tokio::task::JoinHandle<()>,
+    _store: tempfile::TempDir,
 }
 
 impl Drop for Site {
@@ -42,18 +45,22 @@ async fn site(configure: impl FnOnce(&mut LoginSettings)) -> Site {
     configure(&mut settings);
     let pem = key_pem();
     let login = Arc::new(ProviderLogin::new(settings, &provider.settings("sen-api"), pem.as_bytes()).expect("a login"));
+    let folder = tempfile::tempdir().expect("a folder");
+    let url = sen_platform::config::sqlite_url(&folder.path().join("data").join("gateway.db"));
+    let store = SessionStore::connect(&url, &Default::default()).await.expect("the session store");
+    let keys = SessionKeySet::new(SessionKey::from_pem(pem.as_bytes()).expect("a session key"), Vec::new());
     let web = Arc::new(Web {
         upstreams: Upstreams::new(Vec::new()),
         internal: IdentitySigner::from_pem(pem.as_bytes(), GATEWAY_ISSUER).expect("a signer"),
-        sessions: SessionKeys::from_pem(pem.as_bytes()).expect("session keys"),
+        sessions: Sessions::new(keys, store, Some(Duration::from_secs(3600))),
         secure_cookies: true,
     });
-    let app = crate::router(web, Login::Provider(login.clone()));
+    let app = crate::router(web.clone(), Login::Provider(login.clone()));
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("a client");
-    Site { address, login, client, provider, server }
+    Site { address, login, client, provider, web, server, _store: folder }
 }
 
 impl Site {
@@ -228,4 +235,139 @@ async fn a_confidential_client_sends_its_secret_and_the_roles_may_come_from_the_
     let response = site.back(&site.at_provider(&authorize).await, &cookie).await;
     assert_eq!(response.status(), 303);
     assert!(session_cookie(&response).is_some());
+}
+
+impl Site {
+    /// Signs in as the person of `claims` through the provider; the session cookie's value.
+    async fn signed_in(&self, claims: serde_json::Value) -> String {
+        self.provider.next_sign_in(claims);
+        let (cookie, _, authorize) = self.start("/sign-in").await;
+        let response = self.back(&self.at_provider(&authorize).await, &cookie).await;
+        let set_cookie = session_cookie(&response).expect("a session cookie");
+        set_cookie.split(';').next().and_then(|c| c.strip_prefix("sen_session=")).expect("a value").to_owned()
+    }
+
+    async fn get(&self, path: &str, session: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .header("cookie", format!("sen_session={session}"))
+            .send()
+            .await
+            .expect("the page answers")
+    }
+
+    /// Makes the session look last confirmed just over the re-check interval ago.
+    async fn confirmed_long_ago(&self, session: &str) {
+        let digest = self.web.sessions.digest_of(session).expect("a session of this site");
+        let long_ago = crate::session::now() - 3601;
+        assert!(self.web.sessions.store().confirmed(&digest, long_ago).await.expect("the store answers"));
+    }
+
+    /// A page load of a session due for a re-check: off to the provider with
+    /// `prompt=none`, and back. The callback's answer.
+    async fn recheck(&self, session: &str) -> reqwest::Response {
+        let (login, callback) = self.recheck_at_provider(session).await;
+        self.client
+            .get(callback)
+            .header("cookie", format!("sen_login={login}; sen_session={session}"))
+            .send()
+            .await
+            .expect("the callback answers")
+    }
+
+    /// A re-check as far as the provider's answer: the login cookie's value and
+    /// where the provider sends the browser back.
+    async fn recheck_at_provider(&self, session: &str) -> (String, String) {
+        let due = self.get("/", session).await;
+        assert_eq!(due.status(), 303);
+        assert_eq!(header(&due, "location"), "/sign-in/recheck?next=/");
+        let start = self.get("/sign-in/recheck?next=/", session).await;
+        assert_eq!(start.status(), 303);
+        let authorize = header(&start, "location");
+        assert!(authorize.starts_with(&self.provider.authorization_endpoint()), "{authorize}");
+        let query: std::collections::HashMap<String, String> =
+            reqwest::Url::parse(&authorize).expect("a URL").query_pairs().into_owned().collect();
+        assert_eq!(query.get("prompt").map(String::as_str), Some("none"), "the provider asks nothing");
+        let login = header(&start, "set-cookie");
+        let login = login.split(';').next().and_then(|c| c.strip_prefix("sen_login=")).expect("a login cookie");
+        (login.to_owned(), self.at_provider(&authorize).await)
+    }
+}
+
+#[tokio::test]
+async fn a_session_past_the_recheck_interval_is_confirmed_at_the_provider_and_carries_on() {
+    let site = site(|_| {}).await;
+    let session = site.signed_in(manager(&site.provider, CLIENT)).await;
+    assert_eq!(header(&site.get("/", &session).await, "location"), "/dashboard", "a fresh session is not re-checked");
+
+    site.confirmed_long_ago(&session).await;
+    site.provider.next_sign_in(manager(&site.provider, CLIENT));
+    let back = site.recheck(&session).await;
+    assert_eq!(back.status(), 303);
+    assert_eq!(header(&back, "location"), "/", "back to the page being loaded");
+    assert!(session_cookie(&back).is_none(), "the same session goes on");
+    assert_eq!(header(&site.get("/", &session).await, "location"), "/dashboard", "confirmed until the next interval");
+}
+
+#[tokio::test]
+async fn a_recheck_finding_another_role_ends_every_session_of_the_person() {
+    let site = site(|_| {}).await;
+    let laptop = site.signed_in(manager(&site.provider, CLIENT)).await;
+    let phone = site.signed_in(manager(&site.provider, CLIENT)).await;
+    site.confirmed_long_ago(&laptop).await;
+    let demoted = site.provider.claims("mgr-1", "case_officer", Some("886"), None, CLIENT, Duration::from_secs(300));
+    site.provider.next_sign_in(demoted);
+    let back = site.recheck(&laptop).await;
+    assert_eq!(header(&back, "location"), "/sign-in?next=/", "signed in afresh, to get the new role");
+    for session in [&laptop, &phone] {
+        let page = site.get("/", session).await;
+        assert_eq!(header(&page, "location"), "/sign-in", "the manager's session no longer works");
+    }
+}
+
+#[tokio::test]
+async fn a_recheck_the_provider_refuses_ends_the_session() {
+    let site = site(|_| {}).await;
+    let session = site.signed_in(manager(&site.provider, CLIENT)).await;
+    site.confirmed_long_ago(&session).await;
+    // Nobody chosen: the provider answers with an error, as it does when it no longer knows the person.
+    let back = site.recheck(&session).await;
+    assert_eq!(header(&back, "location"), "/sign-in?next=/");
+    assert_eq!(header(&site.get("/", &session).await, "location"), "/sign-in");
+}
+
+#[tokio::test]
+async fn a_recheck_finding_no_role_says_so_and_ends_the_session() {
+    let site = site(|_| {}).await;
+    let session = site.signed_in(manager(&site.provider, CLIENT)).await;
+    site.confirmed_long_ago(&session).await;
+    let mut no_role = manager(&site.provider, CLIENT);
+    no_role["roles"] = serde_json::json!([]);
+    site.provider.next_sign_in(no_role);
+    let back = site.recheck(&session).await;
+    assert_eq!(back.status(), 403);
+    assert!(back.text().await.expect("a page").contains("no role on this service"));
+    assert_eq!(header(&site.get("/", &session).await, "location"), "/sign-in");
+}
+
+#[tokio::test]
+async fn a_recheck_answer_that_is_not_this_browsers_leaves_the_session_alone() {
+    let site = site(|_| {}).await;
+    let session = site.signed_in(manager(&site.provider, CLIENT)).await;
+    site.confirmed_long_ago(&session).await;
+    site.provider.next_sign_in(manager(&site.provider, CLIENT));
+    let (login, callback) = site.recheck_at_provider(&session).await;
+    let mut url = reqwest::Url::parse(&callback).expect("a URL");
+    let code = url.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()).expect("a code");
+    url.query_pairs_mut().clear().append_pair("code", &code).append_pair("state", "another-tabs");
+    let back = site
+        .client
+        .get(url.as_str())
+        .header("cookie", format!("sen_login={login}; sen_session={session}"))
+        .send()
+        .await
+        .expect("the callback answers");
+    assert_eq!(back.status(), 400, "a page, not a redirect that could loop");
+    let still = site.get("/", &session).await;
+    assert_eq!(header(&still, "location"), "/sign-in/recheck?next=/", "still signed in, still due for its check");
 }
