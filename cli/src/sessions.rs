@@ -20,8 +20,9 @@ use sen_gateway::config::GatewaySettings;
 use sen_gateway::sessions::{EndReason, SessionSettings, SessionStore};
 use sen_gateway::signing_key::SigningKey;
 use sen_platform::config::{Config, Mode};
-use sen_platform::identity::{Grant, Role};
-use sen_platform::ids::{LaCode, Urn};
+use sen_platform::ids::LaCode;
+
+use crate::token::GrantArgs;
 
 /// What to do with web sessions.
 #[derive(Args)]
@@ -42,20 +43,7 @@ enum SessionsCommand {
         tenant: Option<String>,
     },
     /// Embedded mode only: sign a person in and print their session cookie.
-    Open {
-        /// la_manager, case_officer, senco, educational_psychologist, advisory_teacher or platform_operator.
-        #[arg(long)]
-        role: String,
-        /// The authority's three-digit LA code (every role but platform_operator).
-        #[arg(long)]
-        tenant: Option<String>,
-        /// The school's URN (senco only).
-        #[arg(long)]
-        school: Option<String>,
-        /// The person's id; defaults to one made from the role.
-        #[arg(long)]
-        person: Option<String>,
-    },
+    Open(GrantArgs),
 }
 
 /// `sen migrate gateway`: brings the configured session store's schema up to
@@ -92,17 +80,11 @@ pub async fn run(args: &SessionsArgs, config: &Config) -> anyhow::Result<()> {
             println!("Ended {ended} web session{} of {person}{scope}.", if ended == 1 { "" } else { "s" });
             Ok(())
         }
-        SessionsCommand::Open { role, tenant, school, person } => {
+        SessionsCommand::Open(who) => {
             if config.mode == Mode::Production {
                 anyhow::bail!("sessions are opened only by signing in with the identity provider in production mode");
             }
-            let role = Role::parse(role).map_err(|e| anyhow::anyhow!("--role: {e}"))?;
-            let tenant =
-                tenant.as_deref().map(LaCode::parse).transpose().map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
-            let school = school.as_deref().map(Urn::parse).transpose().map_err(|e| anyhow::anyhow!("--school: {e}"))?;
-            let person = person.clone().unwrap_or_else(|| format!("dev-{role}"));
-            let grant = Grant { person, role, tenant, school };
-            grant.validate().map_err(anyhow::Error::msg)?;
+            let grant = who.grant()?;
             let gateway = GatewaySettings::from_env(config).map_err(|e| anyhow::anyhow!("{e}"))?;
             let key = SigningKey::from_config(config, &gateway)?;
             let settings = SessionSettings::from_env(config).map_err(|e| anyhow::anyhow!("{e}"))?;

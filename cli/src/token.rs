@@ -11,9 +11,9 @@ use sen_platform::config::DEFAULT_DATA_DIR;
 use sen_platform::identity::{DevIssuer, Grant, Role};
 use sen_platform::ids::{LaCode, Urn};
 
-/// Who the token speaks for.
+/// Who a development token or session speaks for.
 #[derive(Args)]
-pub struct TokenArgs {
+pub struct GrantArgs {
     /// la_manager, case_officer, senco, educational_psychologist, advisory_teacher or platform_operator.
     #[arg(long)]
     role: String,
@@ -26,6 +26,28 @@ pub struct TokenArgs {
     /// The person's id; defaults to one made from the role.
     #[arg(long)]
     person: Option<String>,
+}
+
+impl GrantArgs {
+    /// The grant the flags describe, each bad flag named.
+    pub fn grant(&self) -> anyhow::Result<Grant> {
+        let role = Role::parse(&self.role).map_err(|e| anyhow::anyhow!("--role: {e}"))?;
+        let tenant =
+            self.tenant.as_deref().map(LaCode::parse).transpose().map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
+        let school =
+            self.school.as_deref().map(Urn::parse).transpose().map_err(|e| anyhow::anyhow!("--school: {e}"))?;
+        let person = self.person.clone().unwrap_or_else(|| format!("dev-{role}"));
+        let grant = Grant { person, role, tenant, school };
+        grant.validate().map_err(anyhow::Error::msg)?;
+        Ok(grant)
+    }
+}
+
+/// Who the token speaks for, and for how long.
+#[derive(Args)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    who: GrantArgs,
     /// Lifetime in minutes (at most 1440).
     #[arg(long, default_value_t = 60)]
     minutes: u64,
@@ -38,12 +60,7 @@ pub fn run(args: &TokenArgs) -> anyhow::Result<()> {
             "development tokens are refused in production mode; identities come from the authority's identity provider"
         );
     }
-    let role = Role::parse(&args.role).map_err(|e| anyhow::anyhow!("--role: {e}"))?;
-    let tenant = args.tenant.as_deref().map(LaCode::parse).transpose().map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
-    let school = args.school.as_deref().map(Urn::parse).transpose().map_err(|e| anyhow::anyhow!("--school: {e}"))?;
-    let person = args.person.clone().unwrap_or_else(|| format!("dev-{role}"));
-    let grant = Grant { person, role, tenant, school };
-    grant.validate().map_err(anyhow::Error::msg)?;
+    let grant = args.who.grant()?;
     let data_dir = std::env::var("SEN_DATA_DIR").unwrap_or_else(|_| DEFAULT_DATA_DIR.into());
     let issuer = DevIssuer::load_or_create(Path::new(&data_dir)).map_err(anyhow::Error::msg)?;
     let token = issuer

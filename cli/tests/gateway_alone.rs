@@ -112,5 +112,6 @@ async fn a_development_gateway_alone_serves_the_pages_to_a_session_opened_from_t
         assert_eq!(answer.status(), 200, "{page} opens for the council's manager");
         let text = answer.text().await.expect("the page");
         assert!(text.contains("alone-manager"), "{page} names its reader");
+        assert!(!text.contains("not available"), "every service answered {page}:\n{text}");
     }
 }

@@ -170,6 +170,44 @@ async fn parallel_allocations_cannot_take_a_professional_past_capacity_on_postgr
     parallel_allocations_cannot_take_a_professional_past_capacity(Engine::Postgres).await;
 }
 
+/// The balance counts a professional's cases whose advice is overdue on the
+/// day it is judged, and no one else's.
+async fn the_balance_counts_each_professionals_overdue_advice_on_the_day_asked(engine: Engine) {
+    let platform = TestPlatform::start(engine).await.unwrap();
+    let pupils = setup(&platform, 2).await;
+    let mut manager = platform.caseloads(Role::LaManager, Some("886")).await;
+    let ep = professional(&mut manager, "ep-late", "educational_psychologist:senior", 10).await;
+    let other = professional(&mut manager, "ep-other", "educational_psychologist:main_grade", 10).await;
+    let request = platform.accepted_referral_886(pupils[0], "ehc_needs_assessment", "r1").await;
+    let case = manager.allocate_case(allocate(request, ep, "k1")).await.unwrap().into_inner();
+    assert_eq!(case.advice_due, date(2027, 1, 5));
+    let advice = platform.accepted_referral_886(pupils[1], "educational_psychology", "r2").await;
+    manager.allocate_case(allocate(advice, other, "k2")).await.unwrap();
+    let overdue_on = |as_of| {
+        let mut manager = manager.clone();
+        async move {
+            let balance =
+                manager.get_caseload_balance(pb::GetCaseloadBalanceRequest { as_of }).await.unwrap().into_inner();
+            let mut rows: Vec<(i64, u32)> =
+                balance.professionals.iter().map(|p| (p.professional_id, p.overdue)).collect();
+            rows.sort_unstable();
+            rows
+        }
+    };
+    assert_eq!(overdue_on(date(2027, 1, 5)).await, [(ep, 0), (other, 0)], "due on the day is not yet overdue");
+    assert_eq!(overdue_on(date(2027, 1, 6)).await, [(ep, 1), (other, 0)]);
+}
+
+#[tokio::test]
+async fn the_balance_counts_each_professionals_overdue_advice_on_the_day_asked_on_sqlite() {
+    the_balance_counts_each_professionals_overdue_advice_on_the_day_asked(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_balance_counts_each_professionals_overdue_advice_on_the_day_asked_on_postgres() {
+    the_balance_counts_each_professionals_overdue_advice_on_the_day_asked(Engine::Postgres).await;
+}
+
 #[tokio::test]
 async fn an_allocation_opens_access_marks_the_referral_and_fills_the_caseload() {
     let platform = TestPlatform::start(Engine::Sqlite).await.unwrap();

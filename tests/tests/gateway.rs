@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, BufMut, Bytes};
+use bytes::Bytes;
 use sen_gateway::policy::RULES;
 use sen_platform::identity::Role;
 use sen_platform::testing::Engine;
@@ -15,46 +15,12 @@ use sen_proto::v1::pupils_service_client::PupilsServiceClient;
 use sen_proto::v1::schools_service_client::SchoolsServiceClient;
 use sen_tests::gateway::{GatewayOptions, TestGateway};
 use sen_tests::platform::TestPlatform;
+use sen_tests::raw::Raw;
 use tonic::Code;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 
 use Role::*;
 
 const PEOPLE: [Role; 6] = [LaManager, CaseOfficer, Senco, EducationalPsychologist, AdvisoryTeacher, PlatformOperator];
-
-/// Sends and receives protobuf bytes as they are, to call any method by path.
-#[derive(Clone, Copy, Default)]
-struct Raw;
-
-impl Codec for Raw {
-    type Encode = Bytes;
-    type Decode = Bytes;
-    type Encoder = Raw;
-    type Decoder = Raw;
-    fn encoder(&mut self) -> Raw {
-        Raw
-    }
-    fn decoder(&mut self) -> Raw {
-        Raw
-    }
-}
-
-impl Encoder for Raw {
-    type Item = Bytes;
-    type Error = tonic::Status;
-    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
-        dst.put(item);
-        Ok(())
-    }
-}
-
-impl Decoder for Raw {
-    type Item = Bytes;
-    type Error = tonic::Status;
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, tonic::Status> {
-        Ok(Some(src.copy_to_bytes(src.remaining())))
-    }
-}
 
 /// Calls the method at `path` with one empty message and returns the status code
 /// and message of the answer.

@@ -323,6 +323,7 @@ async fn the_statutory_clock_runs_from_receipt_and_moves_with_each_decision() {
         .unwrap()
         .into_inner();
     assert_eq!((report.open.len(), report.breached, report.at_risk), (1, 1, 0));
+    assert_eq!(report.open_count, 1, "the count the overview keeps when it leaves the list out");
     let listed = officer
         .list_referrals(pb::ListReferralsRequest { overdue: true, as_of: date(2027, 1, 6), ..Default::default() })
         .await

@@ -4,13 +4,13 @@
 //! would page an operator and invite the caller to send the same bytes again).
 //! A well-formed call on the same path still works.
 
-use bytes::{Buf, BufMut, Bytes};
+use bytes::Bytes;
 use sen_platform::identity::{AttachIdentity, Role};
 use sen_platform::testing::Engine;
 use sen_tests::gateway::{GatewayOptions, TestGateway};
 use sen_tests::platform::TestPlatform;
+use sen_tests::raw::Raw;
 use tonic::Code;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::service::interceptor::InterceptedService;
 
 /// Not protobuf: a varint that never ends.
@@ -25,40 +25,6 @@ const METHODS: [(&str, &str); 5] = [
     ("/sen.v1.CaseloadsService/ListProfessionals", "sen.v1.ListProfessionalsRequest"),
     ("/sen.v1.GatewayService/GetOverview", "sen.v1.GetOverviewRequest"),
 ];
-
-/// Sends and receives protobuf bytes as they are, to send any bytes to any method.
-#[derive(Clone, Copy, Default)]
-struct Raw;
-
-impl Codec for Raw {
-    type Encode = Bytes;
-    type Decode = Bytes;
-    type Encoder = Raw;
-    type Decoder = Raw;
-    fn encoder(&mut self) -> Raw {
-        Raw
-    }
-    fn decoder(&mut self) -> Raw {
-        Raw
-    }
-}
-
-impl Encoder for Raw {
-    type Item = Bytes;
-    type Error = tonic::Status;
-    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
-        dst.put(item);
-        Ok(())
-    }
-}
-
-impl Decoder for Raw {
-    type Item = Bytes;
-    type Error = tonic::Status;
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, tonic::Status> {
-        Ok(Some(src.copy_to_bytes(src.remaining())))
-    }
-}
 
 /// Sends `body` as the one message of a unary call to `path`.
 async fn call<T>(channel: T, path: &str, body: &[u8]) -> Result<(), tonic::Status>

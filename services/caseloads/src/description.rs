@@ -62,7 +62,8 @@ impl PlatformService for Description {
         }
         // The retention pass likewise runs on every replica (each erasure is taken by one) and stops with the process.
         if let Some(every) = retention.every {
-            let task = Eraser::new(store_for_retention, peers_for_retention)?.spawn(every, sen_platform::serve::shutdown_signal());
+            let task = Eraser::new(store_for_retention, peers_for_retention)?
+                .spawn(every, sen_platform::serve::shutdown_signal());
             drop(tokio::spawn(async move {
                 sen_platform::serve::shutdown_signal().await;
                 task.stop().await;

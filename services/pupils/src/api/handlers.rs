@@ -287,7 +287,8 @@ impl PupilsService for PupilsApi {
         let (today, page, window) =
             requests::window_report(req.as_of.as_ref(), req.page.as_ref(), req.window_days, 365, (self.today)())?;
         let schools: HashMap<Urn, _> = self.schools.all(who.token()).await?.into_iter().map(|s| (s.urn, s)).collect();
-        let cohorts = transfer_cohorts(schools.values().map(|s| (s.urn.as_i32(), &s.stage)), academic_year_start(today));
+        let cohorts =
+            transfer_cohorts(schools.values().map(|s| (s.urn.as_i32(), &s.stage)), academic_year_start(today));
         let candidates = self.store.transfer_candidates(&scope, &cohorts).await?;
         let candidates = candidates
             .into_iter()

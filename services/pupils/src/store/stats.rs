@@ -34,7 +34,7 @@ pub struct RegisterCount {
 impl RegisterCount {
     /// A tally row as a count: the tallies hold an empty need or year group
     /// where the pupils table holds none.
-    fn from_tally(mut self) -> Self {
+    fn with_none_for_empty(mut self) -> Self {
         self.primary_need = self.primary_need.filter(|need| !need.is_empty());
         self.nc_year_override = self.nc_year_override.filter(|year| !year.is_empty());
         self
@@ -66,7 +66,7 @@ impl Store {
         }
         let backend = self.read.get_database_backend();
         let rows = RegisterCount::find_by_statement(StatementBuilder::build(&query, &backend)).all(&self.read).await?;
-        Ok(rows.into_iter().map(RegisterCount::from_tally).collect())
+        Ok(rows.into_iter().map(RegisterCount::with_none_for_empty).collect())
     }
 
     /// Pupils within `scope` grouped from the pupils table.

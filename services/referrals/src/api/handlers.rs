@@ -281,6 +281,7 @@ impl ReferralsService for ReferralsApi {
         report.issued_within_20_weeks = figures.within_20_weeks;
         report.excluded_exceptions = figures.excluded_exceptions;
         report.percent_within_20_weeks = figures.percent;
+        report.open_count = u32::try_from(report.open.len()).unwrap_or(u32::MAX);
         Ok(Response::new(report))
     }
 
