@@ -13,28 +13,44 @@ use std::time::{Duration, Instant};
 use support::cluster::free_port;
 use support::sen;
 
-/// A part of the platform started with `sen serve`, stopped when dropped.
-struct Part(Child);
+/// A part of the platform started with `sen serve`, stopped when dropped; what
+/// it wrote on standard error is kept in `log` to say why, should it stop.
+struct Part {
+    name: String,
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Part {
+    /// Why the part has stopped, if it has.
+    fn stopped(&mut self) -> Option<String> {
+        let status = self.child.try_wait().ok().flatten()?;
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        Some(format!("`sen serve {}` stopped ({status}):\n{log}", self.name))
+    }
+}
 
 impl Drop for Part {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
 /// `sen serve <part>` on `data`, listening on `port`, in the development mode.
 fn serve(data: &Path, part: &str, port: u16, vars: &[(String, String)]) -> Part {
+    let log = data.join(format!("{part}.log"));
+    let stderr = std::fs::File::create(&log).expect("a log file");
     let child = sen(data)
         .args(["serve", part])
         .env("SEN_LISTEN", format!("127.0.0.1:{port}"))
         .env("SEN_LOG", "warn")
         .envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("sen serve starts");
-    Part(child)
+    Part { name: part.to_owned(), child, log }
 }
 
 fn browser() -> reqwest::Client {
@@ -66,6 +82,9 @@ async fn start_alone(data: &Path) -> (Vec<Part>, String) {
         let ready = client.get(format!("http://{gateway}/readyz/upstreams")).send().await;
         if ready.is_ok_and(|r| r.status() == 200) {
             break;
+        }
+        if let Some(why) = parts.iter_mut().find_map(Part::stopped) {
+            panic!("{why}");
         }
         assert!(Instant::now() < deadline, "the platform did not become ready within 90 s");
         tokio::time::sleep(Duration::from_millis(100)).await;

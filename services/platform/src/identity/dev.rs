@@ -31,13 +31,27 @@ impl DevIssuer {
     }
 
     /// Loads the key from `data_dir`, creating it on first use.
+    ///
+    /// Several processes may start on one new data folder at once (`sen serve`
+    /// of each part): the key is written whole to a file of this process's own
+    /// and then linked into place, which succeeds for one of them only; the
+    /// others read the key it made. Nobody ever reads a half-written key.
     pub fn load_or_create(data_dir: &Path) -> Result<Self, String> {
         let path = data_dir.join(Self::KEY_FILE);
         if !path.exists() {
             crate::private::private_folder(data_dir)?;
             let key = SigningKey::generate(&mut rand_core::OsRng);
             let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| format!("cannot encode key: {e}"))?;
-            write_private(&path, pem.as_bytes())?;
+            let unique = rand_core::RngCore::next_u64(&mut rand_core::OsRng);
+            let own = data_dir.join(format!("{}.{}-{unique:016x}.new", Self::KEY_FILE, std::process::id()));
+            write_private(&own, pem.as_bytes())?;
+            let linked = std::fs::hard_link(&own, &path);
+            let _ = std::fs::remove_file(&own);
+            match linked {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(format!("cannot create {}: {e}", path.display())),
+            }
         }
         Self::load(&path)
     }
@@ -114,6 +128,23 @@ mod tests {
     use super::super::Role;
     use super::super::tests::grant;
     use super::*;
+
+    #[test]
+    fn processes_starting_together_on_a_new_folder_all_get_the_same_key() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("data");
+        let issuers: Vec<DevIssuer> = std::thread::scope(|scope| {
+            let starting: Vec<_> = (0..8).map(|_| scope.spawn(|| DevIssuer::load_or_create(&dir))).collect();
+            starting.into_iter().map(|s| s.join().unwrap().expect("a key")).collect()
+        });
+        let token =
+            issuers[0].signer.mint(&grant(Role::LaManager, Some("886"), None), Duration::from_secs(60)).unwrap();
+        for issuer in &issuers {
+            assert!(issuer.verifier.verify(&token).is_ok(), "every one of them trusts the same key");
+        }
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, [std::ffi::OsString::from(DevIssuer::KEY_FILE)], "no half-made key files are left");
+    }
 
     #[test]
     fn the_development_key_is_created_once_and_reused() {
