@@ -306,3 +306,40 @@ fn demo_people() -> Vec<DemoPerson> {
         person("manager-887", Role::LaManager, "887", None),
     ]
 }
+
+/// A port free a moment ago.
+pub fn free_port() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port")
+}
+
+/// Serves a gateway in front of `platform` with `sen_gateway::run` in `mode`,
+/// with an admin port when `admin` is set (TLS and the identity provider left
+/// out: this is about which port serves what); answers the front and admin
+/// URLs once each answers, and the server's task.
+pub async fn serve_in_mode(
+    platform: &TestPlatform,
+    mode: sen_platform::config::Mode,
+    admin: Option<SocketAddr>,
+) -> (String, Option<String>, JoinHandle<anyhow::Result<()>>) {
+    use sen_platform::config::{Config, Serving};
+    let lookup = |name: &str| match name {
+        "SEN_ADMIN_LISTEN" => admin.map(|a| a.to_string()),
+        _ => None,
+    };
+    let mut config = Config::from_lookup_among(&lookup, Serving::Gateway, &[]).expect("config");
+    config.mode = mode;
+    let gateway = std::sync::Arc::new(gateway_before(platform, &GatewayOptions::default()).expect("gateway"));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let front = format!("http://{}", listener.local_addr().expect("address"));
+    let server = tokio::spawn(async move { sen_gateway::run(listener, &config, gateway, None).await });
+    let admin = admin.map(|a| format!("http://{a}"));
+    for url in std::iter::once(&front).chain(&admin) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let mut every = tokio::time::interval(Duration::from_millis(50));
+        while reqwest::get(format!("{url}/healthz")).await.is_err() {
+            assert!(std::time::Instant::now() < deadline, "{url} never answered");
+            every.tick().await;
+        }
+    }
+    (front, admin, server)
+}

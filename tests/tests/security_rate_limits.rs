@@ -1,4 +1,4 @@
-//! Rate limits (issue 15, point 9): one person's burst does not use up their
+//! Rate limits: one person's burst does not use up their
 //! council's allowance, callers who have not signed in are limited by their
 //! address without holding back anyone signed in, and every refusal for too
 //! many requests says when to try again, in the caller's protocol.

@@ -1,4 +1,4 @@
-//! Slow clients cannot lock the platform (issue 15, point 1). An attacker who
+//! Slow clients cannot lock the platform. An attacker who
 //! opens many connections and sends their headers or bodies slowly, or not at
 //! all, holds connections for a bounded time and no working place: while the
 //! attack holds, a signed-in person of another council is served as usual, and

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
-use sen_platform::audit::{GroupCommit, RefusalLog, RefusalRecord, WriteFuture};
+use sen_platform::audit::{GroupCommit, RefusalLog, RefusalRows};
 use sen_platform::identity::{Actor, TenantScope};
 
 use super::Store;
@@ -135,7 +135,18 @@ impl Store {
 
     /// Where the service's refusal trail writes: this store's audit entries.
     pub fn refusal_log(&self) -> Arc<dyn RefusalLog> {
-        Arc::new(Refusals(self.audits.clone()))
+        Arc::new(RefusalRows::new(self.audits.clone(), |record| audit_event::ActiveModel {
+            la_code: Set(record.tenant_key()),
+            person: Set(record.person()),
+            role: Set(record.role()),
+            case_id: Set(None),
+            referral_id: Set(None),
+            action: Set(record.action()),
+            detail: Set(record.detail()),
+            at: Set(record.at()),
+            trace_id: Set(record.trace_id()),
+            ..Default::default()
+        }))
     }
 
     /// Writes `note` about `row`, on its own.
@@ -150,30 +161,5 @@ impl Store {
             .order_by_asc(audit_event::Column::Id)
             .all(&self.db)
             .await?)
-    }
-}
-
-/// The refusal trail's rows, in the audit entries.
-struct Refusals(Audits);
-
-impl RefusalLog for Refusals {
-    fn write(&self, record: RefusalRecord) -> WriteFuture<'_> {
-        Box::pin(async move {
-            let entry = audit_event::ActiveModel {
-                la_code: Set(record.tenant_key()),
-                person: Set(record.person()),
-                role: Set(record.role()),
-                case_id: Set(None),
-                referral_id: Set(None),
-                action: Set(record.action()),
-                detail: Set(record.detail()),
-                at: Set(record.at()),
-                trace_id: Set(record.trace_id()),
-                ..Default::default()
-            };
-            if let Err(error) = self.0.record(vec![entry]).await {
-                tracing::error!(%error, "a refusal could not be written to the audit trail");
-            }
-        })
     }
 }

@@ -7,10 +7,12 @@
 pub mod group_commit;
 pub mod grpc;
 pub mod refusal;
+pub mod refusal_rows;
 pub mod refusals;
 
 pub use group_commit::{AuditWriteError, GroupCommit};
 pub use grpc::{Audited, RefusalAudit, audited};
+pub use refusal_rows::RefusalRows;
 pub use refusals::{
     Reason, RefusalLimits, RefusalLog, RefusalRecord, RefusalTrail, Refused, Refusee, Suppressed, WriteFuture,
 };

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use sea_orm::Set;
-use sen_platform::audit::{GroupCommit, RefusalLog, RefusalRecord, WriteFuture};
+use sen_platform::audit::{GroupCommit, RefusalLog, RefusalRows};
 
 use crate::entity::audit_event;
 
@@ -24,28 +24,15 @@ pub(super) fn entries_per_insert() -> usize {
 
 /// The refusal trail's rows, in the audit entries.
 pub(super) fn refusal_log(audits: &ReadAudits) -> Arc<dyn RefusalLog> {
-    Arc::new(Refusals(audits.clone()))
-}
-
-struct Refusals(ReadAudits);
-
-impl RefusalLog for Refusals {
-    fn write(&self, record: RefusalRecord) -> WriteFuture<'_> {
-        Box::pin(async move {
-            let entry = audit_event::ActiveModel {
-                la_code: Set(record.tenant_key()),
-                person: Set(record.person()),
-                role: Set(record.role()),
-                pupil_id: Set(None),
-                action: Set(record.action()),
-                detail: Set(Some(record.detail())),
-                at: Set(record.at()),
-                trace_id: Set(record.trace_id()),
-                ..Default::default()
-            };
-            if let Err(error) = self.0.record(vec![entry]).await {
-                tracing::error!(%error, "a refusal could not be written to the audit trail");
-            }
-        })
-    }
+    Arc::new(RefusalRows::new(audits.clone(), |record| audit_event::ActiveModel {
+        la_code: Set(record.tenant_key()),
+        person: Set(record.person()),
+        role: Set(record.role()),
+        pupil_id: Set(None),
+        action: Set(record.action()),
+        detail: Set(Some(record.detail())),
+        at: Set(record.at()),
+        trace_id: Set(record.trace_id()),
+        ..Default::default()
+    }))
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
-use sen_platform::audit::{GroupCommit, RefusalLog, RefusalRecord, WriteFuture};
+use sen_platform::audit::{GroupCommit, RefusalLog, RefusalRows};
 use sen_platform::identity::{Actor, Scope, TenantScope};
 
 use super::Store;
@@ -88,30 +88,16 @@ impl Store {
 
     /// Where the service's refusal trail writes: this store's audit entries.
     pub fn refusal_log(&self) -> Arc<dyn RefusalLog> {
-        Arc::new(Refusals(self.audits.clone()))
-    }
-}
-
-/// The refusal trail's rows, in the audit entries.
-struct Refusals(Audits);
-
-impl RefusalLog for Refusals {
-    fn write(&self, record: RefusalRecord) -> WriteFuture<'_> {
-        Box::pin(async move {
-            let entry = audit_event::ActiveModel {
-                la_code: Set(record.tenant_key()),
-                person: Set(record.person()),
-                role: Set(record.role()),
-                referral_id: Set(None),
-                action: Set(record.action()),
-                detail: Set(record.detail()),
-                at: Set(record.at()),
-                trace_id: Set(record.trace_id()),
-                ..Default::default()
-            };
-            if let Err(error) = self.0.record(vec![entry]).await {
-                tracing::error!(%error, "a refusal could not be written to the audit trail");
-            }
-        })
+        Arc::new(RefusalRows::new(self.audits.clone(), |record| audit_event::ActiveModel {
+            la_code: Set(record.tenant_key()),
+            person: Set(record.person()),
+            role: Set(record.role()),
+            referral_id: Set(None),
+            action: Set(record.action()),
+            detail: Set(record.detail()),
+            at: Set(record.at()),
+            trace_id: Set(record.trace_id()),
+            ..Default::default()
+        }))
     }
 }
