@@ -14,6 +14,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use sen_platform::testing::SERVICE_ROLE;
 use support::check::{Databases, Expect, consistency};
 use support::cluster::{Cluster, Options};
 use support::faults::let_the_reconciler_run;
@@ -23,11 +24,14 @@ use support::load::{Front, Load, setup};
 const CALLERS: usize = 4;
 
 /// Runs a command of the runbook, failing the test with its output if it fails.
+/// As the runbook says, each session asks for every council's rows
+/// (`PGOPTIONS='-c sen.tenant=*'`): the tables of council data have row-level
+/// security, and a session that names no council sees none of their rows.
 async fn run(program: &str, args: Vec<String>) -> String {
     let shown = format!("{program} {}", args.join(" "));
     let output = tokio::task::spawn_blocking({
         let program = program.to_owned();
-        move || Command::new(program).args(args).output()
+        move || Command::new(program).args(args).env("PGOPTIONS", "-c sen.tenant=*").output()
     })
     .await
     .expect("joined")
@@ -56,6 +60,13 @@ impl Drop for Created {
     }
 }
 
+/// `server` (`postgres://user@host:port`) reached as the services' role.
+fn as_service_role(server: &str) -> String {
+    let (scheme, rest) = server.split_once("://").expect("a URL");
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{SERVICE_ROLE}@{host}")
+}
+
 /// The server's address and admin database, as the runbook's `$admin` and `…/postgres`.
 fn server() -> (String, String) {
     let admin_db = sen_platform::testing::postgres_admin_url();
@@ -76,7 +87,8 @@ async fn dumps_taken_under_write_load_restore_every_acknowledged_write_and_the_s
     for part in ["caseloads", "referrals", "pupils", "schools"] {
         let file = dumps.path().join(format!("sen_{part}.dump")).display().to_string();
         let dbname = format!("--dbname={}", cluster.database_urls[part]);
-        run("pg_dump", vec!["--format=custom".into(), dbname, format!("--file={file}")]).await;
+        let args = vec!["--format=custom".into(), "--enable-row-security".into(), dbname, format!("--file={file}")];
+        run("pg_dump", args).await;
         // Writes go on between the dumps, as they do on a working day.
         load.wait_for_pipelines(1, Duration::from_secs(60)).await;
     }
@@ -93,14 +105,16 @@ async fn dumps_taken_under_write_load_restore_every_acknowledged_write_and_the_s
     let mut restored: Databases = BTreeMap::new();
     for part in ["caseloads", "referrals", "pupils", "schools"] {
         let name = format!("sen_{part}_restored_{stamp}");
-        run("createdb", vec![format!("--maintenance-db={admin_db}"), "--owner=postgres".into(), name.clone()]).await;
+        let owner = format!("--owner={SERVICE_ROLE}");
+        run("createdb", vec![format!("--maintenance-db={admin_db}"), owner, name.clone()]).await;
         created.push(Created { admin: admin_db.clone(), name: name.clone() });
         let file = dumps.path().join(format!("sen_{part}.dump")).display().to_string();
-        let args = ["--no-owner", "--no-privileges", "--role=postgres", "--exit-on-error", "--single-transaction"];
+        let args = ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"];
         let mut args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        args.extend([format!("--dbname={server}/{name}"), file]);
+        args.extend([format!("--role={SERVICE_ROLE}"), format!("--dbname={server}/{name}"), file]);
         run("pg_restore", args).await;
-        restored.insert(part, format!("{server}/{name}"));
+        // The services, and the reconciling statements, work as the service's role.
+        restored.insert(part, format!("{}/{name}", as_service_role(&server)));
     }
     let lost = reconcile_restored_dumps(&restored).await;
     println!("allocations lost with the backup, put back for allocation again: {lost}");

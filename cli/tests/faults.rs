@@ -133,8 +133,8 @@ async fn a_part_stopped_with_sigterm_mid_load_is_unready_first_and_finishes_its_
     let mut slowest = Duration::ZERO;
     for part in ["referrals", "caseloads", "gateway"] {
         let database = cluster.proxy(if part == "referrals" { "referrals" } else { "caseloads" }, "postgres");
-        database.hold();
-        let (written, call) = write_in_flight(&cluster, &fixture, &load.ledger, part);
+        // Only this call's own query is held, so it, and not one of the load's, is in flight.
+        let (written, call) = write_in_flight(&cluster, &fixture, &load.ledger, part, database);
         database.wait_for_held(Duration::from_secs(30)).await;
         let signalled = Instant::now();
         cluster.terminate(part);

@@ -45,7 +45,7 @@ pub struct TestPlatform {
     pub issuer: DevIssuer,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
-    _databases: Vec<TestDatabase>,
+    databases: Vec<TestDatabase>,
     /// The caseloads service's store, to build a second caseloads service over
     /// the same data (for failure tests).
     pub caseloads_store: sen_caseloads::Store,
@@ -86,13 +86,13 @@ impl TestPlatform {
 
     /// Starts with options.
     pub async fn start_with(engine: Engine, options: Options) -> anyhow::Result<Self> {
-        let db = TestDatabase::create(engine).await?;
+        let db = TestDatabase::for_service(engine).await?;
         let store = Store::connect(&db.url, &Default::default()).await?;
-        let pupils_db = TestDatabase::create(engine).await?;
+        let pupils_db = TestDatabase::for_service(engine).await?;
         let pupils = sen_pupils::Store::connect(&pupils_db.url, &Default::default()).await?;
-        let referrals_db = TestDatabase::create(engine).await?;
+        let referrals_db = TestDatabase::for_service(engine).await?;
         let referrals = sen_referrals::Store::connect(&referrals_db.url, &Default::default()).await?;
-        let caseloads_db = TestDatabase::create(engine).await?;
+        let caseloads_db = TestDatabase::for_service(engine).await?;
         let caseloads = sen_caseloads::Store::connect(&caseloads_db.url, &Default::default()).await?;
         for (code, name) in [("886", "Kent"), ("887", "Medway")] {
             store.create_authority(LaCode::parse(code).map_err(anyhow::Error::msg)?, name).await?;
@@ -165,7 +165,7 @@ impl TestPlatform {
             issuer,
             stop: Some(stop),
             server: Some(server),
-            _databases: databases,
+            databases,
             caseloads_store,
             referrals_store: referrals,
         })
@@ -255,9 +255,22 @@ impl TestPlatform {
 
     /// Adds an open community school of authority 886, as its manager would.
     pub async fn school_886(&self, urn: u32, estab: &str, phase: sen_proto::v1::Phase, ages: (u32, u32), roll: u32) {
+        self.school_of("886", urn, estab, phase, ages, roll).await;
+    }
+
+    /// Adds an open community school of `tenant`, as its manager would.
+    pub async fn school_of(
+        &self,
+        tenant: &str,
+        urn: u32,
+        estab: &str,
+        phase: sen_proto::v1::Phase,
+        ages: (u32, u32),
+        roll: u32,
+    ) {
         use sen_proto::v1 as pb;
         let fields = pb::SchoolFields {
-            laestab: format!("886{estab}"),
+            laestab: format!("{tenant}{estab}"),
             name: format!("School {estab}"),
             establishment_type_code: 1,
             phase: phase as i32,
@@ -270,7 +283,7 @@ impl TestPlatform {
             close_date: None,
         };
         let request = pb::CreateSchoolRequest { urn: urn.to_string(), school: Some(fields) };
-        if let Err(status) = self.manager("886").await.create_school(request).await {
+        if let Err(status) = self.manager(tenant).await.create_school(request).await {
             panic!("the school could not be created: {status:?}");
         }
     }
@@ -342,6 +355,12 @@ impl TestPlatform {
             panic!("the referral could not be accepted: {status:?}");
         }
         referral.id
+    }
+
+    /// The URLs of the databases it runs over: the schools, pupils, referrals
+    /// and caseloads services' when it made them itself ([`Self::start_with`]).
+    pub fn database_urls(&self) -> Vec<String> {
+        self.databases.iter().map(|db| db.url.clone()).collect()
     }
 
     /// A council manager of `tenant`.

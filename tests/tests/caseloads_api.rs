@@ -400,7 +400,8 @@ async fn broken_call(platform: &TestPlatform, broken: &str, request: pb::Allocat
     let identity: Identity = platform.issuer.verifier.verify(&token).unwrap();
     let mut request = tonic::Request::new(request);
     request.extensions_mut().insert(identity);
-    api.allocate_case(request).await.unwrap_err()
+    // Within 886's wall, as the service's gRPC wrapper runs every call of 886's.
+    sen_platform::walls::within_tenant("886", api.allocate_case(request)).await.unwrap_err()
 }
 
 #[tokio::test]
@@ -594,7 +595,9 @@ async fn open_cases_of(manager: &mut CaseloadsClient, professional: i64) -> u32 
 
 /// The audit trail's (action, person, role, case) entries.
 async fn audit_trail(platform: &TestPlatform) -> Vec<(String, String, String, Option<i32>)> {
-    let events = platform.caseloads_store.audit_events(&kent(platform)).await.unwrap();
+    let events = sen_platform::walls::within_tenant("886", platform.caseloads_store.audit_events(&kent(platform)))
+        .await
+        .unwrap();
     events.into_iter().map(|e| (e.action, e.person, e.role, e.case_id)).collect()
 }
 
@@ -629,7 +632,13 @@ async fn the_reconciler_completes_an_allocation_once_the_other_services_answer(e
     assert_eq!(open_cases_of(&mut manager, ep).await, 1);
     let metrics = reconciler.metrics().encode();
     assert!(metrics.contains("sen_caseloads_reconciled_allocations_total{outcome=\"completed\"} 1"), "{metrics}");
-    let case = platform.caseloads_store.case_by_key(&kent(&platform), "never-retried").await.unwrap().unwrap();
+    let case = sen_platform::walls::within_tenant(
+        "886",
+        platform.caseloads_store.case_by_key(&kent(&platform), "never-retried"),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(
         audit_trail(&platform).await,
         [("allocation.completed".into(), "caseloads-reconciler".into(), "service".into(), Some(case.id))],
@@ -659,7 +668,15 @@ async fn the_reconciler_undoes_an_allocation_whose_referral_was_withdrawn_and_fr
     let report = reconciler.pass(past_the_bound()).await.unwrap();
     assert_eq!(report, PassReport { completed: 0, undone: 1, failed: 0 });
     assert_eq!(open_cases_of(&mut manager, ep).await, 1, "the pending case's place is free again");
-    assert!(platform.caseloads_store.case_by_key(&kent(&platform), "withdrawn-meanwhile").await.unwrap().is_none());
+    assert!(
+        sen_platform::walls::within_tenant(
+            "886",
+            platform.caseloads_store.case_by_key(&kent(&platform), "withdrawn-meanwhile")
+        )
+        .await
+        .unwrap()
+        .is_none()
+    );
     assert!(!sees_pupil(&platform, "ep-gil", pupils[0]).await, "the access opened on the way was closed again");
     assert!(sees_pupil(&platform, "ep-gil", pupils[1]).await, "the working case keeps its access");
     assert_eq!(referral_status(&platform, referral).await.0, pb::ReferralStatus::Withdrawn as i32);
@@ -723,7 +740,11 @@ async fn the_reconciler_leaves_an_allocation_younger_than_its_bound_alone(engine
     for now in [chrono::Utc::now(), within_the_bound] {
         assert_eq!(reconciler.pass(now).await.unwrap(), PassReport::default());
     }
-    let case = platform.caseloads_store.case_by_key(&kent(&platform), "fresh").await.unwrap().unwrap();
+    let case =
+        sen_platform::walls::within_tenant("886", platform.caseloads_store.case_by_key(&kent(&platform), "fresh"))
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(case.status, "pending", "still the client's to retry");
     assert!(!sees_pupil(&platform, "ep-ivy", pupils[0]).await);
     assert!(audit_trail(&platform).await.is_empty());
@@ -855,7 +876,8 @@ async fn an_undo_racing_a_retry_never_leaves_an_active_case_without_its_access(e
     let token = platform.token(Role::LaManager, Some("886"), None);
     let mut request = tonic::Request::new(allocate(referral, ep, "raced"));
     request.extensions_mut().insert(platform.issuer.verifier.verify(&token).unwrap());
-    let first = tokio::spawn(async move { first.allocate_case(request).await });
+    let first =
+        tokio::spawn(sen_platform::walls::within_tenant("886", async move { first.allocate_case(request).await }));
     revoke_arrived.notified().await;
 
     // While the first attempt is undoing, the client retries over a good link.
@@ -865,7 +887,10 @@ async fn an_undo_racing_a_retry_never_leaves_an_active_case_without_its_access(e
 
     // Whatever each was told, the services agree: an active case has its access
     // and its referral marked; an undone one has neither.
-    let case = platform.caseloads_store.case_by_key(&kent(&platform), "raced").await.unwrap();
+    let case =
+        sen_platform::walls::within_tenant("886", platform.caseloads_store.case_by_key(&kent(&platform), "raced"))
+            .await
+            .unwrap();
     let sees = sees_pupil(&platform, "ep-kim", pupils[0]).await;
     let (status, _) = referral_status(&platform, referral).await;
     match case {

@@ -261,24 +261,7 @@ async fn an_erasure_the_referrals_service_missed_is_finished_by_the_next_pass(en
 
 async fn another_authoritys_pupils_are_untouched(engine: Engine) {
     let world = World::start(engine).await;
-    let mut manager = world.platform.client(Role::LaManager, Some("887"), None).await;
-    let fields = pb::SchoolFields {
-        laestab: "8872002".into(),
-        name: "Medway School".into(),
-        establishment_type_code: 1,
-        phase: pb::Phase::Secondary as i32,
-        statutory_low_age: Some(11),
-        statutory_high_age: Some(18),
-        number_on_roll: Some(500),
-        postcode: "ME1 1AA".into(),
-        status: pb::EstablishmentStatus::Open as i32,
-        open_date: None,
-        close_date: None,
-    };
-    manager
-        .create_school(pb::CreateSchoolRequest { urn: "100002".into(), school: Some(fields) })
-        .await
-        .expect("school");
+    world.platform.school_of("887", 100002, "2002", pb::Phase::Secondary, (11, 18), 500).await;
     let ours = world.pupil("886", 1, d(1990, 1, 1)).await;
     let theirs = world.pupil("887", 1, d(1990, 1, 1)).await;
 

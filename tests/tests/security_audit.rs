@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use sen_platform::audit::RefusalLimits;
 use sen_platform::identity::{Role, TenantScope};
 use sen_platform::testing::Engine;
+use sen_platform::walls;
 use sen_proto::v1 as pb;
 use sen_proto::v1::referrals_service_client::ReferralsServiceClient;
 use sen_tests::gateway::{GatewayOptions, TestGateway};
@@ -77,7 +78,8 @@ async fn school_with_a_referral(platform: &TestPlatform) -> (i64, i64) {
     (pupil, referral)
 }
 
-/// Authority 886's whole-tenant scope, to read the stores' trails as an auditor would.
+/// Authority 886's whole-tenant scope, to read the stores' trails as an auditor
+/// would (within 886's wall, as the services' own calls read them).
 fn tenant_886(platform: &TestPlatform) -> TenantScope {
     let token = platform.token(Role::LaManager, Some("886"), None);
     platform.issuer.verifier.verify(&token).expect("identity").tenant_scope().expect("tenant scope")
@@ -118,7 +120,9 @@ async fn a_senco_probing_another_schools_ids_leaves_refusals_in_every_trail(engi
     assert_eq!(pupil_refusals.len(), 1, "the pupils service's trail: {pupil_refusals:?}");
     assert_eq!(pupil_refusals[0].role, "senco");
 
-    let trail = platform.referrals_store.audit_events(&tenant_886(&platform)).await.expect("referrals trail");
+    let trail = walls::within_tenant("886", platform.referrals_store.audit_events(&tenant_886(&platform)))
+        .await
+        .expect("referrals trail");
     let probes: Vec<_> =
         trail.iter().filter(|e| e.person == "test-senco" && e.action.starts_with("refused.")).collect();
     let actions: Vec<(&str, &str)> = probes.iter().map(|e| (e.action.as_str(), e.detail.as_str())).collect();
@@ -167,7 +171,7 @@ async fn a_flood_of_refused_calls_leaves_a_bounded_trail_and_the_count_of_the_re
     let tenant = tenant_886(&platform);
     let deadline = Instant::now() + Duration::from_secs(30);
     let (rows, counted) = loop {
-        let trail = platform.referrals_store.audit_events(&tenant).await.expect("trail");
+        let trail = walls::within_tenant("886", platform.referrals_store.audit_events(&tenant)).await.expect("trail");
         let rows = trail.iter().filter(|e| e.action == "refused.not_found").count();
         let counted: u64 = trail
             .iter()
@@ -228,7 +232,9 @@ async fn reading_a_referral_leaves_a_read_entry_naming_the_reader(engine: Engine
     let listed = senco.list_referrals(pb::ListReferralsRequest::default()).await.expect("list").into_inner();
     assert_eq!(listed.referrals.len(), 1);
 
-    let trail = platform.referrals_store.audit_events(&tenant_886(&platform)).await.expect("trail");
+    let trail = walls::within_tenant("886", platform.referrals_store.audit_events(&tenant_886(&platform)))
+        .await
+        .expect("trail");
     let reads: Vec<(&str, &str, &str, Option<i32>)> = trail
         .iter()
         .filter(|e| e.action.starts_with("referral."))
@@ -270,7 +276,7 @@ async fn watching_referrals_leaves_an_entry_for_each_referral_delivered() {
     let tenant = tenant_886(&platform);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let trail = platform.referrals_store.audit_events(&tenant).await.expect("trail");
+        let trail = walls::within_tenant("886", platform.referrals_store.audit_events(&tenant)).await.expect("trail");
         let watched: Vec<_> = trail.iter().filter(|e| e.action == "referral.watch").collect();
         if let Some(entry) = watched.first() {
             assert_eq!((entry.person.as_str(), entry.referral_id), ("test-case_officer", i32::try_from(referral).ok()));
@@ -315,7 +321,9 @@ async fn reading_case_activity_leaves_a_read_entry_naming_the_reader(engine: Eng
         platform.caseloads_as(&bo).await.list_case_activity(pb::ListCaseActivityRequest { case_id: case.id }).await;
     assert!(refused.is_err(), "another professional's case");
 
-    let trail = platform.caseloads_store.audit_events(&tenant_886(&platform)).await.expect("trail");
+    let trail = walls::within_tenant("886", platform.caseloads_store.audit_events(&tenant_886(&platform)))
+        .await
+        .expect("trail");
     let read: Vec<_> = trail.iter().filter(|e| e.action == "case.activity_read").collect();
     assert_eq!(read.len(), 1, "{trail:#?}");
     assert_eq!(
@@ -352,7 +360,9 @@ async fn a_callers_traceparent_never_becomes_the_trace_of_an_audit_entry(engine:
         let _ = senco.get_referral(request).await;
     }
 
-    let trail = platform.referrals_store.audit_events(&tenant_886(&platform)).await.expect("trail");
+    let trail = walls::within_tenant("886", platform.referrals_store.audit_events(&tenant_886(&platform)))
+        .await
+        .expect("trail");
     let read = trail.iter().find(|e| e.action == "referral.read").expect("the read's entry");
     let refused = trail.iter().find(|e| e.action == "refused.not_found").expect("the refusal's entry");
     for entry in [read, refused] {

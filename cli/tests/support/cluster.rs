@@ -134,7 +134,9 @@ async fn proxied_database(url: &str) -> (LinkProxy, String) {
         tokio::net::lookup_host(address).await.expect("the PostgreSQL server's address").next().expect("an address");
     let proxy = LinkProxy::start(server).await;
     let at = if credentials.is_empty() { String::new() } else { format!("{credentials}@") };
-    let through = format!("{scheme}://{at}127.0.0.1:{}/{database}", proxy.port());
+    // In the clear on loopback, so the proxy can tell one query from another.
+    let separator = if database.contains('?') { '&' } else { '?' };
+    let through = format!("{scheme}://{at}127.0.0.1:{}/{database}{separator}sslmode=disable", proxy.port());
     (proxy, through)
 }
 
@@ -178,7 +180,7 @@ impl Cluster {
             let database = match options.databases.get(part) {
                 Some(url) => url.clone(),
                 None => {
-                    let database = TestDatabase::create(Engine::Postgres).await.expect("a PostgreSQL database");
+                    let database = TestDatabase::for_service(Engine::Postgres).await.expect("a PostgreSQL database");
                     let url = database.url.clone();
                     databases.push(database);
                     url
@@ -412,9 +414,18 @@ impl Cluster {
     }
 }
 
-/// The rows of `sql` in the database at `url`.
+/// A connection to the database at `url` that reads and writes every council's
+/// rows, as an administrator inspecting it: on PostgreSQL each session starts
+/// with `sen.tenant` set to `*`, through the row-level security walls.
+pub async fn inspect(url: &str) -> DatabaseConnection {
+    let mut options = sea_orm::ConnectOptions::new(url.to_owned());
+    options.sqlx_logging(false).map_sqlx_postgres_opts(|o| o.options([("sen.tenant", "*")]));
+    Database::connect(options).await.unwrap_or_else(|e| panic!("{url}: {e}"))
+}
+
+/// The rows of `sql` in the database at `url`, every council's.
 pub async fn query(url: &str, sql: &str) -> Vec<QueryResult> {
-    let db: DatabaseConnection = Database::connect(url).await.unwrap_or_else(|e| panic!("{url}: {e}"));
+    let db = inspect(url).await;
     let rows = db
         .query_all(Statement::from_string(db.get_database_backend(), sql))
         .await

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::cluster::Cluster;
 use super::load::{Fixture, Front, Ledger, SCHOOL};
+use super::proxy::LinkProxy;
 
 /// Terminates every server process serving the cluster's databases, as a
 /// failover or an administrator would, without touching the server itself.
@@ -54,18 +55,21 @@ pub async fn says_unready(cluster: &Cluster, part: &str, admin: u16) -> bool {
     answer.is_ok_and(|answer| answer.into_inner().status() == ServingStatus::NotServing)
 }
 
-/// A write that will be in flight at `part` when it is told to stop: it waits on
-/// `part`'s database (or, for the gateway, on the caseloads service's) until the
-/// test releases it. Returns the note or key it writes, and the call.
+/// A write that will be in flight at `part` when it is told to stop: its own
+/// query, and no other, is held on `database` (`part`'s, or for the gateway the
+/// caseloads service's) until the test releases it. Returns the note or key it
+/// writes, and the call.
 pub fn write_in_flight(
     cluster: &Arc<Cluster>,
     fixture: &Fixture,
     ledger: &Ledger,
     part: &str,
+    database: &LinkProxy,
 ) -> (String, tokio::task::JoinHandle<(u16, serde_json::Value)>) {
     let cluster = cluster.clone();
     if part == "referrals" {
         let key = format!("drain-probe-{}", fixture.pupils[0]);
+        database.hold_sending(key.as_bytes());
         let today = chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string();
         let body = serde_json::json!({
             "referral": {
@@ -83,6 +87,7 @@ pub fn write_in_flight(
     let pipeline = ledger.pipelines.lock().expect("ledger").first().cloned().expect("a finished pipeline");
     let token = fixture.eps.iter().find(|ep| ep.1 == pipeline.person).map(|ep| ep.2.clone()).expect("the EP");
     let note = format!("Visit while {part} stops");
+    database.hold_sending(note.as_bytes());
     let today = chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string();
     let body = serde_json::json!({"on": today, "kind": "consultation", "sessions": 1, "note": note});
     let route = format!("/api/v1/cases/{}/activity", pipeline.case);
@@ -162,8 +167,8 @@ pub fn grpc_submission(fixture: &Fixture, key: &str) -> sen_proto::v1::SubmitRef
 /// rather than waiting. Waits until none is pending; returns how many there were.
 pub async fn let_the_reconciler_run(caseloads: &str, within: Duration) -> usize {
     use chrono::{DateTime, TimeDelta, Utc};
-    use sea_orm::{ConnectionTrait, Database, Statement};
-    let db = Database::connect(caseloads).await.expect("the caseloads database");
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = super::cluster::inspect(caseloads).await;
     let backend = db.get_database_backend();
     let pending = "SELECT id, created_at, claimed_until FROM cases WHERE status = 'pending'";
     let rows = db.query_all(Statement::from_string(backend, pending)).await.expect("pending cases");

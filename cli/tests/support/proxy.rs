@@ -22,6 +22,9 @@ struct State {
     held: watch::Sender<bool>,
     /// While true, chunks from the upstream (its answers) wait before they are passed on.
     held_answers: watch::Sender<bool>,
+    /// While set, a chunk to the upstream that contains these bytes waits
+    /// (and so does everything after it on its connection).
+    held_sending: watch::Sender<Option<Vec<u8>>>,
     /// Chunks waiting now.
     waiting: AtomicUsize,
     /// Bumped on each cut: every open connection watching it closes.
@@ -66,6 +69,7 @@ impl LinkProxy {
             delay_ms: AtomicU64::new(0),
             held: watch::channel(false).0,
             held_answers: watch::channel(false).0,
+            held_sending: watch::channel(None).0,
             waiting: AtomicUsize::new(0),
             generation: watch::channel(0).0,
             connections: AtomicUsize::new(0),
@@ -137,10 +141,19 @@ impl LinkProxy {
         self.state.held_answers.send_replace(true);
     }
 
+    /// Holds the first chunk sent to the upstream that contains `bytes`, and
+    /// what follows it on its connection, until [`Self::release`]; the rest
+    /// passes. So a test knows that one call of its own, not any other, is
+    /// in flight.
+    pub fn hold_sending(&self, bytes: &[u8]) {
+        self.state.held_sending.send_replace(Some(bytes.to_vec()));
+    }
+
     /// Passes the held chunks on, and every chunk after them.
     pub fn release(&self) {
         self.state.held.send_replace(false);
         self.state.held_answers.send_replace(false);
+        self.state.held_sending.send_replace(None);
     }
 
     /// Waits until a chunk is being held: something is in flight over the link.
@@ -227,14 +240,14 @@ async fn pass(
             continue;
         }
         let hold = if answers { &state.held_answers } else { &state.held };
+        let sending =
+            !answers && state.held_sending.borrow().as_deref().is_some_and(|bytes| contains(&buffer[..read], bytes));
+        if sending {
+            state.waiting.fetch_add(1, Ordering::SeqCst);
+            let _waiting = Waiting(&state.waiting);
+            let _ = state.held_sending.subscribe().wait_for(Option::is_none).await;
+        }
         if *state.held.borrow() || *hold.borrow() {
-            // Counted while it waits, even when a cut drops it waiting.
-            struct Waiting<'a>(&'a AtomicUsize);
-            impl Drop for Waiting<'_> {
-                fn drop(&mut self) {
-                    self.0.fetch_sub(1, Ordering::SeqCst);
-                }
-            }
             state.waiting.fetch_add(1, Ordering::SeqCst);
             let _waiting = Waiting(&state.waiting);
             let (mut all, mut these) = (state.held.subscribe(), hold.subscribe());
@@ -247,4 +260,17 @@ async fn pass(
         }
         to.write_all(&buffer[..read]).await?;
     }
+}
+
+/// Counts a chunk while it waits, even when a cut drops it waiting.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|window| window == needle)
 }

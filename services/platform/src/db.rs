@@ -21,6 +21,9 @@ pub async fn connect(url: &str, pool: &PoolConfig) -> anyhow::Result<DatabaseCon
     if is_sqlite {
         ensure_sqlite_folder(url)?;
     }
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        return connect_postgres(url, pool).await;
+    }
     let mut options = ConnectOptions::new(url.to_owned());
     options.connect_timeout(pool.connect_timeout).acquire_timeout(pool.acquire_timeout).sqlx_logging(false);
     if is_sqlite {
@@ -38,6 +41,39 @@ pub async fn connect(url: &str, pool: &PoolConfig) -> anyhow::Result<DatabaseCon
         db.execute_unprepared("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;").await?;
     }
     Ok(db)
+}
+
+/// A PostgreSQL pool whose every connection says whose rows it works on before
+/// its first statement after it is taken (see [`crate::walls`]): the
+/// `set_config` also shows the connection is alive, so it replaces the ping a
+/// pool would otherwise send, at no extra round trip.
+async fn connect_postgres(url: &str, pool: &PoolConfig) -> anyhow::Result<DatabaseConnection> {
+    use sea_orm::sqlx::ConnectOptions as _;
+    use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+
+    fn wall(connection: &mut PgConnection) -> futures::future::BoxFuture<'_, Result<(), sea_orm::sqlx::Error>> {
+        let setting = crate::walls::setting_now();
+        Box::pin(async move {
+            sea_orm::sqlx::query(crate::walls::SET_WALL).bind(setting).execute(connection).await.map(|_| ())
+        })
+    }
+
+    let options: PgConnectOptions =
+        url.parse().map_err(|e| anyhow::anyhow!("cannot read the database URL {}: {e}", redact(url)))?;
+    let connections = PgPoolOptions::new()
+        .max_connections(pool.max_connections)
+        .min_connections(pool.min_connections)
+        .acquire_timeout(pool.acquire_timeout)
+        .test_before_acquire(false)
+        .after_connect(|connection, _| wall(connection))
+        .before_acquire(|connection, _| {
+            let walled = wall(connection);
+            Box::pin(async move { walled.await.map(|()| true) })
+        })
+        .connect_with(options.disable_statement_logging())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", redact(url)))?;
+    Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(connections))
 }
 
 /// Opens the pool and brings the schema up to date with migrator `M`.
@@ -67,9 +103,22 @@ async fn migrate<M: MigratorTrait>(db: &DatabaseConnection) -> Result<(), sea_or
     }
     let transaction = db.begin().await?;
     transaction.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")).await?;
+    // A migration may move any council's rows.
+    crate::walls::open_transaction_to_every_tenant(&transaction).await?;
     // Inside a transaction the migrator works in a savepoint of it.
     M::up(&transaction, None).await?;
-    transaction.commit().await
+    let walled = crate::walls::wall_every_tenant_table(&transaction).await?;
+    if !walled.is_empty() {
+        tracing::info!(tables = %walled.join(", "), "row-level security now walls these tables by tenant");
+    }
+    transaction.commit().await?;
+    if crate::walls::bypassed_by_role(db).await? {
+        tracing::warn!(
+            "the database role is a superuser or has BYPASSRLS: the tenant walls of row-level security do not bind it; \
+             give each service a role of its own without them (docs/OPERATIONS.md, step 1)"
+        );
+    }
+    Ok(())
 }
 
 /// A service's database, opened for changes and for reads.

@@ -46,9 +46,26 @@ pub fn private_tempdir() -> std::io::Result<tempfile::TempDir> {
     Ok(dir)
 }
 
+/// The role the services of a test platform connect as on PostgreSQL: neither
+/// superuser nor BYPASSRLS, like each service's role in production, so the
+/// row-level security walls bind it.
+pub const SERVICE_ROLE: &str = "sen_test_service";
+
 impl TestDatabase {
-    /// Creates an empty database on `engine`.
+    /// Creates an empty database on `engine`, for a test that works on a store
+    /// directly: on PostgreSQL it connects as the server's own (super)user.
     pub async fn create(engine: Engine) -> anyhow::Result<Self> {
+        Self::create_as(engine, None).await
+    }
+
+    /// Creates an empty database on `engine` for a service the test runs: on
+    /// PostgreSQL owned by, and connected to as, [`SERVICE_ROLE`], as a
+    /// service's database is in production.
+    pub async fn for_service(engine: Engine) -> anyhow::Result<Self> {
+        Self::create_as(engine, Some(SERVICE_ROLE)).await
+    }
+
+    async fn create_as(engine: Engine, owner: Option<&str>) -> anyhow::Result<Self> {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let nanos =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
@@ -66,10 +83,19 @@ impl TestDatabase {
                         "PostgreSQL for tests is not reachable at {admin_url} (set SEN_TEST_POSTGRES_URL): {e}"
                     )
                 })?;
-                admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await?;
-                admin.close().await?;
                 let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
-                let url = format!("{base}/{name}");
+                let url = match owner {
+                    None => {
+                        admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await?;
+                        format!("{base}/{name}")
+                    }
+                    Some(role) => {
+                        ensure_role(&admin, role).await?;
+                        admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\" OWNER \"{role}\"")).await?;
+                        format!("{}/{name}", as_user(base, role))
+                    }
+                };
+                admin.close().await?;
                 Ok(Self { url, engine, admin_url, name, _dir: None })
             }
         }
@@ -79,6 +105,35 @@ impl TestDatabase {
     pub fn engine(&self) -> Engine {
         self.engine
     }
+}
+
+/// Creates `role` (able to sign in, nothing more) unless it exists; two test
+/// processes creating it at once both go on.
+async fn ensure_role(admin: &sea_orm::DatabaseConnection, role: &str) -> anyhow::Result<()> {
+    let exists = admin
+        .query_one(sea_orm::Statement::from_string(
+            admin.get_database_backend(),
+            format!("SELECT 1 AS one FROM pg_roles WHERE rolname = '{role}'"),
+        ))
+        .await?
+        .is_some();
+    if exists {
+        return Ok(());
+    }
+    let created =
+        admin.execute_unprepared(&format!("CREATE ROLE \"{role}\" LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB")).await;
+    match created {
+        Ok(_) => Ok(()),
+        Err(e) if e.to_string().contains("already exists") || e.to_string().contains("duplicate key") => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `base` (`postgres://user[:password]@host:port`) with `role` as its user and no password.
+fn as_user(base: &str, role: &str) -> String {
+    let Some((scheme, rest)) = base.split_once("://") else { return base.to_owned() };
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{role}@{host}")
 }
 
 impl Drop for TestDatabase {

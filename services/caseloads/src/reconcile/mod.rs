@@ -108,6 +108,11 @@ impl Reconciler {
 
     /// One pass, begun at `now`, taking on no further allocation once `go_on` says no.
     async fn pass_while(&self, now: DateTime<Utc>, go_on: &(dyn Fn() -> bool + Sync)) -> Result<PassReport> {
+        // Unfinished allocations are looked for, and finished, in every council.
+        sen_platform::walls::across_tenants(self.pass_across_councils(now, go_on)).await
+    }
+
+    async fn pass_across_councils(&self, now: DateTime<Utc>, go_on: &(dyn Fn() -> bool + Sync)) -> Result<PassReport> {
         let started = Instant::now();
         let due = match self.store.pending_allocations_due(now - PENDING_BOUND, now, BATCH).await {
             Ok(due) => due,

@@ -129,12 +129,11 @@ impl Eraser {
             for (la_code, pupil_id) in batch {
                 let span = tracing::info_span!("erase_pupil", pupil_id, la_code = %la_code);
                 let limit = self.attempt_limit();
-                let outcome = tokio::time::timeout(limit, self.erase(&la_code, pupil_id, &holder))
-                    .instrument(span)
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(Error::Unavailable(format!("not finished within {} ms", limit.as_millis())))
-                    });
+                // Each pupil's records are erased within their own council.
+                let erase = sen_platform::walls::within_tenant(&la_code, self.erase(&la_code, pupil_id, &holder));
+                let outcome = tokio::time::timeout(limit, erase).instrument(span).await.unwrap_or_else(|_| {
+                    Err(Error::Unavailable(format!("not finished within {} ms", limit.as_millis())))
+                });
                 match outcome {
                     Ok(()) => report.erased.push((la_code, pupil_id)),
                     Err(e) => {

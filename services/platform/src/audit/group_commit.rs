@@ -68,7 +68,8 @@ where
     /// the last handle is dropped, after committing what was queued.
     pub fn start(db: DatabaseConnection) -> Self {
         let (queue, waiting) = mpsc::channel(QUEUE);
-        tokio::spawn(write_commits(db, waiting));
+        // One commit carries many callers' entries, of any council.
+        tokio::spawn(crate::walls::across_tenants(write_commits(db, waiting)));
         Self { queue }
     }
 

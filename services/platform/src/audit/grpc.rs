@@ -21,6 +21,7 @@ use tower::Service;
 
 use super::refusals::{Reason, RefusalTrail, Refused, Refusee};
 use crate::identity::{IDENTITY_METADATA_KEY, IdentityVerifier, VerifyIdentity};
+use crate::walls::{self, Wall, Walled};
 
 /// A gRPC service whose refusals are recorded in a trail.
 #[derive(Clone, Debug)]
@@ -48,7 +49,7 @@ where
     S::Future: Send + 'static,
     RB: Send + 'static,
 {
-    type Response = http::Response<RB>;
+    type Response = http::Response<Walled<RB>>;
     type Error = Infallible;
     type Future = BoxFuture<'static, Result<Self::Response, Infallible>>;
 
@@ -60,11 +61,14 @@ where
         // Cheap clones (shared bytes): only a refusal reads them.
         let token = request.headers().get(IDENTITY_METADATA_KEY).cloned();
         let uri = request.uri().clone();
-        let answer = self.inner.call(request);
+        // The call, and every frame of its answer, reach only the rows of the
+        // caller's own council (a remembered token costs a lookup).
+        let wall = wall_of(&self.verifier, token.as_ref());
+        let answer = walls::within(wall.clone(), self.inner.call(request));
         let trail = self.trail.clone();
         let verifier = self.verifier.clone();
         Box::pin(async move {
-            let response = answer.await?;
+            let response = answer.await?.map(|body| Walled::new(body, wall));
             if let Some(reason) = refusal_of(response.headers()) {
                 let refused = Refused {
                     who: refusee(&verifier, token.as_ref()),
@@ -84,6 +88,13 @@ where
 fn refusal_of(headers: &http::HeaderMap) -> Option<Reason> {
     let code: i32 = headers.get("grpc-status")?.to_str().ok()?.parse().ok()?;
     Reason::of(tonic::Code::from(code))
+}
+
+/// The tenant wall of the caller who sent `token`: their council, or none
+/// (no tenant's rows) for a token that does not verify or names no council.
+fn wall_of(verifier: &IdentityVerifier, token: Option<&HeaderValue>) -> Option<Wall> {
+    let identity = verifier.verify(token?.to_str().ok()?).ok()?;
+    identity.tenant().map(|tenant| Wall::Tenant(tenant.to_string()))
 }
 
 /// Who sent `token`, when it verifies; nobody known otherwise.

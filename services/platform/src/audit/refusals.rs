@@ -124,7 +124,8 @@ impl RefusalTrail {
             suppressed: Counter::default(),
         });
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(close_windows(Arc::downgrade(&trail)));
+            // A window's suppressed count is written for whichever council's caller it was.
+            runtime.spawn(crate::walls::across_tenants(close_windows(Arc::downgrade(&trail))));
         }
         trail
     }

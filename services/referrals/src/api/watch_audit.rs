@@ -53,12 +53,14 @@ impl AuditedWatch {
             tracing::error!(referrals = ids.len(), "a watch's deliveries could not be audited: no runtime");
             return;
         };
-        runtime.spawn(async move {
+        // Within the watcher's own council, as the stream that delivered them.
+        let wall = sen_platform::walls::current();
+        runtime.spawn(sen_platform::walls::within(wall, async move {
             let detail = "changes sent to a watcher";
             if let Err(error) = store.audit_reads(&scope, &actor, &ids, ReadAction::Watch, detail).await {
                 tracing::error!(%error, referrals = ids.len(), "a watch's deliveries could not be audited");
             }
-        });
+        }));
     }
 }
 

@@ -48,7 +48,8 @@ impl Relay {
     pub(super) fn start(db: DatabaseConnection, changes: Changes) -> Self {
         let (ready_tx, ready) = watch::channel(false);
         let wake = Arc::new(Notify::new());
-        let task = tokio::spawn(run(db, changes, ready_tx, wake.clone()));
+        // The outbox is every council's; each watcher is told only its own scope's changes.
+        let task = tokio::spawn(sen_platform::walls::across_tenants(run(db, changes, ready_tx, wake.clone())));
         Self { ready, wake, task }
     }
 

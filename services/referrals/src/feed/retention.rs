@@ -29,7 +29,8 @@ pub const FORGET_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// Deletes the changes kept longer than [`KEEP_CHANGES`] as of `now`; returns how many.
 pub(super) async fn forget_old_changes(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64> {
-    rows::forget_written_before(db, now - KEEP_CHANGES).await
+    // Every council's changes age alike.
+    sen_platform::walls::across_tenants(rows::forget_written_before(db, now - KEEP_CHANGES)).await
 }
 
 /// Forgets old changes now and every [`FORGET_EVERY`], for as long as the process runs.
