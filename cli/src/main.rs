@@ -24,6 +24,7 @@ mod backup;
 mod client;
 mod embedded;
 mod front;
+mod people;
 mod retention;
 mod sessions;
 mod token;

@@ -1,5 +1,7 @@
 //! `sen token`: a development identity token, signed by the embedded mode's
-//! issuer key in the data folder, for calling the platform as any role.
+//! issuer key in the data folder (`SEN_DATA_DIR`), for calling the platform as
+//! any role; the person it speaks for is first looked up in the platform's data
+//! (`crate::people`).
 
 use std::time::Duration;
 
@@ -23,7 +25,9 @@ pub struct GrantArgs {
     /// The school's URN (senco only).
     #[arg(long)]
     school: Option<String>,
-    /// The person's id; defaults to one made from the role.
+    /// The person's id; defaults to one made from the role. An educational psychologist's or
+    /// advisory teacher's must be on the authority's team in the platform's data (the data
+    /// folder, SEN_DATA_DIR, ./data by default); `sen token` says who is when it is not.
     #[arg(long)]
     person: Option<String>,
 }
@@ -62,6 +66,14 @@ pub fn run(args: &TokenArgs) -> anyhow::Result<()> {
     }
     let grant = args.who.grant()?;
     let data_dir = std::env::var("SEN_DATA_DIR").unwrap_or_else(|_| DEFAULT_DATA_DIR.into());
+    // A token for someone the platform has no record of would be accepted and then see nothing.
+    let known = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(crate::people::check(&grant, Path::new(&data_dir)))?;
+    if let crate::people::Known::Unchecked(why) = known {
+        eprintln!("note: {why}");
+    }
     let issuer = DevIssuer::load_or_create(Path::new(&data_dir)).map_err(anyhow::Error::msg)?;
     let token = issuer
         .signer

@@ -335,7 +335,9 @@ async fn the_pages_work_in_a_real_browser_for_every_role() {
     a_crafted_return_address_keeps_the_browser_on_the_platform(&mut j).await;
     manager_sees_the_council(&mut j).await;
     case_officer_sees_the_council(&mut j).await;
+    officer_records_a_decision_and_drills_down(&mut j).await;
     let referral = senco_refers(&mut j).await;
+    senco_reviews_a_cycle_then_refers_with_a_document(&mut j).await;
     let allocated_to = match &referral {
         Some((id, _)) => manager_allocates(&mut j, *id).await,
         None => None,
@@ -404,6 +406,70 @@ async fn case_officer_sees_the_council(j: &mut Journey) {
     let _ = j.record(j.sign_out().await);
 }
 
+/// A case officer opens a request awaiting the decision to assess from the
+/// statutory clock, records the decision on its page and sees the clock move
+/// on; then the dashboard's EHC plan figure opens the pupils behind it, a row
+/// opens the pupil, and the 20-week figure opens the plans behind it.
+async fn officer_records_a_decision_and_drills_down(j: &mut Journey) {
+    if j.record(j.sign_in_as("SEN case officer").await).is_none() {
+        return;
+    }
+    let awaiting =
+        "//tr[td[normalize-space()='Awaiting the decision to assess']]//a[starts-with(@href, '/referrals/')]";
+    let step = async {
+        j.goto("/statutory-clock").await?;
+        let request = j.find(Locator::XPath(awaiting), "the statutory clock (EHC steps helper's)").await?;
+        request.click().await.map_err(|e| format!("cannot open the request: {e}"))?;
+        j.choose("assessment-decision").await?;
+        j.set_date("assessment-decided_on", &chrono::Local::now().date_naive().to_string()).await?;
+        j.click_button("Record the decision", "the request's page (EHC steps helper's)").await?;
+        let recorded = "//*[contains(@class, 'banner')][contains(., 'Decision whether to assess recorded')]";
+        j.find(Locator::XPath(recorded), "the request's page after the decision").await.map(|_| ())
+    };
+    if j.record(step.await).is_some() {
+        let text = j.text().await;
+        j.check(text.contains("Assessing"), "after the decision to assess, the clock's stage is Assessing");
+        j.check(
+            text.contains("Record the decision whether to issue a plan"),
+            "after the decision to assess, the page offers the plan decision next",
+        );
+        let steps = "const s = document.querySelector('[aria-label=\"Statutory steps\"]'); \
+                     if (s) { s.scrollIntoView(); } return true;";
+        let _ = j.client.execute(steps, vec![]).await;
+        j.capture("ehc-steps", "the EHC steps helper's").await;
+    }
+    let figure = "//a[contains(@class, 'figure__link')][.//span[normalize-space()='Pupils with an EHC plan']]";
+    let step = async {
+        j.goto("/dashboard").await?;
+        let link = j.find(Locator::XPath(figure), "the dashboard (drill-down helper's)").await?;
+        link.click().await.map_err(|e| format!("cannot open the EHC plan figure: {e}"))?;
+        j.find(Locator::XPath("//h1[normalize-space()='Pupils']"), "the pupils behind the figure").await.map(|_| ())
+    };
+    if j.record(step.await).is_some() {
+        let rows = j.client.find_all(Locator::Css("main table tbody tr")).await.unwrap_or_default();
+        j.check(!rows.is_empty(), "the EHC plan figure opens a list of pupils");
+        let text = j.text().await;
+        j.check(text.contains("with an education, health and care plan (E)"), "the list is of pupils with a plan");
+        j.capture("pupils", "the drill-down helper's").await;
+        if let Ok(first) = j.client.find(Locator::Css("main table tbody tr a[href^='/pupils/']")).await {
+            let _ = j.record(first.click().await.map_err(|e| format!("cannot open a pupil: {e}")));
+            let path = j.path().await;
+            j.check(path.starts_with("/pupils/"), format!("a row of the list opens the pupil, not {path}"));
+        }
+    }
+    let figure = "//a[contains(@class, 'figure__link')][.//span[normalize-space()='Final plans issued within 20 weeks this year']]";
+    let step = async {
+        j.goto("/dashboard").await?;
+        let link = j.find(Locator::XPath(figure), "the dashboard (drill-down helper's)").await?;
+        link.click().await.map_err(|e| format!("cannot open the 20-week figure: {e}"))?;
+        j.find(Locator::XPath("//h1[starts-with(normalize-space(), 'Final EHC plans issued in')]"), "the plans").await
+    };
+    if j.record(step.await).is_some() {
+        j.capture("final-plans", "the drill-down helper's").await;
+    }
+    let _ = j.record(j.sign_out().await);
+}
+
 /// The SENCO's journey; answers the referral's id and its pupil's page.
 async fn senco_refers(j: &mut Journey) -> Option<(i64, Option<String>)> {
     j.record(j.sign_in_as("SENCO").await)?;
@@ -417,6 +483,8 @@ async fn senco_refers(j: &mut Journey) -> Option<(i64, Option<String>)> {
     }
     keyboard_only(j).await;
     j.record(j.goto("/referrals/new").await)?;
+    // The pupil is found by name; any of the school's pupils will do ("a" is in most names).
+    let _ = j.record(find_pupil(j, "a").await);
     for id in ["pupil_id", "kind", "broad_areas", "priority"] {
         let _ = j.record(j.choose(id).await);
     }
@@ -442,7 +510,7 @@ async fn senco_refers(j: &mut Journey) -> Option<(i64, Option<String>)> {
     let _ = j.record(j.type_into("consent_given_by", "Ms A Parent (mother)").await);
     let _ = j.record(j.set_date("consent_given_on", &today).await);
     let _ = j.record(j.choose("consent_method").await);
-    j.record(j.click_button("Send referral", "the referral form (SENCO helper's)").await)?;
+    j.record(send_confirming(j, None).await)?;
     j.record(j.find(Locator::XPath("//*[contains(., 'Referral sent')]"), "the referral page after sending").await)?;
     let path = j.path().await;
     let id = path.strip_prefix("/referrals/").and_then(|id| id.parse::<i64>().ok());
@@ -461,7 +529,7 @@ async fn keyboard_only(j: &mut Journey) {
     let first = j.focused().await;
     j.check(first.contains("skip-link"), format!("the first Tab reaches the skip link, not '{first}'"));
     let expected = [
-        "pupil_id",
+        "pupil_search",
         "kind",
         "broad_areas",
         "concern",
@@ -470,6 +538,7 @@ async fn keyboard_only(j: &mut Journey) {
         "consent_given_on",
         "consent_method",
         "priority",
+        "documents",
     ];
     let mut seen: Vec<String> = Vec::new();
     let mut on_submit = false;
@@ -500,6 +569,146 @@ async fn keyboard_only(j: &mut Journey) {
         let sent = j.find(Locator::Css(".error-summary"), "the referral form sent with Enter").await;
         j.check(sent.is_ok(), "Enter on 'Send referral' sends the form (an empty form shows the error summary)");
     }
+}
+
+/// Finds a pupil on the referral form by `name` and waits for the matches.
+async fn find_pupil(j: &Journey, name: &str) -> Step<()> {
+    j.type_into("pupil_search", name).await?;
+    j.click_button("Find pupil", "the referral form (SENCO helper's)").await?;
+    j.find(Locator::Css("input[name='pupil_id'][type='radio']"), "the pupils found").await.map(|_| ())
+}
+
+/// Sends the referral form; when the pupil already has an open referral of the
+/// kind, the SENCO confirms (choosing `document` again, if any) and sends it again.
+async fn send_confirming(j: &Journey, document: Option<&str>) -> Step<()> {
+    j.click_button("Send referral", "the referral form (SENCO helper's)").await?;
+    let answered = "//*[@id='confirm_duplicate'] | //*[contains(@class, 'banner')][contains(., 'Referral sent')]";
+    let answer = j.find(Locator::XPath(answered), "the referral form's answer").await?;
+    if answer.attr("id").await.ok().flatten().as_deref() == Some("confirm_duplicate") {
+        if let Some(path) = document {
+            let input = j.find(Locator::Id("documents"), "the referral form's documents").await?;
+            input.send_keys(path).await.map_err(|e| format!("cannot choose the document again: {e}"))?;
+        }
+        j.choose("confirm_duplicate").await?;
+        j.click_button("Send referral", "the referral form after the warning").await?;
+    }
+    Ok(())
+}
+
+/// A SENCO reviews a pupil's support cycle (assess, plan, do, review), then
+/// refers the pupil citing it, with a document, finding the pupil by name; and
+/// on a 375-pixel screen the register's table scrolls inside its box.
+async fn senco_reviews_a_cycle_then_refers_with_a_document(j: &mut Journey) {
+    if j.record(j.sign_in_as("SENCO").await).is_none() {
+        return;
+    }
+    let sought = format!("Reads a book band higher by {}", chrono::Local::now().format("%H%M%S"));
+    let today = chrono::Local::now().date_naive().to_string();
+    let review_due = (chrono::Local::now().date_naive() + chrono::Days::new(42)).to_string();
+    let files = tempfile::tempdir().expect("a folder for the document");
+    let document = files.path().join("EP report.pdf");
+    std::fs::write(&document, b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n").expect("the document");
+    let document = document.to_string_lossy().into_owned();
+    let pupil = async {
+        j.goto("/register").await?;
+        let first = j.find(Locator::Css("main table tbody tr a[href^='/pupils/']"), "the SEN register").await?;
+        let name = first.text().await.map_err(|e| e.to_string())?;
+        let href = first.attr("href").await.map_err(|e| e.to_string())?.unwrap_or_default();
+        let id = href.trim_start_matches("/pupils/").to_owned();
+        // A new cycle, then its review.
+        j.goto(&format!("/pupils/{id}/support-cycles/new")).await?;
+        j.set_date("started_on", &today).await?;
+        j.type_into("outcomes_sought", &sought).await?;
+        j.type_into("planned_provision", "Phonics, three times a week with a teaching assistant").await?;
+        j.set_date("review_due", &review_due).await?;
+        j.click_button("Add support cycle", "the support cycle form (SENCO helper's)").await?;
+        j.find(Locator::XPath("//*[contains(@class, 'banner')][contains(., 'Support cycle added')]"), "the pupil page")
+            .await?;
+        let review =
+            format!("//tr[td[contains(., '{sought}')]]//a[starts-with(normalize-space(), 'Record the review')]");
+        let link = j.find(Locator::XPath(&review), "the pupil's support cycles").await?;
+        link.click().await.map_err(|e| format!("cannot open the review: {e}"))?;
+        j.find(Locator::Id("outcome"), "the review form").await?;
+        Ok::<_, String>((id, name))
+    };
+    let Some((id, name)) = j.record(pupil.await) else {
+        let _ = j.sign_out().await;
+        return;
+    };
+    j.capture("support-review", "the SENCO pages helper's").await;
+    let reviewed = async {
+        j.set_date("reviewed_on", &today).await?;
+        j.choose("outcome-1").await?;
+        j.type_into("review_notes", "Progress in decoding; comprehension still well behind. Next: ask for an EP.")
+            .await?;
+        j.click_button("Record the review", "the review form (SENCO helper's)").await?;
+        j.find(
+            Locator::XPath("//*[contains(@class, 'banner')][contains(., 'Support cycle review recorded')]"),
+            "the pupil page",
+        )
+        .await
+        .map(|_| ())
+    };
+    if j.record(reviewed.await).is_some() {
+        j.check(j.text().await.contains("outcomes partly met"), "the reviewed cycle shows its outcome");
+    }
+    // The referral: the pupil found by name, the reviewed cycle cited, a document attached.
+    let surname = name.split_whitespace().last().unwrap_or_default().to_owned();
+    let referred = async {
+        j.goto("/referrals/new").await?;
+        find_pupil(j, &surname).await?;
+        let radio =
+            j.find(Locator::XPath(&format!("//input[@name='pupil_id'][@value='{id}']")), "the pupils found").await?;
+        radio.click().await.map_err(|e| format!("cannot choose the pupil: {e}"))?;
+        j.click_button("Choose pupil", "the referral form (SENCO helper's)").await?;
+        let cycle = format!("//label[contains(., '{sought}')]/preceding-sibling::input");
+        let cite = j.find(Locator::XPath(&cycle), "the pupil's support cycles to cite").await?;
+        cite.click().await.map_err(|e| format!("cannot cite the cycle: {e}"))?;
+        for choice in ["kind", "broad_areas", "consent_method"] {
+            j.choose(choice).await?;
+        }
+        j.type_into("concern", "Decoding is improving but comprehension is two years behind.").await?;
+        j.type_into("graduated_approach", "A term of phonics, reviewed: outcomes partly met.").await?;
+        j.type_into("consent_given_by", "Mr B Parent (father)").await?;
+        j.set_date("consent_given_on", &today).await?;
+        let input = j.find(Locator::Id("documents"), "the referral form's documents").await?;
+        input.send_keys(&document).await.map_err(|e| format!("cannot choose the document: {e}"))?;
+        Ok::<_, String>(())
+    };
+    if j.record(referred.await).is_none() {
+        let _ = j.sign_out().await;
+        return;
+    }
+    j.capture("referral-form-with-document", "the SENCO pages helper's").await;
+    let sent = async {
+        send_confirming(j, Some(&document)).await?;
+        j.find(Locator::XPath("//*[contains(@class, 'banner')][contains(., 'Referral sent')]"), "the referral page")
+            .await
+    };
+    if j.record(sent.await).is_some() {
+        let text = j.text().await;
+        j.check(text.contains("EP report.pdf"), "the referral page lists its document");
+        j.check(text.contains("1 support cycle"), "the referral page says it cites the reviewed cycle");
+        j.capture("referral-with-document", "the SENCO pages helper's").await;
+    }
+    // A narrow screen: the register's table scrolls inside its box, never the page.
+    if j.client.set_window_size(375, 812).await.is_ok() {
+        for page in ["/register", "/referrals"] {
+            if j.record(j.goto(page).await).is_some() {
+                let wide = j
+                    .client
+                    .execute("return document.documentElement.scrollWidth - window.innerWidth;", vec![])
+                    .await
+                    .ok()
+                    .and_then(|v| v.as_i64())
+                    .unwrap_or(i64::MAX);
+                j.check(wide <= 0, format!("{page} at 375 px scrolls sideways by {wide} px"));
+            }
+        }
+        j.capture("register-375px", "the SENCO pages helper's").await;
+        let _ = j.client.set_window_size(1280, 1400).await;
+    }
+    let _ = j.record(j.sign_out().await);
 }
 
 /// The manager accepts the referral and allocates it with one click; answers

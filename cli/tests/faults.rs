@@ -347,7 +347,7 @@ async fn a_slow_service_keeps_each_callers_deadline_sheds_the_excess_and_writes_
             "broad_areas": ["communication_and_interaction"], "concern": "Concern slow-json",
             "graduated_approach": {"summary": "Small-group work"},
             "consent": {"given_by": "Mother", "given_on": chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string(), "method": "signed_form"},
-            "priority": "routine"}, "idempotency_key": "slow-json"}))
+            "priority": "routine"}, "idempotency_key": "slow-json", "confirm_duplicate": true}))
         .expect("JSON");
         tokio::spawn(async move {
             let started = Instant::now();

@@ -68,9 +68,9 @@ async fn open(address: &str, session: &str) -> (String, Option<String>) {
         .expect("the start page answers");
     let html = page.text().await.unwrap_or_default();
     let person = html
-        .split(r#"class="header__person">"#)
+        .split(r#"class="header__person" data-person=""#)
         .nth(1)
-        .and_then(|rest| rest.split(" · ").next())
+        .and_then(|rest| rest.split('"').next())
         .map(|person| person.trim().to_owned());
     (location, person)
 }

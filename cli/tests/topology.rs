@@ -103,7 +103,7 @@ async fn a_referral_goes_from_senco_to_ep_and_back_to_the_overview_across_the_pr
     // The EP sees it with `sen caseload`, records a visit, and closes it.
     let listed = cluster.sen(&ep, &["caseload"]).await;
     assert!(listed.status.success(), "{}", text(&listed));
-    assert!(text(&listed).contains(&case_id) && text(&listed).contains("100001"), "{}", text(&listed));
+    assert!(text(&listed).contains(&case_id) && text(&listed).contains("Moorside Primary"), "{}", text(&listed));
     let logged = cluster
         .sen(&ep, &["case", "log", &case_id, "--kind", "consultation", "--sessions", "1", "--note", "Met the SENCO"])
         .await;

@@ -85,6 +85,8 @@ fn submit(dir: &Path, address: &str, senco: &str, pupil: &str, key: &str) -> i64
         "signed_form",
         "--idempotency-key",
         key,
+        // One pupil is referred several times on purpose.
+        "--confirm-duplicate",
     ];
     let printed = ok(&client(dir, address, senco, &args));
     printed.split_whitespace().nth(1).and_then(|id| id.parse().ok()).unwrap_or_else(|| panic!("an id: {printed}"))

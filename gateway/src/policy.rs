@@ -152,6 +152,16 @@ pub const RULES: &[Rule] = &[
     rule(REFERRALS, "RecordClockException", TEAM, Some((Post, "/api/v1/referrals/{id}/clock-exception"))),
     rule(REFERRALS, "GetStatutoryClockReport", TEAM, Some((Get, "/api/v1/statutory-clock"))),
     rule(REFERRALS, "GetReferralStats", TEAM, Some((Get, "/api/v1/referral-stats"))),
+    // Documents: whoever may read the referral (the service narrows it to theirs).
+    // Client-streaming: the JSON API takes the file as the body.
+    rule(REFERRALS, "UploadReferralAttachment", READERS, Some((Post, "/api/v1/referrals/{referral_id}/attachments"))),
+    rule(REFERRALS, "ListReferralAttachments", READERS, Some((Get, "/api/v1/referrals/{referral_id}/attachments"))),
+    rule(
+        REFERRALS,
+        "GetReferralAttachment",
+        READERS,
+        Some((Get, "/api/v1/referrals/{referral_id}/attachments/{attachment_id}")),
+    ),
     // Caseloads.
     rule(CASELOADS, "CreateProfessional", MANAGER, Some((Post, "/api/v1/professionals"))),
     rule(CASELOADS, "UpdateProfessional", MANAGER, Some((Patch, "/api/v1/professionals/{id}"))),

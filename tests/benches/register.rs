@@ -94,7 +94,7 @@ async fn main() -> anyhow::Result<()> {
             counts.push(started.elapsed());
             let started = Instant::now();
             let cohorts = transfer_cohorts([], academic_year_start(today));
-            active = store.transfer_candidates(&scope, &cohorts).await?.len();
+            active = store.transfer_candidates(&scope, &cohorts, today).await?.len();
             plans.push(started.elapsed());
         }
         println!(

@@ -142,10 +142,22 @@ impl TestGateway {
         self.web_client_for(&format!("test-{role}"), role, tenant, school).await
     }
 
-    /// As [`Self::web_client`], for a named person.
+    /// As [`Self::web_client`], for a person with this id.
     pub async fn web_client_for(
         &self,
         person: &str,
+        role: Role,
+        tenant: Option<&str>,
+        school: Option<u32>,
+    ) -> reqwest::Client {
+        self.web_client_named(person, None, role, tenant, school).await
+    }
+
+    /// As [`Self::web_client_for`], for a person whose sign-in gave their name.
+    pub async fn web_client_named(
+        &self,
+        person: &str,
+        name: Option<&str>,
         role: Role,
         tenant: Option<&str>,
         school: Option<u32>,
@@ -156,7 +168,7 @@ impl TestGateway {
             tenant: tenant.and_then(|t| LaCode::parse(t).ok()),
             school: school.and_then(|u| Urn::parse(&u.to_string()).ok()),
         };
-        let cookie = self.sessions.sign_in(&grant, false).await.unwrap_or_default();
+        let cookie = self.sessions.sign_in_named(&grant, name, false).await.unwrap_or_default();
         let value = cookie.split(';').next().unwrap_or_default().to_owned();
         let mut headers = http::HeaderMap::new();
         if let Ok(value) = http::HeaderValue::from_str(&value) {
@@ -289,7 +301,7 @@ pub fn gateway_before(platform: &TestPlatform, options: &GatewayOptions) -> anyh
 
 /// The people the test gateway's sign-in page offers.
 fn demo_people() -> Vec<DemoPerson> {
-    let person = |id: &str, role: Role, tenant: &str, school: Option<u32>| DemoPerson {
+    let person = |id: &str, name: &str, role: Role, tenant: &str, school: Option<u32>| DemoPerson {
         grant: Grant {
             person: id.into(),
             role,
@@ -297,13 +309,14 @@ fn demo_people() -> Vec<DemoPerson> {
             school: school.and_then(|u| Urn::parse(&u.to_string()).ok()),
         },
         description: format!("{id} ({role})"),
+        name: name.into(),
     };
     vec![
-        person("manager-886", Role::LaManager, "886", None),
-        person("officer-886", Role::CaseOfficer, "886", None),
-        person("senco-100001", Role::Senco, "886", Some(100001)),
-        person("ep-1", Role::EducationalPsychologist, "886", None),
-        person("manager-887", Role::LaManager, "887", None),
+        person("manager-886", "Alex Morgan", Role::LaManager, "886", None),
+        person("officer-886", "Sam Carter", Role::CaseOfficer, "886", None),
+        person("senco-100001", "Priya Raman", Role::Senco, "886", Some(100001)),
+        person("ep-1", "Dr Eve Example", Role::EducationalPsychologist, "886", None),
+        person("manager-887", "Jo Medway", Role::LaManager, "887", None),
     ]
 }
 

@@ -339,7 +339,9 @@ impl TestPlatform {
             }),
             priority: "routine".into(),
         };
-        let request = pb::SubmitReferralRequest { referral: Some(body), idempotency_key: key.into() };
+        // Tests may refer one pupil for one kind several times on purpose.
+        let request =
+            pb::SubmitReferralRequest { referral: Some(body), idempotency_key: key.into(), confirm_duplicate: true };
         let referral = match senco.submit_referral(request).await {
             Ok(referral) => referral.into_inner(),
             Err(status) => panic!("the referral could not be sent: {status:?}"),

@@ -26,10 +26,14 @@ pub fn speech_referral(pupil: i64, urn: &str) -> pb::ReferralBody {
     }
 }
 
-/// Submits [`speech_referral`] under idempotency key `key`.
+/// Submits [`speech_referral`] under idempotency key `key` (as meant, although
+/// the pupil may have one of its kind open already: the feed tests send several).
 pub async fn submit(client: &mut ReferralsClient, pupil: i64, urn: &str, key: &str) -> pb::Referral {
-    let request =
-        pb::SubmitReferralRequest { referral: Some(speech_referral(pupil, urn)), idempotency_key: key.into() };
+    let request = pb::SubmitReferralRequest {
+        referral: Some(speech_referral(pupil, urn)),
+        idempotency_key: key.into(),
+        confirm_duplicate: true,
+    };
     client.submit_referral(request).await.expect("submitted").into_inner()
 }
 

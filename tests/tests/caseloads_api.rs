@@ -118,8 +118,8 @@ async fn suggestions_put_the_link_professional_first_and_the_full_last() {
     manager.allocate_case(allocate(first, full, "a0")).await.unwrap();
 
     let referral = platform.accepted_referral_886(pupils[0], "educational_psychology", "r1").await;
-    let suggestion =
-        manager.suggest_allocation(pb::SuggestAllocationRequest { referral_id: referral }).await.unwrap().into_inner();
+    let request = pb::SuggestAllocationRequest { referral_id: referral, ..Default::default() };
+    let suggestion = manager.suggest_allocation(request).await.unwrap().into_inner();
     let order: Vec<i64> = suggestion.candidates.iter().map(|c| c.professional_id).collect();
     assert_eq!(order, [link, light, full], "the advisory teacher of vision is not suggested for EP work");
     assert!(
@@ -241,6 +241,7 @@ async fn an_allocation_opens_access_marks_the_referral_and_fills_the_caseload() 
         kind: "observation".into(),
         sessions: 1,
         note: "Observed in class".into(),
+        idempotency_key: String::new(),
     };
     assert_eq!(as_bo.record_case_activity(visit.clone()).await.unwrap_err().code(), Code::NotFound, "not Bo's case");
     as_ana.record_case_activity(visit).await.unwrap();
@@ -297,6 +298,7 @@ async fn a_professional_gets_only_their_own_case_and_the_council_team_any() {
         kind: "consultation".into(),
         sessions: 2,
         note: "Met the SENCO and parents".into(),
+        idempotency_key: String::new(),
     };
     as_ana.record_case_activity(visit).await.unwrap();
     let get = |case_id: i64| pb::GetCaseRequest { case_id };
@@ -477,6 +479,7 @@ async fn school_allocations_follow_the_documented_formula() {
             kind: kind.into(),
             sessions,
             note: String::new(),
+            idempotency_key: String::new(),
         };
         as_di.record_case_activity(visit).await.unwrap();
     }
@@ -942,6 +945,7 @@ async fn reassigning_to_a_professional_whose_sessions_are_used_up_is_refused_unl
         kind: "assessment".into(),
         sessions: 3,
         note: String::new(),
+        idempotency_key: String::new(),
     };
     as_max.record_case_activity(visit).await.unwrap();
     let other = platform.accepted_referral_886(pupils[1], "educational_psychology", "r-other").await;

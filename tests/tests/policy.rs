@@ -81,8 +81,10 @@ async fn every_schools_method_admits_exactly_the_roles_of_its_policy() {
     let managers: &[Role] = &[LaManager];
     check!(p, client, create_authority, pb::CreateAuthorityRequest::default(), &[PlatformOperator]);
     check!(p, client, list_authorities, pb::ListAuthoritiesRequest::default(), &ALL);
-    check!(p, client, get_school, pb::GetSchoolRequest { urn: "100001".into() }, readers);
-    check!(p, client, list_schools, pb::ListSchoolsRequest::default(), readers);
+    // The platform's services read schools too (the caseloads service names a caseload's schools).
+    let school_readers: &[Role] = &[LaManager, CaseOfficer, Senco, Service];
+    check!(p, client, get_school, pb::GetSchoolRequest { urn: "100001".into() }, school_readers);
+    check!(p, client, list_schools, pb::ListSchoolsRequest::default(), school_readers);
     check!(p, client, list_senco_appointments, pb::ListSencoAppointmentsRequest { urn: "100001".into() }, readers);
     check!(p, client, create_school, pb::CreateSchoolRequest::default(), managers);
     check!(p, client, update_school, pb::UpdateSchoolRequest::default(), managers);

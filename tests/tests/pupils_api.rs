@@ -398,6 +398,7 @@ async fn phase_transfers_are_listed_with_their_deadlines_and_rating() {
         pupil_id: year6.id,
         next_setting: "Northmoor Academy".into(),
         amended_plan_issued_on: date(2026, 11, 20),
+        ..Default::default()
     };
     let plan = officer.record_transfer_decision(decision).await.unwrap().into_inner();
     let transfer = plan.transfer.unwrap_or_default();

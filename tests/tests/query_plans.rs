@@ -150,8 +150,31 @@ async fn every_page_list_and_count_is_served_from_an_index_at_scale() {
     let case_pupil =
         one_id(&plain["caseloads"], &format!("SELECT pupil_id::int AS id FROM cases WHERE id = {case}")).await;
 
+    // The second page of the authority's pupils with a plan, by name (its token
+    // names the last pupil of the first page).
+    let http = reqwest::Client::new();
+    let manager = platform.token(Role::LaManager, Some("886"), None);
+    let first_page = format!(
+        "{}/api/v1/pupils?order=PUPIL_ORDER_NAME&sen_status=SEN_PROVISION_EHC_PLAN&page.page_size=50",
+        gateway.url()
+    );
+    let first_page: serde_json::Value =
+        http.get(first_page).bearer_auth(&manager).send().await.expect("a page").json().await.expect("JSON");
+    let by_name_token = first_page["next_page_token"].as_str().unwrap_or_default().to_owned();
+    assert!(!by_name_token.is_empty(), "Kent has more than a page of pupils with a plan");
+    let year = today().format("%Y").to_string();
+    let month = today().format("%Y-%m").to_string();
     let team = [
         "/dashboard".to_owned(),
+        "/pupils".into(),
+        "/pupils?status=all".into(),
+        "/pupils?status=E".into(),
+        format!("/pupils?status=E&page_token={by_name_token}&prev="),
+        "/pupils?status=K&need=SLCN&year=6".into(),
+        format!("/pupils?school={school}"),
+        format!("/statutory-clock/plans?period={year}"),
+        format!("/statutory-clock/plans?period={month}"),
+        format!("/referrals?month={month}&kind=ehc_needs_assessment"),
         "/referrals".into(),
         "/referrals?status=open".into(),
         "/referrals?status=submitted&kind=ehc_needs_assessment".into(),
@@ -208,8 +231,6 @@ async fn every_page_list_and_count_is_served_from_an_index_at_scale() {
         }
     }
     // The JSON API's lists, which school systems and scripts page through.
-    let http = reqwest::Client::new();
-    let manager = platform.token(Role::LaManager, Some("886"), None);
     let senco_token = platform.token(Role::Senco, Some("886"), Some(school));
     let lists = [
         (&manager, "manager", "/api/v1/overview".to_owned()),
@@ -219,6 +240,15 @@ async fn every_page_list_and_count_is_served_from_an_index_at_scale() {
         (&manager, "manager", "/api/v1/pupils?sen_status=SEN_PROVISION_EHC_PLAN".into()),
         (&manager, "manager", "/api/v1/referrals".into()),
         (&manager, "manager", "/api/v1/referrals?status=REFERRAL_STATUS_IN_PROGRESS".into()),
+        (
+            &manager,
+            "manager",
+            format!(
+                "/api/v1/referrals?final_plan_issued_from={year}-01-01&final_plan_issued_to={year}-12-31&issued_within_20_weeks=false"
+            ),
+        ),
+        (&manager, "manager", format!("/api/v1/referrals?submitted_from={month}-01&kind=educational_psychology")),
+        (&manager, "manager", "/api/v1/pupils?order=PUPIL_ORDER_NAME&on_sen_register=true&include_total=true".into()),
         (&manager, "manager", "/api/v1/support-reviews-overdue".into()),
         (&manager, "manager", "/api/v1/school-allocations".into()),
         (&manager, "manager", format!("/api/v1/referrals/{request}/suggestions")),
@@ -234,7 +264,9 @@ async fn every_page_list_and_count_is_served_from_an_index_at_scale() {
         "/api/v1/overview",
         "/api/v1/audit-events",
         "/api/v1/pupils",
+        "/api/v1/pupils?order=PUPIL_ORDER_NAME&on_sen_register=true&include_total=true",
         "/api/v1/referrals",
+        "/api/v1/referrals?final_plan_issued_from=2026-01-01&final_plan_issued_to=2026-12-31",
         "/api/v1/support-reviews-overdue",
     ];
     let lists: Vec<(&String, String, String)> = lists

@@ -68,7 +68,10 @@ async fn submit(
     body: pb::ReferralBody,
     key: &str,
 ) -> Result<pb::Referral, tonic::Status> {
-    let request = pb::SubmitReferralRequest { referral: Some(body), idempotency_key: key.into() };
+    // These tests send one pupil several referrals of a kind on purpose (the
+    // warning before a second open one is tested in `referral_documents.rs`).
+    let request =
+        pb::SubmitReferralRequest { referral: Some(body), idempotency_key: key.into(), confirm_duplicate: true };
     client.submit_referral(request).await.map(tonic::Response::into_inner)
 }
 
@@ -330,14 +333,23 @@ async fn the_statutory_clock_runs_from_receipt_and_moves_with_each_decision() {
         .unwrap();
     assert_eq!(listed.into_inner().referrals.len(), 1);
 
-    let early_plan = pb::RecordFinalPlanIssuedRequest { id: r.id, issued_on: date(2026, 11, 24) };
+    let early_plan = pb::RecordFinalPlanIssuedRequest { id: r.id, issued_on: date(2026, 11, 24), version: None };
     assert_eq!(officer.record_final_plan_issued(early_plan).await.unwrap_err().code(), Code::FailedPrecondition);
-    let assess =
-        pb::RecordAssessmentDecisionRequest { id: r.id, decision: "assess".into(), decided_on: date(2026, 11, 24) };
+    let assess = pb::RecordAssessmentDecisionRequest {
+        id: r.id,
+        decision: "assess".into(),
+        decided_on: date(2026, 11, 24),
+        version: None,
+    };
     let r = officer.record_assessment_decision(assess).await.unwrap().into_inner();
     let clock = r.clock.unwrap_or_default();
     assert_eq!((clock.stage.as_str(), clock.next_deadline_on), ("assessing", date(2027, 3, 16)));
-    let issue = pb::RecordPlanDecisionRequest { id: r.id, decision: "issue".into(), decided_on: date(2026, 11, 24) };
+    let issue = pb::RecordPlanDecisionRequest {
+        id: r.id,
+        decision: "issue".into(),
+        decided_on: date(2026, 11, 24),
+        version: None,
+    };
     officer.record_plan_decision(issue).await.unwrap();
     let r = officer.record_final_plan_issued(early_plan).await.unwrap().into_inner();
     assert_eq!(r.clock.unwrap_or_default().stage, "plan_issued");
@@ -354,6 +366,7 @@ async fn the_statutory_clock_runs_from_receipt_and_moves_with_each_decision() {
         id: not_ehc.id,
         decision: "assess".into(),
         decided_on: date(2026, 11, 24),
+        version: None,
     };
     assert_eq!(officer.record_assessment_decision(decide).await.unwrap_err().code(), Code::FailedPrecondition);
 }
@@ -362,11 +375,14 @@ async fn the_statutory_clock_runs_from_receipt_and_moves_with_each_decision() {
 /// plan, all on the test platform's today.
 async fn issue_plan(officer: &mut ReferralsClient, id: i64) {
     let on = date(2026, 11, 24);
-    let assess = pb::RecordAssessmentDecisionRequest { id, decision: "assess".into(), decided_on: on };
+    let assess = pb::RecordAssessmentDecisionRequest { id, decision: "assess".into(), decided_on: on, version: None };
     officer.record_assessment_decision(assess).await.expect("assessing");
-    let issue = pb::RecordPlanDecisionRequest { id, decision: "issue".into(), decided_on: on };
+    let issue = pb::RecordPlanDecisionRequest { id, decision: "issue".into(), decided_on: on, version: None };
     officer.record_plan_decision(issue).await.expect("to issue");
-    officer.record_final_plan_issued(pb::RecordFinalPlanIssuedRequest { id, issued_on: on }).await.expect("issued");
+    officer
+        .record_final_plan_issued(pb::RecordFinalPlanIssuedRequest { id, issued_on: on, version: None })
+        .await
+        .expect("issued");
 }
 
 fn by_status(stats: &pb::ReferralStats) -> Vec<(pb::ReferralStatus, u32)> {
@@ -394,7 +410,8 @@ async fn the_overview_counts_what_was_submitted_in_the_callers_authority_only(en
     let excepted = submit(&mut second, body(b, "100002", "ehc_needs_assessment"), "s5").await.unwrap();
     change(&mut officer, &hearing, pb::ReferralEvent::Decline, "No hearing loss recorded").await.unwrap();
     issue_plan(&mut officer, ehc.id).await;
-    let exception = pb::RecordClockExceptionRequest { id: excepted.id, exception: "personal_circumstances".into() };
+    let exception =
+        pb::RecordClockExceptionRequest { id: excepted.id, exception: "personal_circumstances".into(), version: None };
     officer.record_clock_exception(exception).await.unwrap();
     issue_plan(&mut officer, excepted.id).await;
 

@@ -86,7 +86,8 @@ async fn refer(platform: &TestPlatform, pupil: i64, key: &str) -> i64 {
         priority: "routine".into(),
     };
     let mut senco = platform.referrals(Role::Senco, Some("886"), Some(100001)).await;
-    let request = pb::SubmitReferralRequest { referral: Some(body), idempotency_key: key.into() };
+    let request =
+        pb::SubmitReferralRequest { referral: Some(body), idempotency_key: key.into(), confirm_duplicate: true };
     senco.submit_referral(request).await.expect("referral").into_inner().id
 }
 

@@ -4,6 +4,7 @@
 use sen_platform::identity::Role;
 use sen_platform::testing::Engine;
 use sen_proto::v1 as pb;
+use sen_tests::gateway::{GatewayOptions, TestGateway};
 use sen_tests::platform::{SchoolsClient, TestPlatform};
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -298,4 +299,137 @@ async fn a_senco_appointment_runs_from_appointment_to_end_with_history() {
 
     let report = manager.list_senco_compliance(pb::ListSencoComplianceRequest::default()).await.unwrap().into_inner();
     assert!(report.awards_overdue.is_empty() && report.without_senco.is_empty());
+}
+
+fn nasenco_achieved(name: &str, on: Option<pb::Date>) -> Option<pb::SencoFields> {
+    Some(pb::SencoFields { award_achieved_on: on, ..senco(name, pb::SencoAward::Nasenco).unwrap() })
+}
+
+async fn appoint(
+    client: &mut SchoolsClient,
+    urn: &str,
+    senco: Option<pb::SencoFields>,
+    on: Option<pb::Date>,
+) -> pb::SencoAppointment {
+    let request = pb::AppointSencoRequest {
+        urn: urn.into(),
+        senco,
+        appointed_on: on,
+        prior_senco_experience_over_12_months: false,
+    };
+    client.appoint_senco(request).await.expect("appointed").into_inner()
+}
+
+/// (URN, days to deadline) of the overdue and the due-soon lines on `as_of`.
+async fn compliance_on(
+    client: &mut SchoolsClient,
+    as_of: Option<pb::Date>,
+) -> (Vec<(String, i32)>, Vec<(String, i32)>) {
+    let request = pb::ListSencoComplianceRequest { as_of, due_within_days: 90 };
+    let report = client.list_senco_compliance(request).await.expect("report").into_inner();
+    let lines = |items: Vec<pb::SencoComplianceItem>| {
+        items.into_iter().map(|i| (i.school.unwrap_or_default().urn, i.days_to_deadline)).collect::<Vec<_>>()
+    };
+    (lines(report.awards_overdue), lines(report.awards_due_soon))
+}
+
+async fn a_nasenco_counts_only_for_sencos_appointed_before_1_september_2024(engine: Engine) {
+    let platform = TestPlatform::start(engine).await.unwrap();
+    let mut manager = platform.manager("886").await;
+    create(&mut manager, "100001", "8862001", "Oakfield Primary").await;
+    create(&mut manager, "100002", "8862002", "Beechwood Primary").await;
+    create(&mut manager, "100003", "8862003", "Ashgrove Primary").await;
+    let before =
+        appoint(&mut manager, "100001", nasenco_achieved("Before Change", date(2025, 7, 1)), date(2024, 8, 31)).await;
+    assert_eq!(before.qualification_status, pb::SencoQualificationStatus::Qualified as i32);
+    assert_eq!((before.award_deadline, before.required_qualification), (None, 0));
+    let after =
+        appoint(&mut manager, "100002", nasenco_achieved("After Change", date(2025, 7, 1)), date(2024, 9, 1)).await;
+    assert_eq!(after.award, pb::SencoAward::Nasenco as i32, "the NASENCO is recorded as such");
+    assert_eq!(after.qualification_status, pb::SencoQualificationStatus::WorkingTowards as i32);
+    assert_eq!(after.required_qualification, pb::SencoRequiredQualification::NpqSenco as i32);
+    assert_eq!(after.award_deadline, date(2027, 9, 1));
+    let leap = appoint(&mut manager, "100003", senco("Leap Day", pb::SencoAward::InProgress), date(2024, 2, 29)).await;
+    assert_eq!(leap.required_qualification, pb::SencoRequiredQualification::NasencoOrNpq as i32);
+    assert_eq!(leap.award_deadline, date(2027, 2, 28));
+
+    assert_eq!(compliance_on(&mut manager, date(2027, 2, 27)).await, (vec![], vec![("100003".into(), 1)]));
+    assert_eq!(compliance_on(&mut manager, date(2027, 2, 28)).await, (vec![], vec![("100003".into(), 0)]));
+    assert_eq!(compliance_on(&mut manager, date(2027, 3, 1)).await, (vec![("100003".into(), -1)], vec![]));
+    let (_, soon) = compliance_on(&mut manager, date(2027, 8, 31)).await;
+    assert_eq!(soon, [("100002".into(), 1)]);
+    let (_, soon) = compliance_on(&mut manager, date(2027, 9, 1)).await;
+    assert_eq!(soon, [("100002".into(), 0)], "the third anniversary is still in time");
+    let (overdue, _) = compliance_on(&mut manager, date(2027, 9, 2)).await;
+    assert_eq!(overdue, [("100002".into(), -1), ("100003".into(), -186)]);
+
+    // Another authority's compliance report holds none of it.
+    let mut medway = platform.manager("887").await;
+    assert_eq!(compliance_on(&mut medway, date(2027, 9, 2)).await, (vec![], vec![]));
+
+    // The NPQ for SENCOs, once recorded, clears the deadline.
+    let npq = pb::UpdateSencoAppointmentRequest {
+        id: after.id,
+        version: after.version,
+        senco: Some(pb::SencoFields {
+            award_achieved_on: date(2026, 7, 10),
+            ..senco("After Change", pb::SencoAward::NpqSenco).unwrap()
+        }),
+    };
+    let updated = manager.update_senco_appointment(npq).await.unwrap().into_inner();
+    assert_eq!(updated.qualification_status, pb::SencoQualificationStatus::Qualified as i32);
+    assert_eq!(updated.award_deadline, None);
+}
+
+#[tokio::test]
+async fn a_nasenco_counts_only_for_sencos_appointed_before_1_september_2024_on_sqlite() {
+    a_nasenco_counts_only_for_sencos_appointed_before_1_september_2024(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_nasenco_counts_only_for_sencos_appointed_before_1_september_2024_on_postgres() {
+    a_nasenco_counts_only_for_sencos_appointed_before_1_september_2024(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn the_json_api_shows_a_senco_working_towards_the_npq() {
+    let platform = TestPlatform::start(Engine::Sqlite).await.unwrap();
+    let mut manager = platform.manager("886").await;
+    create(&mut manager, "100001", "8862001", "Oakfield Primary").await;
+    let gateway = TestGateway::start(&platform, GatewayOptions::default()).await.expect("gateway");
+    let token = platform.token(Role::LaManager, Some("886"), None);
+    let http = reqwest::Client::new();
+    let made: serde_json::Value = http
+        .post(format!("{}/api/v1/schools/100001/senco-appointments", gateway.url()))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "senco": {
+                "person_name": "Nia Jones", "email": "n.jones@oakfield.example", "qualified_teacher": true,
+                "award": "SENCO_AWARD_NASENCO", "award_achieved_on": "2025-07-01"
+            },
+            "appointed_on": "2024-09-01"
+        }))
+        .send()
+        .await
+        .expect("json")
+        .json()
+        .await
+        .expect("appointment");
+    assert_eq!(made["award"], "SENCO_AWARD_NASENCO", "{made}");
+    assert_eq!(made["qualification_status"], "SENCO_QUALIFICATION_STATUS_WORKING_TOWARDS", "{made}");
+    assert_eq!(made["required_qualification"], "SENCO_REQUIRED_QUALIFICATION_NPQ_SENCO", "{made}");
+    assert_eq!(made["award_deadline"], "2027-09-01", "{made}");
+    let report: serde_json::Value = http
+        .get(format!("{}/api/v1/senco-compliance?as_of=2027-09-02", gateway.url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("json")
+        .json()
+        .await
+        .expect("report");
+    let overdue = &report["awards_overdue"][0];
+    assert_eq!(overdue["school"]["urn"], "100001", "{report}");
+    assert_eq!(overdue["days_to_deadline"], -1, "{report}");
+    assert_eq!(overdue["senco"]["required_qualification"], "SENCO_REQUIRED_QUALIFICATION_NPQ_SENCO", "{report}");
 }

@@ -41,7 +41,8 @@ async fn refer(platform: &TestPlatform, tenant: &str, pupil: i64, urn: u32, kind
         priority: "routine".into(),
     };
     let mut officer = platform.referrals(Role::CaseOfficer, Some(tenant), None).await;
-    let request = pb::SubmitReferralRequest { referral: Some(body), idempotency_key: key.into() };
+    let request =
+        pb::SubmitReferralRequest { referral: Some(body), idempotency_key: key.into(), confirm_duplicate: true };
     officer.submit_referral(request).await.expect("referral").into_inner().id
 }
 
@@ -60,14 +61,22 @@ async fn world() -> World {
     let on = date(2026, 11, 24);
     let (id, assess, issue) = (from_100002, "assess".to_owned(), "issue".to_owned());
     officer
-        .record_assessment_decision(pb::RecordAssessmentDecisionRequest { id, decision: assess, decided_on: on })
+        .record_assessment_decision(pb::RecordAssessmentDecisionRequest {
+            id,
+            decision: assess,
+            decided_on: on,
+            version: None,
+        })
         .await
         .expect("assessing");
     officer
-        .record_plan_decision(pb::RecordPlanDecisionRequest { id, decision: issue, decided_on: on })
+        .record_plan_decision(pb::RecordPlanDecisionRequest { id, decision: issue, decided_on: on, version: None })
         .await
         .expect("to issue");
-    officer.record_final_plan_issued(pb::RecordFinalPlanIssuedRequest { id, issued_on: on }).await.expect("issued");
+    officer
+        .record_final_plan_issued(pb::RecordFinalPlanIssuedRequest { id, issued_on: on, version: None })
+        .await
+        .expect("issued");
     let fields = pb::ProfessionalFields {
         person: "ep-eve".into(),
         name: "Eve Example".into(),
@@ -134,7 +143,8 @@ async fn the_managers_dashboard_shows_the_figures_and_four_charts_with_data() {
     assert_eq!(marks(&html, "timeliness-by-month"), 1, "one month with plans issued");
     assert_eq!(marks(&html, "caseload-load"), 1, "one professional");
     assert_eq!(marks(&html, "sen-by-school"), 2, "two schools with a known roll");
-    assert_eq!(html.matches("role=\"img\"").count(), 4);
+    assert_eq!(html.matches("data-chart=").count(), 4);
+    assert_eq!(html.matches("role=\"group\"").count(), 4, "each chart's bars lead to the lists behind them");
     assert!(html.contains("Eve Example"));
 }
 
@@ -199,8 +209,9 @@ async fn the_referrals_csv_has_a_header_and_a_row_per_referral() {
     assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
     assert!(response.headers()["content-disposition"].to_str().unwrap().contains("referrals.csv"));
     let body = response.text().await.unwrap();
+    let body = body.strip_prefix('\u{feff}').expect("a UTF-8 byte order mark first, for Excel");
     let mut lines = body.lines();
-    assert!(lines.next().unwrap_or_default().starts_with("Referral,Pupil ID,School URN,"), "{body}");
+    assert!(lines.next().unwrap_or_default().starts_with("Referral,Pupil ID,Pupil,School URN,"), "{body}");
     let ids: Vec<String> = lines.map(|line| line.split(',').next().unwrap_or_default().to_owned()).collect();
     assert_eq!(ids.len(), 2);
     assert!(ids.contains(&world.from_100001.to_string()) && ids.contains(&world.from_100002.to_string()));
@@ -293,4 +304,68 @@ async fn creating_an_authority_needs_the_csrf_token_and_names_a_bad_code() {
     assert_eq!(made.status(), StatusCode::SEE_OTHER);
     let (_, list) = world.get(&operator, "/authorities?done=created").await;
     assert!(list.contains("Somewhere") && list.contains("Authority registered"));
+}
+
+#[tokio::test]
+async fn a_senco_holding_only_a_nasenco_since_september_2024_shows_as_working_towards_the_npq() {
+    let platform = TestPlatform::start(Engine::Sqlite).await.expect("platform");
+    for (urn, estab) in [(100001, "2001"), (100002, "2002"), (100003, "2003")] {
+        platform.school_886(urn, estab, pb::Phase::Primary, (4, 11), 200).await;
+    }
+    let mut schools = platform.manager("886").await;
+    let senco = |name: &str, award: pb::SencoAward, achieved| pb::SencoFields {
+        person_name: name.into(),
+        email: "senco@school.example".into(),
+        qualified_teacher: true,
+        award: award as i32,
+        award_achieved_on: achieved,
+    };
+    for (urn, fields, appointed) in [
+        ("100001", senco("Nia Jones", pb::SencoAward::Nasenco, date(2025, 7, 1)), date(2024, 9, 1)),
+        ("100002", senco("Omar Khan", pb::SencoAward::InProgress, None), date(2023, 9, 1)),
+        ("100003", senco("Ruth Hale", pb::SencoAward::NpqSenco, date(2026, 7, 10)), date(2024, 10, 1)),
+    ] {
+        let request = pb::AppointSencoRequest {
+            urn: urn.into(),
+            senco: Some(fields),
+            appointed_on: appointed,
+            prior_senco_experience_over_12_months: false,
+        };
+        schools.appoint_senco(request).await.expect("appointed");
+    }
+    let gateway = TestGateway::start(&platform, GatewayOptions::default()).await.expect("gateway");
+    let manager = gateway.web_client(Role::LaManager, Some("886"), None).await;
+    let get = |path: &'static str| {
+        let request = manager.get(format!("{}{path}", gateway.url()));
+        async move {
+            let response = request.send().await.expect("answered");
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            response.text().await.expect("body")
+        }
+    };
+    let school = get("/schools/100001").await;
+    // The page judges "due" or "overdue" on the real day, so only the words before it are fixed.
+    assert!(school.contains("Working towards NPQ for SENCOs — "), "the NASENCO does not count: {school}");
+    assert!(school.contains("1 September 2027"));
+    assert!(school.contains("the NASENCO achieved 1 July 2025 does not count"));
+    assert!(get("/schools/100003").await.contains("NPQ for SENCOs, 10 July 2026"));
+    let compliance = get("/senco-compliance?issue=award_overdue").await;
+    assert!(
+        compliance.contains("Working towards NASENCO or NPQ for SENCOs — was due 1 September 2026, overdue"),
+        "{compliance}"
+    );
+    assert!(!compliance.contains("Nia Jones"), "not yet due, so not on the overdue list");
+    let csv = manager
+        .get(format!("{}/senco-compliance?format=csv&issue=award_overdue", gateway.url()))
+        .send()
+        .await
+        .expect("csv")
+        .text()
+        .await
+        .expect("body");
+    assert!(csv.contains("Omar Khan") && csv.contains("was due 1 September 2026"), "{csv}");
+    // Another authority's team sees none of these SENCOs.
+    let medway = gateway.web_client(Role::LaManager, Some("887"), None).await;
+    let other = medway.get(format!("{}/senco-compliance", gateway.url())).send().await.expect("answered");
+    assert!(!other.text().await.expect("body").contains("Omar Khan"));
 }

@@ -53,6 +53,17 @@ impl World {
         client.post(format!("{}{path}", self.gateway.url())).form(&fields).send().await.expect("answer")
     }
 
+    /// Posts `form` as `multipart/form-data` (a form that may carry files) to
+    /// `path`, the CSRF token of `client`'s pages first.
+    async fn post_multipart(&self, client: &Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let csrf = self.gateway.csrf(client, "/register").await;
+        let mut body = reqwest::multipart::Form::new().text("csrf", csrf);
+        for (name, value) in form {
+            body = body.text(name.to_string(), value.to_string());
+        }
+        client.post(format!("{}{path}", self.gateway.url())).multipart(body).send().await.expect("answer")
+    }
+
     async fn pupils_at(&self, urn: &str) -> usize {
         let mut officer = self.platform.pupils(Role::CaseOfficer, Some("886"), None).await;
         let request = pb::ListPupilsRequest { school_urn: urn.into(), ..Default::default() };
@@ -108,7 +119,7 @@ async fn the_team_chooses_a_school_and_an_ep_without_the_case_gets_404_on_the_pu
     assert_eq!(w.get(&ep, "/referrals/new").await.0, StatusCode::FORBIDDEN, "professionals make no referrals");
     let (status, html) = w.get(&officer, &format!("/referrals/new?pupil_id={}", w.zara)).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("id=\"school_urn\"") && html.contains(&format!("value=\"{}\"", w.zara)), "{html}");
+    assert!(html.contains("Zara Khan") && html.contains(&format!("name=\"pupil_id\" value=\"{}\"", w.zara)), "{html}");
 }
 
 #[tokio::test]
@@ -123,7 +134,7 @@ async fn the_register_csv_has_one_row_per_pupil() {
     let body = response.text().await.unwrap_or_default();
     let lines: Vec<&str> = body.lines().collect();
     assert_eq!(lines.len(), 3, "a header and one row per pupil of the school: {body}");
-    assert!(lines[0].starts_with("Pupil id,UPN"));
+    assert!(lines[0].starts_with("\u{feff}Pupil id,UPN"), "a UTF-8 byte order mark first, for Excel");
     assert!(body.contains("Musa") && body.contains("Ada") && !body.contains("Zara"));
 }
 
@@ -185,7 +196,7 @@ async fn the_referral_form_without_consent_shows_every_error_and_keeps_what_was_
     let (status, html) = w.get(&senco, "/referrals/new").await;
     assert_eq!(status, StatusCode::OK);
     for id in [
-        "pupil_id",
+        "pupil_search",
         "kind",
         "broad_areas",
         "concern",
@@ -194,6 +205,7 @@ async fn the_referral_form_without_consent_shows_every_error_and_keeps_what_was_
         "consent_given_on",
         "consent_method",
         "priority",
+        "documents",
     ] {
         assert!(html.contains(&format!("id=\"{id}\"")), "the form has #{id}");
     }
@@ -201,7 +213,7 @@ async fn the_referral_form_without_consent_shows_every_error_and_keeps_what_was_
     assert!(!html.contains("Zara"), "only the school's own pupils to choose from");
 
     let form = referral_form(&w.musa.to_string());
-    let response = w.post(&senco, "/referrals/new", &pairs(&form)).await;
+    let response = w.post_multipart(&senco, "/referrals/new", &pairs(&form)).await;
     assert!(matches!(response.status(), StatusCode::OK | StatusCode::BAD_REQUEST), "{}", response.status());
     let html = response.text().await.unwrap_or_default();
     assert!(html.contains("href=\"#consent_given_by\""), "{html}");
@@ -220,11 +232,11 @@ async fn with_consent_the_referral_is_sent_once_and_its_page_says_so() {
     let mut form = referral_form(&w.musa.to_string());
     form[7].1 = "Mother, Amina Ali".into();
     form[8].1 = "2026-11-10".into();
-    let response = w.post(&senco, "/referrals/new", &pairs(&form)).await;
+    let response = w.post_multipart(&senco, "/referrals/new", &pairs(&form)).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let to = location(&response);
     assert!(to.starts_with("/referrals/") && to.ends_with("?done=submitted"), "{to}");
-    let again = w.post(&senco, "/referrals/new", &pairs(&form)).await;
+    let again = w.post_multipart(&senco, "/referrals/new", &pairs(&form)).await;
     assert_eq!(location(&again), to, "a double submit makes one referral");
     assert_eq!(w.referral_count().await, 1);
     let (status, html) = w.get(&senco, &to).await;
@@ -240,8 +252,13 @@ async fn a_form_without_the_csrf_token_is_refused() {
     form[7].1 = "Mother".into();
     form[8].1 = "2026-11-10".into();
     let url = format!("{}/referrals/new", w.gateway.url());
-    let response = senco.post(&url).form(&pairs(&form)).send().await.expect("answer");
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let mut body = reqwest::multipart::Form::new();
+    for (name, value) in pairs(&form) {
+        body = body.text(name, value.to_owned());
+    }
+    let document = reqwest::multipart::Part::bytes(b"%PDF-1.7".to_vec()).file_name("report.pdf");
+    let response = senco.post(&url).multipart(body.part("documents", document)).send().await.expect("answer");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "refused before its files are read");
     let forged = [("csrf", "forged")];
     let response = senco.post(format!("{}/register/new", w.gateway.url())).form(&forged).send().await.expect("answer");
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
@@ -389,7 +406,8 @@ async fn the_team_returns_a_referral_only_with_what_is_needed_and_the_senco_send
         }),
         priority: "urgent".into(),
     };
-    let request = pb::SubmitReferralRequest { referral: Some(body), idempotency_key: "grpc-2".into() };
+    let request =
+        pb::SubmitReferralRequest { referral: Some(body), idempotency_key: "grpc-2".into(), confirm_duplicate: false };
     let referral = senco.submit_referral(request).await.expect("submitted").into_inner();
     let page = format!("/referrals/{}", referral.id);
     let officer = w.gateway.web_client(Role::CaseOfficer, Some("886"), None).await;

@@ -53,7 +53,9 @@ impl Backend {
 
     /// The referrals service.
     pub fn referrals(&self) -> Result<ReferralsServiceClient<GrpcService>, Status> {
-        Ok(ReferralsServiceClient::new(self.endpoint("sen.v1.ReferralsService")?))
+        // A referral's document (at most 10 MiB) is one answer; tonic's default is 4 MiB.
+        Ok(ReferralsServiceClient::new(self.endpoint("sen.v1.ReferralsService")?)
+            .max_decoding_message_size(16 * 1024 * 1024))
     }
 
     /// The caseloads service.

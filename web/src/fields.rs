@@ -44,20 +44,33 @@ pub fn add_error(errors: &mut Vec<FieldError>, id: &str, message: impl Into<Stri
     }
 }
 
-/// A date input's value (`YYYY-MM-DD`, `""` for none). A malformed date is an
-/// error against `id` (browsers without date inputs let people type anything).
+/// A date input's value (`""` for none): `YYYY-MM-DD` as date inputs send it,
+/// or the day, month and year as people type them where a browser has no date
+/// input (`27/3/2026`, `27 3 2026`, `27-03-2026`, `27 March 2026`, `27 Mar 2026`),
+/// as the hint shows ([`crate::layout::DATE_EXAMPLE`]). Anything else is an error
+/// against `id`.
 pub fn date_from(value: &str, id: &str, label: &str, errors: &mut Vec<FieldError>) -> Option<pb::Date> {
     let value = value.trim();
     if value.is_empty() {
         return None;
     }
-    match chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        Ok(date) => Some(sen_platform::dates::to_proto(date)),
-        Err(_) => {
-            add_error(errors, id, format!("{label} must be a real date, for example 2026-11-24"));
+    match typed_date(value) {
+        Some(date) => Some(sen_platform::dates::to_proto(date)),
+        None => {
+            let example = crate::layout::DATE_EXAMPLE.trim_start_matches("For example, ");
+            add_error(errors, id, format!("{label} must be a real date, for example {example}"));
             None
         }
     }
+}
+
+/// A date as typed, in any of the forms [`date_from`] takes.
+fn typed_date(value: &str) -> Option<chrono::NaiveDate> {
+    let spaced = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    ["%Y-%m-%d", "%d/%m/%Y", "%d %m %Y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y"]
+        .iter()
+        .find_map(|format| chrono::NaiveDate::parse_from_str(&spaced, format).ok())
+        .filter(|date| chrono::Datelike::year(date) >= 1900)
 }
 
 /// An RFC 3339 time for people, e.g. "24 November 2026 at 14:05" (as given when unreadable).
@@ -254,8 +267,17 @@ mod tests {
         assert_eq!(date, Some(pb::Date { year: 2026, month: 11, day: 24 }));
         assert_eq!(date_from("", "d", "Date", &mut errors), None);
         assert!(errors.is_empty());
-        assert_eq!(date_from("24/11/2026", "d", "Date", &mut errors), None);
+        let typed = Some(pb::Date { year: 2026, month: 3, day: 27 });
+        for written in
+            ["27/3/2026", "27/03/2026", " 27 3 2026 ", "27-03-2026", "27.3.2026", "27 March 2026", "27 Mar 2026"]
+        {
+            assert_eq!(date_from(written, "d", "Date", &mut errors), typed, "{written}");
+        }
+        assert!(errors.is_empty());
+        assert_eq!(date_from("3/27/2026", "d", "Date", &mut errors), None, "no 27th month");
+        assert_eq!(date_from("31/2/2026", "d", "Date", &mut errors), None);
         assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].message, "Date must be a real date, for example 27/3/2026");
         assert_eq!(long_time("2026-11-24T14:05:00Z"), "24 November 2026 at 14:05");
     }
 

@@ -24,6 +24,7 @@ fn navigation(role: Role) -> Vec<NavLink> {
         Role::LaManager | Role::CaseOfficer => vec![
             link("/dashboard", "Dashboard"),
             link("/referrals", "Referrals"),
+            link("/pupils", "Pupils"),
             link("/schools", "Schools"),
             link("/transitions", "Transfers"),
             link("/professionals", "Caseloads"),
@@ -92,8 +93,9 @@ fn shell(title: &str, session: Option<&Session>, current: &str, body: Markup) ->
                         a class="header__service" href="/" { "SEN oversight" }
                         @if let Some(session) = session {
                             div class="header__account" {
-                                span class="header__person" {
-                                    (session.caller.grant.person) " · " (role_name(session.role()))
+                                span class="header__person" data-person=(session.person()) {
+                                    @if let Some(name) = &session.name { (name) " · " }
+                                    (role_name(session.role()))
                                     @if let Some(tenant) = session.caller.grant.tenant { " · LA " (tenant) }
                                 }
                                 form method="post" action="/sign-out" class="header__sign-out" {
@@ -129,6 +131,17 @@ fn shell(title: &str, session: Option<&Session>, current: &str, body: Markup) ->
                 }
             }
         }
+    }
+}
+
+/// A part of a page kept live: `app.js` fetches the page again and swaps this
+/// region in whenever the referrals the reader may see change (the server-sent
+/// events of `/referrals/live`, resumed after a dropped connection), and says
+/// when in a polite status line. Without JavaScript it is the page as served.
+pub fn live_region(id: &str, body: Markup) -> Markup {
+    html! {
+        p id={ (id) "-status" } class="body-s secondary" aria-live="polite" role="status" {}
+        div id=(id) data-live="/referrals/live" data-live-status={ (id) "-status" } { (body) }
     }
 }
 
@@ -173,8 +186,25 @@ pub fn text_input(id: &str, label: &str, hint: Option<&str>, value: &str, error:
     input_of("text", id, label, hint, value, error)
 }
 
+/// How every date input's hint ends: the day, month and year as people in the
+/// UK write them, which is what the input takes (and `YYYY-MM-DD`).
+pub const DATE_EXAMPLE: &str = "For example, 27/3/2026";
+
 /// A labelled input of `kind` (`text`, `date`, `number`), with hint and error.
+///
+/// A date is a text input whose hint ends with [`DATE_EXAMPLE`], not the
+/// browser's own date input: that one shows the day and month in the order of
+/// the browser's language (3/27/2026 in a US-English browser), which would not
+/// match the hint; a date already held (`2026-03-27`) is shown as the hint
+/// writes it.
 pub fn input_of(kind: &str, id: &str, label: &str, hint: Option<&str>, value: &str, error: Option<&str>) -> Markup {
+    let date = kind == "date";
+    let date_hint = match hint {
+        Some(hint) => format!("{}. {DATE_EXAMPLE}", hint.trim_end_matches('.')),
+        None => DATE_EXAMPLE.to_owned(),
+    };
+    let hint = if date { Some(date_hint.as_str()) } else { hint };
+    let (kind, value) = if date { ("text", as_typed_date(value)) } else { (kind, value.to_owned()) };
     let described = described_by(id, hint.is_some(), error.is_some());
     html! {
         div class={ "form-group" @if error.is_some() { " form-group--error" } } {
@@ -183,10 +213,18 @@ pub fn input_of(kind: &str, id: &str, label: &str, hint: Option<&str>, value: &s
             @if let Some(error) = error {
                 p class="error-message" id={ (id) "-error" } { span class="visually-hidden" { "Error: " } (error) }
             }
-            input class={ "input" @if error.is_some() { " input--error" } } id=(id) name=(id) type=(kind) value=(value)
-                aria-describedby=[described];
+            input class={ "input" @if date { " input--date" } @if error.is_some() { " input--error" } } id=(id) name=(id)
+                type=(kind) value=(value) aria-describedby=[described];
         }
     }
+}
+
+/// A date held as `YYYY-MM-DD` as the date hint writes it (`27/3/2026`);
+/// anything else as it was typed.
+fn as_typed_date(value: &str) -> String {
+    chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map(|d| d.format("%-d/%-m/%Y").to_string())
+        .unwrap_or_else(|_| value.to_owned())
 }
 
 /// A labelled text area, with hint and error.
@@ -255,6 +293,38 @@ pub fn checkboxes(
     }
 }
 
+/// A group of radios named `name` in a fieldset with a legend: one choice of
+/// `options`; the first radio carries `id` (the error summary's link target).
+pub fn radios(
+    id: &str,
+    name: &str,
+    legend: &str,
+    options: &[(String, String)],
+    chosen: &str,
+    error: Option<&str>,
+) -> Markup {
+    html! {
+        div class={ "form-group" @if error.is_some() { " form-group--error" } } {
+            fieldset class="fieldset" aria-describedby=[error.map(|_| format!("{id}-error"))] {
+                legend class="fieldset__legend" { (legend) }
+                @if let Some(error) = error {
+                    p class="error-message" id={ (id) "-error" } { span class="visually-hidden" { "Error: " } (error) }
+                }
+                div class="radios" {
+                    @for (n, (value, text)) in options.iter().enumerate() {
+                        @let radio_id = if n == 0 { id.to_owned() } else { format!("{id}-{n}") };
+                        div class="radios__item" {
+                            input class="radios__input" id=(radio_id) name=(name) type="radio" value=(value)
+                                checked[value == chosen];
+                            label class="radios__label" for=(radio_id) { (text) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn described_by(id: &str, hint: bool, error: bool) -> Option<String> {
     let parts: Vec<String> =
         [hint.then(|| format!("{id}-hint")), error.then(|| format!("{id}-error"))].into_iter().flatten().collect();
@@ -274,6 +344,8 @@ pub enum Tone {
     Yellow,
     /// Late or failing (red).
     Red,
+    /// Done, but late (purple): a statutory step completed after its deadline.
+    Purple,
 }
 
 /// A status tag.
@@ -284,6 +356,7 @@ pub fn tag(text: &str, tone: Tone) -> Markup {
         Tone::Green => "tag tag--green",
         Tone::Yellow => "tag tag--yellow",
         Tone::Red => "tag tag--red",
+        Tone::Purple => "tag tag--purple",
     };
     html! { strong class=(class) { (text) } }
 }

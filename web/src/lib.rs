@@ -23,7 +23,7 @@
 //! Beneath them, the parts every area builds with, none of which knows any area:
 //! [`state`] (what every handler is given), [`session`], [`refusals`] (the pages
 //! answered instead, and the checks that answer them), [`layout`], [`fields`],
-//! [`wording`], [`lists`], [`backend`] and [`lookups`].
+//! [`wording`], [`lists`], [`backend`], [`lookups`] and [`people`].
 //!
 //! Imports run one way: this file (the router) imports the areas; an area imports
 //! its own files and the shared parts, never another area; a shared part imports
@@ -36,6 +36,8 @@ pub mod fields;
 pub mod layout;
 pub mod lists;
 pub mod lookups;
+pub mod multipart;
+pub mod people;
 pub mod referrals;
 pub mod refusals;
 pub mod register;
@@ -152,13 +154,16 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
 async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(
-        http::header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
+    // A download sets a stricter policy of its own (a sandbox), which is kept.
+    if !headers.contains_key(http::header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            http::header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                 connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        );
+    }
     headers.insert(http::header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(http::header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(http::header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

@@ -266,15 +266,20 @@ pub fn csv_link(query: &ListQuery, path: &str, what: &str) -> Markup {
     html! { p class="body-s" { a href=(query.csv_href(path)) download { "Download " (what) " as CSV" } } }
 }
 
-/// A CSV file download: a header row then one row per item. Cells a spreadsheet
-/// would run as a formula are prefixed with `'` (CSV injection).
+/// The UTF-8 byte order mark a CSV file starts with: without it Excel reads the
+/// file as Windows-1252 and shows "—" or "Zoë" as mojibake.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A CSV file download: a header row then one row per item, UTF-8 with a byte
+/// order mark (so Excel reads it as UTF-8). Cells a spreadsheet would run as a
+/// formula are prefixed with `'` (CSV injection).
 pub fn csv_response<R, C>(filename: &str, headers: &[&str], rows: R) -> Response
 where
     R: IntoIterator<Item = Vec<C>>,
     C: AsRef<str>,
 {
     let write = || -> Result<Vec<u8>, csv::Error> {
-        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut writer = csv::Writer::from_writer(UTF8_BOM.to_vec());
         writer.write_record(headers)?;
         for row in rows {
             writer.write_record(row.iter().map(|cell| defuse(cell.as_ref()).into_owned()))?;
@@ -384,10 +389,16 @@ mod tests {
         assert_eq!((page.len(), next.as_str()), (50, "50"));
     }
 
-    #[test]
-    fn csv_quotes_cells_and_defuses_formulas() {
+    #[tokio::test]
+    async fn csv_quotes_cells_and_defuses_formulas() {
         let response = csv_response("a b.csv", &["Name", "Note"], vec![vec!["O'Neil, Sam", "=HYPERLINK(1)"]]);
         assert_eq!(response.headers()[http::header::CONTENT_TYPE], "text/csv; charset=utf-8");
+        let response = csv_response("a.csv", &["Name", "Note"], vec![vec!["Zoë — O'Neil, Sam", "=HYPERLINK(1)"]]);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        assert!(body.starts_with(UTF8_BOM), "Excel reads it as UTF-8");
+        let text = std::str::from_utf8(&body[UTF8_BOM.len()..]).unwrap();
+        assert_eq!(text, "Name,Note\n\"Zoë — O'Neil, Sam\",'=HYPERLINK(1)\n");
+        let response = csv_response("a b.csv", &["Name", "Note"], vec![vec!["O'Neil, Sam", "=HYPERLINK(1)"]]);
         assert_eq!(response.headers()[http::header::CONTENT_DISPOSITION], "attachment; filename=\"ab.csv\"");
         assert_eq!(defuse("-3"), "-3");
         assert_eq!(defuse("=1+1"), "'=1+1");

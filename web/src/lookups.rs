@@ -30,17 +30,23 @@ pub async fn school_names(backend: &Backend, role: Role) -> HashMap<String, Stri
     schools.unwrap_or_default().into_iter().map(|s| (s.urn, s.name)).collect()
 }
 
-/// The names of the pupils `ids`, asked one by one (a page shows a few dozen);
-/// a pupil the service does not show the reader is left out.
+/// The most pupils one list call names (the pupils service's largest page).
+const NAMES_AT_ONCE: usize = 500;
+
+/// The names of the pupils `ids`, asked in one call for up to 500 (the pupils
+/// service audits it as the reader's list); a pupil the service does not show
+/// the reader is left out.
 pub async fn pupil_names(backend: &Backend, ids: impl IntoIterator<Item = i64>) -> HashMap<i64, String> {
     let Ok(client) = backend.pupils() else { return HashMap::new() };
-    let mut ids: Vec<i64> = ids.into_iter().collect();
+    let mut ids: Vec<i64> = ids.into_iter().filter(|id| *id > 0).collect();
     ids.sort_unstable();
     ids.dedup();
-    let lookups = ids.into_iter().map(|id| {
+    let lookups = ids.chunks(NAMES_AT_ONCE).map(|chunk| {
         let mut client = client.clone();
-        let request = backend.request(pb::GetPupilRequest { id });
-        async move { client.get_pupil(request).await.ok().map(|p| p.into_inner()) }
+        let page = pb::PageRequest { page_size: u32::try_from(chunk.len()).unwrap_or(500), page_token: String::new() };
+        let request =
+            backend.request(pb::ListPupilsRequest { ids: chunk.to_vec(), page: Some(page), ..Default::default() });
+        async move { client.list_pupils(request).await.map(|p| p.into_inner().pupils).unwrap_or_default() }
     });
     futures::future::join_all(lookups).await.into_iter().flatten().map(|p| (p.id, pupil_name(&p))).collect()
 }

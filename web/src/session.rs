@@ -54,8 +54,22 @@ struct Claims {
     /// Their school.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     s: Option<String>,
+    /// Their name, as the identity provider (or the demo) gave it at sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    n: Option<String>,
     /// When the session expires (Unix seconds).
     exp: i64,
+}
+
+/// The longest name a session carries (a cookie is small).
+const NAME_MAX: usize = 100;
+
+/// A person's name fit to show: one line, trimmed, at most [`NAME_MAX`]
+/// characters; none when empty.
+fn shown_name(name: Option<&str>) -> Option<String> {
+    let name = name?.split_whitespace().collect::<Vec<_>>().join(" ");
+    let name: String = name.chars().filter(|c| !c.is_control()).take(NAME_MAX).collect();
+    (!name.is_empty()).then_some(name)
 }
 
 impl Claims {
@@ -78,6 +92,8 @@ pub struct LiveSession {
     pub id_digest: String,
     /// When the identity provider last confirmed it (Unix seconds).
     pub checked_at: i64,
+    /// Their name, as the signed cookie carries it.
+    pub name: Option<String>,
 }
 
 /// Whether a session must be confirmed at the identity provider again.
@@ -119,6 +135,12 @@ impl Sessions {
     /// Starts a session for `grant`: its row in the store, and the `Set-Cookie`
     /// value that carries it.
     pub async fn sign_in(&self, grant: &Grant, secure: bool) -> Result<String, String> {
+        self.sign_in_named(grant, None, secure).await
+    }
+
+    /// As [`Sessions::sign_in`], for a person whose name is known: the signed
+    /// cookie carries it, for the pages to greet them by (never for access).
+    pub async fn sign_in_named(&self, grant: &Grant, name: Option<&str>, secure: bool) -> Result<String, String> {
         let id = sessions::new_id()?;
         let id_digest = sessions::digest(&id);
         let created_at = now();
@@ -129,6 +151,7 @@ impl Sessions {
             r: grant.role.as_str().to_owned(),
             t: grant.tenant.map(|t| t.to_string()),
             s: grant.school.map(|s| s.to_string()),
+            n: shown_name(name),
             exp: expires_at,
         };
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).map_err(|e| e.to_string())?);
@@ -179,7 +202,8 @@ impl Sessions {
         if !stored.is_live(now) || stored.grant.role == Role::Service {
             return Ok(None);
         }
-        Ok(Some(LiveSession { grant: stored.grant, id_digest, checked_at: stored.checked_at }))
+        let name = shown_name(claims.n.as_deref());
+        Ok(Some(LiveSession { grant: stored.grant, id_digest, checked_at: stored.checked_at, name }))
     }
 
     /// Whether `session` must be confirmed at the identity provider at `now`:
@@ -221,12 +245,19 @@ pub struct Session {
     pub caller: Caller,
     /// The token this session's forms carry.
     pub csrf: String,
+    /// Their name, when their sign-in gave one.
+    pub name: Option<String>,
 }
 
 impl Session {
     /// Their role.
     pub fn role(&self) -> Role {
         self.caller.grant.role
+    }
+
+    /// The signed-in person's stable id.
+    pub fn person(&self) -> &str {
+        &self.caller.grant.person
     }
 
     /// Whether `sent` is this session's CSRF token (compared in constant time).
@@ -312,6 +343,7 @@ mod tests {
         assert_eq!(sessions.grant_of(value), Some(grant.clone()));
         assert_eq!(sessions.digest_of(value).as_deref(), Some(live.id_digest.as_str()));
         assert_eq!(sessions.check(&format!("{value}x")).await.unwrap(), None, "tampered");
+        assert_eq!(live.name, None, "no name given, none shown");
 
         assert!(sessions.end(&live, EndReason::SignedOut).await.unwrap());
         assert_eq!(sessions.check(value).await.unwrap(), None, "an ended session's cookie no longer works");
@@ -338,12 +370,30 @@ mod tests {
             grant: Grant { person: "p".into(), role: Role::PlatformOperator, tenant: None, school: None },
             id_digest: "d".into(),
             checked_at: 1_000_000,
+            name: None,
         };
         assert_eq!(sessions.recheck(&live, 1_000_000 + 3599), Recheck::NotDue);
         assert_eq!(sessions.recheck(&live, 1_000_000 + 3600), Recheck::Due);
         assert_eq!(sessions.recheck(&live, 1_000_000 + 7200), Recheck::Overdue);
         let demo = Sessions::new(key_set(), sessions.store().clone(), None);
         assert_eq!(demo.recheck(&live, 1_000_000 + 100_000), Recheck::NotDue, "the demo people are never re-checked");
+    }
+
+    #[tokio::test]
+    async fn the_name_given_at_sign_in_comes_back_with_the_session_fit_to_show() {
+        let dir = tempfile::tempdir().unwrap();
+        let sessions = sessions(dir.path(), key_set(), None).await;
+        let grant =
+            Grant { person: "m-1".into(), role: Role::LaManager, tenant: LaCode::parse("990").ok(), school: None };
+        let header = sessions.sign_in_named(&grant, Some("  Claire\n Whitmore "), false).await.unwrap();
+        let live = sessions.check(value(&header)).await.unwrap().expect("live");
+        assert_eq!(live.name.as_deref(), Some("Claire Whitmore"));
+        let long = "x".repeat(500);
+        let header = sessions.sign_in_named(&grant, Some(&long), false).await.unwrap();
+        let live = sessions.check(value(&header)).await.unwrap().expect("live");
+        assert_eq!(live.name.map(|n| n.chars().count()), Some(NAME_MAX));
+        let header = sessions.sign_in_named(&grant, Some(" "), false).await.unwrap();
+        assert_eq!(sessions.check(value(&header)).await.unwrap().expect("live").name, None);
     }
 
     #[test]

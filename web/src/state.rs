@@ -100,7 +100,7 @@ async fn session_of(parts: &Parts, web: &Web) -> Result<Session, Away> {
         tracing::error!(error = %e, "cannot mint an internal identity token");
         Away::Answer(refusals::unavailable())
     })?;
-    Ok(Session { csrf: csrf_of(value), caller: Caller { grant: live.grant, internal_token } })
+    Ok(Session { csrf: csrf_of(value), caller: Caller { grant: live.grant, internal_token }, name: live.name })
 }
 
 /// Where a page request that must first be confirmed at the provider goes: a

@@ -12,8 +12,9 @@ use tonic::Code;
 use super::choices;
 use super::choices::status_name;
 use super::connection::{ConnectionArgs, Gateway};
-use super::failure::{Call, Failure};
+use super::failure::{Call, Exit, Failure};
 use super::referrals::clock_summary;
+use super::submit::{new_idempotency_key, with_retry_hint};
 use super::table::{Align, Table};
 use super::{dates, json, plural, print};
 
@@ -56,12 +57,16 @@ pub struct LogArgs {
     /// Sessions (half-days) it took.
     #[arg(long, value_name = "N")]
     sessions: u32,
-    /// A short note (never written to the platform's logs).
+    /// A short note of what was done (never written to the platform's logs); required.
     #[arg(long, value_name = "TEXT")]
     note: String,
     /// The day it happened; today when not given.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = dates::parse)]
     on: Option<NaiveDate>,
+    /// Makes a retry safe: the same key returns the first record instead of logging the work twice.
+    /// A new one is made up when not given, and printed.
+    #[arg(long, value_name = "KEY")]
+    idempotency_key: Option<String>,
     #[command(flatten)]
     connection: ConnectionArgs,
 }
@@ -80,8 +85,14 @@ pub struct CloseArgs {
 }
 
 /// Where the request fields of these calls come from on the command line.
-const LOG_FLAGS: &[(&str, &str)] =
-    &[("case_id", "ID"), ("on", "--on"), ("kind", "--kind"), ("sessions", "--sessions"), ("note", "--note")];
+const LOG_FLAGS: &[(&str, &str)] = &[
+    ("case_id", "ID"),
+    ("on", "--on"),
+    ("kind", "--kind"),
+    ("sessions", "--sessions"),
+    ("note", "--note"),
+    ("idempotency_key", "--idempotency-key"),
+];
 const CLOSE_FLAGS: &[(&str, &str)] = &[("case_id", "ID"), ("outcome", "--outcome")];
 
 /// The referral behind a case, as far as the caller may see it.
@@ -137,20 +148,33 @@ async fn show(args: &ShowArgs, today: NaiveDate) -> Result<(), Failure> {
 }
 
 async fn log(args: &LogArgs, today: NaiveDate) -> Result<(), Failure> {
-    let gateway = Gateway::connect(&args.connection).await?;
+    // A record of work says what was done: an empty note is refused here, before anything is sent.
+    if args.note.trim().is_empty() {
+        return Err(Failure::new(
+            Exit::Usage,
+            "--note: is required: say in a few words what was done, e.g. --note \"Observed in class\"",
+        ));
+    }
+    let key = match &args.idempotency_key {
+        Some(key) => key.clone(),
+        None => new_idempotency_key()?,
+    };
+    let retry = format!("to retry without logging the work twice, pass --idempotency-key {key}");
+    let gateway = Gateway::connect(&args.connection).await.map_err(|f| with_retry_hint(f, &retry))?;
     let request = pb::RecordCaseActivityRequest {
         case_id: args.id,
         on: dates::to_proto(Some(args.on.unwrap_or(today))),
         kind: args.kind.code().to_owned(),
         sessions: args.sessions,
         note: args.note.clone(),
+        idempotency_key: key,
     };
     let call = Call::to("record activity on this case").about(format!("case {}", args.id)).with_flags(LOG_FLAGS);
     let recorded = gateway
         .caseloads()
         .record_case_activity(request)
         .await
-        .map_err(|s| call.failed(&s, &gateway.url))?
+        .map_err(|s| with_retry_hint(call.failed(&s, &gateway.url), &retry))?
         .into_inner();
     print(&recorded_line(&recorded))
 }
@@ -184,9 +208,13 @@ pub fn recorded_line(activity: &pb::CaseActivity) -> String {
 
 /// The case as a summary, then its activity log; `today` judges the advice date.
 pub fn render(case: &pb::Case, activity: &[pb::CaseActivity], referral: &ReferralView, today: NaiveDate) -> String {
+    let named = |name: &str, id: String, what: &str| match name.is_empty() {
+        true => format!("{what} {id}"),
+        false => format!("{name} ({what} {id})"),
+    };
     let mut lines: Vec<(&str, String)> = vec![
-        ("Pupil id", case.pupil_id.to_string()),
-        ("School", case.school_urn.clone()),
+        ("Pupil", named(&case.pupil_name, case.pupil_id.to_string(), "id")),
+        ("School", named(&case.school_name, case.school_urn.clone(), "URN")),
         ("Professional", case.professional_name.clone()),
         ("Allocated on", dates::cell(case.allocated_on.as_ref())),
     ];
@@ -269,6 +297,8 @@ mod tests {
             school_urn: "100001".into(),
             kind: "ehc_needs_assessment".into(),
             professional_name: "Dr Megan Jones".into(),
+            pupil_name: "Finn Hall".into(),
+            school_name: "Oak Primary".into(),
             status: "active".into(),
             allocated_on: Some(pb::Date { year: 2026, month: 1, day: 5 }),
             advice_due: Some(pb::Date { year: 2026, month: 2, day: 16 }),
@@ -311,8 +341,8 @@ mod tests {
         assert_eq!(
             text,
             "Case 12: ehc_needs_assessment, active\n\
-             \x20 Pupil id:       4711\n\
-             \x20 School:         100001\n\
+             \x20 Pupil:          Finn Hall (id 4711)\n\
+             \x20 School:         Oak Primary (URN 100001)\n\
              \x20 Professional:   Dr Megan Jones\n\
              \x20 Allocated on:   2026-01-05\n\
              \x20 Advice due:     2026-02-16 (3 days overdue)\n\
@@ -329,6 +359,9 @@ mod tests {
 
     #[test]
     fn a_hidden_or_unreachable_referral_still_shows_the_case() {
+        let unnamed = pb::Case { pupil_name: String::new(), school_name: String::new(), ..case() };
+        let text = render(&unnamed, &[], &ReferralView::Hidden, today());
+        assert!(text.contains("  Pupil:          id 4711\n  School:         URN 100001\n"), "{text}");
         let hidden = render(&case(), &[], &ReferralView::Hidden, today());
         assert!(hidden.contains("  Referral:       37\n"), "{hidden}");
         assert!(hidden.ends_with("No activity recorded yet.\n"), "{hidden}");

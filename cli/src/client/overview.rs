@@ -153,18 +153,20 @@ fn senco_lines(report: &pb::SencoComplianceReport) -> Vec<String> {
 
 fn transition_line(due: &pb::ListTransitionsDueResponse) -> String {
     let mut rag = [0usize; 4];
-    let mut past = 0;
+    let (mut past, mut late) = (0, 0);
     for t in &due.transitions {
         let transfer = t.transfer.clone().unwrap_or_default();
         let index = usize::try_from(transfer.rag).unwrap_or(0).min(3);
         rag[index] += 1;
-        if transfer.days_left < 0 {
+        if transfer.status == pb::TransferStatus::Overdue as i32 {
             past += 1;
+        } else if transfer.status == pb::TransferStatus::IssuedLate as i32 {
+            late += 1;
         }
     }
     let more = if due.next_page_token.is_empty() { "" } else { "at least " };
     format!(
-        "{more}{} due: {} red, {} amber, {} green; {past} past the deadline without an amended plan",
+        "{more}{} due: {} red, {} amber, {} green; {past} past the deadline without an amended plan, {late} amended plans issued late",
         due.transitions.len(),
         rag[pb::Rag::Red as usize],
         rag[pb::Rag::Amber as usize],
@@ -286,6 +288,7 @@ mod tests {
                         transfer: Some(pb::PhaseTransfer {
                             rag: pb::Rag::Red as i32,
                             days_left: -3,
+                            status: pb::TransferStatus::Overdue as i32,
                             ..Default::default()
                         }),
                         ..Default::default()
@@ -333,7 +336,7 @@ mod tests {
              \x20 award due within 90 days: 0; not recorded as qualified teachers: 0\n\
              \n\
              Phase transfers due\n\
-             \x20 2 due: 1 red, 0 amber, 1 green; 1 past the deadline without an amended plan\n\
+             \x20 2 due: 1 red, 0 amber, 1 green; 1 past the deadline without an amended plan, 0 amended plans issued late\n\
              \n\
              Not available\n\
              \x20 caseload_balance: not available to your role\n"

@@ -5,13 +5,23 @@
 //!
 //! A submission carries an idempotency key so a retry after a dropped connection
 //! cannot make a second referral: one is made up when not given, and shown both
-//! on success and with any failure so that the retry can pass it back.
+//! on success and with any failure so that the retry can pass it back. Each
+//! `--attach` document is judged (by its content) before anything is sent, and
+//! uploaded once the referral is made under a key of its own made from the
+//! referral's, so a retry attaches each once. A pupil's second open referral of
+//! one kind is refused unless `--confirm-duplicate` says it is meant.
+
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use clap::Args;
 use rand_core::{OsRng, RngCore};
 use sen_proto::v1 as pb;
-use sen_vocabulary::Priority;
+use sen_vocabulary::{
+    DocumentKind, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS_PER_REFERRAL, Priority, check_document, document_name,
+    size_in_words,
+};
+use tonic_types::StatusExt;
 
 use super::choices::{self, status_name};
 use super::connection::{ConnectionArgs, Gateway};
@@ -59,6 +69,14 @@ pub struct SubmitArgs {
     /// A new one is made up when not given, and printed.
     #[arg(long, value_name = "KEY")]
     idempotency_key: Option<String>,
+    /// Send it although the pupil already has an open referral of the same kind
+    /// (without it, such a referral is refused naming the open one).
+    #[arg(long)]
+    confirm_duplicate: bool,
+    /// A document to attach once the referral is made: a PDF, Word document, JPEG
+    /// or PNG image (judged by its content), up to 10 MB. Repeat for several (at most 10).
+    #[arg(long = "attach", value_name = "FILE")]
+    attachments: Vec<PathBuf>,
     /// Print the new referral as JSON (the JSON API's shape).
     #[arg(long)]
     json: bool,
@@ -84,8 +102,10 @@ const FLAGS: &[(&str, &str)] = &[
     ("idempotency_key", "--idempotency-key"),
 ];
 
-/// Submits the referral and prints its id and status.
+/// Submits the referral, attaches its documents, and prints its id and status.
 pub async fn run(args: &SubmitArgs) -> Result<(), Failure> {
+    // Every document is read and judged before anything is sent.
+    let documents = read_documents(&args.attachments)?;
     let key = match &args.idempotency_key {
         Some(key) => key.clone(),
         None => new_idempotency_key()?,
@@ -98,12 +118,94 @@ pub async fn run(args: &SubmitArgs) -> Result<(), Failure> {
         .referrals()
         .submit_referral(request)
         .await
-        .map_err(|s| with_retry_hint(call.failed(&s, &gateway.url), &retry))?
+        .map_err(|s| duplicate_hint(&s, with_retry_hint(call.failed(&s, &gateway.url), &retry)))?
         .into_inner();
+    let mut attached = Vec::new();
+    for (n, (name, content)) in documents.into_iter().enumerate() {
+        let document_key = format!("{key}-attachment-{n}");
+        let made = upload(&gateway, referral.id, &name, content, &document_key).await.map_err(|s| {
+            let call = Call::to("attach documents").about(format!("referral {}", referral.id));
+            call.failed(&s, &gateway.url).with_hint(&format!(
+                "referral {} was made, but ‘{name}’ was not attached; run the same command with --idempotency-key {key} \
+                 to attach what is missing",
+                referral.id
+            ))
+        })?;
+        attached.push(made.into_inner());
+    }
     if args.json {
         return print(&json::text(&json::to_json(&referral, "sen.v1.Referral")?));
     }
-    print(&submitted_line(&referral, &key))
+    let mut said = submitted_line(&referral, &key);
+    for document in &attached {
+        said.push_str(&attached_line(document));
+    }
+    print(&said)
+}
+
+/// A refusal naming an open referral of the same kind says how to send this one as well.
+fn duplicate_hint(status: &tonic::Status, failure: Failure) -> Failure {
+    let open = status
+        .get_error_details()
+        .precondition_failure()
+        .is_some_and(|p| p.violations.iter().any(|v| v.r#type == "OPEN_REFERRAL"));
+    if open { failure.with_hint("to send this one as well, add --confirm-duplicate") } else { failure }
+}
+
+/// Each `--attach` file read and judged by its content: (name, content).
+fn read_documents(paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, Failure> {
+    if paths.len() > MAX_DOCUMENTS_PER_REFERRAL {
+        return Err(Failure::new(
+            Exit::Usage,
+            format!("--attach: {} files; a referral carries at most {MAX_DOCUMENTS_PER_REFERRAL}", paths.len()),
+        ));
+    }
+    let mut documents = Vec::new();
+    for path in paths {
+        let shown = path.display();
+        let bad = |why: String| Failure::new(Exit::Usage, format!("--attach {shown}: {why}"));
+        let size = std::fs::metadata(path).map_err(|e| bad(format!("cannot be read: {e}")))?.len();
+        if size > MAX_DOCUMENT_BYTES as u64 {
+            return Err(bad(format!(
+                "is larger than {}, the most a document may be",
+                size_in_words(MAX_DOCUMENT_BYTES)
+            )));
+        }
+        let content = std::fs::read(path).map_err(|e| bad(format!("cannot be read: {e}")))?;
+        check_document(&content).map_err(bad)?;
+        let name = document_name(&path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+            .map_err(|why| bad(format!("its name {why}")))?;
+        documents.push((name, content));
+    }
+    Ok(documents)
+}
+
+/// Sends one document to referral `id` in pieces of 1 MiB.
+async fn upload(
+    gateway: &Gateway,
+    id: i64,
+    name: &str,
+    content: Vec<u8>,
+    key: &str,
+) -> Result<tonic::Response<pb::ReferralAttachment>, tonic::Status> {
+    let mut pieces: Vec<pb::UploadReferralAttachmentRequest> = content
+        .chunks(1024 * 1024)
+        .map(|piece| pb::UploadReferralAttachmentRequest { chunk: piece.to_vec(), ..Default::default() })
+        .collect();
+    if pieces.is_empty() {
+        pieces.push(pb::UploadReferralAttachmentRequest::default());
+    }
+    pieces[0].referral_id = id;
+    pieces[0].file_name = name.to_owned();
+    pieces[0].idempotency_key = key.to_owned();
+    gateway.referrals().upload_referral_attachment(tokio_stream::iter(pieces)).await
+}
+
+/// What a person sees for each document attached.
+pub fn attached_line(document: &pb::ReferralAttachment) -> String {
+    let kind = DocumentKind::parse(&document.kind).map_or("document", DocumentKind::name);
+    let size = size_in_words(usize::try_from(document.size_bytes).unwrap_or(0));
+    format!("Attached {} ({kind}, {size}) as document {}.\n", document.file_name, document.id)
 }
 
 /// The request the flags describe.
@@ -128,6 +230,7 @@ fn request(args: &SubmitArgs, key: &str) -> pb::SubmitReferralRequest {
             priority: args.priority.trim().to_owned(),
         }),
         idempotency_key: key.to_owned(),
+        confirm_duplicate: args.confirm_duplicate,
     }
 }
 
@@ -137,7 +240,7 @@ pub fn submitted_line(referral: &pb::Referral, key: &str) -> String {
 }
 
 /// Only failures after which the referral may or may not exist need the key.
-fn with_retry_hint(failure: Failure, hint: &str) -> Failure {
+pub fn with_retry_hint(failure: Failure, hint: &str) -> Failure {
     match failure.exit {
         Exit::Unavailable | Exit::Unexpected => failure.with_hint(hint),
         _ => failure,
@@ -145,7 +248,7 @@ fn with_retry_hint(failure: Failure, hint: &str) -> Failure {
 }
 
 /// A random key: 128 bits from the operating system, in hex.
-fn new_idempotency_key() -> Result<String, Failure> {
+pub fn new_idempotency_key() -> Result<String, Failure> {
     let mut bytes = [0u8; 16];
     OsRng
         .try_fill_bytes(&mut bytes)

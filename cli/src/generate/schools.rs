@@ -6,10 +6,10 @@
 //! earlier appointments that ended. Every value passes the schools domain's own
 //! checks, and each award deadline is the domain's rule applied.
 
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{Months, NaiveDate};
 use sen_platform::ids::{LaCode, Urn};
 use sen_schools::domain::{
-    Email, EstablishmentType, Laestab, PersonName, Postcode, SchoolName, SencoAward, award_deadline,
+    Email, EstablishmentType, Laestab, NPQ_REQUIRED_FROM, PersonName, Postcode, SchoolName, SencoAward, award_deadline,
 };
 
 use super::copy::{Sink, Table};
@@ -364,7 +364,7 @@ fn appointment<'a>(
             Standing::Exempt => (dice.day_between(months_ago(120), today), SencoAward::None, None, true, true),
             Standing::Achieved => {
                 let appointed = dice.day_between(months_ago(180), months_ago(24));
-                let award = if appointed.year() >= 2024 { SencoAward::NpqSenco } else { SencoAward::Nasenco };
+                let award = if appointed >= NPQ_REQUIRED_FROM { SencoAward::NpqSenco } else { SencoAward::Nasenco };
                 (appointed, award, Some(dice.day_between(appointed + chrono::Duration::days(365), today)), false, true)
             }
             Standing::NotQualifiedTeacher => {
@@ -404,7 +404,7 @@ impl Appointment<'_> {
                 .opt_date(self.achieved_on)
                 .date(self.appointed_on)
                 .bool(self.prior)
-                .opt_date(award_deadline(self.appointed_on, self.prior, self.award))
+                .opt_date(award_deadline(self.appointed_on, self.prior, self.award, self.achieved_on))
                 .opt_date(self.ended.map(|e| e.0))
                 .opt_text(self.ended.map(|e| e.1))
                 .text(&self.recorded_by)

@@ -79,6 +79,7 @@ pub fn write_in_flight(
                 "consent": {"given_by": "Father", "given_on": today, "method": "signed_form"}, "priority": "routine"
             },
             "idempotency_key": key,
+            "confirm_duplicate": true,
         });
         let senco = fixture.senco.clone();
         return (key, tokio::spawn(async move { cluster.post(&senco, "/api/v1/referrals", body).await }));
@@ -106,6 +107,7 @@ pub async fn accepted_referral(front: &Front, fixture: &Fixture, ledger: &Ledger
             "consent": {"given_by": "Mother", "given_on": today, "method": "signed_form"}, "priority": "routine"
         },
         "idempotency_key": key,
+        "confirm_duplicate": true,
     });
     let (status, referral) = front.post(&fixture.senco, "/api/v1/referrals", body).await;
     assert_eq!(status, 200, "{referral}");
@@ -158,6 +160,8 @@ pub fn grpc_submission(fixture: &Fixture, key: &str) -> sen_proto::v1::SubmitRef
             priority: "routine".into(),
         }),
         idempotency_key: key.to_owned(),
+        // The fault suites refer one pupil many times on purpose.
+        confirm_duplicate: true,
     }
 }
 

@@ -65,12 +65,13 @@ pub struct Fixture {
 
 /// Makes the authority, a school, `pupils` pupils on SEN support and four EPs.
 pub async fn setup(cluster: &Front, token: Mint<'_>, pupils: usize) -> Fixture {
+    // Each token once its person's authority (and a SENCO's school) exists:
+    // `sen token` refuses people the platform has no record of.
     let operator = token("op-1", "platform_operator", None, None);
-    let manager = token("mgr-1", "la_manager", Some(TENANT), None);
-    let senco = token("senco-1", "senco", Some(TENANT), Some(SCHOOL));
     let (status, body) =
         cluster.post(&operator, "/api/v1/authorities", json!({"la_code": TENANT, "name": "Northmoor"})).await;
     assert_eq!(status, 200, "{body}");
+    let manager = token("mgr-1", "la_manager", Some(TENANT), None);
     let school = json!({
         "urn": SCHOOL,
         "school": {
@@ -81,6 +82,7 @@ pub async fn setup(cluster: &Front, token: Mint<'_>, pupils: usize) -> Fixture {
     });
     let (status, body) = cluster.post(&manager, "/api/v1/schools", school).await;
     assert_eq!(status, 200, "{body}");
+    let senco = token("senco-1", "senco", Some(TENANT), Some(SCHOOL));
     let mut ids = Vec::new();
     for n in 0..pupils {
         let upn = sen_pupils::domain::Upn::from_body(&format!("990200125{n:03}")).expect("upn");
@@ -324,6 +326,8 @@ impl Worker {
                 "priority": "routine"
             },
             "idempotency_key": key,
+            // The load refers each pupil many times on purpose.
+            "confirm_duplicate": true,
         });
         let what = format!("submit {key}");
         let Some(referral) =

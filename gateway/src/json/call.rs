@@ -67,6 +67,10 @@ impl Decoder for DynamicDecoder {
     }
 }
 
+/// The largest answer read from a service: a referral's document (at most
+/// 10 MiB) with room for its description; tonic's default is 4 MiB.
+pub const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+
 /// One method of one upstream service, ready to call for one caller.
 pub struct Call {
     grpc: tonic::client::Grpc<crate::upstream::GrpcService>,
@@ -90,7 +94,7 @@ impl Call {
         let identity = MetadataValue::try_from(caller.internal_token.as_str())
             .map_err(|e| Status::internal(format!("internal token is not valid metadata: {e}")))?;
         Ok(Self {
-            grpc: tonic::client::Grpc::new(endpoint),
+            grpc: tonic::client::Grpc::new(endpoint).max_decoding_message_size(MAX_ANSWER_BYTES),
             path,
             codec: DynamicCodec { answer: method.output() },
             identity,

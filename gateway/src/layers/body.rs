@@ -9,9 +9,11 @@
 //!   [`MAX_ANONYMOUS_BODY`] from anyone else (a sign-in form is far smaller);
 //!   more is answered 413 (RESOURCE_EXHAUSTED).
 //! - Uploads (client-streaming gRPC calls such as the GIAS import, their JSON
-//!   routes) and gRPC reflection, whose request is a stream, are not read ahead:
-//!   they take their place at once and must keep sending: a pause longer than
-//!   the same limit ends the stream.
+//!   routes, and a signed-in person's page form carrying files, such as a
+//!   referral's documents) and gRPC reflection, whose request is a stream, are
+//!   not read ahead: they take their place at once and must keep sending: a
+//!   pause longer than the same limit ends the stream. Each keeps the limit of
+//!   its own route (a page's form its own, read as it streams).
 
 use std::collections::HashSet;
 use std::convert::Infallible;
@@ -66,11 +68,29 @@ static STREAMED: LazyLock<HashSet<(Method, String)>> = LazyLock::new(|| {
 });
 
 fn is_stream(request: &Request) -> bool {
+    if is_page_upload(request) {
+        return true;
+    }
     let route = Route::of(request);
     if route.grpc && request.uri().path().starts_with("/grpc.reflection.") {
         return true;
     }
     STREAMED.contains(&(request.method().clone(), route.label))
+}
+
+/// A page's form carrying files: a multipart POST to a page (not the API, not
+/// gRPC) by a signed-in person. The page reads it as it streams, within its own
+/// limit (`axum`'s body limit on that route; any other page refuses a multipart
+/// body before reading it).
+fn is_page_upload(request: &Request) -> bool {
+    request.method() == Method::POST
+        && request.extensions().get::<SignedIn>().is_some()
+        && !request.uri().path().starts_with("/api/")
+        && request
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"))
 }
 
 /// Reads bodies ahead, within `timeout`.

@@ -25,7 +25,7 @@
 use std::time::Duration;
 
 use chrono::TimeDelta;
-use sen_platform::identity::{Actor, TenantScope};
+use sen_platform::identity::{Actor, Identity, TenantScope};
 
 use crate::entity::case;
 use crate::error::Error;
@@ -73,7 +73,8 @@ impl Completion {
 
     /// Finishes the pending case `row` of the professional `person`, as the
     /// holder of `claim`; with `audit_as`, each outcome is written to the audit
-    /// trail as that actor (the completion or undo in its own transaction).
+    /// trail as that actor (the completion or undo in its own transaction). The
+    /// other services record the steps as this service's own.
     pub async fn finish(
         &self,
         tenant: &TenantScope,
@@ -82,8 +83,22 @@ impl Completion {
         claim: &Claim,
         audit_as: Option<&Actor>,
     ) -> Finished {
-        let finished = match tokio::time::timeout(ATTEMPT_LIMIT, self.steps(tenant, row, person, claim, audit_as)).await
-        {
+        self.finish_for(tenant, row, person, claim, audit_as, None).await
+    }
+
+    /// As [`Completion::finish`], for the request of `caller` when there is one:
+    /// the other services record the steps as that person's.
+    pub async fn finish_for(
+        &self,
+        tenant: &TenantScope,
+        row: &case::Model,
+        person: &str,
+        claim: &Claim,
+        audit_as: Option<&Actor>,
+        caller: Option<&Identity>,
+    ) -> Finished {
+        let steps = self.steps(tenant, row, person, claim, audit_as, caller);
+        let finished = match tokio::time::timeout(ATTEMPT_LIMIT, steps).await {
             Ok(finished) => finished,
             // The claim is kept until it runs out: a call cut off here may still land.
             Err(_) => Finished::LeftPending(Error::Unavailable(format!(
@@ -108,16 +123,17 @@ impl Completion {
         person: &str,
         claim: &Claim,
         audit_as: Option<&Actor>,
+        caller: Option<&Identity>,
     ) -> Finished {
-        let la = tenant.la_code();
+        let la = (tenant.la_code(), caller);
         let reference = case_ref(row);
         if let Err(failure) = self.peers.grant(la, row.pupil_id, person, &reference).await {
-            return self.undo(tenant, row, person, claim, audit_as, failure).await;
+            return self.undo(tenant, row, (person, caller), claim, audit_as, failure).await;
         }
         match self.peers.mark_allocated(la, row.referral_id, person, &reference).await {
             Ok(()) => {}
             Err(refused @ (Error::FailedPrecondition(_) | Error::NotFound(_))) => {
-                return self.undo(tenant, row, person, claim, audit_as, refused).await;
+                return self.undo(tenant, row, (person, caller), claim, audit_as, refused).await;
             }
             // The access is closed meanwhile (the next attempt opens it again), so
             // nobody reads the pupil's record on an allocation not known to be made.
@@ -147,14 +163,14 @@ impl Completion {
         &self,
         tenant: &TenantScope,
         row: &case::Model,
-        person: &str,
+        (person, caller): (&str, Option<&Identity>),
         claim: &Claim,
         audit_as: Option<&Actor>,
         failure: Error,
     ) -> Finished {
         let detail = format!("could not be completed: {failure}");
         let note = audit_as.map(|actor| AuditNote { actor, action: AuditAction::AllocationUndone, detail: &detail });
-        let undone = match self.peers.revoke(tenant.la_code(), row.pupil_id, person, &case_ref(row)).await {
+        let undone = match self.peers.revoke((tenant.la_code(), caller), row.pupil_id, person, &case_ref(row)).await {
             Ok(()) => self.store.abandon_allocation(tenant, row, claim, note.as_ref()).await,
             Err(e) => Err(e),
         };

@@ -106,6 +106,7 @@ impl PlatformService for Description {
                 book.people.push(DemoPerson {
                     grant: Grant { person: id.to_owned(), role, tenant: Some(la), school: None },
                     description: professional.to_owned(),
+                    name: professional.to_owned(),
                 });
             }
         }

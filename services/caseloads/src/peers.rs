@@ -1,8 +1,14 @@
 //! The other services the caseloads service calls. Reads for the person acting
 //! carry their own token (their scope applies); the allocation's writes to the
-//! referrals and pupils services carry the caseloads service's own identity.
+//! referrals and pupils services carry the caseloads service's own identity,
+//! which those services check, and, when a person's request makes them, that
+//! person's own token as well ([`ServiceIdentity::token_on_behalf_of`]), so
+//! their audit trail and the referral's timeline name the manager who
+//! allocated, not this service.
 
-use sen_platform::identity::{AttachIdentity, ServiceIdentity};
+use std::collections::HashMap;
+
+use sen_platform::identity::{AttachIdentity, Identity, ServiceIdentity};
 use sen_platform::ids::LaCode;
 use sen_proto::v1 as pb;
 use sen_proto::v1::pupils_service_client::PupilsServiceClient;
@@ -13,6 +19,13 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
 use crate::error::{Error, Result};
+
+/// A pupil's name as they use it: their preferred names where given.
+fn pupil_name(pupil: &pb::Pupil) -> String {
+    let forename = if pupil.preferred_forename.is_empty() { &pupil.legal_forename } else { &pupil.preferred_forename };
+    let surname = if pupil.preferred_surname.is_empty() { &pupil.legal_surname } else { &pupil.preferred_surname };
+    format!("{forename} {surname}")
+}
 
 /// Channels to the other services, and this service's own identity.
 #[derive(Clone, Debug)]
@@ -37,13 +50,32 @@ fn failed(service: &str, status: &tonic::Status) -> Error {
 
 type Client = InterceptedService<Channel, AttachIdentity>;
 
+/// A school as the schools service lists it, with what the caseloads service uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchoolSeen {
+    /// Its URN.
+    pub urn: i32,
+    /// Its name.
+    pub name: String,
+    /// Pupils on roll (0 when unknown).
+    pub roll: u32,
+    /// Closed (GIAS establishment status 2): no links, no share of EP time.
+    pub closed: bool,
+}
+
 impl Peers {
     fn attach(token: &str) -> Result<AttachIdentity> {
         AttachIdentity::new(token).map_err(Error::Unavailable)
     }
 
-    fn service_token(&self, tenant: LaCode) -> Result<String> {
-        self.identity.token(tenant).map_err(Error::Unavailable)
+    /// A token of this service for one call in `tenant`, made for `caller` (the
+    /// person whose request this is) or, without one, for the service itself.
+    fn service_token(&self, tenant: LaCode, caller: Option<&Identity>) -> Result<String> {
+        match caller {
+            Some(caller) => self.identity.token_on_behalf_of(tenant, caller),
+            None => self.identity.token(tenant),
+        }
+        .map_err(Error::Unavailable)
     }
 
     fn referrals(&self, token: &str) -> Result<ReferralsServiceClient<Client>> {
@@ -63,11 +95,18 @@ impl Peers {
             .map_err(|s| failed("referrals service", &s))
     }
 
-    /// Records the allocation on the referral (repeating it changes nothing).
-    pub async fn mark_allocated(&self, tenant: LaCode, referral_id: i64, person: &str, case_ref: &str) -> Result<()> {
+    /// Records the allocation on the referral (repeating it changes nothing),
+    /// for `caller` when a person's request makes it.
+    pub async fn mark_allocated(
+        &self,
+        (tenant, caller): (LaCode, Option<&Identity>),
+        referral_id: i64,
+        person: &str,
+        case_ref: &str,
+    ) -> Result<()> {
         let request =
             pb::MarkAllocatedRequest { id: referral_id, professional: person.into(), case_ref: case_ref.into() };
-        self.referrals(&self.service_token(tenant)?)?
+        self.referrals(&self.service_token(tenant, caller)?)?
             .mark_allocated(request)
             .await
             .map(|_| ())
@@ -90,28 +129,42 @@ impl Peers {
             .map_err(|s| failed("referrals service", &s))
     }
 
-    /// Opens the professional's access to the pupil for the case (again: no change).
-    pub async fn grant(&self, tenant: LaCode, pupil_id: i64, person: &str, case_ref: &str) -> Result<()> {
+    /// Opens the professional's access to the pupil for the case (again: no
+    /// change), for `caller` when a person's request makes it.
+    pub async fn grant(
+        &self,
+        (tenant, caller): (LaCode, Option<&Identity>),
+        pupil_id: i64,
+        person: &str,
+        case_ref: &str,
+    ) -> Result<()> {
         let request = pb::GrantCaseAccessRequest { pupil_id, person: person.into(), case_ref: case_ref.into() };
-        self.pupils(&self.service_token(tenant)?)?
+        self.pupils(&self.service_token(tenant, caller)?)?
             .grant_case_access(request)
             .await
             .map(|_| ())
             .map_err(|s| failed("pupils service", &s))
     }
 
-    /// Closes that access; an access already closed is not an error.
-    pub async fn revoke(&self, tenant: LaCode, pupil_id: i64, person: &str, case_ref: &str) -> Result<()> {
+    /// Closes that access, for `caller` when a person's request makes it; an
+    /// access already closed is not an error.
+    pub async fn revoke(
+        &self,
+        (tenant, caller): (LaCode, Option<&Identity>),
+        pupil_id: i64,
+        person: &str,
+        case_ref: &str,
+    ) -> Result<()> {
         let request = pb::RevokeCaseAccessRequest { pupil_id, person: person.into(), case_ref: case_ref.into() };
-        match self.pupils(&self.service_token(tenant)?)?.revoke_case_access(request).await {
+        match self.pupils(&self.service_token(tenant, caller)?)?.revoke_case_access(request).await {
             Ok(_) => Ok(()),
             Err(status) if status.code() == Code::NotFound => Ok(()),
             Err(status) => Err(failed("pupils service", &status)),
         }
     }
 
-    /// Every school the caller may see: (URN, name, number on roll).
-    pub async fn schools(&self, token: &str) -> Result<Vec<(i32, String, u32)>> {
+    /// Every school the caller may see, open or closed.
+    pub async fn schools(&self, token: &str) -> Result<Vec<SchoolSeen>> {
         let mut client = SchoolsServiceClient::with_interceptor(self.schools.clone(), Self::attach(token)?);
         let mut schools = Vec::new();
         let mut page_token = String::new();
@@ -123,7 +176,13 @@ impl Peers {
             let response = client.list_schools(request).await.map_err(|s| failed("schools service", &s))?.into_inner();
             for school in response.schools {
                 if let Ok(urn) = school.urn.parse::<i32>() {
-                    schools.push((urn, school.name, school.number_on_roll.unwrap_or(0)));
+                    let closed = school.status == pb::EstablishmentStatus::Closed as i32;
+                    schools.push(SchoolSeen {
+                        urn,
+                        name: school.name,
+                        roll: school.number_on_roll.unwrap_or(0),
+                        closed,
+                    });
                 }
             }
             if response.next_page_token.is_empty() {
@@ -133,8 +192,46 @@ impl Peers {
         }
     }
 
+    /// Whether the school `urn` is closed (GIAS), as the caller may see it.
+    pub async fn school_is_closed(&self, token: &str, urn: &str) -> Result<bool> {
+        let mut client = SchoolsServiceClient::with_interceptor(self.schools.clone(), Self::attach(token)?);
+        let school = client
+            .get_school(pb::GetSchoolRequest { urn: urn.into() })
+            .await
+            .map_err(|s| failed("schools service", &s))?
+            .into_inner();
+        Ok(school.status == pb::EstablishmentStatus::Closed as i32)
+    }
+
+    /// The names of the pupils `ids` as the caller of `token` may see them (the
+    /// pupils service audits the read as theirs), asked 500 at a time.
+    pub async fn pupil_names(&self, token: &str, ids: &[i64]) -> Result<HashMap<i64, String>> {
+        let mut names = HashMap::new();
+        let mut client = self.pupils(token)?;
+        for chunk in ids.chunks(500) {
+            let size = u32::try_from(chunk.len()).unwrap_or(500);
+            let request = pb::ListPupilsRequest {
+                ids: chunk.to_vec(),
+                page: Some(pb::PageRequest { page_size: size, page_token: String::new() }),
+                ..Default::default()
+            };
+            let pupils = client.list_pupils(request).await.map_err(|s| failed("pupils service", &s))?.into_inner();
+            names.extend(pupils.pupils.iter().map(|p| (p.id, pupil_name(p))));
+        }
+        Ok(names)
+    }
+
+    /// The names of the authority's schools by URN, asked as this service for
+    /// `caller` (school names are the authority's public list; a professional may
+    /// not list schools themselves).
+    pub async fn school_names(&self, caller: &Identity) -> Result<HashMap<i32, String>> {
+        let tenant = caller.tenant().ok_or_else(|| Error::NotFound("an authority".into()))?;
+        let token = self.service_token(tenant, Some(caller))?;
+        Ok(self.schools(&token).await?.into_iter().map(|school| (school.urn, school.name)).collect())
+    }
+
     /// Register counts per school: (URN → (on SEN support, with an EHC plan)).
-    pub async fn register(&self, token: &str) -> Result<std::collections::HashMap<i32, (u32, u32)>> {
+    pub async fn register(&self, token: &str) -> Result<HashMap<i32, (u32, u32)>> {
         let stats = self
             .pupils(token)?
             .get_register_stats(pb::GetRegisterStatsRequest::default())

@@ -90,6 +90,8 @@ pub struct DemoPerson {
     pub grant: Grant,
     /// Who they are, in words.
     pub description: String,
+    /// Their name, as the pages greet them.
+    pub name: String,
 }
 
 /// What the services loading demo data tell each other, in loading order.

@@ -3,7 +3,8 @@
 //! educational needs in England", January 2025: 14.2 % and 5.3 % in mainstream
 //! schools; nearly all pupils of special schools
 //! have a plan), needs drawn from the national mix, plans with annual reviews in
-//! time, due and overdue, transfers ahead with and without an amended plan, and
+//! time, due and overdue, transfers ahead with and without an amended plan (on
+//! time, late, pupils staying in their own sixth form, post-16 moves), and
 //! support cycles with some reviews overdue. Generated from a fixed seed, so every
 //! fresh start shows the same register; no real child is in it.
 
@@ -14,9 +15,10 @@ use sen_platform::identity::{DevIssuer, Grant, Role};
 use sen_platform::ids::{LaCode, Urn};
 
 use crate::domain::{
-    NcYear, NeedType, PupilDetails, SenRecord, SenStatus, SupportOutcome, Upn, academic_year_start, nc_year_for,
+    NcYear, NeedType, PupilDetails, SchoolStage, SenRecord, SenStatus, SupportOutcome, TransferKind, Upn,
+    academic_year_start, nc_year_for, next_transfer, post16_move,
 };
-use crate::store::{NewCycle, NewProvision, SeedPlan, SeedPupil, Store};
+use crate::store::{NewCycle, NewProvision, SeedPlan, SeedPupil, Store, TransferDecision};
 
 /// What sort of school, for the mix of needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -287,13 +289,78 @@ fn plan(dice: &mut Dice, school: &DemoSchool, dob: NaiveDate, year: NcYear, toda
         _ => Some(dice.days_back(today, 20, 300)),
     }
     .filter(|d| *d > issued_on);
-    let transfer_year = academic_year_start(today) + 1;
-    let in_final_year = matches!(year, NcYear::Year(6) | NcYear::Year(11) | NcYear::Year(2) | NcYear::N2);
-    let transfer_decision = (in_final_year && dice.per_mille(350)).then(|| {
-        let next = if matches!(year, NcYear::Year(11)) { "Eastwold College sixth form" } else { "Northmoor Academy" };
-        (transfer_year, next.to_owned(), dice.days_back(today, 5, 60))
+    let transfer_decision = transfer_decision(dice, school, year, today).filter(|d| {
+        d.amended_plan_issued_on.is_none_or(|issued| issued >= issued_on)
+            && d.post16_move_on.is_none_or(|moving| moving >= issued_on)
     });
     SeedPlan { issued_on, named_setting: school.name.to_owned(), last_review_on, transfer_decision }
+}
+
+/// A phase-transfer decision for some pupils, showing each state a council
+/// meets: an amended plan issued on time, one issued late (once this year's
+/// deadline has passed), a Year 11 pupil staying in their school's sixth form,
+/// and post-16 moves whose amended plan was issued late, is overdue, or is due.
+fn transfer_decision(dice: &mut Dice, school: &DemoSchool, year: NcYear, today: NaiveDate) -> Option<TransferDecision> {
+    use chrono::Datelike;
+    let stage = SchoolStage {
+        phase_code: school.phase_code,
+        low_age: school.ages.map(|a| a.0),
+        high_age: school.ages.map(|a| a.1),
+    };
+    if year.ordinal().is_some_and(|o| o >= 12) {
+        // Young people moving between post-16 institutions during the year (reg. 18(2)).
+        let next_setting = "Eastwold College".to_owned();
+        let move_in = |dice: &mut Dice, from: u32, to: u32| {
+            today + chrono::Duration::days(i64::from(from) + dice.below(u64::from(to - from)) as i64)
+        };
+        let decision = match dice.below(1000) {
+            0..=39 => {
+                let moving_on = move_in(dice, 40, 80);
+                let deadline = post16_move(moving_on).deadline;
+                let late_by = (today - deadline).num_days().max(1);
+                let issued = deadline + chrono::Duration::days(1 + dice.below(late_by.unsigned_abs()) as i64);
+                (moving_on, Some(issued.min(today)))
+            }
+            40..=69 => (move_in(dice, 100, 140), None),
+            70..=99 => (move_in(dice, 170, 260), None),
+            _ => return None,
+        };
+        return Some(TransferDecision {
+            transfer_year: None,
+            next_setting,
+            amended_plan_issued_on: decision.1,
+            staying_in_sixth_form: false,
+            post16_move_on: Some(decision.0),
+        });
+    }
+    let transfer = next_transfer(year, &stage, academic_year_start(today))?;
+    if transfer.kind == TransferKind::SecondaryToPost16 && stage.has_sixth_form() && dice.per_mille(400) {
+        return Some(TransferDecision {
+            transfer_year: Some(transfer.transfer_on.year()),
+            next_setting: school.name.to_owned(),
+            amended_plan_issued_on: None,
+            staying_in_sixth_form: true,
+            post16_move_on: None,
+        });
+    }
+    if !dice.per_mille(350) {
+        return None;
+    }
+    let next = if transfer.kind == TransferKind::SecondaryToPost16 { "Eastwold College" } else { "Northmoor Academy" };
+    // After the deadline, some plans went out late; before it, all so far are on time.
+    let issued = if today > transfer.deadline && dice.per_mille(300) {
+        let late_by = (today - transfer.deadline).num_days().max(1);
+        transfer.deadline + chrono::Duration::days(1 + dice.below(late_by.unsigned_abs()) as i64)
+    } else {
+        dice.days_back(today.min(transfer.deadline), 5, 60)
+    };
+    Some(TransferDecision {
+        transfer_year: Some(transfer.transfer_on.year()),
+        next_setting: next.to_owned(),
+        amended_plan_issued_on: Some(issued.min(today)),
+        staying_in_sixth_form: false,
+        post16_move_on: None,
+    })
 }
 
 fn cycles(dice: &mut Dice, today: NaiveDate) -> Vec<(NewCycle, Option<(NaiveDate, SupportOutcome)>)> {
@@ -324,4 +391,66 @@ fn provision(dice: &mut Dice, today: NaiveDate) -> Vec<NewProvision> {
         start_on: dice.days_back(today, 30, 400),
         end_on: None,
     }]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::domain::{TransferStatus, transfer_deadline, transfer_status};
+
+    /// Every state of a transfer the demo register shows on `today`.
+    fn transfer_states(today: NaiveDate) -> BTreeSet<&'static str> {
+        let special = DemoSchool {
+            tenant: "886",
+            urn: 100_900,
+            establishment_number: 7001,
+            name: "Eastwold Special School",
+            kind: SchoolKind::Special,
+            phase_code: 0,
+            ages: Some((2, 19)),
+            roll: 1700,
+        };
+        let la = LaCode::parse("886").unwrap();
+        let pupils = school_register(&mut Dice(0x5E4_2026), la, &special, today).unwrap();
+        let mut states = BTreeSet::new();
+        for decision in pupils.iter().filter_map(|p| p.plan.as_ref()?.transfer_decision.as_ref()) {
+            if decision.staying_in_sixth_form {
+                states.insert("staying in own sixth form");
+                continue;
+            }
+            let (deadline, prefix) = match (decision.post16_move_on, decision.transfer_year) {
+                (Some(moving_on), _) => (post16_move(moving_on).deadline, "post-16 move"),
+                (None, Some(year)) => (transfer_deadline(TransferKind::PrimaryToSecondary, year), "phase transfer"),
+                (None, None) => continue,
+            };
+            let status = transfer_status(deadline, today, decision.amended_plan_issued_on);
+            states.insert(match (prefix, status) {
+                ("post-16 move", TransferStatus::IssuedLate) => "post-16 move issued late",
+                ("post-16 move", TransferStatus::Overdue) => "post-16 move overdue",
+                ("post-16 move", TransferStatus::Due) => "post-16 move due",
+                (_, TransferStatus::IssuedOnTime) => "issued on time",
+                (_, TransferStatus::IssuedLate) => "issued late",
+                _ => "other",
+            });
+        }
+        states
+    }
+
+    #[test]
+    fn the_demo_register_shows_every_state_of_a_transfer() {
+        let autumn = transfer_states(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
+        for state in [
+            "staying in own sixth form",
+            "post-16 move issued late",
+            "post-16 move overdue",
+            "post-16 move due",
+            "issued on time",
+        ] {
+            assert!(autumn.contains(state), "{state} in {autumn:?}");
+        }
+        let summer = transfer_states(NaiveDate::from_ymd_opt(2027, 5, 10).unwrap());
+        assert!(summer.contains("issued late"), "after the deadlines some plans went out late: {summer:?}");
+    }
 }

@@ -64,7 +64,7 @@ async fn forgetting_a_pupil_removes_their_referrals_and_timelines_and_nothing_el
 
     let (service, _) = who(&issuer, "caseloads", Role::Service, "886");
     let forgotten = store.forget_pupil(service.tenant(), 70).await.unwrap();
-    assert_eq!(forgotten, Forgotten { referrals: 2, timeline_entries: timelines });
+    assert_eq!(forgotten, Forgotten { referrals: 2, timeline_entries: timelines, attachments: 0 });
     for gone in [&first, &second] {
         assert!(matches!(store.get(&kent, i64::from(gone.id)).await, Err(Error::NotFound(_))), "referral {}", gone.id);
         assert_eq!(entries(gone.id).await.unwrap(), 0, "timeline of referral {}", gone.id);

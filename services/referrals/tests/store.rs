@@ -73,11 +73,11 @@ impl World {
         let (r, _) = self.store.submit(&officer, &actor, &ehc_request(pupil), key, received).await.unwrap();
         let id = i64::from(r.id);
         self.store
-            .record_assessment_decision(&officer, &actor, id, AssessmentDecision::Assess, received)
+            .record_assessment_decision(&officer, &actor, id, None, AssessmentDecision::Assess, received)
             .await
             .unwrap();
-        self.store.record_plan_decision(&officer, &actor, id, PlanDecision::Issue, received).await.unwrap();
-        self.store.record_final_plan_issued(&officer, &actor, id, issued).await.unwrap().0.id
+        self.store.record_plan_decision(&officer, &actor, id, None, PlanDecision::Issue, received).await.unwrap();
+        self.store.record_final_plan_issued(&officer, &actor, id, None, issued).await.unwrap().0.id
     }
 }
 
@@ -128,15 +128,16 @@ async fn the_clock_takes_its_steps_in_order_and_lists_the_overdue(engine: Engine
     assert_eq!(w.store.list(&officer, &overdue, &page).await.unwrap().0.len(), 1);
     let early = ReferralFilter { overdue_on: Some(d(2026, 10, 13)), ..Default::default() };
     assert!(w.store.list(&officer, &early, &page).await.unwrap().0.is_empty(), "the due day itself is not overdue");
-    let err = w.store.record_final_plan_issued(&officer, &actor, i64::from(r.id), d(2026, 10, 1)).await.unwrap_err();
+    let err =
+        w.store.record_final_plan_issued(&officer, &actor, i64::from(r.id), None, d(2026, 10, 1)).await.unwrap_err();
     assert!(matches!(err, Error::FailedPrecondition(_)));
     let before = w
         .store
-        .record_assessment_decision(&officer, &actor, i64::from(r.id), AssessmentDecision::Assess, d(2026, 8, 1))
+        .record_assessment_decision(&officer, &actor, i64::from(r.id), None, AssessmentDecision::Assess, d(2026, 8, 1))
         .await;
     assert!(matches!(before, Err(Error::Invalid(_))), "no decision before the request was received");
     w.store
-        .record_assessment_decision(&officer, &actor, i64::from(r.id), AssessmentDecision::Assess, d(2026, 10, 1))
+        .record_assessment_decision(&officer, &actor, i64::from(r.id), None, AssessmentDecision::Assess, d(2026, 10, 1))
         .await
         .unwrap();
     assert!(w.store.list(&officer, &overdue, &page).await.unwrap().0.is_empty(), "assessing, with 16 weeks to decide");

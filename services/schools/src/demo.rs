@@ -11,8 +11,8 @@ use sen_platform::identity::{DevIssuer, Grant, Role};
 use sen_platform::ids::{LaCode, Urn};
 
 use crate::domain::{
-    AgeRange, Email, EstablishmentStatus, EstablishmentType, Laestab, PersonName, Phase, Postcode, SchoolFields,
-    SchoolName, SencoAward, SencoDetails,
+    AgeRange, Email, EstablishmentStatus, EstablishmentType, Laestab, NASENCO_COMPLETED_BEFORE, NPQ_REQUIRED_FROM,
+    PersonName, Phase, Postcode, SchoolFields, SchoolName, SencoAward, SencoDetails,
 };
 use crate::store::{NewAppointment, Store};
 
@@ -64,6 +64,9 @@ enum Standing {
     Exempt,
     Achieved(SencoAward),
     NotQualifiedTeacher,
+    /// Appointed after 1 September 2024 holding only a NASENCO gained since: it
+    /// does not count (reg. 49(7)), so the NPQ for SENCOs is still due.
+    NasencoAfterChange,
 }
 
 /// (URN, name, email, standing)
@@ -75,12 +78,25 @@ const SENCOS: &[(u32, &str, &str, Standing)] = &[
     (100006, "Janet Whitfield", "j.whitfield@riverside-high.example", Standing::NotQualifiedTeacher),
     (100008, "Aisha Begum", "a.begum@little-oaks.example", Standing::Achieved(SencoAward::Nasenco)),
     (100010, "Rory Campbell", "r.campbell@ashfield.example", Standing::Exempt),
-    (100012, "Sian Evans", "s.evans@kingsgate.example", Standing::InTime),
+    (100012, "Sian Evans", "s.evans@kingsgate.example", Standing::NasencoAfterChange),
     (200001, "Daniel Moore", "d.moore@eastwold-village.example", Standing::DueSoon),
     (200003, "Grace Adeyemi", "g.adeyemi@eastwold-college.example", Standing::Achieved(SencoAward::NpqSenco)),
     (200004, "Liam Fraser", "senco@fenside.example", Standing::Overdue),
     (200006, "Beth Harper", "b.harper@marshgate.example", Standing::InTime),
 ];
+
+/// The demo SEN manager's and case officer's names of an authority (fictional).
+pub fn council_team(tenant: &str) -> (&'static str, &'static str) {
+    match tenant {
+        "990" => ("Claire Whitmore", "Owen Price"),
+        _ => ("Fiona Marsh", "Kwame Mensah"),
+    }
+}
+
+/// The name of the demo SENCO of school `urn`, if it has one.
+pub fn senco_name(urn: u32) -> Option<&'static str> {
+    SENCOS.iter().find(|(school, ..)| *school == urn).map(|(_, name, ..)| *name)
+}
 
 /// Loads the demo authorities if the database has none. Returns whether it did.
 pub async fn seed_if_empty(store: &Store, issuer: &DevIssuer, today: NaiveDate) -> anyhow::Result<bool> {
@@ -140,8 +156,20 @@ fn appointment(person: &str, email: &str, standing: &Standing, today: NaiveDate)
         Standing::DueSoon => (three_years_ago + chrono::Duration::days(45), SencoAward::InProgress, None, false, true),
         Standing::Overdue => (three_years_ago - chrono::Duration::days(60), SencoAward::None, None, false, true),
         Standing::Exempt => (years_ago(8)?, SencoAward::None, None, true, true),
+        // A NASENCO holder is kept one whose award counts, whatever day the demo is
+        // loaded on: appointed before 1 September 2024, completed before 1 September 2027.
+        Standing::Achieved(SencoAward::Nasenco) => {
+            let appointed = years_ago(40)?.min(NPQ_REQUIRED_FROM - chrono::Duration::days(1));
+            let achieved = years_ago(6)?.min(NASENCO_COMPLETED_BEFORE - chrono::Duration::days(1)).max(appointed);
+            (appointed, SencoAward::Nasenco, Some(achieved.min(today)), false, true)
+        }
         Standing::Achieved(award) => (years_ago(40)?, *award, Some(years_ago(6)?), false, true),
         Standing::NotQualifiedTeacher => (years_ago(30)?, SencoAward::InProgress, None, false, false),
+        Standing::NasencoAfterChange => {
+            let appointed = years_ago(14)?.max(NPQ_REQUIRED_FROM);
+            let achieved = years_ago(3)?.max(appointed);
+            (appointed, SencoAward::Nasenco, Some(achieved.min(today)), false, true)
+        }
     };
     Ok(NewAppointment {
         details: SencoDetails {
@@ -154,4 +182,43 @@ fn appointment(person: &str, email: &str, standing: &Standing, today: NaiveDate)
         appointed_on,
         prior_experience_over_12_months: prior,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{QualificationStanding, RequiredQualification, award_deadline};
+
+    fn standing_of(standing: &Standing, today: NaiveDate) -> (QualificationStanding, Option<NaiveDate>) {
+        let new = appointment("Demo Senco", "demo@school.example", standing, today).unwrap();
+        let d = &new.details;
+        (
+            QualificationStanding::of(
+                new.appointed_on,
+                new.prior_experience_over_12_months,
+                d.award,
+                d.award_achieved_on,
+            ),
+            award_deadline(new.appointed_on, new.prior_experience_over_12_months, d.award, d.award_achieved_on),
+        )
+    }
+
+    #[test]
+    fn the_demo_shows_each_qualification_state() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+        let (standing, deadline) = standing_of(&Standing::NasencoAfterChange, today);
+        assert_eq!(standing, QualificationStanding::WorkingTowards(RequiredQualification::NpqSenco));
+        assert!(deadline.is_some_and(|d| d > today), "the NPQ is due, not yet overdue");
+        let (standing, _) = standing_of(&Standing::InTime, today);
+        assert_eq!(standing, QualificationStanding::WorkingTowards(RequiredQualification::NpqSenco));
+        let (standing, deadline) = standing_of(&Standing::Overdue, today);
+        assert_eq!(standing, QualificationStanding::WorkingTowards(RequiredQualification::NasencoOrNpq));
+        assert!(deadline.is_some_and(|d| d < today));
+        assert_eq!(standing_of(&Standing::Achieved(SencoAward::Nasenco), today).0, QualificationStanding::Qualified);
+        assert_eq!(standing_of(&Standing::Achieved(SencoAward::NpqSenco), today).0, QualificationStanding::Qualified);
+        assert_eq!(standing_of(&Standing::Exempt, today).0, QualificationStanding::Exempt);
+        for (_, _, _, standing) in SENCOS {
+            appointment("Demo Senco", "demo@school.example", standing, today).unwrap();
+        }
+    }
 }

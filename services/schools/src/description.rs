@@ -71,21 +71,22 @@ impl PlatformService for Description {
         // Each authority's SEN manager and case officer, and the SENCOs of its first schools.
         for (tenant, name) in AUTHORITIES {
             let la = LaCode::parse(tenant).map_err(anyhow::Error::msg)?;
-            let person = |id: String, role: Role, school: Option<Urn>, description: String| DemoPerson {
-                grant: Grant { person: format!("{id}-{tenant}"), role, tenant: Some(la), school },
-                description,
-            };
-            book.people.push(person("manager".into(), Role::LaManager, None, format!("the SEN manager of {name}")));
-            book.people.push(person(
-                "officer".into(),
-                Role::CaseOfficer,
-                None,
-                format!("a SEN case officer of {name}"),
-            ));
+            let person =
+                |id: String, role: Role, school: Option<Urn>, (description, name): (String, String)| DemoPerson {
+                    grant: Grant { person: format!("{id}-{tenant}"), role, tenant: Some(la), school },
+                    description,
+                    name,
+                };
+            let (manager, officer) = crate::demo::council_team(tenant);
+            let about = format!("the SEN manager of {name}");
+            book.people.push(person("manager".into(), Role::LaManager, None, (about, manager.into())));
+            let about = format!("a SEN case officer of {name}");
+            book.people.push(person("officer".into(), Role::CaseOfficer, None, (about, officer.into())));
             for school in book.schools.iter().filter(|s| s.tenant == tenant && s.open).take(3) {
                 let urn = Urn::parse(&school.urn.to_string()).map_err(anyhow::Error::msg)?;
-                let description = format!("the SENCO of {}", school.name);
-                book.people.push(person(format!("senco-{}", school.urn), Role::Senco, Some(urn), description));
+                let about = format!("the SENCO of {}", school.name);
+                let senco = crate::demo::senco_name(school.urn).map_or_else(|| about.clone(), str::to_owned);
+                book.people.push(person(format!("senco-{}", school.urn), Role::Senco, Some(urn), (about, senco)));
             }
         }
         Ok(())

@@ -287,6 +287,155 @@ async fn compliance_finds_missing_sencos_and_awards_due(engine: Engine) {
     assert!(other.without_senco.is_empty() && other.awards_overdue.is_empty());
 }
 
+async fn a_closed_school_leaves_senco_compliance_and_takes_no_new_senco(engine: Engine) {
+    let w = World::new(engine).await;
+    let today = d(2026, 11, 24);
+    let manager = w.manager("886");
+    let scope = Scope::Tenant(manager.clone());
+    // 100001 keeps a SENCO whose award is overdue; 100002 has none; both close.
+    w.school("886", 100001, "2001", Phase::Primary).await;
+    w.school("886", 100002, "2002", Phase::Primary).await;
+    w.school("886", 100003, "2003", Phase::Primary).await;
+    w.appoint("886", 100001, d(2022, 9, 1), SencoAward::InProgress, false).await;
+    let before = w.store.compliance(&manager, today, 90).await.unwrap();
+    assert_eq!(before.awards_overdue.len(), 1);
+    assert_eq!(before.without_senco.iter().map(|s| s.urn.get()).collect::<Vec<_>>(), [100002, 100003]);
+    for (n, estab) in [(100001, "2001"), (100002, "2002")] {
+        let closed = SchoolFields {
+            status: EstablishmentStatus::Closed,
+            close_date: Some(d(2026, 8, 31)),
+            ..fields("886", estab, Phase::Primary, 1)
+        };
+        let school = w.store.update_school(&manager, urn(n), 1, &closed).await.unwrap();
+        assert!(!school.fields.requires_senco(), "a closed school is under no SENCO duty");
+    }
+    let after = w.store.compliance(&manager, today, 90).await.unwrap();
+    assert!(after.awards_overdue.is_empty(), "a closed school's SENCO is not overdue");
+    assert_eq!(after.without_senco.iter().map(|s| s.urn.get()).collect::<Vec<_>>(), [100003]);
+    let open = w.store.get_school(&scope, urn(100003)).await.unwrap();
+    assert!(open.fields.requires_senco());
+
+    let new = NewAppointment {
+        details: details("Sam Senco", SencoAward::None),
+        appointed_on: d(2026, 11, 1),
+        prior_experience_over_12_months: false,
+    };
+    let refused = w.store.appoint_senco(&manager, urn(100002), &new, "tester").await;
+    assert!(matches!(&refused, Err(Error::FailedPrecondition(m)) if m.contains("100002 is closed")), "{refused:?}");
+    assert!(w.store.senco_history(&scope, urn(100002)).await.unwrap().is_empty(), "nothing written");
+}
+
+/// An appointment of `appointed_on` holding a NASENCO achieved on `achieved_on`.
+async fn appoint_nasenco(w: &World, n: u32, appointed_on: NaiveDate, achieved_on: NaiveDate) -> i64 {
+    let new = NewAppointment {
+        details: SencoDetails {
+            award_achieved_on: Some(achieved_on),
+            ..details("Nasenco Holder", SencoAward::Nasenco)
+        },
+        appointed_on,
+        prior_experience_over_12_months: false,
+    };
+    w.store.appoint_senco(&w.manager("886"), urn(n), &new, "tester").await.unwrap().id
+}
+
+async fn a_nasenco_does_not_qualify_a_senco_appointed_from_1_september_2024(engine: Engine) {
+    let w = World::new(engine).await;
+    for (n, estab) in [(100001, "2001"), (100002, "2002"), (100003, "2003")] {
+        w.school("886", n, estab, Phase::Primary).await;
+    }
+    let manager = w.manager("886");
+    let after = appoint_nasenco(&w, 100001, d(2024, 9, 1), d(2025, 7, 1)).await;
+    appoint_nasenco(&w, 100002, d(2024, 8, 31), d(2025, 7, 1)).await;
+    appoint_nasenco(&w, 100003, d(2025, 1, 6), d(2023, 7, 1)).await; // held it before the change
+    let scope = Scope::Tenant(manager.clone());
+    let deadline = |n| {
+        let scope = scope.clone();
+        let store = &w.store;
+        async move { store.get_school(&scope, urn(n)).await.unwrap().current_senco.unwrap().award_deadline() }
+    };
+    assert_eq!(deadline(100001).await, Some(d(2027, 9, 1)), "the NPQ for SENCOs is still due");
+    assert_eq!(deadline(100002).await, None, "appointed the day before the change: the NASENCO counts");
+    assert_eq!(deadline(100003).await, None, "a NASENCO held before the change counts");
+
+    for (today, overdue, due_soon) in [
+        (d(2027, 8, 31), vec![], vec![100001]),
+        (d(2027, 9, 1), vec![], vec![100001]),
+        (d(2027, 9, 2), vec![100001], vec![]),
+    ] {
+        let report = w.store.compliance(&manager, today, 90).await.unwrap();
+        let urns =
+            |items: &[sen_schools::store::ComplianceItem]| items.iter().map(|i| i.school.urn.get()).collect::<Vec<_>>();
+        assert_eq!(urns(&report.awards_overdue), overdue, "overdue on {today}");
+        assert_eq!(urns(&report.awards_due_soon), due_soon, "due soon on {today}");
+        let mut f = filter(today);
+        f.award_overdue = true;
+        assert_eq!(
+            w.store.list_schools(&w.scope(Role::LaManager, "886", None), &f, &first_page(10)).await.unwrap().0.len(),
+            overdue.len(),
+            "the school list's overdue filter agrees on {today}"
+        );
+    }
+    let other = w.store.compliance(&w.manager("887"), d(2027, 9, 2), 90).await.unwrap();
+    assert!(other.awards_overdue.is_empty(), "another authority sees none of it");
+
+    // Recording the NPQ for SENCOs clears the deadline.
+    let npq =
+        SencoDetails { award_achieved_on: Some(d(2026, 7, 1)), ..details("Nasenco Holder", SencoAward::NpqSenco) };
+    let updated = w.store.update_senco(&manager, after, 1, &npq).await.unwrap();
+    assert_eq!(updated.award_deadline(), None);
+    assert!(w.store.compliance(&manager, d(2027, 9, 2), 90).await.unwrap().awards_overdue.is_empty());
+}
+
+async fn a_senco_appointed_on_29_february_after_the_change_is_overdue_from_1_march(engine: Engine) {
+    let w = World::new(engine).await;
+    w.school("886", 100001, "2001", Phase::Primary).await;
+    appoint_nasenco(&w, 100001, d(2028, 2, 29), d(2028, 7, 1)).await;
+    let manager = w.manager("886");
+    let report = w.store.compliance(&manager, d(2031, 2, 28), 90).await.unwrap();
+    assert_eq!(report.awards_due_soon.len(), 1);
+    assert_eq!(report.awards_due_soon[0].senco.award_deadline(), Some(d(2031, 2, 28)));
+    assert_eq!(report.awards_due_soon[0].days_to_deadline, 0);
+    let report = w.store.compliance(&manager, d(2031, 3, 1), 90).await.unwrap();
+    assert_eq!(report.awards_overdue.len(), 1);
+}
+
+async fn upgrading_gives_an_earlier_nasenco_record_its_npq_deadline(engine: Engine) {
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    use sea_orm_migration::MigratorTrait;
+    let w = World::new(engine).await;
+    w.school("886", 100001, "2001", Phase::Primary).await;
+    w.school("886", 100002, "2002", Phase::Primary).await;
+    let after = appoint_nasenco(&w, 100001, d(2024, 9, 1), d(2025, 7, 1)).await;
+    let before = appoint_nasenco(&w, 100002, d(2024, 8, 31), d(2025, 7, 1)).await;
+    // As the previous release stored it: any NASENCO left no deadline.
+    let db = sea_orm::Database::connect(&w._db.url).await.unwrap();
+    let row = sen_schools::entity::senco_appointment::Entity::find_by_id(i32::try_from(after).unwrap())
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut model: sen_schools::entity::senco_appointment::ActiveModel = row.into();
+    model.award_deadline = Set(None);
+    model.update(&db).await.unwrap();
+    sen_schools::migration::Migrator::down(&db, Some(1)).await.unwrap();
+    sen_schools::migration::Migrator::up(&db, None).await.unwrap();
+    let stored = |id: i64| {
+        let db = db.clone();
+        async move {
+            sen_schools::entity::senco_appointment::Entity::find_by_id(i32::try_from(id).unwrap())
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+                .award_deadline
+        }
+    };
+    assert_eq!(stored(after).await, Some(d(2027, 9, 1)));
+    assert_eq!(stored(before).await, None);
+    let report = w.store.compliance(&w.manager("886"), d(2027, 9, 2), 90).await.unwrap();
+    assert_eq!(report.awards_overdue.iter().map(|i| i.school.urn.get()).collect::<Vec<_>>(), [100001]);
+}
+
 async fn an_import_creates_then_updates_and_a_dry_run_writes_nothing(engine: Engine) {
     let w = World::new(engine).await;
     let header = "URN,LA (code),EstablishmentNumber,EstablishmentName,TypeOfEstablishment (code),TypeOfEstablishment (name),EstablishmentTypeGroup (name),EstablishmentStatus (code),OpenDate,CloseDate,PhaseOfEducation (code),StatutoryLowAge,StatutoryHighAge,NumberOfPupils,Postcode";
@@ -320,5 +469,9 @@ sen_platform::on_both_engines!(
     an_award_update_with_a_stale_version_is_refused,
     filters_narrow_the_list_and_pages_are_stable,
     compliance_finds_missing_sencos_and_awards_due,
+    a_closed_school_leaves_senco_compliance_and_takes_no_new_senco,
     an_import_creates_then_updates_and_a_dry_run_writes_nothing,
+    a_nasenco_does_not_qualify_a_senco_appointed_from_1_september_2024,
+    a_senco_appointed_on_29_february_after_the_change_is_overdue_from_1_march,
+    upgrading_gives_an_earlier_nasenco_record_its_npq_deadline,
 );

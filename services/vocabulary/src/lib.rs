@@ -2,18 +2,24 @@
 //! pages and the `sen` client: the four broad areas of need (SEND Code of Practice
 //! 6.28), the kinds of referral a school makes to the council and the specialisms
 //! of advisory teaching teams, a referral's status, priority and consent method,
-//! and the kinds of casework activity and caseload limit. Plain data with codes,
+//! the kinds of casework activity and caseload limit, and the documents a
+//! referral may carry. Plain data with codes,
 //! names and parsing, one definition each; no rules of any one service, and no I/O.
 
 mod casework;
+mod documents;
 mod kinds;
 mod needs;
 mod referral;
 
 pub use casework::{ActivityKind, CapacityKind};
+pub use documents::{
+    DocumentKind, MAX_DOCUMENT_BYTES, MAX_DOCUMENT_NAME_CHARS, MAX_DOCUMENTS_PER_REFERRAL, check_document,
+    document_kinds_in_words, document_name, size_in_words,
+};
 pub use kinds::{ReferralKind, Specialism};
 pub use needs::BroadArea;
-pub use referral::{ConsentMethod, Priority, ReferralStatus};
+pub use referral::{ConsentMethod, Priority, ReferralStatus, allocation_note, allocation_of_note};
 
 /// Codes listed for people: "a", "a or b", "a, b or c".
 pub fn either_of<'a>(codes: impl IntoIterator<Item = &'a str>) -> String {

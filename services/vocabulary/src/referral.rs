@@ -170,9 +170,38 @@ impl ConsentMethod {
     }
 }
 
+/// The note a referral's allocation is recorded with on its timeline: who it
+/// was allocated to (the professional's person id) and the case, e.g.
+/// "allocated to ep-jones (case CASE-12)". The referrals service writes it; the
+/// pages read it back with [`allocation_of_note`] to name the professional
+/// where the reader may know them.
+pub fn allocation_note(professional: &str, case_ref: &str) -> String {
+    format!("{ALLOCATED_TO}{professional}{CASE_OPEN}{case_ref})")
+}
+
+/// The professional and the case an allocation's note names, if it is one
+/// ([`allocation_note`]).
+pub fn allocation_of_note(note: &str) -> Option<(&str, &str)> {
+    let (professional, case) = note.strip_prefix(ALLOCATED_TO)?.strip_suffix(')')?.split_once(CASE_OPEN)?;
+    (!professional.is_empty() && !case.is_empty()).then_some((professional, case))
+}
+
+const ALLOCATED_TO: &str = "allocated to ";
+const CASE_OPEN: &str = " (case ";
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_allocations_note_reads_back_as_who_and_which_case() {
+        let note = allocation_note("ep-jones", "CASE-12");
+        assert_eq!(note, "allocated to ep-jones (case CASE-12)");
+        assert_eq!(allocation_of_note(&note), Some(("ep-jones", "CASE-12")));
+        for other in ["accept", "allocated to  (case CASE-1)", "allocated to ep-1", "allocated to ep-1 (case )"] {
+            assert_eq!(allocation_of_note(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn statuses_round_trip_and_three_are_closed() {

@@ -21,11 +21,11 @@ use crate::layout::{
     FieldError, Tone, back_link, banner, csrf_field, error_for, error_summary, input_of, page, select, summary_card,
     tag, textarea,
 };
-use crate::lookups::pupil_names;
+use crate::people::People;
 use crate::refusals::{self, PageResult, Refused};
 use crate::session::{CSRF_FIELD, Session};
 use crate::state::Web;
-use crate::wording::{kind_name, long_date};
+use crate::wording::{kind_name, long_date, pupil_link};
 
 /// Who may read a case (`GetCase`).
 const CASE_READERS: &[Role] =
@@ -92,7 +92,7 @@ async fn render_case(
     } else {
         Vec::new()
     };
-    let pupil = pupil_names(&backend, std::iter::once(case.pupil_id)).await.remove(&case.pupil_id);
+    let people = People::look_up(&backend, session, None).await;
     let active = case.status == "active";
     let title = format!("Case {}", case.id);
     let back = if PROFESSIONALS.contains(&session.role()) {
@@ -103,11 +103,8 @@ async fn render_case(
     let status_tag = if active { tag("Active", Tone::Blue) } else { tag("Closed", Tone::Grey) };
     let rows = [
         ("Status", status_tag),
-        (
-            "Pupil",
-            html! { a href={ "/pupils/" (case.pupil_id) } { (pupil.unwrap_or_else(|| format!("Pupil {}", case.pupil_id))) } },
-        ),
-        ("School (URN)", html! { (case.school_urn) }),
+        ("Pupil", html! { (pupil_link(case.pupil_id, &case.pupil_name)) }),
+        ("School", html! { @if case.school_name.is_empty() { "URN " (case.school_urn) } @else { (case.school_name) } }),
         ("Kind", html! { (kind_name(&case.kind)) }),
         ("Referral", html! { a href={ "/referrals/" (case.referral_id) } { "Referral " (case.referral_id) } }),
         ("Professional", html! { (case.professional_name) }),
@@ -143,7 +140,7 @@ async fn render_case(
                                     td { (activity_name(&a.kind)) }
                                     td class="numeric" { (a.sessions) }
                                     td { (a.note) }
-                                    td { (a.recorded_by) }
+                                    td { (people.recorder(&a.recorded_by)) }
                                 }
                             }
                         }
@@ -170,7 +167,9 @@ fn visit_form(session: &Session, id: i64, values: &HashMap<String, String>, erro
             (error_summary(errors))
             form method="post" action={ "/cases/" (id) "/activity" } novalidate {
                 (csrf_field(session))
-                (input_of("date", "on", "Date of the visit", Some("For example, 24 November 2026"), value("on"), error_for(errors, "on")))
+                // One key per form shown: sending it twice records the visit once.
+                input type="hidden" name="idempotency_key" value=(match value("idempotency_key") { "" => crate::fields::new_key(), key => key.to_owned() });
+                (input_of("date", "on", "Date of the visit", None, value("on"), error_for(errors, "on")))
                 (select("kind", "Kind of visit", &kinds, value("kind"), error_for(errors, "kind")))
                 (input_of("number", "sessions", "Sessions used", Some("Half-days, from 1"), value("sessions"), error_for(errors, "sessions")))
                 (textarea("note", "Note", Some("Optional. A short note for the case record; at most 500 characters."), value("note"), error_for(errors, "note")))
@@ -227,6 +226,7 @@ pub(super) async fn record_visit(
         kind: field("kind").to_owned(),
         sessions,
         note: field("note").to_owned(),
+        idempotency_key: field("idempotency_key").to_owned(),
     };
     let backend = web.backend(&session);
     let client = backend.caseloads().map_err(|s| refusals::from_status(&session, &s))?;

@@ -13,7 +13,6 @@ use sen_proto::v1 as pb;
 
 use crate::layout::{Tone, page, tag};
 use crate::lists::{Column, ListQuery, csv_link, csv_response, sort_headers};
-use crate::lookups::pupil_names;
 use crate::refusals::{self, PageResult};
 use crate::session::Session;
 use crate::state::Web;
@@ -26,7 +25,7 @@ const COLUMNS: &[Column] = &[
     Column::text("case", "Case"),
     Column::text("referral", "Referral"),
     Column::text("pupil", "Pupil"),
-    Column::text("school", "School (URN)"),
+    Column::text("school", "School"),
     Column::text("kind", "Kind"),
     Column::text("deadline", "Next deadline"),
     Column::number("sessions", "Sessions used"),
@@ -41,6 +40,7 @@ pub(super) fn routes() -> Router<Arc<Web>> {
 struct Row {
     case: pb::Case,
     pupil: String,
+    school: String,
     deadline: Option<(String, pb::Date, i32)>,
 }
 
@@ -55,21 +55,24 @@ async fn caseload(State(web): State<Arc<Web>>, session: Session, query: ListQuer
         .map_err(|s| refusals::from_status(&session, &s))?
         .into_inner()
         .cases;
-    let names = pupil_names(&backend, entries.iter().filter_map(|e| e.case.as_ref().map(|c| c.pupil_id))).await;
+    // The caseloads service names the pupils and schools, as this reader may see them.
     let mut rows: Vec<Row> = entries
         .into_iter()
         .filter_map(|entry| {
             let case = entry.case?;
             let deadline = entry.next_deadline_on.map(|d| (entry.next_deadline, d, entry.days_left));
-            let pupil = names.get(&case.pupil_id).cloned().unwrap_or_else(|| format!("Pupil {}", case.pupil_id));
-            Some(Row { case, pupil, deadline })
+            let pupil =
+                if case.pupil_name.is_empty() { format!("Pupil {}", case.pupil_id) } else { case.pupil_name.clone() };
+            let school =
+                if case.school_name.is_empty() { format!("URN {}", case.school_urn) } else { case.school_name.clone() };
+            Some(Row { case, pupil, school, deadline })
         })
         .collect();
     match query.sort() {
         Some("case") => query.sort_rows(&mut rows, |r| r.case.id),
         Some("referral") => query.sort_rows(&mut rows, |r| r.case.referral_id),
         Some("pupil") => query.sort_rows(&mut rows, |r| r.pupil.to_lowercase()),
-        Some("school") => query.sort_rows(&mut rows, |r| r.case.school_urn.clone()),
+        Some("school") => query.sort_rows(&mut rows, |r| r.school.to_lowercase()),
         Some("kind") => query.sort_rows(&mut rows, |r| r.case.kind.clone()),
         Some("deadline") => query.sort_rows(&mut rows, |r| (r.deadline.is_none(), r.deadline.as_ref().map(|d| d.2))),
         Some("sessions") => query.sort_rows(&mut rows, |r| r.case.sessions_used),
@@ -82,6 +85,7 @@ async fn caseload(State(web): State<Arc<Web>>, session: Session, query: ListQuer
             "Pupil id",
             "Pupil",
             "School URN",
+            "School",
             "Kind",
             "Next deadline",
             "Due on",
@@ -97,8 +101,9 @@ async fn caseload(State(web): State<Arc<Web>>, session: Session, query: ListQuer
                 r.case.id.to_string(),
                 r.case.referral_id.to_string(),
                 r.case.pupil_id.to_string(),
-                r.pupil.clone(),
+                r.case.pupil_name.clone(),
                 r.case.school_urn.clone(),
+                r.case.school_name.clone(),
                 kind_name(&r.case.kind),
                 what,
                 on,
@@ -123,7 +128,7 @@ async fn caseload(State(web): State<Arc<Web>>, session: Session, query: ListQuer
                                 td { a href={ "/cases/" (row.case.id) } { "Case " (row.case.id) } }
                                 td { a href={ "/referrals/" (row.case.referral_id) } { "Referral " (row.case.referral_id) } }
                                 td { a href={ "/pupils/" (row.case.pupil_id) } { (row.pupil) } }
-                                td { (row.case.school_urn) }
+                                td { (row.school) }
                                 td { (kind_name(&row.case.kind)) }
                                 td { (deadline_cell(row.deadline.as_ref())) }
                                 td class="numeric" { (row.case.sessions_used) }

@@ -4,7 +4,9 @@
 //! Everything but the annual reviews comes from one `GatewayService.GetOverview`
 //! call, which composes the services; a part that did not come back (a service
 //! down, or closed to the reader's role, as the caseload balance is to a case
-//! officer) is named in a notice and the rest of the page still renders.
+//! officer) is named in a notice and the rest of the page still renders. The
+//! figures and charts follow the referrals as they change, as the referrals
+//! list does (`crate::layout::live_region`).
 
 use std::sync::Arc;
 
@@ -19,7 +21,7 @@ use sen_proto::v1 as pb;
 
 use super::charts::{self, Bar, Label, Reference, Series, Unit};
 use super::deadlines::reviews_due;
-use crate::layout::{figure, page};
+use crate::layout::{figure, live_region, page};
 use crate::refusals::{PageResult, from_status};
 use crate::session::Session;
 use crate::state::Web;
@@ -30,8 +32,9 @@ const TEAM: &[Role] = &[Role::LaManager, Role::CaseOfficer];
 
 /// New EHC plans issued within 20 weeks in England, exceptions excluded
 /// (DfE, "Education, health and care plans", June 2025 release): shown beside
-/// the authority's own figure. Update with each year's release.
-pub const NATIONAL_TIMELINESS: (f64, &str) = (46.4, "England, 2024");
+/// the authority's own figure, with the calendar year it is for. Update with
+/// each year's release.
+pub const NATIONAL_TIMELINESS: (f64, &str) = (46.4, "2024");
 
 /// A school's SEN rate at least this many times the national rate, or at most
 /// its inverse, is marked as an outlier on the chart.
@@ -57,8 +60,8 @@ async fn dashboard(State(web): State<Arc<Web>>, session: Session) -> PageResult 
         .and_then(|d| sen_platform::dates::from_proto(d).ok())
         .unwrap_or_else(|| chrono::Utc::now().date_naive());
     let reviews_overdue = annual_reviews_overdue(&web, &session).await;
-    let body = html! {
-        h1 class="heading-l" { span class="caption" { "Local authority " (overview.tenant) } "SEN dashboard" }
+    // Everything below the heading follows the referrals as they change (`live_region`).
+    let figures = html! {
         p class="body secondary" { "Figures as at " (today.format("%-d %B %Y")) "." }
         @for part in &overview.unavailable {
             div class="notice" role="status" {
@@ -96,6 +99,10 @@ async fn dashboard(State(web): State<Arc<Web>>, session: Session) -> PageResult 
             }
         }
     };
+    let body = html! {
+        h1 class="heading-l" { span class="caption" { "Local authority " (overview.tenant) } "SEN dashboard" }
+        (live_region("dashboard-live", figures))
+    };
     Ok(page(&session, "Dashboard", "/dashboard", body).into_response())
 }
 
@@ -129,9 +136,9 @@ fn register_figures(register: Option<&pb::RegisterStats>) -> Markup {
         format!("{} of the roll; England {}{}", percent(share), percent(national), as_at(&register.national))
     };
     html! {
-        (figure(&thousands(all.sen_support.into()), "Pupils on SEN support", Some("/schools?sort=sen_support&dir=desc"),
+        (figure(&thousands(all.sen_support.into()), "Pupils on SEN support", Some("/pupils?status=K"),
             Some(&detail(all.sen_support_percent, national.sen_support_percent))))
-        (figure(&thousands(all.ehc_plan.into()), "Pupils with an EHC plan", Some("/schools?sort=ehc_plan&dir=desc"),
+        (figure(&thousands(all.ehc_plan.into()), "Pupils with an EHC plan", Some("/pupils?status=E"),
             Some(&detail(all.ehc_plan_percent, national.ehc_plan_percent))))
     }
 }
@@ -163,7 +170,7 @@ fn clock_figures(clock: Option<&pb::StatutoryClockReport>) -> Markup {
     let Some(clock) = clock else { return html! {} };
     let timeliness = clock.percent_within_20_weeks.map(percent).unwrap_or_else(|| "None issued".to_owned());
     let detail = format!(
-        "{} of {} plans issued in {}; England {} ({})",
+        "{} of {} plans issued in {}; England {} in {}",
         clock.issued_within_20_weeks,
         clock.plans_issued,
         clock.year,
@@ -173,7 +180,7 @@ fn clock_figures(clock: Option<&pb::StatutoryClockReport>) -> Markup {
     html! {
         (figure(&clock.at_risk.to_string(), "EHC needs assessments at risk", Some("/statutory-clock?health=at_risk"), None))
         (figure(&clock.breached.to_string(), "EHC needs assessments past a deadline", Some("/statutory-clock?health=breached"), None))
-        (figure(&timeliness, "Final plans issued within 20 weeks this year", Some("/statutory-clock"), Some(&detail)))
+        (figure(&timeliness, "Final plans issued within 20 weeks this year", Some(&plans_issued_in(&clock.year.to_string())), Some(&detail)))
     }
 }
 
@@ -204,24 +211,57 @@ fn transfer_figures(transitions: Option<&pb::ListTransitionsDueResponse>, today:
     let unnamed = due.iter().filter(|t| t.transfer.as_ref().is_none_or(|tr| tr.next_setting.is_empty())).count();
     let label = format!("Phase transfers due by {} / {}", february.format("%-d %B %Y"), march.format("%-d %B %Y"));
     let detail = format!("{unnamed} with no named setting yet");
-    html! { (figure(&due.len().to_string(), &label, Some("/transitions"), Some(&detail))) }
+    // Amended plans issued after their deadline: counted apart from those on time.
+    let status_of = |t: &pb::TransitionDue| t.transfer.as_ref().map_or(0, |tr| tr.status);
+    let late = transitions.transitions.iter().filter(|t| status_of(t) == pb::TransferStatus::IssuedLate as i32).count();
+    let on_time =
+        transitions.transitions.iter().filter(|t| status_of(t) == pb::TransferStatus::IssuedOnTime as i32).count();
+    let issued_detail = format!("{on_time} issued on time");
+    html! {
+        (figure(&due.len().to_string(), &label, Some("/transitions"), Some(&detail)))
+        (figure(&late.to_string(), "Amended plans issued late", Some("/transitions?status=issued_late"), Some(&issued_detail)))
+    }
 }
 
-fn month_label(month: Option<&pb::Date>) -> Label {
+/// The list of final plans issued in `period` (a year, `2026`, or a month, `2026-03`).
+fn plans_issued_in(period: &str) -> String {
+    format!("/statutory-clock/plans?period={period}")
+}
+
+/// A month's label, leading to `href(YYYY-MM)`.
+fn month_label(month: Option<&pb::Date>, href: impl Fn(&str) -> String) -> Label {
     match month.and_then(|d| sen_platform::dates::from_proto(d).ok()) {
-        Some(d) => Label { axis: d.format("%b").to_string(), full: d.format("%B %Y").to_string() },
+        Some(d) => Label {
+            axis: d.format("%b").to_string(),
+            full: d.format("%B %Y").to_string(),
+            href: Some(href(&d.format("%Y-%m").to_string())),
+        },
         None => Label::same("?"),
     }
 }
 
-/// The referral kind a chart groups under (advisory teachers of every specialism together).
-fn kind_group(kind: &str) -> String {
-    if kind.starts_with("advisory_teacher:") { "Advisory teacher".into() } else { wording::kind_name(kind) }
+/// The month of a label's address (`YYYY-MM`), as [`month_label`] made it.
+fn month_of(month: Option<&pb::Date>) -> Option<String> {
+    month.and_then(|d| sen_platform::dates::from_proto(d).ok()).map(|d| d.format("%Y-%m").to_string())
+}
+
+/// The referral kind a chart groups under, as the referrals list filters by it
+/// (advisory teachers of every specialism together), and its name.
+fn kind_group(kind: &str) -> (String, String) {
+    if kind.starts_with("advisory_teacher:") {
+        ("advisory_teacher".into(), "Advisory teacher".into())
+    } else {
+        (kind.to_owned(), wording::kind_name(kind))
+    }
 }
 
 fn referrals_chart(stats: &pb::ReferralStats) -> Markup {
-    let labels: Vec<Label> = stats.months.iter().map(|m| month_label(m.month.as_ref())).collect();
-    let mut groups: Vec<String> = Vec::new();
+    let labels: Vec<Label> = stats
+        .months
+        .iter()
+        .map(|m| month_label(m.month.as_ref(), |month| format!("/referrals?month={month}")))
+        .collect();
+    let mut groups: Vec<(String, String)> = Vec::new();
     for kind in stats.months.iter().flat_map(|m| &m.submitted) {
         let group = kind_group(&kind.kind);
         if !groups.contains(&group) {
@@ -230,13 +270,18 @@ fn referrals_chart(stats: &pb::ReferralStats) -> Markup {
     }
     let series: Vec<Series> = groups
         .into_iter()
-        .map(|group| Series {
+        .map(|(code, name)| Series {
             values: stats
                 .months
                 .iter()
-                .map(|m| m.submitted.iter().filter(|k| kind_group(&k.kind) == group).map(|k| f64::from(k.count)).sum())
+                .map(|m| m.submitted.iter().filter(|k| kind_group(&k.kind).0 == code).map(|k| f64::from(k.count)).sum())
                 .collect(),
-            label: group,
+            links: stats
+                .months
+                .iter()
+                .map(|m| month_of(m.month.as_ref()).map(|month| format!("/referrals?kind={code}&month={month}")))
+                .collect(),
+            label: name,
         })
         .collect();
     let range = match (labels.first(), labels.last()) {
@@ -254,10 +299,10 @@ fn timeliness_chart(stats: &pb::ReferralStats) -> Markup {
         .map(|m| {
             let share =
                 (m.plans_issued > 0).then(|| f64::from(m.issued_within_20_weeks) / f64::from(m.plans_issued) * 100.0);
-            (month_label(m.month.as_ref()), share)
+            (month_label(m.month.as_ref(), plans_issued_in), share)
         })
         .collect();
-    let national = Reference { label: format!("England ({})", NATIONAL_TIMELINESS.1), value: NATIONAL_TIMELINESS.0 };
+    let national = Reference { label: format!("England, {}", NATIONAL_TIMELINESS.1), value: NATIONAL_TIMELINESS.0 };
     charts::percent_bars(
         "timeliness-by-month",
         "Final EHC plans issued within 20 weeks, by month",
@@ -283,6 +328,7 @@ fn load_chart(balance: &pb::CaseloadBalance) -> Markup {
             } else {
                 None
             },
+            href: Some(format!("/professionals#professional-{}", p.professional_id)),
         })
         .collect();
     charts::horizontal_bars(
@@ -313,7 +359,8 @@ pub fn sen_chart(register: &pb::RegisterStats) -> Markup {
             } else {
                 None
             };
-            Bar { label: s.school_name.clone(), value, flag }
+            let href = Some(format!("/pupils?school={}", s.school_urn));
+            Bar { label: s.school_name.clone(), value, flag, href }
         })
         .collect();
     bars.sort_by(|a, b| b.value.total_cmp(&a.value));

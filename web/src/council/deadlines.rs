@@ -93,7 +93,52 @@ const TRANSITION_COLUMNS: &[Column] = &[
     Column::text("kind", "Transfer"),
     Column::text("deadline", "Deadline"),
     Column::text("setting", "Named setting"),
-    Column::text("rag", "Rating"),
+    Column::text("rag", "Status"),
+];
+
+/// A transfer's kind for people.
+fn transfer_kind_name(kind: &str) -> String {
+    match kind {
+        "early_years_to_school" => "Early years to school".into(),
+        "infant_to_junior" => "Infant to junior".into(),
+        "primary_to_middle" => "Primary to middle".into(),
+        "primary_to_secondary" => "Primary to secondary".into(),
+        "middle_to_secondary" => "Middle to secondary".into(),
+        "secondary_to_post16" => "Secondary to post-16".into(),
+        "post16_move" => "Between post-16 settings".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// Where a transfer stands, in words: issued on time or late, overdue, or due.
+fn transfer_status_name(status: i32) -> &'static str {
+    match pb::TransferStatus::try_from(status) {
+        Ok(pb::TransferStatus::IssuedOnTime) => "Issued on time",
+        Ok(pb::TransferStatus::IssuedLate) => "Issued late",
+        Ok(pb::TransferStatus::Overdue) => "Overdue",
+        Ok(pb::TransferStatus::Due) => "Due",
+        _ => "Not known",
+    }
+}
+
+/// A transfer's status as a tag: an amended plan issued late keeps its own
+/// colour, apart from the red of an overdue one and the green of one on time;
+/// one not yet issued shows its red/amber/green rating.
+fn transfer_tag(transfer: &pb::PhaseTransfer) -> Markup {
+    match pb::TransferStatus::try_from(transfer.status) {
+        Ok(pb::TransferStatus::IssuedLate) => tag("Issued late", Tone::Purple),
+        Ok(pb::TransferStatus::IssuedOnTime) => tag("Issued on time", Tone::Green),
+        Ok(pb::TransferStatus::Overdue) => tag("Overdue", Tone::Red),
+        _ => wording::rag_tag(transfer.rag),
+    }
+}
+
+/// The status filter's values, each with the statuses it keeps.
+const STATUS_FILTERS: &[(&str, &str, &[pb::TransferStatus])] = &[
+    ("outstanding", "Not issued yet", &[pb::TransferStatus::Due, pb::TransferStatus::Overdue]),
+    ("overdue", "Overdue", &[pb::TransferStatus::Overdue]),
+    ("issued_on_time", "Issued on time", &[pb::TransferStatus::IssuedOnTime]),
+    ("issued_late", "Issued late", &[pb::TransferStatus::IssuedLate]),
 ];
 
 /// A table of phase transfers (as on the list and a school's page).
@@ -120,10 +165,20 @@ fn transitions_rows(
                     tr {
                         td { (pupil_link(pupil.id, &pupil.display_name)) }
                         td { (school_link(&pupil.school_urn, &name_of(schools, &pupil.school_urn))) }
-                        td { (transfer.kind.replace('_', " ")) }
-                        td { (long_date(transfer.deadline.as_ref())) br; span class="secondary" { (days_left(transfer.days_left)) } }
+                        td {
+                            (transfer_kind_name(&transfer.kind))
+                            @if transfer.kind == "post16_move" { br; span class="secondary" { "Moving " (long_date(transfer.transfer_on.as_ref())) } }
+                        }
+                        td {
+                            (long_date(transfer.deadline.as_ref())) br;
+                            @if let Some(issued) = transfer.amended_plan_issued_on.as_ref() {
+                                span class="secondary" { "Amended plan issued " (long_date(Some(issued))) }
+                            } @else {
+                                span class="secondary" { (days_left(transfer.days_left)) }
+                            }
+                        }
                         td { @if transfer.next_setting.is_empty() { (tag("None yet", Tone::Yellow)) } @else { (transfer.next_setting) } }
-                        td { (wording::rag_tag(transfer.rag)) }
+                        td { (transfer_tag(&transfer)) }
                     }
                 } }
             } }
@@ -142,13 +197,16 @@ async fn transitions_page(State(web): State<Arc<Web>>, session: Session, query: 
     if query.filter("setting") == "none" {
         rows.retain(|t| transfer(t).next_setting.is_empty());
     }
+    if let Some((_, _, statuses)) = STATUS_FILTERS.iter().find(|(code, _, _)| *code == query.filter("status")) {
+        rows.retain(|t| statuses.iter().any(|s| *s as i32 == transfer(t).status));
+    }
     match query.sort() {
         Some("pupil") => query.sort_rows(&mut rows, |t| t.pupil.as_ref().map(|p| p.display_name.clone())),
         Some("school") => query.sort_rows(&mut rows, |t| t.pupil.as_ref().map(|p| name_of(&schools, &p.school_urn))),
         Some("kind") => query.sort_rows(&mut rows, |t| transfer(t).kind),
         Some("deadline") => query.sort_rows(&mut rows, |t| iso_date(transfer(t).deadline.as_ref())),
         Some("setting") => query.sort_rows(&mut rows, |t| transfer(t).next_setting),
-        Some("rag") => query.sort_rows(&mut rows, |t| transfer(t).rag),
+        Some("rag") => query.sort_rows(&mut rows, |t| (transfer(t).status, transfer(t).rag)),
         _ => {}
     }
     if query.wants_csv() {
@@ -161,6 +219,8 @@ async fn transitions_page(State(web): State<Arc<Web>>, session: Session, query: 
             "Deadline",
             "Days left",
             "Named setting",
+            "Amended plan issued",
+            "Status",
             "Rating",
         ];
         let lines = rows.iter().map(|t| {
@@ -174,6 +234,8 @@ async fn transitions_page(State(web): State<Arc<Web>>, session: Session, query: 
                 iso_date(tr.deadline.as_ref()),
                 tr.days_left.to_string(),
                 tr.next_setting,
+                iso_date(tr.amended_plan_issued_on.as_ref()),
+                transfer_status_name(tr.status).to_owned(),
                 wording::rag_name(tr.rag).to_owned(),
             ]
         });
@@ -181,12 +243,19 @@ async fn transitions_page(State(web): State<Arc<Web>>, session: Session, query: 
     }
     let (shown, next) = query.paginate(rows);
     let settings = [(String::new(), "Any".to_owned()), ("none".to_owned(), "No named setting yet".to_owned())];
+    let statuses: Vec<(String, String)> = std::iter::once((String::new(), "Any".to_owned()))
+        .chain(STATUS_FILTERS.iter().map(|(code, name, _)| ((*code).to_owned(), (*name).to_owned())))
+        .collect();
     let body = html! {
         h1 class="heading-l" { "Phase transfers due" }
-        p class="body" { "Pupils with an EHC plan moving school: the amended plan naming the next setting is due by 15 February (31 March for post-16)." }
+        p class="body" {
+            "Pupils with an EHC plan moving school: the amended plan naming the next setting is due by 15 February (31 March from secondary school to a post-16 institution; five months before a move between post-16 settings). "
+            "Next academic year's transfers are listed from 1 April. A Year 11 pupil staying in their school's own sixth form has no transfer and is not listed."
+        }
         form class="filters" method="get" action="/transitions" aria-label="Filter phase transfers" {
             (school_filter(&query, &schools))
             (select("setting", "Named setting", &settings, query.filter("setting"), None))
+            (select("status", "Status", &statuses, query.filter("status"), None))
             (apply())
         }
         (csv_link(&query, "/transitions", "these transfers"))
@@ -308,9 +377,11 @@ async fn clock_page(State(web): State<Arc<Web>>, session: Session, query: ListQu
         _ => {}
     }
     if query.wants_csv() {
+        let names = pupil_names(&backend, rows.iter().map(|r| r.pupil_id)).await;
         let headers = [
             "Referral",
             "Pupil ID",
+            "Pupil",
             "School URN",
             "School",
             "Received",
@@ -326,6 +397,7 @@ async fn clock_page(State(web): State<Arc<Web>>, session: Session, query: ListQu
             vec![
                 r.referral_id.to_string(),
                 r.pupil_id.to_string(),
+                names.get(&r.pupil_id).cloned().unwrap_or_default(),
                 r.school_urn.clone(),
                 name_of(&schools, &r.school_urn),
                 iso_date(c.received_on.as_ref()),

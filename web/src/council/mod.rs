@@ -1,9 +1,11 @@
 //! The council area, the pages of the council SEN team (and of the platform
 //! operator): the dashboard with its headline figures and charts
 //! ([`dashboard`], drawn by [`charts`]), the deadline lists behind its figures
-//! ([`deadlines`]), the schools and one school's page ([`schools`]), SENCO
-//! compliance ([`senco_compliance`]), the caseload balance ([`professionals`]),
-//! and the operator's authorities ([`authorities`]).
+//! ([`deadlines`]), the final plans behind the 20-week figure ([`plans`]), the
+//! authority's pupils behind the register figures ([`pupils`]), the schools and
+//! one school's page ([`schools`]), SENCO compliance ([`senco_compliance`]),
+//! the caseload balance ([`professionals`]), and the operator's authorities
+//! ([`authorities`]).
 //!
 //! Within the area imports run one way: `dashboard` and `schools` use
 //! `deadlines`; `dashboard` and `professionals` use `charts`.
@@ -12,7 +14,9 @@ pub mod authorities;
 pub mod charts;
 pub mod dashboard;
 pub mod deadlines;
+pub mod plans;
 pub mod professionals;
+pub mod pupils;
 pub mod schools;
 pub mod senco_compliance;
 
@@ -27,6 +31,8 @@ pub(crate) fn routes() -> Router<Arc<Web>> {
     Router::new()
         .merge(dashboard::routes())
         .merge(deadlines::routes())
+        .merge(plans::routes())
+        .merge(pupils::routes())
         .merge(schools::routes())
         .merge(senco_compliance::routes())
         .merge(professionals::routes())

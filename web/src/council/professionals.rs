@@ -95,6 +95,7 @@ async fn balance(State(web): State<Arc<Web>>, session: Session, query: ListQuery
             label: p.name.clone(),
             value: p.load * 100.0,
             flag: p.overloaded.then(|| "over capacity".to_owned()),
+            href: Some(format!("#professional-{}", p.professional_id)),
         })
         .collect();
     let chart = charts::horizontal_bars(
@@ -118,7 +119,7 @@ async fn balance(State(web): State<Arc<Web>>, session: Session, query: ListQuery
                 (sort_headers(&query, "/professionals", COLUMNS))
                 tbody { @for p in &shown {
                     @let (text, tone) = status(p);
-                    tr {
+                    tr id={ "professional-" (p.professional_id) } {
                         th scope="row" { (p.name) }
                         td { (p.role.replace(['_', ':'], " ")) }
                         td class="numeric" { (p.open_cases) }

@@ -18,7 +18,7 @@ use sen_proto::v1 as pb;
 
 use super::deadlines::{reviews_due, transitions, transitions_table};
 use crate::backend::Backend;
-use crate::layout::{Tone, back_link, page, select, summary_card, tag};
+use crate::layout::{Tone, back_link, live_region, page, select, summary_card, tag};
 use crate::lists::{self, Column, ListQuery, csv_link, csv_response, pager, sort_headers};
 use crate::lookups;
 use crate::refusals::{PageResult, from_status, not_found};
@@ -44,9 +44,10 @@ pub(super) fn routes() -> Router<Arc<Web>> {
     Router::new().route("/schools", get(list)).route("/schools/{urn}", get(school)).route("/school", get(own_school))
 }
 
-/// A school's SENCO position in words and as a tag.
+/// A school's SENCO position in words and as a tag; a closed school has none to judge.
 fn senco_status(school: &pb::School, today: chrono::NaiveDate) -> (&'static str, Tone) {
     match &school.current_senco {
+        _ if school.status == pb::EstablishmentStatus::Closed as i32 => ("School closed", Tone::Grey),
         None if school.requires_senco => ("No SENCO", Tone::Red),
         None => ("Not required", Tone::Grey),
         Some(senco) => {
@@ -133,7 +134,7 @@ async fn list(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -
     let phases: Vec<(String, String)> = std::iter::once((String::new(), "Any phase".to_owned()))
         .chain((2..=8).map(|p| (wording::phase_name(p).to_owned(), wording::phase_name(p).to_owned())))
         .collect();
-    let sencos: Vec<(String, String)> = ["", "No SENCO", "Award overdue", "In post", "Not required"]
+    let sencos: Vec<(String, String)> = ["", "No SENCO", "Award overdue", "In post", "Not required", "School closed"]
         .iter()
         .map(|s| (s.to_string(), if s.is_empty() { "Any".to_owned() } else { s.to_string() }))
         .collect();
@@ -215,15 +216,14 @@ async fn school(State(web): State<Arc<Web>>, session: Session, Path(urn): Path<S
     let national = stats.as_ref().and_then(|s| s.national.clone()).unwrap_or_default();
     let unavailable = || html! { p class="body secondary" { "Not available just now." } };
     let senco = school.current_senco.clone();
-    let body = html! {
-        @if team { (back_link("/schools", "All schools")) }
-        h1 class="heading-l" { span class="caption" { "URN " (school.urn) } (school.name) }
+    // Everything below the heading follows the school's referrals as they change (`live_region`).
+    let details = html! {
         div class="columns" {
             (summary_card("SENCO", &[
                 ("Status", tag(senco_text, tone)),
                 ("Name", html! { @if let Some(s) = &senco { (s.person_name) } @else { "None" } }),
                 ("Appointed", html! { (long_date(senco.as_ref().and_then(|s| s.appointed_on.as_ref()))) }),
-                ("Award", html! { @if let Some(s) = &senco { (award_text(s)) } }),
+                ("Qualification", html! { @if let Some(s) = &senco { (award_text(s, today)) } }),
                 ("Previous SENCOs", html! { @match &appointments {
                     Some(a) => (a.iter().filter(|a| a.ended_on.is_some()).count()),
                     None => "Not available",
@@ -242,8 +242,11 @@ async fn school(State(web): State<Arc<Web>>, session: Session, Path(urn): Path<S
         @if let Some((term, allocation)) = &allocations {
             h2 class="heading-m" { "Educational psychology time, " (term) }
             @match allocation {
+                Some(a) if a.closed => p class="body" { "The school is closed, so it has no share of this term's time; "
+                    (a.used) " sessions were recorded against it before it closed." },
                 Some(a) => p class="body" { (a.used) " sessions used of " (format!("{:.1}", a.allocated)) " allocated; "
                     @if a.balance < 0.0 { strong { (format!("{:.1}", -a.balance)) " over" } } @else { (format!("{:.1}", a.balance)) " left" } "." },
+                None if school.status == pb::EstablishmentStatus::Closed as i32 => p class="body" { "The school is closed, so it has no share of this term's time." },
                 None => p class="body" { "No allocation for this school this term." },
             }
         }
@@ -256,7 +259,7 @@ async fn school(State(web): State<Arc<Web>>, session: Session, Path(urn): Path<S
         }
         h2 class="heading-m" { "Phase transfers due" }
         @match &transitions {
-            Some(rows) => (transitions_table(&rows.iter().filter(|t| in_school(&t.pupil, &urn)).cloned().collect::<Vec<_>>(), &HashMap::new())),
+            Some(rows) => (transitions_table(&rows.iter().filter(|t| in_school(&t.pupil, &urn)).cloned().collect::<Vec<_>>(), &HashMap::from([(urn.clone(), school.name.clone())]))),
             None => (unavailable()),
         }
         h2 class="heading-m" { "Annual reviews due" }
@@ -265,6 +268,11 @@ async fn school(State(web): State<Arc<Web>>, session: Session, Path(urn): Path<S
             None => (unavailable()),
         }
     };
+    let body = html! {
+        @if team { (back_link("/schools", "All schools")) }
+        h1 class="heading-l" { span class="caption" { "URN " (school.urn) } (school.name) }
+        (live_region("school-live", details))
+    };
     Ok(page(&session, &school.name, if team { "/schools" } else { "/school" }, body).into_response())
 }
 
@@ -272,13 +280,47 @@ fn in_school(pupil: &Option<pb::PupilSummary>, urn: &str) -> bool {
     pupil.as_ref().is_some_and(|p| p.school_urn == urn)
 }
 
-fn award_text(senco: &pb::SencoAppointment) -> String {
-    match pb::SencoAward::try_from(senco.award) {
-        Ok(pb::SencoAward::Nasenco) => format!("NASENCO, {}", long_date(senco.award_achieved_on.as_ref())),
-        Ok(pb::SencoAward::NpqSenco) => format!("NPQ for SENCOs, {}", long_date(senco.award_achieved_on.as_ref())),
-        _ if senco.prior_senco_experience_over_12_months => "Exempt (over 12 months as a SENCO before)".into(),
-        Ok(pb::SencoAward::InProgress) => format!("In progress; due by {}", long_date(senco.award_deadline.as_ref())),
-        _ => format!("Not started; due by {}", long_date(senco.award_deadline.as_ref())),
+/// A SENCO's qualification in words, judged on `today` (SEND Regulations 2014
+/// reg. 49: the NPQ for SENCOs for anyone appointed from 1 September 2024).
+pub(super) fn award_text(senco: &pb::SencoAppointment, today: chrono::NaiveDate) -> String {
+    let award = pb::SencoAward::try_from(senco.award).unwrap_or(pb::SencoAward::Unspecified);
+    let achieved = long_date(senco.award_achieved_on.as_ref());
+    let held = match award {
+        pb::SencoAward::Nasenco => Some(format!("NASENCO, {achieved}")),
+        pb::SencoAward::NpqSenco => Some(format!("NPQ for SENCOs, {achieved}")),
+        _ => None,
+    };
+    match pb::SencoQualificationStatus::try_from(senco.qualification_status) {
+        Ok(pb::SencoQualificationStatus::Exempt) => match held {
+            Some(held) => format!("{held} (exempt: over 12 months as a SENCO before)"),
+            None => "Exempt (over 12 months as a SENCO before)".into(),
+        },
+        Ok(pb::SencoQualificationStatus::WorkingTowards) => {
+            let required = match pb::SencoRequiredQualification::try_from(senco.required_qualification) {
+                Ok(pb::SencoRequiredQualification::NpqSenco) => "NPQ for SENCOs",
+                _ => "NASENCO or NPQ for SENCOs",
+            };
+            let deadline = senco.award_deadline.as_ref().and_then(|d| sen_platform::dates::from_proto(d).ok());
+            let due = long_date(senco.award_deadline.as_ref());
+            let when = match deadline {
+                Some(d) if d < today => format!("was due {due}, overdue"),
+                _ => format!("due {due}"),
+            };
+            let mut text = match award {
+                pb::SencoAward::None => format!("Not started: {required} {when}"),
+                _ => format!("Working towards {required} — {when}"),
+            };
+            if award == pb::SencoAward::Nasenco {
+                let why = if required == "NPQ for SENCOs" {
+                    "a SENCO appointed from 1 September 2024 needs the NPQ for SENCOs"
+                } else {
+                    "a NASENCO completed from 1 September 2027 does not count"
+                };
+                text.push_str(&format!(" (the NASENCO achieved {achieved} does not count: {why})"));
+            }
+            text
+        }
+        _ => held.unwrap_or_default(),
     }
 }
 
@@ -294,5 +336,67 @@ fn reviews_list<'a>(reviews: impl Iterator<Item = &'a pb::ReviewDue>) -> Markup 
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn nasenco_after_the_change() -> pb::SencoAppointment {
+        pb::SencoAppointment {
+            award: pb::SencoAward::Nasenco as i32,
+            award_achieved_on: Some(pb::Date { year: 2025, month: 7, day: 1 }),
+            appointed_on: Some(pb::Date { year: 2024, month: 9, day: 1 }),
+            award_deadline: Some(pb::Date { year: 2027, month: 9, day: 1 }),
+            qualification_status: pb::SencoQualificationStatus::WorkingTowards as i32,
+            required_qualification: pb::SencoRequiredQualification::NpqSenco as i32,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_nasenco_after_the_change_reads_as_working_towards_the_npq_until_the_deadline_day() {
+        let senco = nasenco_after_the_change();
+        for today in [day(2027, 8, 31), day(2027, 9, 1)] {
+            let text = award_text(&senco, today);
+            assert!(text.starts_with("Working towards NPQ for SENCOs — due 1 September 2027"), "{today}: {text}");
+            assert!(text.contains("a SENCO appointed from 1 September 2024 needs the NPQ for SENCOs"));
+        }
+        let text = award_text(&senco, day(2027, 9, 2));
+        assert!(text.starts_with("Working towards NPQ for SENCOs — was due 1 September 2027, overdue"), "{text}");
+    }
+
+    #[test]
+    fn a_qualified_or_exempt_senco_reads_as_such() {
+        let npq = pb::SencoAppointment {
+            award: pb::SencoAward::NpqSenco as i32,
+            award_achieved_on: Some(pb::Date { year: 2026, month: 7, day: 10 }),
+            qualification_status: pb::SencoQualificationStatus::Qualified as i32,
+            ..Default::default()
+        };
+        assert_eq!(award_text(&npq, day(2026, 12, 1)), "NPQ for SENCOs, 10 July 2026");
+        let exempt = pb::SencoAppointment {
+            award: pb::SencoAward::None as i32,
+            prior_senco_experience_over_12_months: true,
+            qualification_status: pb::SencoQualificationStatus::Exempt as i32,
+            ..Default::default()
+        };
+        assert_eq!(award_text(&exempt, day(2026, 12, 1)), "Exempt (over 12 months as a SENCO before)");
+        let not_started = pb::SencoAppointment {
+            award: pb::SencoAward::None as i32,
+            award_deadline: Some(pb::Date { year: 2027, month: 2, day: 28 }),
+            qualification_status: pb::SencoQualificationStatus::WorkingTowards as i32,
+            required_qualification: pb::SencoRequiredQualification::NasencoOrNpq as i32,
+            ..Default::default()
+        };
+        assert_eq!(
+            award_text(&not_started, day(2027, 2, 28)),
+            "Not started: NASENCO or NPQ for SENCOs due 28 February 2027"
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! SENCO compliance (`/senco-compliance`, the council team's): mainstream
-//! schools with no SENCO, SENCO awards overdue or due soon, and SENCOs not
-//! recorded as qualified teachers, as one filterable, sortable list with CSV.
+//! schools with no SENCO, SENCO qualifications overdue or due soon (the NPQ for
+//! SENCOs for anyone appointed from 1 September 2024, SEND Regulations 2014
+//! reg. 49(7)), and SENCOs not recorded as qualified teachers, as one
+//! filterable, sortable list with CSV.
 
 use std::sync::Arc;
 
@@ -12,6 +14,7 @@ use maud::html;
 use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
 
+use super::schools::award_text;
 use crate::layout::{Tone, page, select, tag};
 use crate::lists::{Column, ListQuery, csv_link, csv_response, pager, sort_headers};
 use crate::refusals::{PageResult, from_status};
@@ -37,6 +40,7 @@ struct Issue {
 
 async fn compliance_page(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -> PageResult {
     session.require(TEAM)?;
+    let today = chrono::Utc::now().date_naive();
     let backend = web.backend(&session);
     let report = match backend.schools() {
         Ok(mut client) => {
@@ -73,13 +77,14 @@ async fn compliance_page(State(web): State<Arc<Web>>, session: Session, query: L
         _ => {}
     }
     if query.wants_csv() {
-        let headers = ["URN", "School", "Issue", "SENCO", "Award deadline", "Days to deadline"];
+        let headers = ["URN", "School", "Issue", "SENCO", "Qualification", "Award deadline", "Days to deadline"];
         let lines = rows.iter().map(|i| {
             vec![
                 i.school.urn.clone(),
                 i.school.name.clone(),
                 i.text.to_owned(),
                 i.senco.as_ref().map(|s| s.person_name.clone()).unwrap_or_default(),
+                i.senco.as_ref().map(|s| award_text(s, today)).unwrap_or_default(),
                 iso_date(i.senco.as_ref().and_then(|s| s.award_deadline.as_ref())),
                 i.days.map(|d| d.to_string()).unwrap_or_default(),
             ]
@@ -103,7 +108,7 @@ async fn compliance_page(State(web): State<Arc<Web>>, session: Session, query: L
     ];
     let body = html! {
         h1 class="heading-l" { "SENCO compliance" }
-        p class="body" { "Mainstream schools must have a SENCO who is a qualified teacher; a new SENCO must achieve the award within 3 years of appointment." }
+        p class="body" { "Mainstream schools must have a SENCO who is a qualified teacher. A new SENCO must gain the mandatory qualification within 3 years of appointment: the NPQ for SENCOs for anyone appointed from 1 September 2024 (a NASENCO counts only for SENCOs appointed before then, or who held it already, and only if completed before 1 September 2027)." }
         form class="filters" method="get" action="/senco-compliance" aria-label="Filter SENCO compliance" {
             (select("issue", "Issue", &issues, query.filter("issue"), None))
             div class="form-group" { button class="button button--secondary" type="submit" { "Apply filters" } }
@@ -116,7 +121,7 @@ async fn compliance_page(State(web): State<Arc<Web>>, session: Session, query: L
                 tbody { @for i in &shown { tr {
                     td { (school_link(&i.school.urn, &i.school.name)) }
                     td { (tag(i.text, if i.code == "award_due_soon" { Tone::Yellow } else { Tone::Red })) }
-                    td { @if let Some(s) = &i.senco { (s.person_name) } }
+                    td { @if let Some(s) = &i.senco { (s.person_name) br; span class="secondary" { (award_text(s, today)) } } }
                     td { (long_date(i.senco.as_ref().and_then(|s| s.award_deadline.as_ref())))
                         @if let Some(d) = i.days { " (" (days_left(d)) ")" } }
                 } } }

@@ -28,6 +28,11 @@ pub struct Extra {
     pub notice: Option<String>,
     /// What was typed into the refused form: `(input id, value)`.
     pub typed: Vec<(String, String)>,
+    /// What the council asked for when it returned the referral (its note).
+    pub asked_for: Option<String>,
+    /// The manager asked for the school's link professional first, even when
+    /// full (`?order=link_first`); otherwise those with room come first.
+    pub link_first: bool,
 }
 
 /// The council team, who triage referrals.
@@ -96,6 +101,14 @@ fn resubmission(session: &Session, referral: &pb::Referral, extra: &Extra) -> Ma
     html! {
         h2 class="heading-m" { "Send it back to the council" }
         p class="body" { "The council returned this referral for more information. Add what they asked for, then send it again." }
+        @let asked_for = extra.asked_for.as_deref().filter(|a| !a.trim().is_empty());
+        div class=[asked_for.map(|_| "columns columns--form")] {
+        @if let Some(asked) = asked_for {
+            aside class="asked-for" aria-labelledby="asked-for-title" {
+                h3 class="heading-s" id="asked-for-title" { "What the council needs" }
+                p class="body asked-for__text" { (asked) }
+            }
+        }
         form method="post" action={ "/referrals/" (referral.id) "/resubmit" } novalidate {
             (csrf_field(session))
             input type="hidden" name="version" value=(referral.version);
@@ -103,6 +116,7 @@ fn resubmission(session: &Session, referral: &pb::Referral, extra: &Extra) -> Ma
             (textarea(RESUBMIT_TRIED, "What the school has tried", None, &typed(RESUBMIT_TRIED, tried), error_for(&extra.errors, RESUBMIT_TRIED)))
             (textarea(RESUBMIT_NOTE, "What you have added", Some("The council sees this in the referral's timeline"), &typed(RESUBMIT_NOTE, ""), error_for(&extra.errors, RESUBMIT_NOTE)))
             button type="submit" class="button" { "Send referral again" }
+        }
         }
     }
 }
@@ -135,16 +149,16 @@ pub fn actions(session: &Session, referral: &pb::Referral, extra: &Extra) -> Mar
 }
 
 /// The professionals suggested for a referral, or why there are none.
-pub struct Candidates(Result<Vec<pb::Candidate>, String>);
+pub struct Candidates(Result<pb::SuggestAllocationResponse, String>);
 
-/// Asks the caseloads service whom to allocate referral `id` to.
-pub async fn suggestions(web: &Web, session: &Session, id: i64) -> Candidates {
+/// Asks the caseloads service whom to allocate referral `id` to, the school's
+/// link professional first when `link_first`, else those with room first.
+pub async fn suggestions(web: &Web, session: &Session, id: i64, link_first: bool) -> Candidates {
     let backend = web.backend(session);
-    let answer = async {
-        backend.caseloads()?.suggest_allocation(backend.request(pb::SuggestAllocationRequest { referral_id: id })).await
-    }
-    .await;
-    Candidates(answer.map(|r| r.into_inner().candidates).map_err(|status| {
+    let order = if link_first { pb::SuggestionOrder::LinkFirst } else { pb::SuggestionOrder::RoomFirst };
+    let request = pb::SuggestAllocationRequest { referral_id: id, order: order as i32 };
+    let answer = async { backend.caseloads()?.suggest_allocation(backend.request(request)).await }.await;
+    Candidates(answer.map(tonic::Response::into_inner).map_err(|status| {
         tracing::warn!(code = ?status.code(), "no allocation suggestions");
         "Suggestions are not available just now. Try again in a few minutes.".to_owned()
     }))
@@ -154,17 +168,30 @@ impl Candidates {
     /// The suggestions, best first, each with its one-click allocation form.
     pub fn render(&self, session: &Session, referral: i64, extra: &Extra) -> Markup {
         html! {
-            h2 class="heading-m" { "Allocate" }
+            h2 class="heading-m" id="allocate" { "Allocate" }
             @match &self.0 {
                 Err(why) => p class="body" { (why) },
-                Ok(candidates) if candidates.is_empty() => p class="body" { "No active professional takes this kind of referral. Add one on the caseloads page." },
-                Ok(candidates) => {
-                    p class="body" { "Suggested professionals, best first, with the reasons for each." }
+                Ok(answer) if answer.candidates.is_empty() => p class="body" { "No active professional takes this kind of referral. Add one on the caseloads page." },
+                Ok(answer) => {
+                    @let link_first = answer.order == pb::SuggestionOrder::LinkFirst as i32;
+                    @if answer.school_closed {
+                        p class="body" { strong { "The school is closed." } " Nobody counts as its link professional; check the pupil's current school before allocating." }
+                    }
+                    p class="body" {
+                        @if link_first {
+                            "Suggested professionals, the school's link professional first even when full, with the reasons for each. "
+                            a href={ "/referrals/" (referral) "#allocate" } { "Show those with room first" }
+                        } @else {
+                            "Suggested professionals, those with room first, with the reasons for each. "
+                            a href={ "/referrals/" (referral) "?order=link_first#allocate" } { "Show the school's link professional first, even when full" }
+                        }
+                    }
                     ol class="person-list" {
-                        @for c in candidates {
+                        @for c in &answer.candidates {
                             @let reason_id = format!("override_reason-{}", c.professional_id);
                             li class="person-list__item summary-card" {
                                 h3 class="heading-s" { (c.rank) ". " (c.name) }
+                                @if !c.placement.is_empty() { p class="body" { (c.placement) } }
                                 p class="body" {
                                     "Load: " (format!("{:.0}%", c.load * 100.0)) " of capacity"
                                     @if c.over_capacity { " " (tag("Over capacity", Tone::Red)) }

@@ -3,8 +3,10 @@
 //! Everyone who may list referrals sees this page; the referrals service scopes
 //! the rows (the council team the authority's, a SENCO their school's, an EP or
 //! advisory teacher those allocated to them), so the page never filters for
-//! safety itself. Filters: `status` (a status code, or `open`), `kind`,
-//! `school` (URN) and `overdue=yes` (statutory deadlines passed). The whole
+//! safety itself. Filters: `status` (a status code, or `open`), `kind` (a
+//! kind's code, or `advisory_teacher` for any specialism), `school` (URN),
+//! `month` (`YYYY-MM`, submitted in that month: the dashboard's monthly bars)
+//! and `overdue=yes` (statutory deadlines passed). The whole
 //! filtered list is fetched, sorted and paged here so that sorting covers every
 //! row and the CSV holds them all.
 //!
@@ -26,6 +28,7 @@ use crate::backend::Backend;
 use crate::layout::{page, select};
 use crate::lists::{Column, ListQuery, csv_link, csv_response, pager, sort_headers};
 use crate::lookups::{self, pupil_names, school_names};
+use crate::people::People;
 use crate::refusals::{PageResult, from_status};
 use crate::session::Session;
 use crate::state::Web;
@@ -57,15 +60,36 @@ fn request_for(query: &ListQuery) -> pb::ListReferralsRequest {
         "open" | "" => pb::ReferralStatus::Unspecified,
         code => wording::status_from_code(code).unwrap_or(pb::ReferralStatus::Unspecified),
     };
+    // Advisory teachers of any specialism are picked out here, not by the service.
+    let kind = match query.filter("kind") {
+        ANY_ADVISORY_TEACHER => "",
+        kind => kind,
+    };
+    let (submitted_from, submitted_to) = month_of(query.filter("month")).map_or((None, None), |(first, last)| {
+        (Some(sen_platform::dates::to_proto(first)), Some(sen_platform::dates::to_proto(last)))
+    });
     pb::ListReferralsRequest {
         page: None,
         school_urn: query.filter("school").to_owned(),
-        kind: query.filter("kind").to_owned(),
+        kind: kind.to_owned(),
+        submitted_from,
+        submitted_to,
         status: status as i32,
         older_than_days: 0,
         overdue: query.filter("overdue") == "yes",
         as_of: None,
+        ..Default::default()
     }
+}
+
+/// The `kind` filter of every advisory teacher referral, whatever the specialism.
+const ANY_ADVISORY_TEACHER: &str = "advisory_teacher";
+
+/// The first and last day of a month written `YYYY-MM` (the `month` filter).
+fn month_of(month: &str) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
+    let first = chrono::NaiveDate::parse_from_str(&format!("{}-01", month.trim()), "%Y-%m-%d").ok()?;
+    let last = first.checked_add_months(chrono::Months::new(1))?.pred_opt()?;
+    Some((first, last))
 }
 
 /// Every referral matching the filters, as the caller may see them.
@@ -73,6 +97,10 @@ async fn fetch(backend: &Backend, query: &ListQuery) -> Result<Vec<pb::Referral>
     let mut rows = lookups::referrals(backend, request_for(query)).await?;
     if query.filter("status") == "open" {
         rows.retain(|r| wording::is_open(r.status));
+    }
+    if query.filter("kind") == ANY_ADVISORY_TEACHER {
+        let prefix = format!("{ANY_ADVISORY_TEACHER}:");
+        rows.retain(|r| r.body.as_ref().is_some_and(|b| b.kind.starts_with(&prefix)));
     }
     Ok(rows)
 }
@@ -95,7 +123,9 @@ async fn list(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -
         _ => {}
     }
     if query.wants_csv() {
-        return Ok(csv(&rows, &schools));
+        let ids = rows.iter().filter_map(|r| r.body.as_ref().map(|b| b.pupil_id));
+        let (names, people) = tokio::join!(pupil_names(&backend, ids), People::look_up(&backend, &session, None));
+        return Ok(csv(&rows, &schools, &names, &people));
     }
     let total = rows.len();
     let (shown, next) = query.paginate(rows);
@@ -150,6 +180,11 @@ fn filters(session: &Session, query: &ListQuery, schools: &HashMap<String, Strin
     statuses.extend(wording::status_options());
     let mut kinds = vec![any("Any kind")];
     kinds.extend(wording::kind_options());
+    kinds.push((ANY_ADVISORY_TEACHER.to_owned(), "Advisory teacher (any specialism)".to_owned()));
+    let month = query.filter("month");
+    let months: Vec<(String, String)> = std::iter::once(any("Any month"))
+        .chain(month_of(month).map(|(first, _)| (month.to_owned(), first.format("%B %Y").to_string())))
+        .collect();
     let mut school_options: Vec<(String, String)> = schools.iter().map(|(u, n)| (u.clone(), n.clone())).collect();
     school_options.sort_by(|a, b| a.1.cmp(&b.1));
     school_options.insert(0, any("Any school"));
@@ -158,6 +193,7 @@ fn filters(session: &Session, query: &ListQuery, schools: &HashMap<String, Strin
         form class="filters" method="get" action=(PATH) aria-label="Filter referrals" {
             (select("status", "Status", &statuses, query.filter("status"), None))
             (select("kind", "Kind", &kinds, query.filter("kind"), None))
+            @if months.len() > 1 { (select("month", "Submitted in", &months, month, None)) }
             @if team && schools.len() > 1 { (select("school", "School", &school_options, query.filter("school"), None)) }
             div class="form-group" {
                 div class="checkboxes__item" {
@@ -171,10 +207,16 @@ fn filters(session: &Session, query: &ListQuery, schools: &HashMap<String, Strin
     }
 }
 
-fn csv(rows: &[pb::Referral], schools: &HashMap<String, String>) -> Response {
+fn csv(
+    rows: &[pb::Referral],
+    schools: &HashMap<String, String>,
+    names: &HashMap<i64, String>,
+    people: &People,
+) -> Response {
     let headers = [
         "Referral",
         "Pupil ID",
+        "Pupil",
         "School URN",
         "School",
         "Kind",
@@ -192,13 +234,14 @@ fn csv(rows: &[pb::Referral], schools: &HashMap<String, String>) -> Response {
         vec![
             r.id.to_string(),
             body.pupil_id.to_string(),
+            names.get(&body.pupil_id).cloned().unwrap_or_default(),
             body.school_urn.clone(),
             schools.get(&body.school_urn).cloned().unwrap_or_default(),
             wording::kind_name(&body.kind),
             wording::status_name(r.status),
             wording::iso_date(r.submitted_on.as_ref()),
             body.priority,
-            r.allocated_to.clone(),
+            if r.allocated_to.is_empty() { String::new() } else { people.allocated(&r.allocated_to, &body.kind) },
             clock.next_deadline,
             wording::iso_date(clock.next_deadline_on.as_ref()),
             clock.health,

@@ -1,6 +1,6 @@
 //! The referral page (`/referrals/{id}`): what the school asked for, its status,
 //! the statutory clock of an EHC needs assessment request, and the timeline of
-//! every change. The council team moves it along its lifecycle from here; the SEN
+//! every change, and its documents ([`super::attachments`]). The council team moves it along its lifecycle from here; the SEN
 //! manager sees the suggested professionals of an accepted referral and allocates
 //! it in one click (the forms are [`super::actions`]).
 //!
@@ -18,9 +18,11 @@ use sen_proto::v1 as pb;
 use sen_vocabulary::{BroadArea, Priority};
 
 use super::actions::{Extra, actions, suggestions};
-use crate::backend::Backend;
+use super::attachments;
+use super::steps;
 use crate::fields::{self, long_time};
 use crate::layout::{Tone, banner, error_summary, page, summary_card, tag};
+use crate::people::{People, day_of};
 use crate::refusals::{self, PageResult};
 use crate::session::Session;
 use crate::state::Web;
@@ -36,6 +38,9 @@ pub(super) struct Done {
     done: String,
     #[serde(default)]
     case: Option<i64>,
+    /// `link_first`: the school's link professional first in the suggestions.
+    #[serde(default)]
+    order: String,
 }
 
 /// `GET /referrals/{id}`.
@@ -51,9 +56,14 @@ pub(super) async fn referral_page(
         "resubmitted" => Some("Referral sent again".to_owned()),
         "status" => Some("Referral updated".to_owned()),
         "allocated" => Some(allocated_banner(&web, &session, done.case).await),
-        _ => None,
+        "attached" => Some("Documents attached".to_owned()),
+        "submitted_without_documents" => {
+            Some("Referral sent, but its documents could not all be attached: attach them below".to_owned())
+        }
+        other => steps::banner(other).map(str::to_owned),
     };
-    render(&web, &session, id, Extra { banner, ..Extra::default() }).await
+    let link_first = done.order == "link_first";
+    render(&web, &session, id, Extra { banner, link_first, ..Extra::default() }).await
 }
 
 async fn allocated_banner(web: &Web, session: &Session, case: Option<i64>) -> String {
@@ -82,14 +92,18 @@ pub async fn render(web: &Web, session: &Session, id: i64, extra: Extra) -> Page
     );
     let referral = referral.map_err(|s| refusals::from_status(session, &s))?.into_inner();
     let timeline = timeline.map(|t| t.into_inner().entries).unwrap_or_default();
+    // What the council asked for when it last returned the referral, shown beside the form that answers it.
+    let asked_for = timeline.iter().rev().find(|e| e.to == pb::ReferralStatus::Returned as i32).map(|e| e.note.clone());
+    let extra = Extra { asked_for, ..extra };
+    let documents = attachments::fetch(&backend, id).await;
     let body = referral.body.clone().unwrap_or_default();
     let pupil = async { backend.pupils()?.get_pupil(backend.request(pb::GetPupilRequest { id: body.pupil_id })).await }
         .await
         .ok()
         .map(tonic::Response::into_inner);
-    let names = Names::look_up(&backend, session, &body.school_urn, &referral.allocated_to).await;
+    let names = People::look_up(&backend, session, Some(&body.school_urn)).await;
     let candidates = if session.role() == Role::LaManager && referral.status == pb::ReferralStatus::Accepted as i32 {
-        Some(suggestions(web, session, id).await)
+        Some(suggestions(web, session, id, extra.link_first).await)
     } else {
         None
     };
@@ -107,9 +121,11 @@ pub async fn render(web: &Web, session: &Session, id: i64, extra: Extra) -> Page
         h1 class="heading-l" { (title) " " (status_tag(referral.status)) }
         (details(session, &referral, &body, pupil.as_ref(), &names))
         @if let Some(clock) = &referral.clock { (clock_card(clock)) }
+        (steps::steps(session, &referral, &extra))
         (actions(session, &referral, &extra))
         @if let Some(candidates) = &candidates { (candidates.render(session, id, &extra)) }
-        (timeline_list(&timeline))
+        (attachments::section(session, &referral, &documents, &extra))
+        (timeline_list(&timeline, &names, &body.kind))
     };
     let status = if extra.notice.is_some() {
         http::StatusCode::CONFLICT
@@ -121,43 +137,12 @@ pub async fn render(web: &Web, session: &Session, id: i64, extra: Extra) -> Page
     Ok((status, page(session, &title, "/referrals", markup)).into_response())
 }
 
-/// The school's and the allocated professional's names, where the reader may see them.
-#[derive(Default)]
-struct Names {
-    school: Option<String>,
-    professional: Option<String>,
-}
-
-impl Names {
-    async fn look_up(backend: &Backend, session: &Session, urn: &str, person: &str) -> Self {
-        let reads_schools = matches!(session.role(), Role::LaManager | Role::CaseOfficer | Role::Senco);
-        let school = async {
-            if !reads_schools {
-                return None;
-            }
-            let request = backend.request(pb::GetSchoolRequest { urn: urn.to_owned() });
-            let school = backend.schools().ok()?.get_school(request).await.ok()?.into_inner();
-            Some(school.name)
-        };
-        let professional = async {
-            if person.is_empty() || !matches!(session.role(), Role::LaManager | Role::CaseOfficer) {
-                return None;
-            }
-            let request = backend.request(pb::ListProfessionalsRequest { include_inactive: true });
-            let team = backend.caseloads().ok()?.list_professionals(request).await.ok()?.into_inner();
-            team.professionals.into_iter().filter_map(|p| p.professional).find(|p| p.person == person).map(|p| p.name)
-        };
-        let (school, professional) = tokio::join!(school, professional);
-        Self { school, professional }
-    }
-}
-
 fn details(
     session: &Session,
     referral: &pb::Referral,
     body: &pb::ReferralBody,
     pupil: Option<&pb::Pupil>,
-    names: &Names,
+    names: &People,
 ) -> Markup {
     let sees_schools = matches!(session.role(), Role::LaManager | Role::CaseOfficer | Role::Senco);
     let areas: Vec<String> = body
@@ -179,7 +164,7 @@ fn details(
             if sees_schools {
                 html! {
                     a href={ "/schools/" (body.school_urn) } {
-                        @match &names.school { Some(name) => (name), None => { "School " (body.school_urn) } }
+                        @match names.school() { Some(name) => (name), None => { "School " (body.school_urn) } }
                     }
                 }
             } else {
@@ -204,19 +189,41 @@ fn details(
             html! { (consent.given_by) ", " (long_date(consent.given_on.as_ref())) " (" (consent.method.replace('_', " ")) ")" },
         ),
     ];
+    if let Some(cited) = cited(body.graduated_approach.as_ref(), body.pupil_id) {
+        let at = rows.iter().position(|(k, _)| *k == "What the school has tried").map_or(rows.len(), |n| n + 1);
+        rows.insert(at, ("Cited from the pupil's record", cited));
+    }
     if !referral.allocated_to.is_empty() {
-        rows.push((
-            "Allocated to",
-            match &names.professional {
-                Some(name) => html! { (name) },
-                None => html! { (referral.allocated_to) },
-            },
-        ));
+        rows.push(("Allocated to", html! { (fields::sentence(&names.allocated(&referral.allocated_to, &body.kind))) }));
     }
     if !referral.outcome.is_empty() {
         rows.push(("Outcome", html! { (referral.outcome) }));
     }
     summary_card("Referral", &rows)
+}
+
+/// The support cycles and provision the referral cites, in words, linking to
+/// the pupil's record where they are (`None` when it cites none).
+fn cited(tried: Option<&pb::GraduatedApproach>, pupil: i64) -> Option<Markup> {
+    let tried = tried?;
+    let count = |n: usize, one: &str, many: &str| match n {
+        0 => None,
+        1 => Some(format!("1 {one}")),
+        n => Some(format!("{n} {many}")),
+    };
+    let parts: Vec<String> = [
+        count(tried.support_cycle_ids.len(), "support cycle", "support cycles"),
+        count(tried.provision_ids.len(), "provision", "provisions"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    Some(
+        html! { (parts.join(" and ")) " (" a href={ "/pupils/" (pupil) "#support-cycles" } { "on the pupil's page" } ")" },
+    )
 }
 
 fn clock_card(clock: &pb::StatutoryClock) -> Markup {
@@ -241,7 +248,16 @@ fn clock_card(clock: &pb::StatutoryClock) -> Markup {
     summary_card("Statutory clock", &rows)
 }
 
-fn timeline_list(entries: &[pb::TimelineEntry]) -> Markup {
+/// A timeline entry's note; an allocation's names the professional by name
+/// where the reader may know them, else what they are, never by id.
+fn note(entry: &pb::TimelineEntry, people: &People, kind: &str) -> String {
+    match sen_vocabulary::allocation_of_note(&entry.note) {
+        Some((professional, case)) => format!("Allocated to {} (case {case})", people.allocated(professional, kind)),
+        None => entry.note.clone(),
+    }
+}
+
+fn timeline_list(entries: &[pb::TimelineEntry], people: &People, kind: &str) -> Markup {
     html! {
         h2 class="heading-m" { "Timeline" }
         @if entries.is_empty() { p class="body" { "No changes recorded." } } @else {
@@ -251,8 +267,8 @@ fn timeline_list(entries: &[pb::TimelineEntry]) -> Markup {
                         h3 class="heading-s" {
                             @if entry.from == 0 { (status_name(entry.to)) } @else { (status_name(entry.from)) " to " (status_name(entry.to)) }
                         }
-                        p class="body-s secondary" { (long_time(&entry.at)) " by " (entry.by) " (" (entry.by_role.replace('_', " ")) ")" }
-                        @if !entry.note.is_empty() { p class="body" { (entry.note) } }
+                        p class="body-s secondary" { (long_time(&entry.at)) " by " (people.who(&entry.by, &entry.by_role, day_of(&entry.at))) }
+                        @if !entry.note.is_empty() { p class="body" { (note(entry, people, kind)) } }
                     }
                 }
             }

@@ -1,5 +1,6 @@
-//! A school's SEN register (`/register`): every pupil recorded at the school,
-//! filtered by SEN status, need and year group, sortable, paged, and as CSV.
+//! A school's SEN register (`/register`): the pupils on SEN support or with an
+//! EHC plan (K or E), or on request every pupil recorded at the school or those
+//! of one status, filtered by need and year group, sortable, paged, and as CSV.
 //!
 //! A SENCO sees their own school's register; the council SEN team picks a school
 //! (`?school=URN`, from the schools list). The pupils service scopes the rows, so
@@ -38,6 +39,38 @@ const COLUMNS: &[Column] = &[
     Column::plain("Looked after"),
 ];
 
+/// Which pupils the register shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shows<'a> {
+    /// Those on SEN support or with an EHC plan: the SEN register (the default).
+    Register,
+    /// Every pupil on roll.
+    All,
+    /// One SEN status (its census code).
+    Status(&'a str),
+}
+
+impl<'a> Shows<'a> {
+    fn of(filter: &'a str) -> Self {
+        match filter.trim() {
+            "" => Shows::Register,
+            "all" => Shows::All,
+            code if fields::status_value(code) != 0 => Shows::Status(code),
+            _ => Shows::Register,
+        }
+    }
+}
+
+/// The register's first filter: the SEN register, everyone, or one status.
+fn register_options() -> Vec<(String, String)> {
+    let mut options = vec![
+        (String::new(), "On the SEN register (K or E)".to_owned()),
+        ("all".to_owned(), "All pupils on roll".to_owned()),
+    ];
+    options.extend(fields::status_options("").into_iter().skip(1));
+    options
+}
+
 fn year_rank(code: &str) -> usize {
     NC_YEARS.iter().position(|y| *y == code).unwrap_or(NC_YEARS.len())
 }
@@ -57,14 +90,21 @@ async fn register(State(web): State<Arc<Web>>, session: Session, query: ListQuer
     }
     let name = school_name(&web, &session, &urn).await?;
     let backend = web.backend(&session);
+    // The SEN register (K or E) unless the reader asks for every pupil on roll or one status.
+    let shows = Shows::of(query.filter("sen_status"));
     let filter = pb::ListPupilsRequest {
         page: None,
         school_urn: urn.clone(),
-        sen_status: fields::status_value(query.filter("sen_status")),
+        sen_status: match shows {
+            Shows::Status(code) => fields::status_value(code),
+            _ => 0,
+        },
+        on_sen_register: shows == Shows::Register,
         primary_need: fields::need_value(query.filter("need")),
         nc_year: Some(query.filter("year")).filter(|y| NC_YEARS.contains(y)).unwrap_or("").to_owned(),
         looked_after: None,
         upn: String::new(),
+        ..Default::default()
     };
     let mut rows = lists::fetch_all(|page| {
         let request = backend.request(pb::ListPupilsRequest { page: Some(page), ..filter.clone() });
@@ -101,12 +141,19 @@ async fn register(State(web): State<Arc<Web>>, session: Session, query: ListQuer
         p class="body" { a class="button" href={ "/register/new" (school_param) } { "Add a pupil" } }
         form method="get" action=(path) class="filters" {
             @if session.role() != Role::Senco { input type="hidden" name="school" value=(urn); }
-            (select("sen_status", "SEN status", &fields::status_options("Any status"), query.filter("sen_status"), None))
+            (select("sen_status", "Pupils", &register_options(), query.filter("sen_status"), None))
             (select("need", "Primary need", &fields::need_options("Any need"), query.filter("need"), None))
             (select("year", "Year group", &years, query.filter("year"), None))
             div class="form-group" { button type="submit" class="button button--secondary" { "Filter" } }
         }
-        p class="body" { (count) @if count == 1 { " pupil" } @else { " pupils" } }
+        p class="body" {
+            (count) @if count == 1 { " pupil" } @else { " pupils" }
+            @match shows {
+                Shows::Register => { " on the SEN register (SEN support or an EHC plan). " a href={ "/register?sen_status=all" @if session.role() != Role::Senco { "&school=" (url_encode(&urn)) } } { "Show every pupil on roll" } }
+                Shows::All => { " on roll. " a href={ "/register" (school_param) } { "Show the SEN register only" } }
+                Shows::Status(_) => {}
+            }
+        }
         div class="table-wrapper" {
             table class="table" {
                 caption { "Pupils on the register of " (name) }

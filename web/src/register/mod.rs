@@ -1,6 +1,7 @@
 //! The register area: a school's SEN register ([`list`]), the pupil page
 //! ([`pupil`]), adding and editing a pupil ([`pupil_form`]), and the forms that
-//! change a pupil's SEN record ([`pupil_changes`]), all built on who may see
+//! change a pupil's SEN record ([`pupil_changes`]) and review a support cycle
+//! ([`support_review`]), all built on who may see
 //! and change what ([`access`]).
 
 pub mod access;
@@ -8,6 +9,7 @@ pub mod list;
 pub mod pupil;
 pub mod pupil_changes;
 pub mod pupil_form;
+pub mod support_review;
 
 use std::sync::Arc;
 
@@ -25,5 +27,9 @@ pub(crate) fn routes() -> Router<Arc<Web>> {
         .route("/pupils/{id}/edit", get(pupil_form::edit_pupil).post(pupil_form::update_pupil))
         .route("/pupils/{id}/status", get(pupil_changes::status_form).post(pupil_changes::change_status))
         .route("/pupils/{id}/support-cycles/new", get(pupil_changes::cycle_form).post(pupil_changes::add_cycle))
+        .route(
+            "/pupils/{id}/support-cycles/{cycle}/review",
+            get(support_review::review_form).post(support_review::record_review),
+        )
         .route("/pupils/{id}/provision/new", get(pupil_changes::provision_form).post(pupil_changes::add_provision))
 }

@@ -19,10 +19,11 @@ use super::access::EDITORS;
 use crate::fields;
 use crate::layout::{Tone, banner, page, summary_card, tag};
 use crate::lookups;
+use crate::people::{People, day_of};
 use crate::refusals::{self, PageResult};
 use crate::session::Session;
 use crate::state::Web;
-use crate::wording::{kind_name, long_date, status_tag};
+use crate::wording::{kind_name, long_date, school_link, status_tag};
 
 /// Who may read a pupil (the service narrows it to their own pupils).
 const READERS: &[Role] =
@@ -40,6 +41,7 @@ fn done_text(done: &str) -> Option<&'static str> {
         "updated" => Some("Pupil's details saved"),
         "status" => Some("SEN status changed"),
         "cycle" => Some("Support cycle added"),
+        "reviewed" => Some("Support cycle review recorded"),
         "provision" => Some("Provision added"),
         _ => None,
     }
@@ -101,7 +103,9 @@ pub(super) async fn pupil_page(
         .await
         .map_err(|status| refusals::from_status(&session, &status))?
         .into_inner();
-    let record = record(&web, &session, &pupil).await.map_err(|status| refusals::from_status(&session, &status))?;
+    let (record, people) =
+        tokio::join!(record(&web, &session, &pupil), People::look_up(&backend, &session, Some(&pupil.school_urn)));
+    let record = record.map_err(|status| refusals::from_status(&session, &status))?;
     let name = fields::pupil_name(&pupil);
     let editor = EDITORS.contains(&session.role());
     let sees_schools = matches!(session.role(), Role::LaManager | Role::CaseOfficer | Role::Senco);
@@ -118,8 +122,8 @@ pub(super) async fn pupil_page(
                 }
             }
         }
-        (details(&pupil, sees_schools))
-        (history(&record.history))
+        (details(&pupil, sees_schools, people.school()))
+        (history(&record.history, &people))
         (cycles(id, &record.cycles, editor))
         (provision(id, &record.provision, editor))
         @if let Some(ehcp) = &record.ehcp { (plan(ehcp)) (reviews(&record.reviews)) }
@@ -128,10 +132,10 @@ pub(super) async fn pupil_page(
     Ok(page(&session, &name, "/register", body).into_response())
 }
 
-fn details(pupil: &pb::Pupil, sees_schools: bool) -> Markup {
+fn details(pupil: &pb::Pupil, sees_schools: bool, school_name: Option<&str>) -> Markup {
     let legal = format!("{} {}", pupil.legal_forename, pupil.legal_surname);
     let school = if sees_schools {
-        html! { a href={ "/schools/" (pupil.school_urn) } { "School " (pupil.school_urn) } }
+        html! { (school_link(&pupil.school_urn, school_name.unwrap_or_default())) }
     } else {
         html! { (pupil.school_urn) }
     };
@@ -155,7 +159,7 @@ fn or_none(text: String) -> String {
     if text.is_empty() { "None".into() } else { text }
 }
 
-fn history(entries: &[pb::HistoryEntry]) -> Markup {
+fn history(entries: &[pb::HistoryEntry], people: &People) -> Markup {
     html! {
         div class="table-wrapper" {
             table class="table" {
@@ -173,7 +177,7 @@ fn history(entries: &[pb::HistoryEntry]) -> Markup {
                             td { (fields::status_tag(entry.sen_status)) }
                             td { (fields::need_name(entry.primary_need)) }
                             td { (entry.reason) }
-                            td { (entry.changed_by) " (" (entry.changed_by_role) ")" }
+                            td { (people.who(&entry.changed_by, &entry.changed_by_role, day_of(&entry.recorded_at))) }
                         }
                     }
                 }
@@ -184,7 +188,7 @@ fn history(entries: &[pb::HistoryEntry]) -> Markup {
 
 fn cycles(id: i64, cycles: &[pb::SupportCycle], editor: bool) -> Markup {
     html! {
-        h2 class="heading-m" { "Support cycles" }
+        h2 class="heading-m" id="support-cycles" { "Support cycles" }
         p class="body" { "The graduated approach: assess, plan, do, review." }
         @if cycles.is_empty() { p class="body" { "No support cycles recorded." } } @else {
             div class="table-wrapper" {
@@ -200,11 +204,19 @@ fn cycles(id: i64, cycles: &[pb::SupportCycle], editor: bool) -> Markup {
                                 td { (long_date(cycle.review_due.as_ref())) }
                                 td {
                                     @if cycle.reviewed_on.is_some() {
-                                        "Reviewed " (long_date(cycle.reviewed_on.as_ref()))
-                                    } @else if cycle.review_overdue {
-                                        (tag("Review overdue", Tone::Red))
+                                        "Reviewed " (long_date(cycle.reviewed_on.as_ref())) ": " (outcome_words(cycle.outcome))
+                                        @if !cycle.review_notes.is_empty() { p class="body-s" { (cycle.review_notes) } }
                                     } @else {
-                                        (tag("Open", Tone::Blue))
+                                        @if cycle.review_overdue {
+                                            (tag("Review overdue", Tone::Red))
+                                        } @else {
+                                            (tag("Open", Tone::Blue))
+                                        }
+                                        @if editor {
+                                            " " a href={ "/pupils/" (id) "/support-cycles/" (cycle.id) "/review" } {
+                                                "Record the review" span class="visually-hidden" { " of the cycle started " (long_date(cycle.started_on.as_ref())) }
+                                            }
+                                        }
                                     }
                                 }
                             }
@@ -214,6 +226,16 @@ fn cycles(id: i64, cycles: &[pb::SupportCycle], editor: bool) -> Markup {
             }
         }
         @if editor { p class="body" { a href={ "/pupils/" (id) "/support-cycles/new" } { "Add a support cycle" } } }
+    }
+}
+
+/// A support cycle's reviewed outcome in words.
+fn outcome_words(outcome: i32) -> &'static str {
+    match pb::SupportOutcome::try_from(outcome) {
+        Ok(pb::SupportOutcome::Met) => "outcomes met",
+        Ok(pb::SupportOutcome::PartlyMet) => "outcomes partly met",
+        Ok(pb::SupportOutcome::NotMet) => "outcomes not met",
+        _ => "outcome not recorded",
     }
 }
 
@@ -261,9 +283,12 @@ fn plan(ehcp: &pb::Ehcp) -> Markup {
         rows.push(("Ceased", html! { (long_date(ehcp.ceased_on.as_ref())) " – " (ehcp.ceased_reason) }));
     }
     if let Some(t) = &ehcp.transfer {
-        let rag = match pb::Rag::try_from(t.rag) {
-            Ok(pb::Rag::Red) => tag("At risk", Tone::Red),
-            Ok(pb::Rag::Amber) => tag("Due soon", Tone::Yellow),
+        let rag = match (pb::TransferStatus::try_from(t.status), pb::Rag::try_from(t.rag)) {
+            (Ok(pb::TransferStatus::IssuedLate), _) => tag("Issued late", Tone::Purple),
+            (Ok(pb::TransferStatus::IssuedOnTime), _) => tag("Issued on time", Tone::Green),
+            (Ok(pb::TransferStatus::Overdue), _) => tag("Overdue", Tone::Red),
+            (_, Ok(pb::Rag::Red)) => tag("At risk", Tone::Red),
+            (_, Ok(pb::Rag::Amber)) => tag("Due soon", Tone::Yellow),
             _ => tag("On track", Tone::Green),
         };
         rows.push(("Phase transfer", html! { (t.kind.replace('_', " ")) " on " (long_date(t.transfer_on.as_ref())) }));
@@ -279,6 +304,9 @@ fn plan(ehcp: &pb::Ehcp) -> Markup {
                 html! { (t.next_setting) @if t.amended_plan_issued_on.is_some() { ", amended plan issued " (long_date(t.amended_plan_issued_on.as_ref())) } }
             },
         ));
+    }
+    if ehcp.staying_in_own_sixth_form {
+        rows.push(("Phase transfer", html! { "None: staying in their school's own sixth form" }));
     }
     summary_card("Education, health and care plan", &rows)
 }

@@ -91,7 +91,7 @@ fn form(session: &Session, action: &str, values: &Values, errors: &[FieldError],
             (text_input("legal_surname", "Legal last name", None, values.get("legal_surname"), e("legal_surname")))
             (text_input("preferred_forename", "Preferred first name (optional)", None, values.get("preferred_forename"), e("preferred_forename")))
             (text_input("preferred_surname", "Preferred last name (optional)", None, values.get("preferred_surname"), e("preferred_surname")))
-            (input_of("date", "date_of_birth", "Date of birth", Some("For example 2017-02-02"), values.get("date_of_birth"), e("date_of_birth")))
+            (input_of("date", "date_of_birth", "Date of birth", None, values.get("date_of_birth"), e("date_of_birth")))
             @if session.role() != Role::Senco {
                 (text_input("school_urn", "School URN", Some("The school the pupil is on roll at"), values.get("school_urn"), e("school_urn")))
             }

@@ -194,7 +194,7 @@ async fn sign_in(
                 return (StatusCode::BAD_REQUEST, Redirect::to("/sign-in")).into_response();
             };
             let next = local(form.get("next")).unwrap_or(start_page(person.grant.role)).to_owned();
-            signed_in(&web, &person.grant, &next).await
+            signed_in(&web, &person.grant, Some(&person.name), &next).await
         }
         // The provider's sign-in starts with a GET; a form posted here goes there.
         Login::Provider(_) => Redirect::to("/sign-in").into_response(),

@@ -314,10 +314,10 @@ pub(super) async fn callback(
     let next = Some(pending.next.as_str()).filter(|n| !n.is_empty());
     let outcome = identify(login, &pending, &back).await;
     let mut response = if pending.recheck {
-        recheck::finish(web, session, outcome, next).await
+        recheck::finish(web, session, outcome.map(|(grant, _)| grant), next).await
     } else {
         match outcome {
-            Ok(grant) => signed_in(web, &grant, next.unwrap_or(start_page(grant.role))).await,
+            Ok((grant, name)) => signed_in(web, &grant, name.as_deref(), next.unwrap_or(start_page(grant.role))).await,
             Err(refused) => return failure(refused.status, refused.message, next),
         }
     };
@@ -328,8 +328,14 @@ pub(super) async fn callback(
 }
 
 /// Who the provider's answer names: the state checked, the code exchanged, the
-/// token verified and mapped to a grant exactly as a bearer token is.
-async fn identify(login: &ProviderLogin, pending: &Pending, back: &Callback) -> Result<Grant, NotSignedIn> {
+/// token verified and mapped to a grant exactly as a bearer token is; and their
+/// name, from the token's standard `name` claim (else `given_name` and
+/// `family_name`), to greet them by.
+async fn identify(
+    login: &ProviderLogin,
+    pending: &Pending,
+    back: &Callback,
+) -> Result<(Grant, Option<String>), NotSignedIn> {
     if let Some(error) = &back.error {
         tracing::info!(error = %error.chars().take(64).collect::<String>(), "the identity provider did not sign the person in");
         let message = if error == "access_denied" {
@@ -371,7 +377,12 @@ async fn identify(login: &ProviderLogin, pending: &Pending, back: &Callback) -> 
         tracing::warn!("the ID token's nonce is not this sign-in's");
         return Err(NotSignedIn::crossed());
     }
-    Ok(verified.grant)
+    let name = claim(&token, "name").or_else(|| {
+        let parts = [claim(&token, "given_name"), claim(&token, "family_name")];
+        let joined = parts.into_iter().flatten().collect::<Vec<_>>().join(" ");
+        (!joined.trim().is_empty()).then_some(joined)
+    });
+    Ok((verified.grant, name))
 }
 
 /// Exchanges the code at the token endpoint; answers the token that carries the roles.

@@ -84,6 +84,8 @@ pub fn body(kind: Kind, targets: &Targets, n: u64, run: &str) -> Bytes {
         Kind::SubmitReferral => frame(&pb::SubmitReferralRequest {
             referral: Some(referral(targets)),
             idempotency_key: format!("bench-{run}-{n}"),
+            // Every call is a new referral for the same pupil: sent as meant, not warned of.
+            confirm_duplicate: true,
         }),
     }
 }

@@ -1,6 +1,8 @@
 //! The allocation's answer to the client (its steps are `crate::completion`'s),
 //! and the lookups the handlers share.
 
+use std::collections::HashMap;
+
 use sen_platform::identity::{Identity, TenantScope};
 
 use super::CaseloadsApi;
@@ -52,17 +54,18 @@ impl CaseloadsApi {
     }
 
     /// Finishes the pending case `row` (of the professional `person`) as the
-    /// holder of `claim`, answering as the client's call does: the active case, or
+    /// holder of `claim`, for `caller`'s request (the other services record the
+    /// steps as theirs), answering as the client's call does: the active case, or
     /// what happened and what to do. A case left pending is let go at once, so the
     /// client's retry need not wait for the claim to run out.
     pub(super) async fn finish(
         &self,
-        tenant: &TenantScope,
+        (tenant, caller): (&TenantScope, &Identity),
         row: &case::Model,
         person: &str,
         claim: &Claim,
     ) -> Result<case::Model, Error> {
-        match self.completion.finish(tenant, row, person, claim, None).await {
+        match self.completion.finish_for(tenant, row, person, claim, None, Some(caller)).await {
             Finished::Completed(row) => Ok(row),
             Finished::Undone(Error::Unavailable(_)) => Err(Error::Incomplete(
                 "another service did not answer, so nothing was allocated: try again with the same idempotency key"
@@ -94,6 +97,33 @@ impl CaseloadsApi {
             return Err(Error::NotFound(format!("case {case_id}")));
         }
         Ok((tenant, row, owner))
+    }
+
+    /// The names of the pupils and schools of `rows`, as `who` may see them: the
+    /// pupils' with their own access (in one call), the schools' asked by this
+    /// service for them. A service that does not answer leaves its names out
+    /// rather than the caseload.
+    pub(super) async fn caseload_names(
+        &self,
+        who: &Identity,
+        rows: &[case::Model],
+    ) -> (HashMap<i64, String>, HashMap<i32, String>) {
+        if rows.is_empty() {
+            return (HashMap::new(), HashMap::new());
+        }
+        let mut ids: Vec<i64> = rows.iter().map(|r| r.pupil_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let (pupils, schools) = tokio::join!(self.peers.pupil_names(who.token(), &ids), self.peers.school_names(who));
+        let pupils = pupils.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the caseload goes without its pupils' names");
+            HashMap::new()
+        });
+        let schools = schools.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the caseload goes without its schools' names");
+            HashMap::new()
+        });
+        (pupils, schools)
     }
 
     pub(super) async fn sessions_on(&self, tenant: &TenantScope, case_id: i32) -> Result<u32, Error> {

@@ -58,8 +58,13 @@ impl CaseloadsService for CaseloadsApi {
         let req = request.get_ref();
         let urn = field("urn", Urn::parse(&req.urn))?;
         let known = self.peers.schools(who.token()).await?;
-        if !known.iter().any(|(u, _, _)| *u == urn.as_i32()) {
-            return Err(Error::invalid("urn", format!("{urn} is not a school of this authority")).into());
+        match known.iter().find(|school| school.urn == urn.as_i32()) {
+            None => return Err(Error::invalid("urn", format!("{urn} is not a school of this authority")).into()),
+            Some(school) if school.closed => {
+                let why = format!("{urn} is closed: link professionals to open schools only");
+                return Err(Error::FailedPrecondition(why).into());
+            }
+            Some(_) => {}
         }
         self.store.link_school(&tenant, req.professional_id, urn).await?;
         let row = self.store.professional(&tenant, req.professional_id).await?;
@@ -84,15 +89,25 @@ impl CaseloadsService for CaseloadsApi {
     ) -> Reply<pb::SuggestAllocationResponse> {
         let who = Identity::caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
+        let order = field("order", wire::suggestion_order(request.get_ref().order))?;
         let referral = self.peers.referral(who.token(), request.get_ref().referral_id).await?;
         let body = referral.body.unwrap_or_default();
         let kind = ReferralKind::parse(&body.kind).map_err(Error::Corrupt)?;
         let school: i32 = body.school_urn.parse().map_err(|_| Error::Corrupt("referral without a school".into()))?;
-        let candidates: Vec<Candidate> = self.candidates(&tenant, school).await?.into_iter().map(|(_, c)| c).collect();
-        let ranked = rank(&candidates, kind);
+        let school_closed = self.peers.school_is_closed(who.token(), &body.school_urn).await?;
+        // A closed school has no link professional: a link to it no longer counts.
+        let candidates: Vec<Candidate> = self
+            .candidates(&tenant, school)
+            .await?
+            .into_iter()
+            .map(|(_, c)| Candidate { linked_to_school: c.linked_to_school && !school_closed, ..c })
+            .collect();
+        let ranked = rank(&candidates, kind, order);
         Ok(Response::new(pb::SuggestAllocationResponse {
             referral_kind: body.kind,
             school_urn: body.school_urn,
+            order: wire::suggestion_order_value(order),
+            school_closed,
             candidates: ranked
                 .into_iter()
                 .map(|r| pb::Candidate {
@@ -101,6 +116,7 @@ impl CaseloadsService for CaseloadsApi {
                     rank: r.rank,
                     load: r.load,
                     over_capacity: r.over_capacity,
+                    placement: r.placement,
                     reasons: r.reasons,
                 })
                 .collect(),
@@ -132,7 +148,7 @@ impl CaseloadsService for CaseloadsApi {
                 let now = chrono::Utc::now();
                 let claim = Claim::new("request", now, CLAIM_LEASE);
                 if self.store.claim_pending(&tenant, existing.id, &claim, now).await? {
-                    self.finish(&tenant, &existing, &professional.person, &claim).await?
+                    self.finish((&tenant, &who), &existing, &professional.person, &claim).await?
                 } else {
                     // Finished a moment ago (the answer stands), or still being finished.
                     match self.store.case_by_key(&tenant, &key).await? {
@@ -173,7 +189,7 @@ impl CaseloadsService for CaseloadsApi {
             .store
             .begin_allocation(&tenant, &draft, professional.id, override_reason.as_deref(), today, &claim)
             .await?;
-        let row = self.finish(&tenant, &pending, &professional.person, &claim).await?;
+        let row = self.finish((&tenant, &who), &pending, &professional.person, &claim).await?;
         tracing::info!(case_id = row.id, professional_id = professional.id, "case allocated");
         Ok(Response::new(wire::case_to_proto(&row, &professional.name, 0)))
     }
@@ -195,7 +211,7 @@ impl CaseloadsService for CaseloadsApi {
         }
         // Local first (the capacity check), then the other services; each step can be repeated.
         let row = self.store.reassign(&tenant, req.case_id, new.id, override_reason.as_deref(), (self.today)()).await?;
-        let la = tenant.la_code();
+        let la = (tenant.la_code(), Some(&who));
         let reference = case_ref(&row);
         self.peers.grant(la, row.pupil_id, &new.person, &reference).await?;
         self.peers.mark_allocated(la, row.referral_id, &new.person, &reference).await?;
@@ -217,7 +233,7 @@ impl CaseloadsService for CaseloadsApi {
         } else {
             self.store.close_case(&tenant, req.case_id, &outcome).await?
         };
-        self.peers.revoke(tenant.la_code(), row.pupil_id, &owner.person, &case_ref(&row)).await?;
+        self.peers.revoke((tenant.la_code(), Some(&who)), row.pupil_id, &owner.person, &case_ref(&row)).await?;
         let referral = self.peers.referral(who.token(), row.referral_id).await;
         if referral.is_ok_and(|r| r.status != pb::ReferralStatus::Closed as i32) {
             self.peers.close_referral(who.token(), row.referral_id, &outcome).await?;
@@ -230,18 +246,22 @@ impl CaseloadsService for CaseloadsApi {
         let who = Identity::caller(&request, CASE_WORKERS)?;
         let req = request.get_ref();
         let today = (self.today)();
-        let (on, kind, sessions, note) = (
+        let (on, kind, sessions, note, key) = (
             past_date(req.on.as_ref(), "on", today),
             field("kind", ActivityKind::parse(&req.kind)),
             field("sessions", check_sessions(req.sessions)),
             field("note", check_note(&req.note)),
+            field("idempotency_key", sen_platform::fields::clean_optional_line(&req.idempotency_key, 200)),
         )
             .all()?;
         let (tenant, row, _) = self.own_case(&who, req.case_id).await?;
         next_case_status(case_status(&row)?, CaseEvent::RecordActivity)
             .map_err(|illegal| Error::FailedPrecondition(format!("case {} is {}", row.id, illegal.from)))?;
         let activity = NewActivity { on, kind, sessions, note };
-        let saved = self.store.record_activity(&tenant, &row, &activity, who.person()).await?;
+        let saved = match &key {
+            Some(key) => self.store.record_activity_once(&tenant, &row, &activity, who.person(), key).await?,
+            None => self.store.record_activity(&tenant, &row, &activity, who.person()).await?,
+        };
         Ok(Response::new(wire::activity_to_proto(&saved)))
     }
 
@@ -268,8 +288,13 @@ impl CaseloadsService for CaseloadsApi {
         let scope = who.scope()?;
         let (row, owner) = self.store.case_within(&scope, case_id).await?;
         let used = self.sessions_on(scope.tenant(), row.id).await?;
+        let (pupils, schools) = self.caseload_names(&who, std::slice::from_ref(&row)).await;
         self.store.audit_reads(scope.tenant(), &who.actor(), &[&row], ReadAction::Case).await?;
-        Ok(Response::new(wire::case_to_proto(&row, &owner.name, used)))
+        Ok(Response::new(pb::Case {
+            pupil_name: pupils.get(&row.pupil_id).cloned().unwrap_or_default(),
+            school_name: schools.get(&row.school_urn).cloned().unwrap_or_default(),
+            ..wire::case_to_proto(&row, &owner.name, used)
+        }))
     }
 
     async fn get_my_caseload(&self, request: Request<pb::GetMyCaseloadRequest>) -> Reply<pb::Caseload> {
@@ -281,13 +306,18 @@ impl CaseloadsService for CaseloadsApi {
         };
         let mut cases = Vec::new();
         let rows = self.store.open_cases(&tenant, Some(me.id)).await?;
+        let (pupils, schools) = self.caseload_names(&who, &rows).await;
         for row in &rows {
             let used = self.sessions_on(&tenant, row.id).await?;
             cases.push(pb::CaseloadEntry {
                 next_deadline: row.advice_due.map(|_| ADVICE_DEADLINE.to_owned()).unwrap_or_default(),
                 next_deadline_on: row.advice_due.map(to_proto),
                 days_left: row.advice_due.map_or(0, |due| i32::try_from(days_left(due, today)).unwrap_or(i32::MIN)),
-                case: Some(wire::case_to_proto(row, &me.name, used)),
+                case: Some(pb::Case {
+                    pupil_name: pupils.get(&row.pupil_id).cloned().unwrap_or_default(),
+                    school_name: schools.get(&row.school_urn).cloned().unwrap_or_default(),
+                    ..wire::case_to_proto(row, &me.name, used)
+                }),
             });
         }
         self.store.audit_reads(&tenant, &who.actor(), &rows.iter().collect::<Vec<_>>(), ReadAction::Caseload).await?;

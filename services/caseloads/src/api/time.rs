@@ -1,6 +1,9 @@
 //! Each school's share of the service's time for a term, from the term's model,
 //! the schools' rolls (schools service), their SEN figures (pupils service) and the
-//! sessions recorded against them.
+//! sessions recorded against them. Only open schools share the time: a closed
+//! school (GIAS) has no base and no share, and is listed (closed, allocated 0)
+//! only when sessions were recorded against it this term, so the term's use
+//! still adds up.
 
 use std::collections::HashMap;
 
@@ -42,11 +45,12 @@ impl CaseloadsApi {
         let (schools, register) = (schools?, register?);
         let figures: Vec<SchoolFigures> = schools
             .iter()
-            .map(|(urn, _, roll)| {
-                let (k, e) = register.get(urn).copied().unwrap_or((0, 0));
+            .filter(|school| !school.closed)
+            .map(|school| {
+                let (k, e) = register.get(&school.urn).copied().unwrap_or((0, 0));
                 SchoolFigures {
-                    urn: u32::try_from(*urn).unwrap_or(0),
-                    number_on_roll: *roll,
+                    urn: u32::try_from(school.urn).unwrap_or(0),
+                    number_on_roll: school.roll,
                     sen_support: k,
                     ehc_plans: e,
                 }
@@ -54,25 +58,35 @@ impl CaseloadsApi {
             .collect();
         let allocations = allocate(&settings, &figures).map_err(Error::FailedPrecondition)?;
         let (_, used) = self.store.sessions_between(&tenant, term.starts_on(), term.ends_on()).await?;
+        let used_at = |urn: i32| used.get(&urn).map_or(0, |u| u.counted);
         let names: HashMap<u32, &str> =
-            schools.iter().map(|(u, n, _)| (u32::try_from(*u).unwrap_or(0), n.as_str())).collect();
-        let schools = allocations
-            .iter()
-            .map(|a| {
-                let used = used.get(&i32::try_from(a.urn).unwrap_or(0)).map_or(0, |u| u.counted);
-                pb::SchoolAllocation {
-                    urn: a.urn.to_string(),
-                    name: names.get(&a.urn).copied().unwrap_or_default().to_owned(),
-                    allocated: a.sessions,
-                    used,
-                    balance: balance(a.sessions, used),
-                    base: a.base,
-                    by_number_on_roll: a.by_roll,
-                    by_sen_support: a.by_sen_support,
-                    by_ehc_plans: a.by_ehc_plans,
-                }
-            })
-            .collect();
-        Ok(pb::ListSchoolAllocationsResponse { term: term.code(), schools })
+            schools.iter().map(|school| (u32::try_from(school.urn).unwrap_or(0), school.name.as_str())).collect();
+        let open = allocations.iter().map(|a| {
+            let used = used_at(i32::try_from(a.urn).unwrap_or(0));
+            pb::SchoolAllocation {
+                urn: a.urn.to_string(),
+                name: names.get(&a.urn).copied().unwrap_or_default().to_owned(),
+                allocated: a.sessions,
+                used,
+                balance: balance(a.sessions, used),
+                base: a.base,
+                by_number_on_roll: a.by_roll,
+                by_sen_support: a.by_sen_support,
+                by_ehc_plans: a.by_ehc_plans,
+                closed: false,
+            }
+        });
+        let closed = schools.iter().filter(|school| school.closed && used_at(school.urn) > 0).map(|school| {
+            let used = used_at(school.urn);
+            pb::SchoolAllocation {
+                urn: school.urn.to_string(),
+                name: school.name.clone(),
+                used,
+                balance: balance(0.0, used),
+                closed: true,
+                ..Default::default()
+            }
+        });
+        Ok(pb::ListSchoolAllocationsResponse { term: term.code(), schools: open.chain(closed).collect() })
     }
 }

@@ -5,7 +5,9 @@ use sen_platform::error::FieldViolations;
 use sen_platform::fields::{AllChecked, Checked, field, path, text};
 use sen_proto::v1 as pb;
 
-use crate::domain::{Capacity, OfferedReferral, ProfessionalRole, ReferralKind, ReferralState, check_fte};
+use crate::domain::{
+    Capacity, OfferedReferral, ProfessionalRole, ReferralKind, ReferralState, SuggestionOrder, check_fte,
+};
 use crate::entity::{case, case_activity, professional};
 use crate::error::{Error, Result};
 use crate::store::NewProfessional;
@@ -23,6 +25,23 @@ pub fn professional(input: Option<&pb::ProfessionalFields>, prefix: &str) -> Che
     )
         .all()?;
     Ok(NewProfessional { person, name, role, fte, capacity, active: input.active })
+}
+
+/// The order of the suggestions a manager asked for: unspecified is room first.
+pub fn suggestion_order(value: i32) -> std::result::Result<SuggestionOrder, String> {
+    match pb::SuggestionOrder::try_from(value) {
+        Ok(pb::SuggestionOrder::Unspecified | pb::SuggestionOrder::RoomFirst) => Ok(SuggestionOrder::RoomFirst),
+        Ok(pb::SuggestionOrder::LinkFirst) => Ok(SuggestionOrder::LinkFirst),
+        Err(_) => Err(format!("{value} is not an order of suggestions (room first or link first)")),
+    }
+}
+
+/// The wire value of an order of suggestions.
+pub fn suggestion_order_value(order: SuggestionOrder) -> i32 {
+    match order {
+        SuggestionOrder::RoomFirst => pb::SuggestionOrder::RoomFirst as i32,
+        SuggestionOrder::LinkFirst => pb::SuggestionOrder::LinkFirst as i32,
+    }
 }
 
 /// The referral as the referrals service answered, in the terms allocation
@@ -85,6 +104,8 @@ pub fn case_to_proto(c: &case::Model, professional_name: &str, sessions_used: u3
         outcome: c.outcome.clone().unwrap_or_default(),
         sessions_used,
         override_reason: c.override_reason.clone().unwrap_or_default(),
+        pupil_name: String::new(),
+        school_name: String::new(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The time-allocation model: how a term's EP sessions (half-days) are shared
-//! among the authority's schools. Councils give each school a core allocation
+//! among the authority's open schools (a closed school has no share, so the
+//! caller leaves it out). Councils give each school a core allocation
 //! by size and level of need; statutory advice is funded separately and does
 //! not use it (see [`super::counts_against_school_allocation`]).
 //!

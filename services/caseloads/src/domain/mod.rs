@@ -33,4 +33,4 @@ pub use professional::{
     ADVICE_WEEKS, Capacity, EpGrade, MAX_FTE, MAX_OPEN_CASES, MAX_SESSIONS_PER_TERM, MIN_FTE, ProfessionalRole,
     ReferralKind, Specialism, advice_due, can_take, check_fte,
 };
-pub use ranking::{Candidate, Ranked, is_over_capacity, load, rank};
+pub use ranking::{Candidate, Ranked, SuggestionOrder, is_over_capacity, load, rank};

@@ -27,6 +27,8 @@ pub struct Model {
     pub recorded_by: String,
     /// Created.
     pub created_at: DateTimeUtc,
+    /// The client's key for the record, when it gave one.
+    pub idempotency_key: Option<String>,
 }
 
 /// Relations are followed by explicit queries.

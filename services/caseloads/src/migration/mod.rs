@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_caseloads;
 mod m20261201_000001_claim_pending_allocations;
 mod m20261222_000001_index_tenant_lists;
+mod m20270110_000001_activity_idempotency_keys;
 
 /// The caseloads service's migrations, oldest first.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_caseloads::Migration),
             Box::new(m20261201_000001_claim_pending_allocations::Migration),
             Box::new(m20261222_000001_index_tenant_lists::Migration),
+            Box::new(m20270110_000001_activity_idempotency_keys::Migration),
         ]
     }
 

@@ -210,7 +210,51 @@ impl Store {
         activity: &NewActivity,
         by: &str,
     ) -> Result<case_activity::Model> {
-        Ok(case_activity::ActiveModel {
+        self.insert_activity(tenant, row, activity, by, None).await
+    }
+
+    /// Records work on a case under the client's `key`: a retry with the same
+    /// key and details answers the first record and writes nothing; other
+    /// details (or another case) under the key are ALREADY_EXISTS. Of two
+    /// records sent at once under one key, the unique index lets one in and the
+    /// other answers as its retry.
+    pub async fn record_activity_once(
+        &self,
+        tenant: &TenantScope,
+        row: &case::Model,
+        activity: &NewActivity,
+        by: &str,
+        key: &str,
+    ) -> Result<case_activity::Model> {
+        if let Some(first) = self.activity_by_key(tenant, key).await? {
+            return same_activity(first, row, activity, key);
+        }
+        match self.insert_activity(tenant, row, activity, by, Some(key)).await {
+            Err(Error::AlreadyExists(_)) => match self.activity_by_key(tenant, key).await? {
+                Some(first) => same_activity(first, row, activity, key),
+                None => Err(Error::Aborted("retry the record".into())),
+            },
+            saved => saved,
+        }
+    }
+
+    async fn activity_by_key(&self, tenant: &TenantScope, key: &str) -> Result<Option<case_activity::Model>> {
+        Ok(case_activity::Entity::find()
+            .filter(case_activity::Column::LaCode.eq(tenant.key()))
+            .filter(case_activity::Column::IdempotencyKey.eq(key))
+            .one(&self.db)
+            .await?)
+    }
+
+    async fn insert_activity(
+        &self,
+        tenant: &TenantScope,
+        row: &case::Model,
+        activity: &NewActivity,
+        by: &str,
+        key: Option<&str>,
+    ) -> Result<case_activity::Model> {
+        case_activity::ActiveModel {
             la_code: Set(tenant.key()),
             case_id: Set(row.id),
             school_urn: Set(row.school_urn),
@@ -220,10 +264,12 @@ impl Store {
             note: Set(activity.note.clone()),
             recorded_by: Set(by.to_owned()),
             created_at: Set(Utc::now()),
+            idempotency_key: Set(key.map(str::to_owned)),
             ..Default::default()
         }
         .insert(&self.db)
-        .await?)
+        .await
+        .map_err(|e| sen_platform::error::on_unique(e, || Error::AlreadyExists(key.unwrap_or_default().to_owned())))
     }
 
     /// A case's activity, oldest first.
@@ -302,5 +348,28 @@ impl Store {
             .filter(allocation_model::Column::Term.eq(term))
             .one(&self.db)
             .await?)
+    }
+}
+
+/// A retry (the same case and details under the key) answers the first record.
+fn same_activity(
+    first: case_activity::Model,
+    row: &case::Model,
+    activity: &NewActivity,
+    key: &str,
+) -> Result<case_activity::Model> {
+    let same = first.case_id == row.id
+        && first.on == activity.on
+        && first.kind == activity.kind.code()
+        && i64::from(first.sessions) == i64::from(activity.sessions)
+        && first.note == activity.note;
+    if same {
+        Ok(first)
+    } else {
+        Err(Error::AlreadyExists(format!(
+            "idempotency key '{key}' was used for another record of work (activity {} on case {}); use a new key for \
+             new work",
+            first.id, first.case_id
+        )))
     }
 }

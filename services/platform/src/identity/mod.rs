@@ -10,11 +10,13 @@
 
 mod cache;
 mod dev;
+mod on_behalf;
 mod service;
 mod token;
 
 pub use cache::TokenCache;
 pub use dev::{DevIssuer, verifier_for};
+pub use on_behalf::OnBehalfOf;
 pub use service::ServiceIdentity;
 pub use token::{AttachBearer, AttachIdentity, IdentitySigner, IdentityVerifier, TokenError, VerifyIdentity};
 
@@ -153,6 +155,7 @@ pub struct Identity {
     tenant: Option<LaCode>,
     school: Option<Urn>,
     token: std::sync::Arc<str>,
+    on_behalf_of: Option<std::sync::Arc<OnBehalfOf>>,
 }
 
 /// The caller may not do this (PERMISSION_DENIED).
@@ -169,7 +172,20 @@ impl From<AccessDenied> for Status {
 impl Identity {
     /// Only token verification makes identities.
     fn verified(person: String, role: Role, tenant: Option<LaCode>, school: Option<Urn>, token: &str) -> Self {
-        Self { person, role, tenant, school, token: token.into() }
+        Self { person, role, tenant, school, token: token.into(), on_behalf_of: None }
+    }
+
+    /// A verified service identity acting for the verified `person`
+    /// ([`OnBehalfOf`]); refused unless `person` is a person of its authority.
+    fn acting_for(mut self, person: &Identity) -> Result<Self, String> {
+        self.on_behalf_of = Some(std::sync::Arc::new(OnBehalfOf::of(&self, person)?));
+        Ok(self)
+    }
+
+    /// The person a service makes this call for, proven by their own token;
+    /// `None` for a person's own call or a service acting for itself.
+    pub fn on_behalf_of(&self) -> Option<&OnBehalfOf> {
+        self.on_behalf_of.as_deref()
     }
 
     /// The verified token itself, to send on calls made on the caller's behalf,
@@ -262,9 +278,14 @@ impl Identity {
         self.role == Role::Service && self.tenant.is_none()
     }
 
-    /// Who did it, for the audit trail and timelines.
+    /// Who did it, for the audit trail and timelines: the person a service acts
+    /// for when it does ([`Identity::on_behalf_of`]), else the caller itself.
     pub fn actor(&self) -> Actor {
-        Actor { person: self.person.clone(), role: self.role, trace_id: crate::telemetry::current_trace_id() }
+        let (person, role) = match self.on_behalf_of() {
+            Some(person) => (person.person().to_owned(), person.role()),
+            None => (self.person.clone(), self.role),
+        };
+        Actor { person, role, trace_id: crate::telemetry::current_trace_id() }
     }
 
     /// The identity attached to a request by [`IdentityVerifier::interceptor`].

@@ -1,11 +1,14 @@
-//! A service's own identity, for calls it makes as itself rather than for a
-//! person: the caseloads service opening a professional's access to a pupil, or
-//! moving a referral to allocated. Tokens carry role `service`, the service's
-//! name as the person, and the tenant the call is for; they last five minutes.
+//! A service's own identity, for calls it makes as itself rather than with a
+//! person's own token: the caseloads service opening a professional's access to
+//! a pupil, or moving a referral to allocated. Tokens carry role `service`, the
+//! service's name as the person, and the tenant the call is for; they last five
+//! minutes. When the service does it for a person (the manager allocating a
+//! case), the token also carries that person's own token
+//! ([`super::OnBehalfOf`]), so that the service called records the person.
 
 use std::time::Duration;
 
-use super::{DevIssuer, Grant, IdentitySigner, Role, SERVICE_ISSUER};
+use super::{DevIssuer, Grant, Identity, IdentitySigner, Role, SERVICE_ISSUER};
 use crate::config::{Config, Mode};
 use crate::ids::LaCode;
 
@@ -47,6 +50,25 @@ impl ServiceIdentity {
     pub fn token(&self, tenant: LaCode) -> Result<String, String> {
         let grant = Grant { person: self.name.clone(), role: Role::Service, tenant: Some(tenant), school: None };
         self.signer.mint(&grant, LIFETIME)
+    }
+
+    /// A token for one call in `tenant` made for `caller`, the verified caller of
+    /// the request the service is serving: the service called checks the role
+    /// and scope of this service as ever, and records `caller`'s person as who
+    /// did it. For a caller that is itself a service acting for a person, that
+    /// person; for a service acting for itself (a background pass), a plain
+    /// service token. Refused when `caller` is of another authority.
+    pub fn token_on_behalf_of(&self, tenant: LaCode, caller: &Identity) -> Result<String, String> {
+        let person = match (caller.role(), caller.on_behalf_of()) {
+            (Role::Service, Some(person)) => person.token(),
+            (Role::Service, None) => return self.token(tenant),
+            _ => caller.token(),
+        };
+        if caller.tenant() != Some(tenant) {
+            return Err(format!("a call for authority {tenant} cannot be made for a caller of another"));
+        }
+        let grant = Grant { person: self.name.clone(), role: Role::Service, tenant: Some(tenant), school: None };
+        self.signer.mint_acting(&grant, LIFETIME, Some(person))
     }
 
     /// A token for one call about every tenant at once, for the few service-only

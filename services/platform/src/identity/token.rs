@@ -12,6 +12,7 @@ use tonic::{Request, Status};
 use super::cache::TokenCache;
 use super::{
     AUDIENCE, GATEWAY_ISSUER, Grant, IDENTITY_METADATA_KEY, Identity, LEEWAY_SECONDS, MAX_TOKEN_LIFETIME, Role,
+    SERVICE_ISSUER,
 };
 use crate::ids::{LaCode, Urn};
 
@@ -25,6 +26,10 @@ struct Claims {
     tenant: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     school: Option<String>,
+    /// A service's token only: the identity token of the person it acts for
+    /// (`super::on_behalf`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    on_behalf_of: Option<String>,
     iat: u64,
     exp: u64,
 }
@@ -79,9 +84,26 @@ impl IdentitySigner {
 
     /// Signs a token for `grant` lasting `lifetime` (at most [`MAX_TOKEN_LIFETIME`]).
     pub fn mint(&self, grant: &Grant, lifetime: Duration) -> Result<String, String> {
+        self.mint_acting(grant, lifetime, None)
+    }
+
+    /// As [`IdentitySigner::mint`], for a service's `grant` acting for the person
+    /// whose verified token is `on_behalf_of` (`super::on_behalf`).
+    pub(super) fn mint_acting(
+        &self,
+        grant: &Grant,
+        lifetime: Duration,
+        on_behalf_of: Option<&str>,
+    ) -> Result<String, String> {
         grant.validate()?;
         if grant.role == Role::Service && self.issuer == GATEWAY_ISSUER {
             return Err("the gateway vouches for people only, never for one of the platform's services".into());
+        }
+        if grant.role != Role::Service && self.issuer == SERVICE_ISSUER {
+            return Err("a service's key vouches for the service only, never for a person".into());
+        }
+        if on_behalf_of.is_some() && grant.role != Role::Service {
+            return Err("only a service's token says whom the service acts for".into());
         }
         if lifetime > MAX_TOKEN_LIFETIME || lifetime.is_zero() {
             return Err(format!("lifetime must be between 1 second and {}h", MAX_TOKEN_LIFETIME.as_secs() / 3600));
@@ -94,6 +116,7 @@ impl IdentitySigner {
             role: grant.role.as_str().to_owned(),
             tenant: grant.tenant.map(|t| t.to_string()),
             school: grant.school.map(|u| u.to_string()),
+            on_behalf_of: on_behalf_of.map(str::to_owned),
             iat: now,
             exp: now + lifetime.as_secs(),
         };
@@ -159,17 +182,52 @@ impl IdentityVerifier {
         if let Some(known) = self.verified.get(token, now) {
             return Ok(known);
         }
-        let (identity, exp) = self.check_signature(token)?;
+        let (claims, exp) = self.check_signature(token)?;
         // The signature check reads the system clock; `now` must agree too.
         if exp.saturating_add(LEEWAY_SECONDS) < now {
             return Err(TokenError::Rejected(jsonwebtoken::errors::ErrorKind::ExpiredSignature.into()));
         }
+        let on_behalf_of = claims.on_behalf_of.clone();
+        let identity = identity_from_claims(claims, token)?;
+        let (identity, exp) = match on_behalf_of {
+            None => (identity, exp),
+            Some(inner) => {
+                // Trusted no longer than the person's own token.
+                let (person, inner_exp) = self.verify_person_at(&inner, now)?;
+                (identity.acting_for(&person).map_err(TokenError::Claims)?, exp.min(inner_exp))
+            }
+        };
         self.verified.insert(token, (identity.clone(), exp), exp, now);
         Ok((identity, exp))
     }
 
-    /// The full check: signature, issuer, audience, expiry, claims.
-    fn check_signature(&self, token: &str) -> Result<(Identity, u64), TokenError> {
+    /// Verifies the token of the person a service acts for: a person's token,
+    /// never a service's, so it cannot itself act for anyone.
+    fn verify_person_at(&self, token: &str, now: u64) -> Result<(Identity, u64), TokenError> {
+        let (person, exp) = match self.verified.get(token, now) {
+            Some(known) => known,
+            None => {
+                let (claims, exp) = self.check_signature(token)?;
+                if exp.saturating_add(LEEWAY_SECONDS) < now {
+                    return Err(TokenError::Rejected(jsonwebtoken::errors::ErrorKind::ExpiredSignature.into()));
+                }
+                if claims.on_behalf_of.is_some() || claims.role == Role::Service.as_str() {
+                    return Err(TokenError::Claims("a service acts for a person, never for another service".into()));
+                }
+                let person = identity_from_claims(claims, token)?;
+                self.verified.insert(token, (person.clone(), exp), exp, now);
+                (person, exp)
+            }
+        };
+        if person.role() == Role::Service {
+            return Err(TokenError::Claims("a service acts for a person, never for another service".into()));
+        }
+        Ok((person, exp))
+    }
+
+    /// The full check of signature, issuer, audience and expiry: the claims
+    /// signed, and the token's `exp`.
+    fn check_signature(&self, token: &str) -> Result<(Claims, u64), TokenError> {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_audience(&[AUDIENCE]);
         validation.set_issuer(&self.issuers);
@@ -180,7 +238,7 @@ impl IdentityVerifier {
             match jsonwebtoken::decode::<Claims>(token, key, &validation) {
                 Ok(data) => {
                     let exp = data.claims.exp;
-                    return identity_from_claims(data.claims, token).map(|identity| (identity, exp));
+                    return Ok((data.claims, exp));
                 }
                 Err(e) => last_error = Some(e),
             }
@@ -280,6 +338,12 @@ fn identity_from_claims(claims: Claims, token: &str) -> Result<Identity, TokenEr
     if role == Role::Service && claims.iss == GATEWAY_ISSUER {
         return Err(TokenError::Claims("the gateway never vouches for a service".into()));
     }
+    if role != Role::Service && claims.iss == SERVICE_ISSUER {
+        return Err(TokenError::Claims("a service's key never vouches for a person".into()));
+    }
+    if role != Role::Service && claims.on_behalf_of.is_some() {
+        return Err(TokenError::Claims("only a service's token says whom the service acts for".into()));
+    }
     let tenant = claims.tenant.as_deref().map(LaCode::parse).transpose().map_err(TokenError::Claims)?;
     let school = claims.school.as_deref().map(Urn::parse).transpose().map_err(TokenError::Claims)?;
     let grant = Grant { person: claims.sub, role, tenant, school };
@@ -343,6 +407,7 @@ mod tests {
             role: "service".into(),
             tenant: None,
             school: None,
+            on_behalf_of: None,
             iat: unix_now(),
             exp: unix_now() + 60,
         };
@@ -381,6 +446,7 @@ mod tests {
             role: "la_manager".into(),
             tenant: Some("886".into()),
             school: None,
+            on_behalf_of: None,
             iat: unix_now() - 600,
             exp: unix_now() - LEEWAY_SECONDS - 1,
         };
@@ -406,6 +472,7 @@ mod tests {
             role: "la_manager".into(),
             tenant: Some("886".into()),
             school: None,
+            on_behalf_of: None,
             iat: now - 600,
             exp: now - LEEWAY_SECONDS - 1,
         };

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
 use sen_platform::dates::{checked_as_of, date, to_proto};
 use sen_platform::identity::Identity;
 use sen_platform::ids::Urn;
@@ -11,11 +12,94 @@ use sen_proto::v1::pupils_service_server::PupilsService;
 use tonic::{Request, Response, Status};
 
 use super::{AUDITORS, EDITORS, PupilsApi, READERS, SERVICES, TEAM, reports, requests, wire};
-use crate::domain::{Pupil, academic_year_start, is_review_overdue, transfer_cohorts};
+use crate::domain::{
+    NcYear, Pupil, TransferCohorts, TransferKind, is_review_overdue, listed_transfer_years, transfer_cohorts,
+};
 use crate::error::Error;
-use crate::store::EhcpView;
+use crate::store::{EhcpView, TransferDecision};
 
 type Reply<T> = Result<Response<T>, Status>;
+
+/// The first year group past compulsory school age.
+const FIRST_POST16_YEAR: i8 = 12;
+/// Age on 31 August at which a young person not following the national
+/// curriculum is past compulsory school age.
+const POST16_AGE: i32 = 16;
+
+/// Matches a transfer decision to the pupil: a post-16 move is for a young
+/// person past Year 11 (reg. 18(2)); staying in their own sixth form for a
+/// Year 11 pupil at a school with one (reg. 18(1)(a)); any other decision for
+/// the phase transfer ahead of them (this academic year's, from 1 April next
+/// year's).
+fn transfer_decision_for(
+    pupil: &Pupil,
+    school: Option<&crate::schools::SchoolInfo>,
+    asked: requests::TransferDecisionRequest,
+    today: NaiveDate,
+) -> Result<TransferDecision, Error> {
+    use chrono::Datelike;
+    if let Some(moving_on) = asked.post16_move_on {
+        let year = pupil.details.nc_year(today);
+        let post16 = match year {
+            Some(NcYear::NotFollowing) => {
+                let cutoff = NaiveDate::from_ymd_opt(crate::domain::academic_year_start(today), 8, 31).unwrap_or(today);
+                cutoff
+                    .years_since(pupil.details.date_of_birth)
+                    .is_some_and(|age| i64::from(age) >= i64::from(POST16_AGE))
+            }
+            Some(y) => y.ordinal().is_some_and(|o| o >= FIRST_POST16_YEAR),
+            None => false,
+        };
+        if !post16 {
+            return Err(Error::FailedPrecondition(format!(
+                "pupil {} is not past Year 11: a move between post-16 institutions is for a young person in post-16 education",
+                pupil.id
+            )));
+        }
+        let next_setting = asked.next_setting.unwrap_or_default();
+        return Ok(TransferDecision {
+            transfer_year: None,
+            next_setting,
+            amended_plan_issued_on: asked.amended_plan_issued_on,
+            staying_in_sixth_form: false,
+            post16_move_on: Some(moving_on),
+        });
+    }
+    let transfer = reports::transfer_of(pupil, school, today).ok_or_else(|| {
+        Error::FailedPrecondition(format!("pupil {} has no phase transfer ahead this academic year", pupil.id))
+    })?;
+    if asked.staying_in_own_sixth_form {
+        if transfer.kind != TransferKind::SecondaryToPost16 {
+            return Err(Error::invalid(
+                "staying_in_own_sixth_form",
+                format!("pupil {} is not in Year 11: their transfer is {}", pupil.id, transfer.kind.name()),
+            ));
+        }
+        let Some(school) = school.filter(|s| s.stage.has_sixth_form()) else {
+            return Err(Error::invalid(
+                "staying_in_own_sixth_form",
+                format!(
+                    "school {} has no sixth form (its statutory high age is not over 16)",
+                    pupil.details.school_urn
+                ),
+            ));
+        };
+        return Ok(TransferDecision {
+            transfer_year: Some(transfer.transfer_on.year()),
+            next_setting: asked.next_setting.unwrap_or_else(|| school.name.clone()),
+            amended_plan_issued_on: asked.amended_plan_issued_on,
+            staying_in_sixth_form: true,
+            post16_move_on: None,
+        });
+    }
+    Ok(TransferDecision {
+        transfer_year: Some(transfer.transfer_on.year()),
+        next_setting: asked.next_setting.unwrap_or_default(),
+        amended_plan_issued_on: asked.amended_plan_issued_on,
+        staying_in_sixth_form: false,
+        post16_move_on: None,
+    })
+}
 
 impl PupilsApi {
     /// Checks with the schools service that the caller may record pupils at `urn`.
@@ -38,11 +122,21 @@ impl PupilsApi {
         let pupil = Self::to_pupil(view.pupil.clone())?;
         let plan = &view.ehcp;
         let active = plan.status == "active";
+        let mut staying_in_own_sixth_form = false;
         let transfer = if active {
-            let school = self.schools.get(token, pupil.details.school_urn).await?;
-            reports::transfer_of(&pupil, school.as_ref(), today).map(|transfer| {
-                let (next, issued) = reports::decision_for(&view, &transfer);
-                wire::transfer_to_proto(&transfer, next.as_deref(), issued, today)
+            let ahead = match reports::post16_move_of(&view) {
+                Some(moving) => Some(moving),
+                None => {
+                    let school = self.schools.get(token, pupil.details.school_urn).await?;
+                    reports::transfer_of(&pupil, school.as_ref(), today)
+                }
+            };
+            ahead.and_then(|transfer| {
+                let decided = reports::decision_for(&view, &transfer);
+                staying_in_own_sixth_form = decided.staying;
+                (!decided.staying).then(|| {
+                    wire::transfer_to_proto(&transfer, decided.next_setting.as_deref(), decided.issued_on, today)
+                })
             })
         } else {
             None
@@ -59,6 +153,7 @@ impl PupilsApi {
             review_overdue: active && is_review_overdue(plan.next_review_due, today),
             transfer,
             version: plan.version,
+            staying_in_own_sixth_form,
         })
     }
 }
@@ -106,10 +201,18 @@ impl PupilsService for PupilsApi {
         let req = request.get_ref();
         let today = (self.today)();
         let (page, filter) = requests::pupil_filter(req)?;
-        let (pupils, next_page_token) = self.store.list_pupils(&who.scope()?, &actor, &filter, &page, today).await?;
+        let scope = who.scope()?;
+        let (pupils, next_page_token) = self.store.list_pupils(&scope, &actor, &filter, &page, today).await?;
+        let total = if req.include_total && page.after.is_none() {
+            let total = self.store.count_pupils(&scope, &filter, today).await?;
+            Some(u32::try_from(total).unwrap_or(u32::MAX))
+        } else {
+            None
+        };
         Ok(Response::new(pb::ListPupilsResponse {
             pupils: pupils.iter().map(|p| wire::pupil_to_proto(p, today)).collect(),
             next_page_token,
+            total,
         }))
     }
 
@@ -253,26 +356,12 @@ impl PupilsService for PupilsApi {
         let req = request.get_ref();
         let today = (self.today)();
         let scope = who.scope()?;
-        let (next_setting, issued_on) = requests::transfer_decision(req, today)?;
-        // The decision belongs to the transfer the pupil has ahead this academic year.
+        let asked = requests::transfer_decision(req, today)?;
         let view = self.store.ehcp(&scope, &actor, req.pupil_id).await?;
         let pupil = Self::to_pupil(view.pupil.clone())?;
         let school = self.schools.get(who.token(), pupil.details.school_urn).await?;
-        let transfer = reports::transfer_of(&pupil, school.as_ref(), today).ok_or_else(|| {
-            Error::FailedPrecondition(format!("pupil {} has no phase transfer ahead this academic year", pupil.id))
-        })?;
-        use chrono::Datelike;
-        let view = self
-            .store
-            .record_transfer_decision(
-                &scope,
-                &actor,
-                req.pupil_id,
-                &next_setting,
-                issued_on,
-                transfer.transfer_on.year(),
-            )
-            .await?;
+        let decision = transfer_decision_for(&pupil, school.as_ref(), asked, today)?;
+        let view = self.store.record_transfer_decision(&scope, &actor, req.pupil_id, &decision).await?;
         Ok(Response::new(self.ehcp_reply(who.token(), view).await?))
     }
 
@@ -287,9 +376,13 @@ impl PupilsService for PupilsApi {
         let (today, page, window) =
             requests::window_report(req.as_of.as_ref(), req.page.as_ref(), req.window_days, 365, (self.today)())?;
         let schools: HashMap<Urn, _> = self.schools.all(who.token()).await?.into_iter().map(|s| (s.urn, s)).collect();
-        let cohorts =
-            transfer_cohorts(schools.values().map(|s| (s.urn.as_i32(), &s.stage)), academic_year_start(today));
-        let candidates = self.store.transfer_candidates(&scope, &cohorts).await?;
+        // This academic year's cohorts, and from 1 April next year's (reg. 18(1)).
+        let cohorts = listed_transfer_years(today)
+            .into_iter()
+            .map(|year| transfer_cohorts(schools.values().map(|s| (s.urn.as_i32(), &s.stage)), year))
+            .reduce(TransferCohorts::merge)
+            .unwrap_or_default();
+        let candidates = self.store.transfer_candidates(&scope, &cohorts, today).await?;
         let candidates = candidates
             .into_iter()
             .map(|c| Ok((Self::to_pupil(c.pupil.clone())?, c)))

@@ -9,8 +9,8 @@ use sen_platform::ids::Urn;
 use sen_proto::v1 as pb;
 
 use crate::domain::{
-    NATIONAL_EHC_PLAN, NATIONAL_SEN_SUPPORT, NcYear, PhaseTransfer, Pupil, SchoolStage, academic_year_start,
-    nc_year_of_cohort, next_transfer,
+    NATIONAL_EHC_PLAN, NATIONAL_SEN_SUPPORT, NcYear, PhaseTransfer, Pupil, SchoolStage, TransferKind,
+    academic_year_start, listed_transfer_years, nc_year_of_cohort, next_transfer, post16_move,
 };
 use crate::schools::SchoolInfo;
 use crate::store::{RegisterCount, TransferCandidate};
@@ -19,11 +19,44 @@ use crate::store::{RegisterCount, TransferCandidate};
 /// standard structure (Year 6 → secondary, Year 11 → post-16).
 const UNKNOWN_STAGE: SchoolStage = SchoolStage { phase_code: 0, low_age: None, high_age: None };
 
-/// The transfer ahead of a pupil at their school, this academic year.
-pub fn transfer_of(pupil: &Pupil, school: Option<&SchoolInfo>, today: NaiveDate) -> Option<PhaseTransfer> {
+/// The year group a pupil is in during the academic year starting in
+/// `academic_year`: the one they are in on `today`, moved on by the years
+/// between (a pupil taught out of cohort moves on with their year group; X stays X).
+fn year_in(pupil: &Pupil, academic_year: i32, today: NaiveDate) -> Option<NcYear> {
     let year = pupil.details.nc_year(today)?;
+    let Some(ordinal) = year.ordinal() else { return Some(year) };
+    let ahead = i8::try_from(academic_year - academic_year_start(today)).ok()?;
+    NcYear::from_ordinal(ordinal.checked_add(ahead)?)
+}
+
+/// The transfer a pupil at their school makes at the end of the academic year
+/// starting in `academic_year`.
+fn transfer_in(
+    pupil: &Pupil,
+    school: Option<&SchoolInfo>,
+    academic_year: i32,
+    today: NaiveDate,
+) -> Option<PhaseTransfer> {
+    let year = year_in(pupil, academic_year, today)?;
     let stage = school.map_or(UNKNOWN_STAGE, |s| s.stage);
-    next_transfer(year, &stage, academic_year_start(today))
+    next_transfer(year, &stage, academic_year)
+}
+
+/// The phase transfer ahead of a pupil at their school on `today`: this academic
+/// year's, else (from 1 April) next academic year's.
+pub fn transfer_of(pupil: &Pupil, school: Option<&SchoolInfo>, today: NaiveDate) -> Option<PhaseTransfer> {
+    listed_transfer_years(today).into_iter().find_map(|year| transfer_in(pupil, school, year, today))
+}
+
+/// What is recorded for one transfer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Decided {
+    /// Next setting named.
+    pub next_setting: Option<String>,
+    /// When the amended plan was issued.
+    pub issued_on: Option<NaiveDate>,
+    /// The pupil stays in their own sixth form: no transfer.
+    pub staying: bool,
 }
 
 /// A transfer that is due, with the decision recorded for it.
@@ -38,17 +71,34 @@ pub struct Due {
     pub issued_on: Option<NaiveDate>,
 }
 
-/// The decision recorded on a plan, if it is for the transfer in `transfer`'s year.
-pub fn decision_for(candidate: &TransferCandidate, transfer: &PhaseTransfer) -> (Option<String>, Option<NaiveDate>) {
+/// The decision recorded on a plan, if it is for `transfer`: a post-16 move
+/// on its recorded day, or the 1 September transfer of its year.
+pub fn decision_for(candidate: &TransferCandidate, transfer: &PhaseTransfer) -> Decided {
     use chrono::Datelike;
-    if candidate.ehcp.transfer_year == Some(transfer.transfer_on.year()) {
-        (candidate.ehcp.next_setting.clone(), candidate.ehcp.amended_plan_issued_on)
-    } else {
-        (None, None)
+    let plan = &candidate.ehcp;
+    let for_this = match transfer.kind {
+        TransferKind::Post16Move => plan.post16_move_on == Some(transfer.transfer_on),
+        _ => plan.post16_move_on.is_none() && plan.transfer_year == Some(transfer.transfer_on.year()),
+    };
+    if !for_this {
+        return Decided::default();
+    }
+    Decided {
+        next_setting: plan.next_setting.clone(),
+        issued_on: plan.amended_plan_issued_on,
+        staying: plan.staying_in_sixth_form,
     }
 }
 
-/// Transfers whose deadline falls by `today + window_days`, soonest first.
+/// The recorded post-16 move of a plan, if it has one.
+pub fn post16_move_of(candidate: &TransferCandidate) -> Option<PhaseTransfer> {
+    candidate.ehcp.post16_move_on.map(post16_move)
+}
+
+/// Transfers whose deadline falls by `today + window_days`, soonest first: each
+/// pupil's transfers of the academic years listed on `today` (this year's, and
+/// from 1 April next year's), but for a pupil staying in their own sixth form,
+/// and recorded post-16 moves until the day of the move.
 pub fn transfers_due(
     candidates: Vec<(Pupil, TransferCandidate)>,
     schools: &HashMap<Urn, SchoolInfo>,
@@ -56,16 +106,26 @@ pub fn transfers_due(
     window_days: u32,
 ) -> Vec<Due> {
     let until = today + Duration::days(i64::from(window_days));
-    let mut due: Vec<Due> = candidates
-        .into_iter()
-        .filter_map(|(pupil, candidate)| {
-            let transfer = transfer_of(&pupil, schools.get(&pupil.details.school_urn), today)?;
-            (transfer.deadline <= until).then(|| {
-                let (next_setting, issued_on) = decision_for(&candidate, &transfer);
-                Due { pupil, transfer, next_setting, issued_on }
-            })
-        })
-        .collect();
+    let years = listed_transfer_years(today);
+    let mut due: Vec<Due> = Vec::new();
+    for (pupil, candidate) in candidates {
+        let school = schools.get(&pupil.details.school_urn);
+        let moving = post16_move_of(&candidate).filter(|t| t.transfer_on >= today);
+        let by_year = years.iter().filter_map(|year| transfer_in(&pupil, school, *year, today));
+        let transfers: Vec<PhaseTransfer> = moving.into_iter().chain(by_year).collect();
+        for transfer in transfers {
+            let decided = decision_for(&candidate, &transfer);
+            if decided.staying || transfer.deadline > until {
+                continue;
+            }
+            due.push(Due {
+                pupil: pupil.clone(),
+                transfer,
+                next_setting: decided.next_setting,
+                issued_on: decided.issued_on,
+            });
+        }
+    }
     due.sort_by_key(|d| (d.transfer.deadline, d.pupil.id));
     due
 }

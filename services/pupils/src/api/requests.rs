@@ -14,10 +14,10 @@ use sen_proto::v1 as pb;
 
 use super::wire;
 use crate::domain::{
-    NcYear, PupilDetails, ReviewDecision, SenRecord, SenStatus, SupportOutcome, Upn, check_date_of_birth, clean_line,
-    clean_text, minutes_per_week, optional_line, optional_text,
+    NcYear, PupilDetails, PupilSearch, ReviewDecision, SenRecord, SenStatus, SupportOutcome, Upn, check_date_of_birth,
+    clean_line, clean_text, minutes_per_week, optional_line, optional_text,
 };
-use crate::store::{AnnualReviewInput, NewCycle, NewEhcp, NewProvision, PupilFilter, SenChange};
+use crate::store::{AnnualReviewInput, NewCycle, NewEhcp, NewProvision, PupilFilter, PupilOrder, SenChange};
 
 const NAME_MAX: usize = 100;
 /// Longest free-text field (outcomes, provision plans, notes).
@@ -43,16 +43,45 @@ pub fn pupil_update(req: &pb::UpdatePupilRequest, today: NaiveDate) -> Checked<(
 
 /// The page and filter of a register list.
 pub fn pupil_filter(req: &pb::ListPupilsRequest) -> Checked<(Page, PupilFilter)> {
-    let (page, school, status, primary_need, nc_year, upn) = (
+    let (page, school, status, primary_need, nc_year, upn, ids, order, search) = (
         Page::checked(req.page.as_ref(), "page"),
         filter(&req.school_urn, "school_urn", Urn::parse),
         field("sen_status", wire::sen_status(req.sen_status)),
         field("primary_need", wire::need(req.primary_need)),
         filter(&req.nc_year, "nc_year", NcYear::parse),
         filter(&req.upn, "upn", Upn::parse),
+        field("ids", pupil_ids(&req.ids)),
+        field("order", pupil_order(req.order)),
+        field("search", PupilSearch::parse(&req.search)),
     )
         .all()?;
-    Ok((page, PupilFilter { school, status, primary_need, nc_year, looked_after: req.looked_after, upn }))
+    let on_register = req.on_sen_register;
+    let looked_after = req.looked_after;
+    let filter =
+        PupilFilter { school, status, primary_need, nc_year, looked_after, upn, ids, on_register, order, search };
+    Ok((page, filter))
+}
+
+/// The order a list asks for.
+fn pupil_order(value: i32) -> Result<PupilOrder, String> {
+    match pb::PupilOrder::try_from(value) {
+        Ok(pb::PupilOrder::Unspecified) => Ok(PupilOrder::Id),
+        Ok(pb::PupilOrder::Name) => Ok(PupilOrder::Name),
+        Err(_) => Err(format!("{value} is not an order of pupils")),
+    }
+}
+
+/// The most pupils one list asks for by id.
+const IDS_MAX: usize = 500;
+
+/// The pupils a list is narrowed to by id (none: any pupil).
+fn pupil_ids(ids: &[i64]) -> Result<Vec<i32>, String> {
+    if ids.len() > IDS_MAX {
+        return Err(format!("at most {IDS_MAX} pupils at once, not {}", ids.len()));
+    }
+    ids.iter()
+        .map(|&id| i32::try_from(id).ok().filter(|id| *id > 0).ok_or_else(|| format!("{id} is not a pupil id")))
+        .collect()
 }
 
 /// A change of SEN status, with the version the caller read.
@@ -140,13 +169,54 @@ pub fn annual_review(req: &pb::RecordAnnualReviewRequest, today: NaiveDate) -> C
     Ok(AnnualReviewInput { meeting_on, report_sent_on, decision, decision_on })
 }
 
-/// The next setting named at a phase transfer and the day the amended plan was issued.
-pub fn transfer_decision(req: &pb::RecordTransferDecisionRequest, today: NaiveDate) -> Checked<(String, NaiveDate)> {
-    (
-        field("next_setting", clean_text(&req.next_setting, 200)),
-        past_date(req.amended_plan_issued_on.as_ref(), "amended_plan_issued_on", today),
-    )
-        .all()
+/// A phase-transfer decision as asked for, before it is matched to the pupil's
+/// transfer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransferDecisionRequest {
+    /// The setting named; none only for a pupil staying in their own sixth form.
+    pub next_setting: Option<String>,
+    /// When the amended plan was issued.
+    pub amended_plan_issued_on: Option<NaiveDate>,
+    /// The pupil stays in their school's own sixth form.
+    pub staying_in_own_sixth_form: bool,
+    /// The day of a move between post-16 institutions.
+    pub post16_move_on: Option<NaiveDate>,
+}
+
+/// Longest name of a setting.
+const SETTING_MAX: usize = 200;
+
+/// A phase-transfer decision: the next setting and the day the amended plan was
+/// issued (required for a phase transfer; optional for a post-16 move, whose
+/// date is required instead), or that the pupil stays in their own sixth form.
+pub fn transfer_decision(
+    req: &pb::RecordTransferDecisionRequest,
+    today: NaiveDate,
+) -> Checked<TransferDecisionRequest> {
+    let staying = req.staying_in_own_sixth_form;
+    let moving_on = optional_date(req.post16_move_on.as_ref(), "post16_move_on");
+    let moving = matches!(moving_on, Ok(Some(_)));
+    let next_setting = if staying {
+        field("next_setting", optional_text(&req.next_setting, SETTING_MAX))
+    } else {
+        field("next_setting", clean_text(&req.next_setting, SETTING_MAX)).map(Some)
+    };
+    let issued_on = match &req.amended_plan_issued_on {
+        None if staying || moving => Ok(None),
+        given => past_date(given.as_ref(), "amended_plan_issued_on", today).map(Some),
+    };
+    let mut rules = FieldViolations::new();
+    if staying && moving {
+        rules.add("post16_move_on", "a pupil staying in their own sixth form has no post-16 move");
+    }
+    let (next_setting, amended_plan_issued_on, post16_move_on, ()) =
+        (next_setting, issued_on, moving_on, none_of(rules)).all()?;
+    Ok(TransferDecisionRequest {
+        next_setting,
+        amended_plan_issued_on,
+        staying_in_own_sixth_form: staying,
+        post16_move_on,
+    })
 }
 
 /// The day a report is judged on, its page, and its window (`default_days` when unset).

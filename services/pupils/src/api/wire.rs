@@ -8,8 +8,8 @@ use sen_platform::dates::{to_proto, to_proto_opt};
 use sen_proto::v1 as pb;
 
 use crate::domain::{
-    NcYear, NeedType, PhaseTransfer, Pupil, Rag, ReviewDecision, SenStatus, SupportOutcome, decision_due, report_due,
-    step,
+    NcYear, NeedType, PhaseTransfer, Pupil, Rag, ReviewDecision, SenStatus, SupportOutcome, TransferStatus,
+    decision_due, report_due, step,
 };
 use crate::entity::{annual_review, audit_event, case_access, provision, pupil_history, support_cycle};
 
@@ -223,9 +223,20 @@ pub fn transfer_to_proto(
         transfer_on: Some(to_proto(transfer.transfer_on)),
         deadline: Some(to_proto(transfer.deadline)),
         days_left: i32::try_from(crate::domain::days_left(transfer.deadline, today)).unwrap_or(i32::MIN),
-        rag: rag_to_proto(crate::domain::transfer_rag(transfer.deadline, today, issued_on.is_some())),
+        rag: rag_to_proto(crate::domain::transfer_rag(transfer.deadline, today, issued_on)),
         next_setting: next_setting.unwrap_or_default().to_owned(),
         amended_plan_issued_on: to_proto_opt(issued_on),
+        status: transfer_status_to_proto(crate::domain::transfer_status(transfer.deadline, today, issued_on)),
+    }
+}
+
+/// Wire form of where a transfer stands.
+pub fn transfer_status_to_proto(status: TransferStatus) -> i32 {
+    match status {
+        TransferStatus::Due => pb::TransferStatus::Due as i32,
+        TransferStatus::Overdue => pb::TransferStatus::Overdue as i32,
+        TransferStatus::IssuedOnTime => pb::TransferStatus::IssuedOnTime as i32,
+        TransferStatus::IssuedLate => pb::TransferStatus::IssuedLate as i32,
     }
 }
 

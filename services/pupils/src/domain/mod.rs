@@ -8,6 +8,7 @@ mod codes;
 mod pupil;
 mod retention;
 mod review;
+mod search;
 mod transfer;
 mod transfer_cohorts;
 mod upn;
@@ -25,9 +26,11 @@ pub use review::{
     AMENDED_PLAN_WEEKS, DECISION_DAYS, REPORT_DAYS, REVIEW_INTERVAL_MONTHS, ReviewDecision, StepStatus,
     amended_plan_due, decision_due, is_review_overdue, next_review_due, report_due, step,
 };
+pub use search::{PupilSearch, SEARCH_MAX_CHARS};
 pub use transfer::{
-    POST16_MOVE_NOTICE_MONTHS, PhaseTransfer, RAG_AMBER_WITHIN_DAYS, RAG_RED_WITHIN_DAYS, Rag, SchoolStage,
-    TransferKind, days_left, next_transfer, post16_move_deadline, transfer_deadline, transfer_rag,
+    NEXT_YEAR_LISTED_FROM, POST16_MOVE_NOTICE_MONTHS, PhaseTransfer, RAG_AMBER_WITHIN_DAYS, RAG_RED_WITHIN_DAYS, Rag,
+    SchoolStage, TransferKind, TransferStatus, days_left, listed_transfer_years, next_transfer, post16_move,
+    post16_move_deadline, transfer_deadline, transfer_rag, transfer_status,
 };
 pub use transfer_cohorts::{TransferCohorts, UNKNOWN_SCHOOL_STAGE, transfer_cohorts};
 pub use upn::Upn;

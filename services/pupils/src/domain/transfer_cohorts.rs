@@ -33,6 +33,18 @@ pub struct TransferCohorts {
     pub at_schools: BTreeMap<i32, BTreeSet<i32>>,
 }
 
+impl TransferCohorts {
+    /// The cohorts of `self` and `other` together: what to read when the
+    /// transfers of two academic years are listed.
+    pub fn merge(mut self, other: TransferCohorts) -> Self {
+        self.everywhere.extend(other.everywhere);
+        for (cohort, urns) in other.at_schools {
+            self.at_schools.entry(cohort).or_default().extend(urns);
+        }
+        self
+    }
+}
+
 /// Every year group, N1 to Year 14.
 fn year_groups() -> impl Iterator<Item = NcYear> {
     (-2i8..=14).filter_map(NcYear::from_ordinal)
@@ -92,6 +104,18 @@ mod tests {
         let cohorts = transfer_cohorts([(100_001, &infant), (100_002, &secondary)], 2025);
         let year_2 = cohort_in_year(NcYear::Year(2), 2025).expect("a cohort");
         assert_eq!(cohorts.at_schools, BTreeMap::from([(year_2, BTreeSet::from([100_001]))]));
+    }
+
+    #[test]
+    fn two_years_cohorts_merge_into_one_read() {
+        let infant = stage(PRIMARY, 7);
+        let both = transfer_cohorts([(100_001, &infant)], 2025).merge(transfer_cohorts([(100_001, &infant)], 2026));
+        for academic_year in [2025, 2026] {
+            let year_6 = cohort_in_year(NcYear::Year(6), academic_year).expect("a cohort");
+            let year_2 = cohort_in_year(NcYear::Year(2), academic_year).expect("a cohort");
+            assert!(both.everywhere.contains(&year_6));
+            assert_eq!(both.at_schools.get(&year_2), Some(&BTreeSet::from([100_001])));
+        }
     }
 
     #[test]

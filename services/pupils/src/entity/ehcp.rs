@@ -28,12 +28,17 @@ pub struct Model {
     /// Next review due: 12 months after the last review or issue, recomputed by
     /// the domain rule on every write so lists can filter on it in SQL.
     pub next_review_due: Date,
-    /// Academic year (start) of the transfer the decision below is for.
+    /// Calendar year (of the 1 September move) of the transfer the decision
+    /// below is for; none for a post-16 move, which has its own date.
     pub transfer_year: Option<i32>,
     /// Next setting named for the transfer.
     pub next_setting: Option<String>,
     /// When the amended plan naming it was issued.
     pub amended_plan_issued_on: Option<Date>,
+    /// A Year 11 pupil stays in their school's own sixth form: no transfer.
+    pub staying_in_sixth_form: bool,
+    /// The day of a recorded move between post-16 institutions (reg. 18(2)).
+    pub post16_move_on: Option<Date>,
     /// Optimistic-concurrency version.
     pub version: i64,
     /// Created.

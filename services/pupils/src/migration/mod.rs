@@ -8,6 +8,8 @@ mod m20261222_000002_index_tenant_lists;
 mod m20261230_000003_audit_detail;
 mod m20270105_000004_create_erasures;
 mod m20270108_000005_register_tallies;
+mod m20270112_000006_index_pupils_by_name;
+mod m20270120_000007_transfer_outcomes;
 
 /// The pupils service's migrations, oldest first.
 pub struct Migrator;
@@ -21,6 +23,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261230_000003_audit_detail::Migration),
             Box::new(m20270105_000004_create_erasures::Migration),
             Box::new(m20270108_000005_register_tallies::Migration),
+            Box::new(m20270112_000006_index_pupils_by_name::Migration),
+            Box::new(m20270120_000007_transfer_outcomes::Migration),
         ]
     }
 

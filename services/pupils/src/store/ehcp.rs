@@ -30,6 +30,22 @@ pub type TransferCandidate = EhcpView;
 /// A plan whose review falls due.
 pub type ReviewDueRow = EhcpView;
 
+/// What the council decided for a pupil's phase transfer (SEN and Disability
+/// Regulations 2014, reg. 18).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransferDecision {
+    /// Calendar year of the 1 September transfer it is for; none for a post-16 move.
+    pub transfer_year: Option<i32>,
+    /// The setting named in the amended plan (the pupil's own school when staying).
+    pub next_setting: String,
+    /// When the amended plan naming it was issued, once it was.
+    pub amended_plan_issued_on: Option<NaiveDate>,
+    /// A Year 11 pupil stays in their school's own sixth form: no transfer (reg. 18(1)(a)).
+    pub staying_in_sixth_form: bool,
+    /// The day of a move between post-16 institutions (reg. 18(2)).
+    pub post16_move_on: Option<NaiveDate>,
+}
+
 /// An annual review meeting and the steps recorded so far.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AnnualReviewInput {
@@ -139,25 +155,39 @@ impl Store {
             .await?)
     }
 
-    /// Records the next setting of the transfer in `transfer_year` and when the
-    /// amended plan naming it was issued.
+    /// Records the council's decision for the pupil's phase transfer, replacing
+    /// any earlier one: the next setting and when the amended plan naming it was
+    /// issued, that the pupil stays in their school's sixth form, or the date of
+    /// a move between post-16 institutions.
     pub async fn record_transfer_decision(
         &self,
         scope: &Scope,
         actor: &Actor,
         pupil_id: i64,
-        next_setting: &str,
-        amended_plan_issued_on: NaiveDate,
-        transfer_year: i32,
+        decision: &TransferDecision,
     ) -> Result<EhcpView> {
         let txn = self.db.begin().await?;
         let pupil = load_visible(&txn, scope, pupil_id).await?;
         let plan = active_plan(&txn, scope, pupil.id).await?;
+        if let Some(moving_on) = decision.post16_move_on.filter(|d| *d < plan.issued_on) {
+            return Err(Error::invalid(
+                "post16_move_on",
+                format!("{moving_on} is before the plan was issued on {}", plan.issued_on),
+            ));
+        }
+        if let Some(issued) = decision.amended_plan_issued_on.filter(|d| *d < plan.issued_on) {
+            return Err(Error::invalid(
+                "amended_plan_issued_on",
+                format!("{issued} is before the plan was issued on {}", plan.issued_on),
+            ));
+        }
         let version = plan.version;
         let mut model: ehcp::ActiveModel = plan.into();
-        model.transfer_year = Set(Some(transfer_year));
-        model.next_setting = Set(Some(next_setting.to_owned()));
-        model.amended_plan_issued_on = Set(Some(amended_plan_issued_on));
+        model.transfer_year = Set(decision.transfer_year);
+        model.next_setting = Set(Some(decision.next_setting.clone()));
+        model.amended_plan_issued_on = Set(decision.amended_plan_issued_on);
+        model.staying_in_sixth_form = Set(decision.staying_in_sixth_form);
+        model.post16_move_on = Set(decision.post16_move_on);
         model.version = Set(version + 1);
         model.updated_at = Set(Utc::now());
         let plan = model.update(&txn).await?;
@@ -167,17 +197,27 @@ impl Store {
     }
 
     /// Every pupil within `scope` with an active plan in a cohort of `cohorts`
-    /// (or whose year group was set by hand), for the transfer list (the caller
-    /// judges each by the transfer rule, and audits the ones it shows).
+    /// (or whose year group was set by hand, or with a post-16 move on or after
+    /// `moving_from`), for the transfer list (the caller judges each by the
+    /// transfer rule, and audits the ones it shows).
     pub async fn transfer_candidates(
         &self,
         scope: &Scope,
         cohorts: &TransferCohorts,
+        moving_from: NaiveDate,
     ) -> Result<Vec<TransferCandidate>> {
         let moving = || {
+            let post16_moves = Query::select()
+                .column(ehcp::Column::PupilId)
+                .from(ehcp::Entity)
+                .and_where(ehcp::Column::LaCode.eq(scope.tenant().key()))
+                .and_where(ehcp::Column::Status.eq("active"))
+                .and_where(ehcp::Column::Post16MoveOn.gte(moving_from))
+                .to_owned();
             let mut moving = Condition::any()
                 .add(pupil::Column::NcYearOverride.is_not_null())
-                .add(pupil::Column::BirthCohort.is_in(cohorts.everywhere.iter().copied()));
+                .add(pupil::Column::BirthCohort.is_in(cohorts.everywhere.iter().copied()))
+                .add(pupil::Column::Id.in_subquery(post16_moves));
             for (cohort, urns) in &cohorts.at_schools {
                 moving = moving.add(
                     Condition::all()

@@ -9,15 +9,18 @@
 mod access;
 mod convert;
 mod ehcp;
+mod lists;
 mod pupils;
 mod read_audits;
 mod retention;
+mod search;
 mod seed;
 mod stats;
 mod support;
 
-pub use ehcp::{AnnualReviewInput, EhcpView, ReviewDueRow, TransferCandidate};
-pub use pupils::{NewEhcp, PupilFilter, SenChange};
+pub use ehcp::{AnnualReviewInput, EhcpView, ReviewDueRow, TransferCandidate, TransferDecision};
+pub use lists::{PupilFilter, PupilOrder};
+pub use pupils::{NewEhcp, SenChange};
 pub use retention::{DueErasure, ERASED, ERASING, RETENTION_ACTOR, Removed};
 pub use seed::{SeedPlan, SeedPupil};
 pub use stats::RegisterCount;

@@ -1,21 +1,16 @@
-//! Pupils: create, read, update (moving school within the tenant), list with
-//! filters, change SEN status, and the history of every change.
+//! Pupils: create, read, update (moving school within the tenant), change SEN
+//! status, and the history of every change (their lists are in `lists`).
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use sen_platform::identity::Scope;
 use sen_platform::ids::Urn;
-use sen_platform::paging::Page;
 
-use super::{Actor, Store, audit_one, convert, insert, load_visible, visible};
-use crate::domain::{
-    NcYear, NeedType, Pupil, PupilDetails, SenRecord, SenStatus, Upn, academic_year_start, birth_cohort,
-    cohort_in_year, next_review_due,
-};
+use super::{Actor, Store, audit_one, convert, insert, load_visible};
+use crate::domain::{NcYear, Pupil, PupilDetails, SenRecord, SenStatus, birth_cohort, next_review_due};
 use crate::entity::{ehcp, pupil, pupil_history};
 use crate::error::{Error, Result};
 
@@ -39,23 +34,6 @@ pub struct SenChange {
     pub reason: String,
     /// The plan, when moving to E.
     pub ehcp: Option<NewEhcp>,
-}
-
-/// What `list_pupils` narrows to.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PupilFilter {
-    /// One school.
-    pub school: Option<Urn>,
-    /// One status.
-    pub status: Option<SenStatus>,
-    /// One primary need.
-    pub primary_need: Option<&'static NeedType>,
-    /// One year group (this academic year).
-    pub nc_year: Option<NcYear>,
-    /// Looked-after or not.
-    pub looked_after: Option<bool>,
-    /// One UPN.
-    pub upn: Option<Upn>,
 }
 
 pub(super) fn details_columns(model: &mut pupil::ActiveModel, details: &PupilDetails) {
@@ -142,6 +120,8 @@ async fn open_ehcp(db: &impl ConnectionTrait, scope: &Scope, pupil_id: i32, plan
     model.transfer_year = Set(None);
     model.next_setting = Set(None);
     model.amended_plan_issued_on = Set(None);
+    model.staying_in_sixth_form = Set(false);
+    model.post16_move_on = Set(None);
     model.updated_at = Set(now);
     model.save(db).await?;
     Ok(())
@@ -250,60 +230,6 @@ impl Store {
             pupil::Entity::find_by_id(row_id).one(&txn).await?.ok_or_else(|| Error::NotFound(format!("pupil {id}")))?;
         txn.commit().await?;
         convert::pupil(row)
-    }
-
-    /// Pupils within `scope` matching `filter`, by id, one page.
-    pub async fn list_pupils(
-        &self,
-        scope: &Scope,
-        actor: &Actor,
-        filter: &PupilFilter,
-        page: &Page,
-        today: NaiveDate,
-    ) -> Result<(Vec<Pupil>, String)> {
-        let mut condition = visible(scope);
-        if let Some(urn) = filter.school {
-            condition = condition.add(pupil::Column::SchoolUrn.eq(urn.as_i32()));
-        }
-        if let Some(status) = filter.status {
-            condition = condition.add(pupil::Column::SenStatus.eq(status.code()));
-        }
-        if let Some(need) = filter.primary_need {
-            condition = condition.add(pupil::Column::PrimaryNeed.eq(need.code()));
-        }
-        if let Some(year) = filter.nc_year {
-            let by_override = pupil::Column::NcYearOverride.eq(year.code());
-            condition = condition.add(match cohort_in_year(year, academic_year_start(today)) {
-                Some(cohort) => Condition::any().add(by_override).add(
-                    Condition::all()
-                        .add(pupil::Column::NcYearOverride.is_null())
-                        .add(pupil::Column::BirthCohort.eq(cohort)),
-                ),
-                None => Condition::all().add(by_override),
-            });
-        }
-        if let Some(looked_after) = filter.looked_after {
-            condition = condition.add(pupil::Column::LookedAfter.eq(looked_after));
-        }
-        if let Some(upn) = &filter.upn {
-            condition = condition.add(pupil::Column::Upn.eq(upn.as_str()));
-        }
-        if let Some(after) = &page.after {
-            let after: i32 =
-                after.parse().map_err(|_| Error::invalid("page.page_token", "not a token for this list"))?;
-            condition = condition.add(pupil::Column::Id.gt(after));
-        }
-        let rows = pupil::Entity::find()
-            .filter(condition)
-            .order_by_asc(pupil::Column::Id)
-            .limit(page.fetch_limit())
-            .all(&self.read)
-            .await?;
-        let (rows, token) = page.finish(rows, |row| row.id.to_string());
-        let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-        self.audit_read(scope, actor, &ids, "pupil.list").await?;
-        let pupils = rows.into_iter().map(convert::pupil).collect::<Result<Vec<_>>>()?;
-        Ok((pupils, token))
     }
 
     /// Changes SEN status and needs. Moving to E opens the EHCP; moving from E ceases it.

@@ -8,6 +8,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set, Transacti
 use sen_platform::identity::TenantScope;
 
 use super::Store;
+use super::ehcp::TransferDecision;
 use super::pupils::{details_columns, sen_columns};
 use super::support::{NewCycle, NewProvision};
 use crate::domain::{PupilDetails, SenRecord, SenStatus, SupportOutcome, next_review_due};
@@ -23,8 +24,8 @@ pub struct SeedPlan {
     pub named_setting: String,
     /// Last annual review meeting.
     pub last_review_on: Option<NaiveDate>,
-    /// (transfer year, next setting, amended plan issued) already decided.
-    pub transfer_decision: Option<(i32, String, NaiveDate)>,
+    /// A phase-transfer decision already recorded.
+    pub transfer_decision: Option<TransferDecision>,
 }
 
 /// A pupil with everything recorded about them.
@@ -118,9 +119,14 @@ impl Store {
                     ceased_reason: Set(None),
                     last_review_on: Set(last),
                     next_review_due: Set(next_review_due(last.unwrap_or(plan.issued_on))),
-                    transfer_year: Set(plan.transfer_decision.as_ref().map(|d| d.0)),
-                    next_setting: Set(plan.transfer_decision.as_ref().map(|d| d.1.clone())),
-                    amended_plan_issued_on: Set(plan.transfer_decision.as_ref().map(|d| d.2)),
+                    transfer_year: Set(plan.transfer_decision.as_ref().and_then(|d| d.transfer_year)),
+                    next_setting: Set(plan.transfer_decision.as_ref().map(|d| d.next_setting.clone())),
+                    amended_plan_issued_on: Set(plan.transfer_decision.as_ref().and_then(|d| d.amended_plan_issued_on)),
+                    staying_in_sixth_form: Set(plan
+                        .transfer_decision
+                        .as_ref()
+                        .is_some_and(|d| d.staying_in_sixth_form)),
+                    post16_move_on: Set(plan.transfer_decision.as_ref().and_then(|d| d.post16_move_on)),
                     version: Set(1),
                     created_at: Set(now),
                     updated_at: Set(now),

@@ -4,23 +4,23 @@ use std::pin::Pin;
 
 use chrono::Datelike;
 use sen_platform::dates::{checked_as_of, past_date};
-use sen_platform::fields::{AllChecked, MOST_DAYS, days, field, text, version};
+use sen_platform::fields::{AllChecked, field, text, version};
 use sen_platform::identity::Identity;
-use sen_platform::ids::Urn;
-use sen_platform::paging::Page;
 use sen_proto::v1 as pb;
 use sen_proto::v1::referrals_service_server::ReferralsService;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use super::{READERS, ReferralsApi, SERVICES, SUBMITTERS, TEAM, WITHDRAWERS, WORKERS, stats, watch_audit, wire};
+use super::{
+    READERS, ReferralsApi, SERVICES, SUBMITTERS, TEAM, WITHDRAWERS, WORKERS, filters, stats, watch_audit, wire,
+};
 use crate::domain::{
-    AssessmentDecision, ClockException, Event, PlanDecision, ReferralKind, check_on_roll, check_support_is_own,
-    event_note, health, months_ending, series_months, timeliness,
+    AssessmentDecision, ClockException, Event, PlanDecision, check_on_roll, check_support_is_own, event_note, health,
+    months_ending, series_months, timeliness,
 };
 use crate::entity::referral;
 use crate::error::Error;
-use crate::store::{ReadAction, ReferralFilter, Store, clock_dates};
+use crate::store::{ReadAction, clock_dates, status_of};
 
 type Reply<T> = Result<Response<T>, Status>;
 
@@ -53,6 +53,7 @@ impl ReferralsService for ReferralsApi {
             check_support_is_own(&new.tried, &cycles, &provision)
                 .map_err(|refusals| wire::refused("referral", refusals))?;
         }
+        self.warn_of_open_referral(&scope, &new, &key, req.confirm_duplicate).await?;
         let (row, entry) = self.store.submit(&scope, &who.actor(), &new, &key, today).await?;
         if entry.is_some() {
             tracing::info!(referral_id = row.id, kind = %row.kind, "referral submitted");
@@ -88,25 +89,7 @@ impl ReferralsService for ReferralsApi {
     async fn list_referrals(&self, request: Request<pb::ListReferralsRequest>) -> Reply<pb::ListReferralsResponse> {
         let who = Identity::caller(&request, READERS)?;
         let req = request.get_ref();
-        let (page, today, school, kind, status, older_than_days) = (
-            Page::checked(req.page.as_ref(), "page"),
-            checked_as_of(req.as_of.as_ref(), (self.today)()),
-            field(
-                "school_urn",
-                if req.school_urn.is_empty() { Ok(None) } else { Urn::parse(&req.school_urn).map(Some) },
-            ),
-            field("kind", if req.kind.is_empty() { Ok(None) } else { ReferralKind::parse(&req.kind).map(Some) }),
-            field("status", wire::status(req.status)),
-            days(req.older_than_days, "older_than_days", MOST_DAYS),
-        )
-            .all()?;
-        let filter = ReferralFilter {
-            school,
-            kind,
-            status,
-            submitted_by: (older_than_days > 0).then(|| Store::submitted_before(today, older_than_days)),
-            overdue_on: req.overdue.then_some(today),
-        };
+        let (page, today, filter) = filters::referral_filter(req, (self.today)())?;
         let scope = who.scope()?;
         let (rows, next_page_token) = self.store.list(&scope, &filter, &page).await?;
         let referrals = rows.iter().map(|r| wire::referral_to_proto(r, today)).collect::<Result<Vec<_>, Error>>()?;
@@ -152,6 +135,7 @@ impl ReferralsService for ReferralsApi {
         Ok(Response::new(pb::ForgetPupilResponse {
             referrals: count(forgotten.referrals),
             timeline_entries: count(forgotten.timeline_entries),
+            attachments: count(forgotten.attachments),
         }))
     }
 
@@ -194,7 +178,8 @@ impl ReferralsService for ReferralsApi {
             past_date(req.decided_on.as_ref(), "decided_on", today),
         )
             .all()?;
-        let (row, _) = self.store.record_assessment_decision(&who.scope()?, &who.actor(), req.id, decision, on).await?;
+        let (scope, actor) = (who.scope()?, who.actor());
+        let (row, _) = self.store.record_assessment_decision(&scope, &actor, req.id, req.version, decision, on).await?;
         self.reply(&row)
     }
 
@@ -207,7 +192,8 @@ impl ReferralsService for ReferralsApi {
             past_date(req.decided_on.as_ref(), "decided_on", today),
         )
             .all()?;
-        let (row, _) = self.store.record_plan_decision(&who.scope()?, &who.actor(), req.id, decision, on).await?;
+        let (scope, actor) = (who.scope()?, who.actor());
+        let (row, _) = self.store.record_plan_decision(&scope, &actor, req.id, req.version, decision, on).await?;
         self.reply(&row)
     }
 
@@ -218,7 +204,8 @@ impl ReferralsService for ReferralsApi {
         let who = Identity::caller(&request, TEAM)?;
         let req = request.get_ref();
         let on = past_date(req.issued_on.as_ref(), "issued_on", (self.today)())?;
-        let (row, _) = self.store.record_final_plan_issued(&who.scope()?, &who.actor(), req.id, on).await?;
+        let (scope, actor) = (who.scope()?, who.actor());
+        let (row, _) = self.store.record_final_plan_issued(&scope, &actor, req.id, req.version, on).await?;
         self.reply(&row)
     }
 
@@ -230,7 +217,8 @@ impl ReferralsService for ReferralsApi {
         } else {
             Some(field("exception", ClockException::parse(&req.exception))?)
         };
-        let (row, _) = self.store.record_clock_exception(&who.scope()?, &who.actor(), req.id, exception).await?;
+        let (scope, actor) = (who.scope()?, who.actor());
+        let (row, _) = self.store.record_clock_exception(&scope, &actor, req.id, req.version, exception).await?;
         self.reply(&row)
     }
 
@@ -258,7 +246,8 @@ impl ReferralsService for ReferralsApi {
         for row in &rows {
             let Some(dates) = clock_dates(row)? else { continue };
             all.push(dates);
-            match health(&dates, today) {
+            let status = status_of(row)?;
+            match health(status, &dates, today) {
                 None => {}
                 Some(state) => {
                     use crate::domain::ClockHealth;
@@ -271,7 +260,7 @@ impl ReferralsService for ReferralsApi {
                         referral_id: i64::from(row.id),
                         pupil_id: row.pupil_id,
                         school_urn: row.school_urn.to_string(),
-                        clock: Some(wire::clock_to_proto(row, &dates, today)),
+                        clock: Some(wire::clock_to_proto(row, status, &dates, today)),
                     });
                 }
             }
@@ -283,6 +272,27 @@ impl ReferralsService for ReferralsApi {
         report.percent_within_20_weeks = figures.percent;
         report.open_count = u32::try_from(report.open.len()).unwrap_or(u32::MAX);
         Ok(Response::new(report))
+    }
+
+    async fn upload_referral_attachment(
+        &self,
+        request: Request<tonic::Streaming<pb::UploadReferralAttachmentRequest>>,
+    ) -> Reply<pb::ReferralAttachment> {
+        self.upload_attachment(request).await
+    }
+
+    async fn list_referral_attachments(
+        &self,
+        request: Request<pb::ListReferralAttachmentsRequest>,
+    ) -> Reply<pb::ListReferralAttachmentsResponse> {
+        self.list_attachments(request).await
+    }
+
+    async fn get_referral_attachment(
+        &self,
+        request: Request<pb::GetReferralAttachmentRequest>,
+    ) -> Reply<pb::ReferralAttachmentContent> {
+        self.get_attachment(request).await
     }
 
     async fn get_referral_stats(&self, request: Request<pb::GetReferralStatsRequest>) -> Reply<pb::ReferralStats> {

@@ -11,6 +11,10 @@
 //! | MarkAllocated | service (the caseloads service) |
 //! | ForgetPupil | service (the caseloads service's retention pass) |
 //! | RecordAssessmentDecision, RecordPlanDecision, RecordFinalPlanIssued, RecordClockException, GetStatutoryClockReport, GetReferralStats | la_manager, case_officer |
+//! | UploadReferralAttachment, ListReferralAttachments, GetReferralAttachment | whoever may read the referral (as GetReferral); attaching only while it is open |
+//!
+//! A second open referral of one kind for one pupil is a warning the caller
+//! confirms (`duplicate`); documents come and go through `attachments`.
 //!
 //! Every change reaches watchers through the live feed ([`crate::feed`]): the
 //! store hands it over, and `WatchReferrals` follows it.
@@ -19,6 +23,9 @@
 //! of a list page, a timeline, and the referrals a watch delivered
 //! (`watch_audit`); refused requests go to the service's [`RefusalTrail`].
 
+mod attachments;
+mod duplicate;
+mod filters;
 mod handlers;
 mod stats;
 mod watch_audit;

@@ -14,7 +14,7 @@ use crate::domain::{
 use crate::entity::{referral, referral_event};
 use crate::error::{Error, Result};
 use crate::feed::{Position, RESUME_FIELD, Start};
-use crate::store::clock_dates;
+use crate::store::{clock_dates, status_of};
 
 /// Longest free text (concern, what was tried, notes).
 pub const TEXT_MAX: usize = 4000;
@@ -131,12 +131,17 @@ fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// Wire form of the clock on `today`.
-pub fn clock_to_proto(row: &referral::Model, dates: &ClockDates, today: NaiveDate) -> pb::StatutoryClock {
-    let next = next_deadline(dates);
+/// Wire form of the clock on `today` of a referral whose status is `status`.
+pub fn clock_to_proto(
+    row: &referral::Model,
+    status: Status,
+    dates: &ClockDates,
+    today: NaiveDate,
+) -> pb::StatutoryClock {
+    let next = next_deadline(status, dates);
     pb::StatutoryClock {
         received_on: Some(to_proto(dates.received_on)),
-        stage: stage(dates).code().to_owned(),
+        stage: stage(status, dates).code().to_owned(),
         decision_due: to_proto_opt(row.decision_due),
         no_plan_notice_due: to_proto_opt(row.no_plan_notice_due),
         final_plan_due: to_proto_opt(row.final_plan_due),
@@ -150,13 +155,14 @@ pub fn clock_to_proto(row: &referral::Model, dates: &ClockDates, today: NaiveDat
         next_deadline_on: to_proto_opt(next.as_ref().map(|d| d.due)),
         weeks_elapsed: i32::try_from(weeks_elapsed(dates.received_on, today)).unwrap_or(i32::MAX),
         days_left: next.as_ref().map_or(0, |d| i32::try_from(days_left(d.due, today)).unwrap_or(i32::MIN)),
-        health: health(dates, today).map(|h| h.code().to_owned()).unwrap_or_default(),
+        health: health(status, dates, today).map(|h| h.code().to_owned()).unwrap_or_default(),
     }
 }
 
 /// Wire form of a referral on `today`.
 pub fn referral_to_proto(row: &referral::Model, today: NaiveDate) -> Result<pb::Referral> {
-    let clock = clock_dates(row)?.map(|dates| clock_to_proto(row, &dates, today));
+    let status = status_of(row)?;
+    let clock = clock_dates(row)?.map(|dates| clock_to_proto(row, status, &dates, today));
     Ok(pb::Referral {
         id: i64::from(row.id),
         body: Some(pb::ReferralBody {

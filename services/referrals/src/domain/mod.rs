@@ -3,21 +3,25 @@
 //! machine (`lifecycle`), the statutory clock of an EHC needs assessment
 //! request (`clock`), the calendar months of the council's overview
 //! (`months`), and a referral as submitted with the checks it must pass against
-//! the pupils service's answers (`referral`), all as pure functions with "today"
+//! the pupils service's answers (`referral`), and a document attached to a
+//! referral as checked (`attachment`), all as pure functions with "today"
 //! passed in. No I/O here; the service's API parses wire input into these types
 //! and its store persists them.
 
+mod attachment;
 mod clock;
 mod kind;
 mod lifecycle;
 mod months;
 mod referral;
 
+pub use attachment::{NewAttachment, sha256_hex};
+pub use clock::stage::{ClockHealth, Deadline, Stage, ended_by, health, next_deadline, stage, statutory_stage};
+pub use clock::timeliness::{Timeliness, timeliness, timeliness_in};
 pub use clock::{
-    ADVICE_WEEKS, AT_RISK_DAYS, AssessmentDecision, ClockDates, ClockException, ClockHealth, DECISION_WEEKS, Deadline,
-    FINAL_PLAN_WEEKS, NO_PLAN_NOTICE_WEEKS, PlanDecision, Stage, Timeliness, advice_due, check_dates, days_left,
-    decision_due, final_plan_due, health, issued_within_20_weeks, next_deadline, no_plan_notice_due, stage, timeliness,
-    timeliness_in, weeks_elapsed,
+    ADVICE_WEEKS, AT_RISK_DAYS, AssessmentDecision, ClockDates, ClockException, DECISION_WEEKS, FINAL_PLAN_WEEKS,
+    NO_PLAN_NOTICE_WEEKS, PlanDecision, advice_due, check_dates, days_left, decision_due, final_plan_due,
+    issued_within_20_weeks, no_plan_notice_due, weeks_elapsed,
 };
 pub use kind::{
     BroadArea, CONSENT_GIVEN_BY_MAX_CHARS, CONSENT_VALID_MONTHS, Consent, ConsentMethod, Priority, ReferralKind,

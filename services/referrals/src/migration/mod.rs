@@ -9,6 +9,8 @@ mod m20261201_000003_one_open_ehc_request_per_pupil;
 mod m20261215_000004_keep_referral_changes;
 mod m20261222_000005_page_referrals_by_tenant;
 mod m20261230_000006_create_audit_events;
+mod m20270110_000007_create_referral_attachments;
+mod m20270112_000008_index_referrals_by_day;
 
 /// The referrals service's migrations, oldest first.
 pub struct Migrator;
@@ -23,6 +25,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261215_000004_keep_referral_changes::Migration),
             Box::new(m20261222_000005_page_referrals_by_tenant::Migration),
             Box::new(m20261230_000006_create_audit_events::Migration),
+            Box::new(m20270110_000007_create_referral_attachments::Migration),
+            Box::new(m20270112_000008_index_referrals_by_day::Migration),
         ]
     }
 

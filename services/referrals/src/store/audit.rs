@@ -34,6 +34,10 @@ pub enum ReadAction {
     Timeline,
     /// Changes sent to a watcher (`WatchReferrals`).
     Watch,
+    /// The list of a referral's documents (`ListReferralAttachments`).
+    AttachmentList,
+    /// One document, content and all (`GetReferralAttachment`).
+    AttachmentRead,
 }
 
 impl ReadAction {
@@ -44,6 +48,8 @@ impl ReadAction {
             Self::List => "referral.list",
             Self::Timeline => "referral.timeline",
             Self::Watch => "referral.watch",
+            Self::AttachmentList => "referral.attachment_list",
+            Self::AttachmentRead => "referral.attachment_read",
         }
     }
 }

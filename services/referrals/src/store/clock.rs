@@ -2,11 +2,13 @@
 //! order, and the cases behind the clock report.
 
 use chrono::{NaiveDate, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 use sen_platform::identity::{Actor, Scope, TenantScope};
 
 use super::{Store, load_visible, status_of};
-use crate::domain::{AssessmentDecision, ClockDates, ClockException, PlanDecision, ReferralKind, Stage, stage};
+use crate::domain::{
+    AssessmentDecision, ClockDates, ClockException, PlanDecision, ReferralKind, Stage, Status, ended_by, stage,
+};
 use crate::entity::{referral, referral_event};
 use crate::error::{Error, Result};
 
@@ -35,27 +37,33 @@ pub fn clock_dates(row: &referral::Model) -> Result<Option<ClockDates>> {
 }
 
 /// Open requests whose next statutory date has passed on `today`, in SQL. The
-/// stages mirror `domain::clock::next_deadline`: awaiting the decision to assess
-/// (6 weeks), assessing (16 weeks), awaiting the final plan (20 weeks).
+/// stages mirror `domain::next_deadline`: awaiting the decision to assess (6
+/// weeks), assessing (16 weeks), awaiting the final plan (20 weeks); at each, a
+/// referral whose status stopped the clock there (`domain::ended_by`: declined,
+/// withdrawn, or closed before a decision) is left out, as it has no deadline.
 pub(super) fn overdue_condition(today: NaiveDate) -> Condition {
+    let running = |at: Stage| referral::Column::Status.is_not_in(ended_by(at).iter().map(|s: &Status| s.code()));
     Condition::any()
         .add(
             Condition::all()
                 .add(referral::Column::DecisionDue.is_not_null())
                 .add(referral::Column::AssessmentDecision.is_null())
-                .add(referral::Column::DecisionDue.lt(today)),
+                .add(referral::Column::DecisionDue.lt(today))
+                .add(running(Stage::AwaitingAssessmentDecision)),
         )
         .add(
             Condition::all()
                 .add(referral::Column::AssessmentDecision.eq(AssessmentDecision::Assess.code()))
                 .add(referral::Column::PlanDecision.is_null())
-                .add(referral::Column::NoPlanNoticeDue.lt(today)),
+                .add(referral::Column::NoPlanNoticeDue.lt(today))
+                .add(running(Stage::Assessing)),
         )
         .add(
             Condition::all()
                 .add(referral::Column::PlanDecision.eq(PlanDecision::Issue.code()))
                 .add(referral::Column::FinalPlanIssuedOn.is_null())
-                .add(referral::Column::FinalPlanDue.lt(today)),
+                .add(referral::Column::FinalPlanDue.lt(today))
+                .add(running(Stage::AwaitingFinalPlan)),
         )
 }
 
@@ -74,10 +82,11 @@ impl Store {
         scope: &Scope,
         actor: &Actor,
         id: i64,
+        expected_version: Option<i64>,
         decision: AssessmentDecision,
         on: NaiveDate,
     ) -> Result<(referral::Model, referral_event::Model)> {
-        self.clock_step(scope, actor, id, Step::Assessment(decision, on)).await
+        self.clock_step(scope, actor, id, expected_version, Step::Assessment(decision, on)).await
     }
 
     /// Records the decision whether to issue a plan.
@@ -86,10 +95,11 @@ impl Store {
         scope: &Scope,
         actor: &Actor,
         id: i64,
+        expected_version: Option<i64>,
         decision: PlanDecision,
         on: NaiveDate,
     ) -> Result<(referral::Model, referral_event::Model)> {
-        self.clock_step(scope, actor, id, Step::Plan(decision, on)).await
+        self.clock_step(scope, actor, id, expected_version, Step::Plan(decision, on)).await
     }
 
     /// Records the issue of the final plan.
@@ -98,9 +108,10 @@ impl Store {
         scope: &Scope,
         actor: &Actor,
         id: i64,
+        expected_version: Option<i64>,
         on: NaiveDate,
     ) -> Result<(referral::Model, referral_event::Model)> {
-        self.clock_step(scope, actor, id, Step::FinalPlan(on)).await
+        self.clock_step(scope, actor, id, expected_version, Step::FinalPlan(on)).await
     }
 
     /// Marks (or clears) an exception to the timeliness figures.
@@ -109,24 +120,33 @@ impl Store {
         scope: &Scope,
         actor: &Actor,
         id: i64,
+        expected_version: Option<i64>,
         exception: Option<ClockException>,
     ) -> Result<(referral::Model, referral_event::Model)> {
-        self.clock_step(scope, actor, id, Step::Exception(exception)).await
+        self.clock_step(scope, actor, id, expected_version, Step::Exception(exception)).await
     }
 
+    /// Records `step` if the referral is still at `expected_version` (when
+    /// given). The update is conditional on the version read here, so of two
+    /// steps recorded at once the second finds the referral changed (ABORTED)
+    /// rather than writing over the first.
     async fn clock_step(
         &self,
         scope: &Scope,
         actor: &Actor,
         id: i64,
+        expected_version: Option<i64>,
         step: Step,
     ) -> Result<(referral::Model, referral_event::Model)> {
         let txn = self.db.begin().await?;
         let row = load_visible(&txn, scope, id).await?;
+        if let Some(sent) = expected_version.filter(|sent| *sent != row.version) {
+            return Err(changed_meanwhile(id, row.version, sent));
+        }
         let dates = clock_dates(&row)?.ok_or_else(|| {
             Error::FailedPrecondition(format!("referral {id} is not an EHC needs assessment request"))
         })?;
-        let current = stage(&dates);
+        let current = stage(status_of(&row)?, &dates);
         let not_before = |on: NaiveDate, after: NaiveDate, field: &str| {
             if on < after { Err(Error::invalid(field, format!("{on} is before {after}"))) } else { Ok(()) }
         };
@@ -162,7 +182,16 @@ impl Store {
         };
         model.version = Set(row.version + 1);
         model.updated_at = Set(Utc::now());
-        let updated = model.update(&txn).await?;
+        let updated = referral::Entity::update(model)
+            .filter(referral::Column::Version.eq(row.version))
+            .exec(&txn)
+            .await
+            .map_err(|e| match e {
+                DbErr::RecordNotUpdated => Error::Aborted(format!(
+                    "referral {id} was changed by someone else while this was recorded; reload and try again"
+                )),
+                e => e.into(),
+            })?;
         let status = status_of(&updated)?;
         let entry = self.record(&txn, &updated, actor, Some(status), status, &note).await?;
         txn.commit().await?;
@@ -180,6 +209,13 @@ impl Store {
             .all(&self.db)
             .await?)
     }
+}
+
+/// A referral changed since version `sent` was read (now at `now`).
+fn changed_meanwhile(id: i64, now: i64, sent: i64) -> Error {
+    Error::Aborted(format!(
+        "referral {id} was changed by someone else (now version {now}, you sent {sent}); reload and try again"
+    ))
 }
 
 fn expect_stage(current: Stage, wanted: Stage, id: i64) -> Result<()> {

@@ -1,6 +1,6 @@
 //! Forgetting a pupil erased at the end of their retention period: their
 //! referrals go, with the timeline of each (notes, consent, the concern in the
-//! school's words), in one transaction. Forgetting a pupil twice finds nothing
+//! school's words) and the documents attached to each, in one transaction. Forgetting a pupil twice finds nothing
 //! the second time and is not an error.
 //!
 //! Nothing is kept for the SEN2 return: a pupil is past retention at 31 at the
@@ -14,7 +14,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTra
 use sen_platform::identity::TenantScope;
 
 use super::Store;
-use crate::entity::{referral, referral_event};
+use crate::entity::{referral, referral_attachment, referral_event};
 use crate::error::Result;
 
 /// What forgetting a pupil removed.
@@ -24,10 +24,12 @@ pub struct Forgotten {
     pub referrals: u64,
     /// Timeline entries deleted with them.
     pub timeline_entries: u64,
+    /// Documents deleted with them.
+    pub attachments: u64,
 }
 
 impl Store {
-    /// Deletes every referral of `pupil_id` in `tenant`, with their timelines.
+    /// Deletes every referral of `pupil_id` in `tenant`, with their timelines and documents.
     pub async fn forget_pupil(&self, tenant: &TenantScope, pupil_id: i64) -> Result<Forgotten> {
         let txn = self.db.begin().await?;
         let ids: Vec<i32> = referral::Entity::find()
@@ -40,6 +42,12 @@ impl Store {
             .await?;
         let mut forgotten = Forgotten::default();
         for batch in ids.chunks(500) {
+            forgotten.attachments += referral_attachment::Entity::delete_many()
+                .filter(referral_attachment::Column::LaCode.eq(tenant.key()))
+                .filter(referral_attachment::Column::ReferralId.is_in(batch.iter().copied()))
+                .exec(&txn)
+                .await?
+                .rows_affected;
             forgotten.timeline_entries += referral_event::Entity::delete_many()
                 .filter(referral_event::Column::LaCode.eq(tenant.key()))
                 .filter(referral_event::Column::ReferralId.is_in(batch.iter().copied()))

@@ -5,14 +5,17 @@
 //! [`Publish`] (the live feed, `crate::feed`) inside that transaction and again
 //! once it has committed.
 
+mod attachments;
 mod audit;
 mod clock;
+mod duplicates;
 mod fingerprint;
 mod forget;
 mod referrals;
 mod seed;
 mod stats;
 
+pub use attachments::AttachmentInfo;
 pub use audit::ReadAction;
 pub use clock::clock_dates;
 pub use fingerprint::fingerprint;
@@ -174,6 +177,6 @@ fn areas(list: &[BroadArea]) -> String {
 }
 
 /// A stored status.
-fn status_of(row: &referral::Model) -> Result<Status> {
+pub(crate) fn status_of(row: &referral::Model) -> Result<Status> {
     Status::parse(&row.status).map_err(|e| Error::Corrupt(format!("referral {}: {e}", row.id)))
 }

@@ -1,10 +1,12 @@
 //! Referrals: submit (idempotent), resubmit, read, list, move along the
 //! lifecycle, allocation, and the timeline.
 
+use std::ops::RangeInclusive;
+
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use sen_platform::error::on_unique;
 use sen_platform::identity::{Actor, Scope, TenantScope};
@@ -32,6 +34,12 @@ pub struct ReferralFilter {
     pub submitted_by: Option<NaiveDate>,
     /// EHC requests past a statutory date on this day.
     pub overdue_on: Option<NaiveDate>,
+    /// Submitted on or after this day.
+    pub submitted_from: Option<NaiveDate>,
+    /// EHC requests whose final plan was issued on these days.
+    pub final_plan_issued: Option<RangeInclusive<NaiveDate>>,
+    /// Final plans issued within 20 weeks (true) or later (false), exception cases in neither.
+    pub within_20_weeks: Option<bool>,
 }
 
 impl Store {
@@ -169,6 +177,15 @@ impl Store {
         if let Some(today) = filter.overdue_on {
             query = query.filter(super::clock::overdue_condition(today));
         }
+        if let Some(day) = filter.submitted_from {
+            query = query.filter(referral::Column::SubmittedOn.gte(day));
+        }
+        if let Some(days) = &filter.final_plan_issued {
+            query = query.filter(referral::Column::FinalPlanIssuedOn.between(*days.start(), *days.end()));
+        }
+        if let Some(within) = filter.within_20_weeks {
+            query = query.filter(timeliness_condition(within));
+        }
         if let Some(after) = &page.after {
             let after: i32 =
                 after.parse().map_err(|_| Error::invalid("page.page_token", "not a token for this list"))?;
@@ -230,7 +247,7 @@ impl Store {
             return Ok((current, None));
         }
         let (professional, case_ref) = (professional.to_owned(), case_ref.to_owned());
-        let note = format!("allocated to {professional} (case {case_ref})");
+        let note = sen_vocabulary::allocation_note(&professional, &case_ref);
         let (row, entry) = self
             .transition(&scope, actor, id, None, Event::Allocate, &note, move |model| {
                 model.allocated_to = Set(Some(professional.clone()));
@@ -303,6 +320,18 @@ impl Store {
     pub fn submitted_before(today: NaiveDate, days: u32) -> NaiveDate {
         today - Duration::days(i64::from(days))
     }
+}
+
+/// Final plans issued within 20 weeks of the request (`true`) or later, as the
+/// timeliness figure counts them (`domain::timeliness_in`): exception cases in
+/// neither, since SEN2 leaves them out of the figure.
+fn timeliness_condition(within: bool) -> Condition {
+    let issued = Expr::col(referral::Column::FinalPlanIssuedOn);
+    let due = Expr::col(referral::Column::FinalPlanDue);
+    Condition::all()
+        .add(referral::Column::FinalPlanIssuedOn.is_not_null())
+        .add(referral::Column::ClockException.is_null())
+        .add(if within { issued.lte(due) } else { issued.gt(due) })
 }
 
 fn same_request(first: referral::Model, new: &NewReferral, key: &str) -> Result<referral::Model> {

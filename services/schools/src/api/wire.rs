@@ -11,8 +11,9 @@ use sen_platform::ids::{LaCode, Urn};
 use sen_proto::v1 as pb;
 
 use crate::domain::{
-    AgeRange, Email, EstablishmentStatus, EstablishmentType, Laestab, PersonName, Phase, Postcode, School,
-    SchoolFields, SchoolName, SencoAppointment, SencoAward, SencoDetails,
+    AgeRange, Email, EstablishmentStatus, EstablishmentType, Laestab, PersonName, Phase, Postcode,
+    QualificationStanding, RequiredQualification, School, SchoolFields, SchoolName, SencoAppointment, SencoAward,
+    SencoDetails,
 };
 use crate::store::{Authority, ComplianceItem};
 
@@ -196,6 +197,28 @@ pub fn appointment_to_proto(a: &SencoAppointment) -> pb::SencoAppointment {
         award_achieved_on: to_proto_opt(a.details.award_achieved_on),
         award_deadline: to_proto_opt(a.award_deadline()),
         version: a.version,
+        qualification_status: standing_to_proto(a.qualification_standing()) as i32,
+        required_qualification: match a.qualification_standing() {
+            QualificationStanding::WorkingTowards(required) => required_to_proto(required),
+            QualificationStanding::Qualified | QualificationStanding::Exempt => {
+                pb::SencoRequiredQualification::Unspecified
+            }
+        } as i32,
+    }
+}
+
+fn standing_to_proto(standing: QualificationStanding) -> pb::SencoQualificationStatus {
+    match standing {
+        QualificationStanding::Qualified => pb::SencoQualificationStatus::Qualified,
+        QualificationStanding::Exempt => pb::SencoQualificationStatus::Exempt,
+        QualificationStanding::WorkingTowards(_) => pb::SencoQualificationStatus::WorkingTowards,
+    }
+}
+
+fn required_to_proto(required: RequiredQualification) -> pb::SencoRequiredQualification {
+    match required {
+        RequiredQualification::NasencoOrNpq => pb::SencoRequiredQualification::NasencoOrNpq,
+        RequiredQualification::NpqSenco => pb::SencoRequiredQualification::NpqSenco,
     }
 }
 

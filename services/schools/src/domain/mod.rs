@@ -9,7 +9,8 @@ mod senco;
 pub use establishment::{AgeRange, EstablishmentStatus, EstablishmentType, Laestab, Phase, SchoolName};
 pub use postcode::Postcode;
 pub use senco::{
-    AWARD_PERIOD_YEARS, Email, PersonName, SencoAward, SencoDetails, award_deadline, days_to_deadline,
+    AWARD_PERIOD_YEARS, Email, NASENCO_COMPLETED_BEFORE, NPQ_REQUIRED_FROM, PersonName, QualificationStanding,
+    RequiredQualification, SencoAward, SencoDetails, award_deadline, days_to_deadline, holds_relevant_qualification,
     is_award_due_within, is_award_overdue,
 };
 
@@ -54,9 +55,11 @@ impl SchoolFields {
         }
     }
 
-    /// Mainstream schools and maintained nurseries must have a SENCO (SEND Code of Practice 6.84).
+    /// Mainstream schools and maintained nurseries must have a SENCO (SEND Code
+    /// of Practice 6.84) while they are open; a closed school, or one not yet
+    /// open, has no pupils to co-ordinate support for.
     pub fn requires_senco(&self) -> bool {
-        self.establishment_type.requires_senco()
+        self.status.is_open() && self.establishment_type.requires_senco()
     }
 }
 
@@ -97,6 +100,21 @@ pub struct SencoAppointment {
 impl SencoAppointment {
     /// The date the award must be achieved by, if one is outstanding.
     pub fn award_deadline(&self) -> Option<NaiveDate> {
-        award_deadline(self.appointed_on, self.prior_experience_over_12_months, self.details.award)
+        award_deadline(
+            self.appointed_on,
+            self.prior_experience_over_12_months,
+            self.details.award,
+            self.details.award_achieved_on,
+        )
+    }
+
+    /// How the SENCO stands against the qualification rule (reg. 49).
+    pub fn qualification_standing(&self) -> QualificationStanding {
+        QualificationStanding::of(
+            self.appointed_on,
+            self.prior_experience_over_12_months,
+            self.details.award,
+            self.details.award_achieved_on,
+        )
     }
 }

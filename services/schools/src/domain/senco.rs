@@ -1,14 +1,41 @@
 //! SENCO appointments and the qualification rule.
 //!
-//! The SEN and Disability Regulations 2014, reg. 50: a newly appointed SENCO who
-//! has not previously been a SENCO for more than twelve months in total must
-//! achieve the qualification (the NASENCO award, or since September 2024 the NPQ
-//! for SENCOs) within three years of appointment.
+//! The SEN and Disability Regulations 2014, reg. 49(4): a person who becomes a
+//! SENCO after 1 September 2009 and has not previously been a SENCO for more than
+//! twelve months in total must hold "the relevant SENCO Qualification" at any time
+//! after the third anniversary of becoming SENCO.
+//!
+//! Reg. 49(7), substituted by the SEN and Disability (Amendment) Regulations 2024
+//! (SI 2024/535) from 1 September 2024, says which qualification that is:
+//! (a) the National Award for SEN Co-ordination (NASENCO) where the course began
+//!     before 1 September 2024 and was completed before 1 September 2027;
+//! (b) the National Professional Qualification for SENCOs where the course began
+//!     on or after 1 September 2024.
+//!
+//! The council does not record when a course began. NASENCO enrolment closed with
+//! the 2023/24 academic year (DfE, "Mandatory qualification for SENCOs", the
+//! transition guidance), so a SENCO appointed on or after 1 September 2024 is
+//! held to the NPQ for SENCOs: a NASENCO counts for them only when they already
+//! held it before that date (DfE: SENCOs who already hold the NASENCO need not
+//! take the NPQ). For a SENCO appointed before 1 September 2024 a NASENCO counts
+//! when completed before 1 September 2027.
 
 use chrono::{Months, NaiveDate};
 
-/// Years from appointment within which the award must be achieved (reg. 50).
+/// Years from appointment within which the award must be achieved (reg. 49(4)).
 pub const AWARD_PERIOD_YEARS: u32 = 3;
+
+/// The day the NPQ for SENCOs became the mandatory qualification (reg. 49(7), SI 2024/535).
+pub const NPQ_REQUIRED_FROM: NaiveDate = match NaiveDate::from_ymd_opt(2024, 9, 1) {
+    Some(d) => d,
+    None => panic!("1 September 2024 is a date"),
+};
+
+/// A NASENCO completed on or after this day does not count (reg. 49(7)(a)).
+pub const NASENCO_COMPLETED_BEFORE: NaiveDate = match NaiveDate::from_ymd_opt(2027, 9, 1) {
+    Some(d) => d,
+    None => panic!("1 September 2027 is a date"),
+};
 
 /// The SENCO's qualification status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -17,14 +44,14 @@ pub enum SencoAward {
     None,
     /// Studying for it.
     InProgress,
-    /// National Award for SEN Co-ordination (before September 2024).
+    /// National Award for SEN Co-ordination (courses begun before September 2024).
     Nasenco,
     /// National Professional Qualification for SENCOs.
     NpqSenco,
 }
 
 impl SencoAward {
-    /// True once the qualification is held.
+    /// True once a qualification is held (whether it counts is [`holds_relevant_qualification`]).
     pub fn is_achieved(self) -> bool {
         matches!(self, Self::Nasenco | Self::NpqSenco)
     }
@@ -48,18 +75,96 @@ impl SencoAward {
     }
 }
 
-/// The date the award is due by, if one is outstanding: appointment + 3 years,
-/// none when exempt by prior experience or already achieved.
+/// Which qualification a SENCO appointed on `appointed_on` must gain (reg. 49(7)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RequiredQualification {
+    /// Appointed before 1 September 2024: a NASENCO completed before 1 September
+    /// 2027, or the NPQ for SENCOs.
+    NasencoOrNpq,
+    /// Appointed on or after 1 September 2024: the NPQ for SENCOs.
+    NpqSenco,
+}
+
+impl RequiredQualification {
+    /// The qualification for an appointment beginning on `appointed_on`.
+    pub fn for_appointment(appointed_on: NaiveDate) -> Self {
+        if appointed_on < NPQ_REQUIRED_FROM { Self::NasencoOrNpq } else { Self::NpqSenco }
+    }
+
+    /// How a council officer reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::NasencoOrNpq => "NASENCO or NPQ for SENCOs",
+            Self::NpqSenco => "NPQ for SENCOs",
+        }
+    }
+}
+
+/// Whether the recorded award satisfies reg. 49(4) for a SENCO appointed on
+/// `appointed_on` (reg. 49(7); see the module notes for NASENCO).
+pub fn holds_relevant_qualification(
+    appointed_on: NaiveDate,
+    award: SencoAward,
+    achieved_on: Option<NaiveDate>,
+) -> bool {
+    match (award, achieved_on) {
+        (SencoAward::NpqSenco, Some(_)) => true,
+        (SencoAward::Nasenco, Some(on)) => {
+            on < NASENCO_COMPLETED_BEFORE
+                && match RequiredQualification::for_appointment(appointed_on) {
+                    RequiredQualification::NasencoOrNpq => true,
+                    RequiredQualification::NpqSenco => on < NPQ_REQUIRED_FROM,
+                }
+        }
+        _ => false,
+    }
+}
+
+/// How a SENCO stands against the qualification rule, whatever the day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum QualificationStanding {
+    /// Holds the relevant qualification.
+    Qualified,
+    /// More than 12 months as a SENCO before this appointment: reg. 49(4) does not apply.
+    Exempt,
+    /// Must gain this qualification by the award deadline.
+    WorkingTowards(RequiredQualification),
+}
+
+impl QualificationStanding {
+    /// The standing of an appointment.
+    pub fn of(
+        appointed_on: NaiveDate,
+        prior_experience_over_12_months: bool,
+        award: SencoAward,
+        achieved_on: Option<NaiveDate>,
+    ) -> Self {
+        if prior_experience_over_12_months {
+            Self::Exempt
+        } else if holds_relevant_qualification(appointed_on, award, achieved_on) {
+            Self::Qualified
+        } else {
+            Self::WorkingTowards(RequiredQualification::for_appointment(appointed_on))
+        }
+    }
+}
+
+/// The date the relevant qualification is due by, if one is outstanding:
+/// appointment + 3 years (reg. 49(4)); none when exempt by prior experience or
+/// when the qualification held counts.
 pub fn award_deadline(
     appointed_on: NaiveDate,
     prior_experience_over_12_months: bool,
     award: SencoAward,
+    achieved_on: Option<NaiveDate>,
 ) -> Option<NaiveDate> {
-    if prior_experience_over_12_months || award.is_achieved() {
-        return None;
+    match QualificationStanding::of(appointed_on, prior_experience_over_12_months, award, achieved_on) {
+        QualificationStanding::Qualified | QualificationStanding::Exempt => None,
+        // 29 February + 3 years is 28 February: chrono clamps to the month's end.
+        QualificationStanding::WorkingTowards(_) => {
+            appointed_on.checked_add_months(Months::new(12 * AWARD_PERIOD_YEARS))
+        }
     }
-    // 29 February + 3 years is 28 February: chrono clamps to the month's end.
-    appointed_on.checked_add_months(Months::new(12 * AWARD_PERIOD_YEARS))
 }
 
 /// Past the deadline on `today` without the award.
@@ -157,7 +262,7 @@ mod tests {
 
     #[test]
     fn a_new_senco_has_three_years_from_appointment() {
-        let deadline = award_deadline(d(2024, 9, 1), false, SencoAward::InProgress);
+        let deadline = award_deadline(d(2024, 9, 1), false, SencoAward::InProgress, None);
         assert_eq!(deadline, Some(d(2027, 9, 1)));
         assert!(!is_award_overdue(deadline, d(2027, 9, 1)), "the last day is still in time");
         assert!(is_award_overdue(deadline, d(2027, 9, 2)));
@@ -166,19 +271,73 @@ mod tests {
 
     #[test]
     fn an_appointment_on_29_february_falls_due_on_28_february() {
-        assert_eq!(award_deadline(d(2024, 2, 29), false, SencoAward::None), Some(d(2027, 2, 28)));
+        assert_eq!(award_deadline(d(2024, 2, 29), false, SencoAward::None, None), Some(d(2027, 2, 28)));
     }
 
     #[test]
     fn more_than_a_year_as_senco_before_exempts_from_the_deadline() {
-        assert_eq!(award_deadline(d(2024, 9, 1), true, SencoAward::None), None);
+        assert_eq!(award_deadline(d(2024, 9, 1), true, SencoAward::None, None), None);
         assert!(!is_award_overdue(None, d(2030, 1, 1)));
     }
 
     #[test]
     fn an_achieved_award_leaves_nothing_due() {
-        assert_eq!(award_deadline(d(2020, 1, 6), false, SencoAward::Nasenco), None);
-        assert_eq!(award_deadline(d(2025, 1, 6), false, SencoAward::NpqSenco), None);
+        assert_eq!(award_deadline(d(2020, 1, 6), false, SencoAward::Nasenco, Some(d(2022, 7, 1))), None);
+        assert_eq!(award_deadline(d(2025, 1, 6), false, SencoAward::NpqSenco, Some(d(2026, 7, 1))), None);
+    }
+
+    #[test]
+    fn a_nasenco_counts_for_a_senco_appointed_on_31_august_2024_but_not_1_september() {
+        let achieved = Some(d(2025, 7, 1));
+        assert!(holds_relevant_qualification(d(2024, 8, 31), SencoAward::Nasenco, achieved));
+        assert_eq!(award_deadline(d(2024, 8, 31), false, SencoAward::Nasenco, achieved), None);
+        assert!(!holds_relevant_qualification(d(2024, 9, 1), SencoAward::Nasenco, achieved));
+        assert_eq!(award_deadline(d(2024, 9, 1), false, SencoAward::Nasenco, achieved), Some(d(2027, 9, 1)));
+        assert_eq!(
+            QualificationStanding::of(d(2024, 9, 1), false, SencoAward::Nasenco, achieved),
+            QualificationStanding::WorkingTowards(RequiredQualification::NpqSenco)
+        );
+        assert_eq!(
+            QualificationStanding::of(d(2024, 8, 31), false, SencoAward::InProgress, None),
+            QualificationStanding::WorkingTowards(RequiredQualification::NasencoOrNpq)
+        );
+    }
+
+    #[test]
+    fn the_npq_for_sencos_counts_whenever_the_senco_was_appointed() {
+        for appointed in [d(2020, 1, 6), d(2024, 8, 31), d(2024, 9, 1), d(2026, 1, 5)] {
+            assert!(holds_relevant_qualification(appointed, SencoAward::NpqSenco, Some(d(2026, 7, 1))));
+        }
+    }
+
+    #[test]
+    fn a_nasenco_held_before_september_2024_still_counts_in_a_later_appointment() {
+        assert!(holds_relevant_qualification(d(2025, 1, 6), SencoAward::Nasenco, Some(d(2024, 8, 31))));
+        assert!(!holds_relevant_qualification(d(2025, 1, 6), SencoAward::Nasenco, Some(d(2024, 9, 1))));
+    }
+
+    #[test]
+    fn a_nasenco_completed_from_1_september_2027_does_not_count() {
+        assert!(holds_relevant_qualification(d(2024, 3, 4), SencoAward::Nasenco, Some(d(2027, 8, 31))));
+        assert!(!holds_relevant_qualification(d(2024, 3, 4), SencoAward::Nasenco, Some(d(2027, 9, 1))));
+    }
+
+    #[test]
+    fn a_senco_holding_only_a_nasenco_after_the_change_is_overdue_the_day_after_three_years() {
+        let deadline = award_deadline(d(2024, 9, 1), false, SencoAward::Nasenco, Some(d(2025, 7, 1)));
+        assert!(!is_award_overdue(deadline, d(2027, 8, 31)));
+        assert!(!is_award_overdue(deadline, d(2027, 9, 1)), "the third anniversary is still in time");
+        assert!(is_award_overdue(deadline, d(2027, 9, 2)));
+    }
+
+    #[test]
+    fn a_29_february_appointment_after_the_change_is_due_on_28_february() {
+        let deadline = award_deadline(d(2028, 2, 29), false, SencoAward::Nasenco, Some(d(2023, 7, 1)));
+        assert_eq!(deadline, None, "a NASENCO achieved before the change counts");
+        let deadline = award_deadline(d(2028, 2, 29), false, SencoAward::InProgress, None);
+        assert_eq!(deadline, Some(d(2031, 2, 28)));
+        assert!(!is_award_overdue(deadline, d(2031, 2, 28)));
+        assert!(is_award_overdue(deadline, d(2031, 3, 1)));
     }
 
     #[test]

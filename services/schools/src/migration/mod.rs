@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_schools;
 mod m20261205_000001_create_gias_areas;
+mod m20270114_000001_npq_senco_deadlines;
 
 /// The schools service's migrations, oldest first.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_create_schools::Migration),
             Box::new(m20261205_000001_create_gias_areas::Migration),
+            Box::new(m20270114_000001_npq_senco_deadlines::Migration),
         ]
     }
 

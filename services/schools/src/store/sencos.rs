@@ -10,7 +10,8 @@ use sen_platform::ids::Urn;
 
 use super::{Store, convert};
 use crate::domain::{
-    School, SencoAppointment, SencoDetails, award_deadline, days_to_deadline, is_award_due_within, is_award_overdue,
+    EstablishmentStatus, School, SencoAppointment, SencoDetails, award_deadline, days_to_deadline, is_award_due_within,
+    is_award_overdue,
 };
 use crate::entity::{school, senco_appointment};
 use crate::error::{Error, Result};
@@ -74,6 +75,11 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or_else(|| Error::NotFound(format!("school {urn}")))?;
+        if school.status_code == i16::from(EstablishmentStatus::Closed.gias_code()) {
+            return Err(Error::FailedPrecondition(format!(
+                "school {urn} is closed: a SENCO is appointed at an open school"
+            )));
+        }
         let current = super::schools::current_sencos(&txn, tenant, &[school.id]).await?;
         if let Some(existing) = current.get(&school.id) {
             return Err(already_has_senco(urn, existing.id));
@@ -89,6 +95,7 @@ impl Store {
                 new.appointed_on,
                 new.prior_experience_over_12_months,
                 new.details.award,
+                new.details.award_achieved_on,
             )),
             ended_on: Set(None),
             end_reason: Set(None),
@@ -122,8 +129,12 @@ impl Store {
         let stored = self.appointment(tenant, id).await?;
         let mut model = <senco_appointment::ActiveModel as Default>::default();
         details_columns(&mut model, details);
-        model.award_deadline =
-            Set(award_deadline(stored.appointed_on, stored.prior_experience_over_12_months, details.award));
+        model.award_deadline = Set(award_deadline(
+            stored.appointed_on,
+            stored.prior_experience_over_12_months,
+            details.award,
+            details.award_achieved_on,
+        ));
         model.updated_at = Set(Utc::now());
         let result = senco_appointment::Entity::update_many()
             .set(model)
@@ -197,16 +208,18 @@ impl Store {
             .collect()
     }
 
-    /// SENCO compliance of the tenant's open schools on `today`.
+    /// SENCO compliance of the tenant's open schools on `today`: a closed school
+    /// (or one not yet open) is in none of its lists, whatever its SENCO's state.
     pub async fn compliance(
         &self,
         tenant: &TenantScope,
         today: NaiveDate,
         due_within_days: u32,
     ) -> Result<ComplianceReport> {
+        let open = [EstablishmentStatus::Open, EstablishmentStatus::OpenProposedToClose];
         let rows = school::Entity::find()
             .filter(school::Column::LaCode.eq(tenant.key()))
-            .filter(school::Column::StatusCode.is_in([1i16, 3]))
+            .filter(school::Column::StatusCode.is_in(open.map(|s| i16::from(s.gias_code()))))
             .order_by_asc(school::Column::Urn)
             .all(&self.read)
             .await?;

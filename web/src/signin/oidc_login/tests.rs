@@ -371,3 +371,24 @@ async fn a_recheck_answer_that_is_not_this_browsers_leaves_the_session_alone() {
     let still = site.get("/", &session).await;
     assert_eq!(header(&still, "location"), "/sign-in/recheck?next=/", "still signed in, still due for its check");
 }
+
+#[tokio::test]
+async fn the_name_the_provider_gives_is_the_name_the_pages_greet_the_person_by() {
+    let site = site(|_| {}).await;
+    let mut claims = manager(&site.provider, CLIENT);
+    claims["name"] = serde_json::json!("Claire Whitmore");
+    let session = site.signed_in(claims).await;
+    let live = site.web.sessions.check(&session).await.expect("the store answers").expect("live");
+    assert_eq!(live.name.as_deref(), Some("Claire Whitmore"));
+
+    let mut claims = manager(&site.provider, CLIENT);
+    claims["given_name"] = serde_json::json!("Owen");
+    claims["family_name"] = serde_json::json!("Price");
+    let session = site.signed_in(claims).await;
+    let live = site.web.sessions.check(&session).await.expect("the store answers").expect("live");
+    assert_eq!(live.name.as_deref(), Some("Owen Price"), "from the given and family names");
+
+    let session = site.signed_in(manager(&site.provider, CLIENT)).await;
+    let live = site.web.sessions.check(&session).await.expect("the store answers").expect("live");
+    assert_eq!(live.name, None, "no name given, none made up");
+}

@@ -1,5 +1,6 @@
 //! Tests of the suggestion on constructed teams: who is left out, the order's
-//! five keys one at a time, the reasons shown, and (by property) that the order
+//! five keys one at a time, the manager's choice of link first, the placement
+//! and reasons shown, and (by property) that the order follows its keys and
 //! does not depend on the order the team is listed in.
 
 use super::*;
@@ -8,6 +9,8 @@ use proptest::prelude::*;
 
 const EHCNA: ReferralKind = ReferralKind::EhcNeedsAssessment;
 const EP_REFERRAL: ReferralKind = ReferralKind::EducationalPsychology;
+const ROOM: SuggestionOrder = SuggestionOrder::RoomFirst;
+const LINK: SuggestionOrder = SuggestionOrder::LinkFirst;
 
 /// An active, unlinked EP with `open` of `max` open cases.
 fn ep(id: i64, grade: EpGrade, open: u32, max: u32) -> Candidate {
@@ -51,13 +54,52 @@ fn ids(ranked: &[Ranked]) -> Vec<i64> {
 fn the_schools_link_professional_comes_first() {
     let team =
         [ep(1, EpGrade::MainGrade, 1, 10), linked(ep(2, EpGrade::MainGrade, 8, 10)), ep(3, EpGrade::Senior, 0, 10)];
-    assert_eq!(ids(&rank(&team, EP_REFERRAL)), [2, 3, 1]);
+    assert_eq!(ids(&rank(&team, EP_REFERRAL, ROOM)), [2, 3, 1]);
+}
+
+#[test]
+fn a_link_ep_over_capacity_comes_after_an_ep_with_room_and_says_why() {
+    // The school's link EP holds 14 of 10 open cases (140 %); another has none.
+    let team = [linked(ep(1, EpGrade::Senior, 14, 10)), ep(2, EpGrade::MainGrade, 0, 10)];
+    let ranked = rank(&team, EP_REFERRAL, ROOM);
+    assert_eq!(ids(&ranked), [2, 1]);
+    assert_eq!(ranked[0].placement, "has room (0% of capacity)");
+    assert_eq!(
+        ranked[1].placement,
+        "link educational psychologist for this school; 140% of capacity: after everyone with room"
+    );
+    assert_eq!(SuggestionOrder::default(), ROOM, "room first unless the manager asks otherwise");
+}
+
+#[test]
+fn a_manager_may_ask_for_the_link_professional_first_even_when_full() {
+    let team =
+        [linked(ep(1, EpGrade::Senior, 14, 10)), ep(2, EpGrade::MainGrade, 0, 10), ep(3, EpGrade::MainGrade, 12, 10)];
+    let ranked = rank(&team, EP_REFERRAL, LINK);
+    assert_eq!(ids(&ranked), [1, 2, 3], "then room before full, as ever");
+    assert_eq!(ranked[0].placement, "link educational psychologist for this school: first, as asked; 140% of capacity");
+    assert_eq!(ranked[1].placement, "not this school's link; has room (0% of capacity)");
+    assert_eq!(ranked[2].placement, "not this school's link; 120% of capacity: after those with room");
+    assert!(ranked[0].over_capacity, "still marked: allocating needs an override with a reason");
+    assert_eq!(ids(&rank(&team, EP_REFERRAL, ROOM)), [2, 1, 3], "the default keeps the link only among equals");
+}
+
+#[test]
+fn among_those_with_room_the_link_professional_still_comes_first() {
+    let team = [ep(1, EpGrade::MainGrade, 0, 10), linked(ep(2, EpGrade::MainGrade, 9, 10))];
+    for order in SuggestionOrder::ALL {
+        let ranked = rank(&team, EP_REFERRAL, order);
+        assert_eq!(ids(&ranked), [2, 1], "{order:?}");
+    }
+    let ranked = rank(&team, EP_REFERRAL, ROOM);
+    assert_eq!(ranked[0].placement, "link educational psychologist for this school; has room (90% of capacity)");
+    assert_eq!(SuggestionOrder::ALL.map(SuggestionOrder::code), ["room_first", "link_first"]);
 }
 
 #[test]
 fn professionals_at_or_over_capacity_come_last() {
     let team = [ep(1, EpGrade::MainGrade, 10, 10), ep(2, EpGrade::MainGrade, 9, 10), ep(3, EpGrade::MainGrade, 13, 10)];
-    let ranked = rank(&team, EP_REFERRAL);
+    let ranked = rank(&team, EP_REFERRAL, ROOM);
     assert_eq!(ids(&ranked), [2, 1, 3]);
     assert_eq!(ranked.iter().map(|r| r.over_capacity).collect::<Vec<_>>(), [false, true, true]);
     assert!(ranked[1].reasons.contains(&"at capacity: allocation needs an override with a reason".to_owned()));
@@ -74,7 +116,7 @@ fn lighter_loads_come_first_whatever_the_limit() {
         ep(3, EpGrade::MainGrade, 5, 20),
         ep(4, EpGrade::MainGrade, 0, 15),
     ];
-    let ranked = rank(&team, EP_REFERRAL);
+    let ranked = rank(&team, EP_REFERRAL, ROOM);
     assert_eq!(ids(&ranked), [4, 2, 3, 1]);
     assert_eq!(ranked.iter().map(|r| r.rank).collect::<Vec<_>>(), [1, 2, 3, 4]);
     assert_eq!(ranked.iter().map(|r| r.load).collect::<Vec<_>>(), [0.0, 0.1, 0.25, 0.3]);
@@ -84,17 +126,17 @@ fn lighter_loads_come_first_whatever_the_limit() {
 fn statutory_work_goes_to_the_more_senior_ep_at_equal_load() {
     // 3/10 and 6/20 are the same load exactly.
     let team = [ep(1, EpGrade::MainGrade, 3, 10), ep(2, EpGrade::Principal, 6, 20), ep(3, EpGrade::Senior, 3, 10)];
-    assert_eq!(ids(&rank(&team, EHCNA)), [2, 3, 1]);
-    assert_eq!(ids(&rank(&team, EP_REFERRAL)), [1, 2, 3], "seniority counts only for statutory work");
+    assert_eq!(ids(&rank(&team, EHCNA, ROOM)), [2, 3, 1]);
+    assert_eq!(ids(&rank(&team, EP_REFERRAL, ROOM)), [1, 2, 3], "seniority counts only for statutory work");
     let lighter_main_grade = [ep(1, EpGrade::Principal, 3, 10), ep(2, EpGrade::MainGrade, 2, 10)];
-    assert_eq!(ids(&rank(&lighter_main_grade, EHCNA)), [2, 1], "load outranks seniority");
+    assert_eq!(ids(&rank(&lighter_main_grade, EHCNA, ROOM)), [2, 1], "load outranks seniority");
 }
 
 #[test]
 fn trainees_are_left_out_of_statutory_advice_but_not_other_ep_work() {
     let team = [ep(1, EpGrade::Trainee, 0, 10), ep(2, EpGrade::MainGrade, 5, 10)];
-    assert_eq!(ids(&rank(&team, EHCNA)), [2]);
-    assert_eq!(ids(&rank(&team, EP_REFERRAL)), [1, 2]);
+    assert_eq!(ids(&rank(&team, EHCNA, ROOM)), [2]);
+    assert_eq!(ids(&rank(&team, EP_REFERRAL, ROOM)), [1, 2]);
 }
 
 #[test]
@@ -105,31 +147,31 @@ fn advisory_teachers_are_ranked_only_for_their_own_specialism() {
         ep(3, EpGrade::Senior, 0, 10),
         teacher(4, Specialism::SensoryHearing, 10, 40),
     ];
-    assert_eq!(ids(&rank(&team, ReferralKind::AdvisoryTeacher(Specialism::SensoryHearing))), [1, 4]);
-    assert_eq!(ids(&rank(&team, ReferralKind::AdvisoryTeacher(Specialism::SensoryVision))), [2]);
-    assert!(rank(&team, ReferralKind::AdvisoryTeacher(Specialism::PhysicalAndMedical)).is_empty());
-    assert_eq!(ids(&rank(&team, EP_REFERRAL)), [3]);
+    assert_eq!(ids(&rank(&team, ReferralKind::AdvisoryTeacher(Specialism::SensoryHearing), ROOM)), [1, 4]);
+    assert_eq!(ids(&rank(&team, ReferralKind::AdvisoryTeacher(Specialism::SensoryVision), ROOM)), [2]);
+    assert!(rank(&team, ReferralKind::AdvisoryTeacher(Specialism::PhysicalAndMedical), ROOM).is_empty());
+    assert_eq!(ids(&rank(&team, EP_REFERRAL, ROOM)), [3]);
 }
 
 #[test]
 fn inactive_professionals_are_left_out() {
     let away = Candidate { active: false, ..linked(ep(1, EpGrade::Principal, 0, 10)) };
     let team = [away, ep(2, EpGrade::MainGrade, 9, 10)];
-    assert_eq!(ids(&rank(&team, EHCNA)), [2]);
+    assert_eq!(ids(&rank(&team, EHCNA, ROOM)), [2]);
 }
 
 #[test]
 fn equals_are_ordered_by_id_whatever_the_listing() {
     let team = [ep(7, EpGrade::Senior, 2, 10), ep(3, EpGrade::Senior, 2, 10), ep(5, EpGrade::Senior, 2, 10)];
-    assert_eq!(ids(&rank(&team, EHCNA)), [3, 5, 7]);
+    assert_eq!(ids(&rank(&team, EHCNA, ROOM)), [3, 5, 7]);
     let reversed: Vec<Candidate> = team.iter().rev().cloned().collect();
-    assert_eq!(rank(&reversed, EHCNA), rank(&team, EHCNA));
+    assert_eq!(rank(&reversed, EHCNA, ROOM), rank(&team, EHCNA, ROOM));
 }
 
 #[test]
 fn reasons_say_what_they_take_the_link_the_load_and_the_clock() {
     let team = [linked(ep(1, EpGrade::Senior, 3, 10))];
-    let ranked = rank(&team, EHCNA);
+    let ranked = rank(&team, EHCNA, ROOM);
     assert_eq!(
         ranked[0].reasons,
         [
@@ -139,7 +181,7 @@ fn reasons_say_what_they_take_the_link_the_load_and_the_clock() {
             "statutory: advice due within 6 weeks of the request; ranked ahead of non-statutory work",
         ]
     );
-    let full = rank(&[ep(2, EpGrade::MainGrade, 10, 10)], EP_REFERRAL);
+    let full = rank(&[ep(2, EpGrade::MainGrade, 10, 10)], EP_REFERRAL, ROOM);
     assert_eq!(
         full[0].reasons,
         [
@@ -153,7 +195,7 @@ fn reasons_say_what_they_take_the_link_the_load_and_the_clock() {
 #[test]
 fn session_limits_count_sessions_used_this_term() {
     let hearing = ReferralKind::AdvisoryTeacher(Specialism::SensoryHearing);
-    let ranked = rank(&[linked(teacher(1, Specialism::SensoryHearing, 12, 40))], hearing);
+    let ranked = rank(&[linked(teacher(1, Specialism::SensoryHearing, 12, 40))], hearing, ROOM);
     assert_eq!(ranked[0].load, 0.3);
     assert_eq!(
         ranked[0].reasons,
@@ -209,17 +251,27 @@ proptest! {
             ReferralKind::AdvisoryTeacher(Specialism::CognitionAndLearning), EP_REFERRAL, EHCNA, EHCNA];
         let kind = kinds[kind_index];
         let team: Vec<Candidate> = members.into_iter().zip(1..).map(|(c, id)| Candidate { id, ..c }).collect();
-        let ranked = rank(&team, kind);
-        let eligible = team.iter().filter(|c| c.active && can_take(c.role, kind)).count();
-        prop_assert_eq!(ranked.len(), eligible);
-        let by_id = |id: i64| &team[usize::try_from(id - 1).unwrap()];
-        for (pair, expected_rank) in ranked.windows(2).zip(1..) {
-            let (a, b) = (by_id(pair[0].id), by_id(pair[1].id));
-            prop_assert_eq!(pair[0].rank, expected_rank);
-            prop_assert_eq!(compare(a, b, kind), Ordering::Less);
-            prop_assert!(a.linked_to_school >= b.linked_to_school);
+        for order in SuggestionOrder::ALL {
+            let ranked = rank(&team, kind, order);
+            let eligible = team.iter().filter(|c| c.active && can_take(c.role, kind)).count();
+            prop_assert_eq!(ranked.len(), eligible);
+            let by_id = |id: i64| &team[usize::try_from(id - 1).unwrap()];
+            for (pair, expected_rank) in ranked.windows(2).zip(1..) {
+                let (a, b) = (by_id(pair[0].id), by_id(pair[1].id));
+                prop_assert_eq!(pair[0].rank, expected_rank);
+                prop_assert_eq!(compare(a, b, kind, order), Ordering::Less);
+                let (room_a, room_b) = (!is_over_capacity(a), !is_over_capacity(b));
+                match order {
+                    SuggestionOrder::RoomFirst => {
+                        prop_assert!((room_a, a.linked_to_school) >= (room_b, b.linked_to_school));
+                    }
+                    SuggestionOrder::LinkFirst => {
+                        prop_assert!((a.linked_to_school, room_a) >= (b.linked_to_school, room_b));
+                    }
+                }
+            }
+            let reversed: Vec<Candidate> = team.iter().rev().cloned().collect();
+            prop_assert_eq!(rank(&reversed, kind, order), ranked);
         }
-        let reversed: Vec<Candidate> = team.iter().rev().cloned().collect();
-        prop_assert_eq!(rank(&reversed, kind), ranked);
     }
 }

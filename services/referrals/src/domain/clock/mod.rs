@@ -8,13 +8,16 @@
 //! - reg. 13(2): the final plan is issued within 20 weeks.
 //!
 //! The dates are the stored facts ([`ClockDates`]); everything here is derived
-//! from them, with "today" passed in only to say how close the next deadline is.
-//! Exceptions (regs. 5(4), 10(4), 13(3)) do not stop the clock, but the DfE's
-//! SEN2 return leaves such cases out of the 20-week timeliness figure.
-
-use std::ops::RangeInclusive;
+//! from them and the referral's status, with "today" passed in only to say how
+//! close the next deadline is. Exceptions (regs. 5(4), 10(4), 13(3)) do not stop
+//! the clock, but the DfE's SEN2 return leaves such cases out of the 20-week
+//! timeliness figure (`timeliness`). Where a request has got to, and whether its
+//! clock still runs, is `stage`.
 
 use chrono::{NaiveDate, TimeDelta};
+
+pub mod stage;
+pub mod timeliness;
 
 /// Weeks from the request to the decision whether to assess (reg. 5(1)).
 pub const DECISION_WEEKS: i64 = 6;
@@ -220,196 +223,9 @@ pub fn check_dates(dates: &ClockDates, today: NaiveDate) -> Result<(), (&'static
     }
 }
 
-/// Where an EHC needs assessment request has got to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Stage {
-    /// Received; the council has not yet decided whether to assess.
-    AwaitingAssessmentDecision,
-    /// Being assessed; no decision yet whether to issue a plan.
-    Assessing,
-    /// A plan will be issued; the final plan has not been.
-    AwaitingFinalPlan,
-    /// The council decided not to assess (closed).
-    NotAssessing,
-    /// The council decided not to issue a plan (closed).
-    NotIssuing,
-    /// The final plan has been issued (closed).
-    PlanIssued,
-}
-
-impl Stage {
-    /// Every stage, open ones first.
-    pub const ALL: [Stage; 6] = [
-        Self::AwaitingAssessmentDecision,
-        Self::Assessing,
-        Self::AwaitingFinalPlan,
-        Self::NotAssessing,
-        Self::NotIssuing,
-        Self::PlanIssued,
-    ];
-
-    /// Stable snake_case code.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::AwaitingAssessmentDecision => "awaiting_assessment_decision",
-            Self::Assessing => "assessing",
-            Self::AwaitingFinalPlan => "awaiting_final_plan",
-            Self::NotAssessing => "not_assessing",
-            Self::NotIssuing => "not_issuing",
-            Self::PlanIssued => "plan_issued",
-        }
-    }
-
-    /// For people.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::AwaitingAssessmentDecision => "awaiting the decision whether to assess",
-            Self::Assessing => "assessing",
-            Self::AwaitingFinalPlan => "awaiting the final plan",
-            Self::NotAssessing => "decided not to assess",
-            Self::NotIssuing => "decided not to issue a plan",
-            Self::PlanIssued => "plan issued",
-        }
-    }
-
-    /// True while a statutory deadline is still to be met.
-    pub fn is_open(self) -> bool {
-        matches!(self, Self::AwaitingAssessmentDecision | Self::Assessing | Self::AwaitingFinalPlan)
-    }
-}
-
-/// The stage the dates show. Each step counts only after the one before it: a
-/// plan decision without a decision to assess, or a final plan without a decision
-/// to issue, is ignored ([`check_dates`] refuses to store either).
-pub fn stage(dates: &ClockDates) -> Stage {
-    match (dates.assessment_decision, dates.plan_decision, dates.final_plan_issued_on) {
-        (None, _, _) => Stage::AwaitingAssessmentDecision,
-        (Some((AssessmentDecision::NotAssess, _)), _, _) => Stage::NotAssessing,
-        (Some((AssessmentDecision::Assess, _)), None, _) => Stage::Assessing,
-        (Some(_), Some((PlanDecision::NotIssue, _)), _) => Stage::NotIssuing,
-        (Some(_), Some((PlanDecision::Issue, _)), None) => Stage::AwaitingFinalPlan,
-        (Some(_), Some((PlanDecision::Issue, _)), Some(_)) => Stage::PlanIssued,
-    }
-}
-
-/// The next statutory step and its last day.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Deadline {
-    /// What is due, e.g. "final plan".
-    pub what: &'static str,
-    /// The last day it is in time.
-    pub due: NaiveDate,
-}
-
-/// The next deadline of an open case; none once closed. While assessing, that is
-/// the 16-week one: a decision not to issue must be notified by then (reg. 10(1)),
-/// and a plan issued on time needs its draft out well before it.
-pub fn next_deadline(dates: &ClockDates) -> Option<Deadline> {
-    let received = dates.received_on;
-    match stage(dates) {
-        Stage::AwaitingAssessmentDecision => {
-            Some(Deadline { what: "decision whether to assess", due: decision_due(received) })
-        }
-        Stage::Assessing => {
-            Some(Deadline { what: "decision whether to issue a plan", due: no_plan_notice_due(received) })
-        }
-        Stage::AwaitingFinalPlan => Some(Deadline { what: "final plan", due: final_plan_due(received) }),
-        Stage::NotAssessing | Stage::NotIssuing | Stage::PlanIssued => None,
-    }
-}
-
-/// How an open case stands against its next deadline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ClockHealth {
-    /// More than [`AT_RISK_DAYS`] days left.
-    OnTrack,
-    /// [`AT_RISK_DAYS`] days left or fewer, the due day included.
-    AtRisk,
-    /// The due day has passed.
-    Breached,
-}
-
-impl ClockHealth {
-    /// Every state, best first.
-    pub const ALL: [ClockHealth; 3] = [Self::OnTrack, Self::AtRisk, Self::Breached];
-
-    /// `on_track`, `at_risk` or `breached`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::OnTrack => "on_track",
-            Self::AtRisk => "at_risk",
-            Self::Breached => "breached",
-        }
-    }
-
-    /// For people.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::OnTrack => "on track",
-            Self::AtRisk => "at risk",
-            Self::Breached => "breached",
-        }
-    }
-}
-
-/// How an open case stands on `today` against its next deadline; none once closed.
-pub fn health(dates: &ClockDates, today: NaiveDate) -> Option<ClockHealth> {
-    let deadline = next_deadline(dates)?;
-    Some(match days_left(deadline.due, today) {
-        days if days < 0 => ClockHealth::Breached,
-        days if days <= AT_RISK_DAYS => ClockHealth::AtRisk,
-        _ => ClockHealth::OnTrack,
-    })
-}
-
 /// Whether an issued plan met the 20-week limit (reg. 13(2)); none until it is issued.
 pub fn issued_within_20_weeks(dates: &ClockDates) -> Option<bool> {
     dates.final_plan_issued_on.map(|issued| issued <= final_plan_due(dates.received_on))
-}
-
-/// Plans issued in a calendar year, and how many within 20 weeks, as SEN2 counts them.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Timeliness {
-    /// Plans issued in the year, exception cases excluded.
-    pub issued: u32,
-    /// Of those, issued within 20 weeks of the request.
-    pub within_20_weeks: u32,
-    /// Plans issued in the year with an exception, left out of both counts.
-    pub excluded_exceptions: u32,
-    /// `within_20_weeks` as a percentage of `issued`, to one decimal place; none when none were issued.
-    pub percent: Option<f64>,
-}
-
-/// The 20-week timeliness of plans issued in `calendar_year`, excluding exception
-/// cases (DfE SEN2: "EHC plans issued within 20 weeks, excluding exception cases").
-pub fn timeliness(cases: &[ClockDates], calendar_year: i32) -> Timeliness {
-    match (NaiveDate::from_ymd_opt(calendar_year, 1, 1), NaiveDate::from_ymd_opt(calendar_year, 12, 31)) {
-        (Some(first), Some(last)) => timeliness_in(cases, first..=last),
-        _ => Timeliness { issued: 0, within_20_weeks: 0, excluded_exceptions: 0, percent: None },
-    }
-}
-
-/// The 20-week timeliness of plans issued on the days of `period` (a month, a
-/// year), counted as SEN2 counts them: exception cases left out of both figures.
-pub fn timeliness_in(cases: &[ClockDates], period: RangeInclusive<NaiveDate>) -> Timeliness {
-    let mut result = Timeliness { issued: 0, within_20_weeks: 0, excluded_exceptions: 0, percent: None };
-    for case in cases {
-        let Some(issued_on) = case.final_plan_issued_on.filter(|on| period.contains(on)) else { continue };
-        if case.exception.is_some() {
-            result.excluded_exceptions = result.excluded_exceptions.saturating_add(1);
-            continue;
-        }
-        result.issued = result.issued.saturating_add(1);
-        if issued_on <= final_plan_due(case.received_on) {
-            result.within_20_weeks = result.within_20_weeks.saturating_add(1);
-        }
-    }
-    if result.issued > 0 {
-        // Tenths of a percent, rounded half away from zero, then back to a percent.
-        let tenths = (f64::from(result.within_20_weeks) * 1000.0 / f64::from(result.issued)).round();
-        result.percent = Some(tenths / 10.0);
-    }
-    result
 }
 
 #[cfg(test)]

@@ -1,10 +1,15 @@
 //! Tests of the statutory clock: deadlines across year ends and leap years, the
-//! stages, health at its boundaries, and the timeliness figure.
+//! stages and the referral statuses that stop the clock, health at its
+//! boundaries, and the timeliness figure.
 
+use super::stage::*;
+use super::timeliness::*;
 use super::*;
 use AssessmentDecision::{Assess, NotAssess};
 use PlanDecision::{Issue, NotIssue};
+use ReferralStatus as S;
 use proptest::prelude::*;
+use sen_vocabulary::ReferralStatus;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -66,7 +71,7 @@ fn weeks_elapsed_counts_whole_weeks_from_the_day_received() {
 fn health_turns_at_risk_at_14_days_and_breached_after_the_due_day() {
     let case = received(d(2026, 1, 5));
     let due = decision_due(case.received_on);
-    let on = |days_before: i64| health(&case, due - TimeDelta::days(days_before));
+    let on = |days_before: i64| health(S::Accepted, &case, due - TimeDelta::days(days_before));
     assert_eq!(on(15), Some(ClockHealth::OnTrack));
     assert_eq!(on(14), Some(ClockHealth::AtRisk));
     assert_eq!(on(0), Some(ClockHealth::AtRisk), "the due day is still in time");
@@ -78,10 +83,11 @@ fn health_follows_the_next_deadline_and_ends_with_the_case() {
     let received_on = d(2026, 1, 5);
     let assessing = ClockDates { assessment_decision: Some((Assess, d(2026, 2, 2))), ..received(received_on) };
     // Past the 6-week decision date but the decision was made: on track for week 16.
-    assert_eq!(health(&assessing, d(2026, 3, 2)), Some(ClockHealth::OnTrack));
-    assert_eq!(health(&assessing, no_plan_notice_due(received_on) + TimeDelta::days(1)), Some(ClockHealth::Breached));
+    assert_eq!(health(S::InProgress, &assessing, d(2026, 3, 2)), Some(ClockHealth::OnTrack));
+    let late = no_plan_notice_due(received_on) + TimeDelta::days(1);
+    assert_eq!(health(S::InProgress, &assessing, late), Some(ClockHealth::Breached));
     let done = issued(received_on, d(2026, 9, 1), None);
-    assert_eq!(health(&done, d(2026, 9, 2)), None, "closed, even though issued late");
+    assert_eq!(health(S::Closed, &done, d(2026, 9, 2)), None, "closed, even though issued late");
 }
 
 #[test]
@@ -109,15 +115,16 @@ fn the_stage_follows_each_combination_of_dates() {
     ];
     for (assessment, plan, final_plan, expected) in cases {
         let dates = case(assessment, plan, final_plan);
-        assert_eq!(stage(&dates), expected, "{dates:?}");
-        assert_eq!(next_deadline(&dates).is_some(), expected.is_open());
+        assert_eq!(statutory_stage(&dates), expected, "{dates:?}");
+        assert_eq!(stage(S::Submitted, &dates), expected, "{dates:?}");
+        assert_eq!(next_deadline(S::Submitted, &dates).is_some(), expected.is_open());
     }
 }
 
 #[test]
 fn the_next_deadline_is_the_pending_statutory_step() {
     let r = d(2026, 12, 1);
-    let due = |dates: ClockDates| next_deadline(&dates).map(|deadline| (deadline.what, deadline.due));
+    let due = |dates: ClockDates| next_deadline(S::Accepted, &dates).map(|deadline| (deadline.what, deadline.due));
     assert_eq!(due(received(r)), Some(("decision whether to assess", d(2027, 1, 12))));
     let assessing = ClockDates { assessment_decision: Some((Assess, d(2027, 1, 5))), ..received(r) };
     assert_eq!(due(assessing), Some(("decision whether to issue a plan", d(2027, 3, 23))));
@@ -220,6 +227,87 @@ fn codes_round_trip() {
     assert!(ClockException::parse("strike").is_err());
     let open: Vec<Stage> = Stage::ALL.into_iter().filter(|s| s.is_open()).collect();
     assert_eq!(open, [Stage::AwaitingAssessmentDecision, Stage::Assessing, Stage::AwaitingFinalPlan]);
+    let codes: std::collections::HashSet<&str> = Stage::ALL.iter().map(|s| s.code()).collect();
+    assert_eq!(codes.len(), Stage::ALL.len(), "every stage has its own code");
+}
+
+/// The six shapes of stored dates, each at its statutory stage, for a request
+/// received `r` long enough ago that every deadline has passed.
+fn every_shape(r: NaiveDate) -> [(ClockDates, Stage); 6] {
+    let (a, p, f) = (r + TimeDelta::weeks(5), r + TimeDelta::weeks(15), r + TimeDelta::weeks(19));
+    let assessing = ClockDates { assessment_decision: Some((Assess, a)), ..received(r) };
+    let drafting = ClockDates { plan_decision: Some((Issue, p)), ..assessing };
+    [
+        (received(r), Stage::AwaitingAssessmentDecision),
+        (ClockDates { assessment_decision: Some((NotAssess, a)), ..received(r) }, Stage::NotAssessing),
+        (assessing, Stage::Assessing),
+        (drafting, Stage::AwaitingFinalPlan),
+        (ClockDates { plan_decision: Some((NotIssue, p)), ..assessing }, Stage::NotIssuing),
+        (ClockDates { final_plan_issued_on: Some(f), ..drafting }, Stage::PlanIssued),
+    ]
+}
+
+/// What each referral status makes of an open clock, written out again
+/// independently of `ended_by`: at (awaiting the decision to assess, assessing or
+/// awaiting the final plan), the stage shown, or `None` while the clock runs on.
+const STOPPED_BY: [(ReferralStatus, Option<Stage>, Option<Stage>); 8] = [
+    (S::Submitted, None, None),
+    (S::Accepted, None, None),
+    (S::Returned, None, None),
+    (S::Declined, Some(Stage::Declined), Some(Stage::Declined)),
+    (S::Allocated, None, None),
+    (S::InProgress, None, None),
+    (S::Closed, Some(Stage::Closed), None),
+    (S::Withdrawn, Some(Stage::Withdrawn), Some(Stage::Withdrawn)),
+];
+
+#[test]
+fn every_status_at_every_stage_stops_the_clock_or_leaves_it_running_as_the_table_says() {
+    let r = d(2025, 1, 6);
+    let today = d(2026, 11, 24);
+    assert_eq!(STOPPED_BY.map(|row| row.0), ReferralStatus::ALL, "one row per status");
+    for (status, before_decision, after_decision) in STOPPED_BY {
+        for (dates, statutory) in every_shape(r) {
+            let expected = match statutory {
+                Stage::AwaitingAssessmentDecision => before_decision.unwrap_or(statutory),
+                Stage::Assessing | Stage::AwaitingFinalPlan => after_decision.unwrap_or(statutory),
+                finished => finished,
+            };
+            let shown = stage(status, &dates);
+            assert_eq!(shown, expected, "{status:?} at {statutory:?}");
+            let live = expected.is_open();
+            assert_eq!(next_deadline(status, &dates).is_some(), live, "{status:?} at {statutory:?}");
+            let breached = health(status, &dates, today);
+            assert_eq!(breached, live.then_some(ClockHealth::Breached), "{status:?} at {statutory:?}");
+            assert_eq!(ended_by(statutory).contains(&status), shown != statutory, "{status:?} at {statutory:?}");
+        }
+    }
+}
+
+#[test]
+fn a_declined_or_withdrawn_request_shows_how_it_ended_never_a_breach() {
+    let long_ago = received(d(2025, 8, 4));
+    let today = d(2026, 11, 24);
+    assert_eq!(health(S::Submitted, &long_ago, today), Some(ClockHealth::Breached), "the same dates, still open");
+    for (status, ended, name) in [
+        (S::Declined, Stage::Declined, "request declined"),
+        (S::Withdrawn, Stage::Withdrawn, "request withdrawn"),
+        (S::Closed, Stage::Closed, "request closed before a decision whether to assess"),
+    ] {
+        assert_eq!(stage(status, &long_ago), ended);
+        assert_eq!(ended.name(), name);
+        assert!(!ended.is_open());
+        assert_eq!((next_deadline(status, &long_ago), health(status, &long_ago, today)), (None, None));
+    }
+}
+
+#[test]
+fn the_assessment_and_the_plan_go_on_once_the_professionals_part_is_closed() {
+    let r = d(2026, 6, 1);
+    let [_, _, (assessing, _), (drafting, _), ..] = every_shape(r);
+    assert_eq!(stage(S::Closed, &assessing), Stage::Assessing);
+    assert_eq!(next_deadline(S::Closed, &drafting).map(|d| d.due), Some(final_plan_due(r)));
+    assert_eq!(stage(S::Withdrawn, &drafting), Stage::Withdrawn, "a withdrawn request ends at any stage");
 }
 
 #[test]

@@ -1,0 +1,55 @@
+//! The 20-week timeliness figure of the SEN2 return: of the final plans issued
+//! in a period, how many within 20 weeks of the request (reg. 13(2)), exception
+//! cases left out of both counts (regs. 13(3)). Counted from the stored dates
+//! alone: a plan issued is issued, whatever became of the referral afterwards.
+
+use std::ops::RangeInclusive;
+
+use chrono::NaiveDate;
+
+use super::{ClockDates, final_plan_due};
+
+/// Plans issued in a calendar year, and how many within 20 weeks, as SEN2 counts them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Timeliness {
+    /// Plans issued in the year, exception cases excluded.
+    pub issued: u32,
+    /// Of those, issued within 20 weeks of the request.
+    pub within_20_weeks: u32,
+    /// Plans issued in the year with an exception, left out of both counts.
+    pub excluded_exceptions: u32,
+    /// `within_20_weeks` as a percentage of `issued`, to one decimal place; none when none were issued.
+    pub percent: Option<f64>,
+}
+
+/// The 20-week timeliness of plans issued in `calendar_year`, excluding exception
+/// cases (DfE SEN2: "EHC plans issued within 20 weeks, excluding exception cases").
+pub fn timeliness(cases: &[ClockDates], calendar_year: i32) -> Timeliness {
+    match (NaiveDate::from_ymd_opt(calendar_year, 1, 1), NaiveDate::from_ymd_opt(calendar_year, 12, 31)) {
+        (Some(first), Some(last)) => timeliness_in(cases, first..=last),
+        _ => Timeliness { issued: 0, within_20_weeks: 0, excluded_exceptions: 0, percent: None },
+    }
+}
+
+/// The 20-week timeliness of plans issued on the days of `period` (a month, a
+/// year), counted as SEN2 counts them: exception cases left out of both figures.
+pub fn timeliness_in(cases: &[ClockDates], period: RangeInclusive<NaiveDate>) -> Timeliness {
+    let mut result = Timeliness { issued: 0, within_20_weeks: 0, excluded_exceptions: 0, percent: None };
+    for case in cases {
+        let Some(issued_on) = case.final_plan_issued_on.filter(|on| period.contains(on)) else { continue };
+        if case.exception.is_some() {
+            result.excluded_exceptions = result.excluded_exceptions.saturating_add(1);
+            continue;
+        }
+        result.issued = result.issued.saturating_add(1);
+        if issued_on <= final_plan_due(case.received_on) {
+            result.within_20_weeks = result.within_20_weeks.saturating_add(1);
+        }
+    }
+    if result.issued > 0 {
+        // Tenths of a percent, rounded half away from zero, then back to a percent.
+        let tenths = (f64::from(result.within_20_weeks) * 1000.0 / f64::from(result.issued)).round();
+        result.percent = Some(tenths / 10.0);
+    }
+    result
+}
