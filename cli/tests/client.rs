@@ -9,35 +9,11 @@ use std::path::Path;
 use std::process::Output;
 
 use serde_json::Value;
-
-/// Runs `sen ARGS` as a client of the platform at `address`, with `token` (if any).
-fn client(data_dir: &Path, address: &str, token: Option<&str>, args: &[&str]) -> Output {
-    let mut command = support::sen(data_dir);
-    command.env("SEN_GATEWAY_URL", format!("http://{address}"));
-    if let Some(token) = token {
-        command.env("SEN_TOKEN", token);
-    }
-    command.args(args).output().expect("sen runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Asserts success and gives standard output.
-fn ok(output: &Output) -> String {
-    assert_eq!(output.status.code(), Some(0), "stdout:\n{}\nstderr:\n{}", stdout(output), stderr(output));
-    stdout(output)
-}
+use support::client::{client, exits_with, ok, stderr};
 
 /// Asserts the exit code and a single `sen: …` line on standard error; gives that line.
 fn fails(output: &Output, code: i32) -> String {
-    let err = stderr(output);
-    assert_eq!(output.status.code(), Some(code), "stdout:\n{}\nstderr:\n{err}", stdout(output));
+    let err = exits_with(output, code);
     assert_eq!(err.lines().count(), 1, "one line: {err}");
     assert!(err.starts_with("sen: "), "{err}");
     assert!(!err.contains("Status {") && !err.contains("code:"), "no debug dump: {err}");

@@ -11,33 +11,7 @@ mod support;
 use std::path::Path;
 use std::process::Output;
 
-fn client(data_dir: &Path, address: &str, token: Option<&str>, args: &[&str]) -> Output {
-    let mut command = support::sen(data_dir);
-    command.env("SEN_GATEWAY_URL", format!("http://{address}"));
-    if let Some(token) = token {
-        command.env("SEN_TOKEN", token);
-    }
-    command.args(args).output().expect("sen runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn ok(output: &Output) -> String {
-    assert_eq!(output.status.code(), Some(0), "stdout:\n{}\nstderr:\n{}", stdout(output), stderr(output));
-    stdout(output)
-}
-
-fn fails(output: &Output, code: i32) -> String {
-    let err = stderr(output);
-    assert_eq!(output.status.code(), Some(code), "stdout:\n{}\nstderr:\n{err}", stdout(output));
-    err
-}
+use support::client::{client, exits_with, ok, stderr, stdout};
 
 /// `sen referrals submit` for `pupil` of school 100001 with `extra` flags.
 fn submit(dir: &Path, at: &str, token: &str, pupil: &str, extra: &[&str]) -> Output {
@@ -109,7 +83,7 @@ fn a_visit_needs_a_note_and_a_retried_one_is_logged_once() {
         Some("any"),
         &["case", "log", "1", "--kind", "observation", "--sessions", "1", "--note", "  "],
     );
-    let said = fails(&empty, 2);
+    let said = exits_with(&empty, 2);
     assert!(said.contains("--note: is required"), "refused before anything is sent: {said}");
 
     let data = tempfile::tempdir().expect("temp dir");
@@ -130,7 +104,7 @@ fn a_visit_needs_a_note_and_a_retried_one_is_logged_once() {
         &["--idempotency-key", "visit-1"],
     ]
     .concat();
-    let refused = fails(&client(dir, at, Some(&jones), &other), 7);
+    let refused = exits_with(&client(dir, at, Some(&jones), &other), 7);
     assert!(refused.contains("visit-1"), "{refused}");
     drop(running);
 }
@@ -146,7 +120,7 @@ fn a_referral_warns_of_an_open_one_and_carries_documents_judged_by_their_content
     let (report, fake) = (report.to_string_lossy().into_owned(), fake.to_string_lossy().into_owned());
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").to_string();
-    let judged = fails(&submit(data.path(), &closed, "any", "1", &["--attach", &fake]), 2);
+    let judged = exits_with(&submit(data.path(), &closed, "any", "1", &["--attach", &fake]), 2);
     assert!(judged.contains("--attach") && judged.contains("is not a PDF"), "judged before sending: {judged}");
 
     let running = support::start(data.path());
@@ -157,7 +131,7 @@ fn a_referral_warns_of_an_open_one_and_carries_documents_judged_by_their_content
     let pupil = pupils["referrals"][0]["body"]["pupil_id"].as_i64().expect("a pupil").to_string();
     let first = ok(&submit(dir, at, &senco, &pupil, &["--confirm-duplicate", "--attach", &report]));
     assert!(first.contains("Attached EP report.pdf (PDF,"), "{first}");
-    let warned = fails(&submit(dir, at, &senco, &pupil, &[]), 7);
+    let warned = exits_with(&submit(dir, at, &senco, &pupil, &[]), 7);
     assert!(warned.contains("already has an open referral") && warned.contains("--confirm-duplicate"), "{warned}");
     let second = ok(&submit(dir, at, &senco, &pupil, &["--confirm-duplicate"]));
     assert!(second.starts_with("Referral "), "{second}");

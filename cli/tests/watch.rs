@@ -7,11 +7,12 @@ mod support;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
 use serde_json::Value;
+use support::client::{client, ok};
 
 /// A `sen referrals watch` running beside the test; killed if the test fails.
 struct Watch {
@@ -47,18 +48,6 @@ fn next_line(lines: &Receiver<String>, what: &str) -> String {
     lines.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("no {what} in time"))
 }
 
-fn client(dir: &Path, address: &str, token: &str, args: &[&str]) -> Output {
-    let mut command = support::sen(dir);
-    command.env("SEN_GATEWAY_URL", format!("http://{address}")).env("SEN_TOKEN", token);
-    command.args(args).output().expect("sen runs")
-}
-
-fn ok(output: &Output) -> String {
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert_eq!(output.status.code(), Some(0), "{text}\n{}", String::from_utf8_lossy(&output.stderr));
-    text
-}
-
 /// A SENCO's referral of `pupil` at 100001; its id.
 fn submit(dir: &Path, address: &str, senco: &str, pupil: &str, key: &str) -> i64 {
     let consent_on = (chrono::Utc::now().date_naive() - chrono::Days::new(7)).to_string();
@@ -88,7 +77,7 @@ fn submit(dir: &Path, address: &str, senco: &str, pupil: &str, key: &str) -> i64
         // One pupil is referred several times on purpose.
         "--confirm-duplicate",
     ];
-    let printed = ok(&client(dir, address, senco, &args));
+    let printed = ok(&client(dir, address, Some(senco), &args));
     printed.split_whitespace().nth(1).and_then(|id| id.parse().ok()).unwrap_or_else(|| panic!("an id: {printed}"))
 }
 
@@ -104,8 +93,9 @@ fn a_watch_resumes_after_the_platform_restarts_and_misses_nothing_made_meanwhile
     let running = support::start_with(dir, &listen);
     let senco = support::token(dir, &["--role", "senco", "--tenant", "990", "--school", "100001"]);
     let manager = support::token(dir, &["--role", "la_manager", "--tenant", "990"]);
-    let theirs: Value = serde_json::from_str(&ok(&client(dir, &address, &senco, &["referrals", "list", "--json"])))
-        .expect("--json prints JSON");
+    let theirs: Value =
+        serde_json::from_str(&ok(&client(dir, &address, Some(&senco), &["referrals", "list", "--json"])))
+            .expect("--json prints JSON");
     let pupil = theirs["referrals"][0]["body"]["pupil_id"].as_i64().expect("the school has referrals").to_string();
 
     let mut command = support::sen(dir);

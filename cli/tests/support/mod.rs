@@ -4,6 +4,7 @@
 
 pub mod certificates;
 pub mod check;
+pub mod client;
 pub mod cluster;
 pub mod device;
 pub mod faults;
