@@ -17,7 +17,7 @@
 
 mod support;
 
-use std::net::TcpListener;
+use sen_platform::testing::free_port;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -62,10 +62,6 @@ fn tools() -> String {
         missing.join(", ")
     );
     std::fs::read_to_string(AXE).expect("axe-core is readable")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
 async fn start_driver() -> (Driver, String) {

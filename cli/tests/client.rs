@@ -74,7 +74,7 @@ fn an_educational_psychologist_works_a_case_from_caseload_to_close() {
     assert!(shown.contains("Professional:") && shown.contains("Dr Megan Jones"), "{shown}");
     assert!(shown.contains("Referral:"), "{shown}");
     let visit = shown.lines().find(|l| l.contains(note)).unwrap_or_else(|| panic!("the visit is listed:\n{shown}"));
-    assert!(visit.contains("observation") && visit.contains("ep-jones"), "{visit}");
+    assert!(visit.contains("observation") && visit.contains("Dr Megan Jones"), "{visit}");
     let detail = json(&client(dir, at, Some(&jones), &["case", "show", &case, "--json"]));
     assert_eq!(detail["case"]["id"].as_i64().map(|id| id.to_string()), Some(case.clone()));
     assert!(detail["activity"].as_array().is_some_and(|a| a.iter().any(|e| e["note"] == note)));

@@ -108,6 +108,17 @@ async fn the_demo_register_has_pupils_plans_reviews_and_transfers_in_realistic_n
     let request = pb::ListAnnualReviewsDueRequest { window_days: 60, page, ..Default::default() };
     let reviews = pupils.list_annual_reviews_due(request).await.expect("reviews").into_inner();
     assert!(reviews.reviews.iter().any(|r| r.overdue) && reviews.reviews.iter().any(|r| !r.overdue));
+    // Appeals to the Tribunal: one awaiting its hearing, one in mediation, one upheld, one withdrawn.
+    let open = pupils.list_open_appeals(pb::ListOpenAppealsRequest::default()).await.expect("appeals").into_inner();
+    let stage =
+        |s: pb::AppealStage| open.appeals.iter().any(|r| r.appeal.as_ref().is_some_and(|a| a.stage == s as i32));
+    assert!(stage(pb::AppealStage::AwaitingHearing) && stage(pb::AppealStage::Mediation), "{open:?}");
+    let stats = pupils.get_appeal_stats(pb::GetAppealStatsRequest::default()).await.expect("appeal stats").into_inner();
+    let ended: Vec<i32> =
+        stats.recent_outcomes.iter().filter_map(|r| r.appeal.as_ref()?.appeal.as_ref().map(|f| f.outcome)).collect();
+    assert!(
+        ended.contains(&(pb::AppealOutcome::Upheld as i32)) && ended.contains(&(pb::AppealOutcome::Withdrawn as i32))
+    );
     stop(running).await;
 }
 
@@ -182,6 +193,14 @@ async fn the_demo_caseloads_show_loads_links_allocations_and_open_access() {
     assert!(allocations.schools.iter().any(|s| s.used > 0));
     let total: f64 = allocations.schools.iter().map(|s| s.allocated).sum();
     assert!((total - 300.0).abs() < 1.0, "the term's 300 sessions are shared out: {total}");
+    // Advice asked for in the EHC needs assessments, in every state (reg. 8(1)).
+    let advice = manager.list_advice_requests(pb::ListAdviceRequestsRequest::default()).await.expect("advice");
+    let states: std::collections::BTreeSet<String> = advice.into_inner().advice.into_iter().map(|a| a.state).collect();
+    assert_eq!(
+        states.into_iter().collect::<Vec<_>>(),
+        ["awaited", "overdue", "received_late", "received_on_time"],
+        "the demo advice shows each state"
+    );
 
     let (channel, attach) =
         connect(token(data.path(), &["--role", "educational_psychologist", "--tenant", "990", "--person", "ep-jones"]))
@@ -189,6 +208,16 @@ async fn the_demo_caseloads_show_loads_links_allocations_and_open_access() {
     let mut jones = CaseloadsServiceClient::with_interceptor(channel.clone(), attach.clone());
     let mine = jones.get_my_caseload(pb::GetMyCaseloadRequest::default()).await.expect("caseload").into_inner();
     let first = mine.cases.first().and_then(|c| c.case.clone()).expect("Dr Jones has open cases");
+    let mut unasked = 0;
+    for person in ["ep-jones", "ep-smith"] {
+        let (channel, attach) =
+            connect(token(data.path(), &["--role", "educational_psychologist", "--tenant", "990", "--person", person]))
+                .await;
+        let mut ep = CaseloadsServiceClient::with_interceptor(channel, attach);
+        let cases = ep.get_my_caseload(pb::GetMyCaseloadRequest::default()).await.expect("caseload").into_inner();
+        unasked += cases.cases.iter().filter(|c| c.next_deadline == "advice not yet requested").count();
+    }
+    assert!(unasked >= 1, "a statutory case whose advice is not yet requested");
     let mut pupils = PupilsServiceClient::with_interceptor(channel, attach);
     pupils.get_pupil(pb::GetPupilRequest { id: first.pupil_id }).await.expect("her case's pupil is open to her");
     stop(running).await;

@@ -99,11 +99,12 @@ impl GatewayService for OverviewApi {
         let mut schools = SchoolsServiceClient::new(self.channel("sen.v1.SchoolsService")?);
         let mut pupils = PupilsServiceClient::new(self.channel("sen.v1.PupilsService")?);
         let mut pupils_transitions = pupils.clone();
+        let mut pupils_appeals = pupils.clone();
         let mut referrals = ReferralsServiceClient::new(self.channel("sen.v1.ReferralsService")?);
         let mut referrals_clock = referrals.clone();
         let mut caseloads = CaseloadsServiceClient::new(self.channel("sen.v1.CaseloadsService")?);
 
-        let (register, compliance, stats, clock, balance, transitions) = tokio::join!(
+        let (register, compliance, stats, clock, balance, transitions, appeals) = tokio::join!(
             part("register", pupils.get_register_stats(call(&caller, pb::GetRegisterStatsRequest { as_of }))),
             part(
                 "senco_compliance",
@@ -127,8 +128,12 @@ impl GatewayService for OverviewApi {
                 "transitions_due",
                 pupils_transitions.list_transitions_due(call(
                     &caller,
-                    pb::ListTransitionsDueRequest { window_days: 0, as_of, page: None }
+                    pb::ListTransitionsDueRequest { window_days: 0, as_of, page: None, ..Default::default() }
                 ))
+            ),
+            part(
+                "appeals",
+                pupils_appeals.get_appeal_stats(call(&caller, pb::GetAppealStatsRequest { as_of, years: 0 }))
             ),
         );
         let mut unavailable = Vec::new();
@@ -138,6 +143,7 @@ impl GatewayService for OverviewApi {
         let statutory_clock = keep(clock, &mut unavailable).map(clock_figures);
         let caseload_balance = keep(balance, &mut unavailable);
         let transitions_due = keep(transitions, &mut unavailable);
+        let appeals = keep(appeals, &mut unavailable);
         Ok(Response::new(pb::Overview {
             tenant,
             as_of: judged_on,
@@ -147,6 +153,7 @@ impl GatewayService for OverviewApi {
             statutory_clock,
             caseload_balance,
             transitions_due,
+            appeals,
             unavailable,
         }))
     }

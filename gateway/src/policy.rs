@@ -121,6 +121,7 @@ pub const RULES: &[Rule] = &[
     rule(PUPILS, "GetEhcp", READERS, Some((Get, "/api/v1/pupils/{pupil_id}/ehcp"))),
     rule(PUPILS, "RecordAnnualReview", TEAM, Some((Post, "/api/v1/pupils/{pupil_id}/annual-reviews"))),
     rule(PUPILS, "ListAnnualReviews", READERS, Some((Get, "/api/v1/pupils/{pupil_id}/annual-reviews"))),
+    rule(PUPILS, "ListLateAmendments", REGISTER_EDITORS, Some((Get, "/api/v1/late-amendments"))),
     rule(PUPILS, "RecordTransferDecision", TEAM, Some((Post, "/api/v1/pupils/{pupil_id}/transfer-decision"))),
     rule(PUPILS, "ListTransitionsDue", REGISTER_EDITORS, Some((Get, "/api/v1/transitions-due"))),
     rule(PUPILS, "ListAnnualReviewsDue", REGISTER_EDITORS, Some((Get, "/api/v1/annual-reviews-due"))),
@@ -132,6 +133,14 @@ pub const RULES: &[Rule] = &[
     // Erasure at the end of the retention period: the caseloads service as itself, never a person.
     rule(PUPILS, "TakeErasures", NOBODY, None),
     rule(PUPILS, "ErasePupil", NOBODY, None),
+    // Appeals to the Tribunal: the family's legal dispute with the council, the SEN team's alone.
+    rule(PUPILS, "RecordAppeal", TEAM, Some((Post, "/api/v1/pupils/{pupil_id}/appeals"))),
+    rule(PUPILS, "UpdateAppeal", TEAM, Some((Patch, "/api/v1/appeals/{id}"))),
+    rule(PUPILS, "ListAppeals", TEAM, Some((Get, "/api/v1/pupils/{pupil_id}/appeals"))),
+    rule(PUPILS, "ListOpenAppeals", TEAM, Some((Get, "/api/v1/appeals/open"))),
+    rule(PUPILS, "GetAppealStats", TEAM, Some((Get, "/api/v1/appeal-stats"))),
+    // The register's side of a final EHC plan: the referrals service as itself, never a person.
+    rule(PUPILS, "RegisterFinalPlan", NOBODY, None),
     // Referrals.
     rule(REFERRALS, "SubmitReferral", SUBMITTERS, Some((Post, "/api/v1/referrals"))),
     rule(REFERRALS, "ResubmitReferral", SUBMITTERS, Some((Post, "/api/v1/referrals/{id}/resubmit"))),
@@ -150,6 +159,8 @@ pub const RULES: &[Rule] = &[
     rule(REFERRALS, "RecordPlanDecision", TEAM, Some((Post, "/api/v1/referrals/{id}/plan-decision"))),
     rule(REFERRALS, "RecordFinalPlanIssued", TEAM, Some((Post, "/api/v1/referrals/{id}/final-plan-issued"))),
     rule(REFERRALS, "RecordClockException", TEAM, Some((Post, "/api/v1/referrals/{id}/clock-exception"))),
+    rule(REFERRALS, "RecordEhcRequest", TEAM, Some((Post, "/api/v1/ehc-requests"))),
+    rule(REFERRALS, "RecordDraftPlanSent", TEAM, Some((Post, "/api/v1/referrals/{id}/draft-plan"))),
     rule(REFERRALS, "GetStatutoryClockReport", TEAM, Some((Get, "/api/v1/statutory-clock"))),
     rule(REFERRALS, "GetReferralStats", TEAM, Some((Get, "/api/v1/referral-stats"))),
     // Documents: whoever may read the referral (the service narrows it to theirs).
@@ -179,6 +190,10 @@ pub const RULES: &[Rule] = &[
     rule(CASELOADS, "GetCaseloadBalance", MANAGER, Some((Get, "/api/v1/caseload-balance"))),
     rule(CASELOADS, "SetTimeAllocationModel", MANAGER, Some((Post, "/api/v1/time-allocation-model"))),
     rule(CASELOADS, "ListSchoolAllocations", TEAM, Some((Get, "/api/v1/school-allocations"))),
+    // Advice asked for in EHC needs assessments (reg. 6(1), 8(1)); a professional lists their own cases' only.
+    rule(CASELOADS, "RecordAdviceRequest", TEAM, Some((Post, "/api/v1/referrals/{referral_id}/advice"))),
+    rule(CASELOADS, "RecordAdviceReceived", TEAM, Some((Post, "/api/v1/advice/{id}/received"))),
+    rule(CASELOADS, "ListAdviceRequests", CASE_READERS, Some((Get, "/api/v1/advice"))),
     // The gateway's own composed views.
     rule(GATEWAY, "GetOverview", TEAM, Some((Get, "/api/v1/overview"))),
 ];

@@ -320,9 +320,9 @@ fn demo_people() -> Vec<DemoPerson> {
     ]
 }
 
-/// A port free a moment ago.
+/// A loopback address free to bind (see `sen_platform::testing::free_port`).
 pub fn free_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port")
+    SocketAddr::from(([127, 0, 0, 1], sen_platform::testing::free_port()))
 }
 
 /// Serves a gateway in front of `platform` with `sen_gateway::run` in `mode`,

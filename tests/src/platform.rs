@@ -118,7 +118,8 @@ impl TestPlatform {
             referrals: own.clone(),
             identity: sen_platform::identity::ServiceIdentity::new(issuer.signer.clone(), sen_caseloads::PART),
         };
-        let pupils_client = sen_referrals::pupils::Pupils::new(own);
+        let pupils_client = sen_referrals::pupils::Pupils::new(own)
+            .acting_as(sen_platform::identity::ServiceIdentity::new(issuer.signer.clone(), sen_referrals::PART));
         let limits = options.refusal_limits.unwrap_or_default();
         let schools_refusals = sen_platform::audit::RefusalTrail::new(sen_schools::PART, None, limits);
         let routes = tonic::service::Routes::new(sen_schools::service(

@@ -179,8 +179,18 @@ async fn the_balance_counts_each_professionals_overdue_advice_on_the_day_asked(e
     let ep = professional(&mut manager, "ep-late", "educational_psychologist:senior", 10).await;
     let other = professional(&mut manager, "ep-other", "educational_psychologist:main_grade", 10).await;
     let request = platform.accepted_referral_886(pupils[0], "ehc_needs_assessment", "r1").await;
-    let case = manager.allocate_case(allocate(request, ep, "k1")).await.unwrap().into_inner();
-    assert_eq!(case.advice_due, date(2027, 1, 5));
+    manager.allocate_case(allocate(request, ep, "k1")).await.unwrap();
+    // The EP is asked for the psychological advice the day the request came in:
+    // due 6 weeks from asking (reg. 8(1)), 5 January 2027.
+    let mut officer = platform.caseloads(Role::CaseOfficer, Some("886")).await;
+    let ask = pb::RecordAdviceRequestRequest {
+        referral_id: request,
+        kind: "psychological".into(),
+        from_whom: String::new(),
+        professional_id: ep,
+        asked_on: date(2026, 11, 24),
+    };
+    assert_eq!(officer.record_advice_request(ask).await.unwrap().into_inner().due_on, date(2027, 1, 5));
     let advice = platform.accepted_referral_886(pupils[1], "educational_psychology", "r2").await;
     manager.allocate_case(allocate(advice, other, "k2")).await.unwrap();
     let overdue_on = |as_of| {
@@ -218,7 +228,7 @@ async fn an_allocation_opens_access_marks_the_referral_and_fills_the_caseload() 
     let referral = platform.accepted_referral_886(pupils[0], "ehc_needs_assessment", "r1").await;
     assert!(!sees_pupil(&platform, "ep-ana", pupils[0]).await);
     let case = manager.allocate_case(allocate(referral, ep, "k1")).await.unwrap().into_inner();
-    assert_eq!((case.status.as_str(), case.advice_due), ("active", date(2027, 1, 5)));
+    assert_eq!((case.status.as_str(), case.advice_due), ("active", None), "advice is dated when asked for");
     assert_eq!(referral_status(&platform, referral).await, (pb::ReferralStatus::Allocated as i32, "ep-ana".to_owned()));
     assert!(sees_pupil(&platform, "ep-ana", pupils[0]).await);
     assert!(!sees_pupil(&platform, "ep-ana", pupils[1]).await, "only the allocated pupil");
@@ -231,6 +241,18 @@ async fn an_allocation_opens_access_marks_the_referral_and_fills_the_caseload() 
     let mut as_ana = platform.caseloads_as(&ana).await;
     let mine = as_ana.get_my_caseload(pb::GetMyCaseloadRequest::default()).await.unwrap().into_inner();
     assert_eq!(mine.cases.len(), 1);
+    let unasked = &mine.cases[0];
+    assert_eq!((unasked.next_deadline.as_str(), unasked.next_deadline_on), ("advice not yet requested", None));
+    let mut officer = platform.caseloads(Role::CaseOfficer, Some("886")).await;
+    let ask = pb::RecordAdviceRequestRequest {
+        referral_id: referral,
+        kind: "psychological".into(),
+        from_whom: String::new(),
+        professional_id: ep,
+        asked_on: date(2026, 11, 24),
+    };
+    officer.record_advice_request(ask).await.unwrap();
+    let mine = as_ana.get_my_caseload(pb::GetMyCaseloadRequest::default()).await.unwrap().into_inner();
     assert_eq!((mine.cases[0].days_left, mine.cases[0].next_deadline.as_str()), (42, "EHC needs assessment advice"));
     let bo = platform.token_for("ep-bo", Role::EducationalPsychologist, "886");
     let mut as_bo = platform.caseloads_as(&bo).await;

@@ -64,6 +64,7 @@ async fn every_pupils_method_admits_exactly_the_roles_of_its_policy() {
     check!(p, pupils, list_support_reviews_overdue, pb::ListSupportReviewsOverdueRequest::default(), editors);
     check!(p, pupils, list_transitions_due, pb::ListTransitionsDueRequest::default(), editors);
     check!(p, pupils, list_annual_reviews_due, pb::ListAnnualReviewsDueRequest::default(), editors);
+    check!(p, pupils, list_late_amendments, pb::ListLateAmendmentsRequest::default(), editors);
     check!(p, pupils, get_register_stats, pb::GetRegisterStatsRequest::default(), editors);
     check!(p, pupils, record_annual_review, pb::RecordAnnualReviewRequest::default(), team);
     check!(p, pupils, record_transfer_decision, pb::RecordTransferDecisionRequest::default(), team);
@@ -72,6 +73,12 @@ async fn every_pupils_method_admits_exactly_the_roles_of_its_policy() {
     check!(p, pupils, list_audit_events, pb::ListAuditEventsRequest::default(), &[LaManager]);
     check!(p, pupils, take_erasures, pb::TakeErasuresRequest::default(), &[Service]);
     check!(p, pupils, erase_pupil, pb::ErasePupilRequest::default(), &[Service]);
+    check!(p, pupils, register_final_plan, pb::RegisterFinalPlanRequest::default(), &[Service]);
+    check!(p, pupils, record_appeal, pb::RecordAppealRequest::default(), team);
+    check!(p, pupils, update_appeal, pb::UpdateAppealRequest::default(), team);
+    check!(p, pupils, list_appeals, pb::ListAppealsRequest::default(), team);
+    check!(p, pupils, list_open_appeals, pb::ListOpenAppealsRequest::default(), team);
+    check!(p, pupils, get_appeal_stats, pb::GetAppealStatsRequest::default(), team);
 }
 
 #[tokio::test]
@@ -121,6 +128,8 @@ async fn every_referrals_method_admits_exactly_the_roles_of_its_policy() {
     check!(p, referrals, record_plan_decision, pb::RecordPlanDecisionRequest::default(), team);
     check!(p, referrals, record_final_plan_issued, pb::RecordFinalPlanIssuedRequest::default(), team);
     check!(p, referrals, record_clock_exception, pb::RecordClockExceptionRequest::default(), team);
+    check!(p, referrals, record_ehc_request, pb::RecordEhcRequestRequest::default(), team);
+    check!(p, referrals, record_draft_plan_sent, pb::RecordDraftPlanSentRequest::default(), team);
     check!(p, referrals, get_statutory_clock_report, pb::GetStatutoryClockReportRequest::default(), team);
     check!(p, referrals, get_referral_stats, pb::GetReferralStatsRequest::default(), team);
 }
@@ -153,4 +162,7 @@ async fn every_caseloads_method_admits_exactly_the_roles_of_its_policy() {
     check!(p, caseloads_for, get_caseload_balance, pb::GetCaseloadBalanceRequest::default(), &[LaManager]);
     check!(p, caseloads_for, set_time_allocation_model, pb::SetTimeAllocationModelRequest::default(), &[LaManager]);
     check!(p, caseloads_for, list_school_allocations, pb::ListSchoolAllocationsRequest::default(), team);
+    check!(p, caseloads_for, record_advice_request, pb::RecordAdviceRequestRequest::default(), team);
+    check!(p, caseloads_for, record_advice_received, pb::RecordAdviceReceivedRequest::default(), team);
+    check!(p, caseloads_for, list_advice_requests, pb::ListAdviceRequestsRequest::default(), readers);
 }

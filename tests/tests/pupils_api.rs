@@ -329,6 +329,7 @@ async fn annual_reviews_flag_late_steps_and_set_the_next_review() {
         report_sent_on: date(2026, 10, 20),
         decision: 0,
         decision_on: None,
+        ..Default::default()
     };
     let recorded = officer.record_annual_review(review).await.unwrap().into_inner();
     assert_eq!((recorded.report_due, recorded.report_late), (date(2026, 10, 15), true));
@@ -339,6 +340,7 @@ async fn annual_reviews_flag_late_steps_and_set_the_next_review() {
         report_sent_on: date(2026, 10, 12),
         decision: pb::ReviewDecision::Maintain as i32,
         decision_on: date(2026, 10, 27),
+        ..Default::default()
     };
     let recorded = officer.record_annual_review(decided).await.unwrap().into_inner();
     assert!(!recorded.report_late && !recorded.decision_late, "recording again updates the same meeting");

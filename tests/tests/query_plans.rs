@@ -188,8 +188,17 @@ async fn every_page_list_and_count_is_served_from_an_index_at_scale() {
         format!("/register?school={school}&sen_status=K&need=SLCN"),
         format!("/pupils/{pupil}"),
         "/transitions".into(),
+        "/transitions?sort=school&dir=desc&status=outstanding&setting=none".into(),
         "/annual-reviews-due".into(),
         "/annual-reviews-due?overdue=yes".into(),
+        "/annual-reviews-due?sort=pupil".into(),
+        format!("/annual-reviews-due?sort=school&dir=desc&school={school}"),
+        "/late-amendments".into(),
+        "/referrals?sort=pupil&dir=desc".into(),
+        "/referrals?sort=status".into(),
+        "/referrals?sort=submitted&status=open".into(),
+        "/referrals?sort=school".into(),
+        "/referrals?sort=deadline&kind=advisory_teacher".into(),
         "/statutory-clock".into(),
         "/senco-compliance".into(),
         "/professionals".into(),
@@ -202,6 +211,7 @@ async fn every_page_list_and_count_is_served_from_an_index_at_scale() {
         "/referrals/new".into(),
         "/transitions".into(),
         "/annual-reviews-due".into(),
+        "/late-amendments".into(),
         format!("/pupils/{pupil}"),
     ];
     let caseworker = ["/caseload".to_owned(), format!("/cases/{case}"), format!("/pupils/{case_pupil}")];
@@ -232,6 +242,13 @@ async fn every_page_list_and_count_is_served_from_an_index_at_scale() {
     }
     // The JSON API's lists, which school systems and scripts page through.
     let senco_token = platform.token(Role::Senco, Some("886"), Some(school));
+    // The second page of the reviews due (by keyset), and of the referrals by kind (by position).
+    let reviews = format!("{}/api/v1/annual-reviews-due?page.page_size=50", gateway.url());
+    let reviews: serde_json::Value =
+        http.get(reviews).bearer_auth(&manager).send().await.expect("a page").json().await.expect("JSON");
+    let second_due = reviews["next_page_token"].as_str().unwrap_or_default().to_owned();
+    assert!(!second_due.is_empty(), "Kent has more than a page of annual reviews due");
+    let at_50 = sen_platform::paging::token_after("@50");
     let lists = [
         (&manager, "manager", "/api/v1/overview".to_owned()),
         (&manager, "manager", "/api/v1/audit-events".into()),
@@ -252,6 +269,13 @@ async fn every_page_list_and_count_is_served_from_an_index_at_scale() {
         (&manager, "manager", "/api/v1/support-reviews-overdue".into()),
         (&manager, "manager", "/api/v1/school-allocations".into()),
         (&manager, "manager", format!("/api/v1/referrals/{request}/suggestions")),
+        (&manager, "manager", "/api/v1/annual-reviews-due?page.page_size=50".into()),
+        (&manager, "manager", format!("/api/v1/annual-reviews-due?page.page_token={second_due}")),
+        (&manager, "manager", "/api/v1/annual-reviews-due?overdue_only=true&count_only=true".into()),
+        (&manager, "manager", "/api/v1/transitions-due?count_only=true".into()),
+        (&manager, "manager", "/api/v1/referrals?open_only=true&count_only=true".into()),
+        (&manager, "manager", format!("/api/v1/referrals?sort=kind&page.page_token={at_50}")),
+        (&senco_token, "SENCO", "/api/v1/annual-reviews-due?overdue_only=true&count_only=true".into()),
         (&senco_token, "SENCO", "/api/v1/pupils".into()),
         (&senco_token, "SENCO", "/api/v1/support-reviews-overdue".into()),
     ];
@@ -338,12 +362,19 @@ async fn every_page_list_and_count_is_served_from_an_index_at_scale() {
     // The reads that serve an authority's figures without reading its every row
     // are among those explained: the register's tallies, the pupils who may
     // transfer this year, and each professional's overdue advice counted.
-    for (part, read) in [
-        ("pupils", "register_tallies"),
-        ("pupils", "\"nc_year_override\" IS NOT NULL"),
-        ("caseloads", "\"advice_due\" <"),
-    ] {
+    for (part, read) in
+        [("pupils", "register_tallies"), ("pupils", "\"nc_year_override\" IS NOT NULL"), ("caseloads", "\"due_on\" <")]
+    {
         assert!(seen.keys().any(|(p, sql)| *p == part && sql.contains(read)), "no {part} statement reads {read}");
+    }
+    // The lists' totals and pages in an order other than the default are among them too.
+    for (part, reads) in [
+        ("pupils", ["COUNT(*)", "\"next_review_due\" <="]),
+        ("referrals", ["COUNT(*)", "\"la_code\" ="]),
+        ("referrals", ["ORDER BY \"referrals\".\"kind\"", "OFFSET"]),
+    ] {
+        let found = seen.keys().any(|(p, sql)| *p == part && reads.iter().all(|read| sql.contains(read)));
+        assert!(found, "no {part} statement reads {reads:?}");
     }
     assert!(failures.is_empty(), "{} statements scan a large table:\n\n{}", failures.len(), failures.join("\n"));
     gateway.stop().await.expect("gateway stops");

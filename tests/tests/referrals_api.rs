@@ -410,8 +410,11 @@ async fn the_overview_counts_what_was_submitted_in_the_callers_authority_only(en
     let excepted = submit(&mut second, body(b, "100002", "ehc_needs_assessment"), "s5").await.unwrap();
     change(&mut officer, &hearing, pb::ReferralEvent::Decline, "No hearing loss recorded").await.unwrap();
     issue_plan(&mut officer, ehc.id).await;
-    let exception =
-        pb::RecordClockExceptionRequest { id: excepted.id, exception: "personal_circumstances".into(), version: None };
+    let exception = pb::RecordClockExceptionRequest {
+        id: excepted.id,
+        exception: "personal_circumstances".into(),
+        ..Default::default()
+    };
     officer.record_clock_exception(exception).await.unwrap();
     issue_plan(&mut officer, excepted.id).await;
 

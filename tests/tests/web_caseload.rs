@@ -54,6 +54,16 @@ async fn world() -> World {
         };
         cases.push(manager.allocate_case(request).await.expect("allocated").into_inner());
     }
+    // Ana is asked for the psychological advice: its 6 weeks run from today (reg. 8(1)).
+    let mut officer = platform.caseloads(Role::CaseOfficer, Some("886")).await;
+    let ask = pb::RecordAdviceRequestRequest {
+        referral_id: cases[0].referral_id,
+        kind: "psychological".into(),
+        from_whom: String::new(),
+        professional_id: ana,
+        asked_on: Some(sen_platform::dates::to_proto(sen_tests::platform::today())),
+    };
+    officer.record_advice_request(ask).await.expect("advice asked for");
     let gateway = TestGateway::start(&platform, GatewayOptions::default()).await.expect("the gateway starts");
     let bo_case = cases.pop().expect("Bo's case");
     let ana_case = cases.pop().expect("Ana's case");

@@ -128,6 +128,31 @@ pub fn stage_name(stage: &str) -> String {
     }
 }
 
+/// Advice asked for in an EHC needs assessment (reg. 6(1)) by its kind's code, e.g. "Social care advice".
+pub fn advice_kind_name(code: &str) -> String {
+    match code {
+        "educational" => "Educational advice".into(),
+        "health" => "Health advice".into(),
+        "psychological" => "Psychological advice".into(),
+        "social_care" => "Social care advice".into(),
+        "other" => "Other advice".into(),
+        other => capitalise(&other.replace('_', " ")),
+    }
+}
+
+/// Where advice stands against its 6-week date (reg. 8(1)) as a tag; a
+/// statutory case whose psychological advice is not asked for yet says so.
+pub fn advice_state_tag(state: &str) -> Markup {
+    match state {
+        "overdue" => tag("Overdue", Tone::Red),
+        "received_late" => tag("In late", Tone::Purple),
+        "received_on_time" => tag("In on time", Tone::Green),
+        "awaited" => tag("Awaited", Tone::Blue),
+        "not_requested" => tag("Advice not yet requested", Tone::Grey),
+        other => html! { (other.replace('_', " ")) },
+    }
+}
+
 /// A red/amber/green rating in words, and as a tag.
 pub fn rag_name(rag: i32) -> &'static str {
     match pb::Rag::try_from(rag) {

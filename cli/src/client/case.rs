@@ -218,9 +218,15 @@ pub fn render(case: &pb::Case, activity: &[pb::CaseActivity], referral: &Referra
         ("Professional", case.professional_name.clone()),
         ("Allocated on", dates::cell(case.allocated_on.as_ref())),
     ];
-    if let Some(due) = case.advice_due.as_ref().and_then(|d| sen_platform::dates::from_proto(d).ok()) {
+    if case.advice_state == "not_requested" {
+        lines.push(("Advice due", "advice not yet requested".to_owned()));
+    } else if let Some(due) = case.advice_due.as_ref().and_then(|d| sen_platform::dates::from_proto(d).ok()) {
         let left = i32::try_from((due - today).num_days()).unwrap_or(i32::MIN);
-        lines.push(("Advice due", format!("{due} ({})", dates::days_left(left))));
+        let state = case.advice_state.replace('_', " ");
+        match case.advice_state.as_str() {
+            "received_on_time" | "received_late" => lines.push(("Advice due", format!("{due} ({state})"))),
+            _ => lines.push(("Advice due", format!("{due} ({})", dates::days_left(left)))),
+        }
     }
     lines.push(("Sessions used", case.sessions_used.to_string()));
     if !case.outcome.is_empty() {
@@ -277,7 +283,8 @@ pub fn render(case: &pb::Case, activity: &[pb::CaseActivity], referral: &Referra
             dates::cell(a.on.as_ref()),
             a.kind.clone(),
             a.sessions.to_string(),
-            a.recorded_by.clone(),
+            // Only the case's professionals and SEN managers record activity.
+            if a.recorded_by_name.is_empty() { "a SEN manager".to_owned() } else { a.recorded_by_name.clone() },
             a.note.clone(),
         ]);
     }
@@ -316,6 +323,7 @@ mod tests {
             sessions: 1,
             note: "Observed in class;\nsettles with a visual timetable".into(),
             recorded_by: "ep-jones".into(),
+            recorded_by_name: "Dr Megan Jones".into(),
         }
     }
 
@@ -352,9 +360,19 @@ mod tests {
              \x20 Concern:        Reading well below peers\n\
              \n\
              Activity (1 entry):\n\
-             ON          KIND         SESSIONS  BY        NOTE\n\
-             2026-01-20  observation         1  ep-jones  Observed in class; settles with a visual timetable\n"
+             ON          KIND         SESSIONS  BY              NOTE\n\
+             2026-01-20  observation         1  Dr Megan Jones  Observed in class; settles with a visual timetable\n"
         );
+    }
+
+    #[test]
+    fn a_statutory_case_shows_its_advice_not_yet_requested_or_in() {
+        let unasked = pb::Case { advice_due: None, advice_state: "not_requested".into(), ..case() };
+        let text = render(&unasked, &[], &ReferralView::Hidden, today());
+        assert!(text.contains("  Advice due:     advice not yet requested\n"), "{text}");
+        let done = pb::Case { advice_state: "received_late".into(), ..case() };
+        let text = render(&done, &[], &ReferralView::Hidden, today());
+        assert!(text.contains("  Advice due:     2026-02-16 (received late)\n"), "{text}");
     }
 
     #[test]

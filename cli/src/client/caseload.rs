@@ -88,7 +88,10 @@ pub fn render(caseload: &pb::Caseload, style: Style) -> String {
             if case.pupil_name.is_empty() { format!("id {}", case.pupil_id) } else { case.pupil_name },
             if case.school_name.is_empty() { format!("URN {}", case.school_urn) } else { case.school_name },
             kind_name(&case.kind),
-            due.clone().unwrap_or_else(|| "-".to_owned()),
+            // A statutory case whose psychological advice is not asked for yet has no date (reg. 8(1)).
+            due.clone().unwrap_or_else(|| {
+                if entry.next_deadline.is_empty() { "-".to_owned() } else { entry.next_deadline.clone() }
+            }),
             days,
             case.sessions_used.to_string(),
         ]);

@@ -18,6 +18,7 @@ mod dates;
 mod failure;
 mod json;
 mod overview;
+mod record_request;
 mod referrals;
 mod signin;
 mod submit;

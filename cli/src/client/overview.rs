@@ -126,6 +126,16 @@ fn clock_lines(clock: &pb::StatutoryClockReport) -> Vec<String> {
             .push_str(&format!("; {} excluded", plural(clock.excluded_exceptions as usize, "exception", "exceptions")));
     }
     issued.push(')');
+    if clock.excluded_exceptions > 0 {
+        // The DfE publishes the figure with exception cases counted in as well.
+        issued.push_str(&format!(
+            "; including exceptions {} of {}",
+            clock.issued_within_20_weeks_including_exceptions, clock.plans_issued_including_exceptions
+        ));
+        if let Some(percent) = clock.percent_within_20_weeks_including_exceptions {
+            issued.push_str(&format!(" ({percent:.1}%)"));
+        }
+    }
     lines.push(issued);
     lines
 }
@@ -270,6 +280,9 @@ mod tests {
                 issued_within_20_weeks: 10,
                 excluded_exceptions: 1,
                 percent_within_20_weeks: Some(76.92),
+                plans_issued_including_exceptions: 15,
+                issued_within_20_weeks_including_exceptions: 11,
+                percent_within_20_weeks_including_exceptions: Some(73.33),
                 ..Default::default()
             }),
             senco_compliance: Some(pb::SencoComplianceReport {
@@ -303,8 +316,10 @@ mod tests {
                     },
                 ],
                 next_page_token: String::new(),
+                ..Default::default()
             }),
             caseload_balance: None,
+            appeals: None,
             unavailable: vec![pb::UnavailablePart {
                 part: "caseload_balance".into(),
                 reason: "not available to your role".into(),
@@ -328,7 +343,7 @@ mod tests {
              \n\
              Statutory clock (EHC needs assessments)\n\
              \x20 9 open: 2 at risk, 1 breached\n\
-             \x20 2026: 14 plans issued, 10 within 20 weeks (76.9%; 1 exception excluded)\n\
+             \x20 2026: 14 plans issued, 10 within 20 weeks (76.9%; 1 exception excluded); including exceptions 11 of 15 (73.3%)\n\
              \n\
              SENCOs\n\
              \x20 without a SENCO: 1: Westgate Primary (100004)\n\

@@ -1,7 +1,9 @@
-//! `sen referrals list | submit | watch`: the referrals the caller may see (the
-//! council team: the authority's; a SENCO: their school's; a professional: those
-//! allocated to them), page by page or all of them, submitting one
-//! ([`super::submit`]), and following their changes live ([`super::watch`]).
+//! `sen referrals list | submit | record-request | watch`: the referrals the
+//! caller may see (the council team: the authority's; a SENCO: their school's; a
+//! professional: those allocated to them), page by page or all of them,
+//! submitting one ([`super::submit`]), recording a request for an EHC needs
+//! assessment received by another route ([`super::record_request`]), and
+//! following their changes live ([`super::watch`]).
 
 use clap::{Args, Subcommand};
 use sen_proto::v1 as pb;
@@ -10,6 +12,7 @@ use sen_vocabulary::ReferralStatus;
 use super::choices::{self, status_name};
 use super::connection::{ConnectionArgs, Gateway};
 use super::failure::{Call, Failure};
+use super::record_request::RecordRequestArgs;
 use super::submit::SubmitArgs;
 use super::table::{Align, Table};
 use super::watch::WatchArgs;
@@ -24,6 +27,10 @@ pub enum ReferralsCommand {
     /// Submit a referral with parental consent (SENCOs for their school, case officers).
     #[command(after_help = super::EXIT_CODES)]
     Submit(Box<SubmitArgs>),
+    /// Record a request for an EHC needs assessment as the council received it
+    /// (by letter, email, …), its clock running from the day received (case officers).
+    #[command(after_help = super::EXIT_CODES)]
+    RecordRequest(Box<RecordRequestArgs>),
     /// Follow changes to the referrals you may see as they happen, one line each;
     /// a dropped stream is resumed from the last position printed, so none is missed.
     #[command(after_help = super::EXIT_CODES)]
@@ -66,6 +73,7 @@ pub async fn run(command: &ReferralsCommand) -> Result<(), Failure> {
     match command {
         ReferralsCommand::List(args) => list(args).await,
         ReferralsCommand::Submit(args) => super::submit::run(args).await,
+        ReferralsCommand::RecordRequest(args) => super::record_request::run(args).await,
         ReferralsCommand::Watch(args) => super::watch::run(args).await,
     }
 }
@@ -76,7 +84,7 @@ async fn list(args: &ListArgs) -> Result<(), Failure> {
     let mut client = gateway.referrals();
     let mut referrals = Vec::new();
     let mut token = String::new();
-    let more = loop {
+    let (more, total) = loop {
         let request = pb::ListReferralsRequest {
             page: Some(pb::PageRequest { page_size: args.page_size.unwrap_or(0), page_token: token.clone() }),
             school_urn: args.school.clone().unwrap_or_default(),
@@ -89,12 +97,12 @@ async fn list(args: &ListArgs) -> Result<(), Failure> {
         referrals.extend(page.referrals);
         // A token that does not move on would loop for ever: stop there.
         if !args.all || page.next_page_token.is_empty() || page.next_page_token == token {
-            break page.next_page_token;
+            break (page.next_page_token, page.total);
         }
         token = page.next_page_token;
     };
-    let response =
-        pb::ListReferralsResponse { referrals, next_page_token: if args.all { String::new() } else { more } };
+    let next_page_token = if args.all { String::new() } else { more };
+    let response = pb::ListReferralsResponse { referrals, next_page_token, total };
     if args.json {
         return print(&json::text(&json::to_json(&response, "sen.v1.ListReferralsResponse")?));
     }
@@ -192,6 +200,7 @@ mod tests {
                 referral(10, pb::ReferralStatus::Allocated, None),
             ],
             next_page_token: "abc".into(),
+            total: 2,
         };
         let lines: Vec<String> = render(&response).lines().map(str::to_owned).collect();
         assert_eq!(

@@ -5,10 +5,13 @@
 //! cases or sessions a term; a link EP and a link advisory teacher for every
 //! open school; and, written from the referrals' plan, each allocation's case
 //! (open cases counted on the professional as the store keeps them), the
-//! activity recorded on it, and the term's time-allocation model.
+//! activity recorded on it, the psychological advice asked of the EP on each
+//! statutory case (due 6 weeks from asking, reg. 8(1)), and the term's
+//! time-allocation model.
 
 use sen_caseloads::domain::{
-    AcademicTerm, ActivityKind, Capacity, EpGrade, ProfessionalRole, ReferralKind, Specialism, advice_due, can_take,
+    AcademicTerm, ActivityKind, AdviceKind, Capacity, EpGrade, ProfessionalRole, ReferralKind, Specialism, advice_due,
+    can_take,
 };
 use sen_platform::ids::LaCode;
 
@@ -59,6 +62,24 @@ const CASES: Table = Table {
 const ACTIVITIES: Table = Table {
     name: "case_activities",
     columns: &["la_code", "case_id", "school_urn", "on", "kind", "sessions", "note", "recorded_by", "created_at"],
+};
+const ADVICE: Table = Table {
+    name: "advice_requests",
+    columns: &[
+        "la_code",
+        "referral_id",
+        "pupil_id",
+        "school_urn",
+        "kind",
+        "from_whom",
+        "professional_id",
+        "asked_on",
+        "due_on",
+        "received_on",
+        "recorded_by",
+        "created_at",
+        "updated_at",
+    ],
 };
 const MODELS: Table = Table {
     name: "allocation_models",
@@ -225,7 +246,8 @@ pub async fn load(sink: &Sink, run: &Run, authority: &Authority) -> anyhow::Resu
                 .int(school.urn)
                 .text(&referral.kind.code())
                 .date(referral.submitted_on)
-                .opt_date(advice_due(referral.kind, referral.submitted_on))
+                // Advice is dated from its own request, in `advice_requests`.
+                .opt_date(None)
                 .int(professional.id)
                 .text(if case.closed.is_some() { "closed" } else { "active" })
                 .date(case.allocated_on)
@@ -238,6 +260,38 @@ pub async fn load(sink: &Sink, run: &Run, authority: &Authority) -> anyhow::Resu
         cases.flush_if_full().await?;
     }
     cases.finish().await?;
+    // The EP on a statutory case is asked for the psychological advice the day
+    // the case is allocated; a closed case's advice is in, mostly on time.
+    let mut copy = sink.copy(&ADVICE).await?;
+    for referral in &authority.referrals {
+        let Some(case) = referral.case.as_ref().filter(|_| referral.kind == ReferralKind::EhcNeedsAssessment) else {
+            continue;
+        };
+        let pupil = &authority.pupils[referral.pupil as usize];
+        let professional = &authority.staff[case.professional];
+        let due = advice_due(case.allocated_on);
+        let mut dice = Dice::new(u64::from(case.id.unsigned_abs()), 0xAD7);
+        let received = case.closed.as_ref().map(|c| c.0.min(due + chrono::Duration::days(dice.between(-20, 10))));
+        let received = received.map(|on| on.max(case.allocated_on));
+        drop(
+            copy.line()
+                .text(&la)
+                .int(referral.id)
+                .int(pupil.id)
+                .int(authority.schools[pupil.school as usize].urn)
+                .text(AdviceKind::Psychological.code())
+                .text(&professional.name)
+                .int(professional.id)
+                .date(case.allocated_on)
+                .date(due)
+                .opt_date(received)
+                .text("generated")
+                .at(at(case.allocated_on, 95))
+                .at(at(received.unwrap_or(case.allocated_on), 500)),
+        );
+        copy.flush_if_full().await?;
+    }
+    copy.finish().await?;
     let mut copy = sink.copy(&ACTIVITIES).await?;
     for referral in &authority.referrals {
         let Some(case) = &referral.case else { continue };

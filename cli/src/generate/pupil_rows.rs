@@ -114,6 +114,7 @@ const REVIEWS: Table = Table {
         "report_sent_on",
         "decision",
         "decision_on",
+        "amended_plan_due",
         "recorded_by",
         "created_at",
     ],
@@ -331,6 +332,8 @@ async fn plans(sink: &Sink, run: &Run, authority: &Authority) -> anyhow::Result<
                     .opt_date(report)
                     .opt_text(decision)
                     .opt_date(decision.map(|_| decided))
+                    // No proposal recorded: due 12 weeks after the meeting (regs. 20(10) and 22(3)).
+                    .opt_date((decision == Some("amend")).then(|| meeting + Duration::weeks(12)))
                     .text(&officer)
                     .at(at(meeting, 420)),
             );

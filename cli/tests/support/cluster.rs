@@ -98,9 +98,7 @@ pub struct Cluster {
     pub http: reqwest::Client,
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
+pub use sen_platform::testing::free_port;
 
 fn spawn(name: &str, spec: &Spec) -> Process {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sen"))
@@ -211,7 +209,8 @@ impl Cluster {
             for called in peers_of(part) {
                 vars.insert(format!("SEN_{}_URL", called.to_uppercase()), url(part, called));
             }
-            if part == "caseloads" {
+            // The services that call others as themselves (allocation; a final plan's register change).
+            if matches!(part, "caseloads" | "referrals") {
                 vars.insert("SEN_SERVICE_SIGNING_KEY_FILE".into(), path(dir.path(), "service-signing.pem"));
             }
             if options.proxied_databases.contains(&part) {

@@ -77,7 +77,46 @@ pub fn start_with(data_dir: &Path, vars: &[(&str, &str)]) -> Running {
             }
         }
     });
+    wait_until_settled(data_dir);
     Running { child, address, startup_log: seen, log }
+}
+
+/// Waits until the embedded platform has finished what its demo data leaves to
+/// background work: the demo's issued plans are loaded, not recorded step by
+/// step, so their register changes are made by the referrals service's register
+/// task on its first pass. A test then starts from a settled platform, with no
+/// change arriving in the feed or a write on the files that it did not make.
+/// Nothing to wait for when the referrals service keeps no file here.
+fn wait_until_settled(data_dir: &Path) {
+    let file = data_dir.join("referrals.db");
+    if !file.exists() {
+        return;
+    }
+    let url = format!("sqlite://{}?mode=ro", file.display());
+    let waited = std::thread::spawn(move || {
+        use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        runtime.block_on(async move {
+            let db = sea_orm::Database::connect(&url).await.expect("the referrals database opens");
+            let pending = Statement::from_string(
+                DatabaseBackend::Sqlite,
+                "SELECT count(*) AS n FROM register_changes WHERE state = 'pending'",
+            );
+            // A change whose first attempt failed waits for its claim to run out
+            // (a minute) and the next pass (every 30 s).
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(150);
+            loop {
+                let row = db.query_one(pending.clone()).await.expect("the register changes are readable");
+                let left: i64 = row.and_then(|r| r.try_get("", "n").ok()).unwrap_or(0);
+                if left == 0 {
+                    return;
+                }
+                assert!(std::time::Instant::now() < deadline, "{left} register changes still pending");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        })
+    });
+    waited.join().expect("waiting for the platform to settle");
 }
 
 pub fn token(data_dir: &Path, args: &[&str]) -> String {

@@ -1,17 +1,20 @@
 //! The embedded mode's demo caseloads: an educational psychology team and
 //! advisory teachers in each demo authority, with link schools, the cases behind
 //! the demo referrals that were allocated (so some professionals are over
-//! capacity and one is idle), recorded activity this term, and this term's
-//! time-allocation model.
+//! capacity and one is idle), recorded activity this term, the advice asked
+//! for in the EHC needs assessments in each state (awaited, in on time, in
+//! late, overdue, not yet asked for), and this term's time-allocation model.
 
 use chrono::{Duration, NaiveDate};
 use sen_platform::identity::TenantScope;
 use sen_platform::ids::Urn;
 
 use crate::completion::CLAIM_LEASE;
-use crate::domain::{AcademicTerm, ActivityKind, Capacity, EpGrade, ProfessionalRole, ReferralKind, Specialism};
+use crate::domain::{
+    AcademicTerm, ActivityKind, AdviceKind, Capacity, EpGrade, ProfessionalRole, ReferralKind, Specialism,
+};
 use crate::entity::allocation_model;
-use crate::store::{CaseDraft, Claim, NewActivity, NewProfessional, Store};
+use crate::store::{CaseDraft, Claim, NewActivity, NewAdviceRequest, NewProfessional, Store};
 
 /// An allocated demo referral: (referral id, pupil id, school URN, kind code,
 /// received on, professional's person id, still open).
@@ -74,16 +77,15 @@ pub async fn seed(
     }
     let term = AcademicTerm::containing(today);
     let mut grants = Vec::new();
+    let mut statutory = 0;
     for (n, (referral, pupil, school, kind, received, person, open)) in allocated.iter().enumerate() {
         let Some((_, professional)) = ids.iter().find(|(p, _)| p == person) else { continue };
-        let advice_due = ReferralKind::parse(kind).ok().and_then(|k| crate::domain::advice_due(k, *received));
         let draft = CaseDraft {
             referral_id: *referral,
             pupil_id: *pupil,
             school_urn: *school,
             kind: kind.clone(),
             received_on: *received,
-            advice_due,
             idempotency_key: format!("demo-{referral}"),
         };
         let allocated_on = (*received + Duration::days(9)).min(today);
@@ -98,6 +100,11 @@ pub async fn seed(
             let on = (term.starts_on() + Duration::days(7 + 9 * k as i64 + (n % 20) as i64)).min(today);
             let note = NewActivity { on, kind: *activity, sessions: *sessions, note: String::new() };
             store.record_activity(tenant, &row, &note, person).await?;
+        }
+        if ReferralKind::parse(kind) == Ok(ReferralKind::EhcNeedsAssessment) {
+            let asked = DemoAdvice { referral: *referral, pupil: *pupil, school: *school, received: *received };
+            asked.seed(store, tenant, (*professional, person), statutory, *open, today).await?;
+            statutory += 1;
         }
         if *open {
             grants.push((*pupil, person.clone(), reference));
@@ -122,4 +129,80 @@ pub async fn seed(
         )
         .await?;
     Ok(grants)
+}
+
+/// The states demo advice is shown in: (days before today it was asked for,
+/// days before today it came in), `None` for not yet asked for. Due 42 days
+/// after asking (reg. 8(1)).
+const ADVICE_STATES: [Option<(i64, Option<i64>)>; 5] = [
+    // Overdue: due 8 days ago, not in.
+    Some((50, None)),
+    // In late: due 18 days ago, in 10 days ago.
+    Some((60, Some(10))),
+    // In on time: due in 12 days, in 5 days ago.
+    Some((30, Some(5))),
+    // Asked for and due in 32 days.
+    Some((10, None)),
+    // Not yet asked for.
+    None,
+];
+
+/// One statutory demo case's EHC request, whose advice is seeded.
+struct DemoAdvice {
+    referral: i64,
+    pupil: i64,
+    school: i32,
+    received: NaiveDate,
+}
+
+impl DemoAdvice {
+    /// Asks the case's EP for the psychological advice (and the school for the
+    /// educational advice) in the `n`th state that fits the request's age: advice
+    /// is never asked for before the request came in. A closed case's advice is in.
+    async fn seed(
+        &self,
+        store: &Store,
+        tenant: &TenantScope,
+        (professional, person): (i32, &str),
+        n: usize,
+        open: bool,
+        today: NaiveDate,
+    ) -> anyhow::Result<()> {
+        let age = (today - self.received).num_days();
+        let fits = |state: &Option<(i64, Option<i64>)>| state.is_none_or(|(asked, _)| asked <= age);
+        let states: Vec<_> = if open { ADVICE_STATES.to_vec() } else { vec![ADVICE_STATES[2], ADVICE_STATES[1]] };
+        let Some(Some((asked, received))) = (0..states.len()).map(|k| states[(n + k) % states.len()]).find(fits) else {
+            return Ok(());
+        };
+        let asked_on = today - Duration::days(asked);
+        for (kind, from_whom, professional_id) in [
+            (AdviceKind::Psychological, String::new(), Some(professional)),
+            (AdviceKind::Educational, "Head teacher".to_owned(), None),
+        ] {
+            let from_whom = if from_whom.is_empty() {
+                store.professional(tenant, i64::from(professional)).await?.name
+            } else {
+                from_whom
+            };
+            let new = NewAdviceRequest {
+                referral_id: self.referral,
+                pupil_id: self.pupil,
+                school_urn: self.school,
+                kind,
+                from_whom,
+                professional_id,
+                asked_on,
+            };
+            let row = store.record_advice_request(tenant, &new, person).await?;
+            // The school's advice comes in on time whatever the EP's does.
+            let in_on = match kind {
+                AdviceKind::Psychological => received.map(|days| today - Duration::days(days)),
+                _ => Some((asked_on + Duration::days(20)).min(today)),
+            };
+            if let Some(on) = in_on {
+                store.record_advice_received(tenant, i64::from(row.id), on).await?;
+            }
+        }
+        Ok(())
+    }
 }

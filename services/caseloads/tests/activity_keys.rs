@@ -43,7 +43,6 @@ async fn case_of(store: &Store, tenant: &TenantScope, referral: i64) -> case::Mo
         school_urn: 100001,
         kind: "educational_psychology".into(),
         received_on: d(2026, 10, 1),
-        advice_due: None,
         idempotency_key: format!("case-{referral}"),
     };
     let held = Claim::new("test", Utc::now(), CLAIM_LEASE);

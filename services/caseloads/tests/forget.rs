@@ -47,7 +47,6 @@ async fn case_with_activity(store: &Store, tenant: &TenantScope, pupil: i64, ref
         school_urn: 100001,
         kind: "educational_psychology".into(),
         received_on: d(2026, 10, 1),
-        advice_due: None,
         idempotency_key: format!("k{referral}"),
     };
     let held = Claim::new("test", Utc::now(), CLAIM_LEASE);
@@ -77,8 +76,8 @@ async fn forgetting_a_pupil_removes_their_cases_and_activity_and_nothing_else(en
     assert_eq!(store.professional(&kent, i64::from(ours.id)).await.unwrap().open_cases, 2);
 
     let forgotten = store.forget_pupil(&kent, 70).await.unwrap();
-    assert_eq!(forgotten, Forgotten { cases: 2, activities: 4 });
-    assert_eq!(forgotten.to_string(), "caseloads: 2 cases, 4 activities");
+    assert_eq!(forgotten, Forgotten { cases: 2, activities: 4, advice: 0 });
+    assert_eq!(forgotten.to_string(), "caseloads: 2 cases, 4 activities, 0 advice requests");
     for gone in [&open, &closed] {
         assert!(matches!(store.case(&kent, i64::from(gone.id)).await, Err(Error::NotFound(_))), "case {}", gone.id);
         let left = case_activity::Entity::find().filter(case_activity::Column::CaseId.eq(gone.id)).count(&rows);

@@ -46,7 +46,6 @@ fn draft(referral: i64, key: &str) -> CaseDraft {
         school_urn: 100001,
         kind: "educational_psychology".into(),
         received_on: d(2026, 10, 1),
-        advice_due: None,
         idempotency_key: key.into(),
     }
 }

@@ -75,6 +75,12 @@ impl Page {
     }
 }
 
+/// The token that continues after `key`, for a list that pages itself (as
+/// [`Page::finish`] makes for the last row of a full page).
+pub fn token_after(key: &str) -> String {
+    encode_token(key)
+}
+
 fn encode_token(key: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{TOKEN_PREFIX}{key}"))
 }

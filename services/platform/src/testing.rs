@@ -46,6 +46,31 @@ pub fn private_tempdir() -> std::io::Result<tempfile::TempDir> {
     Ok(dir)
 }
 
+/// A loopback port no one is listening on, for a server a test starts in
+/// another process (which must be told its port before it binds).
+///
+/// Ports come from below Linux's ephemeral range (32768–60999), where the
+/// kernel never picks the source port of an outgoing connection, so a port
+/// handed out here cannot be taken by one of the test's own client sockets
+/// between now and the server's bind. Each is handed out once per process, and
+/// the process's starting point is spread by its id so test binaries running
+/// side by side rarely meet; each is checked free by binding it.
+pub fn free_port() -> u16 {
+    const FIRST: u32 = 20_000;
+    const SPAN: u32 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let start = std::process::id().wrapping_mul(7_919) % SPAN;
+    let _ = NEXT.compare_exchange(u32::MAX, start, Ordering::SeqCst, Ordering::SeqCst);
+    for _ in 0..SPAN {
+        let port = FIRST + NEXT.fetch_add(1, Ordering::SeqCst) % SPAN;
+        let port = u16::try_from(port).unwrap_or(u16::MAX);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port between {FIRST} and {}", FIRST + SPAN)
+}
+
 /// The role the services of a test platform connect as on PostgreSQL: neither
 /// superuser nor BYPASSRLS, like each service's role in production, so the
 /// row-level security walls bind it.

@@ -207,6 +207,8 @@ pub async fn seed_if_empty(
             pupils.extend(school_register(&mut dice, la, school, today).map_err(anyhow::Error::msg)?);
         }
         store.load_register(&scope, "demo-loader", &pupils, today).await?;
+        crate::demo_appeals::seed_appeals(store, &scope, today).await?;
+        crate::demo_reviews::seed_reviews(store, &scope, today).await?;
     }
     Ok(true)
 }

@@ -101,8 +101,16 @@ impl World {
             end_on: None,
         };
         self.store.add_provision(&scope, &actor, id, &provision).await.unwrap();
-        let review =
-            AnnualReviewInput { meeting_on: d(2026, 1, 5), report_sent_on: None, decision: None, decision_on: None };
+        let review = AnnualReviewInput {
+            meeting_on: d(2026, 1, 5),
+            report_sent_on: None,
+            decision: None,
+            decision_on: None,
+            amendments_proposed_on: None,
+            amended_plan_issued_on: None,
+            cease_reason: None,
+            cessation: None,
+        };
         self.store.record_annual_review(&scope, &actor, id, &review).await.unwrap();
         let (tenant, service) = self.service(tenant);
         self.store.grant_case_access(&tenant, &service, id, "ep-1", &format!("CASE-{id}")).await.unwrap();

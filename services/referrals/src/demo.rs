@@ -2,8 +2,11 @@
 //! referred over the last 18 months, across every kind and every state, with EHC
 //! needs assessment requests at every stage of the clock: plans mostly issued in
 //! time, some late, some requests at risk and some breached; never two open
-//! requests for one pupil, which the database refuses. Generated from a fixed
-//! seed; no real child is in it.
+//! requests for one pupil, which the database refuses. Besides, one request in
+//! each state the clock tells apart: a parent's request received by letter and
+//! keyed in days later, a case still assessing past its 16-week date (at risk), a
+//! draft plan out for consultation, and a plan issued late in an exception case.
+//! Generated from a fixed seed; no real child is in it.
 
 use std::time::Duration as StdDuration;
 
@@ -13,9 +16,9 @@ use sen_platform::ids::{LaCode, Urn};
 
 use crate::domain::{
     AssessmentDecision, BroadArea, ClockDates, ClockException, Consent, ConsentMethod, NewReferral, PlanDecision,
-    Priority, ReferralKind, Specialism, Status, Tried,
+    Priority, ReceivedVia, ReferralKind, Requester, Specialism, Status, Tried, consultation_default_end,
 };
-use crate::store::{SeedReferral, Store};
+use crate::store::{SeedClockExtras, SeedReferral, Store};
 
 const CONCERNS: &[&str] = &[
     "Reading and spelling well below peers despite two cycles of targeted support",
@@ -57,12 +60,12 @@ pub async fn seed(
     let grant = Grant { person: "demo-loader".into(), role: Role::Service, tenant: Some(la), school: None };
     let token = issuer.signer.mint(&grant, StdDuration::from_secs(60)).map_err(anyhow::Error::msg)?;
     let scope = issuer.verifier.verify(&token)?.tenant_scope()?;
-    store.load_referrals(&scope, "demo-loader", &referrals(la, pupils, today)).await?;
+    store.load_referrals_with(&scope, "demo-loader", &referrals(la, pupils, today)).await?;
     Ok(true)
 }
 
 /// The demo referrals of authority `la`'s pupils, the same on every start.
-fn referrals(la: LaCode, pupils: &[(i64, i32, String)], today: NaiveDate) -> Vec<SeedReferral> {
+fn referrals(la: LaCode, pupils: &[(i64, i32, String)], today: NaiveDate) -> Vec<(SeedReferral, SeedClockExtras)> {
     let mut dice = Dice(u64::from(la.get()) * 7919);
     let mut seeds = Vec::new();
     for (pupil, urn, status) in pupils {
@@ -81,26 +84,106 @@ fn referrals(la: LaCode, pupils: &[(i64, i32, String)], today: NaiveDate) -> Vec
             .iter()
             .any(|s| s.new.pupil_id == pupil && s.new.kind == ReferralKind::EhcNeedsAssessment && s.status().is_open())
     };
-    let on_register: Vec<_> = pupils.iter().filter(|p| p.2 != "N" && !has_open_request(p.0)).take(2).collect();
-    for ((pupil, urn, _), days_ago) in on_register.into_iter().zip([33, 50]) {
+    // Then one request in each state of the clock the council must see told apart.
+    let on_register: Vec<_> = pupils.iter().filter(|p| p.2 != "N" && !has_open_request(p.0)).take(6).collect();
+    let mut extras = vec![SeedClockExtras::default(); seeds.len()];
+    for ((pupil, urn, _), state) in on_register.into_iter().zip(DemoState::ALL) {
         let Ok(school) = Urn::from_stored(*urn) else { continue };
         if let Some(mut seed) = referral(&mut dice, *pupil, school, today) {
             seed.new.kind = ReferralKind::EhcNeedsAssessment;
-            seed.submitted_on = today - Duration::days(days_ago);
+            seed.submitted_on = today - Duration::days(state.days_ago());
             seed.path = vec![(Status::Accepted, seed.submitted_on + Duration::days(3), "case_officer")];
             seed.allocated_to = None;
             seed.outcome = None;
-            seed.clock = Some(ClockDates {
-                received_on: seed.submitted_on,
-                assessment_decision: None,
-                plan_decision: None,
-                final_plan_issued_on: None,
-                exception: None,
-            });
+            let (clock, extra) = state.clock(seed.submitted_on, today);
+            seed.clock = Some(clock);
             seeds.push(seed);
+            extras.push(extra);
         }
     }
-    seeds
+    seeds.into_iter().zip(extras).collect()
+}
+
+/// The states of the clock the demo always shows, each on a pupil of its own.
+#[derive(Clone, Copy, Debug)]
+enum DemoState {
+    /// Awaiting the decision to assess, 33 days in: at risk of the 6 weeks.
+    AtRiskOfSixWeeks,
+    /// Awaiting the decision to assess, 50 days in: past the 6 weeks.
+    PastSixWeeks,
+    /// A parent's letter, received 9 days ago and keyed in 4 days later.
+    ParentsLetter,
+    /// Assessing, 115 days in: past the 16-week date, at risk of the 20 weeks.
+    AssessingPastSixteenWeeks,
+    /// The draft plan sent 6 days ago, its 15 days for comments still running.
+    DraftInConsultation,
+    /// A plan issued after 20 weeks in a case with an exception (reg. 10(4)(c)).
+    ExceptionCase,
+}
+
+impl DemoState {
+    const ALL: [DemoState; 6] = [
+        Self::AtRiskOfSixWeeks,
+        Self::PastSixWeeks,
+        Self::ParentsLetter,
+        Self::AssessingPastSixteenWeeks,
+        Self::DraftInConsultation,
+        Self::ExceptionCase,
+    ];
+
+    fn days_ago(self) -> i64 {
+        match self {
+            Self::AtRiskOfSixWeeks => 33,
+            Self::PastSixWeeks => 50,
+            Self::ParentsLetter => 9,
+            Self::AssessingPastSixteenWeeks => 115,
+            Self::DraftInConsultation => 124,
+            Self::ExceptionCase => 200,
+        }
+    }
+
+    fn clock(self, received: NaiveDate, today: NaiveDate) -> (ClockDates, SeedClockExtras) {
+        let on = |days: i64| (received + Duration::days(days)).min(today);
+        let mut dates = ClockDates {
+            received_on: received,
+            assessment_decision: None,
+            plan_decision: None,
+            final_plan_issued_on: None,
+            exception: None,
+        };
+        let mut extras = SeedClockExtras::default();
+        match self {
+            Self::AtRiskOfSixWeeks | Self::PastSixWeeks => {}
+            Self::ParentsLetter => {
+                extras.requested = Some((Requester::Parent, ReceivedVia::Letter, "Mother, Amira Hassan".into(), on(4)));
+            }
+            Self::AssessingPastSixteenWeeks => {
+                dates.assessment_decision = Some((AssessmentDecision::Assess, on(38)));
+            }
+            Self::DraftInConsultation => {
+                dates.assessment_decision = Some((AssessmentDecision::Assess, on(36)));
+                dates.plan_decision = Some((PlanDecision::Issue, on(112)));
+                let sent = on(118);
+                extras.draft_plan = Some((sent, consultation_default_end(sent)));
+                extras.requested =
+                    Some((Requester::YoungPerson, ReceivedVia::Email, "Jordan Reid (aged 17)".into(), on(1)));
+            }
+            Self::ExceptionCase => {
+                dates.assessment_decision = Some((AssessmentDecision::Assess, on(40)));
+                dates.plan_decision = Some((PlanDecision::Issue, on(120)));
+                extras.draft_plan = Some((on(124), consultation_default_end(on(124))));
+                dates.final_plan_issued_on = Some(on(152));
+                dates.exception = Some(ClockException::AbsentFromArea);
+                extras.exception = Some((
+                    on(60),
+                    "The family was abroad from week 9 for five weeks; the EP visit was rebooked".into(),
+                ));
+                extras.requested =
+                    Some((Requester::Health, ReceivedVia::Email, "Dr Okafor, community paediatrics".into(), on(2)));
+            }
+        }
+        (dates, extras)
+    }
 }
 
 fn kind(dice: &mut Dice) -> ReferralKind {
@@ -221,7 +304,7 @@ mod tests {
         for code in 201..=999 {
             let la = LaCode::parse(&code.to_string()).unwrap();
             let mut open = HashSet::new();
-            for seed in referrals(la, &pupils, today) {
+            for (seed, _) in referrals(la, &pupils, today) {
                 if seed.new.kind == ReferralKind::EhcNeedsAssessment && seed.status().is_open() {
                     assert!(open.insert(seed.new.pupil_id), "authority {la}: pupil {}", seed.new.pupil_id);
                 }

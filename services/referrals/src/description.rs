@@ -35,8 +35,23 @@ impl PlatformService for Description {
 
     async fn add_routes(&self, routes: Routes, wiring: &Wiring<'_>) -> anyhow::Result<Routes> {
         let store = Store::connect(&wiring.database_url, &wiring.config.pool).await?;
-        let pupils = Pupils::new(wiring.peer("pupils")?);
+        let mut pupils = Pupils::new(wiring.peer("pupils")?);
+        // The register's side of a final plan is recorded as this service itself
+        // (`crate::plan_issue`); without a key of its own it stays pending, said here once.
+        match wiring.service_identity(PART) {
+            Ok(identity) => pupils = pupils.acting_as(identity),
+            Err(e) => tracing::warn!(
+                error = %e,
+                "the referrals service has no identity of its own: final plans' register changes will stay pending"
+            ),
+        }
         let api = ReferralsApi::with_clock(store, pupils, wiring.clock.clone());
+        // On every replica, finishing the register changes nobody finished; it stops with the process.
+        let task = api.plan_issue().spawn(crate::plan_issue::EVERY, sen_platform::serve::shutdown_signal());
+        drop(tokio::spawn(async move {
+            sen_platform::serve::shutdown_signal().await;
+            task.stop().await;
+        }));
         api.refusals().register_in(&wiring.metrics);
         Ok(routes.add_service(crate::service(api, wiring.verifier)))
     }

@@ -21,6 +21,7 @@ pub mod entity;
 pub mod error;
 pub mod feed;
 pub mod migration;
+pub mod plan_issue;
 pub mod pupils;
 pub mod store;
 

@@ -3,8 +3,8 @@
 //! own identity token, so the pupils service applies the caller's scope (and
 //! audits the read).
 
-use sen_platform::identity::AttachIdentity;
-use sen_platform::ids::Urn;
+use sen_platform::identity::{AttachIdentity, Identity, ServiceIdentity};
+use sen_platform::ids::{LaCode, Urn};
 use sen_proto::v1 as pb;
 use sen_proto::v1::pupils_service_client::PupilsServiceClient;
 use tonic::Code;
@@ -16,12 +16,45 @@ use crate::error::{Error, Result};
 #[derive(Clone, Debug)]
 pub struct Pupils {
     channel: Channel,
+    /// This service's own identity, for the register's side of a final plan.
+    identity: Option<ServiceIdentity>,
 }
 
 impl Pupils {
     /// Calls the pupils service over `channel`.
     pub fn new(channel: Channel) -> Self {
-        Self { channel }
+        Self { channel, identity: None }
+    }
+
+    /// This client, calling as `identity` where the referrals service acts as
+    /// itself (the register's side of a final plan, `crate::plan_issue`).
+    pub fn acting_as(mut self, identity: ServiceIdentity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// Records a final plan on the register (`RegisterFinalPlan`), as this
+    /// service in `tenant`, for `caller` (the person who recorded the plan) when
+    /// there is one. The status is given back as it came: the caller tells a
+    /// refusal from no answer.
+    pub async fn register_final_plan(
+        &self,
+        (tenant, caller): (LaCode, Option<&Identity>),
+        request: pb::RegisterFinalPlanRequest,
+    ) -> Result<Result<pb::RegisterFinalPlanResponse, tonic::Status>> {
+        let identity = self.identity.as_ref().ok_or_else(|| {
+            Error::Unavailable(
+                "the referrals service has no identity of its own to call the pupils service with".into(),
+            )
+        })?;
+        let token = match caller {
+            Some(caller) => identity.token_on_behalf_of(tenant, caller),
+            None => identity.token(tenant),
+        }
+        .map_err(Error::Unavailable)?;
+        let attach = AttachIdentity::new(&token).map_err(Error::Unavailable)?;
+        let mut client = PupilsServiceClient::with_interceptor(self.channel.clone(), attach);
+        Ok(client.register_final_plan(request).await.map(tonic::Response::into_inner))
     }
 
     /// The school the pupil is on roll at, if the caller may see the pupil.

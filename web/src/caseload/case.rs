@@ -25,7 +25,7 @@ use crate::people::People;
 use crate::refusals::{self, PageResult, Refused};
 use crate::session::{CSRF_FIELD, Session};
 use crate::state::Web;
-use crate::wording::{kind_name, long_date, pupil_link};
+use crate::wording::{advice_state_tag, kind_name, long_date, pupil_link};
 
 /// Who may read a case (`GetCase`).
 const CASE_READERS: &[Role] =
@@ -111,7 +111,14 @@ async fn render_case(
         ("Allocated on", html! { (long_date(case.allocated_on.as_ref())) }),
         (
             "Advice due",
-            html! { @if case.advice_due.is_some() { (long_date(case.advice_due.as_ref())) } @else { "No statutory deadline" } },
+            html! {
+                @if case.advice_state == "not_requested" { (advice_state_tag(&case.advice_state)) }
+                @else if case.advice_due.is_some() {
+                    (long_date(case.advice_due.as_ref())) " " (advice_state_tag(&case.advice_state)) br;
+                    span class="secondary" { "6 weeks from the day the psychological advice was asked for" }
+                }
+                @else { "No statutory deadline" }
+            },
         ),
         ("Sessions used", html! { (case.sessions_used) }),
         ("Outcome", html! { @if case.outcome.is_empty() { "Not closed yet" } @else { (case.outcome) } }),

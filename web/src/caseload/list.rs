@@ -42,6 +42,8 @@ struct Row {
     pupil: String,
     school: String,
     deadline: Option<(String, pb::Date, i32)>,
+    /// A statutory case without a date yet: "advice not yet requested".
+    undated: Option<String>,
 }
 
 async fn caseload(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -> PageResult {
@@ -60,12 +62,14 @@ async fn caseload(State(web): State<Arc<Web>>, session: Session, query: ListQuer
         .into_iter()
         .filter_map(|entry| {
             let case = entry.case?;
+            let undated = (entry.next_deadline_on.is_none() && !entry.next_deadline.is_empty())
+                .then(|| entry.next_deadline.clone());
             let deadline = entry.next_deadline_on.map(|d| (entry.next_deadline, d, entry.days_left));
             let pupil =
                 if case.pupil_name.is_empty() { format!("Pupil {}", case.pupil_id) } else { case.pupil_name.clone() };
             let school =
                 if case.school_name.is_empty() { format!("URN {}", case.school_urn) } else { case.school_name.clone() };
-            Some(Row { case, pupil, school, deadline })
+            Some(Row { case, pupil, school, deadline, undated })
         })
         .collect();
     match query.sort() {
@@ -95,7 +99,7 @@ async fn caseload(State(web): State<Arc<Web>>, session: Session, query: ListQuer
         let csv_rows = rows.iter().map(|r| {
             let (what, on, left) = match &r.deadline {
                 Some((what, on, left)) => (what.clone(), iso_date(Some(on)), left.to_string()),
-                None => (String::new(), String::new(), String::new()),
+                None => (r.undated.clone().unwrap_or_default(), String::new(), String::new()),
             };
             vec![
                 r.case.id.to_string(),
@@ -130,7 +134,10 @@ async fn caseload(State(web): State<Arc<Web>>, session: Session, query: ListQuer
                                 td { a href={ "/pupils/" (row.case.pupil_id) } { (row.pupil) } }
                                 td { (row.school) }
                                 td { (kind_name(&row.case.kind)) }
-                                td { (deadline_cell(row.deadline.as_ref())) }
+                                td {
+                                    @if let Some(words) = &row.undated { (tag(&crate::fields::sentence(words), Tone::Grey)) }
+                                    @else { (deadline_cell(row.deadline.as_ref())) }
+                                }
                                 td class="numeric" { (row.case.sessions_used) }
                             }
                         }

@@ -20,7 +20,7 @@ use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
 
 use super::charts::{self, Bar, Label, Reference, Series, Unit};
-use super::deadlines::reviews_due;
+use super::deadlines::reviews_overdue;
 use crate::layout::{figure, live_region, page};
 use crate::refusals::{PageResult, from_status};
 use crate::session::Session;
@@ -60,6 +60,8 @@ async fn dashboard(State(web): State<Arc<Web>>, session: Session) -> PageResult 
         .and_then(|d| sen_platform::dates::from_proto(d).ok())
         .unwrap_or_else(|| chrono::Utc::now().date_naive());
     let reviews_overdue = annual_reviews_overdue(&web, &session).await;
+    let amendments_late = super::amendments::late_count(&web.backend(&session)).await;
+    let advice_late = super::late_advice::late_count(&web.backend(&session)).await;
     // Everything below the heading follows the referrals as they change (`live_region`).
     let figures = html! {
         p class="body secondary" { "Figures as at " (today.format("%-d %B %Y")) "." }
@@ -80,6 +82,13 @@ async fn dashboard(State(web): State<Arc<Web>>, session: Session) -> PageResult 
             @if let Some(n) = reviews_overdue {
                 (figure(&thousands(n as u64), "Annual reviews overdue", Some("/annual-reviews-due?overdue=yes"), None))
             }
+            @if let Some(n) = amendments_late {
+                (figure(&thousands(n as u64), "Review amendments late", Some("/late-amendments"), None))
+            }
+            @if let Some(n) = advice_late {
+                (figure(&thousands(n as u64), "Advice late (6 weeks from asking)", Some("/late-advice"), None))
+            }
+            (super::appeals::appeal_figures(overview.appeals.as_ref()))
             @if let Some(c) = &overview.senco_compliance {
                 (figure(&c.without_senco.len().to_string(), "Schools with no SENCO", Some("/senco-compliance?issue=no_senco"), None))
                 (figure(&c.awards_overdue.len().to_string(), "SENCO awards overdue", Some("/senco-compliance?issue=award_overdue"), None))
@@ -114,14 +123,14 @@ fn part_name(part: &str) -> &str {
         "statutory_clock" => "The statutory clock",
         "caseload_balance" => "Caseload balance",
         "transitions_due" => "Phase transfers",
+        "appeals" => "Appeals to the Tribunal",
         other => other,
     }
 }
 
 /// How many annual reviews are overdue (`None` when the service did not answer).
-async fn annual_reviews_overdue(web: &Web, session: &Session) -> Option<usize> {
-    let reviews = reviews_due(&web.backend(session)).await?;
-    Some(reviews.iter().filter(|r| r.overdue).count())
+async fn annual_reviews_overdue(web: &Web, session: &Session) -> Option<u32> {
+    reviews_overdue(&web.backend(session)).await
 }
 
 fn percent(value: f64) -> String {
@@ -169,11 +178,17 @@ fn referral_figures(stats: Option<&pb::ReferralStats>) -> Markup {
 fn clock_figures(clock: Option<&pb::StatutoryClockReport>) -> Markup {
     let Some(clock) = clock else { return html! {} };
     let timeliness = clock.percent_within_20_weeks.map(percent).unwrap_or_else(|| "None issued".to_owned());
+    // The DfE publishes the figure both excluding and including exception cases (reg. 10(4)).
+    let including =
+        clock.percent_within_20_weeks_including_exceptions.map(percent).unwrap_or_else(|| "none issued".to_owned());
     let detail = format!(
-        "{} of {} plans issued in {}; England {} in {}",
+        "{} of {} plans issued in {}, exception cases excluded; {} ({} of {}) including them; England {} in {}",
         clock.issued_within_20_weeks,
         clock.plans_issued,
         clock.year,
+        including,
+        clock.issued_within_20_weeks_including_exceptions,
+        clock.plans_issued_including_exceptions,
         percent(NATIONAL_TIMELINESS.0),
         NATIONAL_TIMELINESS.1
     );
@@ -200,25 +215,19 @@ pub fn next_transfer_deadlines(today: NaiveDate) -> (NaiveDate, NaiveDate) {
 fn transfer_figures(transitions: Option<&pb::ListTransitionsDueResponse>, today: NaiveDate) -> Markup {
     let Some(transitions) = transitions else { return html! {} };
     let (february, march) = next_transfer_deadlines(today);
-    let due: Vec<&pb::TransitionDue> = transitions
-        .transitions
-        .iter()
-        .filter(|t| {
-            let deadline = t.transfer.as_ref().and_then(|tr| tr.deadline.as_ref());
-            deadline.and_then(|d| sen_platform::dates::from_proto(d).ok()).is_some_and(|d| d <= march)
-        })
-        .collect();
-    let unnamed = due.iter().filter(|t| t.transfer.as_ref().is_none_or(|tr| tr.next_setting.is_empty())).count();
+    // Counted by the service over every transfer listed, not one page of them.
+    let counts = transitions.counts.clone().unwrap_or_default();
+    let by_march = counts.by_deadline.iter().filter(|d| {
+        d.deadline.as_ref().and_then(|d| sen_platform::dates::from_proto(d).ok()).is_some_and(|d| d <= march)
+    });
+    let (due, unnamed) = by_march.fold((0, 0), |(n, u), d| (n + d.transfers, u + d.without_setting));
     let label = format!("Phase transfers due by {} / {}", february.format("%-d %B %Y"), march.format("%-d %B %Y"));
     let detail = format!("{unnamed} with no named setting yet");
     // Amended plans issued after their deadline: counted apart from those on time.
-    let status_of = |t: &pb::TransitionDue| t.transfer.as_ref().map_or(0, |tr| tr.status);
-    let late = transitions.transitions.iter().filter(|t| status_of(t) == pb::TransferStatus::IssuedLate as i32).count();
-    let on_time =
-        transitions.transitions.iter().filter(|t| status_of(t) == pb::TransferStatus::IssuedOnTime as i32).count();
+    let (late, on_time) = (counts.issued_late, counts.issued_on_time);
     let issued_detail = format!("{on_time} issued on time");
     html! {
-        (figure(&due.len().to_string(), &label, Some("/transitions"), Some(&detail)))
+        (figure(&due.to_string(), &label, Some("/transitions"), Some(&detail)))
         (figure(&late.to_string(), "Amended plans issued late", Some("/transitions?status=issued_late"), Some(&issued_detail)))
     }
 }

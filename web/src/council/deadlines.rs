@@ -18,9 +18,9 @@ use sen_proto::v1 as pb;
 
 use crate::backend::Backend;
 use crate::layout::{Tone, page, select, tag};
-use crate::lists::{self, Column, ListQuery, csv_link, csv_response, pager, sort_headers};
+use crate::lists::{self, Column, Dir, ListQuery, csv_link, csv_response, pager, sort_headers};
 use crate::lookups::{pupil_names, school_names};
-use crate::refusals::{PageResult, Refused, from_status};
+use crate::refusals::{PageResult, from_status};
 use crate::session::Session;
 use crate::state::Web;
 use crate::wording::{self, days_left, iso_date, long_date, pupil_link, school_link};
@@ -37,39 +37,89 @@ pub(super) fn routes() -> Router<Arc<Web>> {
         .route("/statutory-clock", get(clock_page))
 }
 
-/// Every phase transfer due in the next year (`None` when the service did not answer).
-pub(super) async fn transitions(backend: &Backend) -> Option<Vec<pb::TransitionDue>> {
-    let client = backend.pupils().ok()?;
+/// The service's request for the transfers page's filters and sort (paging is added per call).
+fn transitions_request(query: &ListQuery) -> pb::ListTransitionsDueRequest {
+    let statuses = STATUS_FILTERS
+        .iter()
+        .find(|(code, _, _)| *code == query.filter("status"))
+        .map(|(_, _, statuses)| statuses.iter().map(|s| *s as i32).collect())
+        .unwrap_or_default();
+    let sort = query.sort().filter(|key| TRANSITION_COLUMNS.iter().any(|c| c.key == *key)).unwrap_or("");
+    pb::ListTransitionsDueRequest {
+        sort: sort.to_owned(),
+        descending: !sort.is_empty() && query.dir() == Dir::Desc,
+        school_urn: query.filter("school").to_owned(),
+        without_setting: query.filter("setting") == "none",
+        statuses,
+        ..Default::default()
+    }
+}
+
+/// The service's request for the reviews page's filters and sort (paging is added per call).
+fn reviews_request(query: &ListQuery) -> pb::ListAnnualReviewsDueRequest {
+    let sort = query.sort().filter(|key| REVIEW_COLUMNS.iter().any(|c| c.key == *key)).unwrap_or("");
+    pb::ListAnnualReviewsDueRequest {
+        sort: sort.to_owned(),
+        descending: !sort.is_empty() && query.dir() == Dir::Desc,
+        school_urn: query.filter("school").to_owned(),
+        overdue_only: query.filter("overdue") == "yes",
+        ..Default::default()
+    }
+}
+
+/// Every phase transfer `request` asks for, every page of it.
+async fn all_transitions(
+    backend: &Backend,
+    request: pb::ListTransitionsDueRequest,
+) -> Result<Vec<pb::TransitionDue>, tonic::Status> {
+    let client = backend.pupils()?;
     lists::fetch_all(|page| {
         let mut client = client.clone();
-        let request = backend.request(pb::ListTransitionsDueRequest { window_days: 0, as_of: None, page: Some(page) });
+        let request = backend.request(pb::ListTransitionsDueRequest { page: Some(page), ..request.clone() });
         async move {
             let answer = client.list_transitions_due(request).await?.into_inner();
             Ok::<_, tonic::Status>((answer.transitions, answer.next_page_token))
         }
     })
     .await
-    .ok()
 }
 
-/// Every annual review due in the next 60 days or overdue (`None` when the service did not answer).
-pub(super) async fn reviews_due(backend: &Backend) -> Option<Vec<pb::ReviewDue>> {
-    let client = backend.pupils().ok()?;
+/// Every annual review `request` asks for, every page of it.
+async fn all_reviews(
+    backend: &Backend,
+    request: pb::ListAnnualReviewsDueRequest,
+) -> Result<Vec<pb::ReviewDue>, tonic::Status> {
+    let client = backend.pupils()?;
     lists::fetch_all(|page| {
         let mut client = client.clone();
-        let request =
-            backend.request(pb::ListAnnualReviewsDueRequest { window_days: 0, as_of: None, page: Some(page) });
+        let request = backend.request(pb::ListAnnualReviewsDueRequest { page: Some(page), ..request.clone() });
         async move {
             let answer = client.list_annual_reviews_due(request).await?.into_inner();
             Ok::<_, tonic::Status>((answer.reviews, answer.next_page_token))
         }
     })
     .await
-    .ok()
 }
 
-fn unavailable(session: &Session) -> Refused {
-    from_status(session, &tonic::Status::unavailable("a service did not answer")).into()
+/// Every phase transfer due in the next year at school `urn` (`None` when the service did not answer).
+pub(super) async fn transitions(backend: &Backend, urn: &str) -> Option<Vec<pb::TransitionDue>> {
+    let request = pb::ListTransitionsDueRequest { school_urn: urn.to_owned(), ..Default::default() };
+    all_transitions(backend, request).await.ok()
+}
+
+/// Every annual review due in the next 60 days or overdue at school `urn` (`None` when the service did not answer).
+pub(super) async fn reviews_due(backend: &Backend, urn: &str) -> Option<Vec<pb::ReviewDue>> {
+    let request = pb::ListAnnualReviewsDueRequest { school_urn: urn.to_owned(), ..Default::default() };
+    all_reviews(backend, request).await.ok()
+}
+
+/// How many annual reviews are overdue (`None` when the service did not answer):
+/// a count, with no pupil's record read.
+pub(super) async fn reviews_overdue(backend: &Backend) -> Option<u32> {
+    let mut client = backend.pupils().ok()?;
+    let request =
+        backend.request(pb::ListAnnualReviewsDueRequest { overdue_only: true, count_only: true, ..Default::default() });
+    Some(client.list_annual_reviews_due(request).await.ok()?.into_inner().total)
 }
 
 fn school_filter(query: &ListQuery, schools: &HashMap<String, String>) -> Markup {
@@ -189,27 +239,11 @@ fn transitions_rows(
 async fn transitions_page(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -> PageResult {
     session.require(REGISTER_EDITORS)?;
     let backend = web.backend(&session);
-    let (rows, schools) = tokio::join!(transitions(&backend), school_names(&backend, session.role()));
-    let mut rows = rows.ok_or_else(|| unavailable(&session))?;
-    let school = query.filter("school");
-    rows.retain(|t| school.is_empty() || t.pupil.as_ref().is_some_and(|p| p.school_urn == school));
+    let request = transitions_request(&query);
     let transfer = |t: &pb::TransitionDue| t.transfer.clone().unwrap_or_default();
-    if query.filter("setting") == "none" {
-        rows.retain(|t| transfer(t).next_setting.is_empty());
-    }
-    if let Some((_, _, statuses)) = STATUS_FILTERS.iter().find(|(code, _, _)| *code == query.filter("status")) {
-        rows.retain(|t| statuses.iter().any(|s| *s as i32 == transfer(t).status));
-    }
-    match query.sort() {
-        Some("pupil") => query.sort_rows(&mut rows, |t| t.pupil.as_ref().map(|p| p.display_name.clone())),
-        Some("school") => query.sort_rows(&mut rows, |t| t.pupil.as_ref().map(|p| name_of(&schools, &p.school_urn))),
-        Some("kind") => query.sort_rows(&mut rows, |t| transfer(t).kind),
-        Some("deadline") => query.sort_rows(&mut rows, |t| iso_date(transfer(t).deadline.as_ref())),
-        Some("setting") => query.sort_rows(&mut rows, |t| transfer(t).next_setting),
-        Some("rag") => query.sort_rows(&mut rows, |t| (transfer(t).status, transfer(t).rag)),
-        _ => {}
-    }
     if query.wants_csv() {
+        let (rows, schools) = tokio::join!(all_transitions(&backend, request), school_names(&backend, session.role()));
+        let rows = rows.map_err(|s| from_status(&session, &s))?;
         let headers = [
             "Pupil ID",
             "Pupil",
@@ -241,7 +275,14 @@ async fn transitions_page(State(web): State<Arc<Web>>, session: Session, query: 
         });
         return Ok(csv_response("phase-transfers.csv", &headers, lines));
     }
-    let (shown, next) = query.paginate(rows);
+    let one_page = async {
+        let mut client = backend.pupils()?;
+        let request = pb::ListTransitionsDueRequest { page: Some(query.page_request()), ..request };
+        Ok::<_, tonic::Status>(client.list_transitions_due(backend.request(request)).await?.into_inner())
+    };
+    let (answer, schools) = tokio::join!(one_page, school_names(&backend, session.role()));
+    let answer = answer.map_err(|s| from_status(&session, &s))?;
+    let (shown, next) = (answer.transitions, answer.next_page_token);
     let settings = [(String::new(), "Any".to_owned()), ("none".to_owned(), "No named setting yet".to_owned())];
     let statuses: Vec<(String, String)> = std::iter::once((String::new(), "Any".to_owned()))
         .chain(STATUS_FILTERS.iter().map(|(code, name, _)| ((*code).to_owned(), (*name).to_owned())))
@@ -275,20 +316,10 @@ const REVIEW_COLUMNS: &[Column] = &[
 async fn reviews_page(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -> PageResult {
     session.require(REGISTER_EDITORS)?;
     let backend = web.backend(&session);
-    let (rows, schools) = tokio::join!(reviews_due(&backend), school_names(&backend, session.role()));
-    let mut rows = rows.ok_or_else(|| unavailable(&session))?;
-    let school = query.filter("school");
-    rows.retain(|r| school.is_empty() || r.pupil.as_ref().is_some_and(|p| p.school_urn == school));
-    if query.filter("overdue") == "yes" {
-        rows.retain(|r| r.overdue);
-    }
-    match query.sort() {
-        Some("pupil") => query.sort_rows(&mut rows, |r| r.pupil.as_ref().map(|p| p.display_name.clone())),
-        Some("school") => query.sort_rows(&mut rows, |r| r.pupil.as_ref().map(|p| name_of(&schools, &p.school_urn))),
-        Some("due") => query.sort_rows(&mut rows, |r| iso_date(r.next_review_due.as_ref())),
-        _ => {}
-    }
+    let request = reviews_request(&query);
     if query.wants_csv() {
+        let (rows, schools) = tokio::join!(all_reviews(&backend, request), school_names(&backend, session.role()));
+        let rows = rows.map_err(|s| from_status(&session, &s))?;
         let headers = ["Pupil ID", "Pupil", "School URN", "School", "Review due", "Days left", "Overdue"];
         let lines = rows.iter().map(|r| {
             let p = r.pupil.clone().unwrap_or_default();
@@ -304,8 +335,14 @@ async fn reviews_page(State(web): State<Arc<Web>>, session: Session, query: List
         });
         return Ok(csv_response("annual-reviews-due.csv", &headers, lines));
     }
-    let total = rows.len();
-    let (shown, next) = query.paginate(rows);
+    let one_page = async {
+        let mut client = backend.pupils()?;
+        let request = pb::ListAnnualReviewsDueRequest { page: Some(query.page_request()), ..request };
+        Ok::<_, tonic::Status>(client.list_annual_reviews_due(backend.request(request)).await?.into_inner())
+    };
+    let (answer, schools) = tokio::join!(one_page, school_names(&backend, session.role()));
+    let answer = answer.map_err(|s| from_status(&session, &s))?;
+    let (total, shown, next) = (answer.total, answer.reviews, answer.next_page_token);
     let overdue = [(String::new(), "Due or overdue".to_owned()), ("yes".to_owned(), "Overdue only".to_owned())];
     let body = html! {
         h1 class="heading-l" { "Annual reviews due" }
@@ -315,6 +352,7 @@ async fn reviews_page(State(web): State<Arc<Web>>, session: Session, query: List
             (select("overdue", "Show", &overdue, query.filter("overdue"), None))
             (apply())
         }
+        p class="body" { a href="/late-amendments" { "Amendments after annual reviews issued late or overdue" } }
         (csv_link(&query, "/annual-reviews-due", "these reviews"))
         @if shown.is_empty() { p class="body" { "No annual reviews due." } } @else {
             div class="table-wrapper" { table class="table" {
@@ -418,11 +456,19 @@ async fn clock_page(State(web): State<Arc<Web>>, session: Session, query: ListQu
         .map(|(c, n)| (c.to_owned(), n.to_owned()));
     let timeliness =
         report.percent_within_20_weeks.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "no plans issued yet".into());
+    let including = report
+        .percent_within_20_weeks_including_exceptions
+        .map(|p| format!("{p:.1}%"))
+        .unwrap_or_else(|| "no plans issued yet".into());
     let body = html! {
         h1 class="heading-l" { "EHC needs assessments: the statutory clock" }
         p class="body" { (report.at_risk) " at risk and " (report.breached) " past a deadline. In " (report.year) ", "
             (report.issued_within_20_weeks) " of " (report.plans_issued) " final plans were issued within 20 weeks (" (timeliness) "; "
-            (report.excluded_exceptions) " exception cases left out)." }
+            (report.excluded_exceptions) " exception cases left out). Including exception cases, "
+            (report.issued_within_20_weeks_including_exceptions) " of " (report.plans_issued_including_exceptions) " ("
+            (including) ")." }
+        p class="body" { "A request still being assessed after 16 weeks is at risk: a notice not to issue a plan can no longer be given in time, but the final plan can still meet the 20 weeks. "
+            a href="/ehc-requests/new" { "Record a request received by letter, email or another route" } "." }
         form class="filters" method="get" action="/statutory-clock" aria-label="Filter requests" {
             (select("health", "Health", &healths, health, None))
             (school_filter(&query, &schools))

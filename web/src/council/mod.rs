@@ -4,16 +4,20 @@
 //! ([`deadlines`]), the final plans behind the 20-week figure ([`plans`]), the
 //! authority's pupils behind the register figures ([`pupils`]), the schools and
 //! one school's page ([`schools`]), SENCO compliance ([`senco_compliance`]),
-//! the caseload balance ([`professionals`]), and the operator's authorities
+//! the caseload balance ([`professionals`]), late advice in EHC needs
+//! assessments ([`late_advice`]), and the operator's authorities
 //! ([`authorities`]).
 //!
 //! Within the area imports run one way: `dashboard` and `schools` use
-//! `deadlines`; `dashboard` and `professionals` use `charts`.
+//! `deadlines`; `dashboard` uses `late_advice`; `dashboard` uses `appeals` (the Tribunal appeals page); `dashboard` and `professionals` use `charts`.
 
+pub mod amendments;
+pub mod appeals;
 pub mod authorities;
 pub mod charts;
 pub mod dashboard;
 pub mod deadlines;
+pub mod late_advice;
 pub mod plans;
 pub mod professionals;
 pub mod pupils;
@@ -30,7 +34,10 @@ use crate::state::Web;
 pub(crate) fn routes() -> Router<Arc<Web>> {
     Router::new()
         .merge(dashboard::routes())
+        .merge(amendments::routes())
+        .merge(appeals::routes())
         .merge(deadlines::routes())
+        .merge(late_advice::routes())
         .merge(plans::routes())
         .merge(pupils::routes())
         .merge(schools::routes())

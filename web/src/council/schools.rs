@@ -207,8 +207,8 @@ async fn school(State(web): State<Arc<Web>>, session: Session, Path(urn): Path<S
             let answer = client.list_school_allocations(request).await.ok()?.into_inner();
             Some((answer.term, answer.schools.into_iter().find(|s| s.urn == urn)))
         },
-        transitions(&backend),
-        reviews_due(&backend),
+        transitions(&backend, &urn),
+        reviews_due(&backend, &urn),
     );
     let today = chrono::Utc::now().date_naive();
     let (senco_text, tone) = senco_status(&school, today);

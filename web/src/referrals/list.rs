@@ -6,9 +6,10 @@
 //! safety itself. Filters: `status` (a status code, or `open`), `kind` (a
 //! kind's code, or `advisory_teacher` for any specialism), `school` (URN),
 //! `month` (`YYYY-MM`, submitted in that month: the dashboard's monthly bars)
-//! and `overdue=yes` (statutory deadlines passed). The whole
-//! filtered list is fetched, sorted and paged here so that sorting covers every
-//! row and the CSV holds them all.
+//! and `overdue=yes` (statutory deadlines passed). The referrals service
+//! filters, sorts and pages: the page asks for the 50 rows it shows and the
+//! total (so only those are read and audited); sorting by school passes the
+//! schools in the order of their names. The CSV asks for every page.
 //!
 //! Live: the table region names `/referrals/live` (see [`super::live`]); on each
 //! change the page fetches itself again and swaps the region in.
@@ -24,9 +25,8 @@ use maud::{Markup, html};
 use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
 
-use crate::backend::Backend;
 use crate::layout::{page, select};
-use crate::lists::{Column, ListQuery, csv_link, csv_response, pager, sort_headers};
+use crate::lists::{Column, Dir, ListQuery, csv_link, csv_response, pager, sort_headers};
 use crate::lookups::{self, pupil_names, school_names};
 use crate::people::People;
 use crate::refusals::{PageResult, from_status};
@@ -54,16 +54,25 @@ pub(super) fn routes() -> Router<Arc<Web>> {
     Router::new().route(PATH, get(list))
 }
 
-/// The service's request for the page's filters (paging is added per call).
-fn request_for(query: &ListQuery) -> pb::ListReferralsRequest {
+/// The service's request for the page's filters and sort (paging is added per
+/// call); `schools` (URN to name) orders the schools when sorting by school.
+fn request_for(query: &ListQuery, schools: &HashMap<String, String>) -> pb::ListReferralsRequest {
     let status = match query.filter("status") {
         "open" | "" => pb::ReferralStatus::Unspecified,
         code => wording::status_from_code(code).unwrap_or(pb::ReferralStatus::Unspecified),
     };
-    // Advisory teachers of any specialism are picked out here, not by the service.
-    let kind = match query.filter("kind") {
-        ANY_ADVISORY_TEACHER => "",
-        kind => kind,
+    // Advisory teachers of any specialism: the service's kind family.
+    let (kind, kind_family) = match query.filter("kind") {
+        ANY_ADVISORY_TEACHER => ("", ANY_ADVISORY_TEACHER),
+        kind => (kind, ""),
+    };
+    let sort = query.sort().filter(|key| COLUMNS.iter().any(|c| c.key == *key)).unwrap_or("");
+    let school_order = if sort == "school" {
+        let mut named: Vec<(&String, &String)> = schools.iter().collect();
+        named.sort_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
+        named.into_iter().map(|(urn, _)| urn.clone()).collect()
+    } else {
+        Vec::new()
     };
     let (submitted_from, submitted_to) = month_of(query.filter("month")).map_or((None, None), |(first, last)| {
         (Some(sen_platform::dates::to_proto(first)), Some(sen_platform::dates::to_proto(last)))
@@ -78,6 +87,11 @@ fn request_for(query: &ListQuery) -> pb::ListReferralsRequest {
         older_than_days: 0,
         overdue: query.filter("overdue") == "yes",
         as_of: None,
+        sort: sort.to_owned(),
+        descending: !sort.is_empty() && query.dir() == Dir::Desc,
+        school_order,
+        open_only: query.filter("status") == "open",
+        kind_family: kind_family.to_owned(),
         ..Default::default()
     }
 }
@@ -92,43 +106,27 @@ fn month_of(month: &str) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
     Some((first, last))
 }
 
-/// Every referral matching the filters, as the caller may see them.
-async fn fetch(backend: &Backend, query: &ListQuery) -> Result<Vec<pb::Referral>, tonic::Status> {
-    let mut rows = lookups::referrals(backend, request_for(query)).await?;
-    if query.filter("status") == "open" {
-        rows.retain(|r| wording::is_open(r.status));
-    }
-    if query.filter("kind") == ANY_ADVISORY_TEACHER {
-        let prefix = format!("{ANY_ADVISORY_TEACHER}:");
-        rows.retain(|r| r.body.as_ref().is_some_and(|b| b.kind.starts_with(&prefix)));
-    }
-    Ok(rows)
-}
-
 async fn list(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -> PageResult {
     session.require(READERS)?;
     let backend = web.backend(&session);
-    let mut rows = fetch(&backend, &query).await.map_err(|s| from_status(&session, &s))?;
     let schools = school_names(&backend, session.role()).await;
+    let request = request_for(&query, &schools);
     let school = |urn: &str| schools.get(urn).cloned().unwrap_or_default();
-    let deadline = |r: &pb::Referral| r.clock.as_ref().map(|c| wording::iso_date(c.next_deadline_on.as_ref()));
-    match query.sort() {
-        Some("id") => query.sort_rows(&mut rows, |r| r.id),
-        Some("pupil") => query.sort_rows(&mut rows, |r| r.body.as_ref().map(|b| b.pupil_id)),
-        Some("school") => query.sort_rows(&mut rows, |r| r.body.as_ref().map(|b| school(&b.school_urn))),
-        Some("kind") => query.sort_rows(&mut rows, |r| r.body.as_ref().map(|b| b.kind.clone())),
-        Some("status") => query.sort_rows(&mut rows, |r| wording::status_name(r.status)),
-        Some("submitted") => query.sort_rows(&mut rows, |r| wording::iso_date(r.submitted_on.as_ref())),
-        Some("deadline") => query.sort_rows(&mut rows, |r| deadline(r).filter(|d| !d.is_empty())),
-        _ => {}
-    }
     if query.wants_csv() {
+        let rows = lookups::referrals(&backend, request).await.map_err(|s| from_status(&session, &s))?;
         let ids = rows.iter().filter_map(|r| r.body.as_ref().map(|b| b.pupil_id));
         let (names, people) = tokio::join!(pupil_names(&backend, ids), People::look_up(&backend, &session, None));
         return Ok(csv(&rows, &schools, &names, &people));
     }
-    let total = rows.len();
-    let (shown, next) = query.paginate(rows);
+    let answer = match backend.referrals() {
+        Ok(mut client) => {
+            let request = pb::ListReferralsRequest { page: Some(query.page_request()), ..request };
+            client.list_referrals(backend.request(request)).await.map(tonic::Response::into_inner)
+        }
+        Err(status) => Err(status),
+    }
+    .map_err(|s| from_status(&session, &s))?;
+    let (total, shown, next) = (answer.total, answer.referrals, answer.next_page_token);
     let names = pupil_names(&backend, shown.iter().filter_map(|r| r.body.as_ref().map(|b| b.pupil_id))).await;
     let body = html! {
         h1 class="heading-l" { "Referrals" }

@@ -18,6 +18,7 @@ use sen_proto::v1 as pb;
 use sen_vocabulary::{BroadArea, Priority};
 
 use super::actions::{Extra, actions, suggestions};
+use super::advice;
 use super::attachments;
 use super::steps;
 use crate::fields::{self, long_time};
@@ -60,7 +61,7 @@ pub(super) async fn referral_page(
         "submitted_without_documents" => {
             Some("Referral sent, but its documents could not all be attached: attach them below".to_owned())
         }
-        other => steps::banner(other).map(str::to_owned),
+        other => steps::banner(other).or_else(|| advice::banner(other)).map(str::to_owned),
     };
     let link_first = done.order == "link_first";
     render(&web, &session, id, Extra { banner, link_first, ..Extra::default() }).await
@@ -96,6 +97,7 @@ pub async fn render(web: &Web, session: &Session, id: i64, extra: Extra) -> Page
     let asked_for = timeline.iter().rev().find(|e| e.to == pb::ReferralStatus::Returned as i32).map(|e| e.note.clone());
     let extra = Extra { asked_for, ..extra };
     let documents = attachments::fetch(&backend, id).await;
+    let advice = advice::fetch(&backend, session, &referral).await;
     let body = referral.body.clone().unwrap_or_default();
     let pupil = async { backend.pupils()?.get_pupil(backend.request(pb::GetPupilRequest { id: body.pupil_id })).await }
         .await
@@ -121,7 +123,9 @@ pub async fn render(web: &Web, session: &Session, id: i64, extra: Extra) -> Page
         h1 class="heading-l" { (title) " " (status_tag(referral.status)) }
         (details(session, &referral, &body, pupil.as_ref(), &names))
         @if let Some(clock) = &referral.clock { (clock_card(clock)) }
+        @if let Some(card) = super::register::card(&referral) { (card) }
         (steps::steps(session, &referral, &extra))
+        (advice::section(session, &referral, advice.as_ref(), &extra))
         (actions(session, &referral, &extra))
         @if let Some(candidates) = &candidates { (candidates.render(session, id, &extra)) }
         (attachments::section(session, &referral, &documents, &extra))
@@ -228,7 +232,7 @@ fn cited(tried: Option<&pb::GraduatedApproach>, pupil: i64) -> Option<Markup> {
 
 fn clock_card(clock: &pb::StatutoryClock) -> Markup {
     let mut rows = vec![
-        ("Request received", html! { (long_date(clock.received_on.as_ref())) }),
+        ("Request received", html! { (long_date(clock.received_on.as_ref())) " " (steps::requested_by(clock)) }),
         ("Stage", html! { (stage_name(&clock.stage)) }),
         ("Health", health_tag(&clock.health)),
         ("Weeks elapsed", html! { (clock.weeks_elapsed) }),
@@ -242,8 +246,14 @@ fn clock_card(clock: &pb::StatutoryClock) -> Markup {
             html! { (clock.next_deadline.replace('_', " ")) ", " (long_date(clock.next_deadline_on.as_ref())) " (" (clock.days_left) " days left)" },
         ));
     }
+    if clock.draft_plan_sent_on.is_some() {
+        rows.push((
+            "Draft plan sent; consultation ends",
+            html! { (long_date(clock.draft_plan_sent_on.as_ref())) "; " (long_date(clock.consultation_ends_on.as_ref())) },
+        ));
+    }
     if !clock.exception.is_empty() {
-        rows.push(("Exception", html! { (clock.exception.replace('_', " ")) }));
+        rows.push(("Exception", html! { (clock.exception.replace('_', " ")) @if clock.exception_on.is_some() { ", from " (long_date(clock.exception_on.as_ref())) } }));
     }
     summary_card("Statutory clock", &rows)
 }

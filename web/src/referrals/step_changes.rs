@@ -1,6 +1,6 @@
 //! What the statutory steps' forms send ([`super::steps`]): the decision
-//! whether to assess, the decision whether to issue a plan, the final plan, and
-//! an exception. The form is checked here first (a choice made, a real date),
+//! whether to assess, the decision whether to issue a plan, the draft plan sent
+//! for consultation, the final plan, and an exception with its date and note. The form is checked here first (a choice made, a real date),
 //! then the referrals service checks the step against the request's clock.
 //! Every problem comes back on the page against its field, with what was typed;
 //! a request someone else changed meanwhile (ABORTED), or that has moved past
@@ -54,6 +54,16 @@ pub(super) async fn final_plan(
     record(&web, session, id, Posted(posted), Step::FinalPlan).await
 }
 
+/// `POST /referrals/{id}/draft-plan`.
+pub(super) async fn draft_plan(
+    State(web): State<Arc<Web>>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(posted): Form<Vec<(String, String)>>,
+) -> PageResult {
+    record(&web, session, id, Posted(posted), Step::DraftPlan).await
+}
+
 /// `POST /referrals/{id}/clock-exception`.
 pub(super) async fn exception(
     State(web): State<Arc<Web>>,
@@ -69,14 +79,15 @@ enum Recording {
     Assessment(pb::RecordAssessmentDecisionRequest),
     Plan(pb::RecordPlanDecisionRequest),
     FinalPlan(pb::RecordFinalPlanIssuedRequest),
+    DraftPlan(pb::RecordDraftPlanSentRequest),
     Exception(pb::RecordClockExceptionRequest),
 }
 
 async fn record(web: &Web, session: Session, id: i64, posted: Posted, step: Step) -> PageResult {
     session.require(RECORDERS)?;
     session.check_csrf(posted.csrf())?;
-    let (choice, date) = (step.choice_id(), step.date_id());
-    let typed: Vec<(String, String)> = [choice, date]
+    let (choice, date, second) = (step.choice_id(), step.date_id(), step.second_id());
+    let typed: Vec<(String, String)> = [choice, date, second]
         .into_iter()
         .filter(|id| !id.is_empty())
         .map(|id| (id.to_owned(), posted.get(id).to_owned()))
@@ -91,6 +102,7 @@ async fn record(web: &Web, session: Session, id: i64, posted: Posted, step: Step
         Recording::Assessment(_) => "assessment",
         Recording::Plan(_) => "plan",
         Recording::FinalPlan(_) => "final_plan",
+        Recording::DraftPlan(_) => "draft_plan",
         Recording::Exception(r) if r.exception.is_empty() => "exception_cleared",
         Recording::Exception(_) => "exception",
     };
@@ -113,9 +125,17 @@ async fn record(web: &Web, session: Session, id: i64, posted: Posted, step: Step
                     &[("decision", choice, "The decision"), ("decided_on", date, "Date of the decision")]
                 }
                 Step::FinalPlan => &[("issued_on", date, "Date the final plan was issued")],
-                Step::Exception => &[("exception", choice, "Exception")],
+                Step::DraftPlan => &[
+                    ("sent_on", date, "Date the draft plan was sent"),
+                    ("consultation_ends_on", second, "Last day for comments"),
+                ],
+                Step::Exception => &[
+                    ("exception", choice, "Exception"),
+                    ("exception_on", date, "Date it arose"),
+                    ("note", second, "Note"),
+                ],
             };
-            let fallback = if date.is_empty() { choice } else { date };
+            let fallback = if date.is_empty() || step == Step::Exception { choice } else { date };
             let errors = fields::field_errors(&status, map, fallback).unwrap_or_else(|| {
                 vec![FieldError { id: fallback.to_owned(), message: fields::sentence(status.message()) }]
             });
@@ -153,12 +173,34 @@ fn read(posted: &Posted, step: Step, id: i64, version: Option<i64>) -> Result<Re
             let issued_on = day(posted, date, "the date the final plan was issued", &mut errors);
             Recording::FinalPlan(pb::RecordFinalPlanIssuedRequest { id, issued_on, version })
         }
+        Step::DraftPlan => {
+            let sent_on = day(posted, date, "the date the draft plan was sent", &mut errors);
+            let ends = step.second_id();
+            let consultation_ends_on = if posted.get(ends).trim().is_empty() {
+                None
+            } else {
+                fields::date_from(posted.get(ends), ends, "Last day for comments", &mut errors)
+            };
+            Recording::DraftPlan(pb::RecordDraftPlanSentRequest { id, sent_on, consultation_ends_on, version })
+        }
         Step::Exception => {
             let value = posted.get(choice).trim();
             if !value.is_empty() && !EXCEPTIONS.iter().any(|(code, _)| *code == value) {
                 fields::add_error(&mut errors, choice, "Choose an exception from the list, or None");
             }
-            Recording::Exception(pb::RecordClockExceptionRequest { id, exception: value.to_owned(), version })
+            let exception_on = if posted.get(date).trim().is_empty() || value.is_empty() {
+                None
+            } else {
+                fields::date_from(posted.get(date), date, "Date it arose", &mut errors)
+            };
+            let note = if value.is_empty() { String::new() } else { posted.get(step.second_id()).trim().to_owned() };
+            Recording::Exception(pb::RecordClockExceptionRequest {
+                id,
+                exception: value.to_owned(),
+                version,
+                exception_on,
+                note,
+            })
         }
     };
     if errors.is_empty() { Ok(recording) } else { Err(errors) }
@@ -181,6 +223,7 @@ async fn send(backend: &Backend, recording: Recording) -> Result<(), tonic::Stat
         Recording::Assessment(r) => referrals.record_assessment_decision(backend.request(r)).await.map(drop),
         Recording::Plan(r) => referrals.record_plan_decision(backend.request(r)).await.map(drop),
         Recording::FinalPlan(r) => referrals.record_final_plan_issued(backend.request(r)).await.map(drop),
+        Recording::DraftPlan(r) => referrals.record_draft_plan_sent(backend.request(r)).await.map(drop),
         Recording::Exception(r) => referrals.record_clock_exception(backend.request(r)).await.map(drop),
     }
 }
@@ -220,5 +263,41 @@ mod tests {
             matches!(read(&posted(&[]), Step::Exception, 7, Some(4)), Ok(Recording::Exception(r)) if r.exception.is_empty())
         );
         assert!(read(&posted(&[("clock-exception", "holiday")]), Step::Exception, 7, Some(4)).is_err());
+    }
+
+    #[test]
+    fn a_draft_plan_without_a_last_day_leaves_the_15_days_to_the_service() {
+        let form = posted(&[("draft-plan-sent_on", "2027-03-02"), ("draft-plan-consultation_ends_on", " ")]);
+        match read(&form, Step::DraftPlan, 7, Some(4)) {
+            Ok(Recording::DraftPlan(r)) => {
+                assert_eq!(r.sent_on, Some(pb::Date { year: 2027, month: 3, day: 2 }));
+                assert_eq!(r.consultation_ends_on, None);
+            }
+            _ => panic!("a draft plan"),
+        }
+        let bad = posted(&[("draft-plan-sent_on", "2027-03-02"), ("draft-plan-consultation_ends_on", "30/2/2027")]);
+        assert!(
+            matches!(read(&bad, Step::DraftPlan, 7, Some(4)), Err(e) if e[0].id == "draft-plan-consultation_ends_on")
+        );
+    }
+
+    #[test]
+    fn an_exception_carries_its_date_and_note_and_clearing_sends_neither() {
+        let form = posted(&[
+            ("clock-exception", "absent_from_area"),
+            ("clock-exception-on", "2027-01-04"),
+            ("clock-exception-note", "Family abroad until 8 February"),
+        ]);
+        match read(&form, Step::Exception, 7, Some(4)) {
+            Ok(Recording::Exception(r)) => {
+                assert_eq!(r.exception_on, Some(pb::Date { year: 2027, month: 1, day: 4 }));
+                assert_eq!(r.note, "Family abroad until 8 February");
+            }
+            _ => panic!("an exception"),
+        }
+        let cleared = posted(&[("clock-exception", ""), ("clock-exception-note", "left over")]);
+        assert!(
+            matches!(read(&cleared, Step::Exception, 7, Some(4)), Ok(Recording::Exception(r)) if r.note.is_empty() && r.exception_on.is_none())
+        );
     }
 }

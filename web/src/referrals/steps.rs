@@ -2,9 +2,10 @@
 //! the request's page: what has been recorded and when (everyone who may read
 //! the request sees it), and for the council team the form of the one step the
 //! clock's stage is waiting for: the decision whether to assess, then whether
-//! to issue a plan, then the final plan; and the exception that leaves the
-//! case out of the timeliness figures, while the request is open or its plan
-//! issued. Each form carries the request's version, so a step someone else
+//! to issue a plan, then the draft plan sent for consultation (reg. 13(1)) and
+//! the final plan; and the exception, with its date and note, that leaves the
+//! case out of the timeliness figures (reg. 10(4)), while the request is open or
+//! its plan issued. Each form carries the request's version, so a step someone else
 //! recorded meanwhile is shown rather than written over. What the forms send
 //! is handled in [`super::step_changes`].
 
@@ -13,7 +14,7 @@ use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
 
 use super::actions::Extra;
-use crate::layout::{Tone, csrf_field, error_for, input_of, radios, select, summary_card, tag};
+use crate::layout::{Tone, csrf_field, error_for, input_of, radios, select, summary_card, tag, textarea};
 use crate::session::Session;
 use crate::wording::long_date;
 
@@ -30,6 +31,9 @@ pub enum Step {
     Plan,
     /// The final plan issued (reg. 13: within 20 weeks).
     FinalPlan,
+    /// The draft plan sent, with the last day for comments and the naming of a
+    /// school (reg. 13(1): at least 15 days).
+    DraftPlan,
     /// An exception to the time limits (regs. 5(4), 10(4), 13(3)), or none.
     Exception,
 }
@@ -41,6 +45,7 @@ impl Step {
             Self::Assessment => "assessment-decision",
             Self::Plan => "plan-decision",
             Self::FinalPlan => "final-plan",
+            Self::DraftPlan => "draft-plan",
             Self::Exception => "clock-exception",
         }
     }
@@ -50,7 +55,7 @@ impl Step {
         match self {
             Self::Assessment => "assessment-decision",
             Self::Plan => "plan-decision",
-            Self::FinalPlan => "",
+            Self::FinalPlan | Self::DraftPlan => "",
             Self::Exception => "clock-exception",
         }
     }
@@ -61,7 +66,18 @@ impl Step {
             Self::Assessment => "assessment-decided_on",
             Self::Plan => "plan-decided_on",
             Self::FinalPlan => "final-plan-issued_on",
-            Self::Exception => "",
+            Self::DraftPlan => "draft-plan-sent_on",
+            Self::Exception => "clock-exception-on",
+        }
+    }
+
+    /// The id (and name) of the form's second field: the consultation's last day,
+    /// or the exception's note.
+    pub fn second_id(self) -> &'static str {
+        match self {
+            Self::DraftPlan => "draft-plan-consultation_ends_on",
+            Self::Exception => "clock-exception-note",
+            _ => "",
         }
     }
 
@@ -90,6 +106,8 @@ pub fn banner(done: &str) -> Option<&'static str> {
         "assessment" => Some("Decision whether to assess recorded"),
         "plan" => Some("Decision whether to issue a plan recorded"),
         "final_plan" => Some("Final plan recorded as issued"),
+        "draft_plan" => Some("Draft plan recorded as sent"),
+        "request_recorded" => Some("Request recorded: its clock runs from the day it was received"),
         "exception" => Some("Exception recorded"),
         "exception_cleared" => Some("Exception cleared"),
         _ => None,
@@ -142,8 +160,11 @@ pub fn steps(session: &Session, referral: &pb::Referral, extra: &Extra) -> Marku
     let records = RECORDERS.contains(&session.role());
     let next = Step::awaited_at(&clock.stage).filter(|_| records);
     let exception = records && Step::exception_allowed_at(&clock.stage);
+    // While the final plan is awaited, the draft plan is sent (and may be sent anew).
+    let draft = next == Some(Step::FinalPlan);
     html! {
         (recorded_steps(referral))
+        @if draft { (form(session, referral, clock, Step::DraftPlan, extra)) }
         @if let Some(step) = next { (form(session, referral, clock, step, extra)) }
         @if exception { (form(session, referral, clock, Step::Exception, extra)) }
     }
@@ -172,8 +193,14 @@ fn recorded_steps(referral: &pb::Referral) -> Markup {
         (Some(on), _) => html! { (long_date(Some(on))) " " (tag("After 20 weeks", Tone::Red)) },
         (None, _) => html! { "Not yet issued" },
     };
+    let draft = match (clock.draft_plan_sent_on.as_ref(), clock.consultation_ends_on.as_ref()) {
+        (Some(sent), ends) => {
+            html! { "Sent " (long_date(Some(sent))) "; comments and the naming of a school until " (long_date(ends)) }
+        }
+        (None, _) => html! { "Not yet sent" },
+    };
     let rows = [
-        ("Request received", html! { (long_date(clock.received_on.as_ref())) }),
+        ("Request received", html! { (long_date(clock.received_on.as_ref())) " " (requested_by(clock)) }),
         (
             "Decision whether to assess",
             recorded(
@@ -192,18 +219,60 @@ fn recorded_steps(referral: &pb::Referral) -> Markup {
                 not_issuing.map(|due| (due, "After 16 weeks")),
             ),
         ),
+        ("Draft plan", draft),
         ("Final plan issued", final_plan),
         (
             "Exception to the time limits",
             if clock.exception.is_empty() {
                 html! { "None" }
             } else {
-                html! { (words_of(&EXCEPTIONS, &clock.exception)) }
+                html! {
+                    (words_of(&EXCEPTIONS, &clock.exception))
+                    @if clock.exception_on.is_some() { ", from " (long_date(clock.exception_on.as_ref())) }
+                    @if !clock.exception_note.is_empty() { br; span class="secondary" { (clock.exception_note) } }
+                }
             },
         ),
     ];
     summary_card("Statutory steps", &rows)
 }
+
+/// Who made the request and how it came, in words, e.g. "from the parent (Mother,
+/// Sarah Khan) by letter, recorded 12 February 2027".
+pub fn requested_by(clock: &pb::StatutoryClock) -> String {
+    let who = REQUESTERS.iter().find(|(c, _)| *c == clock.requester).map_or("school", |(_, w)| *w);
+    let via = ROUTES.iter().find(|(c, _)| *c == clock.received_via).map_or("the referral form", |(_, w)| *w);
+    let mut words = format!("from the {who}");
+    if !clock.requester_name.is_empty() {
+        words.push_str(&format!(" ({})", clock.requester_name));
+    }
+    words.push_str(&format!(" by {via}"));
+    if clock.recorded_on.is_some() && clock.recorded_on != clock.received_on {
+        words.push_str(&format!(", recorded {}", long_date(clock.recorded_on.as_ref())));
+    }
+    words
+}
+
+/// Who may make a request (codes as the service has them), in words.
+pub const REQUESTERS: [(&str, &str); 6] = [
+    ("parent", "parent"),
+    ("young_person", "young person"),
+    ("school", "school or setting"),
+    ("health", "health service"),
+    ("social_care", "social care"),
+    ("other", "other"),
+];
+
+/// How a request reaches the council, in words.
+pub const ROUTES: [(&str, &str); 7] = [
+    ("referral_form", "the referral form"),
+    ("letter", "letter"),
+    ("email", "email"),
+    ("online_form", "online form"),
+    ("phone", "telephone"),
+    ("in_person", "in person"),
+    ("migrated", "migration from an earlier system"),
+];
 
 /// The form of `step`, filled with what was typed when it came back refused.
 fn form(session: &Session, referral: &pb::Referral, clock: &pb::StatutoryClock, step: Step, extra: &Extra) -> Markup {
@@ -215,6 +284,10 @@ fn form(session: &Session, referral: &pb::Referral, clock: &pb::StatutoryClock, 
         Step::Assessment => ("Record the decision whether to assess", "Record the decision"),
         Step::Plan => ("Record the decision whether to issue a plan", "Record the decision"),
         Step::FinalPlan => ("Record the final plan", "Record the final plan"),
+        Step::DraftPlan if clock.draft_plan_sent_on.is_none() => {
+            ("Record the draft plan sent", "Record the draft plan")
+        }
+        Step::DraftPlan => ("Record a draft plan sent again", "Record the draft plan"),
         Step::Exception if clock.exception.is_empty() => {
             ("Record an exception to the time limits", "Record the exception")
         }
@@ -242,10 +315,20 @@ fn form(session: &Session, referral: &pb::Referral, clock: &pb::StatutoryClock, 
                         p class="body" { (due(clock.final_plan_due.as_ref())) }
                         (input_of("date", date, "Date the final plan was issued", Some("Not before the decision to issue it"), &typed(date), error(date)))
                     }
+                    Step::DraftPlan => {
+                        p class="body" { "The parent or young person has at least 15 days to comment on the draft and ask for a school to be named; the final plan is still due by " (long_date(clock.final_plan_due.as_ref())) "." }
+                        (input_of("date", date, "Date the draft plan was sent", Some("Not before the decision to issue a plan"), &typed(date), error(date)))
+                        @let second = step.second_id();
+                        (input_of("date", second, "Last day for comments", Some("Leave blank for 15 days after it was sent; not earlier"), &typed(second), error(second)))
+                    }
                     Step::Exception => {
-                        p class="body" { "The clock keeps running; a case with an exception is left out of the 20-week timeliness figures." }
+                        p class="body" { "The clock keeps running; a case with an exception is left out of the 20-week figure excluding exceptions, and counted in the figure including them." }
                         @let chosen = extra.typed.iter().find(|(n, _)| n == choice).map_or(clock.exception.clone(), |(_, v)| v.clone());
                         (select(choice, "Exception", &exception_options(), &chosen, error(choice)))
+                        (input_of("date", date, "Date it arose", Some("Leave blank for today; not before the request was received"), &typed(date), error(date)))
+                        @let second = step.second_id();
+                        @let note = extra.typed.iter().find(|(n, _)| n == second).map_or(clock.exception_note.clone(), |(_, v)| v.clone());
+                        (textarea(second, "Note", Some("What happened, e.g. the dates the family was away"), &note, error(second)))
                     }
                 }
                 button type="submit" class={ "button" @if step == Step::Exception { " button--secondary" } } { (button) }

@@ -78,14 +78,21 @@ async fn record(web: &Web, session: &Session, pupil: &pb::Pupil) -> Result<Recor
         },
         e.list_annual_reviews(backend.request(pb::ListAnnualReviewsRequest { pupil_id: id, as_of: None })),
     );
+    let reviews = reviews.map(|r| r.into_inner().reviews).unwrap_or_default();
+    let mut ehcp = ehcp.map(tonic::Response::into_inner);
+    // A pupil off E with reviews had a plan that ceased: show it and how it ended.
+    if ehcp.is_none() && !reviews.is_empty() {
+        let request = backend.request(pb::GetEhcpRequest { pupil_id: id, as_of: None });
+        ehcp = d.get_ehcp(request).await.ok().map(tonic::Response::into_inner);
+    }
     let filter = pb::ListReferralsRequest { school_urn: pupil.school_urn.clone(), ..Default::default() };
     let referrals = lookups::referrals(&backend, filter).await.unwrap_or_default();
     Ok(Record {
         history: history?.into_inner().entries,
         cycles: cycles?.into_inner().cycles,
         provision: provision?.into_inner().provision,
-        ehcp: ehcp.map(tonic::Response::into_inner),
-        reviews: reviews.map(|r| r.into_inner().reviews).unwrap_or_default(),
+        ehcp,
+        reviews,
         referrals: referrals.into_iter().filter(|r| r.body.as_ref().is_some_and(|b| b.pupil_id == id)).collect(),
     })
 }
@@ -103,8 +110,11 @@ pub(super) async fn pupil_page(
         .await
         .map_err(|status| refusals::from_status(&session, &status))?
         .into_inner();
-    let (record, people) =
-        tokio::join!(record(&web, &session, &pupil), People::look_up(&backend, &session, Some(&pupil.school_urn)));
+    let (record, people, appeals) = tokio::join!(
+        record(&web, &session, &pupil),
+        People::look_up(&backend, &session, Some(&pupil.school_urn)),
+        super::appeals::appeals_of(&web, &session, id)
+    );
     let record = record.map_err(|status| refusals::from_status(&session, &status))?;
     let name = fields::pupil_name(&pupil);
     let editor = EDITORS.contains(&session.role());
@@ -126,8 +136,12 @@ pub(super) async fn pupil_page(
         (history(&record.history, &people))
         (cycles(id, &record.cycles, editor))
         (provision(id, &record.provision, editor))
-        @if let Some(ehcp) = &record.ehcp { (plan(ehcp)) (reviews(&record.reviews)) }
+        @if let Some(ehcp) = &record.ehcp {
+            (plan(ehcp))
+            (reviews(id, &record.reviews, super::annual_review::TEAM.contains(&session.role())))
+        }
         (referrals(&record.referrals))
+        @if let Some(appeals) = &appeals { (super::appeals::appeals_section(id, appeals)) }
     };
     Ok(page(&session, &name, "/register", body).into_response())
 }
@@ -311,14 +325,15 @@ fn plan(ehcp: &pb::Ehcp) -> Markup {
     summary_card("Education, health and care plan", &rows)
 }
 
-fn reviews(reviews: &[pb::AnnualReview]) -> Markup {
+fn reviews(id: i64, reviews: &[pb::AnnualReview], team: bool) -> Markup {
     html! {
-        h2 class="heading-m" { "Annual reviews" }
+        h2 class="heading-m" id="annual-reviews" { "Annual reviews" }
+        @if team { p class="body" { a href={ "/pupils/" (id) "/annual-reviews/new" } { "Record an annual review" } } }
         @if reviews.is_empty() { p class="body" { "No annual reviews recorded." } } @else {
             div class="table-wrapper" {
                 table class="table" {
                     caption class="visually-hidden" { "Annual reviews" }
-                    thead { tr { th scope="col" { "Meeting" } th scope="col" { "Report" } th scope="col" { "Decision" } } }
+                    thead { tr { th scope="col" { "Meeting" } th scope="col" { "Report" } th scope="col" { "Decision" } th scope="col" { "Outcome" } } }
                     tbody {
                         @for r in reviews {
                             tr {
@@ -335,6 +350,13 @@ fn reviews(reviews: &[pb::AnnualReview]) -> Markup {
                                         _ => "Not decided",
                                     })
                                     @if r.decision_late { " " (tag("Late", Tone::Red)) }
+                                }
+                                td {
+                                    (super::review_outcome::outcome(r))
+                                    @if team {
+                                        br;
+                                        a href={ "/pupils/" (id) "/annual-reviews/new?meeting=" (crate::wording::iso_date(r.meeting_on.as_ref())) } { "Update this review" }
+                                    }
                                 }
                             }
                         }

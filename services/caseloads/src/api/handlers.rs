@@ -12,9 +12,8 @@ use tonic::{Request, Response, Status};
 use super::{CASE_READERS, CASE_WORKERS, CaseloadsApi, MANAGERS, PROFESSIONALS, TEAM, wire};
 use crate::completion::{CLAIM_LEASE, case_ref};
 use crate::domain::{
-    ADVICE_DEADLINE, AcademicTerm, ActivityKind, Candidate, CaseEvent, CaseStatus, ModelSettings, ProfessionalRole,
-    ReferralKind, Weights, can_take, check_allocation, check_note, check_sessions, days_left, load, next_case_status,
-    rank,
+    AcademicTerm, ActivityKind, Candidate, CaseEvent, CaseStatus, ModelSettings, ProfessionalRole, ReferralKind,
+    Weights, can_take, check_allocation, check_note, check_sessions, days_left, load, next_case_status, rank,
 };
 use crate::entity::allocation_model;
 use crate::error::Error;
@@ -181,7 +180,6 @@ impl CaseloadsService for CaseloadsApi {
             school_urn: school,
             kind: body.kind,
             received_on: dates.received_on,
-            advice_due: dates.advice_due,
             idempotency_key: key,
         };
         let claim = Claim::new("request", chrono::Utc::now(), CLAIM_LEASE);
@@ -262,7 +260,8 @@ impl CaseloadsService for CaseloadsApi {
             Some(key) => self.store.record_activity_once(&tenant, &row, &activity, who.person(), key).await?,
             None => self.store.record_activity(&tenant, &row, &activity, who.person()).await?,
         };
-        Ok(Response::new(wire::activity_to_proto(&saved)))
+        let name = self.store.professional_of(&tenant, &saved.recorded_by).await?.map(|p| p.name);
+        Ok(Response::new(wire::activity_to_proto(&saved, name)))
     }
 
     async fn list_case_activity(
@@ -272,9 +271,19 @@ impl CaseloadsService for CaseloadsApi {
         let who = Identity::caller(&request, CASE_WORKERS)?;
         let (tenant, row, _) = self.own_case(&who, request.get_ref().case_id).await?;
         let activity = self.store.activity(&tenant, row.id).await?;
+        let mut names = std::collections::HashMap::new();
+        for a in &activity {
+            if !names.contains_key(&a.recorded_by) {
+                let name = self.store.professional_of(&tenant, &a.recorded_by).await?.map(|p| p.name);
+                names.insert(a.recorded_by.clone(), name);
+            }
+        }
         self.store.audit_reads(&tenant, &who.actor(), &[&row], ReadAction::Activity).await?;
         Ok(Response::new(pb::ListCaseActivityResponse {
-            activity: activity.iter().map(wire::activity_to_proto).collect(),
+            activity: activity
+                .iter()
+                .map(|a| wire::activity_to_proto(a, names.get(&a.recorded_by).cloned().flatten()))
+                .collect(),
         }))
     }
 
@@ -289,10 +298,14 @@ impl CaseloadsService for CaseloadsApi {
         let (row, owner) = self.store.case_within(&scope, case_id).await?;
         let used = self.sessions_on(scope.tenant(), row.id).await?;
         let (pupils, schools) = self.caseload_names(&who, std::slice::from_ref(&row)).await;
+        let advice = self.case_advice(scope.tenant(), std::slice::from_ref(&row), (self.today)()).await?;
+        let advice = advice.get(&row.id);
         self.store.audit_reads(scope.tenant(), &who.actor(), &[&row], ReadAction::Case).await?;
         Ok(Response::new(pb::Case {
             pupil_name: pupils.get(&row.pupil_id).cloned().unwrap_or_default(),
             school_name: schools.get(&row.school_urn).cloned().unwrap_or_default(),
+            advice_due: advice.and_then(|a| a.due).map(to_proto),
+            advice_state: advice.map(|a| a.state.to_owned()).unwrap_or_default(),
             ..wire::case_to_proto(&row, &owner.name, used)
         }))
     }
@@ -307,15 +320,24 @@ impl CaseloadsService for CaseloadsApi {
         let mut cases = Vec::new();
         let rows = self.store.open_cases(&tenant, Some(me.id)).await?;
         let (pupils, schools) = self.caseload_names(&who, &rows).await;
+        let advice = self.case_advice(&tenant, &rows, today).await?;
         for row in &rows {
             let used = self.sessions_on(&tenant, row.id).await?;
+            let advice = advice.get(&row.id);
+            // Advice already in leaves the case no statutory deadline.
+            let due = advice.filter(|a| !a.state.starts_with("received")).and_then(|a| a.due);
             cases.push(pb::CaseloadEntry {
-                next_deadline: row.advice_due.map(|_| ADVICE_DEADLINE.to_owned()).unwrap_or_default(),
-                next_deadline_on: row.advice_due.map(to_proto),
-                days_left: row.advice_due.map_or(0, |due| i32::try_from(days_left(due, today)).unwrap_or(i32::MIN)),
+                next_deadline: advice
+                    .filter(|a| !a.state.starts_with("received"))
+                    .map(|a| a.deadline().to_owned())
+                    .unwrap_or_default(),
+                next_deadline_on: due.map(to_proto),
+                days_left: due.map_or(0, |due| i32::try_from(days_left(due, today)).unwrap_or(i32::MIN)),
                 case: Some(pb::Case {
                     pupil_name: pupils.get(&row.pupil_id).cloned().unwrap_or_default(),
                     school_name: schools.get(&row.school_urn).cloned().unwrap_or_default(),
+                    advice_due: advice.and_then(|a| a.due).map(to_proto),
+                    advice_state: advice.map(|a| a.state.to_owned()).unwrap_or_default(),
                     ..wire::case_to_proto(row, &me.name, used)
                 }),
             });
@@ -402,6 +424,27 @@ impl CaseloadsService for CaseloadsApi {
     ) -> Reply<pb::ListSchoolAllocationsResponse> {
         let who = Identity::caller(&request, TEAM)?;
         Ok(Response::new(self.school_allocations(&who, &request.get_ref().term).await?))
+    }
+
+    async fn record_advice_request(
+        &self,
+        request: Request<pb::RecordAdviceRequestRequest>,
+    ) -> Reply<pb::AdviceRequest> {
+        self.record_advice_request_call(request).await
+    }
+
+    async fn record_advice_received(
+        &self,
+        request: Request<pb::RecordAdviceReceivedRequest>,
+    ) -> Reply<pb::AdviceRequest> {
+        self.record_advice_received_call(request).await
+    }
+
+    async fn list_advice_requests(
+        &self,
+        request: Request<pb::ListAdviceRequestsRequest>,
+    ) -> Reply<pb::ListAdviceRequestsResponse> {
+        self.list_advice_requests_call(request).await
     }
 }
 

@@ -10,6 +10,8 @@
 //! | GetCase | la_manager, case_officer (any case of the authority), educational_psychologist and advisory_teacher (their own cases) |
 //! | GetMyCaseload | educational_psychologist, advisory_teacher |
 //! | ListSchoolAllocations | la_manager, case_officer |
+//! | RecordAdviceRequest, RecordAdviceReceived | la_manager, case_officer |
+//! | ListAdviceRequests | la_manager, case_officer (any EHC request of the authority), educational_psychologist and advisory_teacher (the advice on their own cases) |
 //!
 //! Reads of cases and their activity are audited (`crate::store::ReadAction`);
 //! refused requests go to the service's [`RefusalTrail`].
@@ -24,6 +26,7 @@
 //! idempotency key completes it (or, if nobody retries, the reconciler does,
 //! `crate::reconcile`); every step is repeatable.
 
+mod advice;
 mod allocation;
 mod handlers;
 mod time;

@@ -1,6 +1,6 @@
 //! Wire ↔ domain for the caseloads service; every bad field is named.
 
-use sen_platform::dates::{from_proto, to_proto, to_proto_opt};
+use sen_platform::dates::{from_proto, to_proto};
 use sen_platform::error::FieldViolations;
 use sen_platform::fields::{AllChecked, Checked, field, path, text};
 use sen_proto::v1 as pb;
@@ -100,17 +100,19 @@ pub fn case_to_proto(c: &case::Model, professional_name: &str, sessions_used: u3
         professional_name: professional_name.to_owned(),
         status: c.status.clone(),
         allocated_on: Some(to_proto(c.allocated_on)),
-        advice_due: to_proto_opt(c.advice_due),
+        // The advice's own date and state are read by GetCase and GetMyCaseload.
+        advice_due: None,
         outcome: c.outcome.clone().unwrap_or_default(),
         sessions_used,
         override_reason: c.override_reason.clone().unwrap_or_default(),
         pupil_name: String::new(),
         school_name: String::new(),
+        advice_state: String::new(),
     }
 }
 
-/// Wire form of an activity.
-pub fn activity_to_proto(a: &case_activity::Model) -> pb::CaseActivity {
+/// Wire form of an activity, with the name of whoever recorded it when known.
+pub fn activity_to_proto(a: &case_activity::Model, recorded_by_name: Option<String>) -> pb::CaseActivity {
     pb::CaseActivity {
         id: i64::from(a.id),
         case_id: i64::from(a.case_id),
@@ -119,5 +121,6 @@ pub fn activity_to_proto(a: &case_activity::Model) -> pb::CaseActivity {
         sessions: u32::try_from(a.sessions).unwrap_or(0),
         note: a.note.clone(),
         recorded_by: a.recorded_by.clone(),
+        recorded_by_name: recorded_by_name.unwrap_or_default(),
     }
 }

@@ -14,14 +14,14 @@
 //! allocations at once cannot both pass a full professional.
 //!
 //! The case is dated from when the council received the referral (for an EHC
-//! needs assessment request, the day its statutory clock started), and the
-//! professional's advice on a statutory referral is due 6 weeks after that
-//! ([`super::advice_due`]).
+//! needs assessment request, the day its statutory clock started). The
+//! professional's advice on a statutory referral is not dated from it: it is
+//! due 6 weeks after the council asks for it (reg. 8(1); [`super::advice`]).
 
 use chrono::NaiveDate;
 use thiserror::Error;
 
-use super::{Candidate, Capacity, ProfessionalRole, ReferralKind, advice_due, can_take};
+use super::{Candidate, Capacity, ProfessionalRole, ReferralKind, can_take};
 
 /// Where the referral is in the referrals service's lifecycle, as allocation sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,8 +50,6 @@ pub struct OfferedReferral {
 pub struct CaseDates {
     /// When the referral was received: as the referrals service says, or today.
     pub received_on: NaiveDate,
-    /// When the professional's advice for an EHC needs assessment is due; none for other kinds.
-    pub advice_due: Option<NaiveDate>,
 }
 
 /// Why an allocation is refused; each reads as the answer to the manager.
@@ -105,7 +103,7 @@ pub fn check_allocation(
     }
     check_sessions_left(&to.name, to.capacity, to.sessions_used_this_term, overridden)?;
     let received_on = referral.received_on.unwrap_or(today);
-    Ok(CaseDates { received_on, advice_due: advice_due(referral.kind, received_on) })
+    Ok(CaseDates { received_on })
 }
 
 /// Whether the professional `name`, with `capacity` and `used` sessions recorded
@@ -206,13 +204,13 @@ mod tests {
     }
 
     #[test]
-    fn the_case_is_dated_from_receipt_and_statutory_advice_is_due_6_weeks_on() {
+    fn the_case_is_dated_from_receipt_or_today() {
         let statutory = referral(ReferralState::Accepted, ReferralKind::EhcNeedsAssessment);
         let dates = check(&statutory, &ep(EpGrade::Senior, Capacity::OpenCases(10), 0), false).unwrap();
-        assert_eq!(dates, CaseDates { received_on: d(2026, 11, 24), advice_due: Some(d(2027, 1, 5)) });
+        assert_eq!(dates, CaseDates { received_on: d(2026, 11, 24) });
         let mut undated = referral(ReferralState::Accepted, ReferralKind::EducationalPsychology);
         undated.received_on = None;
         let dates = check(&undated, &ep(EpGrade::Senior, Capacity::OpenCases(10), 0), false).unwrap();
-        assert_eq!(dates, CaseDates { received_on: d(TODAY.0, TODAY.1, TODAY.2), advice_due: None });
+        assert_eq!(dates, CaseDates { received_on: d(TODAY.0, TODAY.1, TODAY.2) });
     }
 }

@@ -115,8 +115,13 @@ pub fn next_case_status(from: CaseStatus, event: CaseEvent) -> Result<CaseStatus
 }
 
 /// What an open case's deadline is: the professional's advice for an EHC needs
-/// assessment, the one statutory date a case carries (see [`super::advice_due`]).
+/// assessment, the one statutory date a case carries, 6 weeks from the day the
+/// council asked for it (reg. 8(1); see [`super::advice_due`]).
 pub const ADVICE_DEADLINE: &str = "EHC needs assessment advice";
+
+/// What a statutory case shows before the council has asked for the
+/// psychological advice: its clock has not started, so there is no date yet.
+pub const ADVICE_NOT_REQUESTED: &str = "advice not yet requested";
 
 /// Days from `today` to `due`: 0 on the day, negative once it has passed.
 pub fn days_left(due: NaiveDate, today: NaiveDate) -> i64 {

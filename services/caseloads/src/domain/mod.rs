@@ -4,11 +4,13 @@
 //! them and the dates the case starts with (`allocation`), a case's life from
 //! allocation to closure (`case`), what they record against a case
 //! (`activity`), and how a term's EP time is shared among schools
-//! (`allocation_model`), all as pure functions with dates passed in. No I/O
+//! (`allocation_model`), the advice asked for in an EHC needs assessment and
+//! its own 6-week clock (`advice`), all as pure functions with dates passed in. No I/O
 //! here; the service's API parses wire input into these types and its store
 //! persists them.
 
 mod activity;
+mod advice;
 mod allocation;
 mod allocation_model;
 mod case;
@@ -19,6 +21,7 @@ pub use activity::{
     ActivityKind, MAX_SESSIONS_PER_ACTIVITY, NOTE_MAX_CHARS, check_note, check_sessions,
     counts_against_school_allocation,
 };
+pub use advice::{ADVICE_WEEKS, AdviceKind, AdviceState, advice_due, advice_state, check_asked, check_received};
 pub use allocation::{
     AllocationRefused, CaseDates, OfferedReferral, ReferralState, check_allocation, check_sessions_left,
 };
@@ -27,10 +30,11 @@ pub use allocation_model::{
     balance,
 };
 pub use case::{
-    ADVICE_DEADLINE, CaseEvent, CaseStatus, IllegalCaseMove, days_left, is_advice_overdue, next_case_status,
+    ADVICE_DEADLINE, ADVICE_NOT_REQUESTED, CaseEvent, CaseStatus, IllegalCaseMove, days_left, is_advice_overdue,
+    next_case_status,
 };
 pub use professional::{
-    ADVICE_WEEKS, Capacity, EpGrade, MAX_FTE, MAX_OPEN_CASES, MAX_SESSIONS_PER_TERM, MIN_FTE, ProfessionalRole,
-    ReferralKind, Specialism, advice_due, can_take, check_fte,
+    Capacity, EpGrade, MAX_FTE, MAX_OPEN_CASES, MAX_SESSIONS_PER_TERM, MIN_FTE, ProfessionalRole, ReferralKind,
+    Specialism, can_take, check_fte,
 };
 pub use ranking::{Candidate, Ranked, SuggestionOrder, is_over_capacity, load, rank};

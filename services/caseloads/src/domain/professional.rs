@@ -8,8 +8,6 @@
 //! Codes are the referrals service's, so a referral's kind and a professional's
 //! specialism compare without translation.
 
-use chrono::{NaiveDate, TimeDelta};
-
 use sen_vocabulary::CapacityKind;
 pub use sen_vocabulary::{ReferralKind, Specialism};
 
@@ -189,17 +187,6 @@ pub fn check_fte(fte: f64) -> Result<f64, String> {
         return Err(format!("an FTE of {fte}: give between {MIN_FTE:.1} and {MAX_FTE:.1}"));
     }
     Ok(fte)
-}
-
-/// Weeks from the request to a professional's advice for an EHC needs assessment (reg. 8(1)).
-pub const ADVICE_WEEKS: i64 = 6;
-
-/// The last day for the professional's advice on a statutory referral: 6 weeks
-/// after the council received the request (reg. 8(1)); `None` for other kinds,
-/// which run to local service levels.
-pub fn advice_due(kind: ReferralKind, received_on: NaiveDate) -> Option<NaiveDate> {
-    kind.is_statutory()
-        .then(|| received_on.checked_add_signed(TimeDelta::weeks(ADVICE_WEEKS)).unwrap_or(NaiveDate::MAX))
 }
 
 /// Whether a professional in `role` may be allocated a referral of `kind`. Any

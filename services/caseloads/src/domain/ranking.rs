@@ -28,7 +28,8 @@
 
 use std::cmp::Ordering;
 
-use super::professional::{ADVICE_WEEKS, Capacity, EpGrade, ProfessionalRole, ReferralKind, can_take};
+use super::advice::ADVICE_WEEKS;
+use super::professional::{Capacity, EpGrade, ProfessionalRole, ReferralKind, can_take};
 
 /// A professional as the ranking sees them, with their current load.
 #[derive(Clone, Debug, PartialEq)]
@@ -213,7 +214,7 @@ fn reasons(candidate: &Candidate, kind: ReferralKind) -> Vec<String> {
     }
     if kind.is_statutory() {
         reasons.push(format!(
-            "statutory: advice due within {ADVICE_WEEKS} weeks of the request; ranked ahead of non-statutory work"
+            "statutory: advice due within {ADVICE_WEEKS} weeks of being asked for; ranked ahead of non-statutory work"
         ));
     }
     reasons

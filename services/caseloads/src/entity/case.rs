@@ -21,7 +21,9 @@ pub struct Model {
     pub kind: String,
     /// When the referral (or EHC request) was received.
     pub received_on: Date,
-    /// EHC needs assessment advice due (6 weeks from the request).
+    /// No longer written or read: older rows dated the advice 6 weeks from the
+    /// EHC request; advice is now dated from the day it is asked for, in
+    /// `advice_requests` (reg. 8(1)).
     pub advice_due: Option<Date>,
     /// The professional.
     pub professional_id: i32,

@@ -7,6 +7,7 @@ mod m20261124_000001_create_caseloads;
 mod m20261201_000001_claim_pending_allocations;
 mod m20261222_000001_index_tenant_lists;
 mod m20270110_000001_activity_idempotency_keys;
+mod m20270301_000001_advice_requests;
 
 /// The caseloads service's migrations, oldest first.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_claim_pending_allocations::Migration),
             Box::new(m20261222_000001_index_tenant_lists::Migration),
             Box::new(m20270110_000001_activity_idempotency_keys::Migration),
+            Box::new(m20270301_000001_advice_requests::Migration),
         ]
     }
 

@@ -31,8 +31,6 @@ pub struct CaseDraft {
     pub kind: String,
     /// When the referral was received.
     pub received_on: NaiveDate,
-    /// EHC advice due, for statutory work.
-    pub advice_due: Option<NaiveDate>,
     /// The client's key for the allocation: a retry under it finds this case.
     pub idempotency_key: String,
 }
@@ -82,7 +80,8 @@ impl Store {
             school_urn: Set(draft.school_urn),
             kind: Set(draft.kind.clone()),
             received_on: Set(draft.received_on),
-            advice_due: Set(draft.advice_due),
+            // Advice runs its own clock from the day it is asked for (reg. 8(1)): see `advice`.
+            advice_due: Set(None),
             professional_id: Set(professional_id),
             status: Set(CaseStatus::Pending.code().to_owned()),
             allocated_on: Set(today),

@@ -294,28 +294,6 @@ impl Store {
         Ok(query.order_by_asc(case::Column::AllocatedOn).order_by_asc(case::Column::Id).all(&self.db).await?)
     }
 
-    /// How many of each professional's active cases have their advice overdue on
-    /// `today` (due before it, as `is_advice_overdue` judges), counted in the
-    /// database: the caseload balance needs the numbers, not the cases.
-    pub async fn overdue_advice_by_professional(
-        &self,
-        tenant: &TenantScope,
-        today: NaiveDate,
-    ) -> Result<std::collections::HashMap<i32, u32>> {
-        let rows: Vec<(i32, i64)> = case::Entity::find()
-            .select_only()
-            .column(case::Column::ProfessionalId)
-            .column_as(case::Column::Id.count(), "overdue")
-            .filter(case::Column::LaCode.eq(tenant.key()))
-            .filter(case::Column::Status.eq(CaseStatus::Active.code()))
-            .filter(case::Column::AdviceDue.lt(today))
-            .group_by(case::Column::ProfessionalId)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(|(id, n)| (id, u32::try_from(n).unwrap_or(u32::MAX))).collect())
-    }
-
     /// Sets the term's model.
     pub async fn set_model(
         &self,

@@ -1,6 +1,6 @@
 //! Forgetting a pupil erased at the end of their retention period: their cases
-//! go, with every activity recorded on them (visits and notes), in one
-//! transaction; a case still open gives its professional's capacity back.
+//! go, with every activity recorded on them (visits and notes) and the advice
+//! asked for in their EHC needs assessments, in one transaction; a case still open gives its professional's capacity back.
 //! Forgetting twice finds nothing the second time and is not an error. The audit
 //! trail keeps what the service did to each case by case and referral id only.
 
@@ -10,7 +10,7 @@ use sen_platform::identity::TenantScope;
 use super::Store;
 use super::cases::release;
 use crate::domain::CaseStatus;
-use crate::entity::{case, case_activity};
+use crate::entity::{advice_request, case, case_activity};
 use crate::error::Result;
 
 /// What forgetting a pupil removed.
@@ -20,16 +20,18 @@ pub struct Forgotten {
     pub cases: u64,
     /// Activities deleted with them.
     pub activities: u64,
+    /// Requests for advice deleted.
+    pub advice: u64,
 }
 
 impl std::fmt::Display for Forgotten {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "caseloads: {} cases, {} activities", self.cases, self.activities)
+        write!(f, "caseloads: {} cases, {} activities, {} advice requests", self.cases, self.activities, self.advice)
     }
 }
 
 impl Store {
-    /// Deletes every case of `pupil_id` in `tenant`, with their activity.
+    /// Deletes every case of `pupil_id` in `tenant`, with their activity, and the advice asked for them.
     pub async fn forget_pupil(&self, tenant: &TenantScope, pupil_id: i64) -> Result<Forgotten> {
         let txn = self.db.begin().await?;
         let cases = case::Entity::find()
@@ -37,7 +39,13 @@ impl Store {
             .filter(case::Column::PupilId.eq(pupil_id))
             .all(&txn)
             .await?;
-        let mut forgotten = Forgotten::default();
+        let advice = advice_request::Entity::delete_many()
+            .filter(advice_request::Column::LaCode.eq(tenant.key()))
+            .filter(advice_request::Column::PupilId.eq(pupil_id))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        let mut forgotten = Forgotten { advice, ..Forgotten::default() };
         for row in cases {
             forgotten.activities += case_activity::Entity::delete_many()
                 .filter(case_activity::Column::LaCode.eq(tenant.key()))

@@ -4,8 +4,10 @@
 //! allocating at once cannot both take a professional past capacity, whether it
 //! is counted in open cases or in sessions a term. A pending case is finished by
 //! one attempt at a time, the holder of its claim (`claims`); what the service
-//! does to an allocation by itself is kept in its audit trail (`audit`).
+//! does to an allocation by itself is kept in its audit trail (`audit`). The
+//! advice asked for in EHC needs assessments, with its own clock, is `advice`.
 
+mod advice;
 mod allocations;
 mod audit;
 mod cases;
@@ -14,6 +16,7 @@ mod forget;
 mod professionals;
 mod sessions;
 
+pub use advice::{AdviceFilter, NewAdviceRequest};
 pub use allocations::CaseDraft;
 pub use audit::{AuditAction, AuditNote, ReadAction};
 pub use cases::{NewActivity, case_status};

@@ -1,7 +1,5 @@
 //! The `PupilsService` methods.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use sen_platform::dates::{checked_as_of, date, to_proto};
 use sen_platform::identity::Identity;
@@ -12,9 +10,7 @@ use sen_proto::v1::pupils_service_server::PupilsService;
 use tonic::{Request, Response, Status};
 
 use super::{AUDITORS, EDITORS, PupilsApi, READERS, SERVICES, TEAM, reports, requests, wire};
-use crate::domain::{
-    NcYear, Pupil, TransferCohorts, TransferKind, is_review_overdue, listed_transfer_years, transfer_cohorts,
-};
+use crate::domain::{NcYear, Pupil, TransferKind, is_review_overdue};
 use crate::error::Error;
 use crate::store::{EhcpView, TransferDecision};
 
@@ -350,6 +346,13 @@ impl PupilsService for PupilsApi {
         }))
     }
 
+    async fn list_late_amendments(
+        &self,
+        request: Request<pb::ListLateAmendmentsRequest>,
+    ) -> Reply<pb::ListLateAmendmentsResponse> {
+        self.late_amendments_for(request).await
+    }
+
     async fn record_transfer_decision(&self, request: Request<pb::RecordTransferDecisionRequest>) -> Reply<pb::Ehcp> {
         let who = Identity::caller(&request, TEAM)?;
         let actor = who.actor();
@@ -369,65 +372,14 @@ impl PupilsService for PupilsApi {
         &self,
         request: Request<pb::ListTransitionsDueRequest>,
     ) -> Reply<pb::ListTransitionsDueResponse> {
-        let who = Identity::caller(&request, EDITORS)?;
-        let actor = who.actor();
-        let scope = who.scope()?;
-        let req = request.get_ref();
-        let (today, page, window) =
-            requests::window_report(req.as_of.as_ref(), req.page.as_ref(), req.window_days, 365, (self.today)())?;
-        let schools: HashMap<Urn, _> = self.schools.all(who.token()).await?.into_iter().map(|s| (s.urn, s)).collect();
-        // This academic year's cohorts, and from 1 April next year's (reg. 18(1)).
-        let cohorts = listed_transfer_years(today)
-            .into_iter()
-            .map(|year| transfer_cohorts(schools.values().map(|s| (s.urn.as_i32(), &s.stage)), year))
-            .reduce(TransferCohorts::merge)
-            .unwrap_or_default();
-        let candidates = self.store.transfer_candidates(&scope, &cohorts, today).await?;
-        let candidates = candidates
-            .into_iter()
-            .map(|c| Ok((Self::to_pupil(c.pupil.clone())?, c)))
-            .collect::<Result<Vec<_>, Error>>()?;
-        let due = reports::transfers_due(candidates, &schools, today, window);
-        let after = page.after.as_deref();
-        let remaining: Vec<_> = due
-            .into_iter()
-            .filter(|d| after.is_none_or(|a| format!("{}/{:012}", d.transfer.deadline, d.pupil.id).as_str() > a))
-            .collect();
-        let (rows, next_page_token) = page.finish(remaining, |d| format!("{}/{:012}", d.transfer.deadline, d.pupil.id));
-        let ids: Vec<i64> = rows.iter().map(|d| d.pupil.id).collect();
-        self.store.audit_reads(&scope, &actor, &ids, "ehcp.transitions_list").await?;
-        let transitions = rows
-            .iter()
-            .map(|d| pb::TransitionDue {
-                pupil: Some(wire::summary(&d.pupil, today)),
-                transfer: Some(wire::transfer_to_proto(&d.transfer, d.next_setting.as_deref(), d.issued_on, today)),
-            })
-            .collect();
-        Ok(Response::new(pb::ListTransitionsDueResponse { transitions, next_page_token }))
+        self.transitions_due_for(request).await
     }
 
     async fn list_annual_reviews_due(
         &self,
         request: Request<pb::ListAnnualReviewsDueRequest>,
     ) -> Reply<pb::ListAnnualReviewsDueResponse> {
-        let who = Identity::caller(&request, EDITORS)?;
-        let actor = who.actor();
-        let req = request.get_ref();
-        let (today, page, window) =
-            requests::window_report(req.as_of.as_ref(), req.page.as_ref(), req.window_days, 60, (self.today)())?;
-        let (rows, next_page_token) = self.store.reviews_due(&who.scope()?, &actor, today, window, &page).await?;
-        let mut reviews = Vec::with_capacity(rows.len());
-        for row in rows {
-            let due = row.ehcp.next_review_due;
-            let pupil = Self::to_pupil(row.pupil)?;
-            reviews.push(pb::ReviewDue {
-                pupil: Some(wire::summary(&pupil, today)),
-                next_review_due: Some(to_proto(due)),
-                days_left: i32::try_from((due - today).num_days()).unwrap_or(i32::MIN),
-                overdue: is_review_overdue(due, today),
-            });
-        }
-        Ok(Response::new(pb::ListAnnualReviewsDueResponse { reviews, next_page_token }))
+        self.reviews_due_for(request).await
     }
 
     async fn get_register_stats(&self, request: Request<pb::GetRegisterStatsRequest>) -> Reply<pb::RegisterStats> {
@@ -463,6 +415,36 @@ impl PupilsService for PupilsApi {
 
     async fn erase_pupil(&self, request: Request<pb::ErasePupilRequest>) -> Reply<pb::ErasePupilResponse> {
         self.erase_pupil_for(request).await
+    }
+
+    async fn record_appeal(&self, request: Request<pb::RecordAppealRequest>) -> Reply<pb::Appeal> {
+        self.record_appeal_for(request).await
+    }
+
+    async fn update_appeal(&self, request: Request<pb::UpdateAppealRequest>) -> Reply<pb::Appeal> {
+        self.update_appeal_for(request).await
+    }
+
+    async fn list_appeals(&self, request: Request<pb::ListAppealsRequest>) -> Reply<pb::ListAppealsResponse> {
+        self.list_appeals_for(request).await
+    }
+
+    async fn list_open_appeals(
+        &self,
+        request: Request<pb::ListOpenAppealsRequest>,
+    ) -> Reply<pb::ListOpenAppealsResponse> {
+        self.list_open_appeals_for(request).await
+    }
+
+    async fn get_appeal_stats(&self, request: Request<pb::GetAppealStatsRequest>) -> Reply<pb::AppealStats> {
+        self.get_appeal_stats_for(request).await
+    }
+
+    async fn register_final_plan(
+        &self,
+        request: Request<pb::RegisterFinalPlanRequest>,
+    ) -> Reply<pb::RegisterFinalPlanResponse> {
+        self.register_final_plan_for(request).await
     }
 
     async fn list_audit_events(

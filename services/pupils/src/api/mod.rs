@@ -7,16 +7,23 @@
 //! | --- | --- |
 //! | GetPupil, ListPupils, ListPupilHistory, ListSupportCycles, ListProvision, GetEhcp, ListAnnualReviews | la_manager, case_officer, senco (own school's roll), educational_psychologist and advisory_teacher (pupils whose case is open to them) |
 //! | CreatePupil, UpdatePupil, ChangeSenStatus, AddSupportCycle, RecordSupportReview, AddProvision, EndProvision | la_manager, case_officer, senco (own school) |
-//! | ListSupportReviewsOverdue, ListTransitionsDue, ListAnnualReviewsDue, GetRegisterStats | la_manager, case_officer, senco (own school) |
+//! | ListSupportReviewsOverdue, ListTransitionsDue, ListAnnualReviewsDue, ListLateAmendments, GetRegisterStats | la_manager, case_officer, senco (own school) |
 //! | RecordAnnualReview, RecordTransferDecision | la_manager, case_officer |
 //! | GrantCaseAccess, RevokeCaseAccess | service (the caseloads service) |
 //! | ListAuditEvents | la_manager |
 //! | TakeErasures, ErasePupil | service (the caseloads service's retention pass) |
+//! | RecordAppeal, UpdateAppeal, ListAppeals, ListOpenAppeals, GetAppealStats | la_manager, case_officer (the family's dispute with the council: no school or professional sees it) |
+//! | RegisterFinalPlan | service (the referrals service, when a final EHC plan is issued) |
 
+mod appeals;
+mod due_lists;
 mod handlers;
+mod late_amendments;
+mod plan;
 mod reports;
 mod requests;
 mod retention;
+mod review_outcome;
 mod wire;
 
 use sen_platform::audit::{RefusalLimits, RefusalTrail};

@@ -164,9 +164,24 @@ pub fn annual_review(req: &pb::RecordAnnualReviewRequest, today: NaiveDate) -> C
         decision_on.as_ref().ok().copied().flatten(),
         today,
     );
-    let (meeting_on, report_sent_on, decision, decision_on, ()) =
-        (meeting_on, report_sent_on, decision, decision_on, none_of(timing)).all()?;
-    Ok(AnnualReviewInput { meeting_on, report_sent_on, decision, decision_on })
+    let outcome = super::review_outcome::outcome(
+        req,
+        meeting_on.as_ref().ok().copied(),
+        decision.as_ref().ok().copied().flatten(),
+        today,
+    );
+    let (meeting_on, report_sent_on, decision, decision_on, (), outcome) =
+        (meeting_on, report_sent_on, decision, decision_on, none_of(timing), outcome).all()?;
+    Ok(AnnualReviewInput {
+        meeting_on,
+        report_sent_on,
+        decision,
+        decision_on,
+        amendments_proposed_on: outcome.amendments_proposed_on,
+        amended_plan_issued_on: outcome.amended_plan_issued_on,
+        cease_reason: outcome.cease_reason,
+        cessation: outcome.cessation,
+    })
 }
 
 /// A phase-transfer decision as asked for, before it is matched to the pupil's

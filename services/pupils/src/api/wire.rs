@@ -188,7 +188,7 @@ pub fn provision_to_proto(p: &provision::Model) -> pb::Provision {
 pub fn review_to_proto(r: &annual_review::Model, today: NaiveDate) -> pb::AnnualReview {
     let report = step(report_due(r.meeting_on), r.report_sent_on, today);
     let decision = step(decision_due(r.meeting_on), r.decision_on, today);
-    pb::AnnualReview {
+    let mut review = pb::AnnualReview {
         id: i64::from(r.id),
         pupil_id: i64::from(r.pupil_id),
         meeting_on: Some(to_proto(r.meeting_on)),
@@ -199,7 +199,10 @@ pub fn review_to_proto(r: &annual_review::Model, today: NaiveDate) -> pb::Annual
         decision_due: Some(to_proto(decision.due)),
         decision_on: to_proto_opt(r.decision_on),
         decision_late: decision.late,
-    }
+        ..Default::default()
+    };
+    super::review_outcome::outcome_to_proto(r, today, &mut review);
+    review
 }
 
 /// Wire form of a RAG rating.

@@ -4,17 +4,29 @@
 //! No I/O here; the service's API parses wire input into these types and its
 //! store persists them.
 
+mod amendment;
+mod appeal;
 mod codes;
+mod final_plan;
 mod pupil;
 mod retention;
 mod review;
 mod search;
 mod transfer;
 mod transfer_cohorts;
+mod tribunal_days;
 mod upn;
 mod year;
 
+pub use amendment::{
+    AMENDMENT_WEEKS, AmendmentDue, AmendmentStatus, CeaseReason, DueRule, amendment_due, amendment_due_for,
+    amendment_status,
+};
+pub use appeal::{
+    AppealFacts, AppealGround, AppealOutcome, AppealStage, MEDIATION_DAYS, MediationOutcome, PlanSections,
+};
 pub use codes::{BroadArea, NATIONAL_EHC_PLAN, NATIONAL_SEN_SUPPORT, NationalFigure, NeedType, SenStatus, check_needs};
+pub use final_plan::{PlanRegistration, registration_for};
 pub use pupil::{
     Pupil, PupilDetails, SenRecord, SupportOutcome, birth_cohort, check_date_of_birth, clean_line, clean_text,
     cohort_in_year, minutes_per_week, nc_year_of_cohort, optional_line, optional_text,
@@ -33,5 +45,6 @@ pub use transfer::{
     post16_move_deadline, transfer_deadline, transfer_rag, transfer_status,
 };
 pub use transfer_cohorts::{TransferCohorts, UNKNOWN_SCHOOL_STAGE, transfer_cohorts};
+pub use tribunal_days::{RESPONSE_WORKING_DAYS, appeal_deadline, is_working_day, response_due};
 pub use upn::Upn;
 pub use year::{NcYear, academic_year_start, nc_year_for, nc_year_in};

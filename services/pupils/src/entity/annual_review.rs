@@ -21,6 +21,19 @@ pub struct Model {
     pub decision: Option<String>,
     /// Decision date.
     pub decision_on: Option<Date>,
+    /// When the plan and its proposed amendments were sent (reg. 22(2)(a)).
+    pub amendments_proposed_on: Option<Date>,
+    /// When the amended plan was issued.
+    pub amended_plan_issued_on: Option<Date>,
+    /// When the amended plan is due (a decision to amend only): recomputed by
+    /// the domain rule on every write, so the late list filters on it in SQL.
+    pub amended_plan_due: Option<Date>,
+    /// Why the plan ceased: the SEN2 CeaseReason code, 1–9.
+    pub cease_reason: Option<i16>,
+    /// When the plan ceased.
+    pub ceased_on: Option<Date>,
+    /// The status the pupil moved to when it did: `K` or `N`.
+    pub ceased_to: Option<String>,
     /// Who recorded it last.
     pub recorded_by: String,
     /// Created.

@@ -2,10 +2,12 @@
 //! tenant (`la_code`) so every query filters on it directly.
 
 pub mod annual_review;
+pub mod appeal;
 pub mod audit_event;
 pub mod case_access;
 pub mod ehcp;
 pub mod erasure;
+pub mod plan_registration;
 pub mod provision;
 pub mod pupil;
 pub mod pupil_history;

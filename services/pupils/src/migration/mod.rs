@@ -10,6 +10,9 @@ mod m20270105_000004_create_erasures;
 mod m20270108_000005_register_tallies;
 mod m20270112_000006_index_pupils_by_name;
 mod m20270120_000007_transfer_outcomes;
+mod m20270201_000008_review_outcomes;
+mod m20270207_000008_plan_registrations;
+mod m20270210_000009_appeals;
 
 /// The pupils service's migrations, oldest first.
 pub struct Migrator;
@@ -25,6 +28,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20270108_000005_register_tallies::Migration),
             Box::new(m20270112_000006_index_pupils_by_name::Migration),
             Box::new(m20270120_000007_transfer_outcomes::Migration),
+            Box::new(m20270201_000008_review_outcomes::Migration),
+            Box::new(m20270207_000008_plan_registrations::Migration),
+            Box::new(m20270210_000009_appeals::Migration),
         ]
     }
 

@@ -1,17 +1,16 @@
 //! EHCPs: the plan record, annual reviews, phase-transfer decisions, and the
-//! lists of reviews and transfers falling due.
+//! transfer candidates (the reviews falling due are `reviews_due`'s).
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait, TryIntoModel,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 use sen_platform::identity::Scope;
-use sen_platform::paging::Page;
 
 use super::{Actor, Store, audit_one, load_visible, visible};
-use crate::domain::{ReviewDecision, TransferCohorts, next_review_due};
+use crate::domain::TransferCohorts;
 use crate::entity::{annual_review, ehcp, pupil};
 use crate::error::{Error, Result};
 
@@ -46,20 +45,7 @@ pub struct TransferDecision {
     pub post16_move_on: Option<NaiveDate>,
 }
 
-/// An annual review meeting and the steps recorded so far.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AnnualReviewInput {
-    /// Meeting date.
-    pub meeting_on: NaiveDate,
-    /// Report sent.
-    pub report_sent_on: Option<NaiveDate>,
-    /// Decision.
-    pub decision: Option<ReviewDecision>,
-    /// Decision date.
-    pub decision_on: Option<NaiveDate>,
-}
-
-async fn active_plan(db: &impl ConnectionTrait, scope: &Scope, pupil_id: i32) -> Result<ehcp::Model> {
+pub(super) async fn active_plan(db: &impl ConnectionTrait, scope: &Scope, pupil_id: i32) -> Result<ehcp::Model> {
     ehcp::Entity::find()
         .filter(ehcp::Column::LaCode.eq(scope.tenant().key()))
         .filter(ehcp::Column::PupilId.eq(pupil_id))
@@ -69,7 +55,7 @@ async fn active_plan(db: &impl ConnectionTrait, scope: &Scope, pupil_id: i32) ->
         .ok_or_else(|| Error::FailedPrecondition(format!("pupil {pupil_id} has no active EHCP")))
 }
 
-fn pupils_in(scope: &Scope) -> sea_orm::sea_query::SelectStatement {
+pub(super) fn pupils_in(scope: &Scope) -> sea_orm::sea_query::SelectStatement {
     Query::select().column(pupil::Column::Id).from(pupil::Entity).cond_where(visible(scope)).to_owned()
 }
 
@@ -85,57 +71,6 @@ impl Store {
             .ok_or_else(|| Error::NotFound(format!("EHCP of pupil {pupil_id}")))?;
         self.audit_read(scope, actor, &[pupil.id], "ehcp.read").await?;
         Ok(EhcpView { pupil, ehcp: plan })
-    }
-
-    /// Records an annual review (again for the same meeting: updates its steps) and
-    /// moves the plan's next review date on from the latest meeting.
-    pub async fn record_annual_review(
-        &self,
-        scope: &Scope,
-        actor: &Actor,
-        pupil_id: i64,
-        review: &AnnualReviewInput,
-    ) -> Result<annual_review::Model> {
-        let txn = self.db.begin().await?;
-        let pupil = load_visible(&txn, scope, pupil_id).await?;
-        let plan = active_plan(&txn, scope, pupil.id).await?;
-        if review.meeting_on < plan.issued_on {
-            return Err(Error::invalid(
-                "meeting_on",
-                format!("{} is before the plan was issued on {}", review.meeting_on, plan.issued_on),
-            ));
-        }
-        let existing = annual_review::Entity::find()
-            .filter(annual_review::Column::PupilId.eq(pupil.id))
-            .filter(annual_review::Column::MeetingOn.eq(review.meeting_on))
-            .one(&txn)
-            .await?;
-        let mut model = match existing {
-            Some(row) => row.into(),
-            None => annual_review::ActiveModel {
-                la_code: Set(scope.tenant().key()),
-                pupil_id: Set(pupil.id),
-                meeting_on: Set(review.meeting_on),
-                created_at: Set(Utc::now()),
-                ..Default::default()
-            },
-        };
-        model.report_sent_on = Set(review.report_sent_on);
-        model.decision = Set(review.decision.map(|d| d.code().to_owned()));
-        model.decision_on = Set(review.decision_on);
-        model.recorded_by = Set(actor.person.clone());
-        let row = model.save(&txn).await?.try_into_model()?;
-        let last = plan.last_review_on.map_or(review.meeting_on, |d| d.max(review.meeting_on));
-        let version = plan.version;
-        let mut plan: ehcp::ActiveModel = plan.into();
-        plan.last_review_on = Set(Some(last));
-        plan.next_review_due = Set(next_review_due(last));
-        plan.version = Set(version + 1);
-        plan.updated_at = Set(Utc::now());
-        plan.update(&txn).await?;
-        audit_one(&txn, scope, actor, pupil.id, "ehcp.annual_review").await?;
-        txn.commit().await?;
-        Ok(row)
     }
 
     /// A pupil's annual reviews, newest first.
@@ -241,53 +176,6 @@ impl Store {
             .into_iter()
             .filter_map(|plan| by_id.remove(&plan.pupil_id).map(|pupil| EhcpView { pupil, ehcp: plan }))
             .collect())
-    }
-
-    /// Active plans within `scope` whose review falls due by `today + window_days`
-    /// (overdue ones included), soonest first.
-    pub async fn reviews_due(
-        &self,
-        scope: &Scope,
-        actor: &Actor,
-        today: NaiveDate,
-        window_days: u32,
-        page: &Page,
-    ) -> Result<(Vec<ReviewDueRow>, String)> {
-        let until = today + Duration::days(i64::from(window_days));
-        let mut condition = Condition::all()
-            .add(ehcp::Column::LaCode.eq(scope.tenant().key()))
-            .add(ehcp::Column::Status.eq("active"))
-            .add(ehcp::Column::NextReviewDue.lte(until))
-            .add(ehcp::Column::PupilId.in_subquery(pupils_in(scope)));
-        if let Some(after) = &page.after {
-            let (due, id) = after
-                .split_once('/')
-                .and_then(|(d, i)| Some((d.parse::<NaiveDate>().ok()?, i.parse::<i32>().ok()?)))
-                .ok_or_else(|| Error::invalid("page.page_token", "not a token for this list"))?;
-            condition = condition.add(
-                Condition::any()
-                    .add(ehcp::Column::NextReviewDue.gt(due))
-                    .add(Condition::all().add(ehcp::Column::NextReviewDue.eq(due)).add(ehcp::Column::Id.gt(id))),
-            );
-        }
-        let plans = ehcp::Entity::find()
-            .filter(condition)
-            .order_by_asc(ehcp::Column::NextReviewDue)
-            .order_by_asc(ehcp::Column::Id)
-            .limit(page.fetch_limit())
-            .all(&self.read)
-            .await?;
-        let (plans, token) = page.finish(plans, |p| format!("{}/{}", p.next_review_due, p.id));
-        let ids: Vec<i32> = plans.iter().map(|p| p.pupil_id).collect();
-        let pupils = pupil::Entity::find().filter(pupil::Column::Id.is_in(ids.clone())).all(&self.read).await?;
-        self.audit_read(scope, actor, &ids, "ehcp.reviews_due_list").await?;
-        let rows = plans
-            .into_iter()
-            .filter_map(|plan| {
-                pupils.iter().find(|p| p.id == plan.pupil_id).cloned().map(|pupil| EhcpView { pupil, ehcp: plan })
-            })
-            .collect();
-        Ok((rows, token))
     }
 
     /// Audits reads the caller assembled itself (lists computed outside the store).

@@ -7,21 +7,29 @@
 //! transaction go to the database's read connections ([`Db`]).
 
 mod access;
+mod appeals;
 mod convert;
 mod ehcp;
 mod lists;
+mod plan_register;
 mod pupils;
 mod read_audits;
 mod retention;
+mod reviews;
+mod reviews_due;
 mod search;
 mod seed;
 mod stats;
 mod support;
 
-pub use ehcp::{AnnualReviewInput, EhcpView, ReviewDueRow, TransferCandidate, TransferDecision};
+pub use appeals::{AppealView, appeal_facts};
+pub use ehcp::{EhcpView, ReviewDueRow, TransferCandidate, TransferDecision};
 pub use lists::{PupilFilter, PupilOrder};
+pub use plan_register::{FinalPlan, Registered, reason_for};
 pub use pupils::{NewEhcp, SenChange};
 pub use retention::{DueErasure, ERASED, ERASING, RETENTION_ACTOR, Removed};
+pub use reviews::{AnnualReviewInput, Cessation, LateAmendmentRow};
+pub use reviews_due::ReviewsDueFilter;
 pub use seed::{SeedPlan, SeedPupil};
 pub use stats::RegisterCount;
 pub use support::{NewCycle, NewProvision};

@@ -56,15 +56,15 @@ pub(super) fn sen_columns(model: &mut pupil::ActiveModel, sen: &SenRecord) {
 }
 
 /// One history entry, written beside the change it records.
-struct Entry<'a> {
-    kind: &'static str,
-    effective_on: NaiveDate,
-    sen: &'a SenRecord,
-    school: Urn,
-    reason: &'a str,
+pub(super) struct Entry<'a> {
+    pub(super) kind: &'static str,
+    pub(super) effective_on: NaiveDate,
+    pub(super) sen: &'a SenRecord,
+    pub(super) school: Urn,
+    pub(super) reason: &'a str,
 }
 
-async fn history(
+pub(super) async fn history(
     db: &impl ConnectionTrait,
     scope: &Scope,
     actor: &Actor,
@@ -92,7 +92,7 @@ async fn history(
 }
 
 /// Opens the pupil's EHCP record, or reopens a ceased one with the new plan.
-async fn open_ehcp(db: &impl ConnectionTrait, scope: &Scope, pupil_id: i32, plan: &NewEhcp) -> Result<()> {
+pub(super) async fn open_ehcp(db: &impl ConnectionTrait, scope: &Scope, pupil_id: i32, plan: &NewEhcp) -> Result<()> {
     let now = Utc::now();
     let existing = ehcp::Entity::find().filter(ehcp::Column::PupilId.eq(pupil_id)).one(db).await?;
     let mut model = match existing {

@@ -237,6 +237,8 @@ impl Store {
                 "the erasure of pupil {pupil_id} is not held by this pass; it is left to the holder"
             )));
         }
+        // Before the pupil row, which the appeals refer to.
+        super::appeals::forget(&txn, &la_code, id).await?;
         let removed = Removed {
             history: delete_of(
                 &txn,
@@ -286,6 +288,7 @@ impl Store {
             .await?,
             pupils: delete_of(&txn, pupil::Entity, pupil::Column::LaCode, pupil::Column::Id, &la_code, id).await?,
         };
+        super::plan_register::forget(&txn, &la_code, id).await?;
         erasure::Entity::delete_by_id(pending.id).exec(&txn).await?;
         let detail =
             if removed_elsewhere.is_empty() { removed.to_string() } else { format!("{removed}; {removed_elsewhere}") };

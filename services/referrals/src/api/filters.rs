@@ -16,7 +16,7 @@ use crate::store::{ReferralFilter, Store};
 
 /// The page, the day the list is judged on, and the filter of `req` on `today`.
 pub fn referral_filter(req: &pb::ListReferralsRequest, today: NaiveDate) -> Checked<(Page, NaiveDate, ReferralFilter)> {
-    let (page, as_of, school, kind, status, older_than_days, submitted, issued) = (
+    let (page, as_of, school, kind, status, older_than_days, submitted, issued, kind_family) = (
         Page::checked(req.page.as_ref(), "page"),
         checked_as_of(req.as_of.as_ref(), today),
         field("school_urn", if req.school_urn.is_empty() { Ok(None) } else { Urn::parse(&req.school_urn).map(Some) }),
@@ -25,6 +25,7 @@ pub fn referral_filter(req: &pb::ListReferralsRequest, today: NaiveDate) -> Chec
         days(req.older_than_days, "older_than_days", MOST_DAYS),
         days_between(req.submitted_from.as_ref(), req.submitted_to.as_ref(), "submitted"),
         days_between(req.final_plan_issued_from.as_ref(), req.final_plan_issued_to.as_ref(), "final_plan_issued"),
+        kind_family_of(&req.kind_family),
     )
         .all()?;
     let older_than = (older_than_days > 0).then(|| Store::submitted_before(as_of, older_than_days));
@@ -42,8 +43,24 @@ pub fn referral_filter(req: &pb::ListReferralsRequest, today: NaiveDate) -> Chec
         submitted_from: submitted.as_ref().map(|days| *days.start()).filter(|day| *day > NaiveDate::MIN),
         final_plan_issued: issued,
         within_20_weeks: req.issued_within_20_weeks,
+        open_only: req.open_only,
+        kind_family,
     };
     Ok((page, as_of, filter))
+}
+
+/// The kind families a list may be narrowed to, with the prefix of their codes.
+const KIND_FAMILIES: &[(&str, &str)] = &[("advisory_teacher", "advisory_teacher:")];
+
+/// The prefix of the kinds in family `family` (none: any kind).
+fn kind_family_of(family: &str) -> Checked<Option<&'static str>> {
+    if family.is_empty() {
+        return Ok(None);
+    }
+    match KIND_FAMILIES.iter().find(|(name, _)| *name == family) {
+        Some((_, prefix)) => Ok(Some(prefix)),
+        None => field("kind_family", Err("is advisory_teacher (or empty)".to_owned())),
+    }
 }
 
 /// The days from `from` to `to` (either open-ended) named `<name>_from` and

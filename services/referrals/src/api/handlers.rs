@@ -3,7 +3,7 @@
 use std::pin::Pin;
 
 use chrono::Datelike;
-use sen_platform::dates::{checked_as_of, past_date};
+use sen_platform::dates::{checked_as_of, not_future, optional_date, past_date};
 use sen_platform::fields::{AllChecked, field, text, version};
 use sen_platform::identity::Identity;
 use sen_proto::v1 as pb;
@@ -11,16 +11,14 @@ use sen_proto::v1::referrals_service_server::ReferralsService;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use super::{
-    READERS, ReferralsApi, SERVICES, SUBMITTERS, TEAM, WITHDRAWERS, WORKERS, filters, stats, watch_audit, wire,
-};
+use super::{READERS, ReferralsApi, SERVICES, SUBMITTERS, TEAM, WITHDRAWERS, WORKERS, stats, watch_audit, wire};
 use crate::domain::{
-    AssessmentDecision, ClockException, Event, PlanDecision, check_on_roll, check_support_is_own, event_note, health,
-    months_ending, series_months, timeliness,
+    AssessmentDecision, ClockException, Event, PlanDecision, check_on_roll, check_support_is_own,
+    consultation_default_end, event_note, health, months_ending, series_months, timeliness,
 };
 use crate::entity::referral;
 use crate::error::Error;
-use crate::store::{ReadAction, clock_dates, status_of};
+use crate::store::{ExceptionRecord, ReadAction, clock_dates, status_of};
 
 type Reply<T> = Result<Response<T>, Status>;
 
@@ -81,21 +79,13 @@ impl ReferralsService for ReferralsApi {
         let today = checked_as_of(req.as_of.as_ref(), (self.today)())?;
         let scope = who.scope()?;
         let row = self.store.get(&scope, req.id).await?;
-        let answer = wire::referral_to_proto(&row, today)?;
+        let answer = self.with_register_change(scope.tenant(), wire::referral_to_proto(&row, today)?).await?;
         self.store.audit_reads(&scope, &who.actor(), &[row.id], ReadAction::Read, "").await?;
         Ok(Response::new(answer))
     }
 
     async fn list_referrals(&self, request: Request<pb::ListReferralsRequest>) -> Reply<pb::ListReferralsResponse> {
-        let who = Identity::caller(&request, READERS)?;
-        let req = request.get_ref();
-        let (page, today, filter) = filters::referral_filter(req, (self.today)())?;
-        let scope = who.scope()?;
-        let (rows, next_page_token) = self.store.list(&scope, &filter, &page).await?;
-        let referrals = rows.iter().map(|r| wire::referral_to_proto(r, today)).collect::<Result<Vec<_>, Error>>()?;
-        let shown: Vec<i32> = rows.iter().map(|r| r.id).collect();
-        self.store.audit_reads(&scope, &who.actor(), &shown, ReadAction::List, "").await?;
-        Ok(Response::new(pb::ListReferralsResponse { referrals, next_page_token }))
+        self.list_referrals_for(request).await
     }
 
     async fn change_referral_status(&self, request: Request<pb::ChangeReferralStatusRequest>) -> Reply<pb::Referral> {
@@ -206,19 +196,73 @@ impl ReferralsService for ReferralsApi {
         let on = past_date(req.issued_on.as_ref(), "issued_on", (self.today)())?;
         let (scope, actor) = (who.scope()?, who.actor());
         let (row, _) = self.store.record_final_plan_issued(&scope, &actor, req.id, req.version, on).await?;
-        self.reply(&row)
+        self.reply_after_plan_issued(&who, &row).await
     }
 
     async fn record_clock_exception(&self, request: Request<pb::RecordClockExceptionRequest>) -> Reply<pb::Referral> {
         let who = Identity::caller(&request, TEAM)?;
         let req = request.get_ref();
+        let today = (self.today)();
+        // reg. 10(4): which exception, the day it arose (not in the future; today
+        // when unset) and what happened. Empty clears it.
         let exception = if req.exception.is_empty() {
             None
         } else {
-            Some(field("exception", ClockException::parse(&req.exception))?)
+            let on = optional_date(req.exception_on.as_ref(), "exception_on")
+                .and_then(|on| not_future(on.unwrap_or(today), today, "exception_on"));
+            let (exception, on, note) =
+                (field("exception", ClockException::parse(&req.exception)), on, wire::optional_text(&req.note, "note"))
+                    .all()?;
+            Some(ExceptionRecord { exception, on, note })
         };
         let (scope, actor) = (who.scope()?, who.actor());
         let (row, _) = self.store.record_clock_exception(&scope, &actor, req.id, req.version, exception).await?;
+        self.reply(&row)
+    }
+
+    async fn record_ehc_request(&self, request: Request<pb::RecordEhcRequestRequest>) -> Reply<pb::Referral> {
+        let who = Identity::caller(&request, TEAM)?;
+        let req = request.get_ref();
+        let today = (self.today)();
+        let (recorded, key) =
+            (wire::recorded_request(req, today), text(&req.idempotency_key, "idempotency_key", 200)).all()?;
+        // The pupils service answers with the caller's scope: whether they can see
+        // the pupil, and where the pupil is on roll.
+        let on_roll_at = self.pupils.school_of(who.token(), recorded.pupil_id).await?;
+        match on_roll_at {
+            None => return Err(Error::invalid("pupil_id", "is not a pupil you can record a request for").into()),
+            Some(current) if current != recorded.school => {
+                return Err(
+                    Error::invalid("school_urn", format!("is not the pupil's current school ({current})")).into()
+                );
+            }
+            Some(_) => {}
+        }
+        let (row, entry) = self.store.record_request(&who.scope()?, &who.actor(), &recorded, &key).await?;
+        if entry.is_some() {
+            tracing::info!(
+                referral_id = row.id,
+                requester = recorded.requester.code(),
+                "EHC needs assessment request recorded"
+            );
+        }
+        self.reply(&row)
+    }
+
+    async fn record_draft_plan_sent(&self, request: Request<pb::RecordDraftPlanSentRequest>) -> Reply<pb::Referral> {
+        let who = Identity::caller(&request, TEAM)?;
+        let req = request.get_ref();
+        let today = (self.today)();
+        let (sent_on, ends_on) = (
+            past_date(req.sent_on.as_ref(), "sent_on", today),
+            optional_date(req.consultation_ends_on.as_ref(), "consultation_ends_on"),
+        )
+            .all()?;
+        // reg. 13(1)(b): at least 15 days; 15 when the council gives no other day.
+        let ends_on = ends_on.unwrap_or_else(|| consultation_default_end(sent_on));
+        let (scope, actor) = (who.scope()?, who.actor());
+        let (row, _) =
+            self.store.record_draft_plan_sent(&scope, &actor, req.id, req.version, (sent_on, ends_on), today).await?;
         self.reply(&row)
     }
 
@@ -270,6 +314,9 @@ impl ReferralsService for ReferralsApi {
         report.issued_within_20_weeks = figures.within_20_weeks;
         report.excluded_exceptions = figures.excluded_exceptions;
         report.percent_within_20_weeks = figures.percent;
+        report.plans_issued_including_exceptions = figures.issued_including_exceptions;
+        report.issued_within_20_weeks_including_exceptions = figures.within_20_weeks_including_exceptions;
+        report.percent_within_20_weeks_including_exceptions = figures.percent_including_exceptions;
         report.open_count = u32::try_from(report.open.len()).unwrap_or(u32::MAX);
         Ok(Response::new(report))
     }

@@ -11,6 +11,7 @@
 //! | MarkAllocated | service (the caseloads service) |
 //! | ForgetPupil | service (the caseloads service's retention pass) |
 //! | RecordAssessmentDecision, RecordPlanDecision, RecordFinalPlanIssued, RecordClockException, GetStatutoryClockReport, GetReferralStats | la_manager, case_officer |
+//! | RecordEhcRequest (a request as the council received it, by any route), RecordDraftPlanSent | la_manager, case_officer |
 //! | UploadReferralAttachment, ListReferralAttachments, GetReferralAttachment | whoever may read the referral (as GetReferral); attaching only while it is open |
 //!
 //! A second open referral of one kind for one pupil is a warning the caller
@@ -27,6 +28,8 @@ mod attachments;
 mod duplicate;
 mod filters;
 mod handlers;
+mod listing;
+mod register;
 mod stats;
 mod watch_audit;
 mod wire;
@@ -39,6 +42,7 @@ use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
 
 use crate::feed::{Describe, Feed};
+use crate::plan_issue::PlanIssue;
 use crate::pupils::Pupils;
 use crate::store::Store;
 
@@ -74,6 +78,8 @@ pub struct ReferralsApi {
     today: Clock,
     feed: Arc<Feed>,
     refusals: Arc<RefusalTrail>,
+    /// The register's side of a final plan (`crate::plan_issue`).
+    plan_issue: PlanIssue,
 }
 
 impl ReferralsApi {
@@ -108,10 +114,17 @@ impl ReferralsApi {
         self.refusals.clone()
     }
 
+    /// The register's side of final plans, over this service's store (its
+    /// timeline entries reach watchers), for the background task.
+    pub fn plan_issue(&self) -> PlanIssue {
+        self.plan_issue.clone()
+    }
+
     fn with_feed(store: Store, pupils: Pupils, today: Clock, buffer: usize) -> Self {
         let feed = Feed::start(&store, describe(today.clone()), buffer);
         let store = store.publishing_to(feed.clone());
         let refusals = RefusalTrail::new(crate::PART, Some(store.refusal_log()), RefusalLimits::default());
-        Self { store, pupils, today, feed, refusals }
+        let plan_issue = PlanIssue::new(store.clone(), pupils.clone());
+        Self { store, pupils, today, feed, refusals, plan_issue }
     }
 }

@@ -8,8 +8,9 @@ use sen_platform::ids::Urn;
 use sen_proto::v1 as pb;
 
 use crate::domain::{
-    BroadArea, ClockDates, Consent, ConsentMethod, Event, NewReferral, Priority, ReferralKind, Refusal, Status, Tried,
-    days_left, health, next_deadline, stage, weeks_elapsed,
+    BroadArea, ClockDates, Consent, ConsentMethod, Event, NewReferral, Priority, ReceivedVia, RecordedRequest,
+    ReferralKind, Refusal, Requester, Status, Tried, check_received_on, days_left, health, next_deadline, outcome_late,
+    stage, weeks_elapsed,
 };
 use crate::entity::{referral, referral_event};
 use crate::error::{Error, Result};
@@ -60,6 +61,68 @@ pub fn new_referral(input: Option<&pb::ReferralBody>, prefix: &str, today: Naive
     )
         .all()?;
     Ok(NewReferral { pupil_id, school, kind, broad_areas, concern, tried, consent, priority })
+}
+
+/// A request for an EHC needs assessment as a case officer records it, checked
+/// on `today`: every bad field named at once. Consent is required for a request
+/// made by anyone but the parent or young person, and refused for theirs (their
+/// request is their agreement; CoP 9.8-9.9).
+pub fn recorded_request(input: &pb::RecordEhcRequestRequest, today: NaiveDate) -> Checked<RecordedRequest> {
+    let pupil_id = field("pupil_id", if input.pupil_id < 1 { Err("is required".into()) } else { Ok(input.pupil_id) });
+    let received_on = date(input.received_on.as_ref(), "received_on")
+        .and_then(|on| field("received_on", check_received_on(on, today).map(|()| on)));
+    let broad_areas = if input.broad_areas.is_empty() {
+        Err("name at least one of the four broad areas of need".to_owned())
+    } else {
+        input.broad_areas.iter().map(|a| BroadArea::parse(a)).collect::<Result<Vec<_>, _>>()
+    };
+    let requester = field("requester", Requester::parse(&input.requester));
+    let consent = match (&requester, input.consent.as_ref()) {
+        (Ok(who), None) if who.needs_consent() => Err(FieldViolations::one(
+            "consent",
+            format!(
+                "is required for a request made by the {}: record the parent's or young person's agreement",
+                who.name()
+            ),
+        )),
+        (Ok(who), Some(_)) if !who.needs_consent() => Err(FieldViolations::one(
+            "consent",
+            format!("is not recorded for the {}'s own request: their request is their agreement", who.name()),
+        )),
+        (_, Some(given)) => self::consent(Some(given), "consent", today).map(Some),
+        (_, None) => Ok(None),
+    };
+    let (pupil_id, school, received_on, requester, received_via, requester_name, broad_areas, concern, tried, consent) =
+        (
+            pupil_id,
+            field("school_urn", Urn::parse(&input.school_urn)),
+            received_on,
+            requester,
+            field("received_via", ReceivedVia::parse_recorded(&input.received_via)),
+            text(&input.requester_name, "requester_name", 200),
+            field("broad_areas", broad_areas),
+            text(&input.concern, "concern", TEXT_MAX),
+            optional_text(&input.graduated_approach, "graduated_approach"),
+            consent,
+        )
+            .all()?;
+    Ok(RecordedRequest {
+        pupil_id,
+        school,
+        received_on,
+        requester,
+        received_via,
+        requester_name,
+        broad_areas,
+        concern,
+        tried,
+        consent,
+    })
+}
+
+/// Free text that may be empty, at most [`TEXT_MAX`] characters, trimmed.
+pub fn optional_text(input: &str, name: &str) -> Checked<String> {
+    if input.trim().is_empty() { Ok(String::new()) } else { text(input, name, TEXT_MAX) }
 }
 
 fn consent(input: Option<&pb::ParentalConsent>, prefix: &str, today: NaiveDate) -> Checked<Consent> {
@@ -138,7 +201,7 @@ pub fn clock_to_proto(
     dates: &ClockDates,
     today: NaiveDate,
 ) -> pb::StatutoryClock {
-    let next = next_deadline(status, dates);
+    let next = next_deadline(status, dates, today);
     pb::StatutoryClock {
         received_on: Some(to_proto(dates.received_on)),
         stage: stage(status, dates).code().to_owned(),
@@ -156,6 +219,22 @@ pub fn clock_to_proto(
         weeks_elapsed: i32::try_from(weeks_elapsed(dates.received_on, today)).unwrap_or(i32::MAX),
         days_left: next.as_ref().map_or(0, |d| i32::try_from(days_left(d.due, today)).unwrap_or(i32::MIN)),
         health: health(status, dates, today).map(|h| h.code().to_owned()).unwrap_or_default(),
+        // A SENCO's referral, and every request stored before requesters were, is a school's by the form.
+        requester: row.requester.clone().unwrap_or_else(|| Requester::School.code().to_owned()),
+        received_via: row.received_via.clone().unwrap_or_else(|| ReceivedVia::ReferralForm.code().to_owned()),
+        requester_name: row.requester_name.clone().unwrap_or_default(),
+        // A SENCO's referral is recorded as it is received; a request a case officer
+        // records may have been received days before.
+        recorded_on: Some(to_proto(if row.requester.is_some() {
+            row.created_at.date_naive()
+        } else {
+            row.submitted_on
+        })),
+        draft_plan_sent_on: to_proto_opt(row.draft_plan_sent_on),
+        consultation_ends_on: to_proto_opt(row.consultation_ends_on),
+        exception_on: to_proto_opt(row.clock_exception_on.filter(|_| dates.exception.is_some())),
+        exception_note: row.clock_exception_note.clone().filter(|_| dates.exception.is_some()).unwrap_or_default(),
+        outcome_late: outcome_late(dates),
     }
 }
 
@@ -176,7 +255,8 @@ pub fn referral_to_proto(row: &referral::Model, today: NaiveDate) -> Result<pb::
                 support_cycle_ids: split_ids(&row.support_cycle_ids),
                 provision_ids: split_ids(&row.provision_ids),
             }),
-            consent: Some(pb::ParentalConsent {
+            // None for a parent's or young person's own request (stored without consent).
+            consent: (!row.consent_method.is_empty()).then(|| pb::ParentalConsent {
                 given_by: row.consent_given_by.clone(),
                 given_on: Some(to_proto(row.consent_given_on)),
                 method: row.consent_method.clone(),
@@ -189,6 +269,8 @@ pub fn referral_to_proto(row: &referral::Model, today: NaiveDate) -> Result<pb::
         outcome: row.outcome.clone().unwrap_or_default(),
         clock,
         version: row.version,
+        // Filled in where the referral is answered on its own (`register`).
+        register_change: None,
     })
 }
 

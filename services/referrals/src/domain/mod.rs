@@ -16,7 +16,11 @@ mod months;
 mod referral;
 
 pub use attachment::{NewAttachment, sha256_hex};
-pub use clock::stage::{ClockHealth, Deadline, Stage, ended_by, health, next_deadline, stage, statutory_stage};
+pub use clock::consultation::{CONSULTATION_DAYS, check_draft_plan, consultation_default_end};
+pub use clock::request::{ReceivedVia, RecordedRequest, Requester, check_received_on};
+pub use clock::stage::{
+    ClockHealth, Deadline, Stage, ended_by, health, next_deadline, outcome_late, stage, statutory_stage,
+};
 pub use clock::timeliness::{Timeliness, timeliness, timeliness_in};
 pub use clock::{
     ADVICE_WEEKS, AT_RISK_DAYS, AssessmentDecision, ClockDates, ClockException, DECISION_WEEKS, FINAL_PLAN_WEEKS,

@@ -6,3 +6,4 @@ pub mod referral_attachment;
 pub mod referral_change;
 pub mod referral_change_horizon;
 pub mod referral_event;
+pub mod register_change;

@@ -70,6 +70,20 @@ pub struct Model {
     pub final_plan_issued_on: Option<Date>,
     /// Exception code (excluded from timeliness).
     pub clock_exception: Option<String>,
+    /// EHC request: who made it (parent, young_person, school, …); none for a SENCO's referral (a school's).
+    pub requester: Option<String>,
+    /// EHC request: how it reached the council (letter, email, …); none for the referral form.
+    pub received_via: Option<String>,
+    /// EHC request: who made it, in words.
+    pub requester_name: Option<String>,
+    /// EHC clock: the draft plan sent to the parent or young person.
+    pub draft_plan_sent_on: Option<Date>,
+    /// EHC clock: the last day for their comments and the naming of a school.
+    pub consultation_ends_on: Option<Date>,
+    /// The day the exception arose.
+    pub clock_exception_on: Option<Date>,
+    /// The council's note of the exception.
+    pub clock_exception_note: Option<String>,
     /// Optimistic-concurrency version.
     pub version: i64,
     /// Created.

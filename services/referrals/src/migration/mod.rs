@@ -11,6 +11,8 @@ mod m20261222_000005_page_referrals_by_tenant;
 mod m20261230_000006_create_audit_events;
 mod m20270110_000007_create_referral_attachments;
 mod m20270112_000008_index_referrals_by_day;
+mod m20270206_000009_requests_drafts_and_exceptions;
+mod m20270207_000010_register_changes;
 
 /// The referrals service's migrations, oldest first.
 pub struct Migrator;
@@ -27,6 +29,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261230_000006_create_audit_events::Migration),
             Box::new(m20270110_000007_create_referral_attachments::Migration),
             Box::new(m20270112_000008_index_referrals_by_day::Migration),
+            Box::new(m20270206_000009_requests_drafts_and_exceptions::Migration),
+            Box::new(m20270207_000010_register_changes::Migration),
         ]
     }
 

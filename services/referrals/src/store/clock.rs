@@ -7,7 +7,8 @@ use sen_platform::identity::{Actor, Scope, TenantScope};
 
 use super::{Store, load_visible, status_of};
 use crate::domain::{
-    AssessmentDecision, ClockDates, ClockException, PlanDecision, ReferralKind, Stage, Status, ended_by, stage,
+    AssessmentDecision, ClockDates, ClockException, PlanDecision, ReferralKind, Stage, Status, check_draft_plan,
+    ended_by, stage,
 };
 use crate::entity::{referral, referral_event};
 use crate::error::{Error, Result};
@@ -37,8 +38,10 @@ pub fn clock_dates(row: &referral::Model) -> Result<Option<ClockDates>> {
 }
 
 /// Open requests whose next statutory date has passed on `today`, in SQL. The
-/// stages mirror `domain::next_deadline`: awaiting the decision to assess (6
-/// weeks), assessing (16 weeks), awaiting the final plan (20 weeks); at each, a
+/// stages mirror `domain::health`: awaiting the decision to assess (6 weeks),
+/// assessing (20 weeks: past its 16-week date a case still assessing is at risk,
+/// not overdue, as the 16 weeks bind only a notice not to issue, reg. 10(1)),
+/// awaiting the final plan (20 weeks, reg. 13(2)); at each, a
 /// referral whose status stopped the clock there (`domain::ended_by`: declined,
 /// withdrawn, or closed before a decision) is left out, as it has no deadline.
 pub(super) fn overdue_condition(today: NaiveDate) -> Condition {
@@ -55,7 +58,7 @@ pub(super) fn overdue_condition(today: NaiveDate) -> Condition {
             Condition::all()
                 .add(referral::Column::AssessmentDecision.eq(AssessmentDecision::Assess.code()))
                 .add(referral::Column::PlanDecision.is_null())
-                .add(referral::Column::NoPlanNoticeDue.lt(today))
+                .add(referral::Column::FinalPlanDue.lt(today))
                 .add(running(Stage::Assessing)),
         )
         .add(
@@ -72,7 +75,20 @@ enum Step {
     Assessment(AssessmentDecision, NaiveDate),
     Plan(PlanDecision, NaiveDate),
     FinalPlan(NaiveDate),
-    Exception(Option<ClockException>),
+    DraftPlan { sent_on: NaiveDate, ends_on: NaiveDate, today: NaiveDate },
+    Exception(Option<ExceptionRecord>),
+}
+
+/// An exception to the time limits as recorded (reg. 10(4)): which, the day it
+/// arose, and the council's note.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExceptionRecord {
+    /// Which exception.
+    pub exception: ClockException,
+    /// The day it arose.
+    pub on: NaiveDate,
+    /// What happened.
+    pub note: String,
 }
 
 impl Store {
@@ -114,6 +130,21 @@ impl Store {
         self.clock_step(scope, actor, id, expected_version, Step::FinalPlan(on)).await
     }
 
+    /// Records the draft plan sent on `sent_on` with comments invited until
+    /// `ends_on` (reg. 13(1)), checked on `today`. Recording it again (a draft
+    /// sent anew) replaces the dates.
+    pub async fn record_draft_plan_sent(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        id: i64,
+        expected_version: Option<i64>,
+        (sent_on, ends_on): (NaiveDate, NaiveDate),
+        today: NaiveDate,
+    ) -> Result<(referral::Model, referral_event::Model)> {
+        self.clock_step(scope, actor, id, expected_version, Step::DraftPlan { sent_on, ends_on, today }).await
+    }
+
     /// Marks (or clears) an exception to the timeliness figures.
     pub async fn record_clock_exception(
         &self,
@@ -121,7 +152,7 @@ impl Store {
         actor: &Actor,
         id: i64,
         expected_version: Option<i64>,
-        exception: Option<ClockException>,
+        exception: Option<ExceptionRecord>,
     ) -> Result<(referral::Model, referral_event::Model)> {
         self.clock_step(scope, actor, id, expected_version, Step::Exception(exception)).await
     }
@@ -172,10 +203,24 @@ impl Store {
                 model.final_plan_issued_on = Set(Some(on));
                 format!("final plan issued on {on}")
             }
+            Step::DraftPlan { sent_on, ends_on, today } => {
+                expect_stage(current, Stage::AwaitingFinalPlan, id)?;
+                let decided = dates.plan_decision.map_or(dates.received_on, |d| d.1);
+                check_draft_plan(sent_on, ends_on, decided, today)
+                    .map_err(|(field, message)| Error::invalid(field, message))?;
+                model.draft_plan_sent_on = Set(Some(sent_on));
+                model.consultation_ends_on = Set(Some(ends_on));
+                format!("draft plan sent on {sent_on}; comments and the naming of a school until {ends_on}")
+            }
             Step::Exception(exception) => {
-                model.clock_exception = Set(exception.map(|e| e.code().to_owned()));
+                if let Some(record) = &exception {
+                    not_before(record.on, dates.received_on, "exception_on")?;
+                }
+                model.clock_exception = Set(exception.as_ref().map(|e| e.exception.code().to_owned()));
+                model.clock_exception_on = Set(exception.as_ref().map(|e| e.on));
+                model.clock_exception_note = Set(exception.as_ref().map(|e| e.note.clone()).filter(|n| !n.is_empty()));
                 match exception {
-                    Some(e) => format!("exception recorded: {}", e.name()),
+                    Some(e) => format!("exception recorded: {} (from {})", e.exception.name(), e.on),
                     None => "exception cleared".to_owned(),
                 }
             }
@@ -194,6 +239,10 @@ impl Store {
             })?;
         let status = status_of(&updated)?;
         let entry = self.record(&txn, &updated, actor, Some(status), status, &note).await?;
+        // The register's side of the plan, pending in the same transaction (`crate::plan_issue`).
+        if row.final_plan_issued_on.is_none() && updated.final_plan_issued_on.is_some() {
+            super::register::enqueue(&txn, &updated, true).await?;
+        }
         txn.commit().await?;
         self.committed(&updated, &entry);
         Ok((updated, entry))

@@ -61,6 +61,8 @@ impl Store {
                 .await?
                 .rows_affected;
         }
+        // A plan's register change waiting for a pupil being erased has nothing left to change.
+        super::register::forget(&txn, &tenant.key(), pupil_id).await?;
         txn.commit().await?;
         Ok(forgotten)
     }

@@ -11,17 +11,22 @@ mod clock;
 mod duplicates;
 mod fingerprint;
 mod forget;
+mod listing;
 mod referrals;
+mod register;
+mod requests;
 mod seed;
 mod stats;
 
 pub use attachments::AttachmentInfo;
 pub use audit::ReadAction;
-pub use clock::clock_dates;
+pub use clock::{ExceptionRecord, clock_dates};
 pub use fingerprint::fingerprint;
 pub use forget::Forgotten;
+pub use listing::{ListColumn, next_position, position};
 pub use referrals::ReferralFilter;
-pub use seed::SeedReferral;
+pub use register::{CLAIM_LEASE, ChangeEnd, ChangeState, LIVE, PendingChange};
+pub use seed::{SeedClockExtras, SeedReferral};
 pub use stats::DaySubmissions;
 
 use std::fmt;

@@ -40,6 +40,10 @@ pub struct ReferralFilter {
     pub final_plan_issued: Option<RangeInclusive<NaiveDate>>,
     /// Final plans issued within 20 weeks (true) or later (false), exception cases in neither.
     pub within_20_weeks: Option<bool>,
+    /// Only referrals still open (not declined, closed or withdrawn).
+    pub open_only: bool,
+    /// Only kinds whose code starts so (`advisory_teacher:`: every specialism).
+    pub kind_family: Option<&'static str>,
 }
 
 impl Store {
@@ -161,31 +165,7 @@ impl Store {
         filter: &ReferralFilter,
         page: &Page,
     ) -> Result<(Vec<referral::Model>, String)> {
-        let mut query = referral::Entity::find().filter(visible(scope));
-        if let Some(urn) = filter.school {
-            query = query.filter(referral::Column::SchoolUrn.eq(urn.as_i32()));
-        }
-        if let Some(kind) = filter.kind {
-            query = query.filter(referral::Column::Kind.eq(kind.code()));
-        }
-        if let Some(status) = filter.status {
-            query = query.filter(referral::Column::Status.eq(status.code()));
-        }
-        if let Some(day) = filter.submitted_by {
-            query = query.filter(referral::Column::SubmittedOn.lte(day));
-        }
-        if let Some(today) = filter.overdue_on {
-            query = query.filter(super::clock::overdue_condition(today));
-        }
-        if let Some(day) = filter.submitted_from {
-            query = query.filter(referral::Column::SubmittedOn.gte(day));
-        }
-        if let Some(days) = &filter.final_plan_issued {
-            query = query.filter(referral::Column::FinalPlanIssuedOn.between(*days.start(), *days.end()));
-        }
-        if let Some(within) = filter.within_20_weeks {
-            query = query.filter(timeliness_condition(within));
-        }
+        let mut query = filtered(scope, filter);
         if let Some(after) = &page.after {
             let after: i32 =
                 after.parse().map_err(|_| Error::invalid("page.page_token", "not a token for this list"))?;
@@ -320,6 +300,42 @@ impl Store {
     pub fn submitted_before(today: NaiveDate, days: u32) -> NaiveDate {
         today - Duration::days(i64::from(days))
     }
+}
+
+/// Referrals within `scope` matching `filter`, in no order yet.
+pub(super) fn filtered(scope: &Scope, filter: &ReferralFilter) -> sea_orm::Select<referral::Entity> {
+    let mut query = referral::Entity::find().filter(visible(scope));
+    if let Some(urn) = filter.school {
+        query = query.filter(referral::Column::SchoolUrn.eq(urn.as_i32()));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(referral::Column::Kind.eq(kind.code()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(referral::Column::Status.eq(status.code()));
+    }
+    if let Some(day) = filter.submitted_by {
+        query = query.filter(referral::Column::SubmittedOn.lte(day));
+    }
+    if let Some(today) = filter.overdue_on {
+        query = query.filter(super::clock::overdue_condition(today));
+    }
+    if let Some(day) = filter.submitted_from {
+        query = query.filter(referral::Column::SubmittedOn.gte(day));
+    }
+    if let Some(days) = &filter.final_plan_issued {
+        query = query.filter(referral::Column::FinalPlanIssuedOn.between(*days.start(), *days.end()));
+    }
+    if let Some(within) = filter.within_20_weeks {
+        query = query.filter(timeliness_condition(within));
+    }
+    if filter.open_only {
+        query = query.filter(referral::Column::Status.is_not_in(Status::finished().map(Status::code)));
+    }
+    if let Some(prefix) = filter.kind_family {
+        query = query.filter(referral::Column::Kind.starts_with(prefix));
+    }
+    query
 }
 
 /// Final plans issued within 20 weeks of the request (`true`) or later, as the

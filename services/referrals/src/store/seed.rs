@@ -8,7 +8,9 @@ use sen_platform::identity::TenantScope;
 
 use super::fingerprint::fingerprint;
 use super::{Store, areas, ids};
-use crate::domain::{ClockDates, NewReferral, Status, decision_due, final_plan_due, no_plan_notice_due};
+use crate::domain::{
+    ClockDates, NewReferral, ReceivedVia, Requester, Status, decision_due, final_plan_due, no_plan_notice_due,
+};
 use crate::entity::{referral, referral_event};
 use crate::error::Result;
 
@@ -29,6 +31,19 @@ pub struct SeedReferral {
     pub clock: Option<ClockDates>,
 }
 
+/// What a seeded EHC needs assessment request records beyond a SENCO's referral:
+/// who made it and how (with the day it was keyed in), the draft plan and its
+/// consultation, and an exception's day and note.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SeedClockExtras {
+    /// Who made the request, how it came, who they are, and the day it was keyed in.
+    pub requested: Option<(Requester, ReceivedVia, String, NaiveDate)>,
+    /// The draft plan sent, and the last day for comments.
+    pub draft_plan: Option<(NaiveDate, NaiveDate)>,
+    /// The day the exception arose, and the note.
+    pub exception: Option<(NaiveDate, String)>,
+}
+
 impl SeedReferral {
     /// Where it stands: the last status of its path.
     pub fn status(&self) -> Status {
@@ -39,10 +54,27 @@ impl SeedReferral {
 impl Store {
     /// Loads referrals into the tenant in one transaction.
     pub async fn load_referrals(&self, tenant: &TenantScope, by: &str, referrals: &[SeedReferral]) -> Result<usize> {
+        let plain: Vec<(SeedReferral, SeedClockExtras)> =
+            referrals.iter().map(|seed| (seed.clone(), SeedClockExtras::default())).collect();
+        self.load_referrals_with(tenant, by, &plain).await
+    }
+
+    /// Loads referrals, each with what its clock records beyond the referral, into
+    /// the tenant in one transaction.
+    pub async fn load_referrals_with(
+        &self,
+        tenant: &TenantScope,
+        by: &str,
+        referrals: &[(SeedReferral, SeedClockExtras)],
+    ) -> Result<usize> {
         let txn = self.db.begin().await?;
         let now = Utc::now();
-        for (n, seed) in referrals.iter().enumerate() {
+        for (n, (seed, extras)) in referrals.iter().enumerate() {
             let status = seed.status();
+            // A parent's or young person's own request carries no separate consent.
+            let own_request = extras.requested.as_ref().is_some_and(|r| !r.0.needs_consent());
+            let keyed_in =
+                extras.requested.as_ref().map_or(now, |r| r.3.and_time(NaiveTime::MIN).and_utc() + Duration::hours(11));
             let statutory = seed.new.kind.is_statutory();
             let clock = seed.clock.as_ref();
             let row = referral::ActiveModel {
@@ -55,9 +87,13 @@ impl Store {
                 tried_summary: Set(seed.new.tried.summary.clone()),
                 support_cycle_ids: Set(ids(&seed.new.tried.cycles)),
                 provision_ids: Set(ids(&seed.new.tried.provisions)),
-                consent_given_by: Set(seed.new.consent.given_by.clone()),
-                consent_given_on: Set(seed.new.consent.given_on),
-                consent_method: Set(seed.new.consent.method.code().to_owned()),
+                consent_given_by: Set(if own_request { String::new() } else { seed.new.consent.given_by.clone() }),
+                consent_given_on: Set(if own_request { seed.submitted_on } else { seed.new.consent.given_on }),
+                consent_method: Set(if own_request {
+                    String::new()
+                } else {
+                    seed.new.consent.method.code().to_owned()
+                }),
                 priority: Set(seed.new.priority.code().to_owned()),
                 status: Set(status.code().to_owned()),
                 submitted_on: Set(seed.submitted_on),
@@ -76,13 +112,24 @@ impl Store {
                 plan_decision_on: Set(clock.and_then(|c| c.plan_decision).map(|d| d.1)),
                 final_plan_issued_on: Set(clock.and_then(|c| c.final_plan_issued_on)),
                 clock_exception: Set(clock.and_then(|c| c.exception).map(|e| e.code().to_owned())),
+                requester: Set(extras.requested.as_ref().map(|r| r.0.code().to_owned())),
+                received_via: Set(extras.requested.as_ref().map(|r| r.1.code().to_owned())),
+                requester_name: Set(extras.requested.as_ref().map(|r| r.2.clone())),
+                draft_plan_sent_on: Set(extras.draft_plan.map(|d| d.0)),
+                consultation_ends_on: Set(extras.draft_plan.map(|d| d.1)),
+                clock_exception_on: Set(extras.exception.as_ref().map(|e| e.0)),
+                clock_exception_note: Set(extras.exception.as_ref().map(|e| e.1.clone())),
                 version: Set(1 + seed.path.len() as i64),
-                created_at: Set(now),
+                created_at: Set(keyed_in),
                 updated_at: Set(now),
                 ..Default::default()
             }
             .insert(&txn)
             .await?;
+            // An issued plan's register change, for the register task to record (`crate::plan_issue`).
+            if row.final_plan_issued_on.is_some() {
+                super::register::enqueue(&txn, &row, false).await?;
+            }
             let at = |day: NaiveDate| day.and_time(NaiveTime::MIN).and_utc() + Duration::hours(10);
             let mut entries = vec![(None, Status::Submitted, seed.submitted_on, "senco", "submitted")];
             let mut from = Status::Submitted;

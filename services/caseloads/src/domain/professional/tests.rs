@@ -3,10 +3,6 @@
 
 use super::*;
 
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
-
 /// Every kind of referral, advisory teaching once per specialism.
 fn every_kind() -> Vec<ReferralKind> {
     let mut kinds = vec![ReferralKind::EducationalPsychology, ReferralKind::EhcNeedsAssessment];
@@ -117,12 +113,10 @@ fn referral_kinds_use_the_referrals_services_codes() {
 }
 
 #[test]
-fn only_the_ehc_needs_assessment_is_statutory_and_has_an_advice_date() {
+fn only_the_ehc_needs_assessment_is_statutory() {
     for kind in every_kind() {
         assert_eq!(kind.is_statutory(), kind == ReferralKind::EhcNeedsAssessment, "{kind:?}");
     }
-    assert_eq!(advice_due(ReferralKind::EhcNeedsAssessment, d(2026, 12, 21)), Some(d(2027, 2, 1)));
-    assert_eq!(advice_due(ReferralKind::EducationalPsychology, d(2026, 12, 21)), None);
 }
 
 #[test]

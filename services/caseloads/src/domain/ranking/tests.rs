@@ -178,7 +178,7 @@ fn reasons_say_what_they_take_the_link_the_load_and_the_clock() {
             "educational psychologist (senior): takes EHC needs assessment advice",
             "link educational psychologist for this school",
             "load 3 of 10 open cases (30%)",
-            "statutory: advice due within 6 weeks of the request; ranked ahead of non-statutory work",
+            "statutory: advice due within 6 weeks of being asked for; ranked ahead of non-statutory work",
         ]
     );
     let full = rank(&[ep(2, EpGrade::MainGrade, 10, 10)], EP_REFERRAL, ROOM);

@@ -5,7 +5,12 @@
 //! - reg. 5(1): decide whether to assess, and tell the parent, within 6 weeks;
 //! - reg. 8(1): advice asked of a professional is given within 6 weeks of asking;
 //! - reg. 10(1): a decision, after assessing, not to issue a plan is notified within 16 weeks;
+//! - reg. 13(1): the draft plan goes to the parent or young person with at least
+//!   15 days to comment and name a school (`consultation`);
 //! - reg. 13(2): the final plan is issued within 20 weeks.
+//!
+//! Day 0 is the day the council received the request, by whatever route and
+//! whoever made it (`request`), not the day it was keyed in.
 //!
 //! The dates are the stored facts ([`ClockDates`]); everything here is derived
 //! from them and the referral's status, with "today" passed in only to say how
@@ -16,6 +21,8 @@
 
 use chrono::{NaiveDate, TimeDelta};
 
+pub mod consultation;
+pub mod request;
 pub mod stage;
 pub mod timeliness;
 

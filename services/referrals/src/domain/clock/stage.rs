@@ -151,19 +151,24 @@ pub struct Deadline {
     pub due: NaiveDate,
 }
 
-/// The next deadline of an open case; none once closed, by its statutory outcome
-/// or by its referral's `status`. While assessing, that is the 16-week one: a
-/// decision not to issue must be notified by then (reg. 10(1)), and a plan
-/// issued on time needs its draft out well before it.
-pub fn next_deadline(status: ReferralStatus, dates: &ClockDates) -> Option<Deadline> {
+/// The next deadline of an open case on `today`; none once closed, by its
+/// statutory outcome or by its referral's `status`. While assessing, up to and
+/// including the 16-week date that is the 16-week one: a decision not to issue
+/// must be notified by then (reg. 10(1)), and a plan issued on time needs its
+/// draft out well before it. The 16-week date binds only that notice: from the
+/// day after it, a case still assessing can no longer refuse a plan in time, but
+/// it can still meet the 20-week limit of the final plan (reg. 13(2)), which is
+/// then its deadline.
+pub fn next_deadline(status: ReferralStatus, dates: &ClockDates, today: NaiveDate) -> Option<Deadline> {
     let received = dates.received_on;
     match stage(status, dates) {
         Stage::AwaitingAssessmentDecision => {
             Some(Deadline { what: "decision whether to assess", due: decision_due(received) })
         }
-        Stage::Assessing => {
+        Stage::Assessing if today <= no_plan_notice_due(received) => {
             Some(Deadline { what: "decision whether to issue a plan", due: no_plan_notice_due(received) })
         }
+        Stage::Assessing => Some(Deadline { what: "final plan", due: final_plan_due(received) }),
         Stage::AwaitingFinalPlan => Some(Deadline { what: "final plan", due: final_plan_due(received) }),
         Stage::NotAssessing
         | Stage::NotIssuing
@@ -209,12 +214,32 @@ impl ClockHealth {
 }
 
 /// How an open case stands on `today` against its next deadline; none once
-/// closed, by its statutory outcome or by its referral's `status`.
+/// closed, by its statutory outcome or by its referral's `status`. A case still
+/// assessing after its 16-week date is at risk of the 20-week limit whatever
+/// days are left to it (no notice not to issue can now be given in time, reg.
+/// 10(1)), and breached only once the 20-week date has passed (reg. 13(2)).
 pub fn health(status: ReferralStatus, dates: &ClockDates, today: NaiveDate) -> Option<ClockHealth> {
-    let deadline = next_deadline(status, dates)?;
+    let deadline = next_deadline(status, dates, today)?;
+    let past_16_weeks = stage(status, dates) == Stage::Assessing && today > no_plan_notice_due(dates.received_on);
     Some(match days_left(deadline.due, today) {
         days if days < 0 => ClockHealth::Breached,
+        _ if past_16_weeks => ClockHealth::AtRisk,
         days if days <= AT_RISK_DAYS => ClockHealth::AtRisk,
         _ => ClockHealth::OnTrack,
     })
+}
+
+/// Whether a case's statutory outcome was recorded after its limit: a decision
+/// not to assess after 6 weeks (reg. 5(1)), a notice not to issue a plan after
+/// 16 weeks (reg. 10(1)), a final plan after 20 weeks (reg. 13(2)). A decision
+/// to issue after 16 weeks is not late in itself: only the final plan's 20 weeks
+/// bind it. False while no outcome is recorded.
+pub fn outcome_late(dates: &ClockDates) -> bool {
+    let received = dates.received_on;
+    match statutory_stage(dates) {
+        Stage::NotAssessing => dates.assessment_decision.is_some_and(|(_, on)| on > decision_due(received)),
+        Stage::NotIssuing => dates.plan_decision.is_some_and(|(_, on)| on > no_plan_notice_due(received)),
+        Stage::PlanIssued => dates.final_plan_issued_on.is_some_and(|on| on > final_plan_due(received)),
+        _ => false,
+    }
 }

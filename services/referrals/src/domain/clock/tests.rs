@@ -84,8 +84,11 @@ fn health_follows_the_next_deadline_and_ends_with_the_case() {
     let assessing = ClockDates { assessment_decision: Some((Assess, d(2026, 2, 2))), ..received(received_on) };
     // Past the 6-week decision date but the decision was made: on track for week 16.
     assert_eq!(health(S::InProgress, &assessing, d(2026, 3, 2)), Some(ClockHealth::OnTrack));
+    // Past week 16 still assessing: at risk of the 20 weeks, not breached (reg. 10(1) binds only a refusal).
     let late = no_plan_notice_due(received_on) + TimeDelta::days(1);
-    assert_eq!(health(S::InProgress, &assessing, late), Some(ClockHealth::Breached));
+    assert_eq!(health(S::InProgress, &assessing, late), Some(ClockHealth::AtRisk));
+    let past_20 = final_plan_due(received_on) + TimeDelta::days(1);
+    assert_eq!(health(S::InProgress, &assessing, past_20), Some(ClockHealth::Breached));
     let done = issued(received_on, d(2026, 9, 1), None);
     assert_eq!(health(S::Closed, &done, d(2026, 9, 2)), None, "closed, even though issued late");
 }
@@ -117,14 +120,14 @@ fn the_stage_follows_each_combination_of_dates() {
         let dates = case(assessment, plan, final_plan);
         assert_eq!(statutory_stage(&dates), expected, "{dates:?}");
         assert_eq!(stage(S::Submitted, &dates), expected, "{dates:?}");
-        assert_eq!(next_deadline(S::Submitted, &dates).is_some(), expected.is_open());
+        assert_eq!(next_deadline(S::Submitted, &dates, dates.received_on).is_some(), expected.is_open());
     }
 }
 
 #[test]
 fn the_next_deadline_is_the_pending_statutory_step() {
     let r = d(2026, 12, 1);
-    let due = |dates: ClockDates| next_deadline(S::Accepted, &dates).map(|deadline| (deadline.what, deadline.due));
+    let due = |dates: ClockDates| next_deadline(S::Accepted, &dates, r).map(|deadline| (deadline.what, deadline.due));
     assert_eq!(due(received(r)), Some(("decision whether to assess", d(2027, 1, 12))));
     let assessing = ClockDates { assessment_decision: Some((Assess, d(2027, 1, 5))), ..received(r) };
     assert_eq!(due(assessing), Some(("decision whether to issue a plan", d(2027, 3, 23))));
@@ -175,10 +178,7 @@ fn timeliness_counts_the_years_plans_and_leaves_out_exceptions() {
     assert_eq!((t.issued, t.within_20_weeks, t.excluded_exceptions), (3, 2, 1));
     assert_eq!(t.percent, Some(66.7));
     assert_eq!(timeliness(&cases, 2027).percent, Some(100.0));
-    assert_eq!(
-        timeliness(&cases, 2024),
-        Timeliness { issued: 0, within_20_weeks: 0, excluded_exceptions: 0, percent: None }
-    );
+    assert_eq!(timeliness(&cases, 2024), Timeliness::NONE);
 }
 
 #[test]
@@ -276,7 +276,7 @@ fn every_status_at_every_stage_stops_the_clock_or_leaves_it_running_as_the_table
             let shown = stage(status, &dates);
             assert_eq!(shown, expected, "{status:?} at {statutory:?}");
             let live = expected.is_open();
-            assert_eq!(next_deadline(status, &dates).is_some(), live, "{status:?} at {statutory:?}");
+            assert_eq!(next_deadline(status, &dates, today).is_some(), live, "{status:?} at {statutory:?}");
             let breached = health(status, &dates, today);
             assert_eq!(breached, live.then_some(ClockHealth::Breached), "{status:?} at {statutory:?}");
             assert_eq!(ended_by(statutory).contains(&status), shown != statutory, "{status:?} at {statutory:?}");
@@ -297,7 +297,7 @@ fn a_declined_or_withdrawn_request_shows_how_it_ended_never_a_breach() {
         assert_eq!(stage(status, &long_ago), ended);
         assert_eq!(ended.name(), name);
         assert!(!ended.is_open());
-        assert_eq!((next_deadline(status, &long_ago), health(status, &long_ago, today)), (None, None));
+        assert_eq!((next_deadline(status, &long_ago, today), health(status, &long_ago, today)), (None, None));
     }
 }
 
@@ -306,7 +306,7 @@ fn the_assessment_and_the_plan_go_on_once_the_professionals_part_is_closed() {
     let r = d(2026, 6, 1);
     let [_, _, (assessing, _), (drafting, _), ..] = every_shape(r);
     assert_eq!(stage(S::Closed, &assessing), Stage::Assessing);
-    assert_eq!(next_deadline(S::Closed, &drafting).map(|d| d.due), Some(final_plan_due(r)));
+    assert_eq!(next_deadline(S::Closed, &drafting, r).map(|d| d.due), Some(final_plan_due(r)));
     assert_eq!(stage(S::Withdrawn, &drafting), Stage::Withdrawn, "a withdrawn request ends at any stage");
 }
 
@@ -330,4 +330,90 @@ proptest! {
             prop_assert_eq!(weeks_elapsed(start, due), weeks);
         }
     }
+}
+
+#[test]
+fn a_case_still_assessing_is_at_risk_from_the_day_after_its_16_week_date_and_breached_only_after_20_weeks() {
+    let r = d(2026, 1, 5);
+    let assessing = ClockDates { assessment_decision: Some((Assess, d(2026, 2, 2))), ..received(r) };
+    let sixteen = no_plan_notice_due(r);
+    let twenty = final_plan_due(r);
+    let at = |today: NaiveDate| {
+        let deadline = next_deadline(S::InProgress, &assessing, today).map(|d| (d.what, d.due));
+        (deadline, health(S::InProgress, &assessing, today))
+    };
+    let notice = Some(("decision whether to issue a plan", sixteen));
+    let final_plan = Some(("final plan", twenty));
+    assert_eq!(at(sixteen - TimeDelta::days(15)), (notice, Some(ClockHealth::OnTrack)));
+    assert_eq!(at(sixteen - TimeDelta::days(1)), (notice, Some(ClockHealth::AtRisk)), "the day before");
+    assert_eq!(at(sixteen), (notice, Some(ClockHealth::AtRisk)), "the 16-week day itself");
+    assert_eq!(at(sixteen + TimeDelta::days(1)), (final_plan, Some(ClockHealth::AtRisk)), "the day after: at risk");
+    assert_eq!(
+        at(twenty - TimeDelta::days(20)),
+        (final_plan, Some(ClockHealth::AtRisk)),
+        "at risk though 20 days are left"
+    );
+    assert_eq!(at(twenty), (final_plan, Some(ClockHealth::AtRisk)), "the 20-week day is still in time");
+    assert_eq!(at(twenty + TimeDelta::days(1)), (final_plan, Some(ClockHealth::Breached)));
+}
+
+#[test]
+fn only_a_notice_not_to_issue_after_the_16_week_date_is_late() {
+    let r = d(2026, 1, 5);
+    let sixteen = no_plan_notice_due(r);
+    let assessing = ClockDates { assessment_decision: Some((Assess, d(2026, 2, 2))), ..received(r) };
+    let not_issuing = |on| ClockDates { plan_decision: Some((NotIssue, on)), ..assessing };
+    assert!(!outcome_late(&not_issuing(sixteen - TimeDelta::days(1))), "the day before");
+    assert!(!outcome_late(&not_issuing(sixteen)), "the day itself");
+    assert!(outcome_late(&not_issuing(sixteen + TimeDelta::days(1))), "the day after");
+    // A decision to issue after 16 weeks is not late in itself: the final plan's 20 weeks bind it.
+    let issuing = ClockDates { plan_decision: Some((Issue, sixteen + TimeDelta::days(3))), ..assessing };
+    assert!(!outcome_late(&issuing));
+    assert!(!outcome_late(&ClockDates { final_plan_issued_on: Some(final_plan_due(r)), ..issuing }));
+    assert!(outcome_late(&ClockDates {
+        final_plan_issued_on: Some(final_plan_due(r) + TimeDelta::days(1)),
+        ..issuing
+    }));
+    assert!(!outcome_late(&assessing), "nothing recorded yet is not late");
+}
+
+#[test]
+fn the_16_week_date_runs_across_29_february_and_a_request_received_in_the_holidays_starts_that_day() {
+    // Received 10 November 2027: week 16 is 1 March 2028, counting 29 February.
+    let r = d(2027, 11, 10);
+    assert_eq!(no_plan_notice_due(r), d(2028, 3, 1));
+    let assessing = ClockDates { assessment_decision: Some((Assess, d(2027, 12, 15))), ..received(r) };
+    assert_eq!(health(S::Accepted, &assessing, d(2028, 2, 29)), Some(ClockHealth::AtRisk));
+    assert_eq!(
+        next_deadline(S::Accepted, &assessing, d(2028, 3, 2)).map(|d| d.what),
+        Some("final plan"),
+        "the day after week 16"
+    );
+    // A parent's letter received on 5 August, in the summer holidays: the clock
+    // starts that day; no date moves for the holidays (an exception is recorded instead).
+    let summer = d(2027, 8, 5);
+    assert_eq!(decision_due(summer), d(2027, 9, 16));
+    assert_eq!(final_plan_due(summer), d(2027, 12, 23));
+    assert_eq!(health(S::Submitted, &received(summer), d(2027, 9, 16)), Some(ClockHealth::AtRisk));
+    assert_eq!(health(S::Submitted, &received(summer), d(2027, 9, 17)), Some(ClockHealth::Breached));
+}
+
+#[test]
+fn the_20_week_figure_is_given_with_and_without_exception_cases() {
+    let r = d(2026, 1, 5);
+    let cases = [
+        issued(r, final_plan_due(r), None),
+        issued(r, final_plan_due(r) + TimeDelta::days(1), None),
+        issued(r, final_plan_due(r), Some(ClockException::SchoolHoliday)),
+        issued(r, final_plan_due(r) + TimeDelta::days(30), Some(ClockException::AbsentFromArea)),
+    ];
+    let t = timeliness(&cases, 2026);
+    assert_eq!((t.issued, t.within_20_weeks, t.percent), (2, 1, Some(50.0)));
+    assert_eq!(t.excluded_exceptions, 2);
+    assert_eq!(
+        (t.issued_including_exceptions, t.within_20_weeks_including_exceptions, t.percent_including_exceptions),
+        (4, 2, Some(50.0))
+    );
+    let only_exceptions = timeliness(&cases[2..], 2026);
+    assert_eq!((only_exceptions.percent, only_exceptions.percent_including_exceptions), (None, Some(50.0)));
 }

@@ -1,7 +1,9 @@
 //! The 20-week timeliness figure of the SEN2 return: of the final plans issued
 //! in a period, how many within 20 weeks of the request (reg. 13(2)), exception
-//! cases left out of both counts (regs. 13(3)). Counted from the stored dates
-//! alone: a plan issued is issued, whatever became of the referral afterwards.
+//! cases left out of both counts (regs. 10(4), 13(3)); and the same figure with
+//! exception cases counted in, as the DfE publishes both. Counted from the
+//! stored dates alone: a plan issued is issued, whatever became of the referral
+//! afterwards.
 
 use std::ops::RangeInclusive;
 
@@ -20,6 +22,31 @@ pub struct Timeliness {
     pub excluded_exceptions: u32,
     /// `within_20_weeks` as a percentage of `issued`, to one decimal place; none when none were issued.
     pub percent: Option<f64>,
+    /// Plans issued in the year, exception cases included.
+    pub issued_including_exceptions: u32,
+    /// Of those, issued within 20 weeks of the request.
+    pub within_20_weeks_including_exceptions: u32,
+    /// The percentage with exception cases included; none when none were issued.
+    pub percent_including_exceptions: Option<f64>,
+}
+
+impl Timeliness {
+    /// No plans issued.
+    pub const NONE: Timeliness = Timeliness {
+        issued: 0,
+        within_20_weeks: 0,
+        excluded_exceptions: 0,
+        percent: None,
+        issued_including_exceptions: 0,
+        within_20_weeks_including_exceptions: 0,
+        percent_including_exceptions: None,
+    };
+}
+
+/// `within` as a percentage of `of`, to one decimal place; none of none.
+fn percent(within: u32, of: u32) -> Option<f64> {
+    // Tenths of a percent, rounded half away from zero, then back to a percent.
+    (of > 0).then(|| (f64::from(within) * 1000.0 / f64::from(of)).round() / 10.0)
 }
 
 /// The 20-week timeliness of plans issued in `calendar_year`, excluding exception
@@ -27,29 +54,32 @@ pub struct Timeliness {
 pub fn timeliness(cases: &[ClockDates], calendar_year: i32) -> Timeliness {
     match (NaiveDate::from_ymd_opt(calendar_year, 1, 1), NaiveDate::from_ymd_opt(calendar_year, 12, 31)) {
         (Some(first), Some(last)) => timeliness_in(cases, first..=last),
-        _ => Timeliness { issued: 0, within_20_weeks: 0, excluded_exceptions: 0, percent: None },
+        _ => Timeliness::NONE,
     }
 }
 
 /// The 20-week timeliness of plans issued on the days of `period` (a month, a
 /// year), counted as SEN2 counts them: exception cases left out of both figures.
 pub fn timeliness_in(cases: &[ClockDates], period: RangeInclusive<NaiveDate>) -> Timeliness {
-    let mut result = Timeliness { issued: 0, within_20_weeks: 0, excluded_exceptions: 0, percent: None };
+    let mut result = Timeliness::NONE;
     for case in cases {
         let Some(issued_on) = case.final_plan_issued_on.filter(|on| period.contains(on)) else { continue };
+        let within = issued_on <= final_plan_due(case.received_on);
+        result.issued_including_exceptions = result.issued_including_exceptions.saturating_add(1);
+        if within {
+            result.within_20_weeks_including_exceptions = result.within_20_weeks_including_exceptions.saturating_add(1);
+        }
         if case.exception.is_some() {
             result.excluded_exceptions = result.excluded_exceptions.saturating_add(1);
             continue;
         }
         result.issued = result.issued.saturating_add(1);
-        if issued_on <= final_plan_due(case.received_on) {
+        if within {
             result.within_20_weeks = result.within_20_weeks.saturating_add(1);
         }
     }
-    if result.issued > 0 {
-        // Tenths of a percent, rounded half away from zero, then back to a percent.
-        let tenths = (f64::from(result.within_20_weeks) * 1000.0 / f64::from(result.issued)).round();
-        result.percent = Some(tenths / 10.0);
-    }
+    result.percent = percent(result.within_20_weeks, result.issued);
+    result.percent_including_exceptions =
+        percent(result.within_20_weeks_including_exceptions, result.issued_including_exceptions);
     result
 }
