@@ -90,7 +90,7 @@ impl World {
     }
 
     async fn listed(&self, client: &mut CaseloadsClient, late_only: bool, as_of: Option<pb::Date>) -> Vec<i64> {
-        let request = pb::ListAdviceRequestsRequest { referral_id: 0, late_only, as_of };
+        let request = pb::ListAdviceRequestsRequest { late_only, as_of, ..Default::default() };
         client.list_advice_requests(request).await.expect("listed").into_inner().advice.iter().map(|a| a.id).collect()
     }
 }
@@ -117,6 +117,15 @@ async fn the_case_and_caseload_follow_the_psychological_advices_own_date(engine:
     // Late the day after the 6-week date, not on it.
     assert!(w.listed(&mut officer, true, date(2027, 1, 5)).await.is_empty(), "due that day: not late");
     assert_eq!(w.listed(&mut officer, true, date(2027, 1, 6)).await, [asked.id]);
+    // The dashboard's figure: the same count, with no row sent.
+    let count = pb::ListAdviceRequestsRequest {
+        late_only: true,
+        as_of: date(2027, 1, 6),
+        count_only: true,
+        ..Default::default()
+    };
+    let counted = officer.list_advice_requests(count).await.unwrap().into_inner();
+    assert_eq!((counted.total, counted.advice.len()), (1, 0));
     let mut manager = w.platform.caseloads(Role::LaManager, Some("886")).await;
     let balance = manager.get_caseload_balance(pb::GetCaseloadBalanceRequest { as_of: date(2027, 1, 6) }).await;
     let overdue: u32 = balance.unwrap().into_inner().professionals.iter().map(|p| p.overdue).sum();

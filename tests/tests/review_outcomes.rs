@@ -155,6 +155,12 @@ async fn late_amendments_and_cessations_over_grpc(engine: Engine) {
     assert_eq!(late(&mut medway).await, Ok(vec![]));
     let mut psychologist = platform.pupils(Role::EducationalPsychologist, Some("886"), None).await;
     assert_eq!(late(&mut psychologist).await, Err(Code::PermissionDenied));
+    // The dashboard's figure is counted by the service, in the caller's scope, with no row sent.
+    for (client, expected) in [(&mut officer, 2), (&mut senco, 2), (&mut other_senco, 0), (&mut medway, 0)] {
+        let count = pb::ListLateAmendmentsRequest { count_only: true, ..Default::default() };
+        let answer = client.list_late_amendments(count).await.expect("counted").into_inner();
+        assert_eq!((answer.total, answer.amendments.len()), (expected, 0));
+    }
     // Recording a review stays with the council's team, as today.
     let by_senco = amend(r.on_time, date(2026, 6, 1), date(2026, 6, 8), None);
     assert_eq!(senco.record_annual_review(by_senco).await.unwrap_err().code(), Code::PermissionDenied);

@@ -40,7 +40,7 @@ pub(super) async fn late_amendments(backend: &Backend) -> Option<Vec<pb::LateAme
     let client = backend.pupils().ok()?;
     lists::fetch_all(|page| {
         let mut client = client.clone();
-        let request = backend.request(pb::ListLateAmendmentsRequest { as_of: None, page: Some(page) });
+        let request = backend.request(pb::ListLateAmendmentsRequest { page: Some(page), ..Default::default() });
         async move {
             let answer = client.list_late_amendments(request).await?.into_inner();
             Ok::<_, tonic::Status>((answer.amendments, answer.next_page_token))
@@ -184,8 +184,10 @@ async fn late_page(State(web): State<Arc<Web>>, session: Session, query: ListQue
 }
 
 /// The number of late amendments, for the dashboard (`None` when the service did not answer).
-pub(super) async fn late_count(backend: &Backend) -> Option<usize> {
-    late_amendments(backend).await.map(|rows| rows.len())
+pub(super) async fn late_count(backend: &Backend) -> Option<u32> {
+    let request = pb::ListLateAmendmentsRequest { count_only: true, ..Default::default() };
+    let mut pupils = backend.pupils().ok()?;
+    pupils.list_late_amendments(backend.request(request)).await.ok().map(|answer| answer.into_inner().total)
 }
 
 #[cfg(test)]

@@ -83,10 +83,10 @@ async fn dashboard(State(web): State<Arc<Web>>, session: Session) -> PageResult 
                 (figure(&thousands(n as u64), "Annual reviews overdue", Some("/annual-reviews-due?overdue=yes"), None))
             }
             @if let Some(n) = amendments_late {
-                (figure(&thousands(n as u64), "Review amendments late", Some("/late-amendments"), None))
+                (figure(&thousands(u64::from(n)), "Review amendments late", Some("/late-amendments"), None))
             }
             @if let Some(n) = advice_late {
-                (figure(&thousands(n as u64), "Advice late (6 weeks from asking)", Some("/late-advice"), None))
+                (figure(&thousands(u64::from(n)), "Advice late (6 weeks from asking)", Some("/late-advice"), None))
             }
             (super::appeals::appeal_figures(overview.appeals.as_ref()))
             @if let Some(c) = &overview.senco_compliance {

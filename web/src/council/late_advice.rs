@@ -35,13 +35,16 @@ pub(super) fn routes() -> Router<Arc<Web>> {
 
 /// Every request for advice late today: overdue, or in after its due date.
 pub(super) async fn late_advice(backend: &Backend) -> Result<Vec<pb::AdviceRequest>, tonic::Status> {
-    let request = pb::ListAdviceRequestsRequest { referral_id: 0, late_only: true, as_of: None };
+    let request = pb::ListAdviceRequestsRequest { late_only: true, ..Default::default() };
     Ok(backend.caseloads()?.list_advice_requests(backend.request(request)).await?.into_inner().advice)
 }
 
-/// The number of late requests for advice, for the dashboard (`None` when the service did not answer).
-pub(super) async fn late_count(backend: &Backend) -> Option<usize> {
-    late_advice(backend).await.ok().map(|rows| rows.len())
+/// The number of late requests for advice, for the dashboard (`None` when the
+/// service did not answer): counted by the service, no row sent.
+pub(super) async fn late_count(backend: &Backend) -> Option<u32> {
+    let request = pb::ListAdviceRequestsRequest { late_only: true, count_only: true, ..Default::default() };
+    let mut caseloads = backend.caseloads().ok()?;
+    caseloads.list_advice_requests(backend.request(request)).await.ok().map(|answer| answer.into_inner().total)
 }
 
 const COLUMNS: &[Column] = &[

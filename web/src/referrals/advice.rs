@@ -70,7 +70,7 @@ pub async fn fetch(backend: &Backend, session: &Session, referral: &pb::Referral
         return None;
     }
     let mut caseloads = backend.caseloads().ok()?;
-    let request = pb::ListAdviceRequestsRequest { referral_id: referral.id, late_only: false, as_of: None };
+    let request = pb::ListAdviceRequestsRequest { referral_id: referral.id, ..Default::default() };
     let advice = caseloads.list_advice_requests(backend.request(request)).await.ok()?.into_inner().advice;
     let professionals = if RECORDERS.contains(&session.role()) {
         let request = pb::ListProfessionalsRequest { include_inactive: false };

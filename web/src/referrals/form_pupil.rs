@@ -55,6 +55,30 @@ pub struct Matches {
     pub more: bool,
 }
 
+/// A form opened from a pupil's page names the pupil: `?pupil_id=`.
+#[derive(serde::Deserialize)]
+pub struct Prefill {
+    #[serde(default)]
+    pupil_id: String,
+}
+
+impl Prefill {
+    /// The pupil the link named, as the reader may see them; none when it named
+    /// none (or one out of reach), a refusal when the service could not say.
+    pub async fn chosen(
+        &self,
+        web: &crate::state::Web,
+        session: &Session,
+    ) -> Result<Option<Chosen>, crate::refusals::Refused> {
+        match self.pupil_id.trim().parse::<i64>() {
+            Ok(id) => chosen(&web.backend(session), id)
+                .await
+                .map_err(|s| crate::refusals::Refused::from(crate::refusals::from_status(session, &s))),
+            Err(_) => Ok(None),
+        }
+    }
+}
+
 /// The pupil `id` as the reader may see them, with their support; `None` when
 /// out of reach (or no such pupil).
 pub async fn chosen(backend: &Backend, id: i64) -> Result<Option<Chosen>, tonic::Status> {

@@ -142,20 +142,14 @@ fn render(session: &Session, values: &Posted, shown: Shown) -> PageResult {
     Ok((status, page(session, "Record a request", "/ehc-requests/new", body)).into_response())
 }
 
-#[derive(serde::Deserialize)]
-struct Prefill {
-    #[serde(default)]
-    pupil_id: String,
-}
-
-async fn new_request(State(web): State<Arc<Web>>, session: Session, Query(prefill): Query<Prefill>) -> PageResult {
+async fn new_request(
+    State(web): State<Arc<Web>>,
+    session: Session,
+    Query(prefill): Query<form_pupil::Prefill>,
+) -> PageResult {
     session.require(RECORDERS)?;
     let values = Posted(vec![("idempotency_key".into(), fields::new_key())]);
-    let mut shown = Shown::default();
-    if let Ok(id) = prefill.pupil_id.trim().parse::<i64>() {
-        shown.chosen =
-            form_pupil::chosen(&web.backend(&session), id).await.map_err(|s| refusals::from_status(&session, &s))?;
-    }
+    let shown = Shown { chosen: prefill.chosen(&web, &session).await?, ..Shown::default() };
     render(&session, &values, shown)
 }
 

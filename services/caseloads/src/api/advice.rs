@@ -132,9 +132,15 @@ impl CaseloadsApi {
             };
             filter.referrals = Some(self.store.referrals_of(&tenant, me.id).await?);
         }
+        if req.count_only {
+            let total = self.store.count_advice_requests(&tenant, &filter).await?;
+            let total = u32::try_from(total).unwrap_or(u32::MAX);
+            return Ok(Response::new(pb::ListAdviceRequestsResponse { advice: Vec::new(), total }));
+        }
         let rows = self.store.advice_requests(&tenant, &filter).await?;
         Ok(Response::new(pb::ListAdviceRequestsResponse {
             advice: rows.iter().map(|row| advice_to_proto(row, today)).collect(),
+            total: u32::try_from(rows.len()).unwrap_or(u32::MAX),
         }))
     }
 

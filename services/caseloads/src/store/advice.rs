@@ -14,7 +14,9 @@ use std::collections::HashSet;
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, IntoCondition};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use sen_platform::identity::TenantScope;
 
 use super::Store;
@@ -158,21 +160,16 @@ impl Store {
         tenant: &TenantScope,
         filter: &AdviceFilter,
     ) -> Result<Vec<advice_request::Model>> {
-        let mut query = advice_request::Entity::find().filter(advice_request::Column::LaCode.eq(tenant.key()));
-        if let Some(referral) = filter.referral_id {
-            query = query.filter(advice_request::Column::ReferralId.eq(referral));
-        }
-        if let Some(referrals) = &filter.referrals {
-            query = query.filter(advice_request::Column::ReferralId.is_in(referrals.iter().copied()));
-        }
-        if let Some(today) = filter.late_on {
-            query = query.filter(late_on(today));
-        }
-        Ok(query
+        Ok(filtered(tenant, filter)
             .order_by_asc(advice_request::Column::DueOn)
             .order_by_asc(advice_request::Column::Id)
             .all(&self.db)
             .await?)
+    }
+
+    /// How many requests for advice of the tenant `filter` lets through.
+    pub async fn count_advice_requests(&self, tenant: &TenantScope, filter: &AdviceFilter) -> Result<u64> {
+        Ok(filtered(tenant, filter).count(&self.db).await?)
     }
 
     /// The psychological advice asked for on each of `referrals`, by due date:
@@ -251,6 +248,21 @@ impl Store {
 }
 
 /// Late on `today`: past due and not in, or in after its due date (reg. 8(1)).
+/// The tenant's requests for advice as `filter` narrows them.
+fn filtered(tenant: &TenantScope, filter: &AdviceFilter) -> sea_orm::Select<advice_request::Entity> {
+    let mut query = advice_request::Entity::find().filter(advice_request::Column::LaCode.eq(tenant.key()));
+    if let Some(referral) = filter.referral_id {
+        query = query.filter(advice_request::Column::ReferralId.eq(referral));
+    }
+    if let Some(referrals) = &filter.referrals {
+        query = query.filter(advice_request::Column::ReferralId.is_in(referrals.iter().copied()));
+    }
+    if let Some(today) = filter.late_on {
+        query = query.filter(late_on(today));
+    }
+    query
+}
+
 fn late_on(today: NaiveDate) -> Condition {
     Condition::any().add(advice_request::Column::ReceivedOn.is_null().and(advice_request::Column::DueOn.lt(today))).add(
         Expr::col(advice_request::Column::ReceivedOn).gt(Expr::col(advice_request::Column::DueOn)).into_condition(),

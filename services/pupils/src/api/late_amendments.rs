@@ -21,7 +21,12 @@ impl PupilsApi {
         let actor = who.actor();
         let req = request.get_ref();
         let (today, page) = requests::dated_page(req.as_of.as_ref(), req.page.as_ref(), (self.today)())?;
-        let (rows, next_page_token) = self.store.late_amendments(&who.scope()?, &actor, today, &page).await?;
+        let scope = who.scope()?;
+        let total = u32::try_from(self.store.count_late_amendments(&scope, today).await?).unwrap_or(u32::MAX);
+        if req.count_only {
+            return Ok(Response::new(pb::ListLateAmendmentsResponse { total, ..Default::default() }));
+        }
+        let (rows, next_page_token) = self.store.late_amendments(&scope, &actor, today, &page).await?;
         let mut amendments = Vec::with_capacity(rows.len());
         for (pupil, review) in rows {
             let pupil = crate::store::pupil_from_row(pupil)?;
@@ -31,6 +36,6 @@ impl PupilsApi {
                 review: Some(wire::review_to_proto(&review, today)),
             });
         }
-        Ok(Response::new(pb::ListLateAmendmentsResponse { amendments, next_page_token }))
+        Ok(Response::new(pb::ListLateAmendmentsResponse { amendments, next_page_token, total }))
     }
 }

@@ -8,8 +8,8 @@
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait, TryIntoModel,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait, TryIntoModel,
 };
 use sen_platform::identity::Scope;
 use sen_platform::paging::Page;
@@ -175,19 +175,7 @@ impl Store {
         today: NaiveDate,
         page: &Page,
     ) -> Result<(Vec<LateAmendmentRow>, String)> {
-        // Late once its due day has passed without the plan, or with it issued after that day.
-        let late = Condition::all().add(annual_review::Column::AmendedPlanDue.lt(today)).add(
-            Condition::any().add(annual_review::Column::AmendedPlanIssuedOn.is_null()).add(
-                Expr::col(annual_review::Column::AmendedPlanIssuedOn)
-                    .gt(Expr::col(annual_review::Column::AmendedPlanDue)),
-            ),
-        );
-        let mut condition = Condition::all()
-            .add(annual_review::Column::LaCode.eq(scope.tenant().key()))
-            .add(annual_review::Column::Decision.eq(ReviewDecision::Amend.code()))
-            .add(annual_review::Column::AmendedPlanDue.is_not_null())
-            .add(late)
-            .add(annual_review::Column::PupilId.in_subquery(pupils_in(scope)));
+        let mut condition = late_amendments_of(scope, today);
         if let Some(after) = &page.after {
             let (due, id) = after
                 .split_once('/')
@@ -219,6 +207,28 @@ impl Store {
             .collect();
         Ok((rows, token))
     }
+
+    /// How many amendments in `scope` are late on `today` (as
+    /// [`Store::late_amendments`] lists them), reading no pupil's record.
+    pub async fn count_late_amendments(&self, scope: &Scope, today: NaiveDate) -> Result<u64> {
+        Ok(annual_review::Entity::find().filter(late_amendments_of(scope, today)).count(&self.read).await?)
+    }
+}
+
+/// Reviews in `scope` that decided to amend the plan and whose amended plan is
+/// late on `today`: its due day has passed without it, or it was issued after that day.
+fn late_amendments_of(scope: &Scope, today: NaiveDate) -> Condition {
+    let late = Condition::all().add(annual_review::Column::AmendedPlanDue.lt(today)).add(
+        Condition::any().add(annual_review::Column::AmendedPlanIssuedOn.is_null()).add(
+            Expr::col(annual_review::Column::AmendedPlanIssuedOn).gt(Expr::col(annual_review::Column::AmendedPlanDue)),
+        ),
+    );
+    Condition::all()
+        .add(annual_review::Column::LaCode.eq(scope.tenant().key()))
+        .add(annual_review::Column::Decision.eq(ReviewDecision::Amend.code()))
+        .add(annual_review::Column::AmendedPlanDue.is_not_null())
+        .add(late)
+        .add(annual_review::Column::PupilId.in_subquery(pupils_in(scope)))
 }
 
 /// Moves the pupil off E to the cessation's status: K keeps their needs, N has
