@@ -128,7 +128,8 @@ impl GatewayService for OverviewApi {
                 "transitions_due",
                 pupils_transitions.list_transitions_due(call(
                     &caller,
-                    pb::ListTransitionsDueRequest { window_days: 0, as_of, page: None, ..Default::default() }
+                    // The figures only: counted by the service, no pupil's record read.
+                    pb::ListTransitionsDueRequest { as_of, count_only: true, ..Default::default() }
                 ))
             ),
             part(

@@ -161,26 +161,12 @@ fn senco_lines(report: &pb::SencoComplianceReport) -> Vec<String> {
     ]
 }
 
+/// The transfers as the service counted them (the overview carries no rows).
 fn transition_line(due: &pb::ListTransitionsDueResponse) -> String {
-    let mut rag = [0usize; 4];
-    let (mut past, mut late) = (0, 0);
-    for t in &due.transitions {
-        let transfer = t.transfer.clone().unwrap_or_default();
-        let index = usize::try_from(transfer.rag).unwrap_or(0).min(3);
-        rag[index] += 1;
-        if transfer.status == pb::TransferStatus::Overdue as i32 {
-            past += 1;
-        } else if transfer.status == pb::TransferStatus::IssuedLate as i32 {
-            late += 1;
-        }
-    }
-    let more = if due.next_page_token.is_empty() { "" } else { "at least " };
+    let counts = due.counts.clone().unwrap_or_default();
     format!(
-        "{more}{} due: {} red, {} amber, {} green; {past} past the deadline without an amended plan, {late} amended plans issued late",
-        due.transitions.len(),
-        rag[pb::Rag::Red as usize],
-        rag[pb::Rag::Amber as usize],
-        rag[pb::Rag::Green as usize],
+        "{} due: {} red, {} amber, {} green; {} past the deadline without an amended plan, {} amended plans issued late",
+        due.total, counts.red, counts.amber, counts.green, counts.overdue, counts.issued_late,
     )
 }
 
@@ -296,26 +282,8 @@ mod tests {
                 ..Default::default()
             }),
             transitions_due: Some(pb::ListTransitionsDueResponse {
-                transitions: vec![
-                    pb::TransitionDue {
-                        transfer: Some(pb::PhaseTransfer {
-                            rag: pb::Rag::Red as i32,
-                            days_left: -3,
-                            status: pb::TransferStatus::Overdue as i32,
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    },
-                    pb::TransitionDue {
-                        transfer: Some(pb::PhaseTransfer {
-                            rag: pb::Rag::Green as i32,
-                            days_left: 200,
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    },
-                ],
-                next_page_token: String::new(),
+                total: 2,
+                counts: Some(pb::TransitionCounts { due: 1, overdue: 1, red: 1, green: 1, ..Default::default() }),
                 ..Default::default()
             }),
             caseload_balance: None,

@@ -119,6 +119,7 @@ impl Listed {
 /// The counts of `rows` by status and by deadline.
 fn transition_counts(rows: &[Listed]) -> pb::TransitionCounts {
     let with = |status: pb::TransferStatus| count(rows.iter().filter(|r| r.transfer().status == status as i32).count());
+    let rated = |rag: pb::Rag| count(rows.iter().filter(|r| r.transfer().rag == rag as i32).count());
     let mut by_deadline: BTreeMap<NaiveDate, (u32, u32)> = BTreeMap::new();
     for row in rows {
         let entry = by_deadline.entry(row.deadline).or_default();
@@ -132,6 +133,9 @@ fn transition_counts(rows: &[Listed]) -> pb::TransitionCounts {
         overdue: with(pb::TransferStatus::Overdue),
         issued_on_time: with(pb::TransferStatus::IssuedOnTime),
         issued_late: with(pb::TransferStatus::IssuedLate),
+        red: rated(pb::Rag::Red),
+        amber: rated(pb::Rag::Amber),
+        green: rated(pb::Rag::Green),
         by_deadline: by_deadline
             .into_iter()
             .map(|(deadline, (transfers, without_setting))| pb::DeadlineCount {
