@@ -183,6 +183,7 @@ fn schools_submit_referrals_the_council_reads_the_overview_and_refusals_have_the
         "SENCOs",
         "Phase transfers due",
         "Caseload balance",
+        "Appeals to the Tribunal (SEND)",
     ] {
         assert!(overview.contains(section), "{section}:\n{overview}");
     }

@@ -66,6 +66,9 @@ pub fn render(o: &pb::Overview) -> String {
     if let Some(balance) = &o.caseload_balance {
         section(&mut out, "Caseload balance", &balance_lines(balance));
     }
+    if let Some(appeals) = &o.appeals {
+        section(&mut out, "Appeals to the Tribunal (SEND)", &appeal_lines(appeals));
+    }
     if !o.unavailable.is_empty() {
         let lines: Vec<String> = o.unavailable.iter().map(|u| format!("{}: {}", u.part, u.reason)).collect();
         section(&mut out, "Not available", &lines);
@@ -168,6 +171,31 @@ fn transition_line(due: &pb::ListTransitionsDueResponse) -> String {
         "{} due: {} red, {} amber, {} green; {} past the deadline without an amended plan, {} amended plans issued late",
         due.total, counts.red, counts.amber, counts.green, counts.overdue, counts.issued_late,
     )
+}
+
+/// Open appeals by stage, then each year's registrations and outcomes.
+fn appeal_lines(appeals: &pb::AppealStats) -> Vec<String> {
+    let counted = |counts: &[pb::CountByKey]| {
+        let parts: Vec<String> =
+            counts.iter().filter(|c| c.count > 0).map(|c| format!("{} {}", c.key.replace('_', " "), c.count)).collect();
+        if parts.is_empty() { String::new() } else { format!(" ({})", parts.join(", ")) }
+    };
+    let mut lines = vec![format!(
+        "{} open{}; {} council responses past their date",
+        thousands(appeals.open),
+        counted(&appeals.open_by_stage),
+        thousands(appeals.responses_overdue)
+    )];
+    for year in &appeals.years {
+        lines.push(format!(
+            "{}: {} registered, {} ended{}",
+            year.year,
+            thousands(year.registered),
+            thousands(year.ended),
+            counted(&year.ended_by_outcome)
+        ));
+    }
+    lines
 }
 
 fn balance_lines(balance: &pb::CaseloadBalance) -> Vec<String> {
@@ -287,7 +315,26 @@ mod tests {
                 ..Default::default()
             }),
             caseload_balance: None,
-            appeals: None,
+            appeals: Some(pb::AppealStats {
+                open: 3,
+                open_by_stage: vec![
+                    pb::CountByKey { key: "mediation".into(), count: 1 },
+                    pb::CountByKey { key: "awaiting_hearing".into(), count: 2 },
+                    pb::CountByKey { key: "awaiting_decision".into(), count: 0 },
+                ],
+                responses_overdue: 1,
+                years: vec![pb::AppealYear {
+                    year: 2026,
+                    registered: 4,
+                    ended: 2,
+                    ended_by_outcome: vec![
+                        pb::CountByKey { key: "upheld".into(), count: 1 },
+                        pb::CountByKey { key: "withdrawn".into(), count: 1 },
+                    ],
+                    mediations: 1,
+                }],
+                ..Default::default()
+            }),
             unavailable: vec![pb::UnavailablePart {
                 part: "caseload_balance".into(),
                 reason: "not available to your role".into(),
@@ -320,6 +367,10 @@ mod tests {
              \n\
              Phase transfers due\n\
              \x20 2 due: 1 red, 0 amber, 1 green; 1 past the deadline without an amended plan, 0 amended plans issued late\n\
+             \n\
+             Appeals to the Tribunal (SEND)\n\
+             \x20 3 open (mediation 1, awaiting hearing 2); 1 council responses past their date\n\
+             \x20 2026: 4 registered, 2 ended (upheld 1, withdrawn 1)\n\
              \n\
              Not available\n\
              \x20 caseload_balance: not available to your role\n"
