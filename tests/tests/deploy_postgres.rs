@@ -24,9 +24,13 @@ const PARTS: [&str; 5] = ["schools", "pupils", "referrals", "caseloads", "gatewa
 
 /// A name no other test or run uses.
 fn unique(stem: &str) -> String {
+    // Tests run side by side in one process and the clock may give two of them
+    // the same instant: a counter keeps their names apart.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    format!("{stem}_{}_{nanos}", std::process::id())
+    format!("{stem}_{}_{n}_{nanos}", std::process::id())
 }
 
 /// `url` with its user, password and database replaced.
