@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A CycloneDX 1.6 software bill of materials of the `sen` binary, offline.
+"""A CycloneDX 1.5 software bill of materials of the `sen` binary, offline.
 
 What is compiled into the image's one binary: the crates `sen-cli` depends on
 through normal (not dev- or build-only) dependencies with the features Cargo
@@ -129,7 +129,7 @@ def bom() -> dict:
     ]
     return {
         "bomFormat": "CycloneDX",
-        "specVersion": "1.6",
+        "specVersion": "1.5",
         "serialNumber": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'sen-sbom:' + hashlib.sha256(lock_text.encode()).hexdigest())}",
         "version": 1,
         "metadata": {

@@ -806,6 +806,77 @@ def test_cert_manager_makes_every_tls_secret_the_pods_mount(rendered, build):
             assert needed <= set(spec["usages"]), f"{name}: usages {needed}"
 
 
+def service_hosts(objects: list[dict]) -> dict[str, set[str]]:
+    """Every host a part calls (the SEN_<PART>_URL settings) -> the TLS Secrets of the
+    pods its Service selects, i.e. the certificates that must carry that name."""
+    hosts: dict[str, set[str]] = {}
+    for workload in workloads(objects):
+        for container in all_containers(pod_spec(workload)):
+            for variable, value in environment(objects, container).items():
+                called = re.fullmatch(r"SEN_([A-Z]+)_URL", variable)
+                if called and called.group(1).lower() in PARTS and isinstance(value, str) and "://" in value:
+                    host = re.match(r"\w+://([^:/]+)", value).group(1)
+                    hosts.setdefault(host, set())
+    for host in hosts:
+        service = named(objects, "Service", host)
+        selected = [w for w in workloads(objects) if w["kind"] == "Deployment" and selector_matches({"matchLabels": service["spec"]["selector"]}, pod_labels(w))]
+        assert selected, f"Service {host} selects no Deployment"
+        for workload in selected:
+            container = pod_spec(workload)["containers"][0]
+            (kind, secret), _ = mounted_from(workload, container, environment(objects, container)["SEN_TLS_CERT_FILE"])
+            hosts[host].add(secret)
+    return hosts
+
+
+def option_b_certificates(runbook: str, folder: Path) -> dict[str, set[str]]:
+    """Runs the runbook's step 5 "Option B" openssl commands in `folder` (kubectl
+    replaced by a recorder) and returns each Secret's certificate DNS names, after
+    checking each certificate against the CA for both TLS purposes."""
+    section = runbook[runbook.index("**Option B: your own CA**") :]
+    script = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+    shim = folder / "bin"
+    shim.mkdir()
+    (shim / "kubectl").write_text('#!/bin/sh\nprintf \'%s\\n\' "$*" >> "$KUBECTL_LOG"\n')
+    (shim / "kubectl").chmod(0o755)
+    env = {**os.environ, "PATH": f"{shim}:{os.environ['PATH']}", "KUBECTL_LOG": str(folder / "kubectl.log")}
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=folder, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, f"the Option B commands fail:\n{result.stderr}"
+    names = {}
+    for line in (folder / "kubectl.log").read_text().splitlines():
+        secret = re.search(r"create secret generic (\S+)", line).group(1)
+        certificate = folder / re.search(r"tls\.crt=(\S+)", line).group(1)
+        for purpose in ("sslserver", "sslclient"):
+            verified = subprocess.run(["openssl", "verify", "-purpose", purpose, "-CAfile", str(folder / "ca.crt"), str(certificate)], capture_output=True, text=True)
+            assert verified.returncode == 0, f"{secret}: not valid for {purpose}: {verified.stdout}{verified.stderr}"
+        text = subprocess.run(["openssl", "x509", "-noout", "-ext", "subjectAltName", "-in", str(certificate)], capture_output=True, text=True, check=True).stdout
+        names[secret] = set(re.findall(r"DNS:([^,\s]+)", text))
+    return names
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="openssl runs the runbook's Option B commands")
+def test_every_name_a_part_calls_is_in_its_certificate_both_ways_of_making_them(rendered, tmp_path):
+    """Callers reach the services by the names in their SEN_*_URL settings (the
+    headless Services) and check them against the served certificate: each name
+    must be in the certificate cert-manager makes (Option A) and in the one the
+    runbook's openssl commands make (Option B)."""
+    hosts = {}
+    for build in APP_BUILDS:
+        for host, secrets in service_hosts(rendered[build]).items():
+            hosts.setdefault(host, set()).update(secrets)
+    assert {f"sen-{s}-headless" for s in SERVICES} <= set(hosts), f"the parts call the headless Services: {sorted(hosts)}"
+    managed = {c["spec"]["secretName"]: set(c["spec"].get("dnsNames", [])) for c in of_kind(rendered["production-components"], "Certificate")}
+    made = option_b_certificates(RUNBOOK.read_text(), tmp_path)
+    assert set(made) == {f"sen-{p}-tls" for p in PARTS}, f"Option B makes one Secret per part: {sorted(made)}"
+    missing = []
+    for host, secrets in sorted(hosts.items()):
+        for secret in sorted(secrets):
+            for option, certificates in (("cert-manager (Option A)", managed), ("the runbook's openssl (Option B)", made)):
+                names = certificates.get(secret, set())
+                if not {host, f"{host}.sen.svc.cluster.local"} <= names:
+                    missing.append(f"{host} (and .sen.svc.cluster.local) not in {secret} made by {option}")
+    assert not missing, "; ".join(missing)
+
+
 # --- web sign-in, database TLS ----------------------------------------------------
 
 
@@ -973,6 +1044,33 @@ def test_every_metric_in_the_alerts_and_the_dashboard_is_one_the_code_registers(
     assert not unknown, f"metrics the code does not register: {unknown}"
 
 
+def promtool() -> str | None:
+    return os.environ.get("SEN_PROMTOOL") or shutil.which("promtool")
+
+
+def test_the_alerts_fire_on_a_killed_service_an_ending_certificate_and_a_burning_error_budget(rendered, tmp_path):
+    """`promtool test rules` over deploy/prometheus/alerts_test.yaml: the series of a
+    killed service, a certificate its renewal missed, an error ratio above the
+    objective and a stopped reconciler raise their alerts, with the words the
+    on-call person reads, only after their `for:`; healthy series raise nothing.
+    Every paging alert has such a test."""
+    tool = promtool()
+    if not tool:
+        if os.environ.get("SEN_DEPLOY_RENDERED"):
+            pytest.fail("promtool is missing: deploy/check fetches it (Debian package prometheus)")
+        pytest.skip("promtool is not installed (deploy/check fetches it)")
+    (rule,) = of_kind(rendered["production-components"], "PrometheusRule")
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"groups": rule["spec"]["groups"]}, sort_keys=False))
+    tests = ROOT / "deploy" / "prometheus" / "alerts_test.yaml"
+    shutil.copy(tests, tmp_path / tests.name)
+    for command in (["check", "rules", "rules.yaml"], ["test", "rules", tests.name]):
+        result = subprocess.run([tool, *command], cwd=tmp_path, capture_output=True, text=True)
+        assert result.returncode == 0, f"promtool {' '.join(command)}:\n{result.stdout}{result.stderr}"
+    pages = {r["alert"] for g in rule["spec"]["groups"] for r in g["rules"] if r.get("labels", {}).get("severity") == "page"}
+    fired = set(re.findall(r"^\s+alertname: (\w+)\n\s+exp_alerts:\n\s+- exp_labels", tests.read_text(), re.M))
+    assert pages and pages <= fired, f"paging alerts without a test that fires them: {sorted(pages - fired)}"
+
+
 # --- Gateway API -----------------------------------------------------------------------
 
 
@@ -1048,11 +1146,12 @@ def test_the_dockerfile_builds_one_locked_binary_for_a_non_root_user(rendered):
     for stage in stages:
         image = stage.split()[1]
         if image not in names:
-            # A release tag, and a digest once deploy/pin-base-images has read it from the
-            # registry; a digest that was never read (all zeros) would only break the build.
+            # A release tag for readers and the digest that is pulled (deploy/pin-base-images
+            # refreshes it); a placeholder digest (one repeated digit) would only break the build.
             pinned = re.fullmatch(r"[^@:]+(?::\d+)?/[^@]+:(?P<tag>[\w.-]+)(?:@sha256:(?P<digest>[0-9a-f]{64}))?", image)
             assert pinned and pinned["tag"] != "latest", f"{stage}: a base image named by a release tag"
-            assert pinned["digest"] != "0" * 64, f"{stage}: a made-up digest"
+            assert pinned["digest"], f"{stage}: the base image pinned by digest (run deploy/pin-base-images)"
+            assert len(set(pinned["digest"])) > 1, f"{stage}: a made-up digest"
     builder = dockerfile.index("FROM chef AS builder")
     cook, copy_all = dockerfile.index("cargo chef cook", builder), dockerfile.index("COPY . .", builder)
     assert cook < copy_all, "dependencies are built before the sources are copied (their own layer)"
@@ -1077,6 +1176,36 @@ def test_the_dockerfile_builds_one_locked_binary_for_a_non_root_user(rendered):
     assert {"target", ".git", "data"} <= set(ignored), "target/, .git and data/ stay out of the build context"
 
 
+def cyclonedx_validator():
+    """The CycloneDX 1.5 JSON schema (with the SPDX and JSF schemas it refers to),
+    from deploy/schemas/cyclonedx (deploy/schemas/cyclonedx/README.md says where from)."""
+    import jsonschema
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT7
+
+    folder = ROOT / "deploy" / "schemas" / "cyclonedx"
+    schemas = {path.name: json.loads(path.read_text()) for path in folder.glob("*.schema.json")}
+    registry = Registry().with_resources(
+        (f"http://cyclonedx.org/schema/{name}", Resource.from_contents(schema, default_specification=DRAFT7))
+        for name, schema in schemas.items()
+    )
+    return jsonschema.Draft7Validator(schemas["bom-1.5.schema.json"], registry=registry, format_checker=jsonschema.FormatChecker())
+
+
+def test_the_cyclonedx_schema_refuses_what_is_not_an_sbom():
+    """The schema check above can fail: a component of an unknown type, a licence id
+    SPDX does not know (through the SPDX schema) and a missing format are refused."""
+    validator = cyclonedx_validator()
+    good = {"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [{"type": "library", "name": "x", "licenses": [{"license": {"id": "MIT"}}]}]}
+    assert not list(validator.iter_errors(good))
+    for bad in (
+        {**good, "components": [{"type": "lib", "name": "x"}]},
+        {**good, "components": [{"type": "library", "name": "x", "licenses": [{"license": {"id": "Not-A-Licence"}}]}]},
+        {k: v for k, v in good.items() if k != "bomFormat"},
+    ):
+        assert list(validator.iter_errors(bad)), f"accepted: {bad}"
+
+
 def test_the_sbom_lists_what_the_binary_is_built_from(tmp_path):
     """deploy/sbom.py: a CycloneDX document of the crates compiled into `sen`, each
     with the checksum Cargo.lock records, and nothing only the tests use."""
@@ -1084,7 +1213,9 @@ def test_the_sbom_lists_what_the_binary_is_built_from(tmp_path):
     out = tmp_path / "sen.cdx.json"
     subprocess.run([sys.executable, str(ROOT / "deploy" / "sbom.py"), "--out", str(out)], check=True)
     bom = json.loads(out.read_text())
-    assert (bom["bomFormat"], bom["specVersion"]) == ("CycloneDX", "1.6")
+    assert (bom["bomFormat"], bom["specVersion"]) == ("CycloneDX", "1.5")
+    errors = sorted(cyclonedx_validator().iter_errors(bom), key=str)
+    assert not errors, "not CycloneDX 1.5: " + "; ".join(f"{e.json_path}: {e.message}" for e in errors[:10])
     assert bom["metadata"]["component"]["name"] == "sen"
     components = {c["name"]: c for c in bom["components"]}
     for crate in ("tokio", "tonic", "rustls", "sea-orm", "sen-platform"):

@@ -17,8 +17,10 @@
 //!   authority's retention period, as the caseloads service does on its interval.
 //! - `sen login` / `sen logout`: sign the client in with the council's identity
 //!   provider (the device code flow) and out again.
-//! - `sen caseload`, `sen case …`, `sen referrals …`, `sen overview`: the client
+//! - `sen caseload`, `sen case …`, `sen referrals …`, `sen overview`, `sen sen2`: the client
 //!   for professionals, SENCOs and school systems, talking gRPC to the gateway.
+//! - `sen forecast` (and `sen forecast backtest`): the breach forecast for the
+//!   council team, and its backtest on the authority's own history.
 
 mod backup;
 mod client;

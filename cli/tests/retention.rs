@@ -15,7 +15,7 @@ use sen_platform::ids::{LaCode, Urn};
 use sen_proto::v1 as pb;
 use sen_proto::v1::pupils_service_client::PupilsServiceClient;
 use sen_proto::v1::schools_service_client::SchoolsServiceClient;
-use sen_pupils::domain::{NeedType, PupilDetails, SenRecord, SenStatus, Upn};
+use sen_pupils::domain::{NeedCode, PupilDetails, SenRecord, SenStatus, Upn};
 use support::{sen, start, stop, token};
 use tonic::Code;
 
@@ -63,7 +63,8 @@ async fn a_pupil_past_retention(data: &Path, urn: u32) -> i64 {
         nc_year_override: None,
         looked_after: false,
     };
-    let sen = SenRecord::new(SenStatus::SenSupport, Some(NeedType::parse("SPLD").expect("a need")), None).expect("SEN");
+    let sen =
+        SenRecord { status: SenStatus::SenSupport, primary: Some(NeedCode::parse("SPLD").unwrap()), secondary: None };
     let today = chrono::Utc::now().date_naive();
     let pupil = store.create_pupil(&who.scope().expect("scope"), &who.actor(), &details, &sen, None, today).await;
     pupil.expect("the pupil").id

@@ -42,7 +42,7 @@ async fn a_referral_goes_from_senco_to_ep_and_back_to_the_overview_across_the_pr
             json!({
                 "pupil": {"upn": upn.as_str(), "legal_forename": "Musa", "legal_surname": "Ali",
                           "date_of_birth": "2017-02-02", "school_urn": "100001"},
-                "sen_status": "SEN_PROVISION_SEN_SUPPORT", "primary_need": "NEED_TYPE_SLCN"
+                "sen_status": "SEN_PROVISION_SEN_SUPPORT", "primary_need_code": "SLCN"
             }),
         )
         .await;

@@ -111,6 +111,9 @@ pub const RULES: &[Rule] = &[
     rule(PUPILS, "ListPupils", READERS, Some((Get, "/api/v1/pupils"))),
     rule(PUPILS, "ChangeSenStatus", REGISTER_EDITORS, Some((Post, "/api/v1/pupils/{pupil_id}/sen-status"))),
     rule(PUPILS, "ListPupilHistory", READERS, Some((Get, "/api/v1/pupils/{pupil_id}/history"))),
+    rule(PUPILS, "ImportCtf", REGISTER_EDITORS, Some((Post, "/api/v1/pupils/import-ctf"))),
+    rule(PUPILS, "ListNeedTypes", READERS, Some((Get, "/api/v1/need-types"))),
+    rule(PUPILS, "AddNeedType", MANAGER, Some((Post, "/api/v1/need-types"))),
     rule(PUPILS, "AddSupportCycle", REGISTER_EDITORS, Some((Post, "/api/v1/pupils/{pupil_id}/support-cycles"))),
     rule(PUPILS, "RecordSupportReview", REGISTER_EDITORS, Some((Post, "/api/v1/support-cycles/{cycle_id}/review"))),
     rule(PUPILS, "ListSupportCycles", READERS, Some((Get, "/api/v1/pupils/{pupil_id}/support-cycles"))),
@@ -139,6 +142,8 @@ pub const RULES: &[Rule] = &[
     rule(PUPILS, "ListAppeals", TEAM, Some((Get, "/api/v1/pupils/{pupil_id}/appeals"))),
     rule(PUPILS, "ListOpenAppeals", TEAM, Some((Get, "/api/v1/appeals/open"))),
     rule(PUPILS, "GetAppealStats", TEAM, Some((Get, "/api/v1/appeal-stats"))),
+    // The SEN2 return's persons, read by the gateway's GetSen2Return as the caller.
+    rule(PUPILS, "ListSen2Persons", TEAM, None),
     // The register's side of a final EHC plan: the referrals service as itself, never a person.
     rule(PUPILS, "RegisterFinalPlan", NOBODY, None),
     // Referrals.
@@ -194,8 +199,12 @@ pub const RULES: &[Rule] = &[
     rule(CASELOADS, "RecordAdviceRequest", TEAM, Some((Post, "/api/v1/referrals/{referral_id}/advice"))),
     rule(CASELOADS, "RecordAdviceReceived", TEAM, Some((Post, "/api/v1/advice/{id}/received"))),
     rule(CASELOADS, "ListAdviceRequests", CASE_READERS, Some((Get, "/api/v1/advice"))),
+    // The breach forecast and the capacity it rests on (docs/FORECAST.md).
+    rule(CASELOADS, "GetBreachForecast", TEAM, Some((Get, "/api/v1/forecast/breaches"))),
+    rule(CASELOADS, "GetCapacityForecast", TEAM, Some((Get, "/api/v1/forecast/capacity"))),
     // The gateway's own composed views.
     rule(GATEWAY, "GetOverview", TEAM, Some((Get, "/api/v1/overview"))),
+    rule(GATEWAY, "GetSen2Return", TEAM, Some((Get, "/api/v1/sen2"))),
 ];
 
 /// The rule for a gRPC path (`/sen.v1.Service/Method`); `None` means refused.

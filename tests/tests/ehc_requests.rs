@@ -160,7 +160,7 @@ async fn a_case_still_assessing_after_16_weeks_is_at_risk_and_breached_only_afte
         (date(2027, 3, 30), 1, 0, "final plan"),
         (date(2027, 3, 31), 0, 1, "final plan"),
     ] {
-        let report = pb::GetStatutoryClockReportRequest { as_of, year: 2027 };
+        let report = pb::GetStatutoryClockReportRequest { as_of, year: 2027, figures_only: false };
         let report = manager.get_statutory_clock_report(report).await.unwrap().into_inner();
         assert_eq!((report.at_risk, report.breached), (at_risk, breached), "on {as_of:?}");
         assert_eq!(report.open[0].clock.as_ref().expect("clock").next_deadline, next, "on {as_of:?}");
@@ -170,7 +170,7 @@ async fn a_case_still_assessing_after_16_weeks_is_at_risk_and_breached_only_afte
     }
     // Another authority's report holds none of it.
     let mut elsewhere = platform.referrals(Role::LaManager, Some("887"), None).await;
-    let report = pb::GetStatutoryClockReportRequest { as_of: date(2027, 3, 31), year: 2027 };
+    let report = pb::GetStatutoryClockReportRequest { as_of: date(2027, 3, 31), year: 2027, figures_only: false };
     let theirs = elsewhere.get_statutory_clock_report(report).await.unwrap().into_inner();
     assert_eq!((theirs.open.len(), theirs.breached), (0, 0));
 }
@@ -226,7 +226,7 @@ async fn a_draft_plan_is_consulted_on_for_15_days_and_the_figure_is_given_with_a
     officer.record_final_plan_issued(issued).await.unwrap();
 
     let mut manager = platform.referrals(Role::LaManager, Some("886"), None).await;
-    let report = pb::GetStatutoryClockReportRequest { as_of: None, year: 2026 };
+    let report = pb::GetStatutoryClockReportRequest { as_of: None, year: 2026, figures_only: false };
     let report = manager.get_statutory_clock_report(report).await.unwrap().into_inner();
     assert_eq!((report.plans_issued, report.excluded_exceptions, report.percent_within_20_weeks), (0, 1, None));
     assert_eq!(
@@ -238,7 +238,7 @@ async fn a_draft_plan_is_consulted_on_for_15_days_and_the_figure_is_given_with_a
         (1, 1, Some(100.0))
     );
     let mut elsewhere = platform.referrals(Role::LaManager, Some("887"), None).await;
-    let report = pb::GetStatutoryClockReportRequest { as_of: None, year: 2026 };
+    let report = pb::GetStatutoryClockReportRequest { as_of: None, year: 2026, figures_only: false };
     let theirs = elsewhere.get_statutory_clock_report(report).await.unwrap().into_inner();
     assert_eq!(theirs.plans_issued_including_exceptions, 0);
 }

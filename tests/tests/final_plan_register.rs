@@ -89,7 +89,7 @@ async fn a_final_plan_moves_the_pupil_from_sen_support_to_e_with_their_plan(engi
     assert_eq!(state(&issued), "done", "the caller sees the register changed: {:?}", issued.register_change);
     let now = pupil(&platform, pupils[0]).await;
     assert_eq!(now.sen_status, pb::SenProvision::EhcPlan as i32);
-    assert_eq!(now.primary_need, pb::NeedType::Slcn as i32, "their recorded need is kept");
+    assert_eq!(now.primary_need_code, "SLCN", "their recorded need is kept");
     let entries = plan_entries(&platform, pupils[0]).await;
     assert_eq!(entries.len(), 1, "one history entry");
     assert_eq!(entries[0].effective_on, on(), "dated the day the plan was issued");
@@ -149,7 +149,7 @@ async fn a_pupil_already_on_e_keeps_their_plan_and_gets_no_second_one() {
         pupil_id: pupils[0],
         version: before.version,
         sen_status: pb::SenProvision::EhcPlan as i32,
-        primary_need: pb::NeedType::Slcn as i32,
+        primary_need_code: "SLCN".into(),
         effective_on: date(2026, 9, 1),
         reason: "plan issued by the previous authority".into(),
         ehcp: Some(pb::EhcpFields { issued_on: date(2026, 9, 1), named_setting: "School 2001".into() }),

@@ -147,7 +147,7 @@ async fn another_authority_and_another_school_see_nothing_through_either_face() 
                 ..Default::default()
             }),
             sen_status: pb::SenProvision::SenSupport as i32,
-            primary_need: pb::NeedType::Slcn as i32,
+            primary_need_code: "SLCN".into(),
             ..Default::default()
         })
         .await
@@ -369,7 +369,7 @@ async fn a_referral_sent_as_json_without_consent_names_the_field_and_writes_noth
                 "date_of_birth": "2017-02-02", "school_urn": "100001"
             },
             "sen_status": "SEN_PROVISION_SEN_SUPPORT",
-            "primary_need": "NEED_TYPE_SLCN"
+            "primary_need_code": "SLCN"
         }))
         .send()
         .await

@@ -4,6 +4,10 @@
 //! that may call it, and no call panics or answers INTERNAL or UNKNOWN: out-of-range
 //! values are refused as INVALID_ARGUMENT naming the field, or simply find nothing.
 //!
+//! The gateway's own methods (`GetOverview` and the rest of `GatewayService`)
+//! are tried the same way through a running gateway, with bearer tokens, as an
+//! outside caller sends them.
+//!
 //! The requests are built from the services' own descriptors, so a method or
 //! field added later is covered without touching this test.
 
@@ -19,15 +23,19 @@ use prost_reflect::{
 use sen_platform::identity::{IDENTITY_METADATA_KEY, Role};
 use sen_platform::testing::Engine;
 use sen_proto::v1 as pb;
+use sen_tests::gateway::{GatewayOptions, TestGateway};
 use sen_tests::platform::TestPlatform;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
-/// The services a platform process serves (the gateway's own is tested with the gateway).
+/// The services a platform process serves (the gateway's own: [`GATEWAY`]).
 const SERVICES: [&str; 4] =
     ["sen.v1.SchoolsService", "sen.v1.PupilsService", "sen.v1.ReferralsService", "sen.v1.CaseloadsService"];
+
+/// The gateway's own service, served by the gateway alone.
+const GATEWAY: &str = "sen.v1.GatewayService";
 
 /// Raw protobuf bytes in and out: the request is encoded here from its descriptor.
 #[derive(Clone, Copy, Default)]
@@ -185,8 +193,16 @@ fn everything_at(message: &MessageDescriptor, end: usize, depth: usize) -> Dynam
     filled
 }
 
-/// Calls `method` with `body` and answers its status (OK when it answered).
-async fn call(channel: &Channel, token: &str, method: &MethodDescriptor, body: Vec<u8>) -> Status {
+/// Who calls: a name for the report, and the metadata that carries their token
+/// (the internal identity to a service, `authorization: Bearer` to the gateway).
+struct Caller {
+    who: &'static str,
+    header: &'static str,
+    value: String,
+}
+
+/// Calls `method` with `body` as `caller` and answers its status (OK when it answered).
+async fn call(channel: &Channel, caller: &Caller, method: &MethodDescriptor, body: Vec<u8>) -> Status {
     let mut grpc = tonic::client::Grpc::new(channel.clone());
     if let Err(e) = grpc.ready().await {
         return Status::unavailable(format!("not ready: {e}"));
@@ -195,19 +211,19 @@ async fn call(channel: &Channel, token: &str, method: &MethodDescriptor, body: V
     else {
         return Status::internal("bad path");
     };
-    let Ok(identity) = MetadataValue::try_from(token) else {
+    let Ok(identity) = MetadataValue::try_from(caller.value.as_str()) else {
         return Status::internal("bad token");
     };
     let answered = if method.is_client_streaming() {
         let mut request = tonic::Request::new(tokio_stream::iter(vec![body]));
-        request.metadata_mut().insert(IDENTITY_METADATA_KEY, identity);
+        request.metadata_mut().insert(caller.header, identity);
         if method.is_server_streaming() {
             return Status::ok("a bidirectional stream is not exercised");
         }
         grpc.client_streaming(request, path, Raw).await.map(|_| ())
     } else if method.is_server_streaming() {
         let mut request = tonic::Request::new(body);
-        request.metadata_mut().insert(IDENTITY_METADATA_KEY, identity);
+        request.metadata_mut().insert(caller.header, identity);
         match grpc.server_streaming(request, path, Raw).await {
             // A live stream answers nothing until something changes: its first
             // message, its end or a short wait all show it did not fail.
@@ -222,29 +238,24 @@ async fn call(channel: &Channel, token: &str, method: &MethodDescriptor, body: V
         }
     } else {
         let mut request = tonic::Request::new(body);
-        request.metadata_mut().insert(IDENTITY_METADATA_KEY, identity);
+        request.metadata_mut().insert(caller.header, identity);
         grpc.unary(request, path, Raw).await.map(|_| ())
     };
     answered.err().unwrap_or_else(|| Status::ok(""))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn numbers_at_the_extremes_of_their_type_never_break_a_service() {
-    let platform = TestPlatform::start(Engine::Sqlite).await.expect("the platform starts");
-    platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
-    let pupil = platform.pupil_on_support("886", 1, 100001, ("Ada", "Lovelace")).await;
-    platform.accepted_referral_886(pupil, "educational_psychology", "numeric-inputs").await;
-    let channel = platform.channel().await.expect("a channel");
-    let callers = [
-        ("SEN manager", platform.token(Role::LaManager, Some("886"), None)),
-        ("SENCO", platform.token(Role::Senco, Some("886"), Some(100001))),
-        ("EP", platform.token_for("ep-numeric", Role::EducationalPsychologist, "886")),
-    ];
-    let pool = DescriptorPool::decode(sen_proto::FILE_DESCRIPTOR_SET).expect("the descriptors");
-
+/// Calls every method of `services` with each numeric field at each extreme, and
+/// with all at once at each end, as each of `callers`; answers the number of calls
+/// made and those that broke.
+async fn try_every_method(
+    pool: &DescriptorPool,
+    channel: &Channel,
+    services: &[&str],
+    callers: &[Caller],
+) -> (usize, Vec<String>) {
     let mut calls = 0;
     let mut broken = Vec::new();
-    for service in SERVICES {
+    for service in services {
         let service = pool.get_service_by_name(service).expect("a service of the platform");
         for method in service.methods() {
             let request = method.input();
@@ -263,14 +274,15 @@ async fn numbers_at_the_extremes_of_their_type_never_break_a_service() {
                 bodies.push((label.to_owned(), everything_at(&request, end, 2).encode_to_vec()));
             }
             for (case, body) in &bodies {
-                for (who, token) in &callers {
+                for caller in callers {
                     calls += 1;
-                    let status = call(&channel, token, &method, body.clone()).await;
+                    let status = call(channel, caller, &method, body.clone()).await;
                     if broke(&status) {
                         broken.push(format!(
-                            "{}/{} as {who} with {case}: {:?} {}",
+                            "{}/{} as {} with {case}: {:?} {}",
                             service.name(),
                             method.name(),
+                            caller.who,
                             status.code(),
                             status.message()
                         ));
@@ -279,7 +291,57 @@ async fn numbers_at_the_extremes_of_their_type_never_break_a_service() {
             }
         }
     }
+    (calls, broken)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numbers_at_the_extremes_of_their_type_never_break_a_service() {
+    let platform = TestPlatform::start(Engine::Sqlite).await.expect("the platform starts");
+    platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
+    let pupil = platform.pupil_on_support("886", 1, 100001, ("Ada", "Lovelace")).await;
+    platform.accepted_referral_886(pupil, "educational_psychology", "numeric-inputs").await;
+    let channel = platform.channel().await.expect("a channel");
+    let internal = |who, value| Caller { who, header: IDENTITY_METADATA_KEY, value };
+    let callers = [
+        internal("SEN manager", platform.token(Role::LaManager, Some("886"), None)),
+        internal("SENCO", platform.token(Role::Senco, Some("886"), Some(100001))),
+        internal("EP", platform.token_for("ep-numeric", Role::EducationalPsychologist, "886")),
+    ];
+    let pool = DescriptorPool::decode(sen_proto::FILE_DESCRIPTOR_SET).expect("the descriptors");
+
+    let (calls, broken) = try_every_method(&pool, &channel, &SERVICES, &callers).await;
     println!("{calls} calls with numbers at their extremes");
     assert!(calls > 1_000, "every method's numeric fields were tried ({calls} calls)");
     assert!(broken.is_empty(), "{} call(s) broke a service:\n{}", broken.len(), broken.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numbers_at_the_extremes_of_their_type_never_break_the_gateways_own_methods() {
+    let platform = TestPlatform::start(Engine::Sqlite).await.expect("the platform starts");
+    platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
+    let pupil = platform.pupil_on_support("886", 1, 100001, ("Ada", "Lovelace")).await;
+    platform.accepted_referral_886(pupil, "ehc_needs_assessment", "numeric-inputs-gateway").await;
+    let gateway = TestGateway::start(&platform, GatewayOptions::default()).await.expect("the gateway starts");
+    let channel = gateway.channel().await.expect("a channel to the gateway");
+    let bearer = |who, token: String| Caller { who, header: "authorization", value: format!("Bearer {token}") };
+    let callers = [
+        bearer("SEN manager", platform.token(Role::LaManager, Some("886"), None)),
+        bearer("case officer", platform.token(Role::CaseOfficer, Some("886"), None)),
+        bearer("SENCO", platform.token(Role::Senco, Some("886"), Some(100001))),
+    ];
+    let pool = DescriptorPool::decode(sen_proto::FILE_DESCRIPTOR_SET).expect("the descriptors");
+    let methods: Vec<String> = pool
+        .get_service_by_name(GATEWAY)
+        .expect("the gateway's service")
+        .methods()
+        .map(|m| m.name().to_owned())
+        .collect();
+    assert!(methods.iter().any(|m| m == "GetOverview"), "{methods:?}");
+
+    let (calls, broken) = try_every_method(&pool, &channel, &[GATEWAY], &callers).await;
+    println!("{calls} calls to the gateway's {methods:?} with numbers at their extremes");
+    // GetOverview alone: its date's three numbers at three extremes, and all at
+    // each end, as three callers.
+    assert!(calls >= 33, "every numeric field of the gateway's methods was tried ({calls} calls)");
+    assert!(broken.is_empty(), "{} call(s) broke the gateway:\n{}", broken.len(), broken.join("\n"));
 }

@@ -49,8 +49,8 @@ async fn with_plan(client: &mut PupilsClient, serial: u32, urn: u32, issued: Opt
     let request = pb::CreatePupilRequest {
         pupil: Some(pupil),
         sen_status: pb::SenProvision::EhcPlan as i32,
-        primary_need: pb::NeedType::Asd as i32,
-        secondary_need: 0,
+        primary_need_code: "ASD".into(),
+        secondary_need_code: String::new(),
         ehcp: Some(pb::EhcpFields { issued_on: issued, named_setting: "First setting".into() }),
     };
     client.create_pupil(request).await.expect("pupil").into_inner().id

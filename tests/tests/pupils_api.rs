@@ -32,19 +32,14 @@ fn fields(serial: u32, urn: u32, born: (i32, i32, i32)) -> pb::PupilFields {
     }
 }
 
-async fn add(
-    client: &mut PupilsClient,
-    fields: pb::PupilFields,
-    status: pb::SenProvision,
-    need: pb::NeedType,
-) -> pb::Pupil {
+async fn add(client: &mut PupilsClient, fields: pb::PupilFields, status: pb::SenProvision, need: &str) -> pb::Pupil {
     let ehcp = (status == pb::SenProvision::EhcPlan)
         .then(|| pb::EhcpFields { issued_on: date(2025, 1, 10), named_setting: "Oakfield Primary".into() });
     let request = pb::CreatePupilRequest {
         pupil: Some(fields),
         sen_status: status as i32,
-        primary_need: need as i32,
-        secondary_need: 0,
+        primary_need_code: need.into(),
+        secondary_need_code: String::new(),
         ehcp,
     };
     client.create_pupil(request).await.expect("pupil created").into_inner()
@@ -69,8 +64,8 @@ async fn each_role_sees_only_the_pupils_it_may(engine: Engine) {
     platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
     platform.school_886(100002, "2002", pb::Phase::Primary, (4, 11), 300).await;
     let mut officer = platform.pupils(Role::CaseOfficer, Some("886"), None).await;
-    let a = add(&mut officer, fields(1, 100001, (2017, 3, 4)), pb::SenProvision::SenSupport, pb::NeedType::Slcn).await;
-    let b = add(&mut officer, fields(2, 100002, (2016, 5, 6)), pb::SenProvision::EhcPlan, pb::NeedType::Asd).await;
+    let a = add(&mut officer, fields(1, 100001, (2017, 3, 4)), pb::SenProvision::SenSupport, "SLCN").await;
+    let b = add(&mut officer, fields(2, 100002, (2016, 5, 6)), pb::SenProvision::EhcPlan, "ASD").await;
     assert_eq!(visible(&mut officer).await, [a.id, b.id]);
 
     let mut medway = platform.pupils(Role::LaManager, Some("887"), None).await;
@@ -137,8 +132,8 @@ async fn bad_input_names_every_field_and_writes_nothing() {
     let request = pb::CreatePupilRequest {
         pupil: Some(bad),
         sen_status: pb::SenProvision::SenSupport as i32,
-        primary_need: 0,
-        secondary_need: 0,
+        primary_need_code: String::new(),
+        secondary_need_code: String::new(),
         ehcp: None,
     };
     let err = officer.create_pupil(request).await.unwrap_err();
@@ -150,7 +145,7 @@ async fn bad_input_names_every_field_and_writes_nothing() {
             "pupil.date_of_birth",
             "pupil.school_urn",
             "pupil.nc_year_override",
-            "primary_need"
+            "primary_need_code"
         ]
     );
     assert!(err.message().contains("check letter"), "{}", err.message());
@@ -158,7 +153,7 @@ async fn bad_input_names_every_field_and_writes_nothing() {
     let no_plan = pb::CreatePupilRequest {
         pupil: Some(fields(2, 100001, (2017, 1, 1))),
         sen_status: pb::SenProvision::EhcPlan as i32,
-        primary_need: pb::NeedType::Asd as i32,
+        primary_need_code: "ASD".into(),
         ..Default::default()
     };
     assert_eq!(bad_fields(&officer.create_pupil(no_plan).await.unwrap_err()), ["ehcp"]);
@@ -177,8 +172,7 @@ async fn bad_input_names_every_field_and_writes_nothing() {
     assert!(refused.message().contains("U+202E") && refused.message().contains("U+200B"), "{}", refused.message());
     assert!(visible(&mut officer).await.is_empty(), "nothing was written");
 
-    let pupil =
-        add(&mut officer, fields(4, 100001, (2017, 1, 1)), pb::SenProvision::NoSen, pb::NeedType::Unspecified).await;
+    let pupil = add(&mut officer, fields(4, 100001, (2017, 1, 1)), pb::SenProvision::NoSen, "").await;
     let again =
         pb::CreatePupilRequest { pupil: Some(fields(4, 100001, (2017, 1, 1))), sen_status: 1, ..Default::default() };
     assert_eq!(
@@ -204,13 +198,16 @@ async fn bad_input_names_every_field_and_writes_nothing() {
         pupil_id: pupil.id,
         version: pupil.version,
         sen_status: pb::SenProvision::EhcPlan as i32,
-        primary_need: pb::NeedType::Nsa as i32,
-        secondary_need: pb::NeedType::Nsa as i32,
+        primary_need_code: "NSA".into(),
+        secondary_need_code: "NSA".into(),
         effective_on: date(2026, 11, 1),
         reason: String::new(),
         ehcp: None,
     };
-    assert_eq!(bad_fields(&officer.change_sen_status(nsa_with_plan).await.unwrap_err()), ["primary_need", "reason"]);
+    assert_eq!(
+        bad_fields(&officer.change_sen_status(nsa_with_plan).await.unwrap_err()),
+        ["primary_need_code", "reason"]
+    );
     let history = officer.list_pupil_history(pb::ListPupilHistoryRequest { pupil_id: pupil.id }).await.unwrap();
     assert_eq!(history.into_inner().entries.len(), 1, "only the addition is recorded");
 }
@@ -221,8 +218,7 @@ async fn saving_over_someone_elses_change_is_aborted() {
     platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
     let mut alice = platform.pupils(Role::CaseOfficer, Some("886"), None).await;
     let mut bob = platform.pupils(Role::Senco, Some("886"), Some(100001)).await;
-    let read =
-        add(&mut alice, fields(1, 100001, (2017, 1, 1)), pb::SenProvision::NoSen, pb::NeedType::Unspecified).await;
+    let read = add(&mut alice, fields(1, 100001, (2017, 1, 1)), pb::SenProvision::NoSen, "").await;
     let mut renamed = fields(1, 100001, (2017, 1, 1));
     renamed.preferred_forename = "Mara".into();
     let update = |f: pb::PupilFields| pb::UpdatePupilRequest { id: read.id, version: read.version, pupil: Some(f) };
@@ -235,7 +231,7 @@ async fn saving_over_someone_elses_change_is_aborted() {
         pupil_id: read.id,
         version: read.version,
         sen_status: pb::SenProvision::SenSupport as i32,
-        primary_need: pb::NeedType::Semh as i32,
+        primary_need_code: "SEMH".into(),
         effective_on: date(2026, 11, 2),
         reason: "Teacher assessment".into(),
         ..Default::default()
@@ -254,14 +250,13 @@ async fn status_changes_keep_their_history_and_a_plan_opens_and_ceases_with_e() 
     platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
     platform.school_886(100002, "2002", pb::Phase::Primary, (4, 11), 300).await;
     let mut officer = platform.pupils(Role::CaseOfficer, Some("886"), None).await;
-    let pupil =
-        add(&mut officer, fields(1, 100001, (2017, 1, 1)), pb::SenProvision::SenSupport, pb::NeedType::Slcn).await;
+    let pupil = add(&mut officer, fields(1, 100001, (2017, 1, 1)), pb::SenProvision::SenSupport, "SLCN").await;
     let to_e = pb::ChangeSenStatusRequest {
         pupil_id: pupil.id,
         version: pupil.version,
         sen_status: pb::SenProvision::EhcPlan as i32,
-        primary_need: pb::NeedType::Asd as i32,
-        secondary_need: pb::NeedType::Slcn as i32,
+        primary_need_code: "ASD".into(),
+        secondary_need_code: "SLCN".into(),
         effective_on: date(2026, 9, 15),
         reason: "Plan issued after assessment".into(),
         ehcp: Some(pb::EhcpFields { issued_on: date(2026, 9, 15), named_setting: "School 2001".into() }),
@@ -284,7 +279,7 @@ async fn status_changes_keep_their_history_and_a_plan_opens_and_ceases_with_e() 
         pupil_id: pupil.id,
         version: pupil.version,
         sen_status: pb::SenProvision::SenSupport as i32,
-        primary_need: pb::NeedType::Asd as i32,
+        primary_need_code: "ASD".into(),
         effective_on: date(2026, 11, 20),
         reason: "Plan ceased: needs met through SEN support".into(),
         ..Default::default()
@@ -314,7 +309,7 @@ async fn annual_reviews_flag_late_steps_and_set_the_next_review() {
     let platform = TestPlatform::start(Engine::Sqlite).await.unwrap();
     platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
     let mut officer = platform.pupils(Role::CaseOfficer, Some("886"), None).await;
-    let pupil = add(&mut officer, fields(1, 100001, (2018, 1, 1)), pb::SenProvision::EhcPlan, pb::NeedType::Asd).await;
+    let pupil = add(&mut officer, fields(1, 100001, (2018, 1, 1)), pb::SenProvision::EhcPlan, "ASD").await;
     let due = officer
         .list_annual_reviews_due(pb::ListAnnualReviewsDueRequest { window_days: 30, ..Default::default() })
         .await
@@ -367,16 +362,15 @@ async fn phase_transfers_are_listed_with_their_deadlines_and_rating() {
     platform.school_886(100003, "4001", pb::Phase::Secondary, (11, 16), 900).await;
     let mut officer = platform.pupils(Role::CaseOfficer, Some("886"), None).await;
     // Year 6 in 2026/27 (born September 2015 – August 2016): primary to secondary by 15 February 2027.
-    let year6 = add(&mut officer, fields(1, 100001, (2015, 10, 1)), pb::SenProvision::EhcPlan, pb::NeedType::Asd).await;
+    let year6 = add(&mut officer, fields(1, 100001, (2015, 10, 1)), pb::SenProvision::EhcPlan, "ASD").await;
     // Year 11: to post-16 by 31 March 2027.
-    let year11 =
-        add(&mut officer, fields(2, 100003, (2010, 10, 1)), pb::SenProvision::EhcPlan, pb::NeedType::Semh).await;
+    let year11 = add(&mut officer, fields(2, 100003, (2010, 10, 1)), pb::SenProvision::EhcPlan, "SEMH").await;
     // Born for Year 7 but taught in Year 6 at the primary school: transfers with Year 6.
     let mut held_back = fields(3, 100001, (2014, 10, 1));
     held_back.nc_year_override = "6".into();
-    let out_of_cohort = add(&mut officer, held_back, pb::SenProvision::EhcPlan, pb::NeedType::Mld).await;
+    let out_of_cohort = add(&mut officer, held_back, pb::SenProvision::EhcPlan, "MLD").await;
     // Year 5: no transfer this year.
-    add(&mut officer, fields(4, 100001, (2016, 10, 1)), pb::SenProvision::EhcPlan, pb::NeedType::Slcn).await;
+    add(&mut officer, fields(4, 100001, (2016, 10, 1)), pb::SenProvision::EhcPlan, "SLCN").await;
 
     let list =
         officer.list_transitions_due(pb::ListTransitionsDueRequest::default()).await.unwrap().into_inner().transitions;
@@ -417,10 +411,10 @@ async fn register_statistics_count_by_school_need_and_year() {
     platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
     platform.school_886(100002, "2002", pb::Phase::Primary, (4, 11), 100).await;
     let mut officer = platform.pupils(Role::CaseOfficer, Some("886"), None).await;
-    add(&mut officer, fields(1, 100001, (2015, 10, 1)), pb::SenProvision::EhcPlan, pb::NeedType::Asd).await;
-    add(&mut officer, fields(2, 100001, (2015, 11, 1)), pb::SenProvision::SenSupport, pb::NeedType::Slcn).await;
-    add(&mut officer, fields(3, 100001, (2016, 10, 1)), pb::SenProvision::SenSupport, pb::NeedType::Slcn).await;
-    add(&mut officer, fields(4, 100002, (2016, 10, 1)), pb::SenProvision::NoSen, pb::NeedType::Unspecified).await;
+    add(&mut officer, fields(1, 100001, (2015, 10, 1)), pb::SenProvision::EhcPlan, "ASD").await;
+    add(&mut officer, fields(2, 100001, (2015, 11, 1)), pb::SenProvision::SenSupport, "SLCN").await;
+    add(&mut officer, fields(3, 100001, (2016, 10, 1)), pb::SenProvision::SenSupport, "SLCN").await;
+    add(&mut officer, fields(4, 100002, (2016, 10, 1)), pb::SenProvision::NoSen, "").await;
     let stats = officer.get_register_stats(pb::GetRegisterStatsRequest::default()).await.unwrap().into_inner();
     let first = stats.schools.iter().find(|s| s.school_urn == "100001").cloned().unwrap_or_default();
     assert_eq!((first.number_on_roll, first.pupils_recorded, first.sen_support, first.ehc_plan), (200, 3, 2, 1));
@@ -447,8 +441,7 @@ async fn support_cycles_provision_and_every_read_are_recorded() {
     let platform = TestPlatform::start(Engine::Sqlite).await.unwrap();
     platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
     let mut senco = platform.pupils(Role::Senco, Some("886"), Some(100001)).await;
-    let pupil =
-        add(&mut senco, fields(1, 100001, (2017, 3, 3)), pb::SenProvision::SenSupport, pb::NeedType::Spld).await;
+    let pupil = add(&mut senco, fields(1, 100001, (2017, 3, 3)), pb::SenProvision::SenSupport, "SPLD").await;
     let cycle = pb::AddSupportCycleRequest {
         pupil_id: pupil.id,
         started_on: date(2026, 9, 8),

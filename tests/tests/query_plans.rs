@@ -361,10 +361,16 @@ async fn every_page_list_and_count_is_served_from_an_index_at_scale() {
     assert!(explained > 40, "only {explained} statements were seen; did the pages run?");
     // The reads that serve an authority's figures without reading its every row
     // are among those explained: the register's tallies, the pupils who may
-    // transfer this year, and each professional's overdue advice counted.
-    for (part, read) in
-        [("pupils", "register_tallies"), ("pupils", "\"nc_year_override\" IS NOT NULL"), ("caseloads", "\"due_on\" <")]
-    {
+    // transfer this year, each professional's overdue advice counted, and the
+    // referrals' tallies (the overview's statuses, months, plans and clock).
+    for (part, read) in [
+        ("pupils", "register_tallies"),
+        ("pupils", "\"nc_year_override\" IS NOT NULL"),
+        ("caseloads", "\"due_on\" <"),
+        ("referrals", "\"referral_tallies\""),
+        ("referrals", "\"plan_issue_tallies\""),
+        ("referrals", "\"clock_open_tallies\""),
+    ] {
         assert!(seen.keys().any(|(p, sql)| *p == part && sql.contains(read)), "no {part} statement reads {read}");
     }
     // The lists' totals and pages in an order other than the default are among them too.

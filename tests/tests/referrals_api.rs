@@ -35,7 +35,7 @@ async fn setup(platform: &TestPlatform) -> (i64, i64) {
         let request = pb::CreatePupilRequest {
             pupil: Some(fields),
             sen_status: pb::SenProvision::SenSupport as i32,
-            primary_need: pb::NeedType::Slcn as i32,
+            primary_need_code: "SLCN".into(),
             ..Default::default()
         };
         ids.push(officer.create_pupil(request).await.expect("pupil").into_inner().id);
@@ -321,7 +321,11 @@ async fn the_statutory_clock_runs_from_receipt_and_moves_with_each_decision() {
     let late = officer.get_referral(at(2027, 1, 6)).await.unwrap().into_inner().clock.unwrap_or_default();
     assert_eq!(late.health, "breached");
     let report = officer
-        .get_statutory_clock_report(pb::GetStatutoryClockReportRequest { as_of: date(2027, 1, 6), year: 2026 })
+        .get_statutory_clock_report(pb::GetStatutoryClockReportRequest {
+            as_of: date(2027, 1, 6),
+            year: 2026,
+            figures_only: false,
+        })
         .await
         .unwrap()
         .into_inner();
@@ -354,7 +358,7 @@ async fn the_statutory_clock_runs_from_receipt_and_moves_with_each_decision() {
     let r = officer.record_final_plan_issued(early_plan).await.unwrap().into_inner();
     assert_eq!(r.clock.unwrap_or_default().stage, "plan_issued");
     let report = officer
-        .get_statutory_clock_report(pb::GetStatutoryClockReportRequest { as_of: None, year: 2026 })
+        .get_statutory_clock_report(pb::GetStatutoryClockReportRequest { as_of: None, year: 2026, figures_only: false })
         .await
         .unwrap()
         .into_inner();
@@ -449,7 +453,7 @@ async fn the_overview_counts_what_was_submitted_in_the_callers_authority_only(en
     );
     assert!(stats.months[..11].iter().all(|m| m.submitted.is_empty() && m.plans_issued == 0));
     let report = manager
-        .get_statutory_clock_report(pb::GetStatutoryClockReportRequest { as_of: None, year: 2026 })
+        .get_statutory_clock_report(pb::GetStatutoryClockReportRequest { as_of: None, year: 2026, figures_only: false })
         .await
         .unwrap()
         .into_inner();

@@ -105,7 +105,7 @@ async fn pupils(platform: &TestPlatform) -> [i64; 2] {
         let request = pb::CreatePupilRequest {
             pupil: Some(fields),
             sen_status: pb::SenProvision::SenSupport as i32,
-            primary_need: pb::NeedType::Slcn as i32,
+            primary_need_code: "SLCN".into(),
             ..Default::default()
         };
         ids[n] = officer.create_pupil(request).await.expect("pupil").into_inner().id;

@@ -16,7 +16,7 @@ use sen_platform::identity::{Grant, Role, ServiceIdentity};
 use sen_platform::ids::{LaCode, Urn};
 use sen_platform::testing::{Engine, TestDatabase};
 use sen_proto::v1 as pb;
-use sen_pupils::domain::{NeedType, PupilDetails, RetentionPolicy, SenRecord, SenStatus, Upn};
+use sen_pupils::domain::{NeedCode, PupilDetails, RetentionPolicy, SenRecord, SenStatus, Upn};
 use sen_tests::platform::{Options, Stores, TestPlatform, today};
 use tonic::Code;
 use tonic::transport::Endpoint;
@@ -85,8 +85,11 @@ impl World {
             nc_year_override: None,
             looked_after: false,
         };
-        let sen =
-            SenRecord::new(SenStatus::SenSupport, Some(NeedType::parse("SPLD").expect("need")), None).expect("record");
+        let sen = SenRecord {
+            status: SenStatus::SenSupport,
+            primary: Some(NeedCode::parse("SPLD").unwrap()),
+            secondary: None,
+        };
         let pupil = self
             .pupils
             .create_pupil(&who.scope().expect("scope"), &who.actor(), &details, &sen, None, d(2026, 11, 24))

@@ -42,8 +42,8 @@ async fn with_plan(client: &mut PupilsClient, serial: u32, urn: u32) -> i64 {
     let request = pb::CreatePupilRequest {
         pupil: Some(pupil),
         sen_status: pb::SenProvision::EhcPlan as i32,
-        primary_need: pb::NeedType::Asd as i32,
-        secondary_need: 0,
+        primary_need_code: "ASD".into(),
+        secondary_need_code: String::new(),
         ehcp: Some(pb::EhcpFields { issued_on: date(2025, 1, 10), named_setting: "Oakfield Primary".into() }),
     };
     client.create_pupil(request).await.expect("pupil").into_inner().id

@@ -1,8 +1,8 @@
 //! Nothing done to a child's record, and no refusal, goes unrecorded: a SENCO
 //! probing another school's pupil and referral ids leaves refusal rows in each
 //! service's audit trail and `audit` log lines; a flood of refused calls leaves
-//! a bounded trail and the count of the rest; reading a referral or a case's
-//! activity leaves a read entry naming the reader; and the trace id an audit
+//! a bounded trail and the count of the rest; reading a referral, a case's
+//! activity or the requests for advice leaves a read entry naming the reader; and the trace id an audit
 //! entry names is the platform's own, never one a caller chose.
 
 use std::sync::{Arc, Mutex};
@@ -344,6 +344,58 @@ async fn reading_case_activity_leaves_a_read_entry_naming_the_reader_on_sqlite()
 #[tokio::test]
 async fn reading_case_activity_leaves_a_read_entry_naming_the_reader_on_postgres() {
     reading_case_activity_leaves_a_read_entry_naming_the_reader(Engine::Postgres).await;
+}
+
+async fn listing_advice_requests_leaves_a_read_entry_for_each_request_naming_the_reader(engine: Engine) {
+    let platform = TestPlatform::start(engine).await.expect("platform");
+    platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
+    let pupil = platform.pupil_on_support("886", 1, 100001, ("Musa", "Ali")).await;
+    let request = platform.accepted_referral_886(pupil, "ehc_needs_assessment", "audit-ehc").await;
+    let mut officer = platform.caseloads(Role::CaseOfficer, Some("886")).await;
+    let ask = |kind: &str| pb::RecordAdviceRequestRequest {
+        referral_id: request,
+        kind: kind.into(),
+        from_whom: "Dr Grey".into(),
+        professional_id: 0,
+        asked_on: Some(pb::Date { year: 2026, month: 11, day: 24 }),
+    };
+    let psychological = officer.record_advice_request(ask("psychological")).await.expect("asked").into_inner();
+    let health = officer.record_advice_request(ask("health")).await.expect("asked").into_inner();
+
+    let count = pb::ListAdviceRequestsRequest { count_only: true, ..Default::default() };
+    assert_eq!(officer.list_advice_requests(count).await.expect("counted").into_inner().total, 2);
+    let listed = officer.list_advice_requests(pb::ListAdviceRequestsRequest::default()).await.expect("listed");
+    assert!(listed.into_inner().advice.iter().all(|a| a.pupil_id == pupil), "each request names the pupil");
+    let ep = platform.token_for("ep-bo", Role::EducationalPsychologist, "886");
+    let none = platform.caseloads_as(&ep).await.list_advice_requests(pb::ListAdviceRequestsRequest::default()).await;
+    assert!(none.expect("a professional without cases").into_inner().advice.is_empty());
+
+    let trail = walls::within_tenant("886", platform.caseloads_store.audit_events(&tenant_886(&platform)))
+        .await
+        .expect("trail");
+    let mut read: Vec<_> = trail
+        .iter()
+        .filter(|e| e.action == "advice.read")
+        .map(|e| (e.person.as_str(), e.role.as_str(), e.referral_id, e.detail.clone()))
+        .collect();
+    read.sort();
+    let mut expected = vec![
+        ("test-case_officer", "case_officer", Some(request), format!("advice_request {}", psychological.id)),
+        ("test-case_officer", "case_officer", Some(request), format!("advice_request {}", health.id)),
+    ];
+    expected.sort();
+    assert_eq!(read, expected, "one entry per request listed, none for a count or an empty list: {trail:#?}");
+    assert!(read.iter().all(|(_, _, _, detail)| !detail.contains("Musa")), "entries never name the pupil");
+}
+
+#[tokio::test]
+async fn listing_advice_requests_leaves_a_read_entry_for_each_request_naming_the_reader_on_sqlite() {
+    listing_advice_requests_leaves_a_read_entry_for_each_request_naming_the_reader(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn listing_advice_requests_leaves_a_read_entry_for_each_request_naming_the_reader_on_postgres() {
+    listing_advice_requests_leaves_a_read_entry_for_each_request_naming_the_reader(Engine::Postgres).await;
 }
 
 async fn a_callers_traceparent_never_becomes_the_trace_of_an_audit_entry(engine: Engine) {

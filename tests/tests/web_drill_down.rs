@@ -47,7 +47,7 @@ async fn pupil(
     (tenant, urn, serial): (&str, u32, u32),
     name: (&str, &str),
     born: Option<pb::Date>,
-    (status, need): (pb::SenProvision, pb::NeedType),
+    (status, need): (pb::SenProvision, &str),
 ) -> i64 {
     let upn = sen_pupils::domain::Upn::from_body(&format!("{tenant}300125{serial:03}")).expect("a UPN");
     let request = pb::CreatePupilRequest {
@@ -60,7 +60,7 @@ async fn pupil(
             ..Default::default()
         }),
         sen_status: status as i32,
-        primary_need: need as i32,
+        primary_need_code: need.into(),
         ehcp: (status == pb::SenProvision::EhcPlan)
             .then(|| pb::EhcpFields { issued_on: date(2025, 9, 1), named_setting: "Its own school".into() }),
         ..Default::default()
@@ -70,16 +70,16 @@ async fn pupil(
 }
 
 async fn world(engine: Engine) -> World {
-    use pb::{NeedType as Need, SenProvision as Sen};
+    use pb::SenProvision as Sen;
     let platform = TestPlatform::start(engine).await.expect("platform");
     for (urn, estab) in [(100001, "2001"), (100002, "2002")] {
         platform.school_886(urn, estab, pb::Phase::Primary, (4, 11), 200).await;
     }
     let (year6, year5) = (date(2016, 1, 10), date(2017, 2, 2));
-    let ada = pupil(&platform, ("886", 100001, 1), ("Ada", "Zephyr"), year6, (Sen::EhcPlan, Need::Asd)).await;
-    let ben = pupil(&platform, ("886", 100001, 2), ("Ben", "Young"), year5, (Sen::SenSupport, Need::Slcn)).await;
-    let cara = pupil(&platform, ("886", 100002, 3), ("Cara", "Xu"), date(2016, 3, 3), (Sen::EhcPlan, Need::Semh)).await;
-    let dan = pupil(&platform, ("886", 100001, 4), ("Dan", "Webb"), year5, (Sen::NoSen, Need::Unspecified)).await;
+    let ada = pupil(&platform, ("886", 100001, 1), ("Ada", "Zephyr"), year6, (Sen::EhcPlan, "ASD")).await;
+    let ben = pupil(&platform, ("886", 100001, 2), ("Ben", "Young"), year5, (Sen::SenSupport, "SLCN")).await;
+    let cara = pupil(&platform, ("886", 100002, 3), ("Cara", "Xu"), date(2016, 3, 3), (Sen::EhcPlan, "SEMH")).await;
+    let dan = pupil(&platform, ("886", 100001, 4), ("Dan", "Webb"), year5, (Sen::NoSen, "")).await;
     let medway = pb::SchoolFields {
         laestab: "8872001".into(),
         name: "Medway School".into(),
@@ -91,7 +91,7 @@ async fn world(engine: Engine) -> World {
     };
     let request = pb::CreateSchoolRequest { urn: "200001".into(), school: Some(medway) };
     platform.manager("887").await.create_school(request).await.expect("school");
-    let eve = pupil(&platform, ("887", 200001, 5), ("Eve", "Vance"), year6, (Sen::EhcPlan, Need::Asd)).await;
+    let eve = pupil(&platform, ("887", 200001, 5), ("Eve", "Vance"), year6, (Sen::EhcPlan, "ASD")).await;
     let gateway = TestGateway::start(&platform, GatewayOptions::default()).await.expect("gateway");
     World { platform, gateway, ada, ben, cara, dan, eve }
 }
@@ -281,7 +281,7 @@ async fn the_20_week_figure_opens_the_plans_behind_it_with_the_same_numbers(engi
     assert!(html.contains("href=\"/statutory-clock/plans?period=2026-06\""), "June's timeliness bar");
 
     let mut officer = w.platform.referrals(Role::CaseOfficer, Some("886"), None).await;
-    let report = pb::GetStatutoryClockReportRequest { as_of: None, year: 2026 };
+    let report = pb::GetStatutoryClockReportRequest { as_of: None, year: 2026, figures_only: false };
     let report = officer.get_statutory_clock_report(report).await.expect("report").into_inner();
     assert_eq!((report.plans_issued, report.issued_within_20_weeks, report.excluded_exceptions), (2, 1, 1));
     let (status, html) = w.get(&manager, "/statutory-clock/plans?period=2026").await;

@@ -126,8 +126,12 @@ async fn the_team_chooses_a_school_and_an_ep_without_the_case_gets_404_on_the_pu
 async fn the_register_csv_has_one_row_per_pupil() {
     let w = world().await;
     w.platform.pupil_on_support("886", 3, 100001, ("Ada", "Obi")).await;
+    // A list naming pupils downloads for the council's SEN team only (docs/EXCHANGE.md).
+    let refused = w.senco().await.get(format!("{}/register?format=csv", w.gateway.url())).send().await.expect("answer");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN, "the SENCO reads the register on the page");
+    let officer = w.gateway.web_client(Role::CaseOfficer, Some("886"), None).await;
     let response =
-        w.senco().await.get(format!("{}/register?format=csv", w.gateway.url())).send().await.expect("answer");
+        officer.get(format!("{}/register?school=100001&format=csv", w.gateway.url())).send().await.expect("answer");
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
     assert!(response.headers()["content-disposition"].to_str().unwrap_or_default().starts_with("attachment"));

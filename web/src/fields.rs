@@ -147,24 +147,6 @@ pub const SEN_STATUSES: [(pb::SenProvision, &str, &str); 3] = [
     (pb::SenProvision::EhcPlan, "E", "Education, health and care plan"),
 ];
 
-/// The census types of need: `(proto value, code, name)`.
-pub const NEEDS: [(pb::NeedType, &str, &str); 14] = [
-    (pb::NeedType::Spld, "SPLD", "Specific learning difficulty"),
-    (pb::NeedType::Mld, "MLD", "Moderate learning difficulty"),
-    (pb::NeedType::Sld, "SLD", "Severe learning difficulty"),
-    (pb::NeedType::Pmld, "PMLD", "Profound and multiple learning difficulty"),
-    (pb::NeedType::Semh, "SEMH", "Social, emotional and mental health"),
-    (pb::NeedType::Slcn, "SLCN", "Speech, language and communication needs"),
-    (pb::NeedType::Asd, "ASD", "Autistic spectrum disorder"),
-    (pb::NeedType::Hi, "HI", "Hearing impairment"),
-    (pb::NeedType::Vi, "VI", "Vision impairment"),
-    (pb::NeedType::Msi, "MSI", "Multi-sensory impairment"),
-    (pb::NeedType::Pd, "PD", "Physical disability"),
-    (pb::NeedType::Oth, "OTH", "Other difficulty or disability"),
-    (pb::NeedType::Nsa, "NSA", "SEN support, no specialist assessment of need"),
-    (pb::NeedType::Ds, "DS", "Down syndrome"),
-];
-
 /// National curriculum year codes, in order.
 pub const NC_YEARS: [&str; 18] =
     ["N1", "N2", "R", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "X"];
@@ -189,36 +171,43 @@ pub fn status_tag(value: i32) -> Markup {
     }
 }
 
-/// The census code of a need value (`""` when unset).
-pub fn need_code(value: i32) -> &'static str {
-    NEEDS.iter().find(|(n, _, _)| *n as i32 == value).map_or("", |(_, code, _)| code)
+/// The type-of-need codes of the reader's authority, as the pupils service
+/// lists them (`ListNeedTypes`): the national DfE codes and the council's own.
+/// Needs travel as their census code (`"ASD"`); these give them their names.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Needs(pub Vec<pb::NeedType>);
+
+impl Needs {
+    /// "Autistic spectrum disorder (ASD)"; the code alone when the list lacks
+    /// it; `""` when there is no need.
+    pub fn name(&self, code: &str) -> String {
+        let code = code.trim();
+        if code.is_empty() {
+            return String::new();
+        }
+        match self.0.iter().find(|n| n.code.eq_ignore_ascii_case(code)) {
+            Some(need) => format!("{} ({})", sentence(&need.name), need.code),
+            None => code.to_owned(),
+        }
+    }
+
+    /// Select options of the needs, after a first option `none`.
+    pub fn options(&self, none: &str) -> Vec<(String, String)> {
+        let mut options = vec![(String::new(), none.to_owned())];
+        options.extend(self.0.iter().map(|n| (n.code.clone(), format!("{} ({})", sentence(&n.name), n.code))));
+        options
+    }
 }
 
-/// "Autistic spectrum disorder (ASD)", or `""` when unset.
-pub fn need_name(value: i32) -> String {
-    NEEDS
-        .iter()
-        .find(|(n, _, _)| *n as i32 == value)
-        .map(|(_, code, name)| format!("{name} ({code})"))
-        .unwrap_or_default()
-}
-
-/// The need value of a census code (unspecified when unknown or empty).
-pub fn need_value(code: &str) -> i32 {
-    NEEDS.iter().find(|(_, c, _)| c.eq_ignore_ascii_case(code.trim())).map_or(0, |(n, _, _)| *n as i32)
+/// A type-of-need code as typed or chosen: upper case, trimmed (`""` for none).
+pub fn need_code(value: &str) -> String {
+    value.trim().to_ascii_uppercase()
 }
 
 /// Select options of the statuses, after a first option `none`.
 pub fn status_options(none: &str) -> Vec<(String, String)> {
     let mut options = vec![(String::new(), none.to_owned())];
     options.extend(SEN_STATUSES.iter().map(|(_, code, name)| ((*code).to_owned(), format!("{name} ({code})"))));
-    options
-}
-
-/// Select options of the needs, after a first option `none`.
-pub fn need_options(none: &str) -> Vec<(String, String)> {
-    let mut options = vec![(String::new(), none.to_owned())];
-    options.extend(NEEDS.iter().map(|(_, code, name)| ((*code).to_owned(), format!("{name} ({code})"))));
     options
 }
 
@@ -283,10 +272,16 @@ mod tests {
 
     #[test]
     fn census_codes_round_trip() {
-        for (need, code, _) in NEEDS {
-            assert_eq!(need_value(code), need as i32);
-            assert_eq!(need_code(need as i32), code);
-        }
+        let needs = Needs(vec![pb::NeedType {
+            code: "ASD".into(),
+            name: "autistic spectrum disorder".into(),
+            ..Default::default()
+        }]);
+        assert_eq!(needs.name("asd"), "Autistic spectrum disorder (ASD)");
+        assert_eq!(needs.name("FASD"), "FASD", "a code the list lacks shows as itself");
+        assert_eq!(needs.name(""), "");
+        assert_eq!(needs.options("None")[1], ("ASD".to_owned(), "Autistic spectrum disorder (ASD)".to_owned()));
+        assert_eq!(need_code(" ds "), "DS");
         assert_eq!(status_value("k"), pb::SenProvision::SenSupport as i32);
         assert_eq!(status_code(pb::SenProvision::EhcPlan as i32), "E");
         assert_ne!(new_key(), new_key());

@@ -23,7 +23,8 @@
 //! Beneath them, the parts every area builds with, none of which knows any area:
 //! [`state`] (what every handler is given), [`session`], [`refusals`] (the pages
 //! answered instead, and the checks that answer them), [`layout`], [`fields`],
-//! [`wording`], [`lists`], [`backend`], [`lookups`] and [`people`].
+//! [`wording`], [`lists`], [`exports`] (the lists as CSV and XLSX files),
+//! [`backend`], [`lookups`] and [`people`].
 //!
 //! Imports run one way: this file (the router) imports the areas; an area imports
 //! its own files and the shared parts, never another area; a shared part imports
@@ -32,6 +33,7 @@
 pub mod backend;
 pub mod caseload;
 pub mod council;
+pub mod exports;
 pub mod fields;
 pub mod layout;
 pub mod lists;

@@ -1,10 +1,12 @@
 //! The list toolkit every list page shares: what the query string asks for
-//! (filters, sort, page, CSV), sortable column headers, a pager, and CSV export.
+//! (filters, sort, page, a file), sortable column headers and a pager. The
+//! files themselves (CSV and XLSX) are [`crate::exports`]'.
 //!
 //! A list page takes a [`ListQuery`] as an extractor (it never fails: bad or
 //! missing parameters mean "the default"), reads its filters with
-//! [`ListQuery::filter`], gets its rows, then either answers
-//! [`csv_response`] when [`ListQuery::wants_csv`] or renders a table:
+//! [`ListQuery::filter`], gets its rows, then either answers a file
+//! ([`crate::exports::download`]) when [`ListQuery::format`] asks for one or
+//! renders a table:
 //!
 //! ```ignore
 //! async fn list(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -> PageResult {
@@ -13,7 +15,7 @@
 //!         Some("name") => query.sort_rows(&mut rows, |r| r.name.clone()),
 //!         _ => {}
 //!     }
-//!     if query.wants_csv() { return Ok(csv_response("pupils.csv", &["Name"], rows.iter().map(..))); }
+//!     if let Some(format) = query.format() { return exports::download(&web, &session, &query, format, SHEET, exports::whole(..)).await; }
 //!     let (shown, next) = query.paginate(rows);
 //!     html! { table { (sort_headers(&query, "/pupils", COLUMNS)) tbody { .. } } (pager(&query, "/pupils", &next)) }
 //! }
@@ -21,7 +23,8 @@
 //!
 //! Query parameters: `sort` (a column key), `dir` (`asc`/`desc`), `page_token`
 //! (where this page starts), `prev` (repeated: the tokens of the pages before,
-//! so "Previous" works with a service's forward-only tokens), `format=csv`;
+//! so "Previous" works with a service's forward-only tokens), `format`
+//! (`csv` or `xlsx`);
 //! every other non-empty parameter is a filter and is kept in every link the
 //! toolkit makes. Changing the sort starts again at the first page.
 //!
@@ -29,12 +32,11 @@
 //! [`pager`] and send [`ListQuery::page_request`] to the service (rows are then
 //! sorted within the page), or fetch the whole filtered list with [`fetch_all`]
 //! (bounded by [`MAX_ROWS`]), sort it and page it here with
-//! [`ListQuery::paginate`], so sorting covers every row and the CSV holds them all.
+//! [`ListQuery::paginate`], so sorting covers every row and the file holds them all.
 
 use std::future::Future;
 
 use axum::extract::{FromRequestParts, Query};
-use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use maud::{Markup, html};
 use sen_proto::v1 as pb;
@@ -57,6 +59,25 @@ pub enum Dir {
     Desc,
 }
 
+/// A file a list downloads as (`format=csv` or `format=xlsx`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values, UTF-8.
+    Csv,
+    /// An Excel workbook.
+    Xlsx,
+}
+
+impl Format {
+    /// As the query string and the file name say it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+        }
+    }
+}
+
 /// What a list's query string asks for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListQuery {
@@ -64,7 +85,7 @@ pub struct ListQuery {
     desc: bool,
     page_token: String,
     trail: Vec<String>,
-    csv: bool,
+    format: Option<Format>,
     filters: Vec<(String, String)>,
 }
 
@@ -78,7 +99,13 @@ impl ListQuery {
                 "dir" => query.desc = value == "desc",
                 "page_token" => query.page_token = value,
                 "prev" => query.trail.push(value),
-                "format" => query.csv = value == "csv",
+                "format" => {
+                    query.format = match value.as_str() {
+                        "csv" => Some(Format::Csv),
+                        "xlsx" => Some(Format::Xlsx),
+                        _ => None,
+                    }
+                }
                 _ if value.trim().is_empty() => {}
                 _ => query.filters.push((name, value.trim().to_owned())),
             }
@@ -111,9 +138,9 @@ impl ListQuery {
         &self.page_token
     }
 
-    /// Whether the list is asked for as a CSV file.
-    pub fn wants_csv(&self) -> bool {
-        self.csv
+    /// The file the list is asked for as, if any.
+    pub fn format(&self) -> Option<Format> {
+        self.format
     }
 
     /// The page to ask a service for (when the service does the paging).
@@ -139,7 +166,13 @@ impl ListQuery {
     }
 
     /// The link to `path` with these filters and the given sort, page and format.
-    fn link(&self, path: &str, sort: Option<(&str, bool)>, page: Option<(&str, &[String])>, csv: bool) -> String {
+    fn link(
+        &self,
+        path: &str,
+        sort: Option<(&str, bool)>,
+        page: Option<(&str, &[String])>,
+        format: Option<Format>,
+    ) -> String {
         let mut pairs: Vec<(&str, &str)> = self.filters.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
         if let Some((key, desc)) = sort {
             pairs.push(("sort", key));
@@ -153,8 +186,8 @@ impl ListQuery {
                 pairs.push(("page_token", token));
             }
         }
-        if csv {
-            pairs.push(("format", "csv"));
+        if let Some(format) = format {
+            pairs.push(("format", format.as_str()));
         }
         let query: Vec<String> = pairs.iter().map(|(n, v)| format!("{}={}", url_encode(n), url_encode(v))).collect();
         if query.is_empty() { path.to_owned() } else { format!("{path}?{}", query.join("&")) }
@@ -164,15 +197,15 @@ impl ListQuery {
         self.sort.as_deref().map(|key| (key, self.desc))
     }
 
-    /// The same list as a CSV file (every row, not just this page).
-    pub fn csv_href(&self, path: &str) -> String {
-        self.link(path, self.current_sort(), None, true)
+    /// The same list as a file of `format` (every row, not just this page).
+    pub fn export_href(&self, path: &str, format: Format) -> String {
+        self.link(path, self.current_sort(), None, Some(format))
     }
 
     /// The same list, sorted by `key` (toggling the direction if already so).
     pub fn sort_href(&self, path: &str, key: &str) -> String {
         let desc = self.sort.as_deref() == Some(key) && !self.desc;
-        self.link(path, Some((key, desc)), None, false)
+        self.link(path, Some((key, desc)), None, None)
     }
 }
 
@@ -245,11 +278,11 @@ pub fn pager(query: &ListQuery, path: &str, next_page_token: &str) -> Markup {
     let previous = query
         .trail
         .split_last()
-        .map(|(token, trail)| query.link(path, query.current_sort(), Some((token, trail)), false));
+        .map(|(token, trail)| query.link(path, query.current_sort(), Some((token, trail)), None));
     let next = (!next_page_token.is_empty()).then(|| {
         let mut trail = query.trail.clone();
         trail.push(query.page_token.clone());
-        query.link(path, query.current_sort(), Some((next_page_token, &trail)), false)
+        query.link(path, query.current_sort(), Some((next_page_token, &trail)), None)
     });
     html! {
         @if previous.is_some() || next.is_some() {
@@ -258,60 +291,6 @@ pub fn pager(query: &ListQuery, path: &str, next_page_token: &str) -> Markup {
                 @if let Some(href) = next { a href=(href) rel="next" { "Next page" } }
             }
         }
-    }
-}
-
-/// The "download as CSV" link of a list.
-pub fn csv_link(query: &ListQuery, path: &str, what: &str) -> Markup {
-    html! { p class="body-s" { a href=(query.csv_href(path)) download { "Download " (what) " as CSV" } } }
-}
-
-/// The UTF-8 byte order mark a CSV file starts with: without it Excel reads the
-/// file as Windows-1252 and shows "—" or "Zoë" as mojibake.
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
-
-/// A CSV file download: a header row then one row per item, UTF-8 with a byte
-/// order mark (so Excel reads it as UTF-8). Cells a spreadsheet would run as a
-/// formula are prefixed with `'` (CSV injection).
-pub fn csv_response<R, C>(filename: &str, headers: &[&str], rows: R) -> Response
-where
-    R: IntoIterator<Item = Vec<C>>,
-    C: AsRef<str>,
-{
-    let write = || -> Result<Vec<u8>, csv::Error> {
-        let mut writer = csv::Writer::from_writer(UTF8_BOM.to_vec());
-        writer.write_record(headers)?;
-        for row in rows {
-            writer.write_record(row.iter().map(|cell| defuse(cell.as_ref()).into_owned()))?;
-        }
-        writer.flush()?;
-        Ok(writer.get_ref().clone())
-    };
-    match write() {
-        Ok(body) => {
-            let safe: String =
-                filename.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect();
-            (
-                [
-                    (http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                    (http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe}\"")),
-                ],
-                body,
-            )
-                .into_response()
-        }
-        Err(error) => {
-            tracing::error!(%error, "cannot write a CSV export");
-            http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
-}
-
-fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<f64>().is_err() {
-        std::borrow::Cow::Owned(format!("'{cell}"))
-    } else {
-        std::borrow::Cow::Borrowed(cell)
     }
 }
 
@@ -352,7 +331,10 @@ mod tests {
         assert_eq!(q.filter("school"), "", "an empty filter is no filter");
         assert_eq!(q.sort_href("/referrals", "kind"), "/referrals?status=open&sort=kind&dir=desc");
         assert_eq!(q.sort_href("/referrals", "school"), "/referrals?status=open&sort=school");
-        assert_eq!(q.csv_href("/referrals"), "/referrals?status=open&sort=kind&format=csv");
+        assert_eq!(q.export_href("/referrals", Format::Csv), "/referrals?status=open&sort=kind&format=csv");
+        assert_eq!(q.export_href("/referrals", Format::Xlsx), "/referrals?status=open&sort=kind&format=xlsx");
+        assert_eq!(query("format=xlsx").format(), Some(Format::Xlsx));
+        assert_eq!(query("format=pdf").format(), None, "an unknown format is the page");
     }
 
     #[test]
@@ -387,20 +369,5 @@ mod tests {
         assert_eq!(next, "");
         let (page, next) = query("page_token=nonsense").paginate((0..60).collect::<Vec<u32>>());
         assert_eq!((page.len(), next.as_str()), (50, "50"));
-    }
-
-    #[tokio::test]
-    async fn csv_quotes_cells_and_defuses_formulas() {
-        let response = csv_response("a b.csv", &["Name", "Note"], vec![vec!["O'Neil, Sam", "=HYPERLINK(1)"]]);
-        assert_eq!(response.headers()[http::header::CONTENT_TYPE], "text/csv; charset=utf-8");
-        let response = csv_response("a.csv", &["Name", "Note"], vec![vec!["Zoë — O'Neil, Sam", "=HYPERLINK(1)"]]);
-        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
-        assert!(body.starts_with(UTF8_BOM), "Excel reads it as UTF-8");
-        let text = std::str::from_utf8(&body[UTF8_BOM.len()..]).unwrap();
-        assert_eq!(text, "Name,Note\n\"Zoë — O'Neil, Sam\",'=HYPERLINK(1)\n");
-        let response = csv_response("a b.csv", &["Name", "Note"], vec![vec!["O'Neil, Sam", "=HYPERLINK(1)"]]);
-        assert_eq!(response.headers()[http::header::CONTENT_DISPOSITION], "attachment; filename=\"ab.csv\"");
-        assert_eq!(defuse("-3"), "-3");
-        assert_eq!(defuse("=1+1"), "'=1+1");
     }
 }

@@ -30,6 +30,14 @@ pub async fn school_names(backend: &Backend, role: Role) -> HashMap<String, Stri
     schools.unwrap_or_default().into_iter().map(|s| (s.urn, s.name)).collect()
 }
 
+/// The type-of-need codes of the reader's authority (none when the pupils
+/// service does not answer: needs then show as their codes).
+pub async fn need_types(backend: &Backend) -> crate::fields::Needs {
+    let Ok(mut client) = backend.pupils() else { return crate::fields::Needs::default() };
+    let answer = client.list_need_types(backend.request(pb::ListNeedTypesRequest {})).await;
+    crate::fields::Needs(answer.map(|a| a.into_inner().need_types).unwrap_or_default())
+}
+
 /// The most pupils one list call names (the pupils service's largest page).
 const NAMES_AT_ONCE: usize = 500;
 

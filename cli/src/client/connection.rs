@@ -97,6 +97,11 @@ impl Gateway {
         ReferralsServiceClient::with_interceptor(self.channel.clone(), self.bearer())
     }
 
+    /// The pupils service.
+    pub fn pupils(&self) -> sen_proto::v1::pupils_service_client::PupilsServiceClient<Authed> {
+        sen_proto::v1::pupils_service_client::PupilsServiceClient::with_interceptor(self.channel.clone(), self.bearer())
+    }
+
     /// The gateway's own composed views.
     pub fn composed(&self) -> GatewayServiceClient<Authed> {
         GatewayServiceClient::with_interceptor(self.channel.clone(), self.bearer())

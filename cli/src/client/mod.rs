@@ -16,10 +16,13 @@ mod choices;
 mod connection;
 mod dates;
 mod failure;
+mod forecast;
 mod json;
 mod overview;
+mod pupils;
 mod record_request;
 mod referrals;
+mod sen2;
 mod signin;
 mod submit;
 mod table;
@@ -65,6 +68,15 @@ pub enum ClientCommand {
     /// The council overview: register, referrals, statutory clock, SENCOs, transfers, caseloads.
     #[command(after_help = EXIT_CODES)]
     Overview(overview::OverviewArgs),
+    /// The SEN2 return for the DfE: `sen sen2 --year 2026 > sen2.xml` (the failures on standard error).
+    #[command(after_help = EXIT_CODES)]
+    Sen2(sen2::Sen2Args),
+    #[command(subcommand, after_help = EXIT_CODES)]
+    Pupils(pupils::PupilsCommand),
+    /// The breach forecast (council team): requests likely to miss their 20-week date and why, expected breaches
+    /// a month with a what-if, suggested moves; `sen forecast backtest` scores the model on the history.
+    #[command(after_help = EXIT_CODES)]
+    Forecast(forecast::ForecastArgs),
     /// Sign in at the council's identity provider with a code; the client commands then use the sign-in.
     ///
     /// Shows an address and a code: open the address on any device, enter the code and sign in as
@@ -100,6 +112,9 @@ async fn execute(command: &ClientCommand, today: chrono::NaiveDate) -> Result<()
         ClientCommand::Case(command) => case::run(command, today).await,
         ClientCommand::Referrals(command) => referrals::run(command).await,
         ClientCommand::Overview(args) => overview::run(args).await,
+        ClientCommand::Sen2(args) => sen2::run(args).await,
+        ClientCommand::Pupils(command) => pupils::run(command).await,
+        ClientCommand::Forecast(args) => forecast::run(args, today).await,
         ClientCommand::Login(args) => signin::commands::login(args).await,
         ClientCommand::Logout(args) => signin::commands::logout(args).await,
     }
@@ -154,6 +169,10 @@ mod tests {
             vec!["referrals", "submit"],
             vec!["referrals", "watch"],
             vec!["overview"],
+            vec!["sen2"],
+            vec!["pupils", "import"],
+            vec!["forecast"],
+            vec!["forecast", "backtest"],
             vec!["login"],
             vec!["logout"],
         ];

@@ -7,7 +7,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use sen_platform::ids::{LaCode, Urn};
-use sen_pupils::domain::{NcYear, NeedType, SenStatus, Upn};
+use sen_pupils::domain::{NcYear, NeedCode, SenStatus, Upn};
 use sen_referrals::domain::{BroadArea, ClockDates, ConsentMethod, Priority, ReferralKind, Status};
 
 use super::dice::Dice;
@@ -142,9 +142,9 @@ pub struct Pupil {
     /// N, K or E now.
     pub status: SenStatus,
     /// Primary need.
-    pub primary: Option<&'static NeedType>,
+    pub primary: Option<NeedCode>,
     /// Secondary need.
-    pub secondary: Option<&'static NeedType>,
+    pub secondary: Option<NeedCode>,
     /// Year group set by hand.
     pub year_override: Option<NcYear>,
     /// Looked after.

@@ -8,7 +8,7 @@
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use sen_pupils::demo::PROVISION;
-use sen_pupils::domain::{NeedType, SenStatus, SupportOutcome, birth_cohort, next_review_due};
+use sen_pupils::domain::{NeedCode, SenStatus, SupportOutcome, birth_cohort, next_review_due};
 
 use super::copy::{Copy, Sink, Table};
 use super::plan::{Authority, Pupil, Run, at};
@@ -162,8 +162,8 @@ pub async fn load(sink: &Sink, run: &Run, authority: &Authority) -> anyhow::Resu
                 .opt_text(pupil.year_override.map(|y| y.code()).as_deref())
                 .int(school.urn)
                 .text(pupil.status.code())
-                .opt_text(pupil.primary.map(NeedType::code))
-                .opt_text(pupil.secondary.map(NeedType::code))
+                .opt_text(pupil.primary.as_ref().map(NeedCode::as_str))
+                .opt_text(pupil.secondary.as_ref().map(NeedCode::as_str))
                 .bool(pupil.looked_after)
                 .int(changes.len())
                 .at(first)
@@ -218,8 +218,8 @@ async fn histories(sink: &Sink, authority: &Authority) -> anyhow::Result<()> {
                     .text(kind)
                     .date(on)
                     .text(status.code())
-                    .opt_text(pupil.primary.filter(|_| needs).map(NeedType::code))
-                    .opt_text(pupil.secondary.filter(|_| needs).map(NeedType::code))
+                    .opt_text(pupil.primary.filter(|_| needs).as_ref().map(NeedCode::as_str))
+                    .opt_text(pupil.secondary.filter(|_| needs).as_ref().map(NeedCode::as_str))
                     .int(school.urn)
                     .text(reason)
                     .text(&by)

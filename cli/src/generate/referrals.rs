@@ -14,7 +14,7 @@
 //!   five to whoever the manager picked, over capacity with a reason).
 
 use chrono::{Duration, NaiveDate};
-use sen_pupils::domain::SenStatus;
+use sen_pupils::domain::{NeedCode, SenStatus};
 use sen_referrals::domain::{
     AssessmentDecision, BroadArea, ClockDates, ClockException, ConsentMethod, Event, PlanDecision, Priority,
     ReferralKind, Specialism, Status, check_dates, next_status,
@@ -103,7 +103,8 @@ pub fn plan(run: &Run, authority: &mut Authority, dice: &Dice, ids: &mut Ids) ->
             wanted.push((ReferralKind::EducationalPsychology, dice.day_between(window.max(joined), today), None));
         }
         if dice.chance(0.10) {
-            let kind = ReferralKind::AdvisoryTeacher(specialism(pupil.primary.map(|n| n.code()), &mut dice));
+            let kind =
+                ReferralKind::AdvisoryTeacher(specialism(pupil.primary.as_ref().map(NeedCode::as_str), &mut dice));
             wanted.push((kind, dice.day_between(window.max(joined), today), None));
         }
         for (kind, received, outcome) in wanted {
@@ -118,6 +119,18 @@ pub fn plan(run: &Run, authority: &mut Authority, dice: &Dice, ids: &mut Ids) ->
 }
 
 /// The advisory teaching team a pupil's primary need calls for.
+/// The broad area of a national type of need the generator draws (none for
+/// OTH, NSA and DS, as the register's codes have it).
+fn area_of(need: &str) -> Option<BroadArea> {
+    match need {
+        "ASD" | "SLCN" => Some(BroadArea::CommunicationAndInteraction),
+        "SPLD" | "MLD" | "SLD" | "PMLD" => Some(BroadArea::CognitionAndLearning),
+        "SEMH" => Some(BroadArea::SocialEmotionalMentalHealth),
+        "HI" | "VI" | "MSI" | "PD" => Some(BroadArea::SensoryPhysical),
+        _ => None,
+    }
+}
+
 fn specialism(need: Option<&str>, dice: &mut Dice) -> Specialism {
     match need {
         Some("ASD" | "SLCN") => Specialism::CommunicationAndInteraction,
@@ -367,7 +380,7 @@ fn build(
         let p = &authority.pupils[pupil as usize];
         (p.school, p.status, p.primary)
     };
-    let area = need.and_then(|n| n.area()).unwrap_or(BroadArea::ALL[dice.below(4) as usize]);
+    let area = need.and_then(|n| area_of(n.as_str())).unwrap_or(BroadArea::ALL[dice.below(4) as usize]);
     let concerns: Vec<&'static str> = CONCERNS.iter().filter(|c| c.0 == area).map(|c| c.1).collect();
     let mut timeline = Timeline::new(received, run.today);
     let (clock, case) = match outcome {

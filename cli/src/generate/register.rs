@@ -12,7 +12,7 @@ use chrono::{Datelike, Duration, Months, NaiveDate};
 use sen_platform::ids::LaCode;
 use sen_pupils::demo::{EHCP_NEEDS, FORENAMES, SUPPORT_NEEDS, SURNAMES};
 use sen_pupils::domain::{
-    NcYear, NeedType, SchoolStage, SenRecord, SenStatus, Upn, academic_year_start, nc_year_for, next_transfer,
+    NcYear, NeedCode, NeedType, SchoolStage, SenRecord, SenStatus, Upn, academic_year_start, nc_year_for, next_transfer,
 };
 
 use super::dice::Dice;
@@ -87,8 +87,17 @@ pub fn plan(
     Ok(pupils)
 }
 
-fn need(code: &str) -> Option<&'static NeedType> {
-    NeedType::parse(code).ok()
+/// A national code the generator draws, with the one census rule of its own:
+/// `NSA` is valid only with SEN support (K), as the register's migration ships it.
+fn need(code: &str) -> Option<NeedType> {
+    Some(NeedType {
+        code: NeedCode::parse(code).ok()?,
+        name: String::new(),
+        area: None,
+        sen_support_only: code == "NSA",
+        added_on: NaiveDate::MIN,
+        national: true,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -130,11 +139,13 @@ fn pupil(
         SenStatus::EhcPlan => (need(EHCP_NEEDS[dice.weighted(EHCP_NEEDS.iter().map(|n| n.1))].0), None),
     };
     let secondary = secondary.or_else(|| {
-        let p = primary.filter(|_| dice.chance(0.3))?;
-        need(EHCP_NEEDS[dice.weighted(EHCP_NEEDS.iter().map(|n| n.1))].0).filter(|s| s.code() != p.code())
+        let p = primary.as_ref().filter(|_| dice.chance(0.3))?;
+        need(EHCP_NEEDS[dice.weighted(EHCP_NEEDS.iter().map(|n| n.1))].0).filter(|s| s.code != p.code)
     });
     // The census rules the register's own writes pass.
-    SenRecord::new(status, primary, secondary).map_err(|(field, e)| anyhow::anyhow!("{field} {e}"))?;
+    let record = SenRecord::new(status, primary.as_ref(), secondary.as_ref())
+        .map_err(|(field, e)| anyhow::anyhow!("{field} {e}"))?;
+    let (primary, secondary) = (record.primary, record.secondary);
     let in_year = nc_year_for(dob, year);
     let year_override = (status != SenStatus::NoSen && dice.chance(0.015))
         .then(|| in_year.and_then(|y| y.ordinal()).filter(|o| *o > 0).and_then(|o| NcYear::from_ordinal(o - 1)))

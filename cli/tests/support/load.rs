@@ -89,7 +89,7 @@ pub async fn setup(cluster: &Front, token: Mint<'_>, pupils: usize) -> Fixture {
         let pupil = json!({
             "pupil": {"upn": upn.as_str(), "legal_forename": "Pupil", "legal_surname": format!("Number {n}"),
                       "date_of_birth": "2017-02-02", "school_urn": SCHOOL},
-            "sen_status": "SEN_PROVISION_SEN_SUPPORT", "primary_need": "NEED_TYPE_SLCN"
+            "sen_status": "SEN_PROVISION_SEN_SUPPORT", "primary_need_code": "SLCN"
         });
         let (status, body) = cluster.post(&senco, "/api/v1/pupils", pupil).await;
         assert_eq!(status, 200, "{body}");

@@ -16,6 +16,7 @@
 //! no cache to wait out.
 
 pub mod entity;
+pub mod exports;
 pub mod keys;
 pub mod migration;
 pub mod settings;
@@ -27,6 +28,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sen_platform::config::Config;
 
+pub use exports::{ExportRecord, NewExport};
 pub use keys::{SessionKey, SessionKeySet};
 pub use settings::SessionSettings;
 pub use store::{EndReason, NewSession, SessionStore, StoredSession};

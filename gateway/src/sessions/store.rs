@@ -83,7 +83,7 @@ pub struct NewSession<'a> {
 /// The gateway's store of web sessions.
 #[derive(Clone, Debug)]
 pub struct SessionStore {
-    db: Db,
+    pub(super) db: Db,
 }
 
 impl SessionStore {

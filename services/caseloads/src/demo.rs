@@ -156,6 +156,26 @@ struct DemoAdvice {
 }
 
 impl DemoAdvice {
+    /// When the advice is asked for, and when the psychological advice comes
+    /// in (`None`: not yet), or `None` when it is not yet asked for. A closed
+    /// case's advice was asked for just after the decision to assess (six weeks
+    /// from the request) and came in on time or, one case in three, late, as a
+    /// history the breach forecast learns from should read. An open case's is
+    /// in the `n`th of [`ADVICE_STATES`] that fits the request's age, counted
+    /// back from today so that the demo shows every state.
+    fn timing(&self, n: usize, open: bool, today: NaiveDate) -> Option<(NaiveDate, Option<NaiveDate>)> {
+        let after_decision = self.received + Duration::days(43 + (n % 8) as i64);
+        if !open && after_decision < today {
+            let took = if n % 3 == 2 { 58 } else { 36 };
+            return Some((after_decision, Some((after_decision + Duration::days(took)).min(today))));
+        }
+        let age = (today - self.received).num_days();
+        let fits = |state: &Option<(i64, Option<i64>)>| state.is_none_or(|(asked, _)| asked <= age);
+        let states: Vec<_> = if open { ADVICE_STATES.to_vec() } else { vec![ADVICE_STATES[2], ADVICE_STATES[1]] };
+        let (asked, received) = (0..states.len()).map(|k| states[(n + k) % states.len()]).find(fits)??;
+        Some((today - Duration::days(asked), received.map(|days| today - Duration::days(days))))
+    }
+
     /// Asks the case's EP for the psychological advice (and the school for the
     /// educational advice) in the `n`th state that fits the request's age: advice
     /// is never asked for before the request came in. A closed case's advice is in.
@@ -168,13 +188,9 @@ impl DemoAdvice {
         open: bool,
         today: NaiveDate,
     ) -> anyhow::Result<()> {
-        let age = (today - self.received).num_days();
-        let fits = |state: &Option<(i64, Option<i64>)>| state.is_none_or(|(asked, _)| asked <= age);
-        let states: Vec<_> = if open { ADVICE_STATES.to_vec() } else { vec![ADVICE_STATES[2], ADVICE_STATES[1]] };
-        let Some(Some((asked, received))) = (0..states.len()).map(|k| states[(n + k) % states.len()]).find(fits) else {
+        let Some((asked_on, psychological_in)) = self.timing(n, open, today) else {
             return Ok(());
         };
-        let asked_on = today - Duration::days(asked);
         for (kind, from_whom, professional_id) in [
             (AdviceKind::Psychological, String::new(), Some(professional)),
             (AdviceKind::Educational, "Head teacher".to_owned(), None),
@@ -196,7 +212,7 @@ impl DemoAdvice {
             let row = store.record_advice_request(tenant, &new, person).await?;
             // The school's advice comes in on time whatever the EP's does.
             let in_on = match kind {
-                AdviceKind::Psychological => received.map(|days| today - Duration::days(days)),
+                AdviceKind::Psychological => psychological_in,
                 _ => Some((asked_on + Duration::days(20)).min(today)),
             };
             if let Some(on) = in_on {

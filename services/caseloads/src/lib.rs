@@ -15,6 +15,10 @@
 //! authority's retention period, as the pupils service decides, are erased in
 //! every service, a pass at a time, an erasure cut off finished by the next.
 //!
+//! The breach forecast (`forecast`) learns the authority's own step durations
+//! and forecasts each open EHC request's chance of missing its date; pure, like
+//! `domain`.
+//!
 //! Rooms: `domain` (roles, ranking, activity, the allocation formula; no I/O),
 //! `store`, `entity` and `migration`, `peers` (the other services),
 //! `completion`, `reconcile` and `metrics`, `retention`, `api`, `demo`.
@@ -26,6 +30,7 @@ pub mod description;
 pub mod domain;
 pub mod entity;
 pub mod error;
+pub mod forecast;
 pub mod metrics;
 pub mod migration;
 pub mod peers;

@@ -230,6 +230,29 @@ impl Peers {
         Ok(self.schools(&token).await?.into_iter().map(|school| (school.urn, school.name)).collect())
     }
 
+    /// Every EHC needs assessment request the caller may see, open or not, with
+    /// its statutory clock: the history the breach forecast learns from.
+    pub async fn ehc_requests(&self, token: &str) -> Result<Vec<pb::Referral>> {
+        let mut client = self.referrals(token)?;
+        let mut referrals = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let request = pb::ListReferralsRequest {
+                page: Some(pb::PageRequest { page_size: 500, page_token }),
+                kind: "ehc_needs_assessment".into(),
+                sort: "id".into(),
+                ..Default::default()
+            };
+            let response =
+                client.list_referrals(request).await.map_err(|s| failed("referrals service", &s))?.into_inner();
+            referrals.extend(response.referrals);
+            if response.next_page_token.is_empty() {
+                return Ok(referrals);
+            }
+            page_token = response.next_page_token;
+        }
+    }
+
     /// Register counts per school: (URN → (on SEN support, with an EHC plan)).
     pub async fn register(&self, token: &str) -> Result<HashMap<i32, (u32, u32)>> {
         let stats = self

@@ -28,6 +28,7 @@ pub mod serve;
 pub mod service;
 pub mod telemetry;
 pub mod tls;
+pub mod upload;
 pub mod walls;
 
 #[cfg(feature = "testing")]

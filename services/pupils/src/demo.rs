@@ -16,7 +16,7 @@ use sen_platform::ids::{LaCode, Urn};
 
 use crate::domain::{
     NcYear, NeedType, PupilDetails, SchoolStage, SenRecord, SenStatus, SupportOutcome, TransferKind, Upn,
-    academic_year_start, nc_year_for, next_transfer, post16_move,
+    academic_year_start, nc_year_for, next_transfer, parse_need, post16_move,
 };
 use crate::store::{NewCycle, NewProvision, SeedPlan, SeedPupil, Store, TransferDecision};
 
@@ -180,8 +180,8 @@ impl Dice {
     }
 }
 
-fn need(code: &str) -> Option<&'static NeedType> {
-    NeedType::parse(code).ok()
+fn need<'a>(code: &str, codes: &'a [NeedType]) -> Option<&'a NeedType> {
+    parse_need(code, codes).ok()
 }
 
 /// Loads the demo register for every demo school if no pupil is recorded yet.
@@ -202,9 +202,10 @@ pub async fn seed_if_empty(
         let grant = Grant { person: "demo-loader".into(), role: Role::Service, tenant: Some(la), school: None };
         let token = issuer.signer.mint(&grant, Duration::from_secs(60)).map_err(anyhow::Error::msg)?;
         let scope = issuer.verifier.verify(&token)?.tenant_scope()?;
+        let codes = store.need_types(&scope).await?;
         let mut pupils = Vec::new();
         for school in schools.iter().filter(|s| s.tenant == tenant) {
-            pupils.extend(school_register(&mut dice, la, school, today).map_err(anyhow::Error::msg)?);
+            pupils.extend(school_register(&mut dice, la, school, &codes, today).map_err(anyhow::Error::msg)?);
         }
         store.load_register(&scope, "demo-loader", &pupils, today).await?;
         crate::demo_appeals::seed_appeals(store, &scope, today).await?;
@@ -217,6 +218,7 @@ fn school_register(
     dice: &mut Dice,
     la: LaCode,
     school: &DemoSchool,
+    codes: &[NeedType],
     today: NaiveDate,
 ) -> Result<Vec<SeedPupil>, String> {
     let Some((low, high)) = school.ages else { return Ok(Vec::new()) };
@@ -234,10 +236,10 @@ fn school_register(
         let issue_year = (birth_year + 5).rem_euclid(100);
         let body = format!("{la}{:04}{issue_year:02}{serial:03}", school.establishment_number);
         let upn = Upn::from_body(&body)?;
-        let (status, primary) = status_and_need(dice, school.kind);
+        let (status, primary) = status_and_need(dice, school.kind, codes);
         let secondary = primary
             .filter(|_| dice.per_mille(300))
-            .and_then(|p| need(dice.weighted(EHCP_NEEDS)).filter(|s| s.code() != p.code()));
+            .and_then(|p| need(dice.weighted(EHCP_NEEDS), codes).filter(|s| s.code != p.code));
         let sen = SenRecord::new(status, primary, secondary).map_err(|(f, e)| format!("{f} {e}"))?;
         let forename = dice.pick(FORENAMES).to_string();
         let details = PupilDetails {
@@ -259,7 +261,7 @@ fn school_register(
     Ok(pupils)
 }
 
-fn status_and_need(dice: &mut Dice, kind: SchoolKind) -> (SenStatus, Option<&'static NeedType>) {
+fn status_and_need<'a>(dice: &mut Dice, kind: SchoolKind, codes: &'a [NeedType]) -> (SenStatus, Option<&'a NeedType>) {
     let (ehcp, support) = match kind {
         SchoolKind::Mainstream => (53, 142),
         SchoolKind::Special => (960, 40),
@@ -267,9 +269,9 @@ fn status_and_need(dice: &mut Dice, kind: SchoolKind) -> (SenStatus, Option<&'st
     };
     let roll = dice.below(1000) as u32;
     if roll < ehcp {
-        (SenStatus::EhcPlan, need(dice.weighted(EHCP_NEEDS)))
+        (SenStatus::EhcPlan, need(dice.weighted(EHCP_NEEDS), codes))
     } else if roll < ehcp + support {
-        (SenStatus::SenSupport, need(dice.weighted(SUPPORT_NEEDS)))
+        (SenStatus::SenSupport, need(dice.weighted(SUPPORT_NEEDS), codes))
     } else {
         (SenStatus::NoSen, None)
     }
@@ -415,7 +417,8 @@ mod tests {
             roll: 1700,
         };
         let la = LaCode::parse("886").unwrap();
-        let pupils = school_register(&mut Dice(0x5E4_2026), la, &special, today).unwrap();
+        let codes = crate::domain::codes::tests::national();
+        let pupils = school_register(&mut Dice(0x5E4_2026), la, &special, &codes, today).unwrap();
         let mut states = BTreeSet::new();
         for decision in pupils.iter().filter_map(|p| p.plan.as_ref()?.transfer_decision.as_ref()) {
             if decision.staying_in_sixth_form {

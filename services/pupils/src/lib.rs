@@ -11,11 +11,12 @@
 //!
 //! Rooms: `domain` (rules and types, no I/O), `store` (scoped, audited
 //! persistence), `entity` and `migration` (tables), `schools` (the schools client),
-//! `api` (the gRPC service), `retention` (each authority's retention period and
+//! `ctf` (the DfE Common Transfer File, read and checked), `api` (the gRPC service), `retention` (each authority's retention period and
 //! the erasures' metric), `demo`, `demo_appeals` and `demo_reviews` (the embedded mode's
 //! register, its appeals and its reviews' amendments and cessations).
 
 pub mod api;
+pub mod ctf;
 pub mod demo;
 pub mod demo_appeals;
 pub mod demo_reviews;

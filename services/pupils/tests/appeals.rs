@@ -11,7 +11,7 @@ use sea_orm::{Database, DatabaseConnection, EntityTrait, PaginatorTrait};
 use sen_platform::identity::{DevIssuer, Grant, Role, Scope};
 use sen_platform::ids::{LaCode, Urn};
 use sen_platform::testing::{Engine, TestDatabase};
-use sen_pupils::domain::{AppealFacts, AppealGround, NeedType, PlanSections, PupilDetails, SenRecord, SenStatus, Upn};
+use sen_pupils::domain::{AppealFacts, AppealGround, NeedCode, PlanSections, PupilDetails, SenRecord, SenStatus, Upn};
 use sen_pupils::entity::appeal;
 use sen_pupils::error::Error;
 use sen_pupils::store::{Actor, NewEhcp, Store};
@@ -77,7 +77,7 @@ impl World {
             nc_year_override: None,
             looked_after: false,
         };
-        let record = SenRecord::new(status, Some(NeedType::parse("SLCN").unwrap()), None).unwrap();
+        let record = SenRecord { status, primary: Some(NeedCode::parse("SLCN").unwrap()), secondary: None };
         let plan = (status == SenStatus::EhcPlan)
             .then(|| NewEhcp { issued_on: d(2025, 1, 10), named_setting: "School".into() });
         self.store.create_pupil(&scope, &actor, &details, &record, plan.as_ref(), d(2026, 11, 24)).await.unwrap().id

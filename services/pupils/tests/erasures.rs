@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, Database, DatabaseConnection, EntityTrait, PaginatorT
 use sen_platform::identity::{DevIssuer, Grant, Role, Scope, TenantScope};
 use sen_platform::ids::{LaCode, Urn};
 use sen_platform::testing::{Engine, TestDatabase};
-use sen_pupils::domain::{NeedType, PupilDetails, RetentionPolicy, SenRecord, SenStatus, Upn};
+use sen_pupils::domain::{NeedCode, PupilDetails, RetentionPolicy, SenRecord, SenStatus, Upn};
 use sen_pupils::entity::{
     annual_review, audit_event, case_access, ehcp, erasure, provision, pupil, pupil_history, support_cycle,
 };
@@ -76,7 +76,8 @@ impl World {
             nc_year_override: None,
             looked_after: false,
         };
-        let record = SenRecord::new(SenStatus::EhcPlan, Some(NeedType::parse("ASD").unwrap()), None).unwrap();
+        let record =
+            SenRecord { status: SenStatus::EhcPlan, primary: Some(NeedCode::parse("ASD").unwrap()), secondary: None };
         let plan = NewEhcp { issued_on: d(2025, 1, 10), named_setting: "School".into() };
         self.store.create_pupil(&scope, &actor, &details, &record, Some(&plan), today()).await.unwrap().id
     }

@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, Database, DatabaseConnection, EntityTrait, PaginatorT
 use sen_platform::identity::{Actor, DevIssuer, Grant, Role, Scope, TenantScope};
 use sen_platform::ids::{LaCode, Urn};
 use sen_platform::testing::{Engine, TestDatabase};
-use sen_pupils::domain::{NeedType, PupilDetails, SenRecord, SenStatus, Upn, next_review_due};
+use sen_pupils::domain::{NeedCode, PupilDetails, SenRecord, SenStatus, Upn, next_review_due};
 use sen_pupils::entity::{ehcp, plan_registration, pupil_history};
 use sen_pupils::error::Error;
 use sen_pupils::store::{FinalPlan, Store};
@@ -61,7 +61,7 @@ impl World {
             nc_year_override: None,
             looked_after: false,
         };
-        let record = SenRecord::new(status, need.map(|n| NeedType::parse(n).unwrap()), None).unwrap();
+        let record = SenRecord { status, primary: need.map(|n| NeedCode::parse(n).unwrap()), secondary: None };
         let plan = (status == SenStatus::EhcPlan)
             .then(|| sen_pupils::store::NewEhcp { issued_on: d(2025, 1, 10), named_setting: "School".into() });
         self.store.create_pupil(&scope, &actor, &details, &record, plan.as_ref(), d(2026, 11, 24)).await.unwrap().id

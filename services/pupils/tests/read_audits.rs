@@ -12,7 +12,7 @@ use sen_platform::identity::{DevIssuer, Grant, Role, Scope, TenantScope};
 use sen_platform::ids::{LaCode, Urn};
 use sen_platform::paging::Page;
 use sen_platform::testing::{Engine, TestDatabase};
-use sen_pupils::domain::{NeedType, PupilDetails, SenRecord, SenStatus, Upn};
+use sen_pupils::domain::{NeedCode, PupilDetails, SenRecord, SenStatus, Upn};
 use sen_pupils::entity::audit_event;
 use sen_pupils::error::Error;
 use sen_pupils::store::{Actor, PupilFilter, SeedPupil, Store};
@@ -40,8 +40,11 @@ fn pupil(serial: u32) -> SeedPupil {
             nc_year_override: None,
             looked_after: false,
         },
-        sen: SenRecord::new(SenStatus::SenSupport, Some(NeedType::parse("SLCN").expect("a need")), None)
-            .expect("a record"),
+        sen: SenRecord {
+            status: SenStatus::SenSupport,
+            primary: Some(NeedCode::parse("SLCN").unwrap()),
+            secondary: None,
+        },
         plan: None,
         cycles: Vec::new(),
         provision: Vec::new(),

@@ -13,7 +13,7 @@ use sen_platform::identity::{DevIssuer, Grant, Role, Scope};
 use sen_platform::ids::{LaCode, Urn};
 use sen_platform::paging::Page;
 use sen_platform::testing::{Engine, TestDatabase};
-use sen_pupils::domain::{CeaseReason, NeedType, PupilDetails, ReviewDecision, SenRecord, SenStatus, Upn};
+use sen_pupils::domain::{CeaseReason, NeedCode, PupilDetails, ReviewDecision, SenRecord, SenStatus, Upn};
 use sen_pupils::error::Error;
 use sen_pupils::store::{Actor, AnnualReviewInput, Cessation, NewEhcp, Store};
 
@@ -64,7 +64,8 @@ impl World {
             nc_year_override: None,
             looked_after: false,
         };
-        let sen = SenRecord::new(SenStatus::EhcPlan, Some(NeedType::parse("SLCN").unwrap()), None).unwrap();
+        let sen =
+            SenRecord { status: SenStatus::EhcPlan, primary: Some(NeedCode::parse("SLCN").unwrap()), secondary: None };
         let plan = NewEhcp { issued_on: d(2024, 1, 10), named_setting: "Northmoor Primary".into() };
         self.store.create_pupil(&scope, &actor, &details, &sen, Some(&plan), d(2024, 1, 10)).await.unwrap().id
     }
@@ -229,7 +230,7 @@ async fn ceasing_a_plan_moves_the_pupil_off_e_once_with_its_reason_and_history(e
     assert_eq!((row.cease_reason, row.ceased_on, row.ceased_to.as_deref()), (Some(5), Some(d(2026, 4, 20)), Some("K")));
     let after = w.store.get_pupil(&scope, &actor, pupil).await.unwrap();
     assert_eq!(after.sen.status, SenStatus::SenSupport);
-    assert_eq!(after.sen.primary.map(|n| n.code()), Some("SLCN"), "K keeps the pupil's needs");
+    assert_eq!(after.sen.primary.map(|n| n.to_string()).as_deref(), Some("SLCN"), "K keeps the pupil's needs");
     let plan = w.store.ehcp(&scope, &actor, pupil).await.unwrap().ehcp;
     assert_eq!(
         (plan.status.as_str(), plan.ceased_on, plan.ceased_reason.as_deref()),

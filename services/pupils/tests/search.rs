@@ -10,7 +10,7 @@ use sen_platform::identity::{Actor, DevIssuer, Grant, Role, Scope};
 use sen_platform::ids::{LaCode, Urn};
 use sen_platform::paging::Page;
 use sen_platform::testing::{Engine, TestDatabase};
-use sen_pupils::domain::{NeedType, PupilDetails, PupilSearch, SenRecord, SenStatus, Upn};
+use sen_pupils::domain::{NeedCode, PupilDetails, PupilSearch, SenRecord, SenStatus, Upn};
 use sen_pupils::store::{PupilFilter, Store};
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -38,7 +38,8 @@ async fn add(store: &Store, issuer: &DevIssuer, serial: u32, school: u32, names:
         nc_year_override: None,
         looked_after: false,
     };
-    let sen = SenRecord::new(SenStatus::SenSupport, Some(NeedType::parse("SLCN").unwrap()), None).unwrap();
+    let sen =
+        SenRecord { status: SenStatus::SenSupport, primary: Some(NeedCode::parse("SLCN").unwrap()), secondary: None };
     let pupil = store.create_pupil(&scope, &actor, &details, &sen, None, d(2026, 11, 24)).await.unwrap();
     (pupil.id, pupil.details.upn.as_str().to_owned())
 }

@@ -8,7 +8,7 @@ use sen_platform::identity::{DevIssuer, Grant, Role, Scope, TenantScope};
 use sen_platform::ids::{LaCode, Urn};
 use sen_platform::paging::Page;
 use sen_platform::testing::{Engine, TestDatabase};
-use sen_pupils::domain::{NcYear, NeedType, PupilDetails, SenRecord, SenStatus, Upn};
+use sen_pupils::domain::{NcYear, NeedCode, PupilDetails, SenRecord, SenStatus, Upn};
 use sen_pupils::error::Error;
 use sen_pupils::store::{Actor, NewEhcp, PupilFilter, SeedPupil, SenChange, Store};
 
@@ -45,7 +45,7 @@ fn details(serial: u32, school: u32, dob: NaiveDate) -> PupilDetails {
 }
 
 fn sen(status: SenStatus, need: Option<&str>) -> SenRecord {
-    SenRecord::new(status, need.map(|n| NeedType::parse(n).unwrap()), None).unwrap()
+    SenRecord { status, primary: need.map(|n| NeedCode::parse(n).unwrap()), secondary: None }
 }
 
 impl World {
@@ -121,7 +121,7 @@ async fn filters_find_pupils_by_status_need_year_and_school(engine: Engine) {
         ids(&w, &scope, &actor, &by(PupilFilter { status: Some(SenStatus::EhcPlan), ..Default::default() })).await,
         [b]
     );
-    let slcn = NeedType::parse("SLCN").unwrap();
+    let slcn = NeedCode::parse("SLCN").unwrap();
     assert_eq!(ids(&w, &scope, &actor, &by(PupilFilter { primary_need: Some(slcn), ..Default::default() })).await, [a]);
     assert_eq!(
         ids(&w, &scope, &actor, &by(PupilFilter { school: Some(urn(100002)), ..Default::default() })).await,

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use sen_platform::identity::{DevIssuer, Grant, Role, Scope};
 use sen_platform::ids::{LaCode, Urn};
 use sen_platform::testing::{Engine, TestDatabase};
-use sen_pupils::domain::{NcYear, NeedType, PupilDetails, SenRecord, SenStatus, TransferCohorts, Upn, cohort_in_year};
+use sen_pupils::domain::{NcYear, NeedCode, PupilDetails, SenRecord, SenStatus, TransferCohorts, Upn, cohort_in_year};
 use sen_pupils::error::Error;
 use sen_pupils::store::{Actor, NewEhcp, SenChange, Store, TransferDecision};
 
@@ -68,7 +68,8 @@ impl World {
             nc_year_override: None,
             looked_after: false,
         };
-        let sen = SenRecord::new(SenStatus::EhcPlan, Some(NeedType::parse("ASD").unwrap()), None).unwrap();
+        let sen =
+            SenRecord { status: SenStatus::EhcPlan, primary: Some(NeedCode::parse("ASD").unwrap()), secondary: None };
         let plan = NewEhcp { issued_on: plan_issued(), named_setting: "School".into() };
         self.store.create_pupil(&scope, &actor, &details, &sen, Some(&plan), today()).await.unwrap().id
     }
@@ -203,7 +204,7 @@ async fn a_plan_reopened_forgets_the_old_transfer_decision(engine: Engine) {
     let staying = TransferDecision { staying_in_sixth_form: true, ..decision("Eastwold Academy", None) };
     w.store.record_transfer_decision(&scope, &actor, year11, &staying).await.unwrap();
     let change = |status, plan| SenChange {
-        sen: SenRecord::new(status, Some(NeedType::parse("ASD").unwrap()), None).unwrap(),
+        sen: SenRecord { status, primary: Some(NeedCode::parse("ASD").unwrap()), secondary: None },
         effective_on: d(2026, 11, 1),
         reason: "review".into(),
         ehcp: plan,

@@ -12,11 +12,11 @@ use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
 
 use crate::layout::{Tone, page, tag};
-use crate::lists::{Column, ListQuery, csv_link, csv_response, sort_headers};
+use crate::lists::{Column, ListQuery, sort_headers};
 use crate::refusals::{self, PageResult};
 use crate::session::Session;
 use crate::state::Web;
-use crate::wording::{days_left, iso_date, kind_name, long_date};
+use crate::wording::{days_left, kind_name, long_date};
 
 /// Who has a caseload (`GetMyCaseload`).
 pub const PROFESSIONALS: &[Role] = &[Role::EducationalPsychologist, Role::AdvisoryTeacher];
@@ -82,40 +82,10 @@ async fn caseload(State(web): State<Arc<Web>>, session: Session, query: ListQuer
         Some("sessions") => query.sort_rows(&mut rows, |r| r.case.sessions_used),
         _ => {}
     }
-    if query.wants_csv() {
-        let headers = [
-            "Case",
-            "Referral",
-            "Pupil id",
-            "Pupil",
-            "School URN",
-            "School",
-            "Kind",
-            "Next deadline",
-            "Due on",
-            "Days left",
-            "Sessions used",
-        ];
-        let csv_rows = rows.iter().map(|r| {
-            let (what, on, left) = match &r.deadline {
-                Some((what, on, left)) => (what.clone(), iso_date(Some(on)), left.to_string()),
-                None => (r.undated.clone().unwrap_or_default(), String::new(), String::new()),
-            };
-            vec![
-                r.case.id.to_string(),
-                r.case.referral_id.to_string(),
-                r.case.pupil_id.to_string(),
-                r.case.pupil_name.clone(),
-                r.case.school_urn.clone(),
-                r.case.school_name.clone(),
-                kind_name(&r.case.kind),
-                what,
-                on,
-                left,
-                r.case.sessions_used.to_string(),
-            ]
-        });
-        return Ok(csv_response("my-caseload.csv", &headers, csv_rows));
+    if query.format().is_some() {
+        // A caseload names pupils: only the council's SEN team may download such a
+        // list, and a caseload is read by the professional it belongs to, on the page.
+        return Err(refusals::forbidden(&session).into());
     }
     let body = html! {
         h1 class="heading-l" { "My caseload" }
@@ -144,7 +114,6 @@ async fn caseload(State(web): State<Arc<Web>>, session: Session, query: ListQuer
                     }
                 }
             }
-            (csv_link(&query, "/caseload", "your caseload"))
         }
     };
     Ok(page(&session, "My caseload", "/caseload", body).into_response())

@@ -19,8 +19,9 @@ use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
 
 use crate::backend::Backend;
+use crate::exports::{self, Cell, Sheet};
 use crate::layout::{Tone, page, select, tag};
-use crate::lists::{self, Column, ListQuery, csv_link, csv_response, pager, sort_headers};
+use crate::lists::{self, Column, ListQuery, pager, sort_headers};
 use crate::lookups::school_names;
 use crate::refusals::{PageResult, Refused, from_status};
 use crate::session::Session;
@@ -103,38 +104,28 @@ async fn late_page(State(web): State<Arc<Web>>, session: Session, query: ListQue
         Some("late") => query.sort_rows(&mut rows, |r| r.days_late),
         _ => {}
     }
-    if query.wants_csv() {
-        let headers = [
-            "Pupil ID",
-            "Pupil",
-            "School URN",
-            "School",
-            "Review meeting",
-            "Amendments proposed",
-            "Amended plan due",
-            "Due by",
-            "Amended plan issued",
-            "Days late",
-            "Status",
-        ];
-        let lines = rows.iter().map(|r| {
-            let p = r.pupil.clone().unwrap_or_default();
-            let rv = review(r);
-            vec![
-                p.id.to_string(),
-                p.display_name,
-                p.school_urn.clone(),
-                name_of(&p.school_urn),
-                iso_date(rv.meeting_on.as_ref()),
-                iso_date(rv.amendments_proposed_on.as_ref()),
-                iso_date(rv.amended_plan_due.as_ref()),
-                rule_name(rv.amended_plan_due_rule).to_owned(),
-                iso_date(rv.amended_plan_issued_on.as_ref()),
-                r.days_late.to_string(),
-                if overdue(r) { "overdue" } else { "issued late" }.to_owned(),
-            ]
-        });
-        return Ok(csv_response("late-amendments.csv", &headers, lines));
+    if let Some(format) = query.format() {
+        let lines = rows
+            .iter()
+            .map(|r| {
+                let p = r.pupil.clone().unwrap_or_default();
+                let rv = review(r);
+                vec![
+                    Cell::Number(p.id),
+                    p.display_name.into(),
+                    p.school_urn.as_str().into(),
+                    name_of(&p.school_urn).into(),
+                    Cell::date(rv.meeting_on.as_ref()),
+                    Cell::date(rv.amendments_proposed_on.as_ref()),
+                    Cell::date(rv.amended_plan_due.as_ref()),
+                    rule_name(rv.amended_plan_due_rule).into(),
+                    Cell::date(rv.amended_plan_issued_on.as_ref()),
+                    Cell::Number(r.days_late.into()),
+                    if overdue(r) { "overdue" } else { "issued late" }.into(),
+                ]
+            })
+            .collect();
+        return exports::download(&web, &session, &query, format, SHEET, exports::whole(lines)).await;
     }
     let total = rows.len();
     let (shown, next) = query.paginate(rows);
@@ -158,7 +149,7 @@ async fn late_page(State(web): State<Arc<Web>>, session: Session, query: ListQue
             (select("status", "Show", &statuses, query.filter("status"), None))
             div class="form-group" { button class="button button--secondary" type="submit" { "Apply filters" } }
         }
-        (csv_link(&query, "/late-amendments", "these amendments"))
+        (exports::links(&session, &query, "/late-amendments", &SHEET))
         @if shown.is_empty() { p class="body" { "No amendments after an annual review are late." } } @else {
             div class="table-wrapper" { table class="table" {
                 caption { "Late amendments (" (total) ")" }
@@ -189,6 +180,26 @@ pub(super) async fn late_count(backend: &Backend) -> Option<u32> {
     let mut pupils = backend.pupils().ok()?;
     pupils.list_late_amendments(backend.request(request)).await.ok().map(|answer| answer.into_inner().total)
 }
+
+/// Late amendments' file, in the page's order.
+const SHEET: Sheet = Sheet {
+    list: "late-amendments",
+    title: "Late amendments",
+    headers: &[
+        "Pupil ID",
+        "Pupil",
+        "School URN",
+        "School",
+        "Review meeting",
+        "Amendments proposed",
+        "Amended plan due",
+        "Due by",
+        "Amended plan issued",
+        "Days late",
+        "Status",
+    ],
+    pupil_level: true,
+};
 
 #[cfg(test)]
 mod tests {

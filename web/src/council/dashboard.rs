@@ -62,6 +62,7 @@ async fn dashboard(State(web): State<Arc<Web>>, session: Session) -> PageResult 
     let reviews_overdue = annual_reviews_overdue(&web, &session).await;
     let amendments_late = super::amendments::late_count(&web.backend(&session)).await;
     let advice_late = super::late_advice::late_count(&web.backend(&session)).await;
+    let forecast = super::forecast::likely_breaches(&web.backend(&session)).await;
     // Everything below the heading follows the referrals as they change (`live_region`).
     let figures = html! {
         p class="body secondary" { "Figures as at " (today.format("%-d %B %Y")) "." }
@@ -88,12 +89,17 @@ async fn dashboard(State(web): State<Arc<Web>>, session: Session) -> PageResult 
             @if let Some(n) = advice_late {
                 (figure(&thousands(u64::from(n)), "Advice late (6 weeks from asking)", Some("/late-advice"), None))
             }
+            @if let Some((likely, expected)) = forecast {
+                (figure(&likely.to_string(), "Requests likely to breach (forecast)", Some("/forecast"),
+                    Some(&format!("{expected:.1} breaches expected among the open requests"))))
+            }
             (super::appeals::appeal_figures(overview.appeals.as_ref()))
             @if let Some(c) = &overview.senco_compliance {
                 (figure(&c.without_senco.len().to_string(), "Schools with no SENCO", Some("/senco-compliance?issue=no_senco"), None))
                 (figure(&c.awards_overdue.len().to_string(), "SENCO awards overdue", Some("/senco-compliance?issue=award_overdue"), None))
             }
         }
+        p class="body" { a href="/sen2" { "The SEN2 return for the DfE" } ": check it and download the file." }
         h2 class="heading-m" { "Charts" }
         div class="columns" {
             @if let Some(stats) = &overview.referrals {

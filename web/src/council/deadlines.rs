@@ -17,8 +17,9 @@ use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
 
 use crate::backend::Backend;
+use crate::exports::{self, Cell, Row, Sheet};
 use crate::layout::{Tone, page, select, tag};
-use crate::lists::{self, Column, Dir, ListQuery, csv_link, csv_response, pager, sort_headers};
+use crate::lists::{self, Column, Dir, ListQuery, pager, sort_headers};
 use crate::lookups::{pupil_names, school_names};
 use crate::refusals::{PageResult, from_status};
 use crate::session::Session;
@@ -240,40 +241,19 @@ async fn transitions_page(State(web): State<Arc<Web>>, session: Session, query: 
     session.require(REGISTER_EDITORS)?;
     let backend = web.backend(&session);
     let request = transitions_request(&query);
-    let transfer = |t: &pb::TransitionDue| t.transfer.clone().unwrap_or_default();
-    if query.wants_csv() {
-        let (rows, schools) = tokio::join!(all_transitions(&backend, request), school_names(&backend, session.role()));
-        let rows = rows.map_err(|s| from_status(&session, &s))?;
-        let headers = [
-            "Pupil ID",
-            "Pupil",
-            "School URN",
-            "School",
-            "Transfer",
-            "Deadline",
-            "Days left",
-            "Named setting",
-            "Amended plan issued",
-            "Status",
-            "Rating",
-        ];
-        let lines = rows.iter().map(|t| {
-            let (p, tr) = (t.pupil.clone().unwrap_or_default(), transfer(t));
-            vec![
-                p.id.to_string(),
-                p.display_name,
-                p.school_urn.clone(),
-                name_of(&schools, &p.school_urn),
-                tr.kind,
-                iso_date(tr.deadline.as_ref()),
-                tr.days_left.to_string(),
-                tr.next_setting,
-                iso_date(tr.amended_plan_issued_on.as_ref()),
-                transfer_status_name(tr.status).to_owned(),
-                wording::rag_name(tr.rag).to_owned(),
-            ]
+    if let Some(format) = query.format() {
+        TRANSFERS_SHEET.check(&session)?;
+        let schools = Arc::new(school_names(&backend, session.role()).await);
+        let backend = backend.clone();
+        let pages = exports::paged(move |page| {
+            let (backend, schools) = (backend.clone(), schools.clone());
+            let request = backend.request(pb::ListTransitionsDueRequest { page: Some(page), ..request.clone() });
+            async move {
+                let answer = backend.pupils()?.list_transitions_due(request).await?.into_inner();
+                Ok((answer.transitions.iter().map(|t| transfer_row(t, &schools)).collect(), answer.next_page_token))
+            }
         });
-        return Ok(csv_response("phase-transfers.csv", &headers, lines));
+        return exports::download(&web, &session, &query, format, TRANSFERS_SHEET, pages).await;
     }
     let one_page = async {
         let mut client = backend.pupils()?;
@@ -299,7 +279,7 @@ async fn transitions_page(State(web): State<Arc<Web>>, session: Session, query: 
             (select("status", "Status", &statuses, query.filter("status"), None))
             (apply())
         }
-        (csv_link(&query, "/transitions", "these transfers"))
+        (exports::links(&session, &query, "/transitions", &TRANSFERS_SHEET))
         (transitions_rows(&shown, &schools, Some(&query)))
         (pager(&query, "/transitions", &next))
     };
@@ -317,23 +297,19 @@ async fn reviews_page(State(web): State<Arc<Web>>, session: Session, query: List
     session.require(REGISTER_EDITORS)?;
     let backend = web.backend(&session);
     let request = reviews_request(&query);
-    if query.wants_csv() {
-        let (rows, schools) = tokio::join!(all_reviews(&backend, request), school_names(&backend, session.role()));
-        let rows = rows.map_err(|s| from_status(&session, &s))?;
-        let headers = ["Pupil ID", "Pupil", "School URN", "School", "Review due", "Days left", "Overdue"];
-        let lines = rows.iter().map(|r| {
-            let p = r.pupil.clone().unwrap_or_default();
-            vec![
-                p.id.to_string(),
-                p.display_name,
-                p.school_urn.clone(),
-                name_of(&schools, &p.school_urn),
-                iso_date(r.next_review_due.as_ref()),
-                r.days_left.to_string(),
-                if r.overdue { "yes" } else { "no" }.to_owned(),
-            ]
+    if let Some(format) = query.format() {
+        REVIEWS_SHEET.check(&session)?;
+        let schools = Arc::new(school_names(&backend, session.role()).await);
+        let backend = backend.clone();
+        let pages = exports::paged(move |page| {
+            let (backend, schools) = (backend.clone(), schools.clone());
+            let request = backend.request(pb::ListAnnualReviewsDueRequest { page: Some(page), ..request.clone() });
+            async move {
+                let answer = backend.pupils()?.list_annual_reviews_due(request).await?.into_inner();
+                Ok((answer.reviews.iter().map(|r| review_row(r, &schools)).collect(), answer.next_page_token))
+            }
         });
-        return Ok(csv_response("annual-reviews-due.csv", &headers, lines));
+        return exports::download(&web, &session, &query, format, REVIEWS_SHEET, pages).await;
     }
     let one_page = async {
         let mut client = backend.pupils()?;
@@ -353,7 +329,7 @@ async fn reviews_page(State(web): State<Arc<Web>>, session: Session, query: List
             (apply())
         }
         p class="body" { a href="/late-amendments" { "Amendments after annual reviews issued late or overdue" } }
-        (csv_link(&query, "/annual-reviews-due", "these reviews"))
+        (exports::links(&session, &query, "/annual-reviews-due", &REVIEWS_SHEET))
         @if shown.is_empty() { p class="body" { "No annual reviews due." } } @else {
             div class="table-wrapper" { table class="table" {
                 caption { "Annual reviews due (" (total) ")" }
@@ -390,9 +366,11 @@ async fn clock_page(State(web): State<Arc<Web>>, session: Session, query: ListQu
     let report = match backend.referrals() {
         Ok(mut client) => {
             client
-                .get_statutory_clock_report(
-                    backend.request(pb::GetStatutoryClockReportRequest { as_of: None, year: 0 }),
-                )
+                .get_statutory_clock_report(backend.request(pb::GetStatutoryClockReportRequest {
+                    as_of: None,
+                    year: 0,
+                    figures_only: false,
+                }))
                 .await
         }
         Err(status) => Err(status),
@@ -414,40 +392,12 @@ async fn clock_page(State(web): State<Arc<Web>>, session: Session, query: ListQu
         Some("health") => query.sort_rows(&mut rows, |r| clock(r).health),
         _ => {}
     }
-    if query.wants_csv() {
+    if let Some(format) = query.format() {
+        CLOCK_SHEET.check(&session)?;
+        // The open requests come whole in the report; the pupils are named a page at a time.
         let names = pupil_names(&backend, rows.iter().map(|r| r.pupil_id)).await;
-        let headers = [
-            "Referral",
-            "Pupil ID",
-            "Pupil",
-            "School URN",
-            "School",
-            "Received",
-            "Stage",
-            "Next deadline",
-            "Due",
-            "Days left",
-            "Weeks elapsed",
-            "Health",
-        ];
-        let lines = rows.iter().map(|r| {
-            let c = clock(r);
-            vec![
-                r.referral_id.to_string(),
-                r.pupil_id.to_string(),
-                names.get(&r.pupil_id).cloned().unwrap_or_default(),
-                r.school_urn.clone(),
-                name_of(&schools, &r.school_urn),
-                iso_date(c.received_on.as_ref()),
-                c.stage,
-                c.next_deadline,
-                iso_date(c.next_deadline_on.as_ref()),
-                c.days_left.to_string(),
-                c.weeks_elapsed.to_string(),
-                c.health,
-            ]
-        });
-        return Ok(csv_response("statutory-clock.csv", &headers, lines));
+        let lines = rows.iter().map(|r| clock_row(r, &names, &schools)).collect();
+        return exports::download(&web, &session, &query, format, CLOCK_SHEET, exports::whole(lines)).await;
     }
     let total = rows.len();
     let (shown, next) = query.paginate(rows);
@@ -474,7 +424,7 @@ async fn clock_page(State(web): State<Arc<Web>>, session: Session, query: ListQu
             (school_filter(&query, &schools))
             (apply())
         }
-        (csv_link(&query, "/statutory-clock", "these requests"))
+        (exports::links(&session, &query, "/statutory-clock", &CLOCK_SHEET))
         @if shown.is_empty() { p class="body" { "No open requests match these filters." } } @else {
             div class="table-wrapper" { table class="table" {
                 caption { "Open requests (" (total) ")" }
@@ -496,4 +446,101 @@ async fn clock_page(State(web): State<Arc<Web>>, session: Session, query: ListQu
         (pager(&query, "/statutory-clock", &next))
     };
     Ok(page(&session, "Statutory clock", "/dashboard", body).into_response())
+}
+
+/// The phase transfers' file, in the list's order.
+const TRANSFERS_SHEET: Sheet = Sheet {
+    list: "transitions",
+    title: "Phase transfers due",
+    headers: &[
+        "Pupil ID",
+        "Pupil",
+        "School URN",
+        "School",
+        "Transfer",
+        "Deadline",
+        "Days left",
+        "Named setting",
+        "Amended plan issued",
+        "Status",
+        "Rating",
+    ],
+    pupil_level: true,
+};
+
+fn transfer_row(t: &pb::TransitionDue, schools: &HashMap<String, String>) -> Row {
+    let (p, tr) = (t.pupil.clone().unwrap_or_default(), t.transfer.clone().unwrap_or_default());
+    vec![
+        Cell::Number(p.id),
+        p.display_name.into(),
+        p.school_urn.as_str().into(),
+        name_of(schools, &p.school_urn).into(),
+        tr.kind.into(),
+        Cell::date(tr.deadline.as_ref()),
+        Cell::Number(tr.days_left.into()),
+        tr.next_setting.into(),
+        Cell::date(tr.amended_plan_issued_on.as_ref()),
+        transfer_status_name(tr.status).into(),
+        wording::rag_name(tr.rag).into(),
+    ]
+}
+
+/// The annual reviews' file, in the list's order.
+const REVIEWS_SHEET: Sheet = Sheet {
+    list: "annual-reviews-due",
+    title: "Annual reviews due",
+    headers: &["Pupil ID", "Pupil", "School URN", "School", "Review due", "Days left", "Overdue"],
+    pupil_level: true,
+};
+
+fn review_row(r: &pb::ReviewDue, schools: &HashMap<String, String>) -> Row {
+    let p = r.pupil.clone().unwrap_or_default();
+    vec![
+        Cell::Number(p.id),
+        p.display_name.into(),
+        p.school_urn.as_str().into(),
+        name_of(schools, &p.school_urn).into(),
+        Cell::date(r.next_review_due.as_ref()),
+        Cell::Number(r.days_left.into()),
+        if r.overdue { "yes" } else { "no" }.into(),
+    ]
+}
+
+/// The open EHC requests' file, in the page's order.
+const CLOCK_SHEET: Sheet = Sheet {
+    list: "statutory-clock",
+    title: "Open EHC requests",
+    headers: &[
+        "Referral",
+        "Pupil ID",
+        "Pupil",
+        "School URN",
+        "School",
+        "Received",
+        "Stage",
+        "Next deadline",
+        "Due",
+        "Days left",
+        "Weeks elapsed",
+        "Health",
+    ],
+    pupil_level: true,
+};
+
+fn clock_row(r: &pb::OpenRequest, names: &HashMap<i64, String>, schools: &HashMap<String, String>) -> Row {
+    let c = r.clock.clone().unwrap_or_default();
+    vec![
+        Cell::Number(r.referral_id),
+        Cell::Number(r.pupil_id),
+        names.get(&r.pupil_id).cloned().unwrap_or_default().into(),
+        r.school_urn.as_str().into(),
+        name_of(schools, &r.school_urn).into(),
+        Cell::date(c.received_on.as_ref()),
+        c.stage.into(),
+        c.next_deadline.into(),
+        Cell::date(c.next_deadline_on.as_ref()),
+        Cell::Number(c.days_left.into()),
+        Cell::Number(c.weeks_elapsed.into()),
+        c.health.into(),
+    ]
 }

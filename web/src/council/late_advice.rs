@@ -17,8 +17,9 @@ use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
 
 use crate::backend::Backend;
+use crate::exports::{self, Cell, Sheet};
 use crate::layout::{page, select};
-use crate::lists::{Column, ListQuery, csv_link, csv_response, pager, sort_headers};
+use crate::lists::{Column, ListQuery, pager, sort_headers};
 use crate::lookups::{pupil_names, school_names};
 use crate::refusals::{PageResult, from_status};
 use crate::session::Session;
@@ -91,38 +92,27 @@ async fn late_page(State(web): State<Arc<Web>>, session: Session, query: ListQue
         Some("late") => query.sort_rows(&mut rows, days_late),
         _ => {}
     }
-    if query.wants_csv() {
-        let headers = [
-            "EHC request",
-            "Pupil ID",
-            "Pupil",
-            "School URN",
-            "School",
-            "Advice",
-            "Asked of",
-            "Asked on",
-            "Due on",
-            "Received on",
-            "Days late",
-            "State",
-        ];
-        let lines = rows.iter().map(|r| {
-            vec![
-                r.referral_id.to_string(),
-                r.pupil_id.to_string(),
-                pupil_of(r.pupil_id),
-                r.school_urn.clone(),
-                school_of(&r.school_urn),
-                r.kind.clone(),
-                r.from_whom.clone(),
-                iso_date(r.asked_on.as_ref()),
-                iso_date(r.due_on.as_ref()),
-                iso_date(r.received_on.as_ref()),
-                days_late(r).to_string(),
-                r.state.clone(),
-            ]
-        });
-        return Ok(csv_response("late-advice.csv", &headers, lines));
+    if let Some(format) = query.format() {
+        let lines = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::Number(r.referral_id),
+                    Cell::Number(r.pupil_id),
+                    pupil_of(r.pupil_id).into(),
+                    r.school_urn.as_str().into(),
+                    school_of(&r.school_urn).into(),
+                    r.kind.as_str().into(),
+                    r.from_whom.as_str().into(),
+                    Cell::date(r.asked_on.as_ref()),
+                    Cell::date(r.due_on.as_ref()),
+                    Cell::date(r.received_on.as_ref()),
+                    Cell::Number(days_late(r).into()),
+                    r.state.as_str().into(),
+                ]
+            })
+            .collect();
+        return exports::download(&web, &session, &query, format, SHEET, exports::whole(lines)).await;
     }
     let total = rows.len();
     let (shown, next) = query.paginate(rows);
@@ -149,7 +139,7 @@ async fn late_page(State(web): State<Arc<Web>>, session: Session, query: ListQue
             (select("kind", "Advice", &kinds, query.filter("kind"), None))
             div class="form-group" { button class="button button--secondary" type="submit" { "Apply filters" } }
         }
-        (csv_link(&query, "/late-advice", "this advice"))
+        (exports::links(&session, &query, "/late-advice", &SHEET))
         @if shown.is_empty() { p class="body" { "No advice is late." } } @else {
             div class="table-wrapper" { table class="table" {
                 caption { "Late advice (" (total) ")" }
@@ -170,6 +160,27 @@ async fn late_page(State(web): State<Arc<Web>>, session: Session, query: ListQue
     };
     Ok(page(&session, "Late advice", "/dashboard", body).into_response())
 }
+
+/// Late advice's file, in the page's order.
+const SHEET: Sheet = Sheet {
+    list: "late-advice",
+    title: "Late advice",
+    headers: &[
+        "EHC request",
+        "Pupil ID",
+        "Pupil",
+        "School URN",
+        "School",
+        "Advice",
+        "Asked of",
+        "Asked on",
+        "Due on",
+        "Received on",
+        "Days late",
+        "State",
+    ],
+    pupil_level: true,
+};
 
 #[cfg(test)]
 mod tests {

@@ -23,8 +23,9 @@ use sen_platform::dates::{from_proto, to_proto};
 use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
 
+use crate::exports::{self, Cell, Row, Sheet};
 use crate::layout::{Tone, page, select, tag};
-use crate::lists::{Column, ListQuery, csv_link, csv_response, pager, sort_headers};
+use crate::lists::{Column, ListQuery, pager, sort_headers};
 use crate::lookups::{self, pupil_names, school_names};
 use crate::refusals::{PageResult, from_status};
 use crate::session::Session;
@@ -155,10 +156,12 @@ async fn list(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -
         Some("timeliness") => query.sort_rows(&mut rows, |(_, _, counted)| *counted),
         _ => query.sort_rows(&mut rows, |(_, c, _)| iso_date(c.final_plan_issued_on.as_ref())),
     }
-    if query.wants_csv() {
+    if let Some(format) = query.format() {
+        SHEET.check(&session)?;
         let ids = rows.iter().map(|(r, _, _)| body_of(r).pupil_id);
         let names = pupil_names(&backend, ids).await;
-        return Ok(csv(&rows, &schools, &names, &period_name));
+        let lines = rows.iter().map(|row| export_row(row, &schools, &names)).collect();
+        return exports::download(&web, &session, &query, format, SHEET, exports::whole(lines)).await;
     }
     let total = rows.len();
     let (shown, next) = query.paginate(rows);
@@ -196,7 +199,7 @@ async fn list(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -
             } }
         }
         (pager(&query, PATH, &next))
-        @if total > 0 { (csv_link(&query, PATH, "these plans")) }
+        (exports::links(&session, &query, PATH, &SHEET))
     };
     Ok(page(&session, "Final plans issued", "/dashboard", body).into_response())
 }
@@ -226,13 +229,11 @@ fn filters(query: &ListQuery, period_name: &str) -> Markup {
     }
 }
 
-fn csv(
-    rows: &[(pb::Referral, pb::StatutoryClock, Counted)],
-    schools: &HashMap<String, String>,
-    names: &HashMap<i64, String>,
-    period: &str,
-) -> axum::response::Response {
-    let headers = [
+/// The final plans' file, in the page's order.
+const SHEET: Sheet = Sheet {
+    list: "final-plans",
+    title: "Final plans",
+    headers: &[
         "Referral",
         "Pupil ID",
         "Pupil",
@@ -243,23 +244,28 @@ fn csv(
         "Final plan issued",
         "Weeks taken",
         "Timeliness",
-    ];
-    let lines = rows.iter().map(|(r, clock, counted)| {
-        let b = r.body.clone().unwrap_or_default();
-        vec![
-            r.id.to_string(),
-            b.pupil_id.to_string(),
-            names.get(&b.pupil_id).cloned().unwrap_or_default(),
-            b.school_urn.clone(),
-            schools.get(&b.school_urn).cloned().unwrap_or_default(),
-            iso_date(clock.received_on.as_ref()),
-            iso_date(clock.final_plan_due.as_ref()),
-            iso_date(clock.final_plan_issued_on.as_ref()),
-            weeks_taken(clock).map(|w| w.to_string()).unwrap_or_default(),
-            counted.words().to_owned(),
-        ]
-    });
-    csv_response(&format!("final-plans-{}.csv", period.replace(' ', "-")), &headers, lines)
+    ],
+    pupil_level: true,
+};
+
+fn export_row(
+    (r, clock, counted): &(pb::Referral, pb::StatutoryClock, Counted),
+    schools: &HashMap<String, String>,
+    names: &HashMap<i64, String>,
+) -> Row {
+    let b = r.body.clone().unwrap_or_default();
+    vec![
+        Cell::Number(r.id),
+        Cell::Number(b.pupil_id),
+        names.get(&b.pupil_id).cloned().unwrap_or_default().into(),
+        b.school_urn.as_str().into(),
+        schools.get(&b.school_urn).cloned().unwrap_or_default().into(),
+        Cell::date(clock.received_on.as_ref()),
+        Cell::date(clock.final_plan_due.as_ref()),
+        Cell::date(clock.final_plan_issued_on.as_ref()),
+        weeks_taken(clock).map_or(Cell::from(""), Cell::Number),
+        counted.words().into(),
+    ]
 }
 
 #[cfg(test)]

@@ -14,8 +14,9 @@ use sen_proto::v1 as pb;
 use sen_vocabulary::CapacityKind;
 
 use super::charts::{self, Bar, Reference, Unit};
+use crate::exports::{self, Cell, Sheet};
 use crate::layout::{Tone, page, tag};
-use crate::lists::{Column, ListQuery, csv_link, csv_response, pager, sort_headers};
+use crate::lists::{Column, ListQuery, pager, sort_headers};
 use crate::refusals::{PageResult, from_status};
 use crate::session::Session;
 use crate::state::Web;
@@ -72,22 +73,23 @@ async fn balance(State(web): State<Arc<Web>>, session: Session, query: ListQuery
         Some("overdue") => query.sort_rows(&mut rows, |p| p.overdue),
         _ => {}
     }
-    if query.wants_csv() {
-        let headers =
-            ["Professional", "Role", "Open cases", "Capacity", "Capacity kind", "Load %", "Advice overdue", "Status"];
-        let lines = rows.iter().map(|p| {
-            vec![
-                p.name.clone(),
-                p.role.clone(),
-                p.open_cases.to_string(),
-                p.capacity.to_string(),
-                p.capacity_kind.clone(),
-                format!("{:.1}", p.load * 100.0),
-                p.overdue.to_string(),
-                status(p).0.to_owned(),
-            ]
-        });
-        return Ok(csv_response("caseload-balance.csv", &headers, lines));
+    if let Some(format) = query.format() {
+        let lines = rows
+            .iter()
+            .map(|p| {
+                vec![
+                    p.name.as_str().into(),
+                    p.role.as_str().into(),
+                    Cell::Number(p.open_cases.into()),
+                    Cell::Number(p.capacity.into()),
+                    p.capacity_kind.as_str().into(),
+                    format!("{:.1}", p.load * 100.0).into(),
+                    Cell::Number(p.overdue.into()),
+                    status(p).0.into(),
+                ]
+            })
+            .collect();
+        return exports::download(&web, &session, &query, format, SHEET, exports::whole(lines)).await;
     }
     let bars: Vec<Bar> = rows
         .iter()
@@ -112,7 +114,7 @@ async fn balance(State(web): State<Arc<Web>>, session: Session, query: ListQuery
         h1 class="heading-l" { "Caseload balance" }
         p class="body" { "Load is open work against capacity: 100% is full. Over capacity, allocating needs a reason." }
         (chart)
-        (csv_link(&query, "/professionals", "the caseload balance"))
+        (exports::links(&session, &query, "/professionals", &SHEET))
         @if shown.is_empty() { p class="body" { "No professionals are recorded yet." } } @else {
             div class="table-wrapper" { table class="table" {
                 caption { "Professionals" }
@@ -135,3 +137,11 @@ async fn balance(State(web): State<Arc<Web>>, session: Session, query: ListQuery
     };
     Ok(page(&session, "Caseload balance", "/professionals", body).into_response())
 }
+
+/// The caseload balance's file: one row per professional (no pupils), in the page's order.
+const SHEET: Sheet = Sheet {
+    list: "professionals",
+    title: "Caseload balance",
+    headers: &["Professional", "Role", "Open cases", "Capacity", "Capacity kind", "Load %", "Advice overdue", "Status"],
+    pupil_level: false,
+};

@@ -14,21 +14,22 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use maud::{Markup, html};
 use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
 
 use crate::backend::Backend;
-use crate::fields::{self, NC_YEARS};
+use crate::exports::{self, Cell, Row, Sheet};
+use crate::fields::{self, NC_YEARS, Needs};
 use crate::layout::{page, select};
-use crate::lists::{self, Column, ListQuery, MAX_ROWS, csv_link, csv_response, pager, sort_headers};
-use crate::lookups::school_names;
+use crate::lists::{Column, Format, ListQuery, pager, sort_headers};
+use crate::lookups::{need_types, school_names};
 use crate::refusals::{PageResult, from_status};
 use crate::session::Session;
 use crate::state::Web;
-use crate::wording::{self, pupil_link, school_link, thousands};
+use crate::wording::{pupil_link, school_link, thousands};
 
 /// Who sees the authority's pupils: the council team.
 const TEAM: &[Role] = &[Role::LaManager, Role::CaseOfficer];
@@ -65,7 +66,7 @@ fn request_for(query: &ListQuery) -> pb::ListPupilsRequest {
         school_urn: query.filter("school").to_owned(),
         sen_status: fields::status_value(status),
         on_sen_register: status.is_empty(),
-        primary_need: fields::need_value(query.filter("need")),
+        primary_need_code: fields::need_code(query.filter("need")),
         nc_year: Some(query.filter("year")).filter(|y| NC_YEARS.contains(y)).unwrap_or("").to_owned(),
         order: pb::PupilOrder::Name as i32,
         ..Default::default()
@@ -74,10 +75,10 @@ fn request_for(query: &ListQuery) -> pb::ListPupilsRequest {
 
 /// What the filters ask for, in words following "N pupils": " with an
 /// education, health and care plan (E), in year 6, at Oak Primary".
-fn described(query: &ListQuery, schools: &HashMap<String, String>) -> String {
+fn described(query: &ListQuery, schools: &HashMap<String, String>, needs: &Needs) -> String {
     let status = query.filter("status");
     let mut words = STATUSES.iter().find(|(code, _, _)| *code == status).map_or(STATUSES[0].2, |s| s.2).to_owned();
-    let need = fields::need_name(fields::need_value(query.filter("need")));
+    let need = needs.name(query.filter("need"));
     if !need.is_empty() {
         words.push_str(&format!(", primary need {need}"));
     }
@@ -94,49 +95,49 @@ fn described(query: &ListQuery, schools: &HashMap<String, String>) -> String {
 async fn list(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -> PageResult {
     session.require(TEAM)?;
     let backend = web.backend(&session);
-    if query.wants_csv() {
-        return csv(&backend, &session, &query).await;
+    if let Some(format) = query.format() {
+        return export(&web, &backend, &session, &query, format).await;
     }
     let request =
         pb::ListPupilsRequest { page: Some(query.page_request()), include_total: true, ..request_for(&query) };
     let answer = async { backend.pupils()?.list_pupils(backend.request(request)).await };
-    let (answer, schools) = tokio::join!(answer, school_names(&backend, session.role()));
+    let (answer, schools, needs) = tokio::join!(answer, school_names(&backend, session.role()), need_types(&backend));
     let answer = answer.map_err(|s| from_status(&session, &s))?.into_inner();
     let school = |urn: &str| schools.get(urn).cloned().unwrap_or_default();
     let body = html! {
         span class="caption" { "Local authority " (session.caller.grant.tenant.map(|t| t.to_string()).unwrap_or_default()) }
         h1 class="heading-l" { "Pupils" }
-        (filters(&query, &schools))
+        p class="body-s" { a href="/register/import" { "Import a school's Common Transfer File" } }
+        (filters(&query, &schools, &needs))
+        @if session.role() == Role::LaManager {
+            p class="body-s" { a href="/need-types" { "Type-of-need codes of the authority" } }
+        }
         p class="body" {
             @if let Some(total) = answer.total {
                 strong { (thousands(total.into())) @if total == 1 { " pupil" } @else { " pupils" } }
             } @else {
                 "Pupils"
             }
-            (described(&query, &schools)) ", in alphabetical order of surname."
+            (described(&query, &schools, &needs)) ", in alphabetical order of surname."
         }
         @if answer.pupils.is_empty() {
             p class="body" { "No pupils match these filters." }
         } @else {
             div class="table-wrapper" {
                 table class="table" {
-                    caption class="visually-hidden" { "Pupils" (described(&query, &schools)) }
+                    caption class="visually-hidden" { "Pupils" (described(&query, &schools, &needs)) }
                     (sort_headers(&query, PATH, COLUMNS))
-                    tbody { @for pupil in &answer.pupils { (row(pupil, &school(&pupil.school_urn))) } }
+                    tbody { @for pupil in &answer.pupils { (row(pupil, &school(&pupil.school_urn), &needs)) } }
                 }
             }
         }
         (pager(&query, PATH, &answer.next_page_token))
-        @match answer.total {
-            Some(total) if total as usize > MAX_ROWS => p class="body-s" { "To download the list, narrow it to " (thousands(MAX_ROWS as u64)) " pupils or fewer." },
-            _ if !answer.pupils.is_empty() => (csv_link(&query, PATH, "these pupils")),
-            _ => {},
-        }
+        @if !answer.pupils.is_empty() { (exports::links(&session, &query, PATH, &SHEET)) }
     };
     Ok(page(&session, "Pupils", PATH, body).into_response())
 }
 
-fn row(pupil: &pb::Pupil, school: &str) -> Markup {
+fn row(pupil: &pb::Pupil, school: &str, needs: &Needs) -> Markup {
     html! {
         tr {
             th scope="row" { (pupil_link(pupil.id, &fields::pupil_name(pupil))) }
@@ -144,12 +145,12 @@ fn row(pupil: &pb::Pupil, school: &str) -> Markup {
             td { (school_link(&pupil.school_urn, school)) }
             td { (pupil.nc_year) }
             td { (fields::status_tag(pupil.sen_status)) }
-            td { (fields::need_name(pupil.primary_need)) }
+            td { (needs.name(&pupil.primary_need_code)) }
         }
     }
 }
 
-fn filters(query: &ListQuery, schools: &HashMap<String, String>) -> Markup {
+fn filters(query: &ListQuery, schools: &HashMap<String, String>, needs: &Needs) -> Markup {
     let statuses: Vec<(String, String)> =
         STATUSES.iter().map(|(code, name, _)| ((*code).to_owned(), (*name).to_owned())).collect();
     let years: Vec<(String, String)> = std::iter::once((String::new(), "Any year".to_owned()))
@@ -161,7 +162,7 @@ fn filters(query: &ListQuery, schools: &HashMap<String, String>) -> Markup {
     html! {
         form class="filters" method="get" action=(PATH) aria-label="Filter pupils" {
             (select("status", "SEN status", &statuses, query.filter("status"), None))
-            (select("need", "Primary need", &fields::need_options("Any need"), query.filter("need"), None))
+            (select("need", "Primary need", &needs.options("Any need"), query.filter("need"), None))
             (select("school", "School", &school_options, query.filter("school"), None))
             (select("year", "Year group", &years, query.filter("year"), None))
             div class="form-group" { button type="submit" class="button button--secondary" { "Apply filters" } }
@@ -169,24 +170,11 @@ fn filters(query: &ListQuery, schools: &HashMap<String, String>) -> Markup {
     }
 }
 
-/// Every pupil the filters match, as a CSV file (up to the lists' limit).
-async fn csv(backend: &Backend, session: &Session, query: &ListQuery) -> PageResult {
-    let filter = request_for(query);
-    let rows = lists::fetch_all(|page| {
-        let request = backend.request(pb::ListPupilsRequest { page: Some(page), ..filter.clone() });
-        let backend = backend.clone();
-        async move {
-            let answer = backend.pupils()?.list_pupils(request).await?.into_inner();
-            Ok::<_, tonic::Status>((answer.pupils, answer.next_page_token))
-        }
-    });
-    let (rows, schools) = tokio::join!(rows, school_names(backend, session.role()));
-    let rows = rows.map_err(|s| from_status(session, &s))?;
-    Ok(csv_file(&rows, &schools))
-}
-
-fn csv_file(rows: &[pb::Pupil], schools: &HashMap<String, String>) -> Response {
-    let headers = [
+/// The list's file: every pupil the filters match, in name order.
+const SHEET: Sheet = Sheet {
+    list: "pupils",
+    title: "Pupils",
+    headers: &[
         "Pupil id",
         "UPN",
         "Legal forename",
@@ -199,24 +187,42 @@ fn csv_file(rows: &[pb::Pupil], schools: &HashMap<String, String>) -> Response {
         "SEN status",
         "Primary need",
         "Secondary need",
-    ];
-    let lines = rows.iter().map(|p| {
-        vec![
-            p.id.to_string(),
-            p.upn.clone(),
-            p.legal_forename.clone(),
-            p.legal_surname.clone(),
-            fields::pupil_name(p),
-            wording::iso_date(p.date_of_birth.as_ref()),
-            p.school_urn.clone(),
-            schools.get(&p.school_urn).cloned().unwrap_or_default(),
-            p.nc_year.clone(),
-            fields::status_code(p.sen_status).to_owned(),
-            fields::need_code(p.primary_need).to_owned(),
-            fields::need_code(p.secondary_need).to_owned(),
-        ]
+    ],
+    pupil_level: true,
+};
+
+/// Every pupil the filters match as a file, streamed from the service a page at a time.
+async fn export(web: &Web, backend: &Backend, session: &Session, query: &ListQuery, format: Format) -> PageResult {
+    SHEET.check(session)?;
+    let filter = request_for(query);
+    let schools = std::sync::Arc::new(school_names(backend, session.role()).await);
+    let backend = backend.clone();
+    let pages = exports::paged(move |page| {
+        let request = backend.request(pb::ListPupilsRequest { page: Some(page), ..filter.clone() });
+        let (backend, schools) = (backend.clone(), schools.clone());
+        async move {
+            let answer = backend.pupils()?.list_pupils(request).await?.into_inner();
+            Ok((answer.pupils.iter().map(|p| export_row(p, &schools)).collect(), answer.next_page_token))
+        }
     });
-    csv_response("pupils.csv", &headers, lines)
+    exports::download(web, session, query, format, SHEET, pages).await
+}
+
+fn export_row(p: &pb::Pupil, schools: &HashMap<String, String>) -> Row {
+    vec![
+        Cell::Number(p.id),
+        p.upn.as_str().into(),
+        p.legal_forename.as_str().into(),
+        p.legal_surname.as_str().into(),
+        fields::pupil_name(p).into(),
+        Cell::date(p.date_of_birth.as_ref()),
+        p.school_urn.as_str().into(),
+        schools.get(&p.school_urn).cloned().unwrap_or_default().into(),
+        p.nc_year.as_str().into(),
+        fields::status_code(p.sen_status).into(),
+        p.primary_need_code.as_str().into(),
+        p.secondary_need_code.as_str().into(),
+    ]
 }
 
 #[cfg(test)]
@@ -235,7 +241,7 @@ mod tests {
         let plans = request_for(&query(&[("status", "E"), ("need", "ASD"), ("year", "6"), ("school", "100001")]));
         assert!(!plans.on_sen_register);
         assert_eq!(plans.sen_status, pb::SenProvision::EhcPlan as i32);
-        assert_eq!(plans.primary_need, pb::NeedType::Asd as i32);
+        assert_eq!(plans.primary_need_code, "ASD");
         assert_eq!((plans.nc_year.as_str(), plans.school_urn.as_str()), ("6", "100001"));
         let everyone = request_for(&query(&[("status", "all"), ("year", "Year 99")]));
         assert!(!everyone.on_sen_register && everyone.sen_status == 0 && everyone.nc_year.is_empty());
@@ -244,9 +250,12 @@ mod tests {
     #[test]
     fn the_filters_are_said_in_words() {
         let schools = HashMap::from([("100001".to_owned(), "Oak Primary".to_owned())]);
-        let words = described(&query(&[("status", "E"), ("school", "100001"), ("year", "6")]), &schools);
+        let needs = Needs(vec![pb::NeedType { code: "DS".into(), name: "Down syndrome".into(), ..Default::default() }]);
+        let words = described(&query(&[("status", "E"), ("school", "100001"), ("year", "6")]), &schools, &needs);
         assert_eq!(words, " with an education, health and care plan (E), in year 6, at Oak Primary");
-        assert_eq!(described(&query(&[]), &schools), " on the SEN register (K or E)");
-        assert_eq!(described(&query(&[("status", "all")]), &schools), "");
+        let words = described(&query(&[("status", "E"), ("need", "DS")]), &schools, &needs);
+        assert_eq!(words, " with an education, health and care plan (E), primary need Down syndrome (DS)");
+        assert_eq!(described(&query(&[]), &schools, &needs), " on the SEN register (K or E)");
+        assert_eq!(described(&query(&[("status", "all")]), &schools, &needs), "");
     }
 }

@@ -18,8 +18,9 @@ use sen_proto::v1 as pb;
 
 use super::deadlines::{reviews_due, transitions, transitions_table};
 use crate::backend::Backend;
+use crate::exports::{self, Cell, Sheet};
 use crate::layout::{Tone, back_link, live_region, page, select, summary_card, tag};
-use crate::lists::{self, Column, ListQuery, csv_link, csv_response, pager, sort_headers};
+use crate::lists::{self, Column, ListQuery, pager, sort_headers};
 use crate::lookups;
 use crate::refusals::{PageResult, from_status, not_found};
 use crate::session::Session;
@@ -83,6 +84,14 @@ async fn register_stats(backend: &Backend) -> Option<pb::RegisterStats> {
         .map(|r| r.into_inner())
 }
 
+/// The schools list's file: one row per school (no pupils), in the page's order.
+const SCHOOLS_SHEET: Sheet = Sheet {
+    list: "schools",
+    title: "Schools",
+    headers: &["URN", "School", "Phase", "Number on roll", "SENCO", "SEN support %", "EHC plan %", "SEN %"],
+    pupil_level: false,
+};
+
 async fn list(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -> PageResult {
     session.require(TEAM)?;
     let backend = web.backend(&session);
@@ -113,21 +122,23 @@ async fn list(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -
     }
     let pct =
         |v: f64, r: &pb::SchoolRegisterStats| if r.number_on_roll > 0 { format!("{v:.1}") } else { String::new() };
-    if query.wants_csv() {
-        let headers = ["URN", "School", "Phase", "Number on roll", "SENCO", "SEN support %", "EHC plan %", "SEN %"];
-        let lines = rows.iter().map(|(s, r)| {
-            vec![
-                s.urn.clone(),
-                s.name.clone(),
-                wording::phase_name(s.phase).to_owned(),
-                s.number_on_roll.map(|n| n.to_string()).unwrap_or_default(),
-                senco_status(s, today).0.to_owned(),
-                pct(r.sen_support_percent, r),
-                pct(r.ehc_plan_percent, r),
-                pct(r.sen_support_percent + r.ehc_plan_percent, r),
-            ]
-        });
-        return Ok(csv_response("schools.csv", &headers, lines));
+    if let Some(format) = query.format() {
+        let lines = rows
+            .iter()
+            .map(|(s, r)| {
+                vec![
+                    s.urn.as_str().into(),
+                    s.name.as_str().into(),
+                    wording::phase_name(s.phase).into(),
+                    s.number_on_roll.map_or(Cell::from(""), |n| Cell::Number(n.into())),
+                    senco_status(s, today).0.into(),
+                    pct(r.sen_support_percent, r).into(),
+                    pct(r.ehc_plan_percent, r).into(),
+                    pct(r.sen_support_percent + r.ehc_plan_percent, r).into(),
+                ]
+            })
+            .collect();
+        return exports::download(&web, &session, &query, format, SCHOOLS_SHEET, exports::whole(lines)).await;
     }
     let total = rows.len();
     let (shown, next) = query.paginate(rows);
@@ -145,7 +156,7 @@ async fn list(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -
             (select("senco", "SENCO", &sencos, query.filter("senco"), None))
             div class="form-group" { button class="button button--secondary" type="submit" { "Apply filters" } }
         }
-        (csv_link(&query, "/schools", "these schools"))
+        (exports::links(&session, &query, "/schools", &SCHOOLS_SHEET))
         div class="table-wrapper" {
             table class="table" {
                 caption { "Schools (" (total) ")" }

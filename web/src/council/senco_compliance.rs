@@ -15,12 +15,13 @@ use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
 
 use super::schools::award_text;
+use crate::exports::{self, Cell, Sheet};
 use crate::layout::{Tone, page, select, tag};
-use crate::lists::{Column, ListQuery, csv_link, csv_response, pager, sort_headers};
+use crate::lists::{Column, ListQuery, pager, sort_headers};
 use crate::refusals::{PageResult, from_status};
 use crate::session::Session;
 use crate::state::Web;
-use crate::wording::{days_left, iso_date, long_date, school_link};
+use crate::wording::{days_left, long_date, school_link};
 
 const TEAM: &[Role] = &[Role::LaManager, Role::CaseOfficer];
 
@@ -76,20 +77,22 @@ async fn compliance_page(State(web): State<Arc<Web>>, session: Session, query: L
         Some("days") => query.sort_rows(&mut rows, |i| i.days),
         _ => {}
     }
-    if query.wants_csv() {
-        let headers = ["URN", "School", "Issue", "SENCO", "Qualification", "Award deadline", "Days to deadline"];
-        let lines = rows.iter().map(|i| {
-            vec![
-                i.school.urn.clone(),
-                i.school.name.clone(),
-                i.text.to_owned(),
-                i.senco.as_ref().map(|s| s.person_name.clone()).unwrap_or_default(),
-                i.senco.as_ref().map(|s| award_text(s, today)).unwrap_or_default(),
-                iso_date(i.senco.as_ref().and_then(|s| s.award_deadline.as_ref())),
-                i.days.map(|d| d.to_string()).unwrap_or_default(),
-            ]
-        });
-        return Ok(csv_response("senco-compliance.csv", &headers, lines));
+    if let Some(format) = query.format() {
+        let lines = rows
+            .iter()
+            .map(|i| {
+                vec![
+                    i.school.urn.as_str().into(),
+                    i.school.name.as_str().into(),
+                    i.text.into(),
+                    i.senco.as_ref().map(|s| s.person_name.clone()).unwrap_or_default().into(),
+                    i.senco.as_ref().map(|s| award_text(s, today)).unwrap_or_default().into(),
+                    Cell::date(i.senco.as_ref().and_then(|s| s.award_deadline.as_ref())),
+                    i.days.map_or(Cell::from(""), |d| Cell::Number(d.into())),
+                ]
+            })
+            .collect();
+        return exports::download(&web, &session, &query, format, SHEET, exports::whole(lines)).await;
     }
     let (shown, next) = query.paginate(rows);
     let issues = [
@@ -113,7 +116,7 @@ async fn compliance_page(State(web): State<Arc<Web>>, session: Session, query: L
             (select("issue", "Issue", &issues, query.filter("issue"), None))
             div class="form-group" { button class="button button--secondary" type="submit" { "Apply filters" } }
         }
-        (csv_link(&query, "/senco-compliance", "this list"))
+        (exports::links(&session, &query, "/senco-compliance", &SHEET))
         @if shown.is_empty() { p class="body" { "No schools with these issues." } } @else {
             div class="table-wrapper" { table class="table" {
                 caption { "Schools needing attention" }
@@ -131,3 +134,11 @@ async fn compliance_page(State(web): State<Arc<Web>>, session: Session, query: L
     };
     Ok(page(&session, "SENCO compliance", "/schools", body).into_response())
 }
+
+/// SENCO compliance's file: one row per school and issue (SENCOs named, no pupils), in the page's order.
+const SHEET: Sheet = Sheet {
+    list: "senco-compliance",
+    title: "SENCO compliance",
+    headers: &["URN", "School", "Issue", "SENCO", "Qualification", "Award deadline", "Days to deadline"],
+    pupil_level: false,
+};

@@ -19,15 +19,16 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use maud::{Markup, html};
 use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
 
+use crate::exports::{self, Cell, Row, Sheet};
 use crate::layout::{page, select};
-use crate::lists::{Column, Dir, ListQuery, csv_link, csv_response, pager, sort_headers};
-use crate::lookups::{self, pupil_names, school_names};
+use crate::lists::{Column, Dir, ListQuery, pager, sort_headers};
+use crate::lookups::{pupil_names, school_names};
 use crate::people::People;
 use crate::refusals::{PageResult, from_status};
 use crate::session::Session;
@@ -111,12 +112,23 @@ async fn list(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -
     let backend = web.backend(&session);
     let schools = school_names(&backend, session.role()).await;
     let request = request_for(&query, &schools);
-    let school = |urn: &str| schools.get(urn).cloned().unwrap_or_default();
-    if query.wants_csv() {
-        let rows = lookups::referrals(&backend, request).await.map_err(|s| from_status(&session, &s))?;
-        let ids = rows.iter().filter_map(|r| r.body.as_ref().map(|b| b.pupil_id));
-        let (names, people) = tokio::join!(pupil_names(&backend, ids), People::look_up(&backend, &session, None));
-        return Ok(csv(&rows, &schools, &names, &people));
+    if let Some(format) = query.format() {
+        SHEET.check(&session)?;
+        let people = std::sync::Arc::new(People::look_up(&backend, &session, None).await);
+        let (schools, backend_for_pages) = (std::sync::Arc::new(schools), backend.clone());
+        // Page by page in the list's order, each page's pupils named as it comes.
+        let pages = exports::paged(move |page| {
+            let (backend, schools, people) = (backend_for_pages.clone(), schools.clone(), people.clone());
+            let request = pb::ListReferralsRequest { page: Some(page), ..request.clone() };
+            async move {
+                let answer = backend.referrals()?.list_referrals(backend.request(request)).await?.into_inner();
+                let ids = answer.referrals.iter().filter_map(|r| r.body.as_ref().map(|b| b.pupil_id));
+                let names = pupil_names(&backend, ids).await;
+                let rows = answer.referrals.iter().map(|r| export_row(r, &schools, &names, &people)).collect();
+                Ok((rows, answer.next_page_token))
+            }
+        });
+        return exports::download(&web, &session, &query, format, SHEET, pages).await;
     }
     let answer = match backend.referrals() {
         Ok(mut client) => {
@@ -127,12 +139,13 @@ async fn list(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -
     }
     .map_err(|s| from_status(&session, &s))?;
     let (total, shown, next) = (answer.total, answer.referrals, answer.next_page_token);
+    let school = |urn: &str| schools.get(urn).cloned().unwrap_or_default();
     let names = pupil_names(&backend, shown.iter().filter_map(|r| r.body.as_ref().map(|b| b.pupil_id))).await;
     let body = html! {
         h1 class="heading-l" { "Referrals" }
         @if session.role() == Role::Senco { p class="body" { a class="button" href="/referrals/new" { "Make a referral" } } }
         (filters(&session, &query, &schools))
-        (csv_link(&query, PATH, "these referrals"))
+        (exports::links(&session, &query, PATH, &SHEET))
         p id="live-status" class="body-s secondary" aria-live="polite" role="status" {}
         div id="referral-rows" data-live="/referrals/live" data-live-status="live-status" {
             @if shown.is_empty() {
@@ -205,13 +218,11 @@ fn filters(session: &Session, query: &ListQuery, schools: &HashMap<String, Strin
     }
 }
 
-fn csv(
-    rows: &[pb::Referral],
-    schools: &HashMap<String, String>,
-    names: &HashMap<i64, String>,
-    people: &People,
-) -> Response {
-    let headers = [
+/// The list's file: every referral the filters match, in the list's order.
+const SHEET: Sheet = Sheet {
+    list: "referrals",
+    title: "Referrals",
+    headers: &[
         "Referral",
         "Pupil ID",
         "Pupil",
@@ -225,25 +236,31 @@ fn csv(
         "Next statutory deadline",
         "Deadline date",
         "Clock health",
-    ];
-    let lines = rows.iter().map(|r| {
-        let body = r.body.clone().unwrap_or_default();
-        let clock = r.clock.clone().unwrap_or_default();
-        vec![
-            r.id.to_string(),
-            body.pupil_id.to_string(),
-            names.get(&body.pupil_id).cloned().unwrap_or_default(),
-            body.school_urn.clone(),
-            schools.get(&body.school_urn).cloned().unwrap_or_default(),
-            wording::kind_name(&body.kind),
-            wording::status_name(r.status),
-            wording::iso_date(r.submitted_on.as_ref()),
-            body.priority,
-            if r.allocated_to.is_empty() { String::new() } else { people.allocated(&r.allocated_to, &body.kind) },
-            clock.next_deadline,
-            wording::iso_date(clock.next_deadline_on.as_ref()),
-            clock.health,
-        ]
-    });
-    csv_response("referrals.csv", &headers, lines)
+    ],
+    pupil_level: true,
+};
+
+fn export_row(
+    r: &pb::Referral,
+    schools: &HashMap<String, String>,
+    names: &HashMap<i64, String>,
+    people: &People,
+) -> Row {
+    let body = r.body.clone().unwrap_or_default();
+    let clock = r.clock.clone().unwrap_or_default();
+    vec![
+        Cell::Number(r.id),
+        Cell::Number(body.pupil_id),
+        names.get(&body.pupil_id).cloned().unwrap_or_default().into(),
+        body.school_urn.as_str().into(),
+        schools.get(&body.school_urn).cloned().unwrap_or_default().into(),
+        wording::kind_name(&body.kind).into(),
+        wording::status_name(r.status).into(),
+        Cell::date(r.submitted_on.as_ref()),
+        body.priority.into(),
+        if r.allocated_to.is_empty() { String::new() } else { people.allocated(&r.allocated_to, &body.kind) }.into(),
+        clock.next_deadline.into(),
+        Cell::date(clock.next_deadline_on.as_ref()),
+        clock.health.into(),
+    ]
 }

@@ -17,13 +17,14 @@ use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
 
 use super::access::{REGISTER_ROLES, school_name, school_of};
+use crate::exports::{self, Cell, Row, Sheet};
 use crate::fields::{self, NC_YEARS};
 use crate::layout::{page, select};
 use crate::lists::{self, Column, ListQuery};
+use crate::lookups::need_types;
 use crate::refusals::{self, PageResult};
 use crate::session::{Session, url_encode};
 use crate::state::Web;
-use crate::wording;
 
 /// The register's route.
 pub(super) fn routes() -> Router<Arc<Web>> {
@@ -90,41 +91,39 @@ async fn register(State(web): State<Arc<Web>>, session: Session, query: ListQuer
     }
     let name = school_name(&web, &session, &urn).await?;
     let backend = web.backend(&session);
-    // The SEN register (K or E) unless the reader asks for every pupil on roll or one status.
     let shows = Shows::of(query.filter("sen_status"));
-    let filter = pb::ListPupilsRequest {
-        page: None,
-        school_urn: urn.clone(),
-        sen_status: match shows {
-            Shows::Status(code) => fields::status_value(code),
-            _ => 0,
-        },
-        on_sen_register: shows == Shows::Register,
-        primary_need: fields::need_value(query.filter("need")),
-        nc_year: Some(query.filter("year")).filter(|y| NC_YEARS.contains(y)).unwrap_or("").to_owned(),
-        looked_after: None,
-        upn: String::new(),
-        ..Default::default()
-    };
-    let mut rows = lists::fetch_all(|page| {
+    let filter = request_for(&urn, &query);
+    if let Some(format) = query.format() {
+        SHEET.check(&session)?;
+        let backend = backend.clone();
+        // In name order, a page at a time, whatever the page's sort.
+        let filter = pb::ListPupilsRequest { order: pb::PupilOrder::Name as i32, ..filter };
+        let pages = exports::paged(move |page| {
+            let request = backend.request(pb::ListPupilsRequest { page: Some(page), ..filter.clone() });
+            let backend = backend.clone();
+            async move {
+                let answer = backend.pupils()?.list_pupils(request).await?.into_inner();
+                Ok((answer.pupils.iter().map(export_row).collect(), answer.next_page_token))
+            }
+        });
+        return exports::download(&web, &session, &query, format, SHEET, pages).await;
+    }
+    let rows = lists::fetch_all(|page| {
         let request = backend.request(pb::ListPupilsRequest { page: Some(page), ..filter.clone() });
         let backend = backend.clone();
         async move {
             let response = backend.pupils()?.list_pupils(request).await?.into_inner();
             Ok::<_, tonic::Status>((response.pupils, response.next_page_token))
         }
-    })
-    .await
-    .map_err(|status| refusals::from_status(&session, &status))?;
+    });
+    let (rows, needs) = tokio::join!(rows, need_types(&backend));
+    let mut rows = rows.map_err(|status| refusals::from_status(&session, &status))?;
     match query.sort() {
         Some("upn") => query.sort_rows(&mut rows, |p| p.upn.clone()),
         Some("year") => query.sort_rows(&mut rows, |p| year_rank(&p.nc_year)),
         Some("status") => query.sort_rows(&mut rows, |p| fields::status_code(p.sen_status)),
-        Some("need") => query.sort_rows(&mut rows, |p| fields::need_code(p.primary_need)),
+        Some("need") => query.sort_rows(&mut rows, |p| p.primary_need_code.clone()),
         _ => query.sort_rows(&mut rows, |p| (p.legal_surname.to_lowercase(), p.legal_forename.to_lowercase())),
-    }
-    if query.wants_csv() {
-        return Ok(csv(&urn, &rows));
     }
     let count = rows.len();
     let (shown, next) = query.paginate(rows);
@@ -138,11 +137,15 @@ async fn register(State(web): State<Arc<Web>>, session: Session, query: ListQuer
     let body = html! {
         span class="caption" { (name) " (URN " (urn) ")" }
         h1 class="heading-l" { "SEN register" }
-        p class="body" { a class="button" href={ "/register/new" (school_param) } { "Add a pupil" } }
+        p class="body" {
+            a class="button" href={ "/register/new" (school_param) } { "Add a pupil" }
+            " "
+            a class="button button--secondary" href="/register/import" { "Import a Common Transfer File" }
+        }
         form method="get" action=(path) class="filters" {
             @if session.role() != Role::Senco { input type="hidden" name="school" value=(urn); }
             (select("sen_status", "Pupils", &register_options(), query.filter("sen_status"), None))
-            (select("need", "Primary need", &fields::need_options("Any need"), query.filter("need"), None))
+            (select("need", "Primary need", &needs.options("Any need"), query.filter("need"), None))
             (select("year", "Year group", &years, query.filter("year"), None))
             div class="form-group" { button type="submit" class="button button--secondary" { "Filter" } }
         }
@@ -165,7 +168,7 @@ async fn register(State(web): State<Arc<Web>>, session: Session, query: ListQuer
                             td { (pupil.upn) }
                             td { (pupil.nc_year) }
                             td { (fields::status_tag(pupil.sen_status)) }
-                            td { (fields::need_name(pupil.primary_need)) }
+                            td { (needs.name(&pupil.primary_need_code)) }
                             td { @if pupil.looked_after { "Yes" } @else { "No" } }
                         }
                     }
@@ -174,13 +177,37 @@ async fn register(State(web): State<Arc<Web>>, session: Session, query: ListQuer
         }
         @if shown.is_empty() { p class="body" { "No pupils match." } }
         (lists::pager(&query, path, &next))
-        (lists::csv_link(&query, path, "the register"))
+        (exports::links(&session, &query, path, &SHEET))
     };
     Ok(page(&session, &title, "/register", body).into_response())
 }
 
-fn csv(urn: &str, rows: &[pb::Pupil]) -> axum::response::Response {
-    let headers = [
+/// The service's request for a school's register with the page's filters:
+/// the SEN register (K or E) unless the reader asks for every pupil on roll or
+/// one status (paging is added per call).
+fn request_for(urn: &str, query: &ListQuery) -> pb::ListPupilsRequest {
+    let shows = Shows::of(query.filter("sen_status"));
+    pb::ListPupilsRequest {
+        page: None,
+        school_urn: urn.to_owned(),
+        sen_status: match shows {
+            Shows::Status(code) => fields::status_value(code),
+            _ => 0,
+        },
+        on_sen_register: shows == Shows::Register,
+        primary_need_code: fields::need_code(query.filter("need")),
+        nc_year: Some(query.filter("year")).filter(|y| NC_YEARS.contains(y)).unwrap_or("").to_owned(),
+        looked_after: None,
+        upn: String::new(),
+        ..Default::default()
+    }
+}
+
+/// The register's file: the school's pupils the filters select, in name order.
+const SHEET: Sheet = Sheet {
+    list: "register",
+    title: "SEN register",
+    headers: &[
         "Pupil id",
         "UPN",
         "Legal forename",
@@ -192,21 +219,22 @@ fn csv(urn: &str, rows: &[pb::Pupil]) -> axum::response::Response {
         "Primary need",
         "Secondary need",
         "Looked after",
-    ];
-    let lines = rows.iter().map(|p| {
-        vec![
-            p.id.to_string(),
-            p.upn.clone(),
-            p.legal_forename.clone(),
-            p.legal_surname.clone(),
-            fields::pupil_name(p),
-            wording::iso_date(p.date_of_birth.as_ref()),
-            p.nc_year.clone(),
-            fields::status_code(p.sen_status).to_owned(),
-            fields::need_code(p.primary_need).to_owned(),
-            fields::need_code(p.secondary_need).to_owned(),
-            if p.looked_after { "yes".to_owned() } else { "no".to_owned() },
-        ]
-    });
-    lists::csv_response(&format!("register-{urn}.csv"), &headers, lines)
+    ],
+    pupil_level: true,
+};
+
+fn export_row(p: &pb::Pupil) -> Row {
+    vec![
+        Cell::Number(p.id),
+        p.upn.as_str().into(),
+        p.legal_forename.as_str().into(),
+        p.legal_surname.as_str().into(),
+        fields::pupil_name(p).into(),
+        Cell::date(p.date_of_birth.as_ref()),
+        p.nc_year.as_str().into(),
+        fields::status_code(p.sen_status).into(),
+        p.primary_need_code.as_str().into(),
+        p.secondary_need_code.as_str().into(),
+        Cell::yes_no(p.looked_after),
+    ]
 }

@@ -1,7 +1,8 @@
 //! The register area: a school's SEN register ([`list`]), the pupil page
 //! ([`pupil`]), adding and editing a pupil ([`pupil_form`]), and the forms that
 //! change a pupil's SEN record ([`pupil_changes`]) and review a support cycle
-//! ([`support_review`]), a pupil's appeals to the Tribunal ([`appeals`]), the
+//! ([`support_review`]), importing a school's Common Transfer File
+//! ([`ctf_import`]), a pupil's appeals to the Tribunal ([`appeals`]), the
 //! record of an EHC plan's annual review and what it led to ([`annual_review`],
 //! [`review_outcome`]), all built on who may see
 //! and change what ([`access`]).
@@ -9,6 +10,7 @@
 pub mod access;
 pub mod annual_review;
 pub mod appeals;
+pub mod ctf_import;
 pub mod list;
 pub mod pupil;
 pub mod pupil_changes;
@@ -27,6 +29,7 @@ use crate::state::Web;
 pub(crate) fn routes() -> Router<Arc<Web>> {
     Router::new()
         .merge(list::routes())
+        .merge(ctf_import::routes())
         .route("/register/new", get(pupil_form::new_pupil).post(pupil_form::create_pupil))
         .route("/pupils/{id}", get(pupil::pupil_page))
         .route("/pupils/{id}/appeals/new", get(appeals::new_form).post(appeals::record))

@@ -16,7 +16,7 @@ use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
 
 use super::access::EDITORS;
-use crate::fields;
+use crate::fields::{self, Needs};
 use crate::layout::{Tone, banner, page, summary_card, tag};
 use crate::lookups;
 use crate::people::{People, day_of};
@@ -110,10 +110,11 @@ pub(super) async fn pupil_page(
         .await
         .map_err(|status| refusals::from_status(&session, &status))?
         .into_inner();
-    let (record, people, appeals) = tokio::join!(
+    let (record, people, appeals, needs) = tokio::join!(
         record(&web, &session, &pupil),
         People::look_up(&backend, &session, Some(&pupil.school_urn)),
-        super::appeals::appeals_of(&web, &session, id)
+        super::appeals::appeals_of(&web, &session, id),
+        lookups::need_types(&backend)
     );
     let record = record.map_err(|status| refusals::from_status(&session, &status))?;
     let name = fields::pupil_name(&pupil);
@@ -132,8 +133,8 @@ pub(super) async fn pupil_page(
                 }
             }
         }
-        (details(&pupil, sees_schools, people.school()))
-        (history(&record.history, &people))
+        (details(&pupil, sees_schools, people.school(), &needs))
+        (history(&record.history, &people, &needs))
         (cycles(id, &record.cycles, editor))
         (provision(id, &record.provision, editor))
         @if let Some(ehcp) = &record.ehcp {
@@ -146,7 +147,7 @@ pub(super) async fn pupil_page(
     Ok(page(&session, &name, "/register", body).into_response())
 }
 
-fn details(pupil: &pb::Pupil, sees_schools: bool, school_name: Option<&str>) -> Markup {
+fn details(pupil: &pb::Pupil, sees_schools: bool, school_name: Option<&str>, needs: &Needs) -> Markup {
     let legal = format!("{} {}", pupil.legal_forename, pupil.legal_surname);
     let school = if sees_schools {
         html! { (school_link(&pupil.school_urn, school_name.unwrap_or_default())) }
@@ -163,8 +164,8 @@ fn details(pupil: &pb::Pupil, sees_schools: bool, school_name: Option<&str>) -> 
             ("School", school),
             ("Looked after", html! { @if pupil.looked_after { "Yes" } @else { "No" } }),
             ("SEN status", fields::status_tag(pupil.sen_status)),
-            ("Primary need", html! { (or_none(fields::need_name(pupil.primary_need))) }),
-            ("Secondary need", html! { (or_none(fields::need_name(pupil.secondary_need))) }),
+            ("Primary need", html! { (or_none(needs.name(&pupil.primary_need_code))) }),
+            ("Secondary need", html! { (or_none(needs.name(&pupil.secondary_need_code))) }),
         ],
     )
 }
@@ -173,7 +174,7 @@ fn or_none(text: String) -> String {
     if text.is_empty() { "None".into() } else { text }
 }
 
-fn history(entries: &[pb::HistoryEntry], people: &People) -> Markup {
+fn history(entries: &[pb::HistoryEntry], people: &People, needs: &Needs) -> Markup {
     html! {
         div class="table-wrapper" {
             table class="table" {
@@ -189,7 +190,7 @@ fn history(entries: &[pb::HistoryEntry], people: &People) -> Markup {
                                 _ => "SEN status",
                             }) }
                             td { (fields::status_tag(entry.sen_status)) }
-                            td { (fields::need_name(entry.primary_need)) }
+                            td { (needs.name(&entry.primary_need_code)) }
                             td { (entry.reason) }
                             td { (people.who(&entry.changed_by, &entry.changed_by_role, day_of(&entry.recorded_at))) }
                         }

@@ -15,10 +15,11 @@ use sen_proto::v1 as pb;
 use tonic::Code;
 
 use super::access::{EDITORS, get_pupil};
-use crate::fields::{self, FieldMap, Posted, add_error};
+use crate::fields::{self, FieldMap, Needs, Posted, add_error};
 use crate::layout::{
     FieldError, back_link, csrf_field, error_for, error_summary, input_of, page, select, text_input, textarea,
 };
+use crate::lookups::need_types;
 use crate::refusals::{self, PageResult, Refused};
 use crate::session::Session;
 use crate::state::Web;
@@ -71,15 +72,22 @@ fn refused(
 
 const STATUS_MAP: FieldMap<'static> = &[
     ("sen_status", "sen_status", "SEN status"),
-    ("primary_need", "primary_need", "Primary need"),
-    ("secondary_need", "secondary_need", "Secondary need"),
+    ("primary_need_code", "primary_need", "Primary need"),
+    ("secondary_need_code", "secondary_need", "Secondary need"),
     ("effective_on", "effective_on", "Date of the change"),
     ("reason", "reason", "Reason"),
     ("ehcp", "ehcp_issued_on", "Date the EHC plan was issued"),
     ("ehcp.named_setting", "ehcp_named_setting", "Setting named in the plan"),
 ];
 
-fn status_fields(session: &Session, pupil: &pb::Pupil, values: &Posted, errors: &[FieldError]) -> Markup {
+/// The status form; the need boxes list the authority's codes (`needs`).
+fn status_fields(
+    session: &Session,
+    pupil: &pb::Pupil,
+    values: &Posted,
+    errors: &[FieldError],
+    needs: &Needs,
+) -> Markup {
     let e = |id: &str| error_for(errors, id);
     html! {
         form method="post" action={ "/pupils/" (pupil.id) "/status" } novalidate {
@@ -87,8 +95,8 @@ fn status_fields(session: &Session, pupil: &pb::Pupil, values: &Posted, errors: 
             input type="hidden" name="version" value=(pupil.version);
             p class="body" { "Now: " (fields::status_tag(pupil.sen_status)) }
             (select("sen_status", "New SEN status", &fields::status_options("Choose a status"), values.get("sen_status"), e("sen_status")))
-            (select("primary_need", "Primary need", &fields::need_options("None"), values.get("primary_need"), e("primary_need")))
-            (select("secondary_need", "Secondary need", &fields::need_options("None"), values.get("secondary_need"), e("secondary_need")))
+            (select("primary_need", "Primary need", &needs.options("None"), values.get("primary_need"), e("primary_need")))
+            (select("secondary_need", "Secondary need", &needs.options("None"), values.get("secondary_need"), e("secondary_need")))
             (input_of("date", "effective_on", "Date of the change", None, values.get("effective_on"), e("effective_on")))
             (textarea("reason", "Reason for the change", Some("For example, the outcome of a review meeting"), values.get("reason"), e("reason")))
             fieldset class="fieldset" {
@@ -104,8 +112,8 @@ fn status_fields(session: &Session, pupil: &pb::Pupil, values: &Posted, errors: 
 fn current_status(pupil: &pb::Pupil) -> Posted {
     Posted(vec![
         ("sen_status".into(), fields::status_code(pupil.sen_status).into()),
-        ("primary_need".into(), fields::need_code(pupil.primary_need).into()),
-        ("secondary_need".into(), fields::need_code(pupil.secondary_need).into()),
+        ("primary_need".into(), pupil.primary_need_code.clone()),
+        ("secondary_need".into(), pupil.secondary_need_code.clone()),
     ])
 }
 
@@ -127,8 +135,10 @@ async fn posted_for(
 /// `GET /pupils/{id}/status`.
 pub(super) async fn status_form(State(web): State<Arc<Web>>, session: Session, Path(id): Path<i64>) -> PageResult {
     session.require(EDITORS)?;
-    let pupil = get_pupil(&web, &session, id).await?;
-    let form = status_fields(&session, &pupil, &current_status(&pupil), &[]);
+    let backend = web.backend(&session);
+    let (pupil, needs) = tokio::join!(get_pupil(&web, &session, id), need_types(&backend));
+    let pupil = pupil?;
+    let form = status_fields(&session, &pupil, &current_status(&pupil), &[], &needs);
     form_page(&session, &pupil, "Change SEN status", &[], None, form)
 }
 
@@ -158,8 +168,8 @@ pub(super) async fn change_status(
             pupil_id: id,
             version: values.get("version").parse().unwrap_or(0),
             sen_status: status,
-            primary_need: fields::need_value(values.get("primary_need")),
-            secondary_need: fields::need_value(values.get("secondary_need")),
+            primary_need_code: fields::need_code(values.get("primary_need")),
+            secondary_need_code: fields::need_code(values.get("secondary_need")),
             effective_on,
             reason: values.get("reason").to_owned(),
             ehcp,
@@ -169,13 +179,15 @@ pub(super) async fn change_status(
             Ok(_) => return Ok(Redirect::to(&format!("/pupils/{id}?done=status")).into_response()),
             Err(s) if s.code() == Code::Aborted => {
                 let notice = "Someone else changed this pupil's record while you were working. Their change is shown; check it, then send yours again.";
-                let form = status_fields(&session, &pupil, &values, &[]);
+                let needs = need_types(&backend).await;
+                let form = status_fields(&session, &pupil, &values, &[], &needs);
                 return form_page(&session, &pupil, "Change SEN status", &[], Some(notice), form);
             }
             Err(s) => errors = refused(&session, &s, STATUS_MAP, "sen_status")?,
         }
     }
-    let form = status_fields(&session, &pupil, &values, &errors);
+    let needs = need_types(&web.backend(&session)).await;
+    let form = status_fields(&session, &pupil, &values, &errors, &needs);
     form_page(&session, &pupil, "Change SEN status", &errors, None, form)
 }
 

@@ -12,8 +12,9 @@ use sen_proto::v1 as pb;
 use tonic::Code;
 
 use super::access::{REGISTER_ROLES, get_pupil, school_name, school_of};
-use crate::fields::{self, FieldMap, NC_YEARS, Posted};
+use crate::fields::{self, FieldMap, NC_YEARS, Needs, Posted};
 use crate::layout::{FieldError, back_link, csrf_field, error_for, error_summary, input_of, page, select, text_input};
+use crate::lookups::need_types;
 use crate::refusals::{self, PageResult};
 use crate::session::Session;
 use crate::state::Web;
@@ -29,8 +30,8 @@ const MAP: FieldMap<'static> = &[
     ("pupil.school_urn", "school_urn", "School URN"),
     ("pupil.nc_year_override", "nc_year_override", "Year group"),
     ("sen_status", "sen_status", "SEN status"),
-    ("primary_need", "primary_need", "Primary need"),
-    ("secondary_need", "secondary_need", "Secondary need"),
+    ("primary_need_code", "primary_need", "Primary need"),
+    ("secondary_need_code", "secondary_need", "Secondary need"),
     ("ehcp", "ehcp_issued_on", "Date the EHC plan was issued"),
     ("ehcp.named_setting", "ehcp_named_setting", "Setting named in the plan"),
 ];
@@ -76,7 +77,15 @@ fn details(values: &Values, urn: &str, errors: &mut Vec<FieldError>) -> pb::Pupi
     }
 }
 
-fn form(session: &Session, action: &str, values: &Values, errors: &[FieldError], creating: bool) -> Markup {
+/// The form; `needs` are the authority's type-of-need codes (asked for when creating).
+fn form(
+    session: &Session,
+    action: &str,
+    values: &Values,
+    errors: &[FieldError],
+    creating: bool,
+    needs: &Needs,
+) -> Markup {
     let e = |id: &str| error_for(errors, id);
     let years: Vec<(String, String)> = std::iter::once((String::new(), "From the date of birth".to_owned()))
         .chain(NC_YEARS.iter().map(|y| ((*y).to_owned(), format!("Year {y} (taught out of cohort)"))))
@@ -105,8 +114,8 @@ fn form(session: &Session, action: &str, values: &Values, errors: &[FieldError],
             }
             @if creating {
                 (select("sen_status", "SEN status", &fields::status_options("Choose a status"), values.get("sen_status"), e("sen_status")))
-                (select("primary_need", "Primary need", &fields::need_options("None"), values.get("primary_need"), e("primary_need")))
-                (select("secondary_need", "Secondary need", &fields::need_options("None"), values.get("secondary_need"), e("secondary_need")))
+                (select("primary_need", "Primary need", &needs.options("None"), values.get("primary_need"), e("primary_need")))
+                (select("secondary_need", "Secondary need", &needs.options("None"), values.get("secondary_need"), e("secondary_need")))
                 fieldset class="fieldset" {
                     legend class="fieldset__legend" { "EHC plan (only when the status is E)" }
                     (input_of("date", "ehcp_issued_on", "Date the EHC plan was issued", None, values.get("ehcp_issued_on"), e("ehcp_issued_on")))
@@ -124,12 +133,20 @@ pub(super) struct Chosen {
     school: String,
 }
 
-fn new_page(session: &Session, school: &str, urn: &str, values: &Values, errors: &[FieldError]) -> PageResult {
+async fn new_page(
+    web: &Web,
+    session: &Session,
+    school: &str,
+    urn: &str,
+    values: &Values,
+    errors: &[FieldError],
+) -> PageResult {
+    let needs = need_types(&web.backend(session)).await;
     let body = html! {
         (back_link(&if session.role() == Role::Senco { "/register".to_owned() } else { format!("/register?school={urn}") }, "Back to the register"))
         span class="caption" { (school) }
         h1 class="heading-l" { "Add a pupil" }
-        (form(session, "/register/new", values, errors, true))
+        (form(session, "/register/new", values, errors, true, &needs))
     };
     let status = if errors.is_empty() { http::StatusCode::OK } else { http::StatusCode::BAD_REQUEST };
     Ok((status, page(session, "Add a pupil", "/register", body)).into_response())
@@ -145,7 +162,7 @@ pub(super) async fn new_pupil(
     let Some(urn) = school_of(&session, &chosen.school) else { return Ok(Redirect::to("/schools").into_response()) };
     let school = school_name(&web, &session, &urn).await?;
     let values = Values(Posted(vec![("school_urn".into(), urn.clone())]));
-    new_page(&session, &school, &urn, &values, &[])
+    new_page(&web, &session, &school, &urn, &values, &[]).await
 }
 
 /// `POST /register/new`.
@@ -174,13 +191,13 @@ pub(super) async fn create_pupil(
         named_setting: values.get("ehcp_named_setting").to_owned(),
     });
     if !errors.is_empty() {
-        return new_page(&session, &school, &urn, &values, &errors);
+        return new_page(&web, &session, &school, &urn, &values, &errors).await;
     }
     let request = pb::CreatePupilRequest {
         pupil: Some(pupil),
         sen_status: status,
-        primary_need: fields::need_value(values.get("primary_need")),
-        secondary_need: fields::need_value(values.get("secondary_need")),
+        primary_need_code: fields::need_code(values.get("primary_need")),
+        secondary_need_code: fields::need_code(values.get("secondary_need")),
         ehcp,
     };
     let backend = web.backend(&session);
@@ -188,10 +205,10 @@ pub(super) async fn create_pupil(
     match created {
         Ok(pupil) => Ok(Redirect::to(&format!("/pupils/{}?done=added", pupil.into_inner().id)).into_response()),
         Err(status) => match fields::field_errors(&status, MAP, "upn") {
-            Some(errors) => new_page(&session, &school, &urn, &values, &errors),
+            Some(errors) => new_page(&web, &session, &school, &urn, &values, &errors).await,
             None if status.code() == Code::AlreadyExists => {
                 let errors = vec![FieldError { id: "upn".into(), message: format!("UPN {}", status.message()) }];
-                new_page(&session, &school, &urn, &values, &errors)
+                new_page(&web, &session, &school, &urn, &values, &errors).await
             }
             None => Err(refusals::from_status(&session, &status).into()),
         },
@@ -216,7 +233,7 @@ fn edit_page(
                 p class="body" { "While you were editing, someone else saved changes to this pupil. The form now shows the record as it is; make your changes again." }
             }
         }
-        (form(session, &format!("/pupils/{id}/edit"), values, errors, false))
+        (form(session, &format!("/pupils/{id}/edit"), values, errors, false, &Needs::default()))
     };
     let status = if errors.is_empty() && !stale { http::StatusCode::OK } else { http::StatusCode::BAD_REQUEST };
     Ok((status, page(session, "Edit pupil details", "/register", body)).into_response())

@@ -57,7 +57,7 @@ pub async fn seed(options: &HashMap<String, String>) -> anyhow::Result<()> {
     let request = pb::CreatePupilRequest {
         pupil: Some(pupil),
         sen_status: pb::SenProvision::SenSupport as i32,
-        primary_need: pb::NeedType::Slcn as i32,
+        primary_need_code: "SLCN".into(),
         ..Default::default()
     };
     let id = match officer.create_pupil(request).await {

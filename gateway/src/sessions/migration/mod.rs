@@ -5,6 +5,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261205_000001_create_web_sessions;
+mod m20261206_000002_create_web_exports;
 
 /// The session store's migrations, oldest first.
 pub struct Migrator;
@@ -12,7 +13,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261205_000001_create_web_sessions::Migration)]
+        vec![
+            Box::new(m20261205_000001_create_web_sessions::Migration),
+            Box::new(m20261206_000002_create_web_exports::Migration),
+        ]
     }
 
     fn migration_table_name() -> DynIden {

@@ -1,7 +1,9 @@
 //! The advice methods of `CaseloadsService`: recording advice asked for in an
 //! EHC needs assessment and the day it came in (the council team), and listing
 //! it within the caller's authority: the council team sees every EHC request's
-//! advice, a professional only the advice on their own cases. A statutory
+//! advice, a professional only the advice on their own cases. Every listing
+//! that returns requests (each naming a pupil) leaves an `advice.read` audit
+//! entry per request, naming its reader; a count alone leaves none. A statutory
 //! case's advice date, on the case and the caseload, is its psychological
 //! advice's own, 6 weeks from asking (reg. 8(1)), read here too.
 
@@ -20,7 +22,7 @@ use crate::domain::{
 };
 use crate::entity::{advice_request, case};
 use crate::error::Error;
-use crate::store::{AdviceFilter, NewAdviceRequest};
+use crate::store::{AdviceFilter, NewAdviceRequest, ReadAction};
 
 type Reply<T> = Result<Response<T>, Status>;
 
@@ -138,6 +140,10 @@ impl CaseloadsApi {
             return Ok(Response::new(pb::ListAdviceRequestsResponse { advice: Vec::new(), total }));
         }
         let rows = self.store.advice_requests(&tenant, &filter).await?;
+        // Each request names a pupil: the read is audited before it is answered.
+        self.store
+            .audit_advice_reads(&tenant, &who.actor(), &rows.iter().collect::<Vec<_>>(), ReadAction::Advice)
+            .await?;
         Ok(Response::new(pb::ListAdviceRequestsResponse {
             advice: rows.iter().map(|row| advice_to_proto(row, today)).collect(),
             total: u32::try_from(rows.len()).unwrap_or(u32::MAX),

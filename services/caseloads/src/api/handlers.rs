@@ -209,6 +209,8 @@ impl CaseloadsService for CaseloadsApi {
         }
         // Local first (the capacity check), then the other services; each step can be repeated.
         let row = self.store.reassign(&tenant, req.case_id, new.id, override_reason.as_deref(), (self.today)()).await?;
+        // The forecast's loads and suggested moves have changed.
+        self.forecasts.forget(&tenant.key());
         let la = (tenant.la_code(), Some(&who));
         let reference = case_ref(&row);
         self.peers.grant(la, row.pupil_id, &new.person, &reference).await?;
@@ -445,6 +447,17 @@ impl CaseloadsService for CaseloadsApi {
         request: Request<pb::ListAdviceRequestsRequest>,
     ) -> Reply<pb::ListAdviceRequestsResponse> {
         self.list_advice_requests_call(request).await
+    }
+
+    async fn get_breach_forecast(&self, request: Request<pb::GetBreachForecastRequest>) -> Reply<pb::BreachForecast> {
+        self.get_breach_forecast_call(request).await
+    }
+
+    async fn get_capacity_forecast(
+        &self,
+        request: Request<pb::GetCapacityForecastRequest>,
+    ) -> Reply<pb::CapacityForecast> {
+        self.get_capacity_forecast_call(request).await
     }
 }
 

@@ -11,6 +11,7 @@
 //! | GetMyCaseload | educational_psychologist, advisory_teacher |
 //! | ListSchoolAllocations | la_manager, case_officer |
 //! | RecordAdviceRequest, RecordAdviceReceived | la_manager, case_officer |
+//! | GetBreachForecast, GetCapacityForecast | la_manager, case_officer |
 //! | ListAdviceRequests | la_manager, case_officer (any EHC request of the authority), educational_psychologist and advisory_teacher (the advice on their own cases) |
 //!
 //! Reads of cases and their activity are audited (`crate::store::ReadAction`);
@@ -28,6 +29,7 @@
 
 mod advice;
 mod allocation;
+pub mod forecast;
 mod handlers;
 mod time;
 mod wire;
@@ -62,6 +64,8 @@ pub struct CaseloadsApi {
     reconciler: Option<std::sync::Arc<Running>>,
     /// The trail of the requests this service refuses.
     refusals: Arc<RefusalTrail>,
+    /// Each authority's breach forecast, kept while fresh.
+    forecasts: Arc<forecast::ForecastCache>,
 }
 
 impl CaseloadsApi {
@@ -74,7 +78,8 @@ impl CaseloadsApi {
     pub fn with_clock(store: Store, peers: Peers, today: Clock) -> Self {
         let completion = Completion::new(store.clone(), peers.clone());
         let refusals = RefusalTrail::new(crate::PART, Some(store.refusal_log()), RefusalLimits::default());
-        Self { store, completion, peers, today, reconciler: None, refusals }
+        let forecasts = Arc::default();
+        Self { store, completion, peers, today, reconciler: None, refusals, forecasts }
     }
 
     /// Records refusals one by one up to `limits` (the default: 20 a minute per caller).

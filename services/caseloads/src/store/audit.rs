@@ -1,7 +1,7 @@
 //! The caseloads service's audit trail: what was done to an allocation, by whom
 //! (a person, or the service itself as the `service` role), when and under which
 //! trace; who read which case and its activity (visits, notes, outcomes: a
-//! child's casework); and which requests the service refused. The reconciler
+//! child's casework) and which requests for advice; and which requests the service refused. The reconciler
 //! writes an entry for each allocation it acts on, in the same transaction as
 //! the change when there is one. A read's entries are committed, by group
 //! commit with other reads' ([`GroupCommit`]), before it is answered.
@@ -16,7 +16,7 @@ use sen_platform::audit::{GroupCommit, RefusalLog, RefusalRows};
 use sen_platform::identity::{Actor, TenantScope};
 
 use super::Store;
-use crate::entity::{audit_event, case};
+use crate::entity::{advice_request, audit_event, case};
 use crate::error::Result;
 
 /// What an audit entry records.
@@ -56,6 +56,8 @@ pub enum ReadAction {
     Activity,
     /// A professional's own open cases (`GetMyCaseload`).
     Caseload,
+    /// Advice asked for on EHC needs assessment requests (`ListAdviceRequests`).
+    Advice,
 }
 
 impl ReadAction {
@@ -65,6 +67,7 @@ impl ReadAction {
             Self::Case => "case.read",
             Self::Activity => "case.activity_read",
             Self::Caseload => "case.caseload_read",
+            Self::Advice => "advice.read",
         }
     }
 }
@@ -125,6 +128,36 @@ impl Store {
                 referral_id: Set(Some(row.referral_id)),
                 action: Set(action.code().to_owned()),
                 detail: Set(String::new()),
+                at: Set(at),
+                trace_id: Set(actor.trace_id.clone()),
+                ..Default::default()
+            })
+            .collect();
+        Ok(self.audits.record(entries).await?)
+    }
+
+    /// Records that `actor` read the requests for advice `rows` as `action`: one
+    /// entry each, naming its EHC needs assessment request (the referral) and,
+    /// as the detail, the advice request's id; committed before the read is
+    /// answered, as [`Self::audit_reads`]'s.
+    pub async fn audit_advice_reads(
+        &self,
+        tenant: &TenantScope,
+        actor: &Actor,
+        rows: &[&advice_request::Model],
+        action: ReadAction,
+    ) -> Result<()> {
+        let at = Utc::now();
+        let entries = rows
+            .iter()
+            .map(|row| audit_event::ActiveModel {
+                la_code: Set(tenant.key()),
+                person: Set(actor.person.clone()),
+                role: Set(actor.role.as_str().to_owned()),
+                case_id: Set(None),
+                referral_id: Set(Some(row.referral_id)),
+                action: Set(action.code().to_owned()),
+                detail: Set(format!("advice_request {}", row.id)),
                 at: Set(at),
                 trace_id: Set(actor.trace_id.clone()),
                 ..Default::default()

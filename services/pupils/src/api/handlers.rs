@@ -9,7 +9,7 @@ use sen_proto::v1 as pb;
 use sen_proto::v1::pupils_service_server::PupilsService;
 use tonic::{Request, Response, Status};
 
-use super::{AUDITORS, EDITORS, PupilsApi, READERS, SERVICES, TEAM, reports, requests, wire};
+use super::{AUDITORS, EDITORS, MANAGERS, PupilsApi, READERS, SERVICES, TEAM, reports, requests, wire};
 use crate::domain::{NcYear, Pupil, TransferKind, is_review_overdue};
 use crate::error::Error;
 use crate::store::{EhcpView, TransferDecision};
@@ -163,7 +163,8 @@ impl PupilsService for PupilsApi {
         let scope = who.scope()?;
         let req = request.get_ref();
         let today = (self.today)();
-        let (details, sen, plan) = requests::new_pupil(req, today)?;
+        let codes = self.store.need_types(scope.tenant()).await?;
+        let (details, sen, plan) = requests::new_pupil(req, &codes, today)?;
         self.check_school(who.token(), details.school_urn, "pupil.school_urn").await?;
         let pupil = self.store.create_pupil(&scope, &actor, &details, &sen, plan.as_ref(), today).await?;
         tracing::info!(pupil_id = pupil.id, "pupil added to the register");
@@ -196,8 +197,13 @@ impl PupilsService for PupilsApi {
         let actor = who.actor();
         let req = request.get_ref();
         let today = (self.today)();
-        let (page, filter) = requests::pupil_filter(req)?;
         let scope = who.scope()?;
+        // The authority's codes are read only when a need is asked for.
+        let codes = match req.primary_need_code.trim() {
+            "" => Vec::new(),
+            _ => self.store.need_types(scope.tenant()).await?,
+        };
+        let (page, filter) = requests::pupil_filter(req, &codes)?;
         let (pupils, next_page_token) = self.store.list_pupils(&scope, &actor, &filter, &page, today).await?;
         let total = if req.include_total && page.after.is_none() {
             let total = self.store.count_pupils(&scope, &filter, today).await?;
@@ -218,9 +224,19 @@ impl PupilsService for PupilsApi {
         let actor = who.actor();
         let req = request.get_ref();
         let today = (self.today)();
-        let (version, change) = requests::sen_change(req, today)?;
-        let pupil = self.store.change_sen_status(&who.scope()?, &actor, req.pupil_id, version, &change).await?;
+        let scope = who.scope()?;
+        let codes = self.store.need_types(scope.tenant()).await?;
+        let (version, change) = requests::sen_change(req, &codes, today)?;
+        let pupil = self.store.change_sen_status(&scope, &actor, req.pupil_id, version, &change).await?;
         Ok(Response::new(wire::pupil_to_proto(&pupil, today)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn import_ctf(
+        &self,
+        request: Request<tonic::Streaming<pb::ImportCtfRequest>>,
+    ) -> Reply<pb::ImportCtfResponse> {
+        self.import_ctf_file(request).await
     }
 
     async fn list_pupil_history(
@@ -233,6 +249,24 @@ impl PupilsService for PupilsApi {
         Ok(Response::new(pb::ListPupilHistoryResponse {
             entries: entries.iter().map(wire::history_to_proto).collect(),
         }))
+    }
+
+    async fn list_need_types(&self, request: Request<pb::ListNeedTypesRequest>) -> Reply<pb::ListNeedTypesResponse> {
+        let who = Identity::caller(&request, READERS)?;
+        let codes = self.store.need_types(who.scope()?.tenant()).await?;
+        Ok(Response::new(pb::ListNeedTypesResponse {
+            need_types: codes.iter().map(wire::need_type_to_proto).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn add_need_type(&self, request: Request<pb::AddNeedTypeRequest>) -> Reply<pb::NeedType> {
+        let who = Identity::caller(&request, MANAGERS)?;
+        let tenant = who.tenant_scope()?;
+        let new = requests::new_need_type(request.get_ref(), (self.today)())?;
+        let added = self.store.add_need_type(&tenant, &who.actor(), &new).await?;
+        tracing::info!(code = added.code(), "type-of-need code added by the council");
+        Ok(Response::new(wire::need_type_to_proto(&added)))
     }
 
     async fn add_support_cycle(&self, request: Request<pb::AddSupportCycleRequest>) -> Reply<pb::SupportCycle> {
@@ -438,6 +472,13 @@ impl PupilsService for PupilsApi {
 
     async fn get_appeal_stats(&self, request: Request<pb::GetAppealStatsRequest>) -> Reply<pb::AppealStats> {
         self.get_appeal_stats_for(request).await
+    }
+
+    async fn list_sen2_persons(
+        &self,
+        request: Request<pb::ListSen2PersonsRequest>,
+    ) -> Reply<pb::ListSen2PersonsResponse> {
+        self.list_sen2_persons_for(request).await
     }
 
     async fn register_final_plan(

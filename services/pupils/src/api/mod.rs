@@ -6,16 +6,18 @@
 //! | methods | roles |
 //! | --- | --- |
 //! | GetPupil, ListPupils, ListPupilHistory, ListSupportCycles, ListProvision, GetEhcp, ListAnnualReviews | la_manager, case_officer, senco (own school's roll), educational_psychologist and advisory_teacher (pupils whose case is open to them) |
+//! | ImportCtf | la_manager, case_officer (any school of the authority), senco (own school's file only) |
 //! | CreatePupil, UpdatePupil, ChangeSenStatus, AddSupportCycle, RecordSupportReview, AddProvision, EndProvision | la_manager, case_officer, senco (own school) |
 //! | ListSupportReviewsOverdue, ListTransitionsDue, ListAnnualReviewsDue, ListLateAmendments, GetRegisterStats | la_manager, case_officer, senco (own school) |
 //! | RecordAnnualReview, RecordTransferDecision | la_manager, case_officer |
 //! | GrantCaseAccess, RevokeCaseAccess | service (the caseloads service) |
 //! | ListAuditEvents | la_manager |
 //! | TakeErasures, ErasePupil | service (the caseloads service's retention pass) |
-//! | RecordAppeal, UpdateAppeal, ListAppeals, ListOpenAppeals, GetAppealStats | la_manager, case_officer (the family's dispute with the council: no school or professional sees it) |
+//! | RecordAppeal, UpdateAppeal, ListAppeals, ListOpenAppeals, GetAppealStats, ListSen2Persons | la_manager, case_officer (the family's dispute with the council: no school or professional sees it) |
 //! | RegisterFinalPlan | service (the referrals service, when a final EHC plan is issued) |
 
 mod appeals;
+mod ctf_import;
 mod due_lists;
 mod handlers;
 mod late_amendments;
@@ -24,7 +26,10 @@ mod reports;
 mod requests;
 mod retention;
 mod review_outcome;
+mod sen2;
 mod wire;
+
+pub use ctf_import::MAX_CTF_BYTES;
 
 use sen_platform::audit::{RefusalLimits, RefusalTrail};
 use sen_platform::dates::{Clock, system_clock};
@@ -39,6 +44,8 @@ const EDITORS: &[Role] = &[Role::LaManager, Role::CaseOfficer, Role::Senco];
 const TEAM: &[Role] = &[Role::LaManager, Role::CaseOfficer];
 const SERVICES: &[Role] = &[Role::Service];
 const AUDITORS: &[Role] = &[Role::LaManager];
+/// Who adds a type-of-need code for the authority.
+const MANAGERS: &[Role] = &[Role::LaManager];
 
 /// The gRPC service.
 #[derive(Clone)]

@@ -14,21 +14,25 @@ use sen_proto::v1 as pb;
 
 use super::wire;
 use crate::domain::{
-    NcYear, PupilDetails, PupilSearch, ReviewDecision, SenRecord, SenStatus, SupportOutcome, Upn, check_date_of_birth,
-    clean_line, clean_text, minutes_per_week, optional_line, optional_text,
+    NcYear, NeedType, PupilDetails, PupilSearch, ReviewDecision, SenRecord, SenStatus, SupportOutcome, Upn,
+    check_date_of_birth, clean_line, clean_text, minutes_per_week, optional_line, optional_text,
 };
-use crate::store::{AnnualReviewInput, NewCycle, NewEhcp, NewProvision, PupilFilter, PupilOrder, SenChange};
+use crate::store::{
+    AnnualReviewInput, NewCycle, NewEhcp, NewNeedType, NewProvision, PupilFilter, PupilOrder, SenChange,
+};
 
 const NAME_MAX: usize = 100;
 /// Longest free-text field (outcomes, provision plans, notes).
 const TEXT_MAX: usize = 4000;
 
-/// A new pupil: their details, status and needs, and the plan when the status is E.
+/// A new pupil: their details, status and needs (codes of the authority's
+/// `codes`), and the plan when the status is E.
 pub fn new_pupil(
     req: &pb::CreatePupilRequest,
+    codes: &[NeedType],
     today: NaiveDate,
 ) -> Checked<(PupilDetails, SenRecord, Option<NewEhcp>)> {
-    let sen = sen_record(req.sen_status, req.primary_need, req.secondary_need);
+    let sen = sen_record(req.sen_status, &req.primary_need_code, &req.secondary_need_code, codes);
     let plan = match &sen {
         Ok(sen) if sen.status == SenStatus::EhcPlan => new_ehcp(req.ehcp.as_ref(), "ehcp", today).map(Some),
         _ => Ok(None),
@@ -41,13 +45,14 @@ pub fn pupil_update(req: &pb::UpdatePupilRequest, today: NaiveDate) -> Checked<(
     (version(req.version, "version"), pupil_details(req.pupil.as_ref(), "pupil", today)).all()
 }
 
-/// The page and filter of a register list.
-pub fn pupil_filter(req: &pb::ListPupilsRequest) -> Checked<(Page, PupilFilter)> {
+/// The page and filter of a register list; a primary need is one of the
+/// authority's `codes`.
+pub fn pupil_filter(req: &pb::ListPupilsRequest, codes: &[NeedType]) -> Checked<(Page, PupilFilter)> {
     let (page, school, status, primary_need, nc_year, upn, ids, order, search) = (
         Page::checked(req.page.as_ref(), "page"),
         filter(&req.school_urn, "school_urn", Urn::parse),
         field("sen_status", wire::sen_status(req.sen_status)),
-        field("primary_need", wire::need(req.primary_need)),
+        field(PRIMARY_NEED, wire::need(&req.primary_need_code, codes).map(|n| n.map(|n| n.code))),
         filter(&req.nc_year, "nc_year", NcYear::parse),
         filter(&req.upn, "upn", Upn::parse),
         field("ids", pupil_ids(&req.ids)),
@@ -85,8 +90,8 @@ fn pupil_ids(ids: &[i64]) -> Result<Vec<i32>, String> {
 }
 
 /// A change of SEN status, with the version the caller read.
-pub fn sen_change(req: &pb::ChangeSenStatusRequest, today: NaiveDate) -> Checked<(i64, SenChange)> {
-    let sen = sen_record(req.sen_status, req.primary_need, req.secondary_need);
+pub fn sen_change(req: &pb::ChangeSenStatusRequest, codes: &[NeedType], today: NaiveDate) -> Checked<(i64, SenChange)> {
+    let sen = sen_record(req.sen_status, &req.primary_need_code, &req.secondary_need_code, codes);
     // A plan is optional here: moving to E may keep the plan already on record.
     let plan = match (&sen, req.ehcp.as_ref()) {
         (Ok(sen), Some(_)) if sen.status == SenStatus::EhcPlan => new_ehcp(req.ehcp.as_ref(), "ehcp", today).map(Some),
@@ -264,15 +269,42 @@ fn text(value: &str, name: &str) -> Checked<String> {
     field(name, clean_text(value, TEXT_MAX))
 }
 
-/// Status and needs together, each field named on failure.
-fn sen_record(status: i32, primary: i32, secondary: i32) -> Checked<SenRecord> {
+/// The wire fields of a pupil's needs.
+const PRIMARY_NEED: &str = "primary_need_code";
+const SECONDARY_NEED: &str = "secondary_need_code";
+
+/// Status and needs together (codes of the authority's `codes`), each field
+/// named on failure.
+fn sen_record(status: i32, primary: &str, secondary: &str, codes: &[NeedType]) -> Checked<SenRecord> {
     let (status, primary, secondary) = (
         field("sen_status", wire::sen_status(status).and_then(|s| s.ok_or_else(|| "is required".into()))),
-        field("primary_need", wire::need(primary)),
-        field("secondary_need", wire::need(secondary)),
+        field(PRIMARY_NEED, wire::need(primary, codes)),
+        field(SECONDARY_NEED, wire::need(secondary, codes)),
     )
         .all()?;
-    SenRecord::new(status, primary, secondary).map_err(|(name, message)| FieldViolations::one(name, message))
+    SenRecord::new(status, primary, secondary).map_err(|(name, message)| {
+        let name = if name == "secondary_need" { SECONDARY_NEED } else { PRIMARY_NEED };
+        FieldViolations::one(name, message)
+    })
+}
+
+/// A type-of-need code a council adds.
+pub fn new_need_type(req: &pb::AddNeedTypeRequest, today: NaiveDate) -> Checked<NewNeedType> {
+    let (area, added_on) = (
+        field("broad_area", wire::broad_area(req.broad_area)),
+        optional_date(req.added_on.as_ref(), "added_on").and_then(|d| match d {
+            Some(day) => not_future(day, today, "added_on").map(Some),
+            None => Ok(None),
+        }),
+    )
+        .all()?;
+    Ok(NewNeedType {
+        code: req.code.clone(),
+        name: req.name.clone(),
+        area,
+        sen_support_only: req.sen_support_only,
+        added_on,
+    })
 }
 
 /// The pupil's details under `prefix`.

@@ -8,8 +8,8 @@ use sen_platform::dates::{to_proto, to_proto_opt};
 use sen_proto::v1 as pb;
 
 use crate::domain::{
-    NcYear, NeedType, PhaseTransfer, Pupil, Rag, ReviewDecision, SenStatus, SupportOutcome, TransferStatus,
-    decision_due, report_due, step,
+    BroadArea, NcYear, NeedCode, NeedType, PhaseTransfer, Pupil, Rag, ReviewDecision, SenStatus, SupportOutcome,
+    TransferStatus, decision_due, parse_need, report_due, step,
 };
 use crate::entity::{annual_review, audit_event, case_access, provision, pupil_history, support_cycle};
 
@@ -32,21 +32,51 @@ fn sen_status_to_proto(status: SenStatus) -> i32 {
     }
 }
 
-/// A need type: unspecified is absent. The enum's name carries the census code.
-pub fn need(value: i32) -> Result<Option<&'static NeedType>, String> {
-    match pb::NeedType::try_from(value) {
-        Ok(pb::NeedType::Unspecified) => Ok(None),
-        Ok(need) => NeedType::parse(need.as_str_name().trim_start_matches("NEED_TYPE_")).map(Some),
-        Err(_) => Err(format!("{value} is not a need type")),
+/// A type-of-need code: empty is absent; otherwise one of the authority's
+/// `codes` (any case), or what is wrong with it.
+pub fn need<'a>(code: &str, codes: &'a [NeedType]) -> Result<Option<&'a NeedType>, String> {
+    if code.trim().is_empty() {
+        return Ok(None);
+    }
+    parse_need(code, codes).map(Some)
+}
+
+fn need_to_proto(need: Option<NeedCode>) -> String {
+    need.map(|n| n.as_str().to_owned()).unwrap_or_default()
+}
+
+/// Wire form of a type-of-need code of the authority.
+pub fn need_type_to_proto(need: &NeedType) -> pb::NeedType {
+    pb::NeedType {
+        code: need.code().to_owned(),
+        name: need.name.clone(),
+        broad_area: need.area.map_or(0, broad_area_to_proto),
+        sen_support_only: need.sen_support_only,
+        added_on: Some(to_proto(need.added_on)),
+        national: need.national,
     }
 }
 
-fn need_to_proto(need: Option<&NeedType>) -> i32 {
-    need.and_then(|n| pb::NeedType::from_str_name(&format!("NEED_TYPE_{}", n.code()))).map_or(0, |n| n as i32)
+/// A broad area of need: unspecified is absent.
+pub fn broad_area(value: i32) -> Result<Option<BroadArea>, String> {
+    match pb::BroadArea::try_from(value) {
+        Ok(pb::BroadArea::Unspecified) => Ok(None),
+        Ok(pb::BroadArea::CommunicationAndInteraction) => Ok(Some(BroadArea::CommunicationAndInteraction)),
+        Ok(pb::BroadArea::CognitionAndLearning) => Ok(Some(BroadArea::CognitionAndLearning)),
+        Ok(pb::BroadArea::SocialEmotionalAndMentalHealth) => Ok(Some(BroadArea::SocialEmotionalMentalHealth)),
+        Ok(pb::BroadArea::SensoryAndPhysical) => Ok(Some(BroadArea::SensoryPhysical)),
+        Err(_) => Err(format!("{value} is not a broad area of need")),
+    }
 }
 
-fn need_code_to_proto(code: Option<&str>) -> i32 {
-    need_to_proto(code.and_then(|c| NeedType::parse(c).ok()))
+fn broad_area_to_proto(area: BroadArea) -> i32 {
+    let wire = match area {
+        BroadArea::CommunicationAndInteraction => pb::BroadArea::CommunicationAndInteraction,
+        BroadArea::CognitionAndLearning => pb::BroadArea::CognitionAndLearning,
+        BroadArea::SocialEmotionalMentalHealth => pb::BroadArea::SocialEmotionalAndMentalHealth,
+        BroadArea::SensoryPhysical => pb::BroadArea::SensoryAndPhysical,
+    };
+    wire as i32
 }
 
 /// A support outcome: required.
@@ -113,8 +143,8 @@ pub fn pupil_to_proto(pupil: &Pupil, today: NaiveDate) -> pb::Pupil {
         nc_year: nc_year_code(pupil, today),
         nc_year_out_of_cohort: d.nc_year_override.is_some(),
         sen_status: sen_status_to_proto(pupil.sen.status),
-        primary_need: need_to_proto(pupil.sen.primary),
-        secondary_need: need_to_proto(pupil.sen.secondary),
+        primary_need_code: need_to_proto(pupil.sen.primary),
+        secondary_need_code: need_to_proto(pupil.sen.secondary),
         looked_after: d.looked_after,
         version: pupil.version,
     }
@@ -145,8 +175,8 @@ pub fn history_to_proto(entry: &pupil_history::Model) -> pb::HistoryEntry {
         kind: kind as i32,
         effective_on: Some(to_proto(entry.effective_on)),
         sen_status: SenStatus::from_code(&entry.sen_status).map(sen_status_to_proto).unwrap_or(0),
-        primary_need: need_code_to_proto(entry.primary_need.as_deref()),
-        secondary_need: need_code_to_proto(entry.secondary_need.as_deref()),
+        primary_need_code: entry.primary_need.clone().unwrap_or_default(),
+        secondary_need_code: entry.secondary_need.clone().unwrap_or_default(),
         school_urn: entry.school_urn.to_string(),
         reason: entry.reason.clone(),
         changed_by: entry.changed_by.clone(),

@@ -11,7 +11,7 @@
 //! or NSA, which is valid only with K) cannot be put on E by the platform: the
 //! council records the status with the primary need by hand.
 
-use super::{SenRecord, SenStatus};
+use super::{NeedType, SenRecord, SenStatus};
 
 /// What registering a final plan does to a pupil now at `current`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,13 +35,15 @@ impl PlanRegistration {
     }
 }
 
-/// The register change a final plan makes for a pupil at `current`.
-pub fn registration_for(current: &SenRecord) -> PlanRegistration {
+/// The register change a final plan makes for a pupil at `current`, whose needs
+/// are codes of the authority's `codes`.
+pub fn registration_for(current: &SenRecord, codes: &[NeedType]) -> PlanRegistration {
     if current.status == SenStatus::EhcPlan {
         return PlanRegistration::AlreadyOnPlan;
     }
-    // The census rules decide (`check_needs`): E needs a primary need, never NSA.
-    match SenRecord::new(SenStatus::EhcPlan, current.primary, current.secondary) {
+    // The census rules decide (`check_needs`): E needs a primary need, never one
+    // valid only with SEN support (NSA).
+    match current.with_status(SenStatus::EhcPlan, codes) {
         Ok(record) => PlanRegistration::MoveToE(record),
         Err(_) => PlanRegistration::NoPrimaryNeed,
     }
@@ -50,30 +52,31 @@ pub fn registration_for(current: &SenRecord) -> PlanRegistration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::NeedType;
+    use crate::domain::NeedCode;
+    use crate::domain::codes::tests::national;
 
-    fn need(code: &str) -> &'static NeedType {
-        NeedType::parse(code).unwrap()
+    fn need(code: &str) -> NeedCode {
+        NeedCode::parse(code).unwrap()
     }
 
     #[test]
     fn a_pupil_on_sen_support_moves_to_e_keeping_their_needs() {
         let k = SenRecord { status: SenStatus::SenSupport, primary: Some(need("SLCN")), secondary: Some(need("SEMH")) };
-        let PlanRegistration::MoveToE(e) = registration_for(&k) else { panic!("moves") };
+        let PlanRegistration::MoveToE(e) = registration_for(&k, &national()) else { panic!("moves") };
         assert_eq!((e.status, e.primary, e.secondary), (SenStatus::EhcPlan, k.primary, k.secondary));
     }
 
     #[test]
     fn a_pupil_already_on_e_is_left_as_they_are() {
         let e = SenRecord { status: SenStatus::EhcPlan, primary: Some(need("ASD")), secondary: None };
-        assert_eq!(registration_for(&e), PlanRegistration::AlreadyOnPlan);
+        assert_eq!(registration_for(&e, &national()), PlanRegistration::AlreadyOnPlan);
     }
 
     #[test]
     fn a_pupil_with_no_need_the_census_accepts_with_e_is_left_to_the_council() {
         let n = SenRecord { status: SenStatus::NoSen, primary: None, secondary: None };
-        assert_eq!(registration_for(&n), PlanRegistration::NoPrimaryNeed);
+        assert_eq!(registration_for(&n, &national()), PlanRegistration::NoPrimaryNeed);
         let nsa = SenRecord { status: SenStatus::SenSupport, primary: Some(need("NSA")), secondary: None };
-        assert_eq!(registration_for(&nsa), PlanRegistration::NoPrimaryNeed);
+        assert_eq!(registration_for(&nsa, &national()), PlanRegistration::NoPrimaryNeed);
     }
 }

@@ -6,7 +6,7 @@
 
 mod amendment;
 mod appeal;
-mod codes;
+pub(crate) mod codes;
 mod final_plan;
 mod pupil;
 mod retention;
@@ -25,7 +25,10 @@ pub use amendment::{
 pub use appeal::{
     AppealFacts, AppealGround, AppealOutcome, AppealStage, MEDIATION_DAYS, MediationOutcome, PlanSections,
 };
-pub use codes::{BroadArea, NATIONAL_EHC_PLAN, NATIONAL_SEN_SUPPORT, NationalFigure, NeedType, SenStatus, check_needs};
+pub use codes::{
+    BroadArea, NATIONAL_EHC_PLAN, NATIONAL_SEN_SUPPORT, NationalFigure, NeedCode, NeedType, SenStatus, check_needs,
+    check_new_need, parse_need,
+};
 pub use final_plan::{PlanRegistration, registration_for};
 pub use pupil::{
     Pupil, PupilDetails, SenRecord, SupportOutcome, birth_cohort, check_date_of_birth, clean_line, clean_text,

@@ -4,7 +4,7 @@
 use chrono::{Datelike, NaiveDate};
 use sen_platform::ids::Urn;
 
-use super::{NcYear, NeedType, SenStatus, Upn, academic_year_start, check_needs, nc_year_for};
+use super::{NcYear, NeedCode, NeedType, SenStatus, Upn, academic_year_start, check_needs, nc_year_for, parse_need};
 
 /// Free text and names as people type them (the platform's one rule for text).
 pub use sen_platform::fields::{
@@ -86,20 +86,31 @@ pub struct SenRecord {
     /// N, K or E.
     pub status: SenStatus,
     /// Primary need (K and E).
-    pub primary: Option<&'static NeedType>,
+    pub primary: Option<NeedCode>,
     /// Secondary need.
-    pub secondary: Option<&'static NeedType>,
+    pub secondary: Option<NeedCode>,
 }
 
 impl SenRecord {
     /// Checks the census rules; on failure the field at fault and why.
     pub fn new(
         status: SenStatus,
-        primary: Option<&'static NeedType>,
-        secondary: Option<&'static NeedType>,
+        primary: Option<&NeedType>,
+        secondary: Option<&NeedType>,
     ) -> Result<Self, (&'static str, String)> {
         check_needs(status, primary, secondary)?;
-        Ok(Self { status, primary, secondary })
+        Ok(Self { status, primary: primary.map(|n| n.code), secondary: secondary.map(|n| n.code) })
+    }
+
+    /// The record with its codes looked up in the authority's list, checked
+    /// again for `status` (a code no longer in the list is refused).
+    pub fn with_status(&self, status: SenStatus, codes: &[NeedType]) -> Result<Self, (&'static str, String)> {
+        let find = |field: &'static str, code: Option<NeedCode>| {
+            code.map(|c| parse_need(c.as_str(), codes).map_err(|e| (field, e))).transpose()
+        };
+        let primary = find("primary_need", self.primary)?;
+        let secondary = find("secondary_need", self.secondary)?;
+        Self::new(status, primary, secondary)
     }
 }
 

@@ -13,6 +13,7 @@ mod m20270120_000007_transfer_outcomes;
 mod m20270201_000008_review_outcomes;
 mod m20270207_000008_plan_registrations;
 mod m20270210_000009_appeals;
+mod m20270301_000010_need_types;
 
 /// The pupils service's migrations, oldest first.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20270201_000008_review_outcomes::Migration),
             Box::new(m20270207_000008_plan_registrations::Migration),
             Box::new(m20270210_000009_appeals::Migration),
+            Box::new(m20270301_000010_need_types::Migration),
         ]
     }
 

@@ -3,7 +3,7 @@
 
 use sen_platform::ids::Urn;
 
-use crate::domain::{NcYear, NeedType, Pupil, PupilDetails, SenRecord, SenStatus, Upn};
+use crate::domain::{NcYear, NeedCode, Pupil, PupilDetails, SenRecord, SenStatus, Upn};
 use crate::entity::pupil;
 use crate::error::{Error, Result};
 
@@ -12,14 +12,23 @@ fn corrupt(id: i32) -> impl Fn(String) -> Error {
 }
 
 /// A need code as stored.
-pub(super) fn need(code: Option<&str>) -> Result<Option<&'static NeedType>, String> {
-    code.map(NeedType::parse).transpose()
+pub(super) fn need(code: Option<&str>) -> Result<Option<NeedCode>, String> {
+    code.map(NeedCode::parse).transpose()
 }
 
-/// The SEN record of a stored pupil or history entry.
+/// The SEN record of a stored pupil or history entry. Its codes were checked
+/// against the authority's list when written (a council's codes are never
+/// removed), so only their form is checked here.
 pub(super) fn sen(status: &str, primary: Option<&str>, secondary: Option<&str>) -> Result<SenRecord, String> {
-    SenRecord::new(SenStatus::from_code(status)?, need(primary)?, need(secondary)?)
-        .map_err(|(field, e)| format!("{field} {e}"))
+    let status = SenStatus::from_code(status)?;
+    let (primary, secondary) = (need(primary)?, need(secondary)?);
+    if status == SenStatus::NoSen && (primary.is_some() || secondary.is_some()) {
+        return Err("needs recorded on N".into());
+    }
+    if status != SenStatus::NoSen && primary.is_none() {
+        return Err(format!("no primary need on {}", status.code()));
+    }
+    Ok(SenRecord { status, primary, secondary })
 }
 
 pub(super) fn pupil(row: pupil::Model) -> Result<Pupil> {

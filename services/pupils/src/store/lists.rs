@@ -16,7 +16,7 @@ use sen_platform::ids::Urn;
 use sen_platform::paging::Page;
 
 use super::{Actor, Store, convert, visible};
-use crate::domain::{NcYear, NeedType, Pupil, PupilSearch, SenStatus, Upn, academic_year_start, cohort_in_year};
+use crate::domain::{NcYear, NeedCode, Pupil, PupilSearch, SenStatus, Upn, academic_year_start, cohort_in_year};
 use crate::entity::pupil;
 use crate::error::{Error, Result};
 
@@ -28,7 +28,7 @@ pub struct PupilFilter {
     /// One status.
     pub status: Option<SenStatus>,
     /// One primary need.
-    pub primary_need: Option<&'static NeedType>,
+    pub primary_need: Option<NeedCode>,
     /// One year group (this academic year).
     pub nc_year: Option<NcYear>,
     /// Looked-after or not.
@@ -145,7 +145,7 @@ fn matching(scope: &Scope, filter: &PupilFilter, today: NaiveDate) -> Condition 
         condition = condition.add(pupil::Column::SenStatus.is_in(register));
     }
     if let Some(need) = filter.primary_need {
-        condition = condition.add(pupil::Column::PrimaryNeed.eq(need.code()));
+        condition = condition.add(pupil::Column::PrimaryNeed.eq(need.as_str()));
     }
     if let Some(year) = filter.nc_year {
         let by_override = pupil::Column::NcYearOverride.eq(year.code());

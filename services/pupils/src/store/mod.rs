@@ -9,8 +9,10 @@
 mod access;
 mod appeals;
 mod convert;
+mod ctf_import;
 mod ehcp;
 mod lists;
+mod need_types;
 mod plan_register;
 mod pupils;
 mod read_audits;
@@ -19,18 +21,22 @@ mod reviews;
 mod reviews_due;
 mod search;
 mod seed;
+mod sen2;
 mod stats;
 mod support;
 
 pub use appeals::{AppealView, appeal_facts};
+pub use ctf_import::{ChangeKind, CtfChange, CtfImport, IMPORT_ACTION};
 pub use ehcp::{EhcpView, ReviewDueRow, TransferCandidate, TransferDecision};
 pub use lists::{PupilFilter, PupilOrder};
+pub use need_types::NewNeedType;
 pub use plan_register::{FinalPlan, Registered, reason_for};
 pub use pupils::{NewEhcp, SenChange};
 pub use retention::{DueErasure, ERASED, ERASING, RETENTION_ACTOR, Removed};
 pub use reviews::{AnnualReviewInput, Cessation, LateAmendmentRow};
 pub use reviews_due::ReviewsDueFilter;
 pub use seed::{SeedPlan, SeedPupil};
+pub use sen2::{MOST_NAMED, Sen2Row, Sen2Selection};
 pub use stats::RegisterCount;
 pub use support::{NewCycle, NewProvision};
 

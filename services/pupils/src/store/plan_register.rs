@@ -95,7 +95,8 @@ impl Store {
         let row = load_visible(&txn, &scope, plan.pupil_id).await?;
         Self::refuse_while_erasing(&txn, &la_code, row.id).await?;
         let stored = convert::pupil(row.clone())?;
-        let registration = registration_for(&stored.sen);
+        let codes = super::need_types::need_types_of(&txn, &la_code).await?;
+        let registration = registration_for(&stored.sen, &codes);
         let sen_status = match &registration {
             PlanRegistration::MoveToE(record) => record.status.code(),
             PlanRegistration::AlreadyOnPlan | PlanRegistration::NoPrimaryNeed => stored.sen.status.code(),

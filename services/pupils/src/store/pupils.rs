@@ -51,8 +51,8 @@ pub(super) fn details_columns(model: &mut pupil::ActiveModel, details: &PupilDet
 
 pub(super) fn sen_columns(model: &mut pupil::ActiveModel, sen: &SenRecord) {
     model.sen_status = Set(sen.status.code().to_owned());
-    model.primary_need = Set(sen.primary.map(|n| n.code().to_owned()));
-    model.secondary_need = Set(sen.secondary.map(|n| n.code().to_owned()));
+    model.primary_need = Set(sen.primary.map(|n| n.as_str().to_owned()));
+    model.secondary_need = Set(sen.secondary.map(|n| n.as_str().to_owned()));
 }
 
 /// One history entry, written beside the change it records.
@@ -77,8 +77,8 @@ pub(super) async fn history(
         kind: Set(entry.kind.to_owned()),
         effective_on: Set(entry.effective_on),
         sen_status: Set(entry.sen.status.code().to_owned()),
-        primary_need: Set(entry.sen.primary.map(|n| n.code().to_owned())),
-        secondary_need: Set(entry.sen.secondary.map(|n| n.code().to_owned())),
+        primary_need: Set(entry.sen.primary.map(|n| n.as_str().to_owned())),
+        secondary_need: Set(entry.sen.secondary.map(|n| n.as_str().to_owned())),
         school_urn: Set(entry.school.as_i32()),
         reason: Set(entry.reason.to_owned()),
         changed_by: Set(actor.person.clone()),

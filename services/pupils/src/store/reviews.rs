@@ -244,7 +244,9 @@ async fn leave_e(
     let stored = convert::pupil(row.clone())?;
     let sen = match cessation.to {
         SenStatus::NoSen => SenRecord::new(SenStatus::NoSen, None, None),
-        to => SenRecord::new(to, stored.sen.primary, stored.sen.secondary),
+        // A plan's needs are all valid with SEN support (K): kept as they are.
+        to if stored.sen.primary.is_some() => Ok(SenRecord { status: to, ..stored.sen }),
+        to => SenRecord::new(to, None, None),
     }
     .map_err(|(_, e)| Error::invalid("ceased_to", e))?;
     let mut model = <pupil::ActiveModel as Default>::default();

@@ -1,8 +1,9 @@
 //! The council's referral overview, assembled from the store's grouped counts:
 //! every status with how many referrals are in it now, and a month-by-month
 //! series of referrals submitted, by kind, and of EHC plans issued with how many
-//! within 20 weeks. The 20-week figure is the domain's [`timeliness_in`], the
-//! rule the statutory clock report applies to a year, here applied to a month.
+//! within 20 weeks. The 20-week figure of each month is the domain's
+//! [`Timeliness`], the rule the statutory clock report applies to a year, here
+//! counted for a month (from the store's tallies).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,16 +11,16 @@ use sen_platform::dates::to_proto;
 use sen_proto::v1 as pb;
 
 use super::wire::status_value;
-use crate::domain::{CalendarMonth, ClockDates, Status, timeliness_in};
+use crate::domain::{CalendarMonth, Status, Timeliness};
 use crate::store::DaySubmissions;
 
 /// The overview: `counts` by status, and over `months` the `submitted` days
-/// rolled up into months and the `plans` issued in each.
+/// rolled up into months and the timeliness of the `plans` issued in each.
 pub fn referral_stats(
     counts: &HashMap<Status, u32>,
     months: &[CalendarMonth],
     submitted: &[DaySubmissions],
-    plans: &[ClockDates],
+    plans: impl Fn(CalendarMonth) -> Timeliness,
 ) -> pb::ReferralStats {
     pb::ReferralStats { by_status: by_status(counts), months: series(months, submitted, plans) }
 }
@@ -37,7 +38,11 @@ fn by_status(counts: &HashMap<Status, u32>) -> Vec<pb::StatusCount> {
 
 /// One row per month of `months`, in their order, every month present even when
 /// nothing happened in it; within a month, only kinds submitted, by code.
-fn series(months: &[CalendarMonth], submitted: &[DaySubmissions], plans: &[ClockDates]) -> Vec<pb::ReferralMonth> {
+fn series(
+    months: &[CalendarMonth],
+    submitted: &[DaySubmissions],
+    plans: impl Fn(CalendarMonth) -> Timeliness,
+) -> Vec<pb::ReferralMonth> {
     let mut by_month: BTreeMap<CalendarMonth, BTreeMap<String, u32>> = BTreeMap::new();
     for day in submitted.iter().filter(|day| day.count > 0) {
         let total = by_month.entry(CalendarMonth::containing(day.on)).or_default().entry(day.kind.code()).or_default();
@@ -46,7 +51,7 @@ fn series(months: &[CalendarMonth], submitted: &[DaySubmissions], plans: &[Clock
     months
         .iter()
         .map(|&month| {
-            let issued = timeliness_in(plans, month.days());
+            let issued = plans(month);
             pb::ReferralMonth {
                 month: Some(to_proto(month.first_day())),
                 submitted: by_month
@@ -68,7 +73,8 @@ mod tests {
 
     use super::*;
     use crate::domain::{
-        AssessmentDecision, ClockException, PlanDecision, ReferralKind, Specialism, final_plan_due, months_ending,
+        AssessmentDecision, ClockDates, ClockException, PlanDecision, ReferralKind, Specialism, final_plan_due,
+        months_ending, timeliness_in,
     };
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -123,7 +129,7 @@ mod tests {
             plan(r, d(2026, 11, 25), Some(ClockException::AbsentFromArea)),
             plan(d(2026, 9, 1), d(2027, 1, 5), None),
         ];
-        let rows = series(&months, &submitted, &plans);
+        let rows = series(&months, &submitted, |month| timeliness_in(&plans, month.days()));
         let months: Vec<_> = rows.iter().map(|m| m.month.unwrap_or_default()).collect();
         assert_eq!(
             months.iter().map(|m| (m.year, m.month, m.day)).collect::<Vec<_>>(),

@@ -21,7 +21,7 @@ pub use clock::request::{ReceivedVia, RecordedRequest, Requester, check_received
 pub use clock::stage::{
     ClockHealth, Deadline, Stage, ended_by, health, next_deadline, outcome_late, stage, statutory_stage,
 };
-pub use clock::timeliness::{Timeliness, timeliness, timeliness_in};
+pub use clock::timeliness::{IssuedPlans, Timeliness, timeliness, timeliness_in, timeliness_of};
 pub use clock::{
     ADVICE_WEEKS, AT_RISK_DAYS, AssessmentDecision, ClockDates, ClockException, DECISION_WEEKS, FINAL_PLAN_WEEKS,
     NO_PLAN_NOTICE_WEEKS, PlanDecision, advice_due, check_dates, days_left, decision_due, final_plan_due,

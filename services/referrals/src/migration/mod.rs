@@ -13,6 +13,7 @@ mod m20270110_000007_create_referral_attachments;
 mod m20270112_000008_index_referrals_by_day;
 mod m20270206_000009_requests_drafts_and_exceptions;
 mod m20270207_000010_register_changes;
+mod m20270214_000011_referral_tallies;
 
 /// The referrals service's migrations, oldest first.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20270112_000008_index_referrals_by_day::Migration),
             Box::new(m20270206_000009_requests_drafts_and_exceptions::Migration),
             Box::new(m20270207_000010_register_changes::Migration),
+            Box::new(m20270214_000011_referral_tallies::Migration),
         ]
     }
 

@@ -1,8 +1,11 @@
 //! The statutory clock of EHC needs assessment requests: recording each step in
-//! order, and the cases behind the clock report.
+//! order, the cases behind the clock report, and its figures from the tallies.
 
 use chrono::{NaiveDate, Utc};
-use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::sea_query::{Alias, Expr, Func, Query};
+use sea_orm::{
+    ColumnTrait, Condition, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
 use sen_platform::identity::{Actor, Scope, TenantScope};
 
 use super::{Store, load_visible, status_of};
@@ -248,6 +251,40 @@ impl Store {
         Ok((updated, entry))
     }
 
+    /// How the tenant's open EHC needs assessment requests stand on `today`
+    /// (`domain::health`), counted from the open requests' tallies (migration
+    /// `m20270214_000011_referral_tallies`): each tally holds the requests that
+    /// become at risk and breached on the same two days, so the counts are sums
+    /// over the authority's tallies, and no request is read or judged.
+    pub async fn open_clock_figures(&self, tenant: &TenantScope, today: NaiveDate) -> Result<OpenClockFigures> {
+        // CAST(COALESCE(SUM(CASE WHEN {day} <= today THEN requests ELSE 0 END), 0) AS BIGINT)
+        let sum = |day: &str| {
+            let counted =
+                Expr::case(Expr::col(Alias::new(day)).lte(today), Expr::col(Alias::new("requests"))).finally(0);
+            Func::cast_as(
+                Func::coalesce([Func::cust(Alias::new("SUM")).arg(counted).into(), Expr::val(0).into()]),
+                Alias::new("BIGINT"),
+            )
+        };
+        let mut query = Query::select();
+        query
+            .expr_as(Expr::cust("CAST(COALESCE(SUM(requests), 0) AS BIGINT)"), Alias::new("open"))
+            .expr_as(sum("at_risk_on"), Alias::new("at_risk_or_breached"))
+            .expr_as(sum("breached_on"), Alias::new("breached"))
+            .from(Alias::new("clock_open_tallies"))
+            .and_where(Expr::col(Alias::new("la_code")).eq(tenant.key()));
+        let sums = OpenTally::find_by_statement(self.build(&query))
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| Error::Corrupt(format!("no sum of the open requests of {}", tenant.key())))?;
+        let count = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+        Ok(OpenClockFigures {
+            open: count(sums.open),
+            at_risk: count(sums.at_risk_or_breached - sums.breached),
+            breached: count(sums.breached),
+        })
+    }
+
     /// Every EHC needs assessment request of the tenant, oldest first.
     pub async fn statutory_requests(&self, tenant: &TenantScope) -> Result<Vec<referral::Model>> {
         Ok(referral::Entity::find()
@@ -258,6 +295,25 @@ impl Store {
             .all(&self.db)
             .await?)
     }
+}
+
+/// How an authority's open EHC needs assessment requests stand on a day.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpenClockFigures {
+    /// Requests whose clock still runs.
+    pub open: u32,
+    /// Of those, at risk (`domain::ClockHealth::AtRisk`).
+    pub at_risk: u32,
+    /// Of those, past their deadline (`domain::ClockHealth::Breached`).
+    pub breached: u32,
+}
+
+/// The sums over an authority's open requests' tallies.
+#[derive(FromQueryResult)]
+struct OpenTally {
+    open: i64,
+    at_risk_or_breached: i64,
+    breached: i64,
 }
 
 /// A referral changed since version `sent` was read (now at `now`).

@@ -20,7 +20,7 @@ mod stats;
 
 pub use attachments::AttachmentInfo;
 pub use audit::ReadAction;
-pub use clock::{ExceptionRecord, clock_dates};
+pub use clock::{ExceptionRecord, OpenClockFigures, clock_dates};
 pub use fingerprint::fingerprint;
 pub use forget::Forgotten;
 pub use listing::{ListColumn, next_position, position};

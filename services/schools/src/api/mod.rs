@@ -23,9 +23,9 @@ use sen_platform::fields::{AllChecked, MOST_DAYS, days, field, version};
 use sen_platform::identity::{Identity, Role};
 use sen_platform::ids::LaCode;
 use sen_platform::paging::Page;
+use sen_platform::upload;
 use sen_proto::v1 as pb;
 use sen_proto::v1::schools_service_server::SchoolsService;
-use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::error::Error;
@@ -179,21 +179,7 @@ impl SchoolsService for SchoolsApi {
     ) -> Result<Response<pb::ImportSchoolsResponse>, Status> {
         let who = Identity::caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
-        let mut stream = request.into_inner();
-        let mut bytes = Vec::new();
-        let mut dry_run = None;
-        while let Some(message) = stream.next().await {
-            let message = message?;
-            dry_run.get_or_insert(message.dry_run);
-            if bytes.len() + message.chunk.len() > MAX_IMPORT_BYTES {
-                return Err(Status::resource_exhausted(format!(
-                    "the file is larger than the {} MiB an import accepts",
-                    MAX_IMPORT_BYTES >> 20
-                )));
-            }
-            bytes.extend_from_slice(&message.chunk);
-        }
-        let dry_run = dry_run.unwrap_or(false);
+        let (bytes, dry_run) = upload::gather(request.into_inner(), MAX_IMPORT_BYTES, |m| (m.dry_run, m.chunk)).await?;
         let la_code = tenant_of(&who)?;
         // Decoding and validating ~50,000 rows is CPU work: keep it off the async threads.
         let extract = tokio::task::spawn_blocking(move || gias::read_extract(&bytes, la_code))

@@ -49,6 +49,43 @@ fn percent(within: u32, of: u32) -> Option<f64> {
     (of > 0).then(|| (f64::from(within) * 1000.0 / f64::from(of)).round() / 10.0)
 }
 
+/// Final plans issued, already counted (the store's tallies): whether within 20
+/// weeks of the request, whether an exception was recorded, and how many.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IssuedPlans {
+    /// Issued within 20 weeks of the request.
+    pub within_20_weeks: bool,
+    /// An exception was recorded against the case.
+    pub exception: bool,
+    /// How many plans.
+    pub plans: u32,
+}
+
+/// The 20-week timeliness of plans counted already, as [`timeliness_in`] counts
+/// them one by one: exception cases left out of the SEN2 figures.
+pub fn timeliness_of(counts: &[IssuedPlans]) -> Timeliness {
+    let mut result = Timeliness::NONE;
+    for count in counts {
+        result.issued_including_exceptions = result.issued_including_exceptions.saturating_add(count.plans);
+        if count.within_20_weeks {
+            result.within_20_weeks_including_exceptions =
+                result.within_20_weeks_including_exceptions.saturating_add(count.plans);
+        }
+        if count.exception {
+            result.excluded_exceptions = result.excluded_exceptions.saturating_add(count.plans);
+            continue;
+        }
+        result.issued = result.issued.saturating_add(count.plans);
+        if count.within_20_weeks {
+            result.within_20_weeks = result.within_20_weeks.saturating_add(count.plans);
+        }
+    }
+    result.percent = percent(result.within_20_weeks, result.issued);
+    result.percent_including_exceptions =
+        percent(result.within_20_weeks_including_exceptions, result.issued_including_exceptions);
+    result
+}
+
 /// The 20-week timeliness of plans issued in `calendar_year`, excluding exception
 /// cases (DfE SEN2: "EHC plans issued within 20 weeks, excluding exception cases").
 pub fn timeliness(cases: &[ClockDates], calendar_year: i32) -> Timeliness {
