@@ -316,9 +316,8 @@ async fn an_upload_over_the_limit_is_refused_as_too_large_directly_and_through_t
     assert_eq!(import(&mut manager, &sample(), true).await.expect("still serving").created, 5);
 }
 
-#[tokio::test]
-async fn the_json_api_takes_the_file_as_the_body() {
-    let platform = platform_with_schools(Engine::Sqlite).await;
+async fn the_json_api_takes_the_file_as_the_body(engine: Engine) {
+    let platform = platform_with_schools(engine).await;
     let gateway = TestGateway::start(&platform, GatewayOptions::default()).await.expect("gateway");
     let token = platform.token(Role::Senco, Some("886"), Some(100001));
     let client = reqwest::Client::new();
@@ -355,9 +354,8 @@ async fn post_import(gateway: &TestGateway, client: &reqwest::Client, file: &str
     client.post(format!("{}/register/import", gateway.url())).multipart(form).send().await.expect("answer")
 }
 
-#[tokio::test]
-async fn a_senco_imports_their_schools_file_on_the_page_and_sees_the_report() {
-    let platform = platform_with_schools(Engine::Sqlite).await;
+async fn a_senco_imports_their_schools_file_on_the_page_and_sees_the_report(engine: Engine) {
+    let platform = platform_with_schools(engine).await;
     let gateway = TestGateway::start(&platform, GatewayOptions::default()).await.expect("gateway");
     let senco = gateway.web_client(Role::Senco, Some("886"), Some(100001)).await;
     let page = senco.get(format!("{}/register/import", gateway.url())).send().await.expect("page");
@@ -404,3 +402,8 @@ async fn the_import_page_refuses_a_form_without_its_token_and_people_with_no_par
     let mut manager = platform.pupils(Role::LaManager, Some("886"), None).await;
     assert!(register(&mut manager).await.is_empty());
 }
+
+sen_platform::on_both_engines!(
+    the_json_api_takes_the_file_as_the_body,
+    a_senco_imports_their_schools_file_on_the_page_and_sees_the_report,
+);

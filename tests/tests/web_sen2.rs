@@ -13,8 +13,8 @@ use sen_tests::platform::TestPlatform;
 
 /// One pupil of 886 whose EHC needs assessment request was taken to its final
 /// plan on 24 November 2026 (the test platform's today); a pupil of 887.
-async fn world() -> (TestPlatform, TestGateway, String) {
-    let platform = TestPlatform::start(Engine::Sqlite).await.expect("platform");
+async fn world(engine: Engine) -> (TestPlatform, TestGateway, String) {
+    let platform = TestPlatform::start(engine).await.expect("platform");
     platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
     let pupil = platform.pupil_on_support("886", 1, 100001, ("Ola", "Reed")).await;
     let id = platform.accepted_referral_886(pupil, "ehc_needs_assessment", "sen2-web").await;
@@ -61,9 +61,8 @@ async fn get(gateway: &TestGateway, client: &reqwest::Client, path: &str) -> (St
     (response.status(), disposition, response.text().await.expect("body"))
 }
 
-#[tokio::test]
-async fn the_council_checks_the_sen2_return_and_downloads_the_file() {
-    let (_platform, gateway, upn) = world().await;
+async fn the_council_checks_the_sen2_return_and_downloads_the_file(engine: Engine) {
+    let (platform, gateway, upn) = world(engine).await;
     let officer = gateway.web_client(Role::CaseOfficer, Some("886"), None).await;
 
     let (status, _, page) = get(&gateway, &officer, "/sen2?year=2026&dmo=Y&dco=N").await;
@@ -99,4 +98,7 @@ async fn the_council_checks_the_sen2_return_and_downloads_the_file() {
     let (status, _, theirs) = get(&gateway, &medway, "/sen2/download?year=2026").await;
     assert_eq!(status, StatusCode::OK, "{theirs}");
     assert!(theirs.contains("<LEA>887</LEA>") && !theirs.contains(&upn), "{theirs}");
+    platform.stop().await.expect("stops");
 }
+
+sen_platform::on_both_engines!(the_council_checks_the_sen2_return_and_downloads_the_file);
