@@ -6,7 +6,10 @@
 //! out through the pages): what each role sees, a SENCO's referral from the
 //! error summary to "Referral sent", its allocation by the manager in one click,
 //! the EP's caseload and case page, the dashboard's charts, keyboard-only use
-//! of the referral form, and axe-core's accessibility check on every main page
+//! of the referral form, the breach forecast (its what-if by keyboard alone, a
+//! suggested move accepted) and who may open it, the SEN2 return and its
+//! download, a SENCO's CTF import (dry run, then import), and axe-core's
+//! accessibility check on every main page
 //! (no "serious" or "critical" violation). Screenshots of the main pages go to
 //! `$SEN_SCREENSHOT_DIR` (default `<target>/ci-log/screenshots`).
 //!
@@ -343,6 +346,10 @@ async fn the_pages_work_in_a_real_browser_for_every_role() {
     } else {
         ep_lands_on_their_caseload(&mut j).await;
     }
+    manager_works_the_breach_forecast(&mut j).await;
+    only_the_council_team_reads_the_forecast(&mut j).await;
+    manager_checks_the_sen2_return(&mut j).await;
+    senco_imports_their_schools_ctf(&mut j).await;
 
     let client = j.client.clone();
     let _ = client.close().await;
@@ -795,4 +802,439 @@ async fn ep_lands_on_their_caseload(j: &mut Journey) {
         j.capture("caseload", "the caseload helper's").await;
         let _ = j.record(j.sign_out().await);
     }
+}
+
+/// The numbers in a table's column `n` (from 1) of rows found by `rows`.
+async fn column_numbers(j: &Journey, rows: &str, n: usize) -> Vec<f64> {
+    let mut numbers = Vec::new();
+    for row in j.client.find_all(Locator::XPath(rows)).await.unwrap_or_default() {
+        let cell = row.find(Locator::XPath(&format!("./td[{n}]"))).await;
+        let text = match cell {
+            Ok(cell) => cell.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        numbers.push(text.trim().trim_end_matches('%').parse::<f64>().unwrap_or(f64::NAN));
+    }
+    numbers
+}
+
+/// The manager follows the dashboard's forecast figure to `/forecast`, reads a
+/// request likely to breach and why, asks a what-if with the keyboard alone (a
+/// wrong number first: the error summary takes the focus and leads back to the
+/// field) and sees its breaches beside today's, then accepts one suggested move:
+/// the suggestion is gone, and the case is the new professional's, on its page
+/// and on their caseload.
+async fn manager_works_the_breach_forecast(j: &mut Journey) {
+    if j.record(j.sign_in_as("SEN manager").await).is_none() {
+        return;
+    }
+    let figure =
+        "//a[contains(@class, 'figure__link')][.//span[normalize-space()='Requests likely to breach (forecast)']]";
+    let opened = async {
+        j.goto("/dashboard").await?;
+        let link = j.find(Locator::XPath(figure), "the dashboard's forecast figure").await?;
+        link.click().await.map_err(|e| format!("cannot open the forecast figure: {e}"))?;
+        j.find(Locator::XPath("//h1[normalize-space()='Breach forecast']"), "the forecast page").await.map(|_| ())
+    };
+    if j.record(opened.await).is_none() {
+        let _ = j.sign_out().await;
+        return;
+    }
+    let path = j.path().await;
+    j.check(path == "/forecast", format!("the dashboard's forecast figure opens /forecast, not {path}"));
+    // A request likely to breach: its chance, and the reasons beside it.
+    let likely = "//table[caption[contains(., 'likely to breach')]]/tbody/tr";
+    let chances = column_numbers(j, likely, 4).await;
+    j.check(!chances.is_empty(), "the forecast lists requests likely to breach");
+    j.check(
+        chances.iter().all(|c| (50.0..=100.0).contains(c)),
+        format!("each request listed as likely to breach has a chance of 50% or more: {chances:?}"),
+    );
+    let reasons = j.client.find_all(Locator::XPath(&format!("({likely})[1]/td[7]//li"))).await.unwrap_or_default();
+    let mut why = Vec::new();
+    for reason in &reasons {
+        why.push(reason.text().await.unwrap_or_default());
+    }
+    j.check(
+        !why.is_empty() && why.iter().all(|w| !w.trim().is_empty()),
+        format!("the first request likely to breach says why: {why:?}"),
+    );
+    j.capture("forecast", "the forecast helper's").await;
+    what_if_by_keyboard(j).await;
+    accept_a_suggested_move(j).await;
+}
+
+/// The focused element once it is `want` (`id`, or class and text, containing
+/// it), or whatever has the focus after [`WAIT`].
+async fn focus_settles_on(j: &Journey, want: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let now = j.focused().await;
+        if now.contains(want) || started.elapsed() > WAIT {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Keys typed one by one, as a person types them.
+async fn type_keys(j: &Journey, text: &str) -> Step<()> {
+    let mut actions = KeyActions::new("typing".into());
+    for key in text.chars() {
+        actions = actions.then(KeyAction::Down { value: key }).then(KeyAction::Up { value: key });
+    }
+    j.client.perform_actions(actions).await.map_err(|e| format!("cannot type '{text}': {e}"))
+}
+
+/// Tabs from the field with the focus through the what-if's other fields to its
+/// button, checking each on the way, and presses Enter.
+async fn send_what_if_by_keyboard(j: &Journey) -> Step<()> {
+    for expected in ["leaving", "sessions"] {
+        j.press(Key::Tab).await?;
+        let now = j.focused().await;
+        if now != expected {
+            return Err(format!("Tab from the what-if's field before it reaches '{expected}', not '{now}'"));
+        }
+    }
+    j.press(Key::Tab).await?;
+    let now = j.focused().await;
+    if !now.contains("Show the what-if") {
+        return Err(format!("Tab from the last what-if field reaches 'Show the what-if', not '{now}'"));
+    }
+    j.press(Key::Enter).await
+}
+
+async fn what_if_by_keyboard(j: &mut Journey) {
+    // From the top of the page, Tab alone reaches the what-if's first field.
+    let _ = j
+        .client
+        .execute("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);", vec![])
+        .await;
+    let mut reached = false;
+    for _ in 0..400 {
+        if j.record(j.press(Key::Tab).await).is_none() {
+            break;
+        }
+        if j.focused().await == "extra_days" {
+            reached = true;
+            break;
+        }
+    }
+    j.check(reached, "Tab from the top of /forecast reaches the what-if's 'Extra EP days a week'");
+    if !reached {
+        return;
+    }
+    // A word where a number goes: the error summary takes the focus and its link leads back.
+    let wrong = async {
+        type_keys(j, "two").await?;
+        send_what_if_by_keyboard(j).await?;
+        j.find(Locator::Css(".error-summary a[href='#extra_days']"), "the what-if with a word for the days").await
+    };
+    if j.record(wrong.await).is_some() {
+        let focused = focus_settles_on(j, "error-summary").await;
+        j.check(
+            focused.contains("error-summary"),
+            format!("the what-if's error summary has the focus, not '{focused}'"),
+        );
+        j.capture("forecast-what-if-error", "the forecast helper's").await;
+        let _ = j.record(j.press(Key::Tab).await);
+        let _ = j.record(j.press(Key::Enter).await);
+        let focused = j.focused().await;
+        j.check(focused == "extra_days", format!("the error's link puts the focus on the days field, not '{focused}'"));
+        if focused != "extra_days" {
+            return;
+        }
+    }
+    // Two extra EP days a week: the what-if beside today's team, month by month.
+    let corrected = async {
+        let select_all = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: Key::Control.into() })
+            .then(KeyAction::Down { value: 'a' })
+            .then(KeyAction::Up { value: 'a' })
+            .then(KeyAction::Up { value: Key::Control.into() });
+        j.client.perform_actions(select_all).await.map_err(|e| format!("cannot select the days typed: {e}"))?;
+        type_keys(j, "2").await?;
+        send_what_if_by_keyboard(j).await?;
+        let caption = "//table/caption[contains(., '2 extra EP days a week')]";
+        j.find(Locator::XPath(caption), "the forecast under the what-if").await.map(|_| ())
+    };
+    if j.record(corrected.await).is_none() {
+        return;
+    }
+    j.check(
+        j.client.find(Locator::Css(".error-summary")).await.is_err(),
+        "a what-if of 2 extra EP days a week is taken without an error",
+    );
+    let months = "//table[caption[contains(., 'under the what-if')]]/tbody/tr";
+    let today = column_numbers(j, months, 2).await;
+    let what_if = column_numbers(j, months, 3).await;
+    j.check(
+        !today.is_empty() && today.len() == what_if.len() && today.iter().chain(&what_if).all(|n| n.is_finite()),
+        format!("each month shows today's and the what-if's expected breaches: {today:?} and {what_if:?}"),
+    );
+    // More EP time never adds breaches; when it takes none away (the authority's
+    // history shows no slower advice from EPs over capacity) the page says so.
+    let (before, after): (f64, f64) = (today.iter().sum(), what_if.iter().sum());
+    j.check(
+        after <= before + 0.05,
+        format!(
+            "with 2 extra EP days a week no more breaches are expected than today ({after:.1} against {before:.1})"
+        ),
+    );
+    let same = today.iter().zip(&what_if).all(|(t, w)| (t - w).abs() < 0.05);
+    let said = j.text().await.contains("Under 2 extra EP days a week the expected breaches do not change");
+    j.check(
+        same == said,
+        format!(
+            "the page says the what-if changes nothing exactly when its months are today's (same: {same}, said: {said})"
+        ),
+    );
+    j.capture("forecast-what-if", "the forecast helper's").await;
+}
+
+/// Accepts the first suggested move; checks the case has moved and the
+/// suggestion has gone.
+async fn accept_a_suggested_move(j: &mut Journey) {
+    let button =
+        "//table[caption[contains(., 'Suggested moves')]]//button[starts-with(normalize-space(), 'Accept: move to ')]";
+    if j.record(j.goto("/forecast").await).is_none() {
+        let _ = j.sign_out().await;
+        return;
+    }
+    // The demo authority's history may give no move that lowers the breaches: then the page says so.
+    if j.client.find_all(Locator::XPath(button)).await.unwrap_or_default().is_empty() {
+        j.check(
+            j.text().await.contains("No move of unstarted work would lower the expected breaches."),
+            "with no suggested move, the forecast says no move would lower the expected breaches",
+        );
+        let _ = j.record(j.sign_out().await);
+        return;
+    }
+    let accepted = async {
+        let button = j.find(Locator::XPath(button), "the forecast's suggested moves").await?;
+        let form = button.find(Locator::XPath("./ancestor::form")).await.map_err(|e| e.to_string())?;
+        let case = hidden_value(&form, "case_id").await?;
+        let to = hidden_value(&form, "professional_id").await?;
+        let name =
+            button.text().await.map_err(|e| e.to_string())?.trim().trim_start_matches("Accept: move to ").to_owned();
+        button.click().await.map_err(|e| format!("cannot accept the move: {e}"))?;
+        let banner = "//*[contains(@class, 'banner')][contains(., 'Case reassigned')]";
+        j.find(Locator::XPath(banner), "the forecast after accepting a move").await?;
+        Ok::<_, String>((case, to, name))
+    };
+    let Some((case, to, name)) = j.record(accepted.await) else {
+        let _ = j.sign_out().await;
+        return;
+    };
+    let same =
+        format!("//form[input[@name='case_id'][@value='{case}']][input[@name='professional_id'][@value='{to}']]");
+    j.check(
+        j.client.find(Locator::XPath(&same)).await.is_err(),
+        format!("after accepting it, the move of case {case} to {name} is no longer suggested"),
+    );
+    j.capture("forecast-accepted", "the forecast helper's").await;
+    if j.record(j.goto(&format!("/cases/{case}")).await).is_some() {
+        let professional = "//*[normalize-space()='Professional']/following-sibling::*[1]";
+        let shown = match j.find(Locator::XPath(professional), "the case page").await {
+            Ok(cell) => cell.text().await.unwrap_or_default(),
+            Err(e) => e,
+        };
+        j.check(shown.trim() == name, format!("case {case}'s page names {name} as its professional, not '{shown}'"));
+    }
+    // The professional it moved to finds it on their caseload.
+    let _ = j.record(j.sign_out().await);
+    if j.record(j.sign_in_named(&name).await).is_some() {
+        let _ = j.record(j.goto("/caseload").await);
+        let row = format!("//tr[.//a[@href='/cases/{case}']]");
+        let on = j.find(Locator::XPath(&row), "the new professional's caseload").await;
+        j.check(on.is_ok(), format!("case {case} is on {name}'s caseload after the move"));
+        let _ = j.record(j.sign_out().await);
+    }
+}
+
+async fn hidden_value(form: &Element, name: &str) -> Step<String> {
+    let input = form.find(Locator::Css(&format!("input[name='{name}']"))).await.map_err(|e| e.to_string())?;
+    input.attr("value").await.map_err(|e| e.to_string())?.ok_or(format!("the move's form has no {name}"))
+}
+
+/// The forecast is the council team's: a case officer reads it but has no move
+/// to accept; a SENCO and an EP get the refusal page, not the forecast.
+async fn only_the_council_team_reads_the_forecast(j: &mut Journey) {
+    if j.record(j.sign_in_as("SEN case officer").await).is_some() {
+        if j.record(j.goto("/forecast").await).is_some() {
+            let heading =
+                j.find(Locator::XPath("//h1[normalize-space()='Breach forecast']"), "the officer's forecast").await;
+            j.check(heading.is_ok(), "a case officer reads the breach forecast");
+            let accept = j.client.find(Locator::XPath("//button[starts-with(normalize-space(), 'Accept')]")).await;
+            j.check(accept.is_err(), "a case officer's forecast offers no move to accept (the manager's decision)");
+        }
+        let _ = j.record(j.sign_out().await);
+    }
+    for role in ["SENCO", "Educational psychologist"] {
+        if j.record(j.sign_in_as(role).await).is_none() {
+            continue;
+        }
+        if j.record(j.goto("/forecast").await).is_some() {
+            let text = j.text().await;
+            j.check(text.contains("You cannot see this page"), format!("a {role}'s /forecast is the refusal page"));
+            j.check(
+                !text.contains("Breach forecast") && !text.contains("likely to breach"),
+                format!("a {role}'s /forecast shows nothing of the forecast"),
+            );
+        }
+        let _ = j.record(j.sign_out().await);
+    }
+}
+
+/// The manager opens the SEN2 return from the dashboard: its figures, the
+/// records to fix, and a download link that answers the XML file.
+async fn manager_checks_the_sen2_return(j: &mut Journey) {
+    if j.record(j.sign_in_as("SEN manager").await).is_none() {
+        return;
+    }
+    let opened = async {
+        j.goto("/dashboard").await?;
+        let link =
+            j.find(Locator::XPath("//a[normalize-space()='The SEN2 return for the DfE']"), "the dashboard").await?;
+        link.click().await.map_err(|e| format!("cannot open the SEN2 return: {e}"))?;
+        j.find(Locator::XPath("//h1[starts-with(normalize-space(), 'SEN2 return ')]"), "the SEN2 page")
+            .await
+            .map(|_| ())
+    };
+    if j.record(opened.await).is_none() {
+        let _ = j.sign_out().await;
+        return;
+    }
+    let mut figures = Vec::new();
+    for figure in j.client.find_all(Locator::Css("main .figure")).await.unwrap_or_default() {
+        figures.push(figure.text().await.unwrap_or_default().replace('\n', " "));
+    }
+    j.check(
+        figures.len() == 7 && figures.iter().any(|f| f.contains("Requests received")),
+        format!("the SEN2 page shows its seven headline figures: {figures:?}"),
+    );
+    let persons = figures.iter().find(|f| f.contains("Persons in the return")).cloned().unwrap_or_default();
+    j.check(
+        persons.split_whitespace().next().is_some_and(|n| n.replace(',', "").parse::<u64>().is_ok_and(|n| n > 0)),
+        format!("the demo authority's return has persons in it: '{persons}'"),
+    );
+    let failures =
+        j.find(Locator::XPath("//h2[starts-with(normalize-space(), 'Records to fix (')]"), "the SEN2 page").await;
+    if let Some(heading) = j.record(failures) {
+        let text = heading.text().await.unwrap_or_default();
+        let rows = j.client.find_all(Locator::XPath("//table[caption[contains(., 'fail the DfE')]]/tbody/tr")).await;
+        let rows = rows.map(|r| r.len()).unwrap_or_default();
+        j.check(
+            text == format!("Records to fix ({rows})") || (rows == 0 && text == "Records to fix (0)"),
+            format!("the SEN2 page lists as many records to fix as it says: '{text}', {rows} rows"),
+        );
+    }
+    j.capture("sen2", "the SEN2 helper's").await;
+    let fetch = "const done = arguments[arguments.length - 1]; \
+                 const a = [...document.querySelectorAll('a[download]')].find(a => a.textContent.includes('Download the SEN2 file')); \
+                 if (!a) { done({ error: 'no download link' }); return; } \
+                 fetch(a.href, { credentials: 'same-origin' }) \
+                   .then(r => r.text().then(t => done({ status: r.status, disposition: r.headers.get('content-disposition'), \
+                                                       type: r.headers.get('content-type'), start: t.slice(0, 300) }))) \
+                   .catch(e => done({ error: String(e) }));";
+    match j.client.execute_async(fetch, vec![]).await {
+        Ok(file) => {
+            let disposition = file["disposition"].as_str().unwrap_or_default();
+            let start = file["start"].as_str().unwrap_or_default();
+            j.check(
+                file["status"] == 200
+                    && disposition.starts_with("attachment; filename=\"sen2-990-")
+                    && start.starts_with("<?xml"),
+                format!("the SEN2 download link answers the XML file as an attachment: {file:#}"),
+            );
+        }
+        Err(e) => j.problems.push(format!("the SEN2 download could not be fetched: {e}")),
+    }
+    let _ = j.record(j.sign_out().await);
+}
+
+/// A SENCO of Northmoor Primary (100001) imports the school's CTF from the
+/// register: a dry run first (nothing written, the report of what would be),
+/// then the import, and the pupils are on the register.
+async fn senco_imports_their_schools_ctf(j: &mut Journey) {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/ctf/northmoor_primary_ctf24.xml");
+    let Ok(sample) = sample.canonicalize() else {
+        j.problems.push(format!("the sample CTF file {} is missing", sample.display()));
+        return;
+    };
+    let sample = sample.to_string_lossy().into_owned();
+    if j.record(j.sign_in_as("SENCO").await).is_none() {
+        return;
+    }
+    let choose = async |j: &Journey| -> Step<()> {
+        let input = j.find(Locator::Id("ctf"), "the CTF import page's file picker").await?;
+        input.send_keys(&sample).await.map_err(|e| format!("cannot choose the CTF file: {e}"))
+    };
+    let dry = async {
+        j.goto("/register").await?;
+        let link =
+            j.find(Locator::XPath("//a[normalize-space()='Import a Common Transfer File']"), "the register").await?;
+        link.click().await.map_err(|e| format!("cannot open the CTF import: {e}"))?;
+        j.find(Locator::XPath("//h1[normalize-space()='Import a Common Transfer File']"), "the CTF import page")
+            .await?;
+        let dry_run = j.find(Locator::Id("dry_run"), "the CTF import page").await?;
+        if !dry_run.is_selected().await.map_err(|e| e.to_string())? {
+            return Err("the CTF import's dry run is ticked at first".into());
+        }
+        choose(j).await?;
+        j.click_button("Import", "the CTF import page").await?;
+        j.find(Locator::Id("import-report"), "the CTF dry run's report").await
+    };
+    let Some(report) = j.record(dry.await) else {
+        let _ = j.sign_out().await;
+        return;
+    };
+    let text = report.text().await.unwrap_or_default();
+    j.check(
+        text.contains("School 100001") && text.contains("Dry run: nothing was written"),
+        format!("the dry run reports on school 100001 and says nothing was written: {text}"),
+    );
+    let created = j.find(Locator::Id("created"), "the dry run's report").await;
+    let created = match created {
+        Ok(c) => c.text().await.unwrap_or_default().trim().parse::<u64>().unwrap_or(0),
+        Err(_) => 0,
+    };
+    j.check(created > 0, "the dry run says pupils would be created");
+    j.capture("ctf-dry-run", "the CTF import helper's").await;
+    let imported = async {
+        choose(j).await?;
+        let dry_run = j.find(Locator::Id("dry_run"), "the CTF import page").await?;
+        if dry_run.is_selected().await.map_err(|e| e.to_string())? {
+            dry_run.click().await.map_err(|e| format!("cannot untick the dry run: {e}"))?;
+        }
+        j.click_button("Import", "the CTF import page").await?;
+        let done = "//*[@id='import-report'][contains(., 'The file was imported.')]";
+        j.find(Locator::XPath(done), "the CTF import's report").await
+    };
+    if let Some(report) = j.record(imported.await) {
+        let count = match report.find(Locator::Id("created")).await {
+            Ok(c) => c.text().await.unwrap_or_default().trim().parse::<u64>().unwrap_or(0),
+            Err(_) => 0,
+        };
+        j.check(count == created, format!("the import created the {created} pupils the dry run said, not {count}"));
+        let status =
+            j.client.execute("return document.getElementById('import-report').getAttribute('role');", vec![]).await;
+        j.check(
+            status.ok().and_then(|v| v.as_str().map(str::to_owned)).as_deref() == Some("status"),
+            "the import's report is announced (role=status)",
+        );
+        j.capture("ctf-imported", "the CTF import helper's").await;
+        // A pupil of the file is now the school's: found by name on the referral form.
+        let found = async {
+            j.goto("/referrals/new").await?;
+            find_pupil(j, "Quillfeather").await
+        };
+        if j.record(found.await).is_some() {
+            j.check(
+                j.text().await.contains("Marnie Quillfeather"),
+                "a pupil of the imported CTF is found at the school",
+            );
+        }
+    }
+    let _ = j.record(j.sign_out().await);
 }

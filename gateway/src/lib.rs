@@ -26,6 +26,7 @@ pub mod overview;
 pub mod policy;
 pub mod proxy;
 pub mod readiness;
+pub mod schools_cache;
 pub mod sen2;
 pub mod server;
 pub mod sessions;

@@ -112,7 +112,11 @@ impl GatewayService for OverviewApi {
         let mut caseloads = CaseloadsServiceClient::new(self.channel("sen.v1.CaseloadsService")?);
 
         let (register, compliance, stats, clock, balance, transitions, appeals) = tokio::join!(
-            part("register", pupils.get_register_stats(call(&caller, pb::GetRegisterStatsRequest { as_of }))),
+            part(
+                "register",
+                // The figures only: no breakdown by need or year group, which no page of the overview shows.
+                pupils.get_register_stats(call(&caller, pb::GetRegisterStatsRequest { as_of, figures_only: true }))
+            ),
             part(
                 "senco_compliance",
                 schools

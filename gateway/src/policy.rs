@@ -167,6 +167,7 @@ pub const RULES: &[Rule] = &[
     rule(REFERRALS, "RecordEhcRequest", TEAM, Some((Post, "/api/v1/ehc-requests"))),
     rule(REFERRALS, "RecordDraftPlanSent", TEAM, Some((Post, "/api/v1/referrals/{id}/draft-plan"))),
     rule(REFERRALS, "GetStatutoryClockReport", TEAM, Some((Get, "/api/v1/statutory-clock"))),
+    rule(REFERRALS, "ListOpenRequests", TEAM, Some((Get, "/api/v1/statutory-clock/open"))),
     rule(REFERRALS, "GetReferralStats", TEAM, Some((Get, "/api/v1/referral-stats"))),
     // Documents: whoever may read the referral (the service narrows it to theirs).
     // Client-streaming: the JSON API takes the file as the body.

@@ -393,3 +393,37 @@ impl Drop for TestPlatform {
         self.signal_stop();
     }
 }
+
+/// Creates an educational psychologist "Dr {person}" of `grade` (`senior`,
+/// `main_grade`, …) with room for `cases` open cases, full time, through
+/// `client`; answers their professional id.
+pub async fn create_ep(client: &mut CaseloadsClient, person: &str, grade: &str, cases: u32) -> i64 {
+    use sen_proto::v1 as pb;
+    let fields = pb::ProfessionalFields {
+        person: person.into(),
+        name: format!("Dr {person}"),
+        role: format!("educational_psychologist:{grade}"),
+        fte: 1.0,
+        capacity_kind: "open_cases".into(),
+        capacity: cases,
+        active: true,
+    };
+    let request = pb::CreateProfessionalRequest { professional: Some(fields) };
+    client.create_professional(request).await.expect("the professional is created").into_inner().id
+}
+
+/// Four fresh PostgreSQL databases, one per service, for `sen generate` to fill
+/// (dropped with the first half of the pair).
+pub async fn generate_targets() -> (Vec<TestDatabase>, sen_cli::generate::Targets) {
+    let mut databases = Vec::new();
+    for _ in 0..4 {
+        databases.push(TestDatabase::create(Engine::Postgres).await.expect("database"));
+    }
+    let targets = sen_cli::generate::Targets {
+        schools: databases[0].url.clone(),
+        pupils: databases[1].url.clone(),
+        referrals: databases[2].url.clone(),
+        caseloads: databases[3].url.clone(),
+    };
+    (databases, targets)
+}

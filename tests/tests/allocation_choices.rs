@@ -11,26 +11,12 @@ use sen_platform::identity::Role;
 use sen_platform::testing::Engine;
 use sen_proto::v1 as pb;
 use sen_tests::gateway::{GatewayOptions, TestGateway};
-use sen_tests::platform::{CaseloadsClient, TestPlatform};
+use sen_tests::platform::{CaseloadsClient, TestPlatform, create_ep};
 use serde_json::Value;
 use tonic::Code;
 
 fn date(year: i32, month: i32, day: i32) -> Option<pb::Date> {
     Some(pb::Date { year, month, day })
-}
-
-async fn professional(client: &mut CaseloadsClient, person: &str, capacity: u32) -> i64 {
-    let fields = pb::ProfessionalFields {
-        person: person.into(),
-        name: format!("Dr {person}"),
-        role: "educational_psychologist:main_grade".into(),
-        fte: 1.0,
-        capacity_kind: "open_cases".into(),
-        capacity,
-        active: true,
-    };
-    let request = pb::CreateProfessionalRequest { professional: Some(fields) };
-    client.create_professional(request).await.expect("professional").into_inner().id
 }
 
 /// An accepted educational psychology referral for `pupil` at school `urn` of 886.
@@ -107,8 +93,8 @@ async fn a_link_ep_over_capacity_is_suggested_after_one_with_room_unless_the_man
         pupils.push(platform.pupil_on_support("886", serial, 100001, ("Finn", "Hall")).await);
     }
     let mut manager = platform.caseloads(Role::LaManager, Some("886")).await;
-    let link = professional(&mut manager, "ep-link", 2).await;
-    let free = professional(&mut manager, "ep-free", 10).await;
+    let link = create_ep(&mut manager, "ep-link", "main_grade", 2).await;
+    let free = create_ep(&mut manager, "ep-free", "main_grade", 10).await;
     manager.link_school(pb::LinkSchoolRequest { professional_id: link, urn: "100001".into() }).await.expect("linked");
     // The link EP takes three cases against a limit of two: 150 %.
     for (n, pupil) in pupils[..3].iter().enumerate() {
@@ -201,8 +187,8 @@ async fn a_closed_school_leaves_the_time_model_links_suggestions_and_senco_compl
     let first = platform.pupil_on_support("886", 1, 100002, ("Ada", "Moss")).await;
     let second = platform.pupil_on_support("886", 2, 100002, ("Ben", "Moss")).await;
     let mut manager = platform.caseloads(Role::LaManager, Some("886")).await;
-    let link = professional(&mut manager, "ep-link", 10).await;
-    let other = professional(&mut manager, "ep-other", 10).await;
+    let link = create_ep(&mut manager, "ep-link", "main_grade", 10).await;
+    let other = create_ep(&mut manager, "ep-other", "main_grade", 10).await;
     manager.link_school(pb::LinkSchoolRequest { professional_id: link, urn: "100002".into() }).await.expect("linked");
     let referral = accepted_referral(&platform, first, 100002, "r1").await;
     let case = manager.allocate_case(allocate(referral, link, "a1", "")).await.expect("allocated").into_inner();

@@ -9,10 +9,10 @@
 use sen_platform::identity::Role;
 use sen_platform::testing::Engine;
 use sen_proto::v1 as pb;
+use sen_tests::bad_fields;
 use sen_tests::gateway::{GatewayOptions, TestGateway};
 use sen_tests::platform::{PupilsClient, TestPlatform};
 use tonic::Code;
-use tonic_types::StatusExt;
 
 fn date(year: i32, month: i32, day: i32) -> Option<pb::Date> {
     Some(pb::Date { year, month, day })
@@ -34,11 +34,6 @@ async fn record(client: &mut PupilsClient, pupil: i64, fields: pb::AppealFields,
 async fn appeals_of(client: &mut PupilsClient, pupil: i64) -> Result<Vec<pb::Appeal>, Code> {
     let request = pb::ListAppealsRequest { pupil_id: pupil, as_of: None };
     client.list_appeals(request).await.map(|r| r.into_inner().appeals).map_err(|s| s.code())
-}
-
-fn bad_fields(status: &tonic::Status) -> Vec<String> {
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    status.get_details_bad_request().expect("BadRequest").field_violations.into_iter().map(|v| v.field).collect()
 }
 
 async fn only_the_council_team_sees_a_familys_appeal(engine: Engine) {

@@ -8,15 +8,10 @@
 use sen_platform::identity::Role;
 use sen_platform::testing::Engine;
 use sen_proto::v1 as pb;
+use sen_tests::bad_fields;
 use sen_tests::gateway::{GatewayOptions, TestGateway};
-use sen_tests::platform::{CaseloadsClient, TestPlatform};
+use sen_tests::platform::{TestPlatform, create_ep};
 use tonic::Code;
-use tonic_types::StatusExt;
-
-fn bad_fields(status: &tonic::Status) -> Vec<String> {
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    status.get_details_bad_request().expect("BadRequest").field_violations.into_iter().map(|v| v.field).collect()
-}
 
 /// An EHC needs assessment request of school 100001 of 886, received today and
 /// allocated to Dr ep-ana; Dr ep-bo has no case.
@@ -27,28 +22,14 @@ struct World {
     case: i64,
 }
 
-async fn professional(client: &mut CaseloadsClient, person: &str) -> i64 {
-    let fields = pb::ProfessionalFields {
-        person: person.into(),
-        name: format!("Dr {person}"),
-        role: "educational_psychologist:senior".into(),
-        fte: 1.0,
-        capacity_kind: "open_cases".into(),
-        capacity: 10,
-        active: true,
-    };
-    let created = client.create_professional(pb::CreateProfessionalRequest { professional: Some(fields) }).await;
-    created.unwrap().into_inner().id
-}
-
 async fn world(engine: Engine) -> World {
     let platform = TestPlatform::start(engine).await.expect("platform");
     platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
     let pupil = platform.pupil_on_support("886", 1, 100001, ("Musa", "Ali")).await;
     let request = platform.accepted_referral_886(pupil, "ehc_needs_assessment", "ehc-1").await;
     let mut manager = platform.caseloads(Role::LaManager, Some("886")).await;
-    let ana = professional(&mut manager, "ep-ana").await;
-    professional(&mut manager, "ep-bo").await;
+    let ana = create_ep(&mut manager, "ep-ana", "senior", 10).await;
+    create_ep(&mut manager, "ep-bo", "senior", 10).await;
     let allocate = pb::AllocateCaseRequest {
         referral_id: request,
         professional_id: ana,

@@ -267,7 +267,98 @@ async fn a_declined_request_long_past_its_dates_shows_how_it_ended(engine: Engin
     assert_eq!(overview["statutory_clock"]["breached"].as_u64(), Some(recount(&theirs, today()).breached));
 }
 
+/// Every open request `ListOpenRequests` gives the caller with `query`, page
+/// by page (pages of 7), and the total each page gave.
+async fn every_open_request(
+    http: &Client,
+    gateway: &TestGateway,
+    token: &str,
+    query: &[(&str, &str)],
+) -> (Vec<Value>, BTreeSet<u64>) {
+    let (mut all, mut totals, mut page_token) = (Vec::new(), BTreeSet::new(), String::new());
+    loop {
+        let mut asked = vec![("page.page_size", "7"), ("page.page_token", page_token.as_str())];
+        asked.extend_from_slice(query);
+        let page = json_with(http, gateway, token, "/api/v1/statutory-clock/open", &asked).await;
+        let open = page["open"].as_array().expect("open");
+        assert!(open.len() <= 7, "a page at most");
+        all.extend(open.iter().cloned());
+        totals.insert(page["total"].as_u64().unwrap_or(0));
+        page_token = page["next_page_token"].as_str().unwrap_or_default().to_owned();
+        if page_token.is_empty() {
+            return (all, totals);
+        }
+    }
+}
+
+async fn the_clock_pages_list_is_the_reports_open_requests_a_page_at_a_time(engine: Engine) {
+    let (platform, gateway) = world(engine).await;
+    let http = Client::new();
+    let manager = platform.token(Role::LaManager, Some("886"), None);
+    let expected = recount(&every_request(&http, &gateway, &manager).await, today());
+    let report = json(&http, &gateway, &manager, "/api/v1/statutory-clock").await;
+    let reported: Vec<Value> = report["open"].as_array().expect("open").clone();
+
+    // Every page in turn holds the report's open requests, in the report's order, with the total on each page.
+    let (listed, totals) = every_open_request(&http, &gateway, &manager, &[]).await;
+    assert_eq!(listed, reported, "the same requests, clocks and order as the report");
+    assert_eq!(totals, BTreeSet::from([expected.open.len() as u64]));
+    let ids = |rows: &[Value]| rows.iter().map(|o| o["referral_id"].as_i64().expect("id")).collect::<BTreeSet<_>>();
+    let (breached, totals) = every_open_request(&http, &gateway, &manager, &[("health", "breached")]).await;
+    assert_eq!((breached.len() as u64, totals), (expected.breached, BTreeSet::from([expected.breached])));
+    assert!(breached.iter().all(|o| o["clock"]["health"] == "breached"));
+    let (by_deadline, _) =
+        every_open_request(&http, &gateway, &manager, &[("sort", "deadline"), ("descending", "true")]).await;
+    assert_eq!(ids(&by_deadline), expected.open);
+    let days: Vec<NaiveDate> = by_deadline.iter().map(|o| date(&o["clock"]["next_deadline_on"])).collect();
+    assert!(days.windows(2).all(|w| w[0] >= w[1]), "latest deadline first across pages: {days:?}");
+    let (at_second, _) = every_open_request(&http, &gateway, &manager, &[("school_urn", "100002")]).await;
+    assert!(at_second.is_empty(), "every request is from the first school");
+    let unknown = http
+        .get(format!("{}/api/v1/statutory-clock/open?sort=upn", gateway.url()))
+        .bearer_auth(&manager)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(unknown.status(), 400, "an order the list does not have is refused");
+
+    // The page shows the same total and the first 50 of them.
+    let web = gateway.web_client(Role::LaManager, Some("886"), None).await;
+    let html =
+        web.get(format!("{}/statutory-clock", gateway.url())).send().await.expect("page").text().await.expect("html");
+    assert!(html.contains(&format!("Open requests ({})", expected.open.len())), "{html}");
+    let shown = html.matches("\">Request ").count();
+    assert_eq!(shown, expected.open.len().min(50), "{html}");
+    let html = web
+        .get(format!("{}/statutory-clock?health=breached&sort=deadline", gateway.url()))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains(&format!("Open requests ({})", expected.breached)), "{html}");
+
+    // Another authority's manager lists their own; a SENCO and a professional may not list.
+    let medway = platform.token(Role::LaManager, Some("887"), None);
+    let theirs = recount(&every_request(&http, &gateway, &medway).await, today());
+    let (listed, _) = every_open_request(&http, &gateway, &medway, &[]).await;
+    assert_eq!(ids(&listed), theirs.open);
+    assert!(ids(&listed).is_disjoint(&expected.open));
+    for (role, school) in [(Role::Senco, Some(100001)), (Role::EducationalPsychologist, None)] {
+        let token = platform.token(role, Some("886"), school);
+        let refused = http
+            .get(format!("{}/api/v1/statutory-clock/open", gateway.url()))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(refused.status(), 403, "{role}");
+    }
+}
+
 sen_platform::on_both_engines!(
     the_dashboards_clock_figures_equal_a_recount_of_open_requests_only,
     a_declined_request_long_past_its_dates_shows_how_it_ended,
+    the_clock_pages_list_is_the_reports_open_requests_a_page_at_a_time,
 );

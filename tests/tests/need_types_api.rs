@@ -6,9 +6,9 @@
 use sen_platform::identity::Role;
 use sen_platform::testing::Engine;
 use sen_proto::v1 as pb;
+use sen_tests::bad_fields;
 use sen_tests::platform::{PupilsClient, TestPlatform};
 use tonic::Code;
-use tonic_types::StatusExt;
 
 fn date(year: i32, month: i32, day: i32) -> Option<pb::Date> {
     Some(pb::Date { year, month, day })
@@ -41,11 +41,6 @@ fn fasd() -> pb::AddNeedTypeRequest {
         sen_support_only: false,
         added_on: date(2026, 9, 1),
     }
-}
-
-fn bad_fields(status: &tonic::Status) -> Vec<String> {
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    status.get_details_bad_request().expect("BadRequest").field_violations.into_iter().map(|v| v.field).collect()
 }
 
 async fn codes(client: &mut PupilsClient) -> Vec<String> {

@@ -9,10 +9,10 @@ use reqwest::StatusCode;
 use sen_platform::identity::Role;
 use sen_platform::testing::Engine;
 use sen_proto::v1 as pb;
+use sen_tests::bad_fields;
 use sen_tests::gateway::{GatewayOptions, TestGateway};
 use sen_tests::platform::{PupilsClient, TestPlatform};
 use tonic::Code;
-use tonic_types::StatusExt;
 
 fn date(year: i32, month: i32, day: i32) -> Option<pb::Date> {
     Some(pb::Date { year, month, day })
@@ -74,11 +74,6 @@ fn moving(pupil_id: i64, on: Option<pb::Date>, issued: Option<pb::Date>) -> pb::
         post16_move_on: on,
         ..Default::default()
     }
-}
-
-fn bad_fields(status: &tonic::Status) -> Vec<String> {
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    status.get_details_bad_request().expect("BadRequest").field_violations.into_iter().map(|v| v.field).collect()
 }
 
 const DUE: i32 = pb::TransferStatus::Due as i32;

@@ -131,6 +131,7 @@ async fn every_referrals_method_admits_exactly_the_roles_of_its_policy() {
     check!(p, referrals, record_ehc_request, pb::RecordEhcRequestRequest::default(), team);
     check!(p, referrals, record_draft_plan_sent, pb::RecordDraftPlanSentRequest::default(), team);
     check!(p, referrals, get_statutory_clock_report, pb::GetStatutoryClockReportRequest::default(), team);
+    check!(p, referrals, list_open_requests, pb::ListOpenRequestsRequest::default(), team);
     check!(p, referrals, get_referral_stats, pb::GetReferralStatsRequest::default(), team);
 }
 

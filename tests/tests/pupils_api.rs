@@ -5,9 +5,9 @@
 use sen_platform::identity::Role;
 use sen_platform::testing::Engine;
 use sen_proto::v1 as pb;
+use sen_tests::bad_fields;
 use sen_tests::platform::{PupilsClient, TestPlatform};
 use tonic::Code;
-use tonic_types::StatusExt;
 
 fn date(year: i32, month: i32, day: i32) -> Option<pb::Date> {
     Some(pb::Date { year, month, day })
@@ -52,11 +52,6 @@ async fn visible(client: &mut PupilsClient) -> Vec<i64> {
 
 async fn get(client: &mut PupilsClient, id: i64) -> Result<pb::Pupil, Code> {
     client.get_pupil(pb::GetPupilRequest { id }).await.map(|r| r.into_inner()).map_err(|s| s.code())
-}
-
-fn bad_fields(status: &tonic::Status) -> Vec<String> {
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    status.get_details_bad_request().expect("BadRequest").field_violations.into_iter().map(|v| v.field).collect()
 }
 
 async fn each_role_sees_only_the_pupils_it_may(engine: Engine) {

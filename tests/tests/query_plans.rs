@@ -14,9 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use sea_orm::{ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement};
-use sen_cli::generate::{Spec, Targets, generate};
+use sen_cli::generate::{Spec, generate};
 use sen_platform::identity::Role;
-use sen_platform::testing::{Engine, TestDatabase};
 use sen_tests::gateway::{GatewayOptions, TestGateway};
 use sen_tests::platform::{Options, Stores, TestPlatform, today};
 
@@ -108,16 +107,7 @@ fn scans(plan: &str) -> Vec<Scan> {
 async fn every_page_list_and_count_is_served_from_an_index_at_scale() {
     // A page that fails says why in the test's output.
     let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
-    let mut databases = Vec::new();
-    for _ in 0..4 {
-        databases.push(TestDatabase::create(Engine::Postgres).await.expect("database"));
-    }
-    let targets = Targets {
-        schools: databases[0].url.clone(),
-        pupils: databases[1].url.clone(),
-        referrals: databases[2].url.clone(),
-        caseloads: databases[3].url.clone(),
-    };
+    let (databases, targets) = sen_tests::platform::generate_targets().await;
     let scale = std::env::var("SEN_QUERY_PLANS_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(SCALE);
     let spec = Spec { scale, seed: 2026, today: today(), authorities: None };
     let report = generate(&spec, &targets, |_| {}).await.expect("the dataset is generated");
@@ -200,6 +190,7 @@ async fn every_page_list_and_count_is_served_from_an_index_at_scale() {
         "/referrals?sort=school".into(),
         "/referrals?sort=deadline&kind=advisory_teacher".into(),
         "/statutory-clock".into(),
+        "/statutory-clock?health=at_risk&sort=deadline&dir=desc".into(),
         "/senco-compliance".into(),
         "/professionals".into(),
     ];
@@ -251,6 +242,7 @@ async fn every_page_list_and_count_is_served_from_an_index_at_scale() {
     let at_50 = sen_platform::paging::token_after("@50");
     let lists = [
         (&manager, "manager", "/api/v1/overview".to_owned()),
+        (&manager, "manager", "/api/v1/register-stats".into()),
         (&manager, "manager", "/api/v1/audit-events".into()),
         (&manager, "manager", format!("/api/v1/audit-events?pupil_id={pupil}")),
         (&manager, "manager", "/api/v1/pupils".into()),
@@ -360,11 +352,13 @@ async fn every_page_list_and_count_is_served_from_an_index_at_scale() {
     }
     assert!(explained > 40, "only {explained} statements were seen; did the pages run?");
     // The reads that serve an authority's figures without reading its every row
-    // are among those explained: the register's tallies, the pupils who may
+    // are among those explained: the register's tallies (in full, and summed by
+    // school and status for the overview and the schools page), the pupils who may
     // transfer this year, each professional's overdue advice counted, and the
     // referrals' tallies (the overview's statuses, months, plans and clock).
     for (part, read) in [
         ("pupils", "register_tallies"),
+        ("pupils", "SUM(pupils)"),
         ("pupils", "\"nc_year_override\" IS NOT NULL"),
         ("caseloads", "\"due_on\" <"),
         ("referrals", "\"referral_tallies\""),
@@ -378,6 +372,7 @@ async fn every_page_list_and_count_is_served_from_an_index_at_scale() {
         ("pupils", ["COUNT(*)", "\"next_review_due\" <="]),
         ("referrals", ["COUNT(*)", "\"la_code\" ="]),
         ("referrals", ["ORDER BY \"referrals\".\"kind\"", "OFFSET"]),
+        ("referrals", ["\"status\" NOT IN", "\"final_plan_issued_on\" IS NULL"]),
     ] {
         let found = seen.keys().any(|(p, sql)| *p == part && reads.iter().all(|read| sql.contains(read)));
         assert!(found, "no {part} statement reads {reads:?}");

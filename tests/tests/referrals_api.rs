@@ -6,10 +6,10 @@
 use sen_platform::identity::Role;
 use sen_platform::testing::Engine;
 use sen_proto::v1 as pb;
+use sen_tests::bad_fields;
 use sen_tests::platform::{Options, ReferralsClient, TestPlatform};
 use tokio_stream::StreamExt;
 use tonic::Code;
-use tonic_types::StatusExt;
 
 fn date(year: i32, month: i32, day: i32) -> Option<pb::Date> {
     Some(pb::Date { year, month, day })
@@ -84,11 +84,6 @@ async fn change(
     let request =
         pb::ChangeReferralStatusRequest { id: r.id, version: r.version, event: event as i32, note: note.into() };
     client.change_referral_status(request).await.map(tonic::Response::into_inner)
-}
-
-fn bad_fields(status: &tonic::Status) -> Vec<String> {
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    status.get_details_bad_request().expect("BadRequest").field_violations.into_iter().map(|v| v.field).collect()
 }
 
 async fn count(client: &mut ReferralsClient) -> usize {

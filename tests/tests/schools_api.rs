@@ -4,10 +4,10 @@
 use sen_platform::identity::Role;
 use sen_platform::testing::Engine;
 use sen_proto::v1 as pb;
+use sen_tests::bad_fields;
 use sen_tests::gateway::{GatewayOptions, TestGateway};
 use sen_tests::platform::{SchoolsClient, TestPlatform};
 use tonic::Code;
-use tonic_types::StatusExt;
 
 fn date(year: i32, month: i32, day: i32) -> Option<pb::Date> {
     Some(pb::Date { year, month, day })
@@ -47,12 +47,6 @@ fn senco(name: &str, award: pb::SencoAward) -> Option<pb::SencoFields> {
 async fn list(client: &mut SchoolsClient) -> Vec<String> {
     let response = client.list_schools(pb::ListSchoolsRequest::default()).await.expect("listed");
     response.into_inner().schools.into_iter().map(|s| s.urn).collect()
-}
-
-fn bad_fields(status: &tonic::Status) -> Vec<String> {
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    let details = status.get_details_bad_request().expect("a BadRequest detail");
-    details.field_violations.into_iter().map(|v| v.field).collect()
 }
 
 async fn another_authoritys_manager_sees_nothing(engine: Engine) {

@@ -9,7 +9,7 @@ use sen_platform::identity::Role;
 use sen_platform::testing::Engine;
 use sen_proto::v1 as pb;
 use sen_tests::gateway::{GatewayOptions, TestGateway};
-use sen_tests::platform::{CaseloadsClient, TestPlatform};
+use sen_tests::platform::{TestPlatform, create_ep};
 
 /// Two EPs of 886 (ep-ana, ep-bo) with one case each, for Finn Hall (Ana's,
 /// an EHC needs assessment: advice due) and Maya Hall (Bo's).
@@ -20,28 +20,14 @@ struct World {
     bo_case: pb::Case,
 }
 
-async fn professional(client: &mut CaseloadsClient, person: &str) -> i64 {
-    let fields = pb::ProfessionalFields {
-        person: person.into(),
-        name: format!("Dr {person}"),
-        role: "educational_psychologist:main_grade".into(),
-        fte: 1.0,
-        capacity_kind: "open_cases".into(),
-        capacity: 10,
-        active: true,
-    };
-    let request = pb::CreateProfessionalRequest { professional: Some(fields) };
-    client.create_professional(request).await.expect("professional").into_inner().id
-}
-
 async fn world() -> World {
     let platform = TestPlatform::start(Engine::Sqlite).await.expect("the platform starts");
     platform.school_886(100001, "2001", pb::Phase::Primary, (4, 11), 200).await;
     let finn = platform.pupil_on_support("886", 1, 100001, ("Finn", "Hall")).await;
     let maya = platform.pupil_on_support("886", 2, 100001, ("Maya", "Hall")).await;
     let mut manager = platform.caseloads(Role::LaManager, Some("886")).await;
-    let ana = professional(&mut manager, "ep-ana").await;
-    let bo = professional(&mut manager, "ep-bo").await;
+    let ana = create_ep(&mut manager, "ep-ana", "main_grade", 10).await;
+    let bo = create_ep(&mut manager, "ep-bo", "main_grade", 10).await;
     let mut cases = Vec::new();
     for (pupil, kind, who, key) in [(finn, "ehc_needs_assessment", ana, "a"), (maya, "educational_psychology", bo, "b")]
     {

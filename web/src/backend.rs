@@ -24,6 +24,16 @@ impl Backend {
         Self { upstreams, caller }
     }
 
+    /// The grant the calls are made under.
+    pub fn grant(&self) -> &sen_platform::identity::Grant {
+        &self.caller.grant
+    }
+
+    /// The authority's schools kept in the gateway (see [`sen_gateway::schools_cache`]).
+    pub fn schools_cache(&self) -> &sen_gateway::schools_cache::SchoolsCache {
+        self.upstreams.schools_cache()
+    }
+
     fn endpoint(&self, service: &str) -> Result<GrpcService, Status> {
         self.upstreams.route(service).ok_or_else(|| Status::unavailable(format!("{service} is not configured")))
     }

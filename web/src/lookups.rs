@@ -1,9 +1,11 @@
 //! What the pages of several areas read from the services to fill their tables:
 //! the authority's school names, pupils' names, and every referral a list request
 //! matches. Each asks as the signed-in person, so a name the reader may not see
-//! is simply left out.
+//! is simply left out. The schools are kept in the gateway a short while per
+//! caller scope ([`sen_gateway::schools_cache`]).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use sen_platform::identity::Role;
 use sen_proto::v1 as pb;
@@ -12,22 +14,30 @@ use crate::backend::Backend;
 use crate::fields::pupil_name;
 use crate::lists;
 
+/// Every school of the authority the caller may list, as the schools service
+/// answers them (kept in the gateway for up to a minute, per caller scope).
+pub async fn schools(backend: &Backend) -> Result<Arc<Vec<pb::School>>, tonic::Status> {
+    let client = backend.schools()?;
+    let fill = || {
+        lists::fetch_all(|page| {
+            let mut client = client.clone();
+            let request = backend.request(pb::ListSchoolsRequest { page: Some(page), ..Default::default() });
+            async move {
+                let answer = client.list_schools(request).await?.into_inner();
+                Ok::<_, tonic::Status>((answer.schools, answer.next_page_token))
+            }
+        })
+    };
+    backend.schools_cache().schools(backend.grant(), fill).await
+}
+
 /// The authority's school names by URN, for whoever may list schools (none otherwise).
 pub async fn school_names(backend: &Backend, role: Role) -> HashMap<String, String> {
     if !matches!(role, Role::LaManager | Role::CaseOfficer | Role::Senco) {
         return HashMap::new();
     }
-    let Ok(client) = backend.schools() else { return HashMap::new() };
-    let schools = lists::fetch_all(|page| {
-        let mut client = client.clone();
-        let request = backend.request(pb::ListSchoolsRequest { page: Some(page), ..Default::default() });
-        async move {
-            let answer = client.list_schools(request).await?.into_inner();
-            Ok::<_, tonic::Status>((answer.schools, answer.next_page_token))
-        }
-    })
-    .await;
-    schools.unwrap_or_default().into_iter().map(|s| (s.urn, s.name)).collect()
+    let Ok(schools) = schools(backend).await else { return HashMap::new() };
+    schools.iter().map(|s| (s.urn.clone(), s.name.clone())).collect()
 }
 
 /// The type-of-need codes of the reader's authority (none when the pupils

@@ -7,6 +7,8 @@
 //! days with the same model (`sen_caseloads::forecast`), and prints the
 //! calibration and Brier score against the naive baseline.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, TimeDelta};
 use clap::{Args, Subcommand};
 use sen_caseloads::domain::AdviceKind;
@@ -186,6 +188,18 @@ async fn ehc_requests(gateway: &Gateway) -> Result<Vec<pb::Referral>, Failure> {
     }
 }
 
+/// An advice request as the forecast reads it (`None` for a kind or date it cannot read).
+fn advice_record(a: &pb::AdviceRequest) -> Option<AdviceRecord> {
+    let day = |d: Option<&pb::Date>| d.and_then(|d| sen_platform::dates::from_proto(d).ok());
+    Some(AdviceRecord {
+        kind: AdviceKind::parse(&a.kind).ok()?,
+        professional_id: i32::try_from(a.professional_id).ok().filter(|id| *id > 0),
+        asked_on: day(a.asked_on.as_ref())?,
+        received_on: day(a.received_on.as_ref()),
+        load_when_asked: None,
+    })
+}
+
 /// The authority's history as the forecast reads it.
 async fn history(gateway: &Gateway) -> Result<Vec<RequestRecord>, Failure> {
     let referrals = ehc_requests(gateway).await?;
@@ -196,23 +210,14 @@ async fn history(gateway: &Gateway) -> Result<Vec<RequestRecord>, Failure> {
         .map_err(|s| Call::to("list the advice asked for").failed(&s, &gateway.url))?
         .into_inner()
         .advice;
-    let day = |d: Option<&pb::Date>| d.and_then(|d| sen_platform::dates::from_proto(d).ok());
+    let mut asked: HashMap<i64, Vec<AdviceRecord>> = HashMap::new();
+    for (referral_id, record) in advice.iter().filter_map(|a| Some((a.referral_id, advice_record(a)?))) {
+        asked.entry(referral_id).or_default().push(record);
+    }
     Ok(referrals
         .iter()
         .filter_map(|referral| {
-            let asked = advice
-                .iter()
-                .filter(|a| a.referral_id == referral.id)
-                .filter_map(|a| {
-                    Some(AdviceRecord {
-                        kind: AdviceKind::parse(&a.kind).ok()?,
-                        professional_id: i32::try_from(a.professional_id).ok().filter(|id| *id > 0),
-                        asked_on: day(a.asked_on.as_ref())?,
-                        received_on: day(a.received_on.as_ref()),
-                        load_when_asked: None,
-                    })
-                })
-                .collect();
+            let asked = asked.remove(&referral.id).unwrap_or_default();
             sen_caseloads::api::forecast::record(referral, asked, None)
         })
         .collect())

@@ -1,6 +1,8 @@
 //! The caseloads service's people and rows: each authority's educational
-//! psychology service (about one EP for every 3,900 pupils, England's 2,300 EPs
-//! over its 9 million pupils: a principal, seniors, main-grade and trainee EPs)
+//! psychology service (one EP for every 2,000 pupils, two at least: a
+//! principal, seniors, main-grade and trainee EPs; England's average is one for
+//! every 3,900, but with it every EP would hold about twice their caseload
+//! limit and no case could move without an override)
 //! and advisory teachers of every specialism, with caseload limits in open
 //! cases or sessions a term; a link EP and a link advisory teacher for every
 //! open school; and, written from the referrals' plan, each allocation's case
@@ -95,8 +97,11 @@ const MODELS: Table = Table {
     ],
 };
 
-/// Pupils per educational psychologist, England (2,300 EPs, 9.0 million pupils).
-const PUPILS_PER_EP: usize = 3_900;
+/// Pupils per educational psychologist: about twice England's provision (2,300
+/// EPs over 9.0 million pupils, one per 3,900; authorities range from one per
+/// 480 to one per 9,400), so that two years of referrals leave most EPs near
+/// their caseload limit, a few over it and a few with room.
+const PUPILS_PER_EP: usize = 2_000;
 /// Pupils per advisory teacher.
 const PUPILS_PER_ADVISORY_TEACHER: usize = 5_000;
 
@@ -260,8 +265,10 @@ pub async fn load(sink: &Sink, run: &Run, authority: &Authority) -> anyhow::Resu
         cases.flush_if_full().await?;
     }
     cases.finish().await?;
-    // The EP on a statutory case is asked for the psychological advice the day
-    // the case is allocated; a closed case's advice is in, mostly on time.
+    // The EP on a statutory case is asked for the psychological advice within
+    // ten days of the case being allocated (so the newest cases are allocated
+    // with the advice not yet asked for: work that could still move to another
+    // EP); a closed case's advice is in, mostly on time.
     let mut copy = sink.copy(&ADVICE).await?;
     for referral in &authority.referrals {
         let Some(case) = referral.case.as_ref().filter(|_| referral.kind == ReferralKind::EhcNeedsAssessment) else {
@@ -269,10 +276,15 @@ pub async fn load(sink: &Sink, run: &Run, authority: &Authority) -> anyhow::Resu
         };
         let pupil = &authority.pupils[referral.pupil as usize];
         let professional = &authority.staff[case.professional];
-        let due = advice_due(case.allocated_on);
         let mut dice = Dice::new(u64::from(case.id.unsigned_abs()), 0xAD7);
+        let asked = case.allocated_on + chrono::Duration::days(dice.between(0, 10));
+        let asked = case.closed.as_ref().map_or(asked, |c| asked.min(c.0));
+        if asked > run.today {
+            continue;
+        }
+        let due = advice_due(asked);
         let received = case.closed.as_ref().map(|c| c.0.min(due + chrono::Duration::days(dice.between(-20, 10))));
-        let received = received.map(|on| on.max(case.allocated_on));
+        let received = received.map(|on| on.max(asked));
         drop(
             copy.line()
                 .text(&la)
@@ -282,12 +294,12 @@ pub async fn load(sink: &Sink, run: &Run, authority: &Authority) -> anyhow::Resu
                 .text(AdviceKind::Psychological.code())
                 .text(&professional.name)
                 .int(professional.id)
-                .date(case.allocated_on)
+                .date(asked)
                 .date(due)
                 .opt_date(received)
                 .text("generated")
-                .at(at(case.allocated_on, 95))
-                .at(at(received.unwrap_or(case.allocated_on), 500)),
+                .at(at(asked, 95))
+                .at(at(received.unwrap_or(asked), 500)),
         );
         copy.flush_if_full().await?;
     }

@@ -278,9 +278,13 @@ fn ordinary_path(
         return Ok(None);
     };
     timeline.step(Event::Start, day(dice, 13, 20), Who::Professional(case.professional), "")?;
+    // Most cases close in two to four months; the rest drag on, but none past
+    // eight months (a case open for years would leave every EP far over capacity).
+    let outcome = "Advice given; outcomes agreed with school and family";
     if age > 90 && dice.chance(0.85) {
-        let outcome = "Advice given; outcomes agreed with school and family";
         close(timeline, authority, &mut case, day(dice, 60, 120), outcome)?;
+    } else if age > 240 {
+        close(timeline, authority, &mut case, day(dice, 150, 240), outcome)?;
     }
     Ok(Some(case))
 }

@@ -1,11 +1,13 @@
 //! The plan of an authority keeps the rules the services keep, checked without
 //! a database: the largest authority's targets exactly, valid and unique UPNs,
 //! one open EHC needs assessment request per pupil at most, each referral's
-//! path legal and each professional's open cases their active cases.
+//! path legal, each professional's open cases their active cases, and the EPs'
+//! loads spread around their caseload limits.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
+use sen_caseloads::domain::{Capacity, ProfessionalRole};
 use sen_pupils::domain::{SenStatus, Upn};
 use sen_referrals::domain::{ReferralKind, Status, next_status};
 
@@ -78,4 +80,24 @@ fn the_same_seed_makes_the_same_authority_and_another_seed_another() {
     let (a, b) = (kent(7), kent(7));
     assert_eq!(a, b);
     assert_ne!(a.pupils[..100], kent(8).pupils[..100]);
+}
+
+#[test]
+fn educational_psychologists_hold_about_their_caseload_limit_some_with_room_some_over() {
+    let kent = kent(2026);
+    let mut loads: Vec<f64> = kent
+        .staff
+        .iter()
+        .filter(|p| p.active && matches!(p.role, ProfessionalRole::EducationalPsychologist(_)))
+        .filter_map(|p| match p.capacity {
+            Capacity::OpenCases(limit) if limit > 0 => Some(f64::from(p.open_cases) / f64::from(limit)),
+            _ => None,
+        })
+        .collect();
+    loads.sort_by(f64::total_cmp);
+    assert!(loads.len() >= 10, "Kent's EP team at a tenth of its size: {loads:?}");
+    let median = loads[loads.len() / 2];
+    assert!((0.7..=1.3).contains(&median), "most EPs near their limit: {loads:?}");
+    assert!(loads.iter().any(|&l| l < 0.9), "some with room for more: {loads:?}");
+    assert!(loads.iter().any(|&l| l > 1.1), "some over: {loads:?}");
 }

@@ -76,6 +76,7 @@ pub async fn seed(
         }
     }
     let term = AcademicTerm::containing(today);
+    let book = Book::of(allocated, today);
     let mut grants = Vec::new();
     let mut statutory = 0;
     for (n, (referral, pupil, school, kind, received, person, open)) in allocated.iter().enumerate() {
@@ -88,7 +89,7 @@ pub async fn seed(
             received_on: *received,
             idempotency_key: format!("demo-{referral}"),
         };
-        let allocated_on = (*received + Duration::days(9)).min(today);
+        let allocated_on = allocated_on(*received, today);
         // The other services learn of these cases from the demo book, so each is confirmed at once.
         let claim = Claim::new("demo", chrono::Utc::now(), CLAIM_LEASE);
         let row =
@@ -101,15 +102,23 @@ pub async fn seed(
             let note = NewActivity { on, kind: *activity, sessions: *sessions, note: String::new() };
             store.record_activity(tenant, &row, &note, person).await?;
         }
+        // A closed case closes once its advice is in.
+        let mut closed = closed_on(allocated_on, today);
         if ReferralKind::parse(kind) == Ok(ReferralKind::EhcNeedsAssessment) {
             let asked = DemoAdvice { referral: *referral, pupil: *pupil, school: *school, received: *received };
-            asked.seed(store, tenant, (*professional, person), statutory, *open, today).await?;
+            let timing = asked.timing(statutory, *open, today, &|day| book.load(person, day));
+            if let Some((_, Some(advice_in))) = timing {
+                closed = closed.max((advice_in + Duration::days(7)).min(today));
+            }
+            asked.seed(store, tenant, (*professional, person), timing, today).await?;
             statutory += 1;
         }
         if *open {
             grants.push((*pupil, person.clone(), reference));
         } else {
-            store.close_case(tenant, i64::from(row.id), "Advice given; outcomes agreed with school and family").await?;
+            let closed = closed.and_hms_opt(16, 0, 0).unwrap_or_default().and_utc();
+            let outcome = "Advice given; outcomes agreed with school and family";
+            store.close_case_at(tenant, i64::from(row.id), outcome, closed.min(chrono::Utc::now())).await?;
         }
     }
     store
@@ -129,6 +138,50 @@ pub async fn seed(
         )
         .await?;
     Ok(grants)
+}
+
+/// Who carried which demo case when: a case is open from the day it was
+/// allocated (nine days after the referral came in) until about the day it
+/// closed ([`closed_on`]; a statutory case whose advice came in late closed a
+/// little later), or until today, as the breach forecast reads them back.
+struct Book {
+    spans: Vec<(String, NaiveDate, Option<NaiveDate>)>,
+}
+
+impl Book {
+    fn of(allocated: &[AllocatedReferral], today: NaiveDate) -> Book {
+        let spans = allocated
+            .iter()
+            .map(|(_, _, _, _, received, person, open)| {
+                let on = allocated_on(*received, today);
+                (person.clone(), on, (!open).then(|| closed_on(on, today)))
+            })
+            .collect();
+        Book { spans }
+    }
+
+    /// `person`'s open cases on `day` over their capacity (1.0: full).
+    fn load(&self, person: &str, day: NaiveDate) -> f64 {
+        let Some((.., capacity)) = team().into_iter().find(|(p, ..)| *p == person) else { return 0.0 };
+        let open = self
+            .spans
+            .iter()
+            .filter(|(p, from, to)| p == person && *from <= day && to.is_none_or(|to| day < to))
+            .count();
+        open as f64 / f64::from(capacity.max(1))
+    }
+}
+
+/// The day a demo referral received on `received` was allocated.
+fn allocated_on(received: NaiveDate, today: NaiveDate) -> NaiveDate {
+    (received + Duration::days(9)).min(today)
+}
+
+/// The day a closed demo case allocated on `allocated` was closed: six weeks
+/// on (a statutory case once its advice was in, a week after), or today
+/// for the most recent.
+fn closed_on(allocated: NaiveDate, today: NaiveDate) -> NaiveDate {
+    (allocated + Duration::days(45)).min(today)
 }
 
 /// The states demo advice is shown in: (days before today it was asked for,
@@ -159,14 +212,24 @@ impl DemoAdvice {
     /// When the advice is asked for, and when the psychological advice comes
     /// in (`None`: not yet), or `None` when it is not yet asked for. A closed
     /// case's advice was asked for just after the decision to assess (six weeks
-    /// from the request) and came in on time or, one case in three, late, as a
-    /// history the breach forecast learns from should read. An open case's is
+    /// from the request) and came in on time or, one case in three, late, and
+    /// took longer in proportion where the EP was over capacity that day
+    /// (`load_on`), as a history the breach forecast learns from should read
+    /// (so the demo's what-if and suggested moves have something to show).
+    /// An open case's is
     /// in the `n`th of [`ADVICE_STATES`] that fits the request's age, counted
     /// back from today so that the demo shows every state.
-    fn timing(&self, n: usize, open: bool, today: NaiveDate) -> Option<(NaiveDate, Option<NaiveDate>)> {
+    fn timing(
+        &self,
+        n: usize,
+        open: bool,
+        today: NaiveDate,
+        load_on: &dyn Fn(NaiveDate) -> f64,
+    ) -> Option<(NaiveDate, Option<NaiveDate>)> {
         let after_decision = self.received + Duration::days(43 + (n % 8) as i64);
         if !open && after_decision < today {
-            let took = if n % 3 == 2 { 58 } else { 36 };
+            let usual = if n % 3 == 2 { 58.0 } else { 36.0 };
+            let took = (usual * load_on(after_decision).clamp(1.0, 2.5)).round() as i64;
             return Some((after_decision, Some((after_decision + Duration::days(took)).min(today))));
         }
         let age = (today - self.received).num_days();
@@ -177,18 +240,16 @@ impl DemoAdvice {
     }
 
     /// Asks the case's EP for the psychological advice (and the school for the
-    /// educational advice) in the `n`th state that fits the request's age: advice
-    /// is never asked for before the request came in. A closed case's advice is in.
+    /// educational advice) as `timing` says (see [`DemoAdvice::timing`]).
     async fn seed(
         &self,
         store: &Store,
         tenant: &TenantScope,
         (professional, person): (i32, &str),
-        n: usize,
-        open: bool,
+        timing: Option<(NaiveDate, Option<NaiveDate>)>,
         today: NaiveDate,
     ) -> anyhow::Result<()> {
-        let Some((asked_on, psychological_in)) = self.timing(n, open, today) else {
+        let Some((asked_on, psychological_in)) = timing else {
             return Ok(());
         };
         for (kind, from_whom, professional_id) in [

@@ -186,6 +186,47 @@ async fn register_counts_come_from_one_grouped_query(engine: Engine) {
     assert_eq!(own, 100);
 }
 
+/// Counts by (school, status): how the figures without breakdowns read them.
+fn by_school_and_status(counts: Vec<sen_pupils::store::RegisterCount>) -> Vec<(i32, String, i64)> {
+    let mut summed: std::collections::BTreeMap<(i32, String), i64> = std::collections::BTreeMap::new();
+    for count in counts {
+        *summed.entry((count.school_urn, count.sen_status)).or_default() += count.pupils;
+    }
+    summed.into_iter().map(|((urn, status), pupils)| (urn, status, pupils)).collect()
+}
+
+async fn register_totals_are_the_tallies_summed_by_school_and_status_within_the_callers_reach(engine: Engine) {
+    let w = World::new(engine).await;
+    for (serial, school, record) in [
+        (1, 100001, sen(SenStatus::SenSupport, Some("MLD"))),
+        (2, 100001, sen(SenStatus::SenSupport, Some("SLCN"))),
+        (3, 100001, sen(SenStatus::EhcPlan, Some("ASD"))),
+        (4, 100001, sen(SenStatus::NoSen, None)),
+        (5, 100002, sen(SenStatus::SenSupport, Some("MLD"))),
+        (6, 100002, sen(SenStatus::NoSen, None)),
+    ] {
+        w.add(serial, school, record).await;
+    }
+    let (scope, _) = w.officer();
+    let totals = w.store.register_totals(&scope).await.unwrap();
+    assert!(totals.iter().all(|t| t.primary_need.is_none() && t.nc_year_override.is_none() && t.birth_cohort == 0));
+    let expected = [
+        (100001, "E".to_owned(), 1),
+        (100001, "K".into(), 2),
+        (100001, "N".into(), 1),
+        (100002, "K".into(), 1),
+        (100002, "N".into(), 1),
+    ];
+    assert_eq!(by_school_and_status(totals), expected);
+    assert_eq!(by_school_and_status(w.store.register_counts(&scope).await.unwrap()), expected);
+    let (senco, _) = w.who("s", Role::Senco, "886", Some(100002));
+    assert_eq!(by_school_and_status(w.store.register_totals(&senco).await.unwrap()), expected[3..]);
+    let (elsewhere, _) = w.who("other", Role::LaManager, "887", None);
+    assert!(w.store.register_totals(&elsewhere).await.unwrap().is_empty(), "another authority sums none of them");
+    let (ep, _) = w.who("ep-1", Role::EducationalPsychologist, "886", None);
+    assert!(w.store.register_totals(&ep).await.unwrap().is_empty(), "a professional without grants sums none");
+}
+
 /// The register's counts as the statistics read them: (school, status, need) → pupils.
 async fn register_by_need(w: &World, scope: &Scope) -> Vec<(i32, String, Option<String>, i64)> {
     let mut counts: Vec<_> = w
@@ -259,4 +300,5 @@ sen_platform::on_both_engines!(
     filters_find_pupils_by_status_need_year_and_school,
     a_plan_opens_with_e_and_ceases_when_the_status_leaves_e,
     register_counts_come_from_one_grouped_query,
+    register_totals_are_the_tallies_summed_by_school_and_status_within_the_callers_reach,
 );

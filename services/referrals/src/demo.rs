@@ -28,7 +28,11 @@ const CONCERNS: &[&str] = &[
     "Difficulties with social communication and sensory overload at lunchtime",
     "Fine motor difficulties affect recording; fatigue after physical activity",
 ];
-const PROFESSIONALS: &[&str] = &["ep-jones", "ep-smith", "at-patel", "at-okafor"];
+/// Who takes the demo referrals: the EPs the educational psychology referrals
+/// and the EHC needs assessments (whose psychological advice only an EP can
+/// give), the advisory teachers the rest.
+const PSYCHOLOGISTS: &[&str] = &["ep-jones", "ep-smith"];
+const ADVISORY_TEACHERS: &[&str] = &["at-patel", "at-okafor"];
 
 /// splitmix64: the same demo on every fresh start.
 struct Dice(u64);
@@ -214,7 +218,8 @@ fn referral(dice: &mut Dice, pupil_id: i64, school: Urn, today: NaiveDate) -> Op
         priority: if dice.below(6) == 0 { Priority::Urgent } else { Priority::Routine },
     };
     let day = |offset: i64| (submitted_on + Duration::days(offset)).min(today);
-    let professional = PROFESSIONALS[dice.below(PROFESSIONALS.len() as u64) as usize].to_owned();
+    let team = if matches!(new.kind, ReferralKind::AdvisoryTeacher(_)) { ADVISORY_TEACHERS } else { PSYCHOLOGISTS };
+    let professional = team[dice.below(team.len() as u64) as usize].to_owned();
     // How far along a referral of this age has come.
     let path: Vec<(Status, NaiveDate, &'static str)> = match (age, dice.below(10)) {
         (0..=6, _) => vec![],

@@ -24,7 +24,7 @@ use crate::lookups::{pupil_names, school_names};
 use crate::refusals::{PageResult, from_status};
 use crate::session::Session;
 use crate::state::Web;
-use crate::wording::{self, days_left, iso_date, long_date, pupil_link, school_link};
+use crate::wording::{self, days_left, long_date, pupil_link, school_link};
 
 const TEAM: &[Role] = &[Role::LaManager, Role::CaseOfficer];
 /// Who may list transfers and reviews due (as `ListTransitionsDue`, `ListAnnualReviewsDue`).
@@ -360,50 +360,80 @@ const CLOCK_COLUMNS: &[Column] = &[
     Column::text("health", "Health"),
 ];
 
+/// The healths the clock page filters by, with their names.
+const HEALTHS: [(&str, &str); 4] =
+    [("", "Any"), ("at_risk", "At risk"), ("breached", "Breached"), ("on_track", "On track")];
+
+/// The service's request for the clock page's filters and sort (paging is added
+/// per call); `None` when the health asked for is none the service knows, so no
+/// request matches.
+fn open_requests_request(query: &ListQuery, schools: &HashMap<String, String>) -> Option<pb::ListOpenRequestsRequest> {
+    let health = query.filter("health");
+    if !HEALTHS.iter().any(|(code, _)| *code == health) {
+        return None;
+    }
+    let sort = query.sort().filter(|key| CLOCK_COLUMNS.iter().any(|c| c.key == *key)).unwrap_or("");
+    let school_order = if sort == "school" {
+        let mut named: Vec<(&String, &String)> = schools.iter().collect();
+        named.sort_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
+        named.into_iter().map(|(urn, _)| urn.clone()).collect()
+    } else {
+        Vec::new()
+    };
+    Some(pb::ListOpenRequestsRequest {
+        health: health.to_owned(),
+        school_urn: query.filter("school").to_owned(),
+        sort: sort.to_owned(),
+        descending: !sort.is_empty() && query.dir() == Dir::Desc,
+        school_order,
+        ..Default::default()
+    })
+}
+
+/// One page of the open requests `request` asks for (none when it is `None`).
+async fn open_requests(
+    backend: &Backend,
+    request: Option<pb::ListOpenRequestsRequest>,
+    page: pb::PageRequest,
+) -> Result<pb::ListOpenRequestsResponse, tonic::Status> {
+    let Some(request) = request else { return Ok(pb::ListOpenRequestsResponse::default()) };
+    let request = backend.request(pb::ListOpenRequestsRequest { page: Some(page), ..request });
+    Ok(backend.referrals()?.list_open_requests(request).await?.into_inner())
+}
+
 async fn clock_page(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -> PageResult {
     session.require(TEAM)?;
     let backend = web.backend(&session);
-    let report = match backend.referrals() {
-        Ok(mut client) => {
-            client
-                .get_statutory_clock_report(backend.request(pb::GetStatutoryClockReportRequest {
-                    as_of: None,
-                    year: 0,
-                    figures_only: false,
-                }))
-                .await
-        }
-        Err(status) => Err(status),
-    }
-    .map_err(|s| from_status(&session, &s))?
-    .into_inner();
     let schools = school_names(&backend, session.role()).await;
-    let clock = |r: &pb::OpenRequest| r.clock.clone().unwrap_or_default();
-    let mut rows = report.open.clone();
-    let (health, school) = (query.filter("health"), query.filter("school"));
-    rows.retain(|r| (health.is_empty() || clock(r).health == health) && (school.is_empty() || r.school_urn == school));
-    match query.sort() {
-        Some("referral") => query.sort_rows(&mut rows, |r| r.referral_id),
-        Some("pupil") => query.sort_rows(&mut rows, |r| r.pupil_id),
-        Some("school") => query.sort_rows(&mut rows, |r| name_of(&schools, &r.school_urn)),
-        Some("received") => query.sort_rows(&mut rows, |r| iso_date(clock(r).received_on.as_ref())),
-        Some("stage") => query.sort_rows(&mut rows, |r| clock(r).stage),
-        Some("deadline") => query.sort_rows(&mut rows, |r| iso_date(clock(r).next_deadline_on.as_ref())),
-        Some("health") => query.sort_rows(&mut rows, |r| clock(r).health),
-        _ => {}
-    }
+    let request = open_requests_request(&query, &schools);
     if let Some(format) = query.format() {
         CLOCK_SHEET.check(&session)?;
-        // The open requests come whole in the report; the pupils are named a page at a time.
-        let names = pupil_names(&backend, rows.iter().map(|r| r.pupil_id)).await;
-        let lines = rows.iter().map(|r| clock_row(r, &names, &schools)).collect();
-        return exports::download(&web, &session, &query, format, CLOCK_SHEET, exports::whole(lines)).await;
+        let (schools, backend) = (Arc::new(schools), backend.clone());
+        // A page of open requests at a time, in the page's order, each page's pupils named as it comes.
+        let pages = exports::paged(move |page| {
+            let (backend, schools, request) = (backend.clone(), schools.clone(), request.clone());
+            async move {
+                let answer = open_requests(&backend, request, page).await?;
+                let names = pupil_names(&backend, answer.open.iter().map(|r| r.pupil_id)).await;
+                Ok((answer.open.iter().map(|r| clock_row(r, &names, &schools)).collect(), answer.next_page_token))
+            }
+        });
+        return exports::download(&web, &session, &query, format, CLOCK_SHEET, pages).await;
     }
-    let total = rows.len();
-    let (shown, next) = query.paginate(rows);
+    let figures = async {
+        let request = pb::GetStatutoryClockReportRequest { as_of: None, year: 0, figures_only: true };
+        Ok::<_, tonic::Status>(
+            backend.referrals()?.get_statutory_clock_report(backend.request(request)).await?.into_inner(),
+        )
+    };
+    let (report, answer) = tokio::join!(figures, open_requests(&backend, request, query.page_request()));
+    let (report, answer) =
+        (report.map_err(|s| from_status(&session, &s))?, answer.map_err(|s| from_status(&session, &s))?);
+    let (total, shown, next) = (answer.total, answer.open, answer.next_page_token);
+    let clock = |r: &pb::OpenRequest| r.clock.clone().unwrap_or_default();
     let names = pupil_names(&backend, shown.iter().map(|r| r.pupil_id)).await;
-    let healths = [("", "Any"), ("at_risk", "At risk"), ("breached", "Breached"), ("on_track", "On track")]
-        .map(|(c, n)| (c.to_owned(), n.to_owned()));
+    let healths = HEALTHS.map(|(c, n)| (c.to_owned(), n.to_owned()));
+    let health = query.filter("health");
     let timeliness =
         report.percent_within_20_weeks.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "no plans issued yet".into());
     let including = report

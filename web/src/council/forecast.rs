@@ -166,9 +166,20 @@ async fn forecast_page(State(web): State<Arc<Web>>, session: Session, Query(type
             } }
         }
         p class="body" { "Expected breaches among all " (breaches.requests.len()) " open requests: " (format!("{:.1}", breaches.expected_breaches)) "." }
-        h2 class="heading-m" { "Expected breaches a month" }
-        (months_table(&capacity))
+        h2 class="heading-m" id="expected" { "Expected breaches a month" }
+        p class="body" {
+            "With today's team and, beside it, under a what-if of yours; new requests counted at "
+            (format!("{:.1}", capacity.arrivals_per_month)) " a month."
+        }
         (what_if_form(&typed, &professionals, &errors))
+        @if capacity.what_if_summary != TEAM_AS_IT_IS && unchanged(&capacity) {
+            div class="notice" role="status" { p class="notice__text" {
+                strong { "Under " (capacity.what_if_summary) " the expected breaches do not change" }
+                ": as learnt from the authority's history, the EPs' load under it does not slow their "
+                "psychological advice (see what the model learnt, below)."
+            } }
+        }
+        (months_table(&capacity))
         h2 class="heading-m" { "Suggested moves of unstarted statutory work" }
         @if capacity.suggestions.is_empty() {
             p class="body" { "No move of unstarted work would lower the expected breaches." }
@@ -211,12 +222,19 @@ fn request_row(r: &pb::RequestForecast) -> Markup {
     } }
 }
 
+/// The service's words for a what-if that changes nothing.
+const TEAM_AS_IT_IS: &str = "the team as it is";
+
+/// Whether the what-if's months are today's (to a tenth of a breach, as shown).
+fn unchanged(c: &pb::CapacityForecast) -> bool {
+    c.today.len() == c.what_if.len() && c.today.iter().zip(&c.what_if).all(|(t, w)| (t.total - w.total).abs() < 0.05)
+}
+
 fn months_table(c: &pb::CapacityForecast) -> Markup {
     html! {
         div class="table-wrapper" { table class="table" {
-            caption { "With the team as it is, and under the what-if: " (c.what_if_summary) " (new requests at "
-                (format!("{:.1}", c.arrivals_per_month)) " a month)" }
-            thead { tr { th scope="col" { "Month" } th scope="col" { "Today's team" } th scope="col" { "What-if" } } }
+            caption class="visually-hidden" { "Expected breaches a month, with today's team and under the what-if: " (c.what_if_summary) }
+            thead { tr { th scope="col" { "Month" } th scope="col" { "Today's team" } th scope="col" { "What-if: " (c.what_if_summary) } } }
             tbody { @for (today, what_if) in c.today.iter().zip(&c.what_if) { tr {
                 td { (today.month.as_ref().and_then(|d| sen_platform::dates::from_proto(d).ok()).map(|d| d.format("%B %Y").to_string()).unwrap_or_default()) }
                 td { (format!("{:.1}", today.total)) }
@@ -238,7 +256,7 @@ fn what_if_form(typed: &WhatIfForm, professionals: &[pb::Professional], errors: 
     html! {
         h3 class="heading-s" { "What if" }
         (error_summary(errors))
-        form method="get" action="/forecast" novalidate {
+        form method="get" action="/forecast#expected" novalidate {
             (input_of("text", "extra_days", "Extra EP days a week", Some("For example 2"), &typed.extra_days, error_for(errors, "extra_days")))
             (select("leaving", "A professional leaving", &options, &typed.leaving, error_for(errors, "leaving")))
             (input_of("text", "sessions", "Sessions a term moved to statutory work by the time-allocation model", Some("Half-days; negative moves them to schools"), &typed.sessions, error_for(errors, "sessions")))

@@ -20,7 +20,7 @@ use super::deadlines::{reviews_due, transitions, transitions_table};
 use crate::backend::Backend;
 use crate::exports::{self, Cell, Sheet};
 use crate::layout::{Tone, back_link, live_region, page, select, summary_card, tag};
-use crate::lists::{self, Column, ListQuery, pager, sort_headers};
+use crate::lists::{Column, ListQuery, pager, sort_headers};
 use crate::lookups;
 use crate::refusals::{PageResult, from_status, not_found};
 use crate::session::Session;
@@ -61,24 +61,10 @@ fn senco_status(school: &pb::School, today: chrono::NaiveDate) -> (&'static str,
     }
 }
 
-/// Every school of the authority the caller may list.
-async fn all_schools(backend: &Backend) -> Result<Vec<pb::School>, tonic::Status> {
-    let client = backend.schools()?;
-    lists::fetch_all(|page| {
-        let mut client = client.clone();
-        let request = backend.request(pb::ListSchoolsRequest { page: Some(page), ..Default::default() });
-        async move {
-            let answer = client.list_schools(request).await?.into_inner();
-            Ok::<_, tonic::Status>((answer.schools, answer.next_page_token))
-        }
-    })
-    .await
-}
-
 async fn register_stats(backend: &Backend) -> Option<pb::RegisterStats> {
     let mut client = backend.pupils().ok()?;
     client
-        .get_register_stats(backend.request(pb::GetRegisterStatsRequest { as_of: None }))
+        .get_register_stats(backend.request(pb::GetRegisterStatsRequest { as_of: None, figures_only: true }))
         .await
         .ok()
         .map(|r| r.into_inner())
@@ -95,13 +81,13 @@ const SCHOOLS_SHEET: Sheet = Sheet {
 async fn list(State(web): State<Arc<Web>>, session: Session, query: ListQuery) -> PageResult {
     session.require(TEAM)?;
     let backend = web.backend(&session);
-    let (schools, stats) = tokio::join!(all_schools(&backend), register_stats(&backend));
+    let (schools, stats) = tokio::join!(lookups::schools(&backend), register_stats(&backend));
     let schools = schools.map_err(|s| from_status(&session, &s))?;
     let by_urn: HashMap<String, pb::SchoolRegisterStats> =
         stats.map(|s| s.schools.into_iter().map(|r| (r.school_urn.clone(), r)).collect()).unwrap_or_default();
     let today = chrono::Utc::now().date_naive();
-    let mut rows: Vec<(pb::School, pb::SchoolRegisterStats)> = schools
-        .into_iter()
+    let mut rows: Vec<(&pb::School, pb::SchoolRegisterStats)> = schools
+        .iter()
         .map(|s| {
             let stats = by_urn.get(&s.urn).cloned().unwrap_or_default();
             (s, stats)

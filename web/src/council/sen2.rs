@@ -145,8 +145,8 @@ fn failures(failures: &[pb::Sen2Failure]) -> Markup {
         h2 class="heading-m" { "Records to fix (" (failures.len()) ")" }
         @if failures.is_empty() { p class="body" { "No record fails the checks." } } @else {
             div class="table-wrapper" { table class="table" {
-                caption { "Records that fail the DfE's checks" }
-                thead { tr { th { "Record" } th { "Item" } th { "Rule" } th { "What to fix" } } }
+                caption class="visually-hidden" { "Records that fail the DfE's checks" }
+                thead { tr { th scope="col" { "Record" } th scope="col" { "Item" } th scope="col" { "Rule" } th scope="col" { "What to fix" } } }
                 tbody { @for f in failures { tr {
                     td {
                         @if f.referral_id != 0 { a href={ "/referrals/" (f.referral_id) } { "Request " (f.referral_id) } br; }

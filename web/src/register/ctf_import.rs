@@ -96,7 +96,8 @@ fn import_page(
 /// What the import did, or would do.
 fn report_view(report: &pb::ImportCtfResponse) -> Markup {
     let outcome = if report.dry_run {
-        "Dry run: nothing was written. This is what importing the file would do."
+        "Dry run: nothing was written. This is what importing the file would do: to import it, choose the file \
+         again below, untick the dry run and press Import."
     } else if report.written {
         "The file was imported."
     } else {
@@ -105,7 +106,7 @@ fn report_view(report: &pb::ImportCtfResponse) -> Markup {
     html! {
         div class="panel" id="import-report" role="status" {
             h2 class="heading-m" { "School " (report.school_urn) ", CTF " (report.ctf_version) }
-            p class="body" { (outcome) }
+            div class="notice" { p class="notice__text" { strong { (outcome) } } }
             dl class="summary-list" {
                 div class="summary-list__row" { dt class="summary-list__key" { "Created" } dd class="summary-list__value" id="created" { (report.created) } }
                 div class="summary-list__row" { dt class="summary-list__key" { "Updated" } dd class="summary-list__value" id="updated" { (report.updated) } }
@@ -113,7 +114,7 @@ fn report_view(report: &pb::ImportCtfResponse) -> Markup {
                 div class="summary-list__row" { dt class="summary-list__key" { "Refused" } dd class="summary-list__value" id="refused" { (report.refused.len()) } }
             }
             @if !report.refused.is_empty() {
-                table class="table" id="refused-pupils" {
+                div class="table-wrapper" { table class="table" id="refused-pupils" {
                     caption class="table__caption" { "Pupils refused" }
                     thead { tr { th scope="col" { "Line" } th scope="col" { "UPN" } th scope="col" { "Element" } th scope="col" { "Reason" } } }
                     tbody {
@@ -121,10 +122,10 @@ fn report_view(report: &pb::ImportCtfResponse) -> Markup {
                             tr { td { (refused.line) } td { (refused.upn) } td { (refused.element) } td { (refused.reason) } }
                         }
                     }
-                }
+                } }
             }
             @if !report.changes.is_empty() {
-                table class="table" id="changed-pupils" {
+                div class="table-wrapper" { table class="table" id="changed-pupils" {
                     caption class="table__caption" { "Pupils created or changed" }
                     thead { tr { th scope="col" { "Line" } th scope="col" { "UPN" } th scope="col" { "Change" } } }
                     tbody {
@@ -132,7 +133,7 @@ fn report_view(report: &pb::ImportCtfResponse) -> Markup {
                             tr { td { (change.line) } td { (change.upn) } td { (change_in_words(change)) } }
                         }
                     }
-                }
+                } }
             }
         }
     }

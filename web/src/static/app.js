@@ -6,6 +6,13 @@
   var summary = document.querySelector("[data-module=error-summary]");
   if (summary) {
     summary.focus();
+    // A fragment in the address (a form sent to "page#section") takes the focus
+    // when the browser scrolls to it: give it back to the summary.
+    if (window.location.hash) {
+      window.addEventListener("load", function () {
+        summary.focus();
+      });
+    }
   }
 
   // Live lists: a table marked data-live="<event stream URL>" is refreshed in place

@@ -123,23 +123,23 @@ pub fn record(referral: &pb::Referral, advice: Vec<AdviceRecord>, allocated_to: 
         allocated_to,
         ..RequestRecord::received(referral.id, received_on)
     };
-    // Withdrawn, declined, returned to the requester or closed without an outcome: not with the council.
-    let ended = [
-        pb::ReferralStatus::Withdrawn,
-        pb::ReferralStatus::Declined,
-        pb::ReferralStatus::Returned,
-        pb::ReferralStatus::Closed,
-    ];
-    r.withdrawn = r.outcome().is_none() && ended.iter().any(|s| *s as i32 == referral.status);
+    // Withdrawn, declined or returned to the requester without an outcome: not
+    // with the council. A referral closed when its professional finished their
+    // part (the psychological advice) stops the clock only before a decision to
+    // assess: after it, the assessment and the plan are the council's own duty
+    // and its clock runs on (the referrals service's `ended_by`).
+    let ended = [pb::ReferralStatus::Withdrawn, pb::ReferralStatus::Declined, pb::ReferralStatus::Returned];
+    let closed_undecided = referral.status == pb::ReferralStatus::Closed as i32 && r.decision.is_none();
+    r.withdrawn = r.outcome().is_none() && (closed_undecided || ended.iter().any(|s| *s as i32 == referral.status));
     Some(r)
 }
 
-/// A professional's load on `day`: their cases open then over their capacity
-/// in open cases (unknown for a capacity counted in sessions).
-fn load_on(spans: &[CaseSpan], professional: i32, capacity: Capacity, day: NaiveDate) -> Option<f64> {
+/// A professional's load on `day` from their case spans: their cases open
+/// then over their capacity in open cases (unknown for a capacity counted in sessions).
+fn load_on(spans: &[&CaseSpan], capacity: Capacity, day: NaiveDate) -> Option<f64> {
     match capacity {
         Capacity::OpenCases(n) if n > 0 => {
-            let open = spans.iter().filter(|s| s.professional_id == professional && s.open_on(day)).count();
+            let open = spans.iter().filter(|s| s.open_on(day)).count();
             Some(open as f64 / f64::from(n))
         }
         _ => None,
@@ -168,13 +168,17 @@ impl CaseloadsApi {
         let ehc = ReferralKind::EhcNeedsAssessment.code();
         let open_case: HashMap<i64, &CaseSpan> =
             spans.iter().filter(|s| s.kind == ehc && s.closed_on.is_none()).map(|s| (s.referral_id, s)).collect();
+        let mut spans_of: HashMap<i32, Vec<&CaseSpan>> = HashMap::new();
+        for span in &spans {
+            spans_of.entry(span.professional_id).or_default().push(span);
+        }
         let mut advice: HashMap<i64, Vec<AdviceRecord>> = HashMap::new();
         for row in advice_rows {
             let Ok(kind) = AdviceKind::parse(&row.kind) else { continue };
             let load_when_asked = row
                 .professional_id
-                .and_then(|id| Some((id, *capacities.get(&id)?)))
-                .and_then(|(id, capacity)| load_on(&spans, id, capacity, row.asked_on));
+                .and_then(|id| Some((spans_of.get(&id).map_or(&[][..], Vec::as_slice), *capacities.get(&id)?)))
+                .and_then(|(theirs, capacity)| load_on(theirs, capacity, row.asked_on));
             advice.entry(row.referral_id).or_default().push(AdviceRecord {
                 kind,
                 professional_id: row.professional_id,

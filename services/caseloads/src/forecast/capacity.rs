@@ -26,11 +26,13 @@
 //! [`WORTH_MOVING`] or after the number asked for. Greedy: each move is the
 //! best one at the time, not the best set.
 
+use std::collections::HashMap;
+
 use chrono::{Datelike, NaiveDate, TimeDelta};
 
 use super::history::RequestRecord;
 use super::model::Model;
-use super::simulate::{EpLoad, Loads, Runs, forecast, month_of};
+use super::simulate::{EpLoad, Loads, Runs, forecast, month_of, read_against};
 
 /// A move must lower the expected breaches by at least this much to be suggested.
 pub const WORTH_MOVING: f64 = 0.02;
@@ -92,10 +94,13 @@ pub fn loads(team: &[Member], what_if: &WhatIf) -> Loads {
             _ => 0.0,
         };
         let member = Member { capacity: m.capacity * grow, used: m.used + inherited, ..(*m).clone() };
-        out.by_professional.insert(m.id, EpLoad { name: m.name.clone(), load: member.load() });
+        let ep = EpLoad { name: m.name.clone(), load: member.load(), so_far: Some(m.load()) };
+        out.by_professional.insert(m.id, ep);
     }
     let n = out.by_professional.len();
     out.average = if n == 0 { 1.0 } else { out.by_professional.values().map(|e| e.load).sum::<f64>() / n as f64 };
+    let today: Vec<f64> = team.iter().map(Member::load).collect();
+    out.average_so_far = Some(if today.is_empty() { 1.0 } else { today.iter().sum::<f64>() / today.len() as f64 });
     out
 }
 
@@ -197,8 +202,50 @@ pub struct Suggestion {
     pub lowers_by: f64,
 }
 
-fn expected(model: &Model, requests: &[RequestRecord], loads: &Loads, today: NaiveDate, runs: Runs) -> f64 {
-    requests.iter().filter_map(|r| forecast(model, r, loads, today, runs)).map(|f| f.breach).sum()
+/// The expected breaches of `requests` with their EP (`id`) at `load` from
+/// today on, their advice so far having run at `so_far`.
+fn expected_at(
+    model: &Model,
+    requests: &[&RequestRecord],
+    (id, load, so_far): (i32, f64, f64),
+    today: NaiveDate,
+    runs: Runs,
+) -> f64 {
+    let mut loads = Loads { average: load, average_so_far: Some(so_far), ..Loads::default() };
+    loads.by_professional.insert(id, EpLoad { name: String::new(), load, so_far: Some(so_far) });
+    requests.iter().filter_map(|r| forecast(model, r, &loads, today, runs)).map(|f| f.breach).sum()
+}
+
+/// Each EP's expected breaches at a load, over the open requests read against
+/// them, kept while their requests stay the same. A forecast depends on the
+/// team's loads through its own EP's alone, so a move changes two EPs' sums
+/// and the one request moved; everyone else's is computed once.
+struct Sums<'a> {
+    model: &'a Model,
+    today: NaiveDate,
+    runs: Runs,
+    /// Each EP's load today, before any move: what their advice has run at so far.
+    so_far: HashMap<i32, f64>,
+    kept: HashMap<(i32, u64), f64>,
+}
+
+impl Sums<'_> {
+    fn so_far(&self, id: i32) -> f64 {
+        self.so_far.get(&id).copied().unwrap_or(1.0)
+    }
+
+    fn of(&mut self, open: &[RequestRecord], id: i32, load: f64) -> f64 {
+        let (model, today, runs, so_far) = (self.model, self.today, self.runs, self.so_far(id));
+        *self.kept.entry((id, load.to_bits())).or_insert_with(|| {
+            let theirs: Vec<&RequestRecord> = open.iter().filter(|r| read_against(r) == Some(id)).collect();
+            expected_at(model, &theirs, (id, load, so_far), today, runs)
+        })
+    }
+
+    /// Forgets `id`'s sums: their requests have changed.
+    fn forget(&mut self, id: i32) {
+        self.kept.retain(|(who, _), _| *who != id);
+    }
 }
 
 /// Up to `most` moves, best first, each lowering the expected breaches (see the module doc).
@@ -213,35 +260,31 @@ pub fn rebalance(
     let mut team: Vec<Member> = team.to_vec();
     let mut open: Vec<RequestRecord> = history.iter().filter(|r| r.is_open()).cloned().collect();
     let mut movable: Vec<Movable> = movable.to_vec();
+    let so_far = team.iter().map(|m| (m.id, m.load())).collect();
+    let mut sums = Sums { model, today, runs, so_far, kept: HashMap::new() };
     let mut out = Vec::new();
     while out.len() < most {
-        let current = loads(&team, &WhatIf::default());
         let mut best: Option<(f64, usize, usize)> = None;
         for (mi, mv) in movable.iter().enumerate() {
             let Some(from) = team.iter().position(|m| m.id == mv.from) else { continue };
+            let Some(request) = open.iter().find(|r| r.referral_id == mv.referral_id) else { continue };
+            let eased = Member { used: team[from].used - 1.0, ..team[from].clone() };
+            let (from_now, from_after) = (team[from].load(), eased.load());
+            // The EP's requests with the case gone: theirs at the lighter load, less this one.
+            let left = sums.of(&open, mv.from, from_after)
+                - expected_at(model, &[request], (mv.from, from_after, sums.so_far(mv.from)), today, runs)
+                - sums.of(&open, mv.from, from_now);
             for (to, target) in team.iter().enumerate() {
                 // Only to someone less loaded with room for one more: the move
                 // must go through ReassignCase without an override.
-                if to == from || target.load() >= team[from].load() || target.used + 1.0 > target.capacity {
+                if to == from || target.load() >= from_now || target.used + 1.0 > target.capacity {
                     continue;
                 }
-                let touched = |r: &RequestRecord| r.allocated_to == Some(mv.from) || r.allocated_to == Some(target.id);
-                let before: Vec<RequestRecord> = open.iter().filter(|r| touched(r)).cloned().collect();
-                let after: Vec<RequestRecord> = before
-                    .iter()
-                    .map(|r| {
-                        let mut r = r.clone();
-                        if r.referral_id == mv.referral_id {
-                            r.allocated_to = Some(target.id);
-                        }
-                        r
-                    })
-                    .collect();
-                let mut moved = team.clone();
-                moved[from].used -= 1.0;
-                moved[to].used += 1.0;
-                let change = expected(model, &after, &loads(&moved, &WhatIf::default()), today, runs)
-                    - expected(model, &before, &current, today, runs);
+                let busier = Member { used: target.used + 1.0, ..target.clone() };
+                let mut moved = request.clone();
+                moved.allocated_to = Some(target.id);
+                let change = left + sums.of(&open, target.id, busier.load()) - sums.of(&open, target.id, target.load())
+                    + expected_at(model, &[&moved], (target.id, busier.load(), sums.so_far(target.id)), today, runs);
                 if best.is_none_or(|(b, _, _)| change < b) {
                     best = Some((change, mi, to));
                 }
@@ -255,6 +298,8 @@ pub fn rebalance(
         for r in open.iter_mut().filter(|r| r.referral_id == mv.referral_id) {
             r.allocated_to = Some(team[to].id);
         }
+        sums.forget(team[from].id);
+        sums.forget(team[to].id);
         out.push(Suggestion {
             case_id: mv.case_id,
             referral_id: mv.referral_id,

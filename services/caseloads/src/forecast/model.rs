@@ -87,7 +87,8 @@ impl LoadBand {
 /// the history, the band's median over the median of all; otherwise the
 /// assumption that above capacity the advice takes as much longer as the
 /// load is over (140 % of capacity: 1.4 times as long; at or under: as usual),
-/// the queue's throughput being fixed.
+/// the queue's throughput being fixed. A band is fitted only where its own
+/// median is reached in the history. Never less than a lighter band's.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadEffect {
     /// The fitted factor of each band, where the history allows.
@@ -95,9 +96,16 @@ pub struct LoadEffect {
 }
 
 impl LoadEffect {
-    /// The factor on the advice's duration for an EP at `load`.
+    /// The factor on the advice's duration for an EP at `load`. A heavier load
+    /// never makes advice quicker: a band's factor is at least every lighter
+    /// band's fitted one (so the factor never falls as the load rises, and a
+    /// what-if that adds capacity never adds breaches), which matters where
+    /// the history's advice took as long whatever the load and the fitted
+    /// factors are noise around 1.
     pub fn factor(&self, load: f64) -> f64 {
-        self.fitted.get(&LoadBand::of(load)).copied().unwrap_or(load.max(1.0))
+        let band = LoadBand::of(load);
+        let own = self.fitted.get(&band).copied().unwrap_or(load.max(1.0));
+        self.fitted.range(..band).map(|(_, f)| *f).fold(own, f64::max)
     }
 
     /// Whether the factor at `load` is learnt (true) or assumed (false).
@@ -232,9 +240,12 @@ pub fn learn(history: &[RequestRecord], as_of: NaiveDate) -> Model {
     let mut load = LoadEffect::default();
     if let Some(pooled) = advice.get(AdviceKind::Psychological.code()).filter(|s| s.learnt) {
         let pooled_median = pooled.survival.median().max(1) as f64;
+        // A band whose median the history does not reach (most of its advice
+        // still awaited) is not fitted: its median would be the tail's guess.
         for (band, seen) in by_band {
-            if let Some(s) = Survival::fit(&seen).filter(|s| s.events() >= MIN_EVENTS) {
-                load.fitted.insert(band, s.median().max(1) as f64 / pooled_median);
+            let fitted = Survival::fit(&seen).filter(|s| s.events() >= MIN_EVENTS);
+            if let Some(median) = fitted.and_then(|s| s.observed_median()) {
+                load.fitted.insert(band, median.max(1) as f64 / pooled_median);
             }
         }
     }

@@ -25,8 +25,11 @@ use crate::domain::AdviceKind;
 pub struct EpLoad {
     /// Their name, for the reasons.
     pub name: String,
-    /// 1.0 at capacity.
+    /// 1.0 at capacity: the load from today on.
     pub load: f64,
+    /// The load the advice already asked of them has run at so far, when
+    /// `load` is a what-if's (`None`: the same as `load`).
+    pub so_far: Option<f64>,
 }
 
 /// The loads the forecast reads psychological advice against.
@@ -36,6 +39,8 @@ pub struct Loads {
     pub by_professional: HashMap<i32, EpLoad>,
     /// The team's average load, for advice not yet allocated to anyone.
     pub average: f64,
+    /// The team's average so far, when `average` is a what-if's (`None`: the same).
+    pub average_so_far: Option<f64>,
 }
 
 /// How many runs and from which seed.
@@ -106,13 +111,17 @@ pub fn month_of(day: NaiveDate) -> NaiveDate {
     day.with_day(1).unwrap_or(day)
 }
 
-/// A draw from `step` stretched by `factor` (accelerated failure time): the
-/// step has run `elapsed` days, i.e. `elapsed / factor` on the usual scale.
-fn draw_scaled(step: &Step, elapsed: i64, factor: f64, u: f64) -> i64 {
-    let factor = factor.max(0.1);
-    let usual = step.survival.draw_after((elapsed as f64 / factor).floor() as i64, u);
-    let stretched = (usual as f64 * factor).ceil() as i64;
-    if elapsed > 0 { stretched.max(elapsed + 1) } else { stretched }
+/// A draw from `step` stretched by the load's factor (accelerated failure
+/// time): the step has run `elapsed` days at the factor `so_far`, i.e.
+/// `elapsed / so_far` on the usual scale, and runs the rest at `from_now`. With
+/// the two equal it is the usual time times the factor; a what-if that lightens
+/// the load shortens only what is left, never what has already run.
+fn draw_scaled(step: &Step, elapsed: i64, (so_far, from_now): (f64, f64), u: f64) -> i64 {
+    let (so_far, from_now) = (so_far.max(0.1), from_now.max(0.1));
+    let done = elapsed as f64 / so_far;
+    let usual = step.survival.draw_after(done.floor() as i64, u) as f64;
+    let rest = ((usual - done).max(0.0) * from_now - 1e-9).ceil() as i64;
+    if elapsed > 0 { (elapsed + rest).max(elapsed + 1) } else { rest }
 }
 
 /// "3 weeks", "1 week" or "4 days".
@@ -134,10 +143,18 @@ fn kinds_of(model: &Model, request: &RequestRecord) -> Vec<AdviceKind> {
     kinds
 }
 
+/// The professional whose load the request's psychological advice is read
+/// against: the one asked for it, else the one the request is allocated to.
+/// A forecast depends on the team's loads through this one's alone (or the
+/// team's average when they are not in it).
+pub fn read_against(request: &RequestRecord) -> Option<i32> {
+    let asked = first_asked(request, AdviceKind::Psychological).and_then(|a| a.professional_id);
+    asked.or(request.allocated_to)
+}
+
 /// The EP whose load the request's psychological advice is read against.
 fn ep_of<'a>(request: &RequestRecord, loads: &'a Loads) -> Option<&'a EpLoad> {
-    let asked = first_asked(request, AdviceKind::Psychological).and_then(|a| a.professional_id);
-    asked.or(request.allocated_to).and_then(|id| loads.by_professional.get(&id))
+    read_against(request).and_then(|id| loads.by_professional.get(&id))
 }
 
 /// The forecast for `request` on `today`, or `None` when it is not open
@@ -154,7 +171,9 @@ pub fn forecast(
     }
     let kinds = kinds_of(model, request);
     let ep = ep_of(request, loads);
-    let psych_factor = model.load.factor(ep.map_or(loads.average, |e| e.load));
+    let from_now = ep.map_or(loads.average, |e| e.load);
+    let so_far = ep.map_or(loads.average_so_far, |e| e.so_far).unwrap_or(from_now);
+    let psych_factor = (model.load.factor(so_far), model.load.factor(from_now));
     let n = runs.simulations.max(1);
     let mut rng = Rng::seeded(runs.seed ^ (request.referral_id as u64).wrapping_mul(0xA24B_AED4_963E_E407));
     let (mut breaches, mut by_month) = (0u32, BTreeMap::new());
@@ -188,7 +207,7 @@ pub fn forecast(
             let mut ready = decided;
             if draft_known.is_none() {
                 for (i, kind) in kinds.iter().enumerate() {
-                    let factor = if *kind == AdviceKind::Psychological { psych_factor } else { 1.0 };
+                    let factor = if *kind == AdviceKind::Psychological { psych_factor } else { (1.0, 1.0) };
                     let (step, asking) = (model.advice(*kind), model.asking(*kind));
                     let usual = asking.survival.median() + step.survival.median();
                     let came = match first_asked(request, *kind) {

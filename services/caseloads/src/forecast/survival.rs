@@ -113,7 +113,8 @@ impl Survival {
 
     /// The chance the step is still running after `t` days.
     pub fn at(&self, t: i64) -> f64 {
-        match self.days.iter().rposition(|&d| d <= t) {
+        // Event days ascend: the last at or before `t` by binary search.
+        match self.days.partition_point(|&d| d <= t).checked_sub(1) {
             None => 1.0,
             Some(i) if i + 1 == self.days.len() && self.surv[i] > 0.0 && t > self.horizon => {
                 self.surv[i] * (-self.tail_rate * (t - self.horizon) as f64).exp()
@@ -127,10 +128,21 @@ impl Survival {
         self.quantile_day(0.5, 0)
     }
 
+    /// The median when the history reaches it (an ended step on the day the
+    /// survival falls to a half); `None` when it lies beyond every ended step,
+    /// where only the tail's assumed constant hazard would place it.
+    pub fn observed_median(&self) -> Option<i64> {
+        let i = self.surv.partition_point(|&s| s > 0.5);
+        self.days.get(i).copied()
+    }
+
     /// The first day after `a` at which survival is at or below `level` (the tail beyond the last event).
     fn quantile_day(&self, level: f64, a: i64) -> i64 {
-        if let Some(i) = self.days.iter().zip(&self.surv).position(|(&d, &s)| d > a && s <= level) {
-            return self.days[i];
+        // Days ascend and survival never rises: the days after `a` and the days
+        // at or below `level` are each a suffix, and the answer starts both.
+        let i = self.days.partition_point(|&d| d <= a).max(self.surv.partition_point(|&s| s > level));
+        if let Some(&day) = self.days.get(i) {
+            return day;
         }
         let from = self.horizon.max(a);
         let s_from = self.at(from);
@@ -222,6 +234,16 @@ mod tests {
         // at 4 events / 225 days at risk.
         assert!((s.at(100) - 2.0 / 9.0).abs() < 1e-12);
         assert!((s.at(150) - 2.0 / 9.0 * (-4.0 * 50.0 / 225.0f64).exp()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_median_beyond_every_ended_step_is_not_observed() {
+        let reached = Survival::fit(&[ended(10), ended(20), open(25), ended(30), ended(40), open(100)]).unwrap();
+        assert_eq!(reached.observed_median(), Some(30));
+        // One in four ended by day 10, the rest still waiting: the median is the tail's guess.
+        let beyond = Survival::fit(&[ended(10), open(50), open(60), open(70)]).unwrap();
+        assert_eq!(beyond.observed_median(), None);
+        assert!(beyond.median() > 70, "{}", beyond.median());
     }
 
     #[test]

@@ -134,7 +134,7 @@ fn with_advice(id: i64, received: NaiveDate, advice_days: i64) -> RequestRecord 
 }
 
 fn ep(name: &str, load: f64) -> EpLoad {
-    EpLoad { name: name.into(), load }
+    EpLoad { name: name.into(), load, so_far: None }
 }
 
 #[test]
@@ -150,8 +150,10 @@ fn an_overloaded_psychologist_stretches_the_advice_and_is_named_in_the_reasons()
         allocated_to: Some(7),
         ..RequestRecord::received(100, plus(TODAY, -45))
     };
-    let light = Loads { by_professional: HashMap::from([(7, ep("Dr Jones", 0.5))]), average: 1.0 };
-    let heavy = Loads { by_professional: HashMap::from([(7, ep("Dr Jones", 1.4))]), average: 1.0 };
+    let light =
+        Loads { by_professional: HashMap::from([(7, ep("Dr Jones", 0.5))]), average: 1.0, average_so_far: None };
+    let heavy =
+        Loads { by_professional: HashMap::from([(7, ep("Dr Jones", 1.4))]), average: 1.0, average_so_far: None };
     let calm = forecast(&model, &open, &light, TODAY, RUNS).unwrap();
     let busy = forecast(&model, &open, &heavy, TODAY, RUNS).unwrap();
     assert!(calm.breach < 0.05, "{}", calm.breach);
@@ -216,6 +218,64 @@ fn extra_ep_days_lower_the_expected_breaches_and_a_leaver_raises_them() {
     let rows = by_month(&model, &history, &loads(&team(), &WhatIf::default()), TODAY, 6, runs);
     assert_eq!(rows.len(), 6);
     assert_eq!(rows[0].month, d(2026, 12, 1));
+}
+
+#[test]
+fn a_heavier_load_never_makes_advice_quicker_even_where_the_fitted_factors_say_so() {
+    use super::model::{LoadBand, LoadEffect};
+    // Advice that took as long whatever the load: fitted factors are noise around 1.
+    let noisy = LoadEffect { fitted: [(LoadBand::Light, 1.3), (LoadBand::Over, 0.9)].into() };
+    assert_eq!([noisy.factor(0.5), noisy.factor(0.9), noisy.factor(1.5)], [1.3, 1.3, 1.3]);
+    let rising = LoadEffect { fitted: [(LoadBand::Light, 0.9), (LoadBand::Over, 1.2)].into() };
+    assert_eq!([rising.factor(0.5), rising.factor(0.9), rising.factor(1.5)], [0.9, 1.0, 1.2]);
+    // Where no band is fitted: as usual up to capacity, proportional above it.
+    assert_eq!([LoadEffect::default().factor(0.5), LoadEffect::default().factor(1.4)], [1.0, 1.4]);
+}
+
+#[test]
+fn more_capacity_never_makes_advice_already_asked_for_later() {
+    // Advice of every length from 10 to 60 days, so that conditioning on how long
+    // it has run reaches into the tail.
+    let start = d(2025, 1, 6);
+    let history: Vec<RequestRecord> = (0..20).map(|i| with_advice(i, plus(start, i * 14), 10 + i * 5 / 2)).collect();
+    let model = learn(&history, TODAY);
+    // Psychological advice asked of Dr Jones (EP 1, at 160 % today) 1 to 60 days ago.
+    let asked: Vec<RequestRecord> = (1..=60)
+        .map(|ago| {
+            let decided = plus(TODAY, -ago - 7);
+            RequestRecord {
+                decision: Some(Decision::Assess(decided)),
+                advice: vec![AdviceRecord {
+                    kind: AdviceKind::Psychological,
+                    professional_id: Some(1),
+                    asked_on: plus(TODAY, -ago),
+                    received_on: None,
+                    load_when_asked: None,
+                }],
+                ..RequestRecord::received(200 + ago, plus(decided, -30))
+            }
+        })
+        .collect();
+    let team = vec![Member { id: 1, name: "Dr Jones".into(), fte: 1.0, capacity: 10.0, used: 16.0 }];
+    let today = loads(&team, &WhatIf::default());
+    let more = loads(&team, &WhatIf { extra_ep_days_per_week: 3.0, ..WhatIf::default() });
+    let runs = Runs { simulations: 500, seed: 3 };
+    let mut lowered = 0;
+    for request in &asked {
+        let (now, then) = (
+            forecast(&model, request, &today, TODAY, runs).unwrap(),
+            forecast(&model, request, &more, TODAY, runs).unwrap(),
+        );
+        assert!(
+            then.breach <= now.breach,
+            "request {}: {} with more capacity, {} today",
+            request.referral_id,
+            then.breach,
+            now.breach
+        );
+        lowered += usize::from(then.breach < now.breach);
+    }
+    assert!(lowered > 0, "more capacity shortens some advice still to come");
 }
 
 #[test]

@@ -179,6 +179,17 @@ impl Store {
 
     /// Closes an active case with its outcome and releases the capacity.
     pub async fn close_case(&self, tenant: &TenantScope, case_id: i64, outcome: &str) -> Result<case::Model> {
+        self.close_case_at(tenant, case_id, outcome, Utc::now()).await
+    }
+
+    /// Closes a case as of `at` (the demo's history: cases closed months ago).
+    pub(crate) async fn close_case_at(
+        &self,
+        tenant: &TenantScope,
+        case_id: i64,
+        outcome: &str,
+        at: chrono::DateTime<Utc>,
+    ) -> Result<case::Model> {
         let row = self.case(tenant, case_id).await?;
         let from = case_status(&row)?;
         let to = move_case(case_id, from, CaseEvent::Close)?;
@@ -188,7 +199,7 @@ impl Store {
         let result = case::Entity::update_many()
             .col_expr(case::Column::Status, Expr::value(to.code()))
             .col_expr(case::Column::Outcome, Expr::value(outcome.to_owned()))
-            .col_expr(case::Column::UpdatedAt, Expr::value(Utc::now()))
+            .col_expr(case::Column::UpdatedAt, Expr::value(at))
             .filter(case::Column::Id.eq(row.id))
             .filter(case::Column::Status.eq(from.code()))
             .filter(case::Column::ProfessionalId.eq(row.professional_id))

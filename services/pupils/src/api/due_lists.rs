@@ -27,7 +27,7 @@ use sen_proto::v1 as pb;
 use tonic::{Request, Response, Status};
 
 use super::{EDITORS, PupilsApi, reports, requests, wire};
-use crate::domain::{TransferCohorts, is_review_overdue, listed_transfer_years, transfer_cohorts};
+use crate::domain::{Pupil, TransferCohorts, is_review_overdue, listed_transfer_years, transfer_cohorts};
 use crate::error::Error;
 use crate::store::{EhcpView, ReviewsDueFilter};
 
@@ -101,18 +101,25 @@ fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// A transfer on the list, with its key in the default order.
+/// A transfer on the list: the pupil's wire form is made for the page alone.
 struct Listed {
-    key: String,
     deadline: NaiveDate,
-    school: Urn,
-    pupil: pb::PupilSummary,
+    pupil: Pupil,
     transfer: pb::PhaseTransfer,
 }
 
 impl Listed {
     fn transfer(&self) -> &pb::PhaseTransfer {
         &self.transfer
+    }
+
+    /// Its key in the default order.
+    fn key(&self) -> String {
+        format!("{}/{:012}", self.deadline, self.pupil.id)
+    }
+
+    fn school(&self) -> Urn {
+        self.pupil.details.school_urn
     }
 }
 
@@ -167,7 +174,7 @@ impl PupilsApi {
             transfer_statuses(&req.statuses),
         )
             .all()?;
-        let schools: HashMap<Urn, _> = self.schools.all(who.token()).await?.into_iter().map(|s| (s.urn, s)).collect();
+        let schools: HashMap<Urn, _> = self.schools.all(&who).await?.iter().map(|s| (s.urn, s.clone())).collect();
         // This academic year's cohorts, and from 1 April next year's (reg. 18(1)).
         let cohorts = listed_transfer_years(today)
             .into_iter()
@@ -183,11 +190,9 @@ impl PupilsApi {
             .into_iter()
             .filter(|d| school.is_none_or(|urn| d.pupil.details.school_urn == urn))
             .map(|d| Listed {
-                key: format!("{}/{:012}", d.transfer.deadline, d.pupil.id),
                 deadline: d.transfer.deadline,
-                school: d.pupil.details.school_urn,
-                pupil: wire::summary(&d.pupil, today),
                 transfer: wire::transfer_to_proto(&d.transfer, d.next_setting.as_deref(), d.issued_on, today),
+                pupil: d.pupil,
             })
             .filter(|r| !req.without_setting || r.transfer().next_setting.is_empty())
             .filter(|r| statuses.is_empty() || statuses.contains(&r.transfer().status))
@@ -202,20 +207,20 @@ impl PupilsApi {
                 counts,
             }));
         }
-        let school_name = |r: &Listed| schools.get(&r.school).map(|s| s.name.clone()).unwrap_or_default();
+        let school_name = |r: &Listed| schools.get(&r.school()).map(|s| s.name.clone()).unwrap_or_default();
         let (shown, next_page_token) = match order.key {
             None => {
                 let after = page.after.as_deref();
                 if after.is_some_and(|a| a.starts_with('@')) {
                     return Err(Error::invalid("page.page_token", "not a token for this list in this order").into());
                 }
-                rows.retain(|r| after.is_none_or(|a| r.key.as_str() > a));
-                page.finish(rows, |r| r.key.clone())
+                rows.retain(|r| after.is_none_or(|a| r.key().as_str() > a));
+                page.finish(rows, Listed::key)
             }
             Some(key) => {
                 let desc = order.descending;
                 match key {
-                    "pupil" => sort_by_key(&mut rows, desc, |r| r.pupil.display_name.clone()),
+                    "pupil" => sort_by_key(&mut rows, desc, |r| r.pupil.details.display_name()),
                     "school" => sort_by_key(&mut rows, desc, school_name),
                     "kind" => sort_by_key(&mut rows, desc, |r| r.transfer().kind.clone()),
                     "setting" => sort_by_key(&mut rows, desc, |r| r.transfer().next_setting.clone()),
@@ -227,8 +232,10 @@ impl PupilsApi {
         };
         let ids: Vec<i64> = shown.iter().map(|r| r.pupil.id).collect();
         self.store.audit_reads(&scope, &actor, &ids, "ehcp.transitions_list").await?;
-        let transitions =
-            shown.into_iter().map(|r| pb::TransitionDue { pupil: Some(r.pupil), transfer: Some(r.transfer) }).collect();
+        let transitions = shown
+            .into_iter()
+            .map(|r| pb::TransitionDue { pupil: Some(wire::summary(&r.pupil, today)), transfer: Some(r.transfer) })
+            .collect();
         Ok(Response::new(pb::ListTransitionsDueResponse { transitions, next_page_token, total, counts }))
     }
 
@@ -276,7 +283,7 @@ impl PupilsApi {
             }
             Some(key) => {
                 let names: HashMap<i32, String> = if key == "school" {
-                    self.schools.all(who.token()).await?.into_iter().map(|s| (s.urn.as_i32(), s.name)).collect()
+                    self.schools.all(&who).await?.iter().map(|s| (s.urn.as_i32(), s.name.clone())).collect()
                 } else {
                     HashMap::new()
                 };

@@ -421,7 +421,11 @@ impl PupilsService for PupilsApi {
         let req = request.get_ref();
         let today = checked_as_of(req.as_of.as_ref(), (self.today)())?;
         let scope = who.scope()?;
-        let (counts, schools) = tokio::join!(self.store.register_counts(&scope), self.schools.all(who.token()));
+        if req.figures_only {
+            let (totals, schools) = tokio::join!(self.store.register_totals(&scope), self.schools.all(&who));
+            return Ok(Response::new(reports::register_figures(&totals?, &schools?)));
+        }
+        let (counts, schools) = tokio::join!(self.store.register_counts(&scope), self.schools.all(&who));
         Ok(Response::new(reports::register_stats(&counts?, &schools?, today)))
     }
 

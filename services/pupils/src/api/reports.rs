@@ -140,7 +140,9 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, count: &RegisterCount, year: Option<NcYear>) {
+    /// Adds `count`, also to the breakdowns by need and year group when
+    /// `year` is given (`None`: the figures only).
+    fn add(&mut self, count: &RegisterCount, year: Option<Option<NcYear>>) {
         let n = u32::try_from(count.pupils).unwrap_or(u32::MAX);
         self.pupils += n;
         let on_register = match count.sen_status.as_str() {
@@ -154,7 +156,7 @@ impl Tally {
             }
             _ => false,
         };
-        if on_register {
+        if let (true, Some(year)) = (on_register, year) {
             let need = count.primary_need.clone().unwrap_or_else(|| "unknown".into());
             *self.by_need.entry(need).or_default() += n;
             let key = year.map_or((i8::MAX, "unknown".into()), |y| (y.ordinal().unwrap_or(i8::MAX - 1), y.code()));
@@ -179,16 +181,35 @@ impl Tally {
     }
 }
 
-/// Per-school and authority figures from the grouped counts and the schools' rolls.
+/// Per-school and authority figures from the grouped counts and the schools' rolls,
+/// with their breakdowns by primary need and year group.
 pub fn register_stats(counts: &[RegisterCount], schools: &[SchoolInfo], today: NaiveDate) -> pb::RegisterStats {
     let academic_year = academic_year_start(today);
+    register_rows(counts, schools, |count| {
+        Some(match &count.nc_year_override {
+            Some(code) => NcYear::parse(code).ok(),
+            None => nc_year_of_cohort(count.birth_cohort, academic_year),
+        })
+    })
+}
+
+/// Per-school and authority figures alone (counts and rates, no breakdowns),
+/// from counts by school and status ([`crate::store::Store::register_totals`]).
+pub fn register_figures(totals: &[RegisterCount], schools: &[SchoolInfo]) -> pb::RegisterStats {
+    register_rows(totals, schools, |_| None)
+}
+
+/// The statistics of `counts`, each broken down by the year group `year`
+/// gives it, or not at all where it gives `None`.
+fn register_rows(
+    counts: &[RegisterCount],
+    schools: &[SchoolInfo],
+    year: impl Fn(&RegisterCount) -> Option<Option<NcYear>>,
+) -> pb::RegisterStats {
     let mut per_school: BTreeMap<i32, Tally> = schools.iter().map(|s| (s.urn.as_i32(), Tally::default())).collect();
     let mut authority = Tally::default();
     for count in counts {
-        let year = match &count.nc_year_override {
-            Some(code) => NcYear::parse(code).ok(),
-            None => nc_year_of_cohort(count.birth_cohort, academic_year),
-        };
+        let year = year(count);
         per_school.entry(count.school_urn).or_default().add(count, year);
         authority.add(count, year);
     }

@@ -69,6 +69,35 @@ impl Store {
         Ok(rows.into_iter().map(RegisterCount::with_none_for_empty).collect())
     }
 
+    /// Pupils within `scope` by school and status alone (need, cohort and
+    /// year group left out), for the figures without their breakdowns: the
+    /// tallies summed in the database (Kent: about 1,800 rows out of 27,568)
+    /// for an authority or a school; a caseload grouped from the pupils table.
+    pub async fn register_totals(&self, scope: &Scope) -> Result<Vec<RegisterCount>> {
+        let school = match scope {
+            Scope::Tenant(_) => None,
+            Scope::School(school) => Some(school.urn().as_i32()),
+            Scope::Caseload(_) => return Ok(totals_of(self.grouped_pupils(scope).await?)),
+        };
+        let tallies = Alias::new("register_tallies");
+        let mut query = Query::select();
+        query
+            .columns(["school_urn", "sen_status"].map(Alias::new))
+            .expr_as(Expr::cust("CAST(NULL AS TEXT)"), Alias::new("primary_need"))
+            .expr_as(Expr::cust("0"), Alias::new("birth_cohort"))
+            .expr_as(Expr::cust("CAST(NULL AS TEXT)"), Alias::new("nc_year_override"))
+            .expr_as(Expr::cust("CAST(SUM(pupils) AS BIGINT)"), Alias::new("pupils"))
+            .from(tallies)
+            .and_where(Expr::col(Alias::new("la_code")).eq(scope.tenant().key()))
+            .and_where(Expr::col(Alias::new("pupils")).gt(0))
+            .group_by_columns(["school_urn", "sen_status"].map(Alias::new));
+        if let Some(urn) = school {
+            query.and_where(Expr::col(Alias::new("school_urn")).eq(urn));
+        }
+        let backend = self.read.get_database_backend();
+        Ok(RegisterCount::find_by_statement(StatementBuilder::build(&query, &backend)).all(&self.read).await?)
+    }
+
     /// Pupils within `scope` grouped from the pupils table.
     async fn grouped_pupils(&self, scope: &Scope) -> Result<Vec<RegisterCount>> {
         Ok(pupil::Entity::find()
@@ -89,4 +118,23 @@ impl Store {
             .all(&self.read)
             .await?)
     }
+}
+
+/// `counts` summed by school and status, their need, cohort and year group dropped.
+fn totals_of(counts: Vec<RegisterCount>) -> Vec<RegisterCount> {
+    let mut totals: std::collections::BTreeMap<(i32, String), i64> = std::collections::BTreeMap::new();
+    for count in counts {
+        *totals.entry((count.school_urn, count.sen_status)).or_default() += count.pupils;
+    }
+    totals
+        .into_iter()
+        .map(|((school_urn, sen_status), pupils)| RegisterCount {
+            school_urn,
+            sen_status,
+            primary_need: None,
+            birth_cohort: 0,
+            nc_year_override: None,
+            pupils,
+        })
+        .collect()
 }

@@ -6,12 +6,15 @@ use chrono::Datelike;
 use sen_platform::dates::{checked_as_of, not_future, optional_date, past_date};
 use sen_platform::fields::{AllChecked, field, text, version};
 use sen_platform::identity::Identity;
+use sen_platform::paging::Page;
 use sen_proto::v1 as pb;
 use sen_proto::v1::referrals_service_server::ReferralsService;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use super::{READERS, ReferralsApi, SERVICES, SUBMITTERS, TEAM, WITHDRAWERS, WORKERS, stats, watch_audit, wire};
+use super::{
+    READERS, ReferralsApi, SERVICES, SUBMITTERS, TEAM, WITHDRAWERS, WORKERS, open_requests, stats, watch_audit, wire,
+};
 use crate::domain::{
     AssessmentDecision, ClockException, Event, PlanDecision, Timeliness, check_on_roll, check_support_is_own,
     consultation_default_end, event_note, health, months_ending, series_months, timeliness,
@@ -356,6 +359,37 @@ impl ReferralsService for ReferralsApi {
         report.percent_within_20_weeks_including_exceptions = figures.percent_including_exceptions;
         report.open_count = u32::try_from(report.open.len()).unwrap_or(u32::MAX);
         Ok(Response::new(report))
+    }
+
+    async fn list_open_requests(
+        &self,
+        request: Request<pb::ListOpenRequestsRequest>,
+    ) -> Reply<pb::ListOpenRequestsResponse> {
+        let who = Identity::caller(&request, TEAM)?;
+        let req = request.get_ref();
+        let (today, page, sort, wanted) = (
+            checked_as_of(req.as_of.as_ref(), (self.today)()),
+            Page::checked(req.page.as_ref(), "page"),
+            field("sort", open_requests::sort_of(&req.sort)),
+            field("health", open_requests::health_of(&req.health)),
+        )
+            .all()?;
+        let rows = self.store.open_statutory_requests(&who.tenant_scope()?).await?;
+        let mut open = Vec::new();
+        for row in &rows {
+            let Some(dates) = clock_dates(row)? else { continue };
+            let status = status_of(row)?;
+            if health(status, &dates, today).is_some() {
+                open.push(pb::OpenRequest {
+                    referral_id: i64::from(row.id),
+                    pupil_id: row.pupil_id,
+                    school_urn: row.school_urn.to_string(),
+                    clock: Some(wire::clock_to_proto(row, status, &dates, today)),
+                });
+            }
+        }
+        let (open, next_page_token, total) = open_requests::page_of(open, req, &wanted, sort, &page)?;
+        Ok(Response::new(pb::ListOpenRequestsResponse { open, total, next_page_token }))
     }
 
     async fn upload_referral_attachment(

@@ -29,6 +29,7 @@ mod duplicate;
 mod filters;
 mod handlers;
 mod listing;
+mod open_requests;
 mod register;
 mod stats;
 mod watch_audit;

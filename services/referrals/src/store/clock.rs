@@ -295,6 +295,34 @@ impl Store {
             .all(&self.db)
             .await?)
     }
+
+    /// The EHC needs assessment requests of the tenant whose clock may still
+    /// run, oldest first: every one [`Store::statutory_requests`] reads except
+    /// those declined or withdrawn and those whose final plan was issued after
+    /// decisions to assess and to issue (each with its day), which
+    /// `domain::stage` closes whatever else their dates say. The caller judges
+    /// which of these are open.
+    pub async fn open_statutory_requests(&self, tenant: &TenantScope) -> Result<Vec<referral::Model>> {
+        // Not (assessed, with its day; to issue, with its day; final plan issued),
+        // each part written so that a missing value keeps the request.
+        let may_run = Condition::any()
+            .add(referral::Column::AssessmentDecision.is_null())
+            .add(referral::Column::AssessmentDecision.ne(AssessmentDecision::Assess.code()))
+            .add(referral::Column::AssessmentDecisionOn.is_null())
+            .add(referral::Column::PlanDecision.is_null())
+            .add(referral::Column::PlanDecision.ne(PlanDecision::Issue.code()))
+            .add(referral::Column::PlanDecisionOn.is_null())
+            .add(referral::Column::FinalPlanIssuedOn.is_null());
+        Ok(referral::Entity::find()
+            .filter(referral::Column::LaCode.eq(tenant.key()))
+            .filter(referral::Column::DecisionDue.is_not_null())
+            .filter(referral::Column::Status.is_not_in([Status::Declined.code(), Status::Withdrawn.code()]))
+            .filter(may_run)
+            .order_by_asc(referral::Column::SubmittedOn)
+            .order_by_asc(referral::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
 }
 
 /// How an authority's open EHC needs assessment requests stand on a day.
