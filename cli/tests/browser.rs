@@ -1001,12 +1001,9 @@ async fn accept_a_suggested_move(j: &mut Journey) {
         let _ = j.sign_out().await;
         return;
     }
-    // The demo authority's history may give no move that lowers the breaches: then the page says so.
+    // The demo's overloaded EP has recent requests whose advice is not yet asked for.
     if j.client.find_all(Locator::XPath(button)).await.unwrap_or_default().is_empty() {
-        j.check(
-            j.text().await.contains("No move of unstarted work would lower the expected breaches."),
-            "with no suggested move, the forecast says no move would lower the expected breaches",
-        );
+        j.check(false, "the demo's forecast suggests moving unstarted work from its overloaded EP");
         let _ = j.record(j.sign_out().await);
         return;
     }

@@ -13,6 +13,7 @@ use reqwest::Client;
 use sen_platform::identity::Role;
 use sen_platform::ids::Urn;
 use sen_platform::testing::Engine;
+use sen_platform::walls;
 use sen_proto::v1 as pb;
 use sen_referrals::domain::{
     AssessmentDecision, BroadArea, ClockDates, Consent, ConsentMethod, NewReferral, PlanDecision, Priority,
@@ -300,8 +301,10 @@ async fn the_clock_pages_list_is_the_reports_open_requests_a_page_at_a_time(engi
     let reported: Vec<Value> = report["open"].as_array().expect("open").clone();
 
     // Every page in turn holds the report's open requests, in the report's order, with the total on each page.
+    let audited_before = clock_rows_audited(&platform).await;
     let (listed, totals) = every_open_request(&http, &gateway, &manager, &[]).await;
     assert_eq!(listed, reported, "the same requests, clocks and order as the report");
+    assert_eq!(clock_rows_audited(&platform).await, audited_before + listed.len(), "each request shown is audited");
     assert_eq!(totals, BTreeSet::from([expected.open.len() as u64]));
     let ids = |rows: &[Value]| rows.iter().map(|o| o["referral_id"].as_i64().expect("id")).collect::<BTreeSet<_>>();
     let (breached, totals) = every_open_request(&http, &gateway, &manager, &[("health", "breached")]).await;
@@ -362,3 +365,11 @@ sen_platform::on_both_engines!(
     a_declined_request_long_past_its_dates_shows_how_it_ended,
     the_clock_pages_list_is_the_reports_open_requests_a_page_at_a_time,
 );
+
+/// How many requests of 886 the statutory clock's list has shown, as its audit trail counts them.
+async fn clock_rows_audited(platform: &TestPlatform) -> usize {
+    let token = platform.token(Role::LaManager, Some("886"), None);
+    let tenant = platform.issuer.verifier.verify(&token).expect("identity").tenant_scope().expect("tenant scope");
+    let trail = walls::within_tenant("886", platform.referrals_store.audit_events(&tenant)).await.expect("trail");
+    trail.iter().filter(|e| e.action == "referral.list" && e.detail == "statutory clock").count()
+}

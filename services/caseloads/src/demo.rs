@@ -216,9 +216,10 @@ impl DemoAdvice {
     /// took longer in proportion where the EP was over capacity that day
     /// (`load_on`), as a history the breach forecast learns from should read
     /// (so the demo's what-if and suggested moves have something to show).
-    /// An open case's is
-    /// in the `n`th of [`ADVICE_STATES`] that fits the request's age, counted
-    /// back from today so that the demo shows every state.
+    /// An open case's is in the `n`th of [`ADVICE_STATES`] that fits the
+    /// request's age, counted back from today so that the demo shows every
+    /// state, except that an EP over capacity has not yet been asked for a
+    /// request of the last eight weeks whose advice would otherwise be in.
     fn timing(
         &self,
         n: usize,
@@ -236,6 +237,12 @@ impl DemoAdvice {
         let fits = |state: &Option<(i64, Option<i64>)>| state.is_none_or(|(asked, _)| asked <= age);
         let states: Vec<_> = if open { ADVICE_STATES.to_vec() } else { vec![ADVICE_STATES[2], ADVICE_STATES[1]] };
         let (asked, received) = (0..states.len()).map(|k| states[(n + k) % states.len()]).find(fits)??;
+        // An EP over capacity has not yet been asked for a request of the last
+        // eight weeks that would otherwise be in already: unstarted work the
+        // forecast may suggest moving.
+        if open && age <= 56 && received.is_some() && load_on(today) > 1.0 {
+            return None;
+        }
         Some((today - Duration::days(asked), received.map(|days| today - Duration::days(days))))
     }
 

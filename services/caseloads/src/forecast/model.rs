@@ -101,10 +101,15 @@ impl LoadEffect {
     /// band's fitted one (so the factor never falls as the load rises, and a
     /// what-if that adds capacity never adds breaches), which matters where
     /// the history's advice took as long whatever the load and the fitted
-    /// factors are noise around 1.
+    /// factors are noise around 1. A band not fitted is assumed as usual (or
+    /// proportional over capacity), but never slower than a heavier band's
+    /// fitted factor: a lighter load never makes advice slower either.
     pub fn factor(&self, load: f64) -> f64 {
         let band = LoadBand::of(load);
-        let own = self.fitted.get(&band).copied().unwrap_or(load.max(1.0));
+        let own = match self.fitted.get(&band) {
+            Some(fitted) => *fitted,
+            None => self.fitted.range(band..).map(|(_, f)| *f).fold(load.max(1.0), f64::min),
+        };
         self.fitted.range(..band).map(|(_, f)| *f).fold(own, f64::max)
     }
 

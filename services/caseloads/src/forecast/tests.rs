@@ -221,13 +221,16 @@ fn extra_ep_days_lower_the_expected_breaches_and_a_leaver_raises_them() {
 }
 
 #[test]
-fn a_heavier_load_never_makes_advice_quicker_even_where_the_fitted_factors_say_so() {
+fn advice_is_never_quicker_under_a_heavier_load_even_where_the_fitted_factors_or_a_band_not_learnt_say_so() {
     use super::model::{LoadBand, LoadEffect};
     // Advice that took as long whatever the load: fitted factors are noise around 1.
     let noisy = LoadEffect { fitted: [(LoadBand::Light, 1.3), (LoadBand::Over, 0.9)].into() };
     assert_eq!([noisy.factor(0.5), noisy.factor(0.9), noisy.factor(1.5)], [1.3, 1.3, 1.3]);
     let rising = LoadEffect { fitted: [(LoadBand::Light, 0.9), (LoadBand::Over, 1.2)].into() };
     assert_eq!([rising.factor(0.5), rising.factor(0.9), rising.factor(1.5)], [0.9, 1.0, 1.2]);
+    // Learnt only at 80 % and over: a lighter load is at least as quick as 80–100 %.
+    let full_and_over = LoadEffect { fitted: [(LoadBand::Full, 0.84), (LoadBand::Over, 1.16)].into() };
+    assert_eq!([full_and_over.factor(0.2), full_and_over.factor(0.9), full_and_over.factor(1.5)], [0.84, 0.84, 1.16]);
     // Where no band is fitted: as usual up to capacity, proportional above it.
     assert_eq!([LoadEffect::default().factor(0.5), LoadEffect::default().factor(1.4)], [1.0, 1.4]);
 }

@@ -389,6 +389,9 @@ impl ReferralsService for ReferralsApi {
             }
         }
         let (open, next_page_token, total) = open_requests::page_of(open, req, &wanted, sort, &page)?;
+        // As a page of referrals: each request shown is a read of the child's referral.
+        let shown: Vec<i32> = open.iter().filter_map(|r| i32::try_from(r.referral_id).ok()).collect();
+        self.store.audit_reads(&who.scope()?, &who.actor(), &shown, ReadAction::List, "statutory clock").await?;
         Ok(Response::new(pb::ListOpenRequestsResponse { open, total, next_page_token }))
     }
 
