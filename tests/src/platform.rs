@@ -78,6 +78,25 @@ pub struct Options {
     pub refusal_limits: Option<sen_platform::audit::RefusalLimits>,
 }
 
+/// The fields of an open community primary school of `tenant` named `name`
+/// (ages 4 to 11, 300 on roll), as its manager would enter them.
+pub fn primary_school(tenant: &str, estab: &str, name: &str) -> sen_proto::v1::SchoolFields {
+    use sen_proto::v1 as pb;
+    pb::SchoolFields {
+        laestab: format!("{tenant}{estab}"),
+        name: name.into(),
+        establishment_type_code: 1,
+        phase: pb::Phase::Primary as i32,
+        statutory_low_age: Some(4),
+        statutory_high_age: Some(11),
+        number_on_roll: Some(300),
+        postcode: "CT1 1AA".into(),
+        status: pb::EstablishmentStatus::Open as i32,
+        open_date: None,
+        close_date: None,
+    }
+}
+
 impl TestPlatform {
     /// Starts the service on `engine` with authorities 886 and 887 registered.
     pub async fn start(engine: Engine) -> anyhow::Result<Self> {

@@ -54,6 +54,14 @@ async fn the_council_team_sees_each_open_request_forecast_with_when_it_was_compu
         assert!(r.steps.iter().any(|s| s.step == "final plan issued"), "{:?}", r.steps);
         // Nothing learnt yet: the model says it assumes the statutory timetable.
         assert!(forecast.model.iter().any(|line| line.contains("statutory timetable assumed")), "{forecast:?}");
+        // The dashboard's figures alone: the same figures, no request listed.
+        let figures = pb::GetBreachForecastRequest { figures_only: true, ..Default::default() };
+        let figures = client.get_breach_forecast(figures).await.expect("figures").into_inner();
+        assert!(figures.requests.is_empty(), "{figures:?}");
+        assert_eq!(
+            (figures.likely_breaches, figures.expected_breaches, &figures.model, &figures.computed_at),
+            (forecast.likely_breaches, forecast.expected_breaches, &forecast.model, &forecast.computed_at)
+        );
 
         let capacity = client.get_capacity_forecast(pb::GetCapacityForecastRequest::default()).await;
         let capacity = capacity.expect("capacity").into_inner();
@@ -85,7 +93,7 @@ async fn a_what_if_out_of_range_is_refused_naming_its_field(engine: Engine) {
     assert_eq!(bad_fields(&refused), ["extra_ep_days_per_week", "sessions_to_statutory_per_term", "suggestions"]);
     let stranger = pb::GetCapacityForecastRequest { leaving_professional_id: 9999, ..Default::default() };
     assert_eq!(bad_fields(&manager.get_capacity_forecast(stranger).await.unwrap_err()), ["leaving_professional_id"]);
-    let odd = pb::GetBreachForecastRequest { min_probability: 1.5 };
+    let odd = pb::GetBreachForecastRequest { min_probability: 1.5, ..Default::default() };
     assert_eq!(bad_fields(&manager.get_breach_forecast(odd).await.unwrap_err()), ["min_probability"]);
 }
 

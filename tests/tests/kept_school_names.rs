@@ -11,7 +11,7 @@ use sen_platform::testing::Engine;
 use sen_proto::v1 as pb;
 use sen_proto::v1::schools_service_client::SchoolsServiceClient;
 use sen_tests::gateway::{GatewayOptions, TestGateway};
-use sen_tests::platform::TestPlatform;
+use sen_tests::platform::{TestPlatform, primary_school};
 
 /// Kent's two schools ("School 2001", "School 2002") and Medway's two ("School 3001", "School 3002").
 const KENT: [(u32, &str); 2] = [(100001, "2001"), (100002, "2002")];
@@ -20,22 +20,6 @@ const MEDWAY: [(u32, &str); 2] = [(100003, "3001"), (100004, "3002")];
 async fn view(gateway: &TestGateway, client: &Client, path: &str) -> (u16, String) {
     let answer = client.get(format!("{}{path}", gateway.url())).send().await.expect("answered");
     (answer.status().as_u16(), answer.text().await.expect("a body"))
-}
-
-fn fields(estab: &str, name: &str) -> pb::SchoolFields {
-    pb::SchoolFields {
-        laestab: format!("886{estab}"),
-        name: name.into(),
-        establishment_type_code: 1,
-        phase: pb::Phase::Primary as i32,
-        statutory_low_age: Some(4),
-        statutory_high_age: Some(11),
-        number_on_roll: Some(300),
-        postcode: "CT1 1AA".into(),
-        status: pb::EstablishmentStatus::Open as i32,
-        open_date: None,
-        close_date: None,
-    }
 }
 
 async fn the_kept_school_names_keep_every_scope_and_follow_a_change(engine: Engine) {
@@ -91,10 +75,13 @@ async fn the_kept_school_names_keep_every_scope_and_follow_a_change(engine: Engi
     let rename = pb::UpdateSchoolRequest {
         urn: "100001".into(),
         version: first.into_inner().version,
-        school: Some(fields("2001", "Renamed Primary School")),
+        school: Some(primary_school("886", "2001", "Renamed Primary School")),
     };
     schools.update_school(rename).await.expect("renamed");
-    let added = pb::CreateSchoolRequest { urn: "100005".into(), school: Some(fields("2005", "Newly Opened School")) };
+    let added = pb::CreateSchoolRequest {
+        urn: "100005".into(),
+        school: Some(primary_school("886", "2005", "Newly Opened School")),
+    };
     schools.create_school(added).await.expect("added");
     let (_, html) = view(&gateway, &kent, "/referrals").await;
     assert!(html.contains("Renamed Primary School") && html.contains("Newly Opened School"), "{html}");

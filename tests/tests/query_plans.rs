@@ -354,12 +354,15 @@ async fn every_page_list_and_count_is_served_from_an_index_at_scale() {
     // The reads that serve an authority's figures without reading its every row
     // are among those explained: the register's tallies (in full, and summed by
     // school and status for the overview and the schools page), the pupils who may
-    // transfer this year, each professional's overdue advice counted, and the
+    // transfer this year (and those whose post-16 move is to come), each
+    // professional's sessions this term and overdue advice counted, and the
     // referrals' tallies (the overview's statuses, months, plans and clock).
     for (part, read) in [
         ("pupils", "register_tallies"),
         ("pupils", "SUM(pupils)"),
         ("pupils", "\"nc_year_override\" IS NOT NULL"),
+        ("pupils", "\"post16_move_on\" >="),
+        ("caseloads", "SUM(\"case_activities\".\"sessions\")"),
         ("caseloads", "\"due_on\" <"),
         ("referrals", "\"referral_tallies\""),
         ("referrals", "\"plan_issue_tallies\""),

@@ -10,7 +10,7 @@ use sen_platform::identity::Role;
 use sen_platform::testing::Engine;
 use sen_proto::v1 as pb;
 use sen_tests::gateway::{GatewayOptions, TestGateway};
-use sen_tests::platform::TestPlatform;
+use sen_tests::platform::{TestPlatform, primary_school};
 
 fn date(year: i32, month: i32, day: i32) -> Option<pb::Date> {
     Some(pb::Date { year, month, day })
@@ -30,18 +30,7 @@ struct World {
 }
 
 async fn school(platform: &TestPlatform, urn: u32, estab: &str, name: &str) {
-    let fields = pb::SchoolFields {
-        laestab: format!("886{estab}"),
-        name: name.into(),
-        establishment_type_code: 1,
-        phase: pb::Phase::Primary as i32,
-        statutory_low_age: Some(4),
-        statutory_high_age: Some(11),
-        number_on_roll: Some(200),
-        postcode: "CT1 1AA".into(),
-        status: pb::EstablishmentStatus::Open as i32,
-        ..Default::default()
-    };
+    let fields = primary_school("886", estab, name);
     let request = pb::CreateSchoolRequest { urn: urn.to_string(), school: Some(fields) };
     platform.manager("886").await.create_school(request).await.expect("school");
 }

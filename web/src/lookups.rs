@@ -40,6 +40,14 @@ pub async fn school_names(backend: &Backend, role: Role) -> HashMap<String, Stri
     schools.iter().map(|s| (s.urn.clone(), s.name.clone())).collect()
 }
 
+/// The URNs of `names` (URN to school name) sorted by name, then URN: the
+/// order a service sorts a list "by school" in, since it holds no names.
+pub fn school_order(names: &HashMap<String, String>) -> Vec<String> {
+    let mut named: Vec<(&String, &String)> = names.iter().collect();
+    named.sort_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
+    named.into_iter().map(|(urn, _)| urn.clone()).collect()
+}
+
 /// The type-of-need codes of the reader's authority (none when the pupils
 /// service does not answer: needs then show as their codes).
 pub async fn need_types(backend: &Backend) -> crate::fields::Needs {

@@ -60,6 +60,7 @@ async fn connect_postgres(url: &str, pool: &PoolConfig) -> anyhow::Result<Databa
 
     let options: PgConnectOptions =
         url.parse().map_err(|e| anyhow::anyhow!("cannot read the database URL {}: {e}", redact(url)))?;
+    let options = with_session_settings(options);
     let connections = PgPoolOptions::new()
         .max_connections(pool.max_connections)
         .min_connections(pool.min_connections)
@@ -74,6 +75,35 @@ async fn connect_postgres(url: &str, pool: &PoolConfig) -> anyhow::Result<Databa
         .await
         .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", redact(url)))?;
     Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(connections))
+}
+
+/// How the platform's PostgreSQL sessions plan their statements, each unless
+/// the URL's `options` (or `PGOPTIONS`) already set it. Set at connection
+/// start-up, they cost no statement of their own (docs/PERFORMANCE.md,
+/// "Plans fitted to each council").
+///
+/// - `plan_cache_mode = force_custom_plan`: every statement is planned for the
+///   values it is run with. After five runs of a prepared statement PostgreSQL
+///   may switch to a generic plan, costed for an average council; councils
+///   differ a thousandfold (the City of London's 214 pupils, Kent's 233,515),
+///   and the plan fitted to the average one is the wrong one for a large one
+///   (Kent's sessions this term: 9,824 index probes, 26 ms, instead of a hash
+///   join, 5 ms). Planning each run costs well under a millisecond.
+/// - `jit = off`: a statement over a large council may be estimated above
+///   `jit_above_cost`, and PostgreSQL then compiles it afresh on every run:
+///   tens of milliseconds of CPU for statements that read one council's rows
+///   through an index in a few.
+const SESSION_SETTINGS: [(&str, &str); 2] = [("plan_cache_mode", "force_custom_plan"), ("jit", "off")];
+
+fn with_session_settings(
+    mut options: sea_orm::sqlx::postgres::PgConnectOptions,
+) -> sea_orm::sqlx::postgres::PgConnectOptions {
+    for (name, value) in SESSION_SETTINGS {
+        if !options.get_options().is_some_and(|chosen| chosen.contains(name)) {
+            options = options.options([(name, value)]);
+        }
+    }
+    options
 }
 
 /// Opens the pool and brings the schema up to date with migrator `M`.
@@ -254,5 +284,25 @@ mod tests {
         let refused = db.read.execute_unprepared("INSERT INTO notes DEFAULT VALUES").await;
         assert!(refused.is_err(), "a read connection wrote");
         assert_eq!(count(&db.read).await, 20);
+    }
+
+    async fn settings(url: &str) -> (String, String) {
+        let db = connect(url, &PoolConfig::default()).await.expect("connected");
+        let sql = "SELECT current_setting('plan_cache_mode') AS plans, current_setting('jit') AS jit";
+        let row = db
+            .query_one(sea_orm::Statement::from_string(DatabaseBackend::Postgres, sql))
+            .await
+            .expect("the settings")
+            .expect("a row");
+        (row.try_get("", "plans").expect("text"), row.try_get("", "jit").expect("text"))
+    }
+
+    #[tokio::test]
+    async fn postgres_sessions_plan_for_each_councils_values_and_never_jit_compile_unless_the_url_chooses() {
+        let url = crate::testing::postgres_admin_url();
+        assert_eq!(settings(&url).await, ("force_custom_plan".to_owned(), "off".to_owned()));
+        let joiner = if url.contains('?') { '&' } else { '?' };
+        let chosen = format!("{url}{joiner}options=-c%20jit%3Don%20-c%20plan_cache_mode%3Dauto");
+        assert_eq!(settings(&chosen).await, ("auto".to_owned(), "on".to_owned()));
     }
 }

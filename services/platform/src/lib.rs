@@ -31,5 +31,5 @@ pub mod tls;
 pub mod upload;
 pub mod walls;
 
-#[cfg(feature = "testing")]
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -373,13 +373,7 @@ fn open_requests_request(query: &ListQuery, schools: &HashMap<String, String>) -
         return None;
     }
     let sort = query.sort().filter(|key| CLOCK_COLUMNS.iter().any(|c| c.key == *key)).unwrap_or("");
-    let school_order = if sort == "school" {
-        let mut named: Vec<(&String, &String)> = schools.iter().collect();
-        named.sort_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
-        named.into_iter().map(|(urn, _)| urn.clone()).collect()
-    } else {
-        Vec::new()
-    };
+    let school_order = if sort == "school" { crate::lookups::school_order(schools) } else { Vec::new() };
     Some(pb::ListOpenRequestsRequest {
         health: health.to_owned(),
         school_urn: query.filter("school").to_owned(),

@@ -42,7 +42,8 @@ pub(super) fn routes() -> Router<Arc<Web>> {
 /// number of breaches (`None` when the service did not answer).
 pub(super) async fn likely_breaches(backend: &Backend) -> Option<(u32, f64)> {
     let mut caseloads = backend.caseloads().ok()?;
-    let answer = caseloads.get_breach_forecast(backend.request(pb::GetBreachForecastRequest::default())).await;
+    let request = pb::GetBreachForecastRequest { figures_only: true, ..Default::default() };
+    let answer = caseloads.get_breach_forecast(backend.request(request)).await;
     answer.ok().map(|a| a.into_inner()).map(|f| (f.likely_breaches, f.expected_breaches))
 }
 

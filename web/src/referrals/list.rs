@@ -68,13 +68,7 @@ fn request_for(query: &ListQuery, schools: &HashMap<String, String>) -> pb::List
         kind => (kind, ""),
     };
     let sort = query.sort().filter(|key| COLUMNS.iter().any(|c| c.key == *key)).unwrap_or("");
-    let school_order = if sort == "school" {
-        let mut named: Vec<(&String, &String)> = schools.iter().collect();
-        named.sort_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
-        named.into_iter().map(|(urn, _)| urn.clone()).collect()
-    } else {
-        Vec::new()
-    };
+    let school_order = if sort == "school" { crate::lookups::school_order(schools) } else { Vec::new() };
     let (submitted_from, submitted_to) = month_of(query.filter("month")).map_or((None, None), |(first, last)| {
         (Some(sen_platform::dates::to_proto(first)), Some(sen_platform::dates::to_proto(last)))
     });

@@ -19,9 +19,12 @@ impl CaseloadsApi {
         tenant: &TenantScope,
         school: i32,
     ) -> Result<Vec<(professional::Model, Candidate)>, Error> {
-        let used = self.store.sessions_used(tenant, AcademicTerm::containing((self.today)())).await?;
+        let (used, professionals) = tokio::try_join!(
+            self.store.sessions_used(tenant, AcademicTerm::containing((self.today)())),
+            self.store.professionals(tenant, true),
+        )?;
         let mut rows = Vec::new();
-        for (p, links) in self.store.professionals(tenant, true).await? {
+        for (p, links) in professionals {
             let Ok(role) = ProfessionalRole::parse(&p.role) else { continue };
             let candidate = Candidate {
                 id: i64::from(p.id),

@@ -243,7 +243,7 @@ impl CaseloadsApi {
         request: Request<pb::GetBreachForecastRequest>,
     ) -> Reply<pb::BreachForecast> {
         let who = Identity::caller(&request, TEAM)?;
-        let min = request.get_ref().min_probability;
+        let (min, figures_only) = (request.get_ref().min_probability, request.get_ref().figures_only);
         if !(0.0..=1.0).contains(&min) {
             return Err(FieldViolations::one("min_probability", "must be between 0 and 1").into());
         }
@@ -251,7 +251,7 @@ impl CaseloadsApi {
         let requests = c
             .forecasts
             .iter()
-            .filter(|f| f.breach >= min)
+            .filter(|f| !figures_only && f.breach >= min)
             .map(|f| {
                 let meta = c.meta.get(&f.referral_id).cloned().unwrap_or_default();
                 pb::RequestForecast {

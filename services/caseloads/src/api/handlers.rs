@@ -356,10 +356,9 @@ impl CaseloadsService for CaseloadsApi {
         let who = Identity::caller(&request, MANAGERS)?;
         let tenant = who.tenant_scope()?;
         let today = checked_as_of(request.get_ref().as_of.as_ref(), (self.today)())?;
-        let overdue = self.store.overdue_advice_by_professional(&tenant, today).await?;
-        let professionals = self
-            .candidates(&tenant, 0)
-            .await?
+        let (overdue, candidates) =
+            tokio::try_join!(self.store.overdue_advice_by_professional(&tenant, today), self.candidates(&tenant, 0))?;
+        let professionals = candidates
             .into_iter()
             .filter(|(p, _)| p.active)
             .map(|(p, candidate)| {

@@ -8,6 +8,7 @@ mod m20261201_000001_claim_pending_allocations;
 mod m20261222_000001_index_tenant_lists;
 mod m20270110_000001_activity_idempotency_keys;
 mod m20270301_000001_advice_requests;
+mod m20270310_000001_index_sessions_by_day;
 
 /// The caseloads service's migrations, oldest first.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261222_000001_index_tenant_lists::Migration),
             Box::new(m20270110_000001_activity_idempotency_keys::Migration),
             Box::new(m20270301_000001_advice_requests::Migration),
+            Box::new(m20270310_000001_index_sessions_by_day::Migration),
         ]
     }
 

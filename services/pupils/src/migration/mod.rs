@@ -14,6 +14,7 @@ mod m20270201_000008_review_outcomes;
 mod m20270207_000008_plan_registrations;
 mod m20270210_000009_appeals;
 mod m20270301_000010_need_types;
+mod m20270310_000011_index_post16_moves;
 
 /// The pupils service's migrations, oldest first.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20270207_000008_plan_registrations::Migration),
             Box::new(m20270210_000009_appeals::Migration),
             Box::new(m20270301_000010_need_types::Migration),
+            Box::new(m20270310_000011_index_post16_moves::Migration),
         ]
     }
 

@@ -5,14 +5,14 @@
 //! record.
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use sen_platform::error::on_unique;
 use sen_platform::identity::Scope;
 
-use super::{Actor, Store, audit_one, load_visible, visible};
+use super::{Actor, Store, audit_one, load_visible, of_pupils_within};
 use crate::domain::{AppealFacts, AppealGround, AppealOutcome, MediationOutcome, PlanSections};
 use crate::entity::{appeal, pupil};
 use crate::error::{Error, Result};
@@ -75,10 +75,8 @@ fn set_facts(model: &mut appeal::ActiveModel, facts: &AppealFacts) {
 
 /// Appeals of pupils within `scope`.
 fn appeals_within(scope: &Scope) -> sea_orm::Condition {
-    let pupils = Query::select().column(pupil::Column::Id).from(pupil::Entity).cond_where(visible(scope)).to_owned();
-    sea_orm::Condition::all()
-        .add(appeal::Column::LaCode.eq(scope.tenant().key()))
-        .add(appeal::Column::PupilId.in_subquery(pupils))
+    let rows = sea_orm::Condition::all().add(appeal::Column::LaCode.eq(scope.tenant().key()));
+    of_pupils_within(rows, scope, appeal::Column::PupilId)
 }
 
 async fn by_key(db: &impl ConnectionTrait, scope: &Scope, key: &str) -> Result<Option<appeal::Model>> {

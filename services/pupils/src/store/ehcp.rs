@@ -135,24 +135,31 @@ impl Store {
     /// (or whose year group was set by hand, or with a post-16 move on or after
     /// `moving_from`), for the transfer list (the caller judges each by the
     /// transfer rule, and audits the ones it shows).
+    ///
+    /// Three reads at once, each through indexes: the pupils of the cohorts (or
+    /// with a year set by hand), each arm of that condition an index scan
+    /// combined by PostgreSQL; the pupils whose post-16 move is still to come,
+    /// through the few plans recording one (`ix_ehcps_post16_moves`); and the
+    /// active plans of either. Asked as one condition with the moves as a
+    /// subquery among its arms, no arm could use an index and PostgreSQL read
+    /// every pupil with a plan (Kent: 20,600 rows to keep 3,743, 27 ms not 9).
     pub async fn transfer_candidates(
         &self,
         scope: &Scope,
         cohorts: &TransferCohorts,
         moving_from: NaiveDate,
     ) -> Result<Vec<TransferCandidate>> {
-        let moving = || {
-            let post16_moves = Query::select()
-                .column(ehcp::Column::PupilId)
-                .from(ehcp::Entity)
-                .and_where(ehcp::Column::LaCode.eq(scope.tenant().key()))
-                .and_where(ehcp::Column::Status.eq("active"))
-                .and_where(ehcp::Column::Post16MoveOn.gte(moving_from))
-                .to_owned();
+        let tenant = scope.tenant().key();
+        let post16_move = || {
+            Condition::all()
+                .add(ehcp::Column::LaCode.eq(tenant.clone()))
+                .add(ehcp::Column::Status.eq("active"))
+                .add(ehcp::Column::Post16MoveOn.gte(moving_from))
+        };
+        let in_cohorts = || {
             let mut moving = Condition::any()
                 .add(pupil::Column::NcYearOverride.is_not_null())
-                .add(pupil::Column::BirthCohort.is_in(cohorts.everywhere.iter().copied()))
-                .add(pupil::Column::Id.in_subquery(post16_moves));
+                .add(pupil::Column::BirthCohort.is_in(cohorts.everywhere.iter().copied()));
             for (cohort, urns) in &cohorts.at_schools {
                 moving = moving.add(
                     Condition::all()
@@ -162,16 +169,30 @@ impl Store {
             }
             Condition::all().add(visible(scope)).add(pupil::Column::SenStatus.eq("E")).add(moving)
         };
-        let candidates = Query::select().column(pupil::Column::Id).from(pupil::Entity).cond_where(moving()).to_owned();
-        let (plans, pupils) = tokio::try_join!(
+        let moving_pupils =
+            Query::select().column(ehcp::Column::PupilId).from(ehcp::Entity).cond_where(post16_move()).to_owned();
+        let cohort_pupils =
+            Query::select().column(pupil::Column::Id).from(pupil::Entity).cond_where(in_cohorts()).to_owned();
+        let (plans, in_cohort, moving) = tokio::try_join!(
             ehcp::Entity::find()
-                .filter(ehcp::Column::LaCode.eq(scope.tenant().key()))
-                .filter(ehcp::Column::Status.eq("active"))
-                .filter(ehcp::Column::PupilId.in_subquery(candidates))
+                .filter(
+                    Condition::any().add(post16_move()).add(
+                        Condition::all()
+                            .add(ehcp::Column::LaCode.eq(tenant.clone()))
+                            .add(ehcp::Column::Status.eq("active"))
+                            .add(ehcp::Column::PupilId.in_subquery(cohort_pupils)),
+                    ),
+                )
                 .all(&self.read),
-            pupil::Entity::find().filter(moving()).all(&self.read),
+            pupil::Entity::find().filter(in_cohorts()).all(&self.read),
+            pupil::Entity::find()
+                .filter(visible(scope))
+                .filter(pupil::Column::SenStatus.eq("E"))
+                .filter(pupil::Column::Id.in_subquery(moving_pupils))
+                .all(&self.read),
         )?;
-        let mut by_id: std::collections::HashMap<i32, pupil::Model> = pupils.into_iter().map(|p| (p.id, p)).collect();
+        let mut by_id: std::collections::HashMap<i32, pupil::Model> =
+            in_cohort.into_iter().chain(moving).map(|p| (p.id, p)).collect();
         Ok(plans
             .into_iter()
             .filter_map(|plan| by_id.remove(&plan.pupil_id).map(|pupil| EhcpView { pupil, ehcp: plan }))

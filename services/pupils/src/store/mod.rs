@@ -124,6 +124,20 @@ fn visible(scope: &Scope) -> Condition {
     }
 }
 
+/// `rows` (plans, reviews, appeals, support cycles: rows of pupils' records,
+/// already filtered on the scope's authority) kept to the pupils within `scope`
+/// by their `pupil_id` column. For the whole council the authority's filter is
+/// the scope, since each such row carries its pupil's authority, and no pupil
+/// is read: asking the pupils as well made PostgreSQL read every pupil of a
+/// large council (Kent's 233,515) to keep a few thousand rows. For a school or
+/// a caseload, the pupils it reaches.
+fn of_pupils_within(rows: Condition, scope: &Scope, pupil_id: impl ColumnTrait) -> Condition {
+    match scope {
+        Scope::Tenant(_) => rows,
+        Scope::School(_) | Scope::Caseload(_) => rows.add(pupil_id.in_subquery(ehcp::pupils_in(scope))),
+    }
+}
+
 /// The pupil row if `scope` reaches it.
 async fn load_visible(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<pupil::Model> {
     let row_id = i32::try_from(id).map_err(|_| Error::NotFound(format!("pupil {id}")))?;

@@ -14,9 +14,8 @@ use sea_orm::{
 use sen_platform::identity::Scope;
 use sen_platform::paging::Page;
 
-use super::ehcp::pupils_in;
 use super::pupils::{Entry, history, sen_columns};
-use super::{Actor, Store, audit_one, convert, load_visible};
+use super::{Actor, Store, audit_one, convert, load_visible, of_pupils_within};
 use crate::domain::{CeaseReason, ReviewDecision, SenRecord, SenStatus, amendment_due_for, next_review_due};
 use crate::entity::{annual_review, ehcp, pupil};
 use crate::error::{Error, Result};
@@ -223,12 +222,12 @@ fn late_amendments_of(scope: &Scope, today: NaiveDate) -> Condition {
             Expr::col(annual_review::Column::AmendedPlanIssuedOn).gt(Expr::col(annual_review::Column::AmendedPlanDue)),
         ),
     );
-    Condition::all()
+    let late = Condition::all()
         .add(annual_review::Column::LaCode.eq(scope.tenant().key()))
         .add(annual_review::Column::Decision.eq(ReviewDecision::Amend.code()))
         .add(annual_review::Column::AmendedPlanDue.is_not_null())
-        .add(late)
-        .add(annual_review::Column::PupilId.in_subquery(pupils_in(scope)))
+        .add(late);
+    of_pupils_within(late, scope, annual_review::Column::PupilId)
 }
 
 /// Moves the pupil off E to the cessation's status: K keeps their needs, N has

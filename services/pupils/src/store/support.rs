@@ -7,7 +7,7 @@ use sea_orm::{
 use sen_platform::identity::Scope;
 use sen_platform::paging::Page;
 
-use super::{Actor, Store, audit_one, load_visible, visible};
+use super::{Actor, Store, audit_one, load_visible, of_pupils_within};
 use crate::domain::SupportOutcome;
 use crate::entity::{provision, pupil, support_cycle};
 use crate::error::{Error, Result};
@@ -137,19 +137,12 @@ impl Store {
         today: NaiveDate,
         page: &Page,
     ) -> Result<(Vec<(pupil::Model, support_cycle::Model)>, String)> {
-        let mut query = support_cycle::Entity::find()
-            .filter(support_cycle::Column::LaCode.eq(scope.tenant().key()))
-            .filter(support_cycle::Column::ReviewedOn.is_null())
-            .filter(support_cycle::Column::ReviewDue.lt(today))
-            .filter(
-                support_cycle::Column::PupilId.in_subquery(
-                    sea_orm::sea_query::Query::select()
-                        .column(pupil::Column::Id)
-                        .from(pupil::Entity)
-                        .cond_where(visible(scope))
-                        .to_owned(),
-                ),
-            );
+        let overdue = sea_orm::Condition::all()
+            .add(support_cycle::Column::LaCode.eq(scope.tenant().key()))
+            .add(support_cycle::Column::ReviewedOn.is_null())
+            .add(support_cycle::Column::ReviewDue.lt(today));
+        let mut query =
+            support_cycle::Entity::find().filter(of_pupils_within(overdue, scope, support_cycle::Column::PupilId));
         if let Some(after) = &page.after {
             let after: i32 =
                 after.parse().map_err(|_| Error::invalid("page.page_token", "not a token for this list"))?;
