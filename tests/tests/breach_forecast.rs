@@ -132,6 +132,8 @@ async fn the_forecast_page_shows_the_what_if_and_an_accepted_move_reassigns_the_
     assert_eq!(page.status(), 200);
     let html = page.text().await.expect("html");
     assert!(html.contains("Breach forecast") && html.contains("2 extra EP days a week"), "{html}");
+    // Reached from the dashboard's figure, it is marked as within the dashboard, as its sibling pages are.
+    assert!(html.contains(r#"nav__link--current" href="/dashboard""#), "{html}");
     let typo = web.get(format!("{}/forecast?extra_days=lots", gateway.url())).send().await.expect("page");
     let html = typo.text().await.expect("html");
     assert!(html.contains("href=\"#extra_days\"") && html.contains("Enter extra EP days a week"), "{html}");

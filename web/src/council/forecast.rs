@@ -207,7 +207,7 @@ async fn forecast_page(State(web): State<Arc<Web>>, session: Session, Query(type
         p class="body secondary" { "How the forecast works, and where it is weak: docs/FORECAST.md in the platform's documentation." }
     };
     let title = if errors.is_empty() { "Breach forecast" } else { "Error: Breach forecast" };
-    Ok(page(&session, title, "/forecast", body).into_response())
+    Ok(page(&session, title, "/dashboard", body).into_response())
 }
 
 fn request_row(r: &pb::RequestForecast) -> Markup {
